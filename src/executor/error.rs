@@ -1,0 +1,174 @@
+//! The one error type of every executor.
+
+use std::time::Duration;
+
+use crate::workload::WorkloadError;
+
+/// Why a task, or a whole pool, failed.
+///
+/// Opaque, as rayon's and std's errors are: ask it what happened with the `is_*` methods, which
+/// task with [`task`](Error::task), which worker process with [`pid`](Error::pid). Its message
+/// names the task or the worker and, where there is something to do, says what.
+#[derive(Debug, Clone)]
+pub struct Error {
+    kind: Box<ErrorKind>,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+enum ErrorKind {
+    #[error("{0}")]
+    InvalidConfig(String),
+    #[error("task {task} failed: {source}")]
+    Failed { task: usize, source: WorkloadError },
+    #[error("task {task} panicked: {message}")]
+    Panicked { task: usize, message: String },
+    #[error("task {task} was lost: worker process {pid} {how}{}; the pool replaced the worker", stderr_note(.stderr))]
+    WorkerDied { task: usize, pid: u32, how: String, stderr: String },
+    #[error("task {task} timed out after {after:?}: worker process {pid} was killed and replaced")]
+    TimedOut { task: usize, pid: u32, after: Duration },
+    #[error("{}{message}", pid_prefix(*.pid))]
+    Worker { pid: Option<u32>, message: String },
+}
+
+fn stderr_note(stderr: &str) -> String {
+    let stderr = stderr.trim();
+    if stderr.is_empty() { String::new() } else { format!(" (its stderr ended with: {stderr})") }
+}
+
+fn pid_prefix(pid: Option<u32>) -> String {
+    pid.map(|pid| format!("worker process {pid}: ")).unwrap_or_default()
+}
+
+impl Error {
+    fn new(kind: ErrorKind) -> Self {
+        Error { kind: Box::new(kind) }
+    }
+
+    pub(crate) fn invalid_config(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidConfig(message.into()))
+    }
+
+    pub(crate) fn failed(task: usize, source: WorkloadError) -> Self {
+        Error::new(ErrorKind::Failed { task, source })
+    }
+
+    pub(crate) fn panicked(task: usize, message: String) -> Self {
+        Error::new(ErrorKind::Panicked { task, message })
+    }
+
+    #[cfg_attr(not(test), expect(dead_code, reason = "the process executors, which come next, call it"))]
+    pub(crate) fn worker_died(task: usize, pid: u32, how: String, stderr: String) -> Self {
+        Error::new(ErrorKind::WorkerDied { task, pid, how, stderr })
+    }
+
+    #[cfg_attr(not(test), expect(dead_code, reason = "the process executors, which come next, call it"))]
+    pub(crate) fn timed_out(task: usize, pid: u32, after: Duration) -> Self {
+        Error::new(ErrorKind::TimedOut { task, pid, after })
+    }
+
+    pub(crate) fn worker(pid: Option<u32>, message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Worker { pid, message: message.into() })
+    }
+
+    /// The index, in the inputs, of the task that failed; `None` for a failure of the pool.
+    pub fn task(&self) -> Option<usize> {
+        match &*self.kind {
+            ErrorKind::Failed { task, .. }
+            | ErrorKind::Panicked { task, .. }
+            | ErrorKind::WorkerDied { task, .. }
+            | ErrorKind::TimedOut { task, .. } => Some(*task),
+            ErrorKind::InvalidConfig(_) | ErrorKind::Worker { .. } => None,
+        }
+    }
+
+    /// The worker process involved, for process executors.
+    pub fn pid(&self) -> Option<u32> {
+        match &*self.kind {
+            ErrorKind::WorkerDied { pid, .. } | ErrorKind::TimedOut { pid, .. } => Some(*pid),
+            ErrorKind::Worker { pid, .. } => *pid,
+            _ => None,
+        }
+    }
+
+    /// Whether the task's workload returned an error.
+    pub fn is_workload_error(&self) -> bool {
+        matches!(*self.kind, ErrorKind::Failed { .. })
+    }
+
+    /// Whether the task panicked; its message is in [`panic_message`](Error::panic_message).
+    pub fn is_panic(&self) -> bool {
+        matches!(*self.kind, ErrorKind::Panicked { .. })
+    }
+
+    /// The panic's message, if the task panicked.
+    pub fn panic_message(&self) -> Option<&str> {
+        match &*self.kind {
+            ErrorKind::Panicked { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// Whether the worker process running the task died (a signal, an exit, an abort).
+    pub fn is_worker_death(&self) -> bool {
+        matches!(*self.kind, ErrorKind::WorkerDied { .. })
+    }
+
+    /// Whether the task ran past the pool's task timeout.
+    pub fn is_timeout(&self) -> bool {
+        matches!(*self.kind, ErrorKind::TimedOut { .. })
+    }
+
+    /// Whether the pool itself is at fault: a bad setting, a worker that could not start or that
+    /// broke the protocol.
+    pub fn is_pool_error(&self) -> bool {
+        matches!(*self.kind, ErrorKind::InvalidConfig(_) | ErrorKind::Worker { .. })
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.kind.fmt(f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &*self.kind {
+            ErrorKind::Failed { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_task_and_the_worker() {
+        let died = Error::worker_died(7, 4242, "was killed by SIGKILL".into(), "oom\n".into());
+        let text = died.to_string();
+        assert!(text.contains("task 7") && text.contains("4242") && text.contains("SIGKILL"), "{text}");
+        assert!(text.contains("oom"), "{text}");
+        assert!(died.is_worker_death() && !died.is_timeout());
+        assert_eq!((died.task(), died.pid()), (Some(7), Some(4242)));
+
+        let timed_out = Error::timed_out(3, 99, Duration::from_millis(250));
+        assert!(timed_out.is_timeout());
+        assert!(timed_out.to_string().contains("250ms"), "{timed_out}");
+    }
+
+    #[test]
+    fn a_workload_error_is_the_source() {
+        let err = Error::failed(2, WorkloadError::new("connection refused"));
+        let source = std::error::Error::source(&err).expect("has a source");
+        assert_eq!(source.to_string(), "connection refused");
+        assert_eq!(err.to_string(), "task 2 failed: connection refused");
+    }
+
+    #[test]
+    fn an_error_is_one_pointer_wide_so_results_stay_small() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+        assert_eq!(std::mem::size_of::<Result<u64, Error>>(), 16);
+    }
+}

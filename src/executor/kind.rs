@@ -1,0 +1,95 @@
+//! Choosing an executor by name: the kind enum, and an owned executor of any kind.
+
+use super::{Error, Executor, RayonPool, Sequential, StdPool};
+use crate::workload::Workload;
+
+/// The kinds of executor, in the order reports show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ExecutorKind {
+    /// [`Sequential`].
+    Sequential,
+    /// [`RayonPool`].
+    Rayon,
+    /// [`StdPool`].
+    StdPool,
+}
+
+impl ExecutorKind {
+    /// Every kind.
+    pub const ALL: [ExecutorKind; 3] = [ExecutorKind::Sequential, ExecutorKind::Rayon, ExecutorKind::StdPool];
+
+    /// The kind's stable name: the function part of every benchmark id, so baselines depend on it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExecutorKind::Sequential => "Sequential",
+            ExecutorKind::Rayon => "Rayon",
+            ExecutorKind::StdPool => "StdPool",
+        }
+    }
+
+    /// The kind with this [`name`](Self::name), ignoring case.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name().eq_ignore_ascii_case(name))
+    }
+
+    /// Whether the kind runs more than one task at a time (everything but [`Sequential`]).
+    pub fn is_pool(self) -> bool {
+        self != ExecutorKind::Sequential
+    }
+
+    /// Starts an executor of this kind with `size` workers ([`Sequential`] ignores the size).
+    ///
+    /// # Errors
+    ///
+    /// As the kind's own constructor: a size of 0, or workers that could not start.
+    pub fn build(self, size: usize) -> Result<AnyExecutor, Error> {
+        Ok(match self {
+            ExecutorKind::Sequential => AnyExecutor::Sequential(Sequential),
+            ExecutorKind::Rayon => AnyExecutor::Rayon(RayonPool::new(size)?),
+            ExecutorKind::StdPool => AnyExecutor::StdPool(StdPool::new(size)?),
+        })
+    }
+}
+
+impl std::fmt::Display for ExecutorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An executor of any kind, owned: what [`ExecutorKind::build`] returns.
+#[derive(Debug)]
+pub enum AnyExecutor {
+    /// A [`Sequential`] executor.
+    Sequential(Sequential),
+    /// A [`RayonPool`].
+    Rayon(RayonPool),
+    /// A [`StdPool`].
+    StdPool(StdPool),
+}
+
+impl Executor for AnyExecutor {
+    fn kind(&self) -> ExecutorKind {
+        match self {
+            AnyExecutor::Sequential(executor) => executor.kind(),
+            AnyExecutor::Rayon(executor) => executor.kind(),
+            AnyExecutor::StdPool(executor) => executor.kind(),
+        }
+    }
+
+    fn size(&self) -> usize {
+        match self {
+            AnyExecutor::Sequential(executor) => executor.size(),
+            AnyExecutor::Rayon(executor) => executor.size(),
+            AnyExecutor::StdPool(executor) => executor.size(),
+        }
+    }
+
+    fn map_each<W: Workload>(&self, workload: &W, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
+        match self {
+            AnyExecutor::Sequential(executor) => executor.map_each(workload, inputs),
+            AnyExecutor::Rayon(executor) => executor.map_each(workload, inputs),
+            AnyExecutor::StdPool(executor) => executor.map_each(workload, inputs),
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! poolbench: sequential, threads or processes, and how many?
+//!
+//! poolbench measures the same workloads on every kind of executor, at every pool size, in one
+//! run, so that the choice between a thread pool, a process pool and a plain loop rests on numbers
+//! from the machine at hand. The workloads come from a teaching notebook on Python concurrency
+//! (factorials on a thread pool, squares on process pools of 2, 4 and 8, a producer/consumer list
+//! under a lock); the Criterion suites in `benches/` time them.
+//!
+//! Where things live:
+//!
+//! - [`workload`]: the notebook's workloads, each a pure function of a serializable input with an
+//!   independent sequential reference, so any executor, including one in another process, can run
+//!   it and be checked.
+//! - [`executor`]: one [`Executor`] trait and its implementations, chosen by [`ExecutorKind`].
+//!
+//! ```
+//! use poolbench::{Executor, Sequential, StdPool, workload::Factorial};
+//!
+//! let inputs: Vec<u32> = (1..=10).collect();
+//! let pool = StdPool::new(4)?;
+//! let pooled = pool.map(&Factorial, &inputs)?;
+//! assert_eq!(pooled, Sequential.map(&Factorial, &inputs)?);
+//! assert_eq!(pooled[9], 3_628_800u32.into());
+//! # Ok::<(), poolbench::executor::Error>(())
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod executor;
+pub mod workload;
+
+pub use executor::{AnyExecutor, Chunking, Executor, ExecutorKind, RayonPool, Sequential, StdPool};
+pub use workload::Workload;
