@@ -12,6 +12,8 @@
 //!   independent sequential reference, so any executor, including one in another process, can run
 //!   it and be checked.
 //! - [`executor`]: one [`Executor`] trait and its implementations, chosen by [`ExecutorKind`].
+//! - [`catalog`]: every benchmark case `cargo bench` runs, by id: the benches' and the reports'
+//!   shared vocabulary.
 //!
 //! ```
 //! use poolbench::{Executor, Sequential, StdPool, workload::Factorial};
@@ -26,6 +28,7 @@
 
 #![deny(missing_docs)]
 
+pub mod catalog;
 pub mod executor;
 pub mod workload;
 

@@ -1,0 +1,255 @@
+//! The benchmark catalog: every case `cargo bench` measures, named once.
+//!
+//! Benchmark ids are a public interface (baselines and regression history are keyed by them), so
+//! they are spelled here and nowhere else. An id has Criterion's three parts:
+//!
+//! - the group, `<suite>/<case>`: `pools/squares-10`, `startup/ex8-squares`;
+//! - the function: the executor's [`name`](crate::ExecutorKind::name) (`Sequential`, `Rayon`,
+//!   `StdPool`, ...), or, in suites that compare primitives, the primitive's name;
+//! - the value: the pool size, with Sequential at 1, so that Criterion draws each group as one
+//!   line per executor across pool sizes.
+//!
+//! The benches build their groups from [`CASES`]; the report reads them back to know what an
+//! iteration was (how many tasks, which notebook exercise, which steady-state case a start-up
+//! case pairs with).
+
+use std::fmt;
+
+/// The suites of `cargo bench`, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Suite {
+    /// One task of a workload on one thread: the unit cost that pools divide up.
+    Task,
+    /// Every workload on every executor at every size, pools built before timing (steady state).
+    Pools,
+    /// The notebook's programs end to end: start a pool, map, shut it down.
+    Startup,
+    /// The floor beside the pools: raw pipe and channel round trips, one-task round trips.
+    Ipc,
+    /// Exercises 4 and 5: producer/consumer, and sharing primitives under contention.
+    Sync,
+    /// Exercise 1: CPU-bound and I/O-bound tasks across pool sizes, where threads stop paying.
+    Crossover,
+}
+
+impl Suite {
+    /// Every suite.
+    pub const ALL: [Suite; 6] =
+        [Suite::Task, Suite::Pools, Suite::Startup, Suite::Ipc, Suite::Sync, Suite::Crossover];
+
+    /// The suite's name: the first part of its groups' ids.
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::Task => "task",
+            Suite::Pools => "pools",
+            Suite::Startup => "startup",
+            Suite::Ipc => "ipc",
+            Suite::Sync => "sync",
+            Suite::Crossover => "crossover",
+        }
+    }
+
+    /// The suite named `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|suite| suite.name() == name)
+    }
+}
+
+impl fmt::Display for Suite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One benchmark group: a workload and its inputs, run by several executors at several sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Case {
+    /// The suite it belongs to.
+    pub suite: Suite,
+    /// Its name within the suite: the second part of the group id.
+    pub name: &'static str,
+    /// The notebook exercise it measures, if one.
+    pub exercise: Option<u8>,
+    /// Tasks in one iteration, for tasks per second.
+    pub tasks: u64,
+    /// What one iteration does, in a line.
+    pub about: &'static str,
+    /// For an end-to-end case, the steady-state case doing the same work on a pool already up:
+    /// the difference is the pool's start-up and shut-down.
+    pub steady_state: Option<&'static str>,
+}
+
+impl Case {
+    /// The Criterion group id: `<suite>/<name>`.
+    pub fn group_id(&self) -> String {
+        format!("{}/{}", self.suite, self.name)
+    }
+}
+
+const fn case(
+    suite: Suite,
+    name: &'static str,
+    exercise: Option<u8>,
+    tasks: u64,
+    about: &'static str,
+) -> Case {
+    Case { suite, name, exercise, tasks, about, steady_state: None }
+}
+
+/// Every case, in the order the suites run them.
+pub const CASES: &[Case] = &[
+    case(Suite::Task, "factorial", Some(7), 1, "one exact n! by binary splitting, on one thread"),
+    case(
+        Suite::Task,
+        "cpu-spin",
+        Some(1),
+        1,
+        "counting the primes below a bound by trial division, on one thread",
+    ),
+    case(
+        Suite::Pools,
+        "squares-10",
+        Some(8),
+        10,
+        "squares of 1..=10 on a pool already up (exercise 8's map)",
+    ),
+    case(
+        Suite::Pools,
+        "factorial-10",
+        Some(7),
+        10,
+        "factorials of 1..=10 on a pool already up (exercise 7's map)",
+    ),
+    case(
+        Suite::Pools,
+        "factorial-large",
+        Some(7),
+        10,
+        "factorials of 2,000, 4,000, ..., 20,000: CPU-heavy, uneven tasks",
+    ),
+    case(Suite::Pools, "cpu-spin", Some(1), 16, "16 tasks, each counting the primes below 20,000"),
+    case(Suite::Pools, "squares-10k", Some(8), 10_000, "squares of 1..=10,000: per-task overhead, chunked"),
+    case(
+        Suite::Pools,
+        "io-sleep",
+        Some(1),
+        16,
+        "16 tasks, each sleeping 1 ms (the notebook's I/O simulation)",
+    ),
+    case(
+        Suite::Pools,
+        "io-tcp",
+        Some(1),
+        16,
+        "16 blocking requests to a loopback server that answers after 1 ms",
+    ),
+    Case {
+        steady_state: Some("pools/squares-10"),
+        ..case(
+            Suite::Startup,
+            "ex8-squares",
+            Some(8),
+            10,
+            "start a pool of n, map squares of 1..=10, shut it down",
+        )
+    },
+    Case {
+        steady_state: Some("pools/factorial-10"),
+        ..case(
+            Suite::Startup,
+            "ex7-factorial",
+            Some(7),
+            10,
+            "start a pool of n, map factorials of 1..=10, shut it down",
+        )
+    },
+];
+
+/// The pool sizes every pool suite sweeps unless `POOLBENCH_SIZES` says otherwise: the notebook's.
+pub const DEFAULT_SIZES: [usize; 3] = [2, 4, 8];
+
+/// Parses a `POOLBENCH_SIZES` value: comma-separated pool sizes, each at least 1, e.g.
+/// `1,2,4,8,16`. They come back sorted and without repeats.
+///
+/// # Errors
+///
+/// A message naming the offending entry and showing the expected form.
+pub fn parse_sizes(text: &str) -> Result<Vec<usize>, String> {
+    let mut sizes = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
+        match entry.parse::<usize>() {
+            Ok(size) if size >= 1 => sizes.push(size),
+            _ => {
+                return Err(format!(
+                    "POOLBENCH_SIZES={text:?}: {entry:?} is not a pool size; give positive integers, e.g. 1,2,4,8,16"
+                ));
+            }
+        }
+    }
+    if sizes.is_empty() {
+        return Err(format!("POOLBENCH_SIZES={text:?} names no pool size; give e.g. 2,4,8"));
+    }
+    sizes.sort_unstable();
+    sizes.dedup();
+    Ok(sizes)
+}
+
+/// The pool sizes to sweep: `POOLBENCH_SIZES` if set, else [`DEFAULT_SIZES`].
+///
+/// # Errors
+///
+/// As [`parse_sizes`], for a `POOLBENCH_SIZES` that is set but not a list of sizes.
+pub fn sizes_from_env() -> Result<Vec<usize>, String> {
+    match std::env::var("POOLBENCH_SIZES") {
+        Ok(text) => parse_sizes(&text),
+        Err(std::env::VarError::NotPresent) => Ok(DEFAULT_SIZES.to_vec()),
+        Err(std::env::VarError::NotUnicode(text)) => Err(format!("POOLBENCH_SIZES={text:?} is not UTF-8")),
+    }
+}
+
+/// The case whose group id is `group_id`.
+pub fn find(group_id: &str) -> Option<&'static Case> {
+    let (suite, name) = group_id.split_once('/')?;
+    CASES.iter().find(|case| case.suite.name() == suite && case.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_ids_are_unique_and_found_again() {
+        for (index, case) in CASES.iter().enumerate() {
+            assert_eq!(find(&case.group_id()), Some(case));
+            assert!(
+                CASES[..index].iter().all(|earlier| earlier.group_id() != case.group_id()),
+                "{} twice",
+                case.group_id()
+            );
+        }
+        assert_eq!(find("pools/no-such-case"), None);
+        assert_eq!(find("no-slash"), None);
+    }
+
+    #[test]
+    fn sizes_parse_sorted_and_deduplicated_and_bad_entries_are_named() {
+        assert_eq!(parse_sizes("8, 2,4,2"), Ok(vec![2, 4, 8]));
+        assert_eq!(parse_sizes("1,2,4,8,16"), Ok(vec![1, 2, 4, 8, 16]));
+        let err = parse_sizes("2,0,4").unwrap_err();
+        assert!(err.contains("\"0\"") && err.contains("e.g."), "{err}");
+        assert!(parse_sizes("two").unwrap_err().contains("\"two\""));
+        assert!(parse_sizes(" , ").is_err());
+    }
+
+    #[test]
+    fn every_steady_state_pair_names_a_pools_case() {
+        for case in CASES {
+            if let Some(steady) = case.steady_state {
+                let pair =
+                    find(steady).unwrap_or_else(|| panic!("{} pairs with missing {steady}", case.group_id()));
+                assert_eq!(pair.suite, Suite::Pools);
+                assert_eq!(pair.tasks, case.tasks, "{} and {steady} do the same work", case.group_id());
+            }
+        }
+    }
+}
