@@ -32,5 +32,8 @@ pub mod catalog;
 pub mod executor;
 pub mod workload;
 
-pub use executor::{AnyExecutor, Chunking, Executor, ExecutorKind, RayonPool, Sequential, StdPool};
+pub use executor::{
+    AnyExecutor, Chunking, Executor, ExecutorKind, ProcessPool, ProcessPoolBuilder, RayonPool, Sequential,
+    SpawnPerTask, StdPool,
+};
 pub use workload::Workload;

@@ -30,7 +30,8 @@ enum ErrorKind {
     Worker { pid: Option<u32>, message: String },
 }
 
-fn stderr_note(stderr: &str) -> String {
+/// " (its stderr ended with: ...)", or nothing when the worker wrote nothing.
+pub(crate) fn stderr_note(stderr: &str) -> String {
     let stderr = stderr.trim();
     if stderr.is_empty() { String::new() } else { format!(" (its stderr ended with: {stderr})") }
 }
@@ -56,12 +57,10 @@ impl Error {
         Error::new(ErrorKind::Panicked { task, message })
     }
 
-    #[cfg_attr(not(test), expect(dead_code, reason = "the process executors, which come next, call it"))]
     pub(crate) fn worker_died(task: usize, pid: u32, how: String, stderr: String) -> Self {
         Error::new(ErrorKind::WorkerDied { task, pid, how, stderr })
     }
 
-    #[cfg_attr(not(test), expect(dead_code, reason = "the process executors, which come next, call it"))]
     pub(crate) fn timed_out(task: usize, pid: u32, after: Duration) -> Self {
         Error::new(ErrorKind::TimedOut { task, pid, after })
     }

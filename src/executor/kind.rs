@@ -1,6 +1,6 @@
 //! Choosing an executor by name: the kind enum, and an owned executor of any kind.
 
-use super::{Error, Executor, RayonPool, Sequential, StdPool};
+use super::{Error, Executor, ProcessPool, RayonPool, Sequential, SpawnPerTask, StdPool};
 use crate::workload::Workload;
 
 /// The kinds of executor, in the order reports show them.
@@ -12,11 +12,21 @@ pub enum ExecutorKind {
     Rayon,
     /// [`StdPool`].
     StdPool,
+    /// [`ProcessPool`].
+    ProcessPool,
+    /// [`SpawnPerTask`].
+    SpawnPerTask,
 }
 
 impl ExecutorKind {
     /// Every kind.
-    pub const ALL: [ExecutorKind; 3] = [ExecutorKind::Sequential, ExecutorKind::Rayon, ExecutorKind::StdPool];
+    pub const ALL: [ExecutorKind; 5] = [
+        ExecutorKind::Sequential,
+        ExecutorKind::Rayon,
+        ExecutorKind::StdPool,
+        ExecutorKind::ProcessPool,
+        ExecutorKind::SpawnPerTask,
+    ];
 
     /// The kind's stable name: the function part of every benchmark id, so baselines depend on it.
     pub fn name(self) -> &'static str {
@@ -24,6 +34,8 @@ impl ExecutorKind {
             ExecutorKind::Sequential => "Sequential",
             ExecutorKind::Rayon => "Rayon",
             ExecutorKind::StdPool => "StdPool",
+            ExecutorKind::ProcessPool => "ProcessPool",
+            ExecutorKind::SpawnPerTask => "SpawnPerTask",
         }
     }
 
@@ -37,7 +49,13 @@ impl ExecutorKind {
         self != ExecutorKind::Sequential
     }
 
-    /// Starts an executor of this kind with `size` workers ([`Sequential`] ignores the size).
+    /// Whether the kind's workers are other processes.
+    pub fn is_process(self) -> bool {
+        matches!(self, ExecutorKind::ProcessPool | ExecutorKind::SpawnPerTask)
+    }
+
+    /// Starts an executor of this kind with `size` workers ([`Sequential`] ignores the size),
+    /// every other setting at its default.
     ///
     /// # Errors
     ///
@@ -47,6 +65,8 @@ impl ExecutorKind {
             ExecutorKind::Sequential => AnyExecutor::Sequential(Sequential),
             ExecutorKind::Rayon => AnyExecutor::Rayon(RayonPool::new(size)?),
             ExecutorKind::StdPool => AnyExecutor::StdPool(StdPool::new(size)?),
+            ExecutorKind::ProcessPool => AnyExecutor::ProcessPool(ProcessPool::new(size)?),
+            ExecutorKind::SpawnPerTask => AnyExecutor::SpawnPerTask(SpawnPerTask::new(size)?),
         })
     }
 }
@@ -66,6 +86,10 @@ pub enum AnyExecutor {
     Rayon(RayonPool),
     /// A [`StdPool`].
     StdPool(StdPool),
+    /// A [`ProcessPool`].
+    ProcessPool(ProcessPool),
+    /// A [`SpawnPerTask`] executor.
+    SpawnPerTask(SpawnPerTask),
 }
 
 impl Executor for AnyExecutor {
@@ -74,6 +98,8 @@ impl Executor for AnyExecutor {
             AnyExecutor::Sequential(executor) => executor.kind(),
             AnyExecutor::Rayon(executor) => executor.kind(),
             AnyExecutor::StdPool(executor) => executor.kind(),
+            AnyExecutor::ProcessPool(executor) => executor.kind(),
+            AnyExecutor::SpawnPerTask(executor) => executor.kind(),
         }
     }
 
@@ -82,6 +108,8 @@ impl Executor for AnyExecutor {
             AnyExecutor::Sequential(executor) => executor.size(),
             AnyExecutor::Rayon(executor) => executor.size(),
             AnyExecutor::StdPool(executor) => executor.size(),
+            AnyExecutor::ProcessPool(executor) => executor.size(),
+            AnyExecutor::SpawnPerTask(executor) => executor.size(),
         }
     }
 
@@ -90,6 +118,8 @@ impl Executor for AnyExecutor {
             AnyExecutor::Sequential(executor) => executor.map_each(workload, inputs),
             AnyExecutor::Rayon(executor) => executor.map_each(workload, inputs),
             AnyExecutor::StdPool(executor) => executor.map_each(workload, inputs),
+            AnyExecutor::ProcessPool(executor) => executor.map_each(workload, inputs),
+            AnyExecutor::SpawnPerTask(executor) => executor.map_each(workload, inputs),
         }
     }
 }

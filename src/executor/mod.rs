@@ -5,6 +5,8 @@
 //! | [`Sequential`] | a plain loop on the calling thread: the floor every pool must beat | a `for` loop |
 //! | [`RayonPool`] | a dedicated rayon pool of `n` work-stealing threads | none (the GIL) |
 //! | [`StdPool`] | `n` std threads sharing one job queue | `ThreadPoolExecutor(n)` |
+//! | [`ProcessPool`] | `n` persistent worker processes fed from one queue | `multiprocessing.Pool(n)` |
+//! | [`SpawnPerTask`] | a fresh worker process per chunk, `n` at a time | `Process(target=...)` per task |
 //!
 //! Every executor returns results in input order, turns a panicking task into an [`Error`] that
 //! names the task, and stays usable afterwards. Inputs and outputs are serializable (the
@@ -16,6 +18,7 @@
 mod chunking;
 mod error;
 mod kind;
+pub mod process;
 mod rayon_pool;
 mod sequential;
 mod std_pool;
@@ -25,6 +28,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 pub use chunking::Chunking;
 pub use error::Error;
 pub use kind::{AnyExecutor, ExecutorKind};
+pub use process::{Codec, ProcessPool, ProcessPoolBuilder, SpawnPerTask};
 pub use rayon_pool::RayonPool;
 pub use sequential::Sequential;
 pub use std_pool::StdPool;

@@ -39,7 +39,6 @@ static PROCESS_FAULTS_ALLOWED: AtomicBool = AtomicBool::new(false);
 
 /// Lets [`FaultAction::Exit`], [`FaultAction::Abort`] and [`FaultAction::Kill`] end this process:
 /// called once by a worker process as it starts.
-#[expect(dead_code, reason = "the worker process, which comes next, calls it")]
 pub(crate) fn allow_process_faults() {
     PROCESS_FAULTS_ALLOWED.store(true, Ordering::SeqCst);
 }

@@ -179,8 +179,9 @@ fn serve(mut stream: TcpStream, shared: &Shared, latency: Duration) -> io::Resul
                     std::thread::sleep(latency);
                     shared.waiting.fetch_sub(1, Ordering::Relaxed);
                     let answer = u64::from_be_bytes(request).wrapping_add(1);
-                    stream.write_all(&answer.to_be_bytes())?;
+                    // Counted before it is sent, so a client holding its answer sees it counted.
                     shared.served.fetch_add(1, Ordering::Relaxed);
+                    stream.write_all(&answer.to_be_bytes())?;
                 }
             }
             Err(err) if matches!(err.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {

@@ -23,7 +23,7 @@
 
 mod cpu_spin;
 mod factorial;
-mod fault;
+pub(crate) mod fault;
 mod io_wait;
 mod latency_server;
 pub mod producer_consumer;

@@ -48,3 +48,47 @@ pub fn assert_same_as_sequential<W: Workload>(executor: &impl Executor, workload
     });
     assert_eq!(got, expected, "{} of {} on {}", executor.kind(), executor.size(), workload.name());
 }
+
+/// The worker program cargo built for this test run.
+pub const WORKER: &str = env!("CARGO_BIN_EXE_poolbench-worker");
+
+/// A process pool builder pointed at this build's worker, with a short shutdown timeout so that
+/// tests with misbehaving workers end quickly.
+pub fn process_pool(size: usize) -> poolbench::ProcessPoolBuilder {
+    poolbench::ProcessPool::builder()
+        .size(size)
+        .worker_program(WORKER)
+        .shutdown_timeout(Duration::from_millis(200))
+}
+
+/// Writes an executable shell script into `dir` and returns its path: a fake worker.
+pub fn fake_worker(dir: &std::path::Path, name: &str, body: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("write the fake worker");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("make it executable");
+    path
+}
+
+/// The state letter of process `pid` from `/proc/<pid>/stat` (`R`, `S`, `Z`...), or `None` if it
+/// no longer exists.
+pub fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may hold spaces: the state follows the last ')'.
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// The pids of this process's children, alive or zombie, from `/proc/*/stat`.
+pub fn children_of_this_process() -> Vec<u32> {
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|stat| {
+                let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+                fields.get(1)?.parse::<u32>().ok()
+            }) == Some(me)
+        })
+        .collect()
+}

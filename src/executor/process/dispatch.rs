@@ -1,0 +1,673 @@
+//! The pool's event loop: one thread, every worker's pipes multiplexed with poll(2).
+//!
+//! Work is pulled, not pushed: chunks wait in one queue, and a worker is handed the next chunk
+//! whenever it has fewer than `max_in_flight` unanswered requests. So a fast worker takes more
+//! chunks than a slow one, no pipe ever holds more than a few requests (queuing 100,000 tasks
+//! cannot deadlock on a full pipe), and the number of results in memory is bounded.
+//!
+//! When a worker dies, times out or breaks the protocol, only the chunk it was running is
+//! affected; the chunks queued behind it had not started and go back to the queue. A chunk of
+//! several tasks is split and its tasks rerun one by one, to find the one at fault; a single task
+//! is retried if the pool allows retries, and otherwise fails with an error naming the worker
+//! and how it ended. The dead worker is reaped and replaced, so the pool returns to full size.
+//! Tasks sharing a chunk with a crashing task may therefore run twice: use a chunk length of 1
+//! where a task must run at most once.
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::ops::Range;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::protocol::{self, FrameReader, FromWorker, PROTOCOL_VERSION};
+use super::spawn::WorkerProcess;
+use super::{Codec, sys};
+use crate::executor::error::stderr_note;
+use crate::executor::{Chunking, Error};
+
+/// After this many workers in a row fail to start, the pool stops trying and reports why.
+const STARTUP_ATTEMPTS: u32 = 3;
+/// How long a worker that has closed its end gets to finish dying before it is killed.
+const BURIAL_GRACE: Duration = Duration::from_secs(1);
+
+/// Everything that decides how a pool of worker processes behaves.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub program: PathBuf,
+    pub size: usize,
+    pub codec: Codec,
+    pub chunking: Chunking,
+    pub task_timeout: Option<Duration>,
+    pub retries: u32,
+    pub max_in_flight: usize,
+    pub startup_timeout: Duration,
+    pub shutdown_timeout: Duration,
+    /// `true`: `size` workers start up front and serve until the pool is dropped.
+    /// `false`: a worker is started per chunk and retired after it (SpawnPerTask).
+    pub persistent: bool,
+}
+
+/// One map's tasks, as the event loop sees them: bytes out, bytes in, results kept by the job.
+pub(crate) trait Job {
+    /// How many tasks.
+    fn len(&self) -> usize;
+    /// Appends the RUN frame for `tasks` to `out`; on error `out` is unchanged.
+    fn encode(&self, out: &mut Vec<u8>, request_id: u64, tasks: Range<usize>) -> Result<(), String>;
+    /// Takes the RESULTS body for `tasks`.
+    fn accept(&mut self, tasks: Range<usize>, results: &[u8]) -> Result<(), String>;
+    /// Records that `task` failed.
+    fn fail(&mut self, task: usize, error: Error);
+}
+
+/// No tasks: what the loop runs while it only waits for workers to start.
+struct NoJob;
+
+impl Job for NoJob {
+    fn len(&self) -> usize {
+        0
+    }
+    fn encode(&self, _: &mut Vec<u8>, _: u64, _: Range<usize>) -> Result<(), String> {
+        Err("no tasks".into())
+    }
+    fn accept(&mut self, _: Range<usize>, _: &[u8]) -> Result<(), String> {
+        Err("no request was sent".into())
+    }
+    fn fail(&mut self, _: usize, _: Error) {}
+}
+
+#[derive(Debug, Clone)]
+struct Chunk {
+    tasks: Range<usize>,
+    attempts: u32,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    request_id: u64,
+    chunk: Chunk,
+}
+
+/// A worker process and the pool's view of the conversation with it.
+#[derive(Debug)]
+struct Worker {
+    process: WorkerProcess,
+    ready: bool,
+    reader: FrameReader,
+    outbox: Vec<u8>,
+    sent: usize,
+    in_flight: VecDeque<InFlight>,
+    /// Since when the oldest unanswered request could have been running.
+    head_since: Instant,
+    assigned: u64,
+    /// Told to shut down (SpawnPerTask, after its one chunk); reaped at end-of-file.
+    retiring: Option<Instant>,
+}
+
+impl Worker {
+    fn new(process: WorkerProcess) -> Self {
+        Worker {
+            process,
+            ready: false,
+            reader: FrameReader::default(),
+            outbox: Vec::new(),
+            sent: 0,
+            in_flight: VecDeque::new(),
+            head_since: Instant::now(),
+            assigned: 0,
+            retiring: None,
+        }
+    }
+
+    /// Writes what the pipe takes now.
+    fn flush(&mut self) -> io::Result<()> {
+        while self.sent < self.outbox.len() {
+            let Some(requests) = self.process.requests() else {
+                return Err(io::Error::new(io::ErrorKind::BrokenPipe, "the request pipe is closed"));
+            };
+            match requests.write(&self.outbox[self.sent..]) {
+                Ok(written) => self.sent += written,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+        self.outbox.clear();
+        self.sent = 0;
+        Ok(())
+    }
+}
+
+/// Why a worker is being buried.
+#[derive(Debug)]
+enum Cause {
+    /// Its response pipe closed, or its request pipe broke.
+    Died,
+    /// Its oldest request ran past the task timeout.
+    TimedOut(Duration),
+    /// It said something that is not the protocol.
+    Protocol(String),
+    /// It did not start: no hello, a bad hello, or it did not come up in time.
+    Startup(String),
+}
+
+/// The workers of one pool and the loop that drives them.
+#[derive(Debug)]
+pub(crate) struct Workers {
+    config: Config,
+    slots: Vec<Option<Worker>>,
+    next_request_id: u64,
+    failed_starts: u32,
+    startup_error: Option<Error>,
+}
+
+impl Workers {
+    /// Starts the pool: for a persistent pool, every worker, in parallel, returning once each has
+    /// said hello.
+    pub(crate) fn start(config: Config) -> Result<Self, Error> {
+        let slots = (0..config.size).map(|_| None).collect();
+        let mut workers =
+            Workers { config, slots, next_request_id: 0, failed_starts: 0, startup_error: None };
+        if workers.config.persistent {
+            workers.settle();
+            if workers.ready_count() < workers.config.size {
+                let error = workers
+                    .startup_error
+                    .take()
+                    .unwrap_or_else(|| Error::worker(None, "workers failed to start"));
+                return Err(error);
+            }
+        }
+        Ok(workers)
+    }
+
+    /// The configuration.
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The process ids of the live workers.
+    pub(crate) fn pids(&self) -> Vec<u32> {
+        self.slots.iter().flatten().map(|worker| worker.process.pid()).collect()
+    }
+
+    /// Resident memory of each live worker.
+    pub(crate) fn resident_bytes(&self) -> Vec<(u32, Option<u64>)> {
+        self.slots
+            .iter()
+            .flatten()
+            .map(|worker| (worker.process.pid(), worker.process.resident_bytes()))
+            .collect()
+    }
+
+    fn ready_count(&self) -> usize {
+        self.slots.iter().flatten().filter(|worker| worker.ready && worker.retiring.is_none()).count()
+    }
+
+    /// Runs `job` to completion: every task gets a result or an error.
+    pub(crate) fn run(&mut self, job: &mut dyn Job) {
+        let len = job.len();
+        let chunk_len = self.config.chunking.chunk_len(len, self.config.size);
+        let mut queue: VecDeque<Chunk> = (0..len)
+            .step_by(chunk_len)
+            .map(|start| Chunk { tasks: start..(start + chunk_len).min(len), attempts: 0 })
+            .collect();
+        let mut unfinished = len;
+        // A map starts with a clean slate: earlier start-up failures may have been transient.
+        self.failed_starts = 0;
+        while unfinished > 0 || self.slots.iter().flatten().any(|worker| worker.retiring.is_some()) {
+            if !self.turn(job, &mut queue, &mut unfinished) {
+                break;
+            }
+        }
+        if self.config.persistent {
+            self.settle();
+        }
+    }
+
+    /// Turns the loop until no worker is starting or retiring.
+    fn settle(&mut self) {
+        let mut queue = VecDeque::new();
+        let mut unfinished = 0;
+        loop {
+            let busy = self.slots.iter().flatten().any(|worker| !worker.ready || worker.retiring.is_some());
+            let can_spawn = self.config.persistent
+                && self.slots.iter().any(Option::is_none)
+                && self.failed_starts < STARTUP_ATTEMPTS;
+            if !busy && !can_spawn {
+                return;
+            }
+            if !self.turn(&mut NoJob, &mut queue, &mut unfinished) {
+                return;
+            }
+        }
+    }
+
+    /// One turn of the loop: staff, assign, write, wait, read, enforce deadlines.
+    /// Returns `false` when no progress is possible (no worker can start); the queued tasks
+    /// have then been failed.
+    fn turn(&mut self, job: &mut dyn Job, queue: &mut VecDeque<Chunk>, unfinished: &mut usize) -> bool {
+        self.staff(queue.len());
+        if self.slots.iter().all(Option::is_none) {
+            let error =
+                self.startup_error.clone().unwrap_or_else(|| Error::worker(None, "no worker is running"));
+            for chunk in queue.drain(..) {
+                for task in chunk.tasks {
+                    job.fail(task, error.clone());
+                    *unfinished -= 1;
+                }
+            }
+            return false;
+        }
+        self.assign(job, queue, unfinished);
+
+        for slot in 0..self.slots.len() {
+            let Some(worker) = self.slots[slot].as_mut() else { continue };
+            if worker.flush().is_err() {
+                self.read_then_bury(slot, Cause::Died, job, queue, unfinished);
+            }
+        }
+
+        let waiting = self.slots.iter().flatten().any(|worker| {
+            !worker.ready
+                || worker.retiring.is_some()
+                || !worker.in_flight.is_empty()
+                || worker.sent < worker.outbox.len()
+        });
+        if !waiting {
+            // Nothing can arrive: every task left was settled without a worker (refused before
+            // sending), so polling would wait for ever.
+            return true;
+        }
+
+        let mut watched = Vec::new();
+        let mut interests = Vec::new();
+        for (slot, worker) in self.slots.iter().enumerate() {
+            let Some(worker) = worker else { continue };
+            let (responses, requests) = worker.process.fds();
+            interests.push(sys::Interest { fd: responses, read: true, write: false });
+            watched.push((slot, false));
+            if let Some(requests) = requests.filter(|_| worker.sent < worker.outbox.len()) {
+                interests.push(sys::Interest { fd: requests, read: false, write: true });
+                watched.push((slot, true));
+            }
+        }
+        let timeout = self.next_deadline().map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        let readiness = match sys::poll(&interests, timeout) {
+            Ok(readiness) => readiness,
+            Err(err) => {
+                let error = Error::worker(
+                    None,
+                    format!("poll(2) failed, so the pool cannot hear its workers: {err}"),
+                );
+                self.startup_error = Some(error);
+                for slot in 0..self.slots.len() {
+                    if self.slots[slot].is_some() {
+                        self.bury(slot, Cause::Died, job, queue, unfinished);
+                    }
+                }
+                self.failed_starts = STARTUP_ATTEMPTS;
+                return true;
+            }
+        };
+        for ((slot, for_write), ready) in watched.into_iter().zip(readiness) {
+            if for_write {
+                if ready.writable || ready.hung_up {
+                    if let Some(worker) = self.slots[slot].as_mut() {
+                        if worker.flush().is_err() {
+                            self.read_then_bury(slot, Cause::Died, job, queue, unfinished);
+                        }
+                    }
+                }
+            } else if ready.readable || ready.hung_up {
+                self.receive(slot, job, queue, unfinished);
+            }
+        }
+        self.enforce_deadlines(job, queue, unfinished);
+        true
+    }
+
+    /// Starts workers where they are needed: every empty slot of a persistent pool; for
+    /// SpawnPerTask, one per queued chunk up to the pool size.
+    fn staff(&mut self, queued: usize) {
+        if self.failed_starts >= STARTUP_ATTEMPTS {
+            return;
+        }
+        let mut wanted = if self.config.persistent {
+            self.slots.len()
+        } else {
+            let starting = self.slots.iter().flatten().filter(|worker| !worker.ready).count();
+            queued.saturating_sub(starting)
+        };
+        for slot in 0..self.slots.len() {
+            if wanted == 0 || self.failed_starts >= STARTUP_ATTEMPTS {
+                break;
+            }
+            if self.slots[slot].is_some() {
+                continue;
+            }
+            wanted -= 1;
+            match WorkerProcess::spawn(&self.config.program, self.config.codec) {
+                Ok(process) => self.slots[slot] = Some(Worker::new(process)),
+                Err(error) => {
+                    self.failed_starts += 1;
+                    self.startup_error = Some(error);
+                }
+            }
+        }
+    }
+
+    /// Hands queued chunks to ready workers, one per worker per pass, until every worker has
+    /// `max_in_flight` unanswered requests or the queue is empty.
+    fn assign(&mut self, job: &mut dyn Job, queue: &mut VecDeque<Chunk>, unfinished: &mut usize) {
+        let limit = if self.config.persistent { self.config.max_in_flight.max(1) } else { 1 };
+        let mut handed_out = true;
+        while handed_out && !queue.is_empty() {
+            handed_out = false;
+            for worker in self.slots.iter_mut().flatten() {
+                let open = worker.ready
+                    && worker.retiring.is_none()
+                    && worker.in_flight.len() < limit
+                    && (self.config.persistent || worker.assigned == 0);
+                if !open {
+                    continue;
+                }
+                let Some(chunk) = queue.pop_front() else { break };
+                let request_id = self.next_request_id;
+                self.next_request_id += 1;
+                match job.encode(&mut worker.outbox, request_id, chunk.tasks.clone()) {
+                    Ok(()) => {
+                        if worker.in_flight.is_empty() {
+                            worker.head_since = Instant::now();
+                        }
+                        worker.in_flight.push_back(InFlight { request_id, chunk });
+                        worker.assigned += 1;
+                        handed_out = true;
+                    }
+                    Err(message) => {
+                        for task in chunk.tasks {
+                            job.fail(
+                                task,
+                                Error::worker(None, format!("task {task} was not sent: {message}")),
+                            );
+                            *unfinished -= 1;
+                        }
+                        handed_out = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The nearest moment something must be checked: a start-up, a task or a retirement deadline.
+    fn next_deadline(&self) -> Option<Instant> {
+        self.slots.iter().flatten().filter_map(|worker| self.deadline(worker).map(|(at, _)| at)).min()
+    }
+
+    fn deadline(&self, worker: &Worker) -> Option<(Instant, Cause)> {
+        if let Some(since) = worker.retiring {
+            return Some((since + self.config.shutdown_timeout, Cause::Died));
+        }
+        if !worker.ready {
+            let timeout = self.config.startup_timeout;
+            let message = format!("did not say hello within {timeout:?} of starting");
+            return Some((worker.process.started() + timeout, Cause::Startup(message)));
+        }
+        let timeout = self.config.task_timeout?;
+        let head = worker.in_flight.front()?;
+        let len = u32::try_from(head.chunk.tasks.len()).unwrap_or(u32::MAX);
+        Some((worker.head_since + timeout.saturating_mul(len), Cause::TimedOut(timeout)))
+    }
+
+    fn enforce_deadlines(&mut self, job: &mut dyn Job, queue: &mut VecDeque<Chunk>, unfinished: &mut usize) {
+        let now = Instant::now();
+        for slot in 0..self.slots.len() {
+            let Some(worker) = self.slots[slot].as_ref() else { continue };
+            let Some((at, cause)) = self.deadline(worker) else { continue };
+            if at <= now {
+                if let Some(worker) = self.slots[slot].as_mut() {
+                    worker.process.kill();
+                }
+                self.bury(slot, cause, job, queue, unfinished);
+            }
+        }
+    }
+
+    /// Reads what a worker sent and acts on every complete frame.
+    fn receive(
+        &mut self,
+        slot: usize,
+        job: &mut dyn Job,
+        queue: &mut VecDeque<Chunk>,
+        unfinished: &mut usize,
+    ) {
+        let Some(worker) = self.slots[slot].as_mut() else { return };
+        // A read error ends the conversation as surely as end-of-file.
+        let ended = worker.reader.fill(worker.process.responses()).unwrap_or(true);
+        if let Err(cause) = self.handle_frames(slot, job, unfinished) {
+            self.bury(slot, cause, job, queue, unfinished);
+            return;
+        }
+        if ended {
+            let Some(worker) = self.slots[slot].as_ref() else { return };
+            let cause = if worker.reader.has_partial_frame() {
+                Cause::Protocol("closed its pipe in the middle of a frame".into())
+            } else {
+                Cause::Died
+            };
+            self.bury(slot, cause, job, queue, unfinished);
+        }
+    }
+
+    /// Reads what is there, then buries: results a worker sent before it died still count.
+    fn read_then_bury(
+        &mut self,
+        slot: usize,
+        cause: Cause,
+        job: &mut dyn Job,
+        queue: &mut VecDeque<Chunk>,
+        unfinished: &mut usize,
+    ) {
+        if let Some(worker) = self.slots[slot].as_mut() {
+            let _ = worker.reader.fill(worker.process.responses());
+        }
+        let cause = match self.handle_frames(slot, job, unfinished) {
+            Ok(()) => cause,
+            Err(protocol) => protocol,
+        };
+        self.bury(slot, cause, job, queue, unfinished);
+    }
+
+    fn handle_frames(&mut self, slot: usize, job: &mut dyn Job, unfinished: &mut usize) -> Result<(), Cause> {
+        let codec = self.config.codec;
+        let persistent = self.config.persistent;
+        let Some(worker) = self.slots[slot].as_mut() else { return Ok(()) };
+        loop {
+            let frame = match worker.reader.next_frame() {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return Ok(()),
+                Err(message) if worker.ready => return Err(Cause::Protocol(message)),
+                Err(message) => return Err(Cause::Startup(message)),
+            };
+            let message = match protocol::decode_from_worker(worker.reader.payload(frame)) {
+                Ok(message) => message,
+                Err(message) if worker.ready => return Err(Cause::Protocol(message)),
+                Err(message) => return Err(Cause::Startup(format!("sent {message} instead of a hello"))),
+            };
+            match (worker.ready, message) {
+                (false, FromWorker::Hello(hello)) => {
+                    if hello.version != PROTOCOL_VERSION {
+                        // Another build of the worker will not get better by retrying.
+                        self.failed_starts = STARTUP_ATTEMPTS;
+                        return Err(Cause::Startup(format!(
+                            "speaks protocol version {}, this poolbench speaks {PROTOCOL_VERSION}; rebuild both \
+                             with `cargo build --bins` (or point POOLBENCH_WORKER at a matching worker)",
+                            hello.version
+                        )));
+                    }
+                    if hello.codec != codec.id() {
+                        let spoken = Codec::from_id(hello.codec).map_or_else(
+                            || format!("unknown codec byte {}", hello.codec),
+                            |other| other.to_string(),
+                        );
+                        return Err(Cause::Startup(format!("answered in {spoken}, not {codec}")));
+                    }
+                    worker.ready = true;
+                }
+                (false, _) => return Err(Cause::Startup("spoke before saying hello".into())),
+                (true, FromWorker::Hello(_)) => return Err(Cause::Protocol("said hello twice".into())),
+                (true, FromWorker::Results { request_id, results }) => {
+                    let head = expect_head(worker, request_id)?;
+                    job.accept(head.clone(), results).map_err(|message| {
+                        Cause::Protocol(format!(
+                            "sent results for tasks {head:?} that do not decode: {message}"
+                        ))
+                    })?;
+                    *unfinished -= head.len();
+                    finish_head(worker, persistent);
+                    self.failed_starts = 0;
+                }
+                (true, FromWorker::Rejected { request_id, message }) => {
+                    let head = expect_head(worker, request_id)?;
+                    let pid = worker.process.pid();
+                    for task in head.clone() {
+                        job.fail(task, Error::worker(Some(pid), format!("refused task {task}: {message}")));
+                    }
+                    *unfinished -= head.len();
+                    finish_head(worker, persistent);
+                }
+            }
+        }
+    }
+
+    /// Reaps a worker and decides the fate of the requests it held. See the module docs.
+    fn bury(
+        &mut self,
+        slot: usize,
+        cause: Cause,
+        job: &mut dyn Job,
+        queue: &mut VecDeque<Chunk>,
+        unfinished: &mut usize,
+    ) {
+        let Some(worker) = self.slots[slot].take() else { return };
+        if worker.retiring.is_some() {
+            worker.process.reap(self.config.shutdown_timeout);
+            return;
+        }
+        let pid = worker.process.pid();
+        let (how, stderr) = worker.process.bury(BURIAL_GRACE);
+        let mut in_flight = worker.in_flight.into_iter();
+        let Some(head) = in_flight.next() else {
+            // Lost before or between tasks: no task paid for it, so it counts against the
+            // start-up attempts, or a worker that always fails this way would be replaced for ever.
+            let reason = match cause {
+                Cause::Startup(reason) | Cause::Protocol(reason) => format!("{reason}; it {how}"),
+                Cause::Died | Cause::TimedOut(_) if worker.ready => how,
+                Cause::Died | Cause::TimedOut(_) => format!("{how} before saying hello"),
+            };
+            let context = if worker.ready {
+                "failed while idle".to_owned()
+            } else {
+                format!("{} did not start", self.config.program.display())
+            };
+            self.failed_starts += 1;
+            self.startup_error =
+                Some(Error::worker(Some(pid), format!("{context}: {reason}{}", stderr_note(&stderr))));
+            return;
+        };
+        let chunk = head.chunk;
+        let mut requeue = Vec::new();
+        match cause {
+            Cause::Protocol(message) => {
+                for task in chunk.tasks {
+                    job.fail(
+                        task,
+                        Error::worker(Some(pid), format!("task {task} was lost: the worker {message}")),
+                    );
+                    *unfinished -= 1;
+                }
+            }
+            _ if chunk.tasks.len() > 1 => {
+                requeue.extend(
+                    chunk.tasks.map(|task| Chunk { tasks: task..task + 1, attempts: chunk.attempts }),
+                );
+            }
+            _ if chunk.attempts < self.config.retries => {
+                requeue.push(Chunk { attempts: chunk.attempts + 1, ..chunk });
+            }
+            Cause::TimedOut(after) => {
+                job.fail(chunk.tasks.start, Error::timed_out(chunk.tasks.start, pid, after));
+                *unfinished -= 1;
+            }
+            Cause::Died | Cause::Startup(_) => {
+                job.fail(chunk.tasks.start, Error::worker_died(chunk.tasks.start, pid, how, stderr));
+                *unfinished -= 1;
+            }
+        }
+        requeue.extend(in_flight.map(|waiting| waiting.chunk));
+        for chunk in requeue.into_iter().rev() {
+            queue.push_front(chunk);
+        }
+    }
+}
+
+/// The tasks of the oldest unanswered request, which `request_id` must name.
+fn expect_head(worker: &Worker, request_id: u64) -> Result<Range<usize>, Cause> {
+    match worker.in_flight.front() {
+        Some(head) if head.request_id == request_id => Ok(head.chunk.tasks.clone()),
+        Some(head) => Err(Cause::Protocol(format!(
+            "answered request {request_id} while {} was oldest",
+            head.request_id
+        ))),
+        None => Err(Cause::Protocol(format!("answered request {request_id}, which was never sent"))),
+    }
+}
+
+/// Retires the answered request; a SpawnPerTask worker is then told to shut down.
+fn finish_head(worker: &mut Worker, persistent: bool) {
+    worker.in_flight.pop_front();
+    worker.head_since = Instant::now();
+    if !persistent && worker.in_flight.is_empty() {
+        protocol::encode_shutdown(&mut worker.outbox);
+        worker.retiring = Some(Instant::now());
+    }
+}
+
+impl Drop for Workers {
+    /// Tells every worker to shut down, waits up to the shutdown timeout for them all to hang up,
+    /// then reaps them, killing any that stayed: no zombies, no orphans.
+    fn drop(&mut self) {
+        let mut workers: Vec<Worker> = self.slots.iter_mut().filter_map(Option::take).collect();
+        for worker in &mut workers {
+            if worker.ready && worker.retiring.is_none() {
+                protocol::encode_shutdown(&mut worker.outbox);
+            }
+            let _ = worker.flush();
+            worker.process.close_requests();
+        }
+        let deadline = Instant::now() + self.config.shutdown_timeout;
+        let mut open: Vec<&mut Worker> = workers.iter_mut().collect();
+        while !open.is_empty() && Instant::now() < deadline {
+            let interests: Vec<sys::Interest> = open
+                .iter()
+                .map(|worker| sys::Interest { fd: worker.process.fds().0, read: true, write: false })
+                .collect();
+            let Ok(readiness) =
+                sys::poll(&interests, Some(deadline.saturating_duration_since(Instant::now())))
+            else {
+                break;
+            };
+            let mut index = 0;
+            open.retain_mut(|worker| {
+                let ready = readiness[index];
+                index += 1;
+                // Whatever a worker still says is of no interest now; end-of-file is.
+                let ended = (ready.readable || ready.hung_up)
+                    && worker.reader.fill(worker.process.responses()).unwrap_or(true);
+                !ended
+            });
+        }
+        for worker in workers {
+            worker.process.reap(deadline.saturating_duration_since(Instant::now()));
+        }
+    }
+}

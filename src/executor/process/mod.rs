@@ -1,0 +1,324 @@
+//! Process executors: a real process pool, and the spawn-per-task baseline that shows what
+//! pooling buys.
+//!
+//! # Lifecycle
+//!
+//! A [`ProcessPool`] starts all its workers up front, in parallel, by executing the
+//! `poolbench-worker` program (never `fork()` without exec: the benchmark process is
+//! multi-threaded). [`build`](ProcessPoolBuilder::build) returns once every worker has sent its
+//! versioned hello, so a pool's start-up and its steady state can be measured apart. Workers are
+//! reused for every map until the pool is dropped. The worker program is found by
+//! [`ProcessPoolBuilder::worker_program`], else `$POOLBENCH_WORKER`, else beside the running
+//! executable (or one directory up, from `target/<profile>/deps/` or `examples/`), which covers `cargo test`,
+//! `cargo bench`, `cargo run` and an installed binary alike.
+//!
+//! # Faults
+//!
+//! - A task that panics or fails returns an error carrying the message; the worker goes on.
+//! - A worker that dies (a signal, an abort, an exit) loses only the task it was running: that
+//!   task fails with an error naming the worker's pid and how it ended (or is retried, with
+//!   [`retries`](ProcessPoolBuilder::retries)); the worker is reaped and replaced and the pool
+//!   returns to full size. Python's `multiprocessing.Pool` hangs forever here; its
+//!   `ProcessPoolExecutor` fails every pending task and refuses new work.
+//! - With a [`task_timeout`](ProcessPoolBuilder::task_timeout), a task that runs too long has
+//!   its worker killed and replaced, and fails with a timeout error.
+//! - A worker that breaks the protocol (garbage, an oversized frame) is killed; its tasks fail
+//!   with an error saying so. Nothing a worker sends can make the pool panic or allocate more
+//!   than [`MAX_FRAME_LEN`](protocol::MAX_FRAME_LEN).
+//! - Dropping the pool tells every worker to shut down, waits up to the shutdown timeout, then
+//!   kills and reaps: no zombies, no orphans. If the parent process dies, even by SIGKILL, its
+//!   workers see their request pipe hang up and exit at once.
+//!
+//! The wire format is specified in [`protocol`]; the event loop that drives the workers is
+//! described in `dispatch.rs`.
+
+mod codec;
+mod dispatch;
+pub mod protocol;
+mod spawn;
+mod spawn_per_task;
+mod sys;
+pub mod worker;
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+pub use codec::Codec;
+pub use spawn_per_task::SpawnPerTask;
+
+use self::dispatch::{Config, Job, Workers};
+use self::protocol::TaskFailure;
+use super::{Chunking, Error, Executor, ExecutorKind};
+use crate::workload::{Workload, WorkloadSpec};
+
+/// A pool of persistent worker processes fed from one task queue. See the [module
+/// docs](self) for its lifecycle and how it handles faults.
+///
+/// ```no_run
+/// use poolbench::{Executor, ProcessPool, workload::Squares};
+///
+/// let pool = ProcessPool::new(4)?;
+/// let squares = pool.map(&Squares, &(1..=10).collect::<Vec<u32>>())?;
+/// assert_eq!(squares, [1, 4, 9, 16, 25, 36, 49, 64, 81, 100]);
+/// # Ok::<(), poolbench::executor::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ProcessPool {
+    workers: Mutex<Workers>,
+}
+
+/// Configures a [`ProcessPool`] or a [`SpawnPerTask`]. Every setter states its default.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ProcessPoolBuilder {
+    size: Option<usize>,
+    program: Option<PathBuf>,
+    codec: Codec,
+    chunking: Chunking,
+    task_timeout: Option<Duration>,
+    retries: u32,
+    max_in_flight: usize,
+    startup_timeout: Duration,
+    shutdown_timeout: Duration,
+}
+
+impl Default for ProcessPoolBuilder {
+    fn default() -> Self {
+        ProcessPoolBuilder {
+            size: None,
+            program: None,
+            codec: Codec::default(),
+            chunking: Chunking::Auto,
+            task_timeout: None,
+            retries: 0,
+            max_in_flight: 2,
+            startup_timeout: Duration::from_secs(10),
+            shutdown_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+impl ProcessPoolBuilder {
+    /// The number of worker processes. Default: the number of cores
+    /// (`std::thread::available_parallelism`).
+    pub fn size(mut self, size: usize) -> Self {
+        self.size = Some(size);
+        self
+    }
+
+    /// The worker program to execute. Default: `$POOLBENCH_WORKER`, else `poolbench-worker`
+    /// beside the running executable or one directory above it.
+    pub fn worker_program(mut self, program: impl Into<PathBuf>) -> Self {
+        self.program = Some(program.into());
+        self
+    }
+
+    /// The payload format on the pipes. Default: [`Codec::Postcard`], the faster.
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// How many tasks go to a worker at once. Default: [`Chunking::Auto`], Python's rule.
+    pub fn chunking(mut self, chunking: Chunking) -> Self {
+        self.chunking = chunking;
+        self
+    }
+
+    /// The longest one task may run before its worker is killed and replaced and the task fails
+    /// with a timeout. A chunk of `k` tasks gets `k` times this. Default: none (wait as long as it
+    /// takes, as every other executor does).
+    pub fn task_timeout(mut self, timeout: Duration) -> Self {
+        self.task_timeout = Some(timeout);
+        self
+    }
+
+    /// How many times a task whose worker died or timed out is run again before it fails.
+    /// Default: 0.
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// How many requests a worker may hold unanswered: 2 lets it start the next chunk without
+    /// waiting for a round trip. Default: 2. At least 1.
+    pub fn max_in_flight(mut self, requests: usize) -> Self {
+        self.max_in_flight = requests;
+        self
+    }
+
+    /// How long a new worker may take to say hello. Default: 10 s.
+    pub fn startup_timeout(mut self, timeout: Duration) -> Self {
+        self.startup_timeout = timeout;
+        self
+    }
+
+    /// How long a dropped pool waits for its workers to exit before killing them. Default: 1 s.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    fn config(self, persistent: bool) -> Result<Config, Error> {
+        let size = self.size.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+        if size == 0 {
+            let kind = if persistent { "ProcessPool" } else { "SpawnPerTask" };
+            return Err(Error::invalid_config(format!("a {kind} needs at least 1 worker; got a size of 0")));
+        }
+        if self.max_in_flight == 0 {
+            return Err(Error::invalid_config("max_in_flight must be at least 1; got 0"));
+        }
+        let program = match self.program {
+            Some(program) => program,
+            None => spawn::find_worker_program()?,
+        };
+        Ok(Config {
+            program,
+            size,
+            codec: self.codec,
+            chunking: self.chunking,
+            task_timeout: self.task_timeout,
+            retries: self.retries,
+            max_in_flight: self.max_in_flight,
+            startup_timeout: self.startup_timeout,
+            shutdown_timeout: self.shutdown_timeout,
+            persistent,
+        })
+    }
+
+    /// Starts the pool: every worker, in parallel; returns once all have said hello.
+    ///
+    /// # Errors
+    ///
+    /// A size of 0, a worker program that cannot be found or started, or a worker that does not
+    /// say a valid hello in time; the error names the program and, where there was one, the
+    /// pid and what the worker wrote to stderr.
+    pub fn build(self) -> Result<ProcessPool, Error> {
+        let workers = Workers::start(self.config(true)?)?;
+        Ok(ProcessPool { workers: Mutex::new(workers) })
+    }
+
+    /// A [`SpawnPerTask`] executor with these settings (the timeouts, codec and chunking apply;
+    /// each chunk gets a fresh worker, at most `size` at once).
+    ///
+    /// # Errors
+    ///
+    /// A size of 0, or a worker program that cannot be found.
+    pub fn build_spawn_per_task(self) -> Result<SpawnPerTask, Error> {
+        Ok(SpawnPerTask::from_workers(Workers::start(self.config(false)?)?))
+    }
+}
+
+impl ProcessPool {
+    /// A pool of `size` workers with every other setting at its default.
+    ///
+    /// # Errors
+    ///
+    /// As [`ProcessPoolBuilder::build`].
+    pub fn new(size: usize) -> Result<Self, Error> {
+        Self::builder().size(size).build()
+    }
+
+    /// A builder, to set more than the size.
+    pub fn builder() -> ProcessPoolBuilder {
+        ProcessPoolBuilder::default()
+    }
+
+    fn workers(&self) -> MutexGuard<'_, Workers> {
+        // The event loop does not panic; if a workload's Drop did, the pool's state is still whole.
+        self.workers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The process ids of the workers, one per live worker: after any map, as many as the size.
+    pub fn worker_pids(&self) -> Vec<u32> {
+        self.workers().pids()
+    }
+
+    /// Each worker's pid and resident memory in bytes (`None` where `/proc` could not tell).
+    pub fn worker_memory(&self) -> Vec<(u32, Option<u64>)> {
+        self.workers().resident_bytes()
+    }
+
+    /// The worker program the pool executes.
+    pub fn worker_program(&self) -> PathBuf {
+        self.workers().config().program.clone()
+    }
+}
+
+impl Executor for ProcessPool {
+    fn kind(&self) -> ExecutorKind {
+        ExecutorKind::ProcessPool
+    }
+
+    fn size(&self) -> usize {
+        self.workers().config().size
+    }
+
+    fn map_each<W: Workload>(&self, workload: &W, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
+        run_on(&mut self.workers(), workload, inputs)
+    }
+}
+
+/// Runs a map on a set of workers: shared by both process executors.
+fn run_on<W: Workload>(
+    workers: &mut Workers,
+    workload: &W,
+    inputs: &[W::Input],
+) -> Vec<Result<W::Output, Error>> {
+    let mut job = MapJob::<W> {
+        spec: workload.spec(),
+        inputs,
+        codec: workers.config().codec,
+        results: (0..inputs.len()).map(|_| None).collect(),
+    };
+    if !inputs.is_empty() {
+        workers.run(&mut job);
+    }
+    job.results
+        .into_iter()
+        .enumerate()
+        .map(|(task, result)| {
+            result.unwrap_or_else(|| {
+                Err(Error::worker(None, format!("task {task} got no result: a bug in the pool")))
+            })
+        })
+        .collect()
+}
+
+/// One map, typed: encodes inputs for the wire, decodes outputs from it.
+struct MapJob<'a, W: Workload> {
+    spec: WorkloadSpec,
+    inputs: &'a [W::Input],
+    codec: Codec,
+    results: Vec<Option<Result<W::Output, Error>>>,
+}
+
+impl<W: Workload> Job for MapJob<'_, W> {
+    fn len(&self) -> usize {
+        self.inputs.len()
+    }
+
+    fn encode(&self, out: &mut Vec<u8>, request_id: u64, tasks: Range<usize>) -> Result<(), String> {
+        protocol::encode_run(out, self.codec, request_id, &self.spec, &self.inputs[tasks])
+    }
+
+    fn accept(&mut self, tasks: Range<usize>, results: &[u8]) -> Result<(), String> {
+        let results: Vec<Result<W::Output, TaskFailure>> = self.codec.decode(results)?;
+        if results.len() != tasks.len() {
+            return Err(format!("{} results for {} tasks", results.len(), tasks.len()));
+        }
+        for (task, result) in tasks.zip(results) {
+            self.results[task] = Some(result.map_err(|failure| match failure {
+                TaskFailure::Failed(err) => Error::failed(task, err),
+                TaskFailure::Panicked(message) => Error::panicked(task, message),
+            }));
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, task: usize, error: Error) {
+        self.results[task] = Some(Err(error));
+    }
+}

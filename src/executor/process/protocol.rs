@@ -1,0 +1,432 @@
+//! The wire protocol between a process pool and its worker processes.
+//!
+//! # Design constraints
+//!
+//! - **The worker's standard streams stay free.** stdout is the workload's own, stderr is for
+//!   logs (the pool drains it, so it can never block the worker, and keeps its tail for error
+//!   messages). The protocol runs on two descriptors the pool sets up before exec: the worker
+//!   reads requests from fd 3 ([`REQUEST_FD`]) and writes responses to fd 4 ([`RESPONSE_FD`]).
+//! - **No side can make the other allocate without limit.** Every frame announces its length
+//!   first; a length above [`MAX_FRAME_LEN`] (64 MiB) is an error before anything is allocated,
+//!   on both sides, and a request that would exceed it is refused before it is sent.
+//! - **The parent never blocks on one worker.** Its ends are non-blocking and multiplexed with
+//!   poll(2). The worker serves one request at a time, in arrival order, so responses come back
+//!   in request order and the pool can keep a bounded number of requests queued at each worker.
+//! - **A worker never outlives its pool.** A thread in the worker waits for its request pipe to
+//!   hang up and exits the process when it does: when the pool closes it, or when the parent
+//!   process dies, even by SIGKILL, even while a task is running.
+//! - **Versioned.** The worker speaks first, with a hello carrying a magic number, the protocol
+//!   version and the codec; anything else is refused with an error that says to rebuild.
+//!
+//! # Format details
+//!
+//! ```text
+//! frame    := length:u32be payload          length counts the payload, at most MAX_FRAME_LEN
+//! payload  := kind:u8 body
+//!
+//! worker -> pool
+//!   HELLO    'H'  magic:"PBWK" version:u16be codec:u8 pid:u32be
+//!   RESULTS  'R'  request_id:u64be results   results: codec(Vec<Result<Output, TaskFailure>>),
+//!                                            one per input, in input order
+//!   REJECTED 'X'  request_id:u64be message   message: UTF-8, why the request could not be decoded
+//!
+//! pool -> worker
+//!   RUN      'r'  request_id:u64be spec_len:u32be spec inputs
+//!                                            spec: codec(WorkloadSpec), spec_len bytes
+//!                                            inputs: codec(Vec<Input>), to the end of the frame
+//!   SHUTDOWN 's'  (empty)                    the worker exits with status 0
+//! ```
+//!
+//! The pool chooses the codec (`--codec postcard` or `--codec json` on the worker's command
+//! line) and the worker echoes it in its hello. A task that panics or fails comes back as a
+//! [`TaskFailure`] in its slot of RESULTS; the worker goes on serving.
+//!
+//! # Versioning
+//!
+//! [`PROTOCOL_VERSION`] changes with any change to the format above, or to the meaning of the
+//! serialized types ([`WorkloadSpec`](crate::workload::WorkloadSpec), a workload's input or
+//! output, [`TaskFailure`]). A pool refuses a worker of another version.
+
+use std::io::{self, Read};
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use super::Codec;
+use crate::workload::WorkloadError;
+
+/// The protocol version spoken by this build.
+pub const PROTOCOL_VERSION: u16 = 1;
+/// The largest payload either side accepts: 64 MiB.
+pub const MAX_FRAME_LEN: usize = 64 << 20;
+/// The descriptor a worker reads requests from.
+pub const REQUEST_FD: i32 = 3;
+/// The descriptor a worker writes responses to.
+pub const RESPONSE_FD: i32 = 4;
+
+const MAGIC: &[u8; 4] = b"PBWK";
+const HELLO: u8 = b'H';
+const RESULTS: u8 = b'R';
+const REJECTED: u8 = b'X';
+const RUN: u8 = b'r';
+const SHUTDOWN: u8 = b's';
+const HELLO_LEN: usize = 1 + 4 + 2 + 1 + 4;
+
+/// Why a task failed inside a worker, as carried in its RESULTS slot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) enum TaskFailure {
+    /// The workload returned an error.
+    Failed(WorkloadError),
+    /// The task panicked with this message.
+    Panicked(String),
+}
+
+/// A worker's hello, decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Hello {
+    pub version: u16,
+    pub codec: u8,
+    pub pid: u32,
+}
+
+/// A frame from a worker, decoded as far as the pool needs without knowing the workload.
+#[derive(Debug, PartialEq)]
+pub(crate) enum FromWorker<'a> {
+    Hello(Hello),
+    Results { request_id: u64, results: &'a [u8] },
+    Rejected { request_id: u64, message: String },
+}
+
+/// A frame from the pool, decoded as far as the worker needs before it picks the workload.
+#[derive(Debug, PartialEq)]
+pub(crate) enum FromPool<'a> {
+    Run { request_id: u64, spec: &'a [u8], inputs: &'a [u8] },
+    Shutdown,
+}
+
+/// Starts a frame of `kind` at the end of `out`; returns where it starts, for [`end_frame`].
+fn begin_frame(out: &mut Vec<u8>, kind: u8) -> usize {
+    let start = out.len();
+    out.extend_from_slice(&[0; 4]);
+    out.push(kind);
+    start
+}
+
+/// Writes the length of the frame begun at `start`, or removes it if it is too long.
+fn end_frame(out: &mut Vec<u8>, start: usize) -> Result<(), String> {
+    let len = out.len() - start - 4;
+    if len > MAX_FRAME_LEN {
+        out.truncate(start);
+        return Err(format!(
+            "a frame of {len} bytes exceeds the {} MiB limit; use a smaller chunk size (Chunking::Fixed)",
+            MAX_FRAME_LEN >> 20
+        ));
+    }
+    let len = u32::try_from(len).map_err(|_| format!("a frame of {len} bytes does not fit a u32 length"))?;
+    out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+    Ok(())
+}
+
+/// Appends a HELLO frame.
+pub(crate) fn encode_hello(out: &mut Vec<u8>, codec: Codec, pid: u32) {
+    let start = begin_frame(out, HELLO);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&PROTOCOL_VERSION.to_be_bytes());
+    out.push(codec.id());
+    out.extend_from_slice(&pid.to_be_bytes());
+    end_frame(out, start).expect("a hello is a dozen bytes");
+}
+
+/// Appends a RUN frame; on error (a value the codec refuses, a frame too long) `out` is as before.
+pub(crate) fn encode_run<S: Serialize, I: Serialize>(
+    out: &mut Vec<u8>,
+    codec: Codec,
+    request_id: u64,
+    spec: &S,
+    inputs: &[I],
+) -> Result<(), String> {
+    let start = begin_frame(out, RUN);
+    out.extend_from_slice(&request_id.to_be_bytes());
+    let spec_len_at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    let encoded = codec.encode_into(spec, out).and_then(|()| {
+        let spec_len = out.len() - spec_len_at - 4;
+        let spec_len = u32::try_from(spec_len).map_err(|_| "the workload spec is over 4 GiB".to_owned())?;
+        out[spec_len_at..spec_len_at + 4].copy_from_slice(&spec_len.to_be_bytes());
+        codec.encode_into(inputs, out)
+    });
+    if let Err(err) = encoded {
+        out.truncate(start);
+        return Err(format!("cannot serialize the request with {codec}: {err}"));
+    }
+    end_frame(out, start)
+}
+
+/// Appends a SHUTDOWN frame.
+pub(crate) fn encode_shutdown(out: &mut Vec<u8>) {
+    let start = begin_frame(out, SHUTDOWN);
+    end_frame(out, start).expect("an empty frame is short");
+}
+
+/// Appends a RESULTS frame; on error `out` is as before.
+pub(crate) fn encode_results<T: Serialize>(
+    out: &mut Vec<u8>,
+    codec: Codec,
+    request_id: u64,
+    results: &[T],
+) -> Result<(), String> {
+    let start = begin_frame(out, RESULTS);
+    out.extend_from_slice(&request_id.to_be_bytes());
+    if let Err(err) = codec.encode_into(results, out) {
+        out.truncate(start);
+        return Err(format!("cannot serialize the results with {codec}: {err}"));
+    }
+    end_frame(out, start)
+}
+
+/// Appends a REJECTED frame.
+pub(crate) fn encode_rejected(out: &mut Vec<u8>, request_id: u64, message: &str) {
+    let start = begin_frame(out, REJECTED);
+    out.extend_from_slice(&request_id.to_be_bytes());
+    // A message longer than a frame is cut: the reason a request was refused fits in a line.
+    out.extend_from_slice(&message.as_bytes()[..message.len().min(4096)]);
+    end_frame(out, start).expect("at most 4 KiB of message");
+}
+
+fn split_u64(body: &[u8]) -> Option<(u64, &[u8])> {
+    let (head, rest) = body.split_first_chunk::<8>()?;
+    Some((u64::from_be_bytes(*head), rest))
+}
+
+/// Decodes a worker's frame.
+pub(crate) fn decode_from_worker(payload: &[u8]) -> Result<FromWorker<'_>, String> {
+    let Some((&kind, body)) = payload.split_first() else {
+        return Err("an empty frame".to_owned());
+    };
+    match kind {
+        HELLO => {
+            if payload.len() != HELLO_LEN || &body[..4] != MAGIC {
+                return Err(format!(
+                    "a hello without poolbench's magic number (got {:02x?})",
+                    &body[..body.len().min(8)]
+                ));
+            }
+            Ok(FromWorker::Hello(Hello {
+                version: u16::from_be_bytes([body[4], body[5]]),
+                codec: body[6],
+                pid: u32::from_be_bytes([body[7], body[8], body[9], body[10]]),
+            }))
+        }
+        RESULTS => {
+            let (request_id, results) =
+                split_u64(body).ok_or("a RESULTS frame shorter than its request id")?;
+            Ok(FromWorker::Results { request_id, results })
+        }
+        REJECTED => {
+            let (request_id, message) =
+                split_u64(body).ok_or("a REJECTED frame shorter than its request id")?;
+            Ok(FromWorker::Rejected { request_id, message: String::from_utf8_lossy(message).into_owned() })
+        }
+        other => Err(format!("a frame of unknown kind 0x{other:02x}")),
+    }
+}
+
+/// Decodes the pool's frame.
+pub(crate) fn decode_from_pool(payload: &[u8]) -> Result<FromPool<'_>, String> {
+    match payload.split_first() {
+        Some((&RUN, body)) => {
+            let (request_id, rest) = split_u64(body).ok_or("a RUN frame shorter than its request id")?;
+            let (spec_len, rest) =
+                rest.split_first_chunk::<4>().ok_or("a RUN frame without its spec length")?;
+            let spec_len = u32::from_be_bytes(*spec_len) as usize;
+            if spec_len > rest.len() {
+                return Err(format!("a RUN frame announcing a {spec_len}-byte spec in {} bytes", rest.len()));
+            }
+            let (spec, inputs) = rest.split_at(spec_len);
+            Ok(FromPool::Run { request_id, spec, inputs })
+        }
+        Some((&SHUTDOWN, [])) => Ok(FromPool::Shutdown),
+        Some((&kind, _)) => Err(format!("a frame of unknown kind 0x{kind:02x}")),
+        None => Err("an empty frame".to_owned()),
+    }
+}
+
+/// Checks an announced frame length against [`MAX_FRAME_LEN`].
+fn check_len(header: [u8; 4]) -> Result<usize, String> {
+    let len = u32::from_be_bytes(header) as usize;
+    if len > MAX_FRAME_LEN {
+        return Err(format!(
+            "announced a frame of {len} bytes, more than the {} MiB limit: not a poolbench peer, or a corrupt stream",
+            MAX_FRAME_LEN >> 20
+        ));
+    }
+    Ok(len)
+}
+
+/// Reads one frame from a blocking reader (the worker's side). `Ok(None)` is a clean end of
+/// stream between frames.
+pub(crate) fn read_frame(reader: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
+    let mut header = [0u8; 4];
+    let mut filled = 0;
+    while filled < header.len() {
+        match reader.read(&mut header[filled..]) {
+            Ok(0) if filled == 0 => return Ok(None),
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the stream ended inside a frame header",
+                ));
+            }
+            Ok(read) => filled += read,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    let len = check_len(header).map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
+    let mut payload = vec![0; len];
+    reader.read_exact(&mut payload)?;
+    Ok(Some(payload))
+}
+
+/// Reassembles frames from a non-blocking stream (the pool's side), whatever pieces the bytes
+/// arrive in.
+#[derive(Debug, Default)]
+pub(crate) struct FrameReader {
+    buffer: Vec<u8>,
+    /// Bytes at the front of `buffer` already handed out as frames.
+    consumed: usize,
+}
+
+impl FrameReader {
+    /// Reads what `reader` has now. Returns `Ok(true)` at end of stream.
+    pub(crate) fn fill(&mut self, reader: &mut impl Read) -> io::Result<bool> {
+        if self.consumed > 0 {
+            self.buffer.drain(..self.consumed);
+            self.consumed = 0;
+        }
+        let mut chunk = [0u8; 64 * 1024];
+        loop {
+            match reader.read(&mut chunk) {
+                Ok(0) => return Ok(true),
+                Ok(read) => self.buffer.extend_from_slice(&chunk[..read]),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Where the next complete frame's payload lies, if one has arrived; read it with
+    /// [`payload`](Self::payload).
+    ///
+    /// # Errors
+    ///
+    /// The next frame announces more than [`MAX_FRAME_LEN`].
+    pub(crate) fn next_frame(&mut self) -> Result<Option<Range<usize>>, String> {
+        let pending = &self.buffer[self.consumed..];
+        let Some(header) = pending.first_chunk::<4>() else { return Ok(None) };
+        let len = check_len(*header)?;
+        if pending.len() < 4 + len {
+            return Ok(None);
+        }
+        let start = self.consumed + 4;
+        self.consumed = start + len;
+        Ok(Some(start..start + len))
+    }
+
+    /// The payload [`next_frame`](Self::next_frame) located.
+    pub(crate) fn payload(&self, frame: Range<usize>) -> &[u8] {
+        &self.buffer[frame]
+    }
+
+    /// Whether bytes of an unfinished frame are waiting.
+    pub(crate) fn has_partial_frame(&self) -> bool {
+        self.buffer.len() > self.consumed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_run_frame_round_trips_and_names_its_parts() {
+        for codec in Codec::ALL {
+            let mut out = Vec::new();
+            encode_run(&mut out, codec, 42, &"spec", &[1u32, 2, 3]).unwrap();
+            let payload = read_frame(&mut out.as_slice()).unwrap().unwrap();
+            let FromPool::Run { request_id, spec, inputs } = decode_from_pool(&payload).unwrap() else {
+                panic!("not a RUN frame")
+            };
+            assert_eq!(request_id, 42);
+            assert_eq!(codec.decode::<String>(spec).unwrap(), "spec");
+            assert_eq!(codec.decode::<Vec<u32>>(inputs).unwrap(), [1, 2, 3]);
+        }
+    }
+
+    #[test]
+    fn a_hello_carries_magic_version_codec_and_pid() {
+        let mut out = Vec::new();
+        encode_hello(&mut out, Codec::Json, 4242);
+        let mut reader = FrameReader::default();
+        reader.fill(&mut out.as_slice()).unwrap();
+        let frame = reader.next_frame().unwrap().unwrap();
+        let frame = reader.payload(frame);
+        let hello = Hello { version: PROTOCOL_VERSION, codec: Codec::Json.id(), pid: 4242 };
+        assert_eq!(decode_from_worker(frame).unwrap(), FromWorker::Hello(hello));
+    }
+
+    #[test]
+    fn frames_split_across_reads_are_reassembled() {
+        let mut stream = Vec::new();
+        encode_results(&mut stream, Codec::Postcard, 7, &[1u64, 2]).unwrap();
+        encode_rejected(&mut stream, 8, "bad spec");
+        let mut reader = FrameReader::default();
+        let mut frames = Vec::new();
+        for byte in &stream {
+            reader.fill(&mut std::slice::from_ref(byte)).unwrap();
+            while let Some(frame) = reader.next_frame().unwrap() {
+                frames.push(reader.payload(frame).to_vec());
+            }
+        }
+        assert_eq!(frames.len(), 2);
+        assert!(matches!(decode_from_worker(&frames[0]), Ok(FromWorker::Results { request_id: 7, .. })));
+        let rejected = decode_from_worker(&frames[1]).unwrap();
+        assert_eq!(rejected, FromWorker::Rejected { request_id: 8, message: "bad spec".into() });
+        assert!(!reader.has_partial_frame());
+    }
+
+    #[test]
+    fn an_announced_four_gib_frame_is_refused_before_allocating() {
+        let mut reader = FrameReader::default();
+        reader.fill(&mut [0xFF, 0xFF, 0xFF, 0xFF, 0].as_slice()).unwrap();
+        let err = reader.next_frame().unwrap_err();
+        assert!(err.contains("4294967295 bytes") && err.contains("64 MiB"), "{err}");
+        let err = read_frame(&mut [0xFF, 0xFF, 0xFF, 0xFF].as_slice()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+    }
+
+    #[test]
+    fn a_request_over_the_limit_is_refused_and_leaves_the_buffer_as_it_was() {
+        let mut out = vec![9];
+        let inputs = vec![0u8; MAX_FRAME_LEN + 1];
+        let err = encode_run(&mut out, Codec::Postcard, 1, &(), &inputs).unwrap_err();
+        assert!(err.contains("Chunking::Fixed"), "{err}");
+        assert_eq!(out, [9]);
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic_the_decoders(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+            let _ = decode_from_worker(&bytes);
+            let _ = decode_from_pool(&bytes);
+            let mut reader = FrameReader::default();
+            reader.fill(&mut bytes.as_slice()).unwrap();
+            while let Ok(Some(frame)) = reader.next_frame() {
+                let _ = decode_from_worker(reader.payload(frame));
+            }
+            let _ = read_frame(&mut bytes.as_slice());
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! Starting, watching and burying one worker process.
+
+use std::collections::VecDeque;
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::AsRawFd;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::protocol::{REQUEST_FD, RESPONSE_FD};
+use super::{Codec, sys};
+use crate::executor::Error;
+
+/// The worker program's file name.
+pub(crate) const WORKER_NAME: &str = "poolbench-worker";
+/// The environment variable that overrides where the worker program is.
+pub(crate) const WORKER_ENV: &str = "POOLBENCH_WORKER";
+/// How much of a worker's stderr is kept for error messages.
+const STDERR_TAIL: usize = 2048;
+
+/// Finds the worker program: `$POOLBENCH_WORKER`, else `poolbench-worker` beside the running
+/// executable, or one directory up when the executable is a test, bench or example in
+/// `target/<profile>/deps/` or `target/<profile>/examples/`.
+pub(crate) fn find_worker_program() -> Result<PathBuf, Error> {
+    if let Some(path) = std::env::var_os(WORKER_ENV) {
+        let path = PathBuf::from(path);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(Error::worker(
+                None,
+                format!(
+                    "{WORKER_ENV}={} is not a file; point it at a built poolbench-worker",
+                    path.display()
+                ),
+            ))
+        };
+    }
+    let exe = std::env::current_exe().map_err(|err| {
+        Error::worker(None, format!("cannot locate the running executable to find {WORKER_NAME}: {err}"))
+    })?;
+    let name = format!("{WORKER_NAME}{}", std::env::consts::EXE_SUFFIX);
+    let mut candidates = Vec::new();
+    if let Some(dir) = exe.parent() {
+        candidates.push(dir.join(&name));
+        // Tests and benches run from target/<profile>/deps, examples from .../examples.
+        if [Some(OsStr::new("deps")), Some(OsStr::new("examples"))].contains(&dir.file_name()) {
+            if let Some(up) = dir.parent() {
+                candidates.push(up.join(&name));
+            }
+        }
+    }
+    candidates.iter().find(|candidate| candidate.is_file()).cloned().ok_or_else(|| {
+        let looked: Vec<String> = candidates.iter().map(|path| path.display().to_string()).collect();
+        Error::worker(
+            None,
+            format!(
+                "cannot find the worker program {WORKER_NAME} (looked at {}); build it with `cargo build --bins` \
+                 (add --release for release builds), or set {WORKER_ENV}=/path/to/{WORKER_NAME}",
+                looked.join(", ")
+            ),
+        )
+    })
+}
+
+/// The last bytes a worker wrote to stderr, kept by a thread that drains the pipe so the
+/// worker can never block on it.
+#[derive(Debug, Default)]
+struct StderrTail {
+    state: Mutex<(VecDeque<u8>, bool)>,
+    done: Condvar,
+}
+
+impl StderrTail {
+    fn drain(&self, mut stderr: impl Read) {
+        let mut chunk = [0u8; 4096];
+        loop {
+            let read = match stderr.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.0.extend(&chunk[..read]);
+            let excess = state.0.len().saturating_sub(STDERR_TAIL);
+            state.0.drain(..excess);
+        }
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).1 = true;
+        self.done.notify_all();
+    }
+
+    /// The tail, once the worker's stderr has closed or `patience` has passed.
+    fn text(&self, patience: Duration) -> String {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let (state, _) = self
+            .done
+            .wait_timeout_while(state, patience, |(_, closed)| !*closed)
+            .unwrap_or_else(PoisonError::into_inner);
+        let bytes: Vec<u8> = state.0.iter().copied().collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+/// A running worker process and the pool's ends of its pipes. Dropping it kills and reaps the
+/// process if nothing else has.
+#[derive(Debug)]
+pub(crate) struct WorkerProcess {
+    pid: libc::pid_t,
+    /// How the process ended, once reaped.
+    exit: Option<ExitStatus>,
+    /// The pool's end of the request pipe (non-blocking); `None` once closed.
+    requests: Option<File>,
+    /// The pool's end of the response pipe (non-blocking).
+    responses: File,
+    stderr: Arc<StderrTail>,
+    started: Instant,
+}
+
+impl WorkerProcess {
+    /// Starts `program --codec NAME` with its pipes at descriptors 3 and 4 and its stderr drained.
+    pub(crate) fn spawn(program: &Path, codec: Codec) -> Result<Self, Error> {
+        let fail = |what: &str, err: io::Error| {
+            Error::worker(None, format!("cannot start worker {}: {what}: {err}", program.display()))
+        };
+        let (request_read, requests) = sys::pipe().map_err(|err| fail("creating the request pipe", err))?;
+        let (responses, response_write) =
+            sys::pipe().map_err(|err| fail("creating the response pipe", err))?;
+        let (stderr_read, stderr_write) = sys::pipe().map_err(|err| fail("creating the stderr pipe", err))?;
+        let moves = [
+            (request_read.as_raw_fd(), REQUEST_FD),
+            (response_write.as_raw_fd(), RESPONSE_FD),
+            (stderr_write.as_raw_fd(), libc::STDERR_FILENO),
+        ];
+        let pid = sys::spawn(program, &["--codec", codec.name()], &moves)
+            .map_err(|err| fail("spawn failed", err))?;
+        let started = Instant::now();
+        // The worker holds its own copies now; ours must go, or end-of-file could never arrive.
+        drop((request_read, response_write, stderr_write));
+
+        let stderr = Arc::new(StderrTail::default());
+        let tail = Arc::clone(&stderr);
+        // Without the drain the worker could block on a full stderr pipe; if the thread cannot
+        // start, the read end closes with it and the worker's writes to stderr fail instead.
+        let _ = std::thread::Builder::new()
+            .name(format!("poolbench-stderr-{pid}"))
+            .spawn(move || tail.drain(stderr_read));
+        let nonblocking = sys::set_nonblocking(&requests).and_then(|()| sys::set_nonblocking(&responses));
+        let mut worker =
+            WorkerProcess { pid, exit: None, requests: Some(requests), responses, stderr, started };
+        if let Err(err) = nonblocking {
+            worker.kill();
+            return Err(fail("making its pipes non-blocking", err));
+        }
+        Ok(worker)
+    }
+
+    /// The worker's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.pid.unsigned_abs()
+    }
+
+    /// When the worker was started.
+    pub(crate) fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// The pool's end of the request pipe, until [`close_requests`](Self::close_requests).
+    pub(crate) fn requests(&mut self) -> Option<&mut File> {
+        self.requests.as_mut()
+    }
+
+    /// The pool's end of the response pipe.
+    pub(crate) fn responses(&mut self) -> &mut File {
+        &mut self.responses
+    }
+
+    /// The descriptors to poll: responses, and requests while open.
+    pub(crate) fn fds(&self) -> (i32, Option<i32>) {
+        (self.responses.as_raw_fd(), self.requests.as_ref().map(AsRawFd::as_raw_fd))
+    }
+
+    /// Closes the request pipe: the worker's watchdog ends the worker at once.
+    pub(crate) fn close_requests(&mut self) {
+        self.requests = None;
+    }
+
+    /// Resident memory of the worker, from `/proc/<pid>/status`.
+    pub(crate) fn resident_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
+        let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+
+    /// Sends SIGKILL, unless already reaped, and reaps the process.
+    pub(crate) fn kill(&mut self) -> Option<ExitStatus> {
+        if self.exit.is_none() {
+            sys::kill(self.pid);
+            self.exit = sys::wait(self.pid, true).ok().flatten();
+        }
+        self.exit
+    }
+
+    /// Reaps the worker if it has exited.
+    fn try_reap(&mut self) -> Option<ExitStatus> {
+        if self.exit.is_none() {
+            self.exit = sys::wait(self.pid, false).ok().flatten();
+        }
+        self.exit
+    }
+
+    /// Waits up to `grace` for the worker to exit by itself, then kills it. `Ok` is its own exit
+    /// status; `Err` the status after it had to be killed.
+    ///
+    /// The first couple of milliseconds spin, since a worker that has closed its pipes is
+    /// usually a few microseconds from being reaped; after that, short sleeps.
+    fn reap_within(&mut self, grace: Duration) -> Result<ExitStatus, Option<ExitStatus>> {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.try_reap() {
+                return Ok(status);
+            }
+            let waited = start.elapsed();
+            if waited >= grace {
+                return Err(self.kill());
+            }
+            if waited < Duration::from_millis(2) {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(Duration::from_micros(100));
+            }
+        }
+    }
+
+    /// Reaps a worker that is exiting or has exited, killing it after `grace`. Returns how it
+    /// ended, in words, and the tail of its stderr.
+    pub(crate) fn bury(mut self, grace: Duration) -> (String, String) {
+        self.requests = None;
+        let how = match self.reap_within(grace) {
+            Ok(status) => describe_exit(status),
+            Err(status) => format!(
+                "did not exit within {grace:?} and was killed ({})",
+                status.map_or_else(|| "not reaped".into(), describe_exit)
+            ),
+        };
+        (how, self.stderr.text(Duration::from_millis(100)))
+    }
+
+    /// Shuts down a worker that was told to stop: waits up to `grace`, then kills. Always reaps.
+    pub(crate) fn reap(mut self, grace: Duration) {
+        self.requests = None;
+        let _ = self.reap_within(grace);
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// "exited with code 3", "was killed by signal 9 (SIGKILL)".
+pub(crate) fn describe_exit(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exited with code {code}");
+    }
+    match status.signal() {
+        Some(signal) => format!("was killed by signal {signal} ({})", signal_name(signal)),
+        None => format!("ended ({status})"),
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGTERM => "SIGTERM",
+        _ => "unnamed signal",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_statuses_read_as_words() {
+        assert_eq!(describe_exit(ExitStatus::from_raw(3 << 8)), "exited with code 3");
+        assert_eq!(describe_exit(ExitStatus::from_raw(9)), "was killed by signal 9 (SIGKILL)");
+        assert_eq!(describe_exit(ExitStatus::from_raw(6)), "was killed by signal 6 (SIGABRT)");
+    }
+
+    #[test]
+    fn the_stderr_tail_keeps_only_the_end() {
+        let tail = StderrTail::default();
+        let long: Vec<u8> = (0..STDERR_TAIL + 100).map(|i| b'a' + (i % 26) as u8).collect();
+        tail.drain(long.as_slice());
+        let text = tail.text(Duration::ZERO);
+        assert_eq!(text.len(), STDERR_TAIL);
+        assert!(long.ends_with(text.as_bytes()));
+    }
+}

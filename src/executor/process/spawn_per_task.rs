@@ -1,0 +1,48 @@
+//! The "no pool" baseline: a fresh worker process for every chunk.
+
+use std::sync::{Mutex, PoisonError};
+
+use super::dispatch::Workers;
+use super::{ProcessPool, run_on};
+use crate::executor::{Error, Executor, ExecutorKind};
+use crate::workload::Workload;
+
+/// Starts a new worker process for each chunk of tasks and reaps it afterwards, at most `size`
+/// at a time: what a process pool saves, measured by doing without it.
+///
+/// Workers are the same program speaking the same protocol as [`ProcessPool`]'s, so the
+/// difference between the two is process start-up and nothing else. Crashes and timeouts are
+/// handled the same way. Built with [`ProcessPoolBuilder::build_spawn_per_task`](super::ProcessPoolBuilder::build_spawn_per_task).
+#[derive(Debug)]
+pub struct SpawnPerTask {
+    workers: Mutex<Workers>,
+}
+
+impl SpawnPerTask {
+    /// At most `size` single-use workers at a time, every other setting at its default.
+    ///
+    /// # Errors
+    ///
+    /// A size of 0, or a worker program that cannot be found.
+    pub fn new(size: usize) -> Result<Self, Error> {
+        ProcessPool::builder().size(size).build_spawn_per_task()
+    }
+
+    pub(super) fn from_workers(workers: Workers) -> Self {
+        SpawnPerTask { workers: Mutex::new(workers) }
+    }
+}
+
+impl Executor for SpawnPerTask {
+    fn kind(&self) -> ExecutorKind {
+        ExecutorKind::SpawnPerTask
+    }
+
+    fn size(&self) -> usize {
+        self.workers.lock().unwrap_or_else(PoisonError::into_inner).config().size
+    }
+
+    fn map_each<W: Workload>(&self, workload: &W, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
+        run_on(&mut self.workers.lock().unwrap_or_else(PoisonError::into_inner), workload, inputs)
+    }
+}

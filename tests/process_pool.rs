@@ -1,0 +1,203 @@
+//! The process pool's faults: crashes, panics, timeouts, garbage, and what survives them.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{SIZES, assert_same_as_sequential, fake_worker, process_pool, process_state};
+use poolbench::workload::{Fault, FaultAction, Squares};
+use poolbench::{Chunking, Executor, ProcessPool};
+
+/// Inputs where every fiftieth task kills its own worker with SIGKILL.
+fn one_in_fifty_killers() -> Vec<FaultAction> {
+    (0..1_000u64).map(|i| if i % 50 == 7 { FaultAction::Kill } else { FaultAction::Return(i) }).collect()
+}
+
+fn assert_full_and_alive(pool: &ProcessPool, size: usize) {
+    let pids = pool.worker_pids();
+    assert_eq!(pids.len(), size, "the pool is back at full size");
+    for pid in pids {
+        assert!(matches!(process_state(pid), Some(state) if state != 'Z'), "worker {pid} is alive");
+    }
+}
+
+#[test]
+fn a_thousand_tasks_with_one_in_fifty_killing_its_worker_are_each_accounted_for_once() {
+    for size in SIZES {
+        let pool = process_pool(size).build().unwrap();
+        let before = pool.worker_pids();
+        let inputs = one_in_fifty_killers();
+        let results = pool.map_each(&Fault, &inputs);
+        assert_eq!(results.len(), inputs.len());
+        let mut dead = Vec::new();
+        for (index, (input, result)) in inputs.iter().zip(&results).enumerate() {
+            match (input, result) {
+                (FaultAction::Return(value), Ok(got)) => assert_eq!(got, value),
+                (FaultAction::Kill, Err(err)) => {
+                    assert!(err.is_worker_death(), "task {index}: {err}");
+                    assert_eq!(err.task(), Some(index));
+                    assert!(err.to_string().contains("SIGKILL"), "{err}");
+                    dead.push(err.pid().expect("a worker death names the pid"));
+                }
+                (input, result) => panic!("size {size}, task {index}: {input:?} gave {result:?}"),
+            }
+        }
+        assert_eq!(dead.len(), 20, "every killer, and only the killers, failed");
+        assert_full_and_alive(&pool, size);
+        let after = pool.worker_pids();
+        assert!(after.iter().all(|pid| !dead.contains(pid)), "dead workers were replaced");
+        assert!(before.iter().any(|pid| !after.contains(pid)), "original workers were killed and replaced");
+        for pid in dead {
+            assert_eq!(process_state(pid), None, "worker {pid} was reaped, not left a zombie");
+        }
+        assert_same_as_sequential(&pool, &Squares, &(1..=100).collect::<Vec<u32>>());
+    }
+}
+
+#[test]
+fn with_one_retry_tasks_beside_a_killer_succeed_and_the_killer_fails_after_two_attempts() {
+    let pool = process_pool(2).retries(1).chunking(Chunking::fixed(10)).build().unwrap();
+    let inputs = one_in_fifty_killers();
+    let results = pool.map_each(&Fault, &inputs);
+    let failed: Vec<usize> = results.iter().enumerate().filter(|(_, r)| r.is_err()).map(|(i, _)| i).collect();
+    let killers: Vec<usize> = (0..1_000).filter(|i| i % 50 == 7).collect();
+    assert_eq!(failed, killers);
+    assert_full_and_alive(&pool, 2);
+}
+
+#[test]
+fn exits_and_aborts_are_reported_with_their_code_and_signal() {
+    let pool = process_pool(2).build().unwrap();
+    let inputs = [FaultAction::Return(1), FaultAction::Exit(3), FaultAction::Abort, FaultAction::Return(4)];
+    let results = pool.map_each(&Fault, &inputs);
+    assert_eq!(results[0].as_ref().ok(), Some(&1));
+    let exit = results[1].as_ref().unwrap_err().to_string();
+    assert!(exit.contains("task 1") && exit.contains("exited with code 3"), "{exit}");
+    let abort = results[2].as_ref().unwrap_err().to_string();
+    assert!(abort.contains("task 2") && abort.contains("SIGABRT"), "{abort}");
+    assert_eq!(results[3].as_ref().ok(), Some(&4));
+    assert_full_and_alive(&pool, 2);
+}
+
+#[test]
+fn a_panicking_task_carries_its_message_and_the_same_worker_goes_on() {
+    let pool = process_pool(1).build().unwrap();
+    let before = pool.worker_pids();
+    let err = pool.map(&Fault, &[FaultAction::Panic("worker-side boom".into())]).unwrap_err();
+    assert!(err.is_panic());
+    assert_eq!(err.panic_message(), Some("worker-side boom"));
+    assert_eq!(pool.worker_pids(), before, "a panic does not cost a worker");
+    assert_eq!(pool.map(&Fault, &[FaultAction::Return(5)]).unwrap(), [5]);
+}
+
+#[test]
+fn a_task_past_its_timeout_fails_and_its_worker_is_replaced() {
+    let pool = process_pool(2)
+        .task_timeout(Duration::from_millis(300))
+        .chunking(Chunking::fixed(1))
+        .build()
+        .unwrap();
+    let before = pool.worker_pids();
+    let mut inputs: Vec<FaultAction> = (0..6).map(FaultAction::Return).collect();
+    inputs[3] = FaultAction::Hang(Duration::from_secs(60));
+    let started = Instant::now();
+    let results = pool.map_each(&Fault, &inputs);
+    // A hang of a minute cut short: the bound is generous, the point is that it ends.
+    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+    let err = results[3].as_ref().unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert!(err.to_string().contains("300ms"), "{err}");
+    let killed = err.pid().unwrap();
+    assert!(before.contains(&killed));
+    for (index, result) in results.iter().enumerate().filter(|(index, _)| *index != 3) {
+        assert_eq!(result.as_ref().ok(), Some(&(index as u64)));
+    }
+    assert_full_and_alive(&pool, 2);
+    assert!(!pool.worker_pids().contains(&killed));
+}
+
+#[test]
+fn a_worker_that_sends_garbage_instead_of_a_hello_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = fake_worker(dir.path(), "garbage", "printf 'hello, I am not a worker at all' >&4; sleep 5");
+    let err = process_pool(1).worker_program(&program).build().unwrap_err();
+    let text = err.to_string();
+    assert!(err.is_pool_error(), "{text}");
+    assert!(text.contains("did not start") && text.contains("garbage"), "{text}");
+}
+
+#[test]
+fn a_worker_announcing_a_four_gib_frame_is_refused_without_allocating_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = fake_worker(dir.path(), "huge", r"printf '\377\377\377\377' >&4; sleep 5");
+    let err = process_pool(1).worker_program(&program).build().unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("4294967295 bytes") && text.contains("64 MiB"), "{text}");
+}
+
+#[test]
+fn a_worker_that_answers_a_request_with_garbage_fails_that_request_only() {
+    let dir = tempfile::tempdir().unwrap();
+    // A valid hello (protocol 1, postcard), then, once a request arrives, a frame of unknown kind.
+    let hello = r"\000\000\000\014HPBWK\000\001\001\000\000\000\001";
+    let program = fake_worker(
+        dir.path(),
+        "rude",
+        &format!(
+            "printf '{hello}' >&4; head -c 1 <&3 >/dev/null; printf '\\000\\000\\000\\001Z' >&4; sleep 5"
+        ),
+    );
+    let pool = process_pool(1).worker_program(&program).build().unwrap();
+    let results = pool.map_each(&Squares, &[1, 2, 3]);
+    assert_eq!(results.len(), 3);
+    for result in &results {
+        let err = result.as_ref().unwrap_err();
+        assert!(err.is_pool_error(), "{err}");
+        assert!(err.to_string().contains("unknown kind 0x5a"), "{err}");
+    }
+}
+
+#[test]
+fn a_missing_worker_program_is_a_clear_error() {
+    let err = process_pool(2).worker_program("/nonexistent/poolbench-worker").build().unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("/nonexistent/poolbench-worker"), "{text}");
+    assert!(err.is_pool_error());
+}
+
+#[test]
+fn the_worker_refuses_to_run_by_hand() {
+    let output = std::process::Command::new(common::WORKER).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not by hand"), "{stderr}");
+}
+
+#[test]
+fn both_codecs_give_the_same_answers() {
+    for codec in poolbench::executor::Codec::ALL {
+        let pool = process_pool(2).codec(codec).build().unwrap();
+        assert_same_as_sequential(&pool, &poolbench::workload::Factorial, &(0..60).collect::<Vec<u32>>());
+    }
+}
+
+#[test]
+fn a_hundred_thousand_tasks_in_single_task_chunks_do_not_deadlock_on_full_pipes() {
+    let pool = process_pool(2).chunking(Chunking::fixed(1)).build().unwrap();
+    let inputs: Vec<u32> = (0..100_000).collect();
+    assert_same_as_sequential(&pool, &Squares, &inputs);
+}
+
+#[test]
+fn a_request_over_the_frame_limit_fails_its_tasks_and_the_pool_goes_on() {
+    let pool = process_pool(1).chunking(Chunking::fixed(70)).build().unwrap();
+    // Seventy 1 MiB inputs in one chunk: a 70 MiB request, over the 64 MiB limit.
+    let inputs = vec![FaultAction::Fail("x".repeat(1 << 20)); 70];
+    let results = pool.map_each(&Fault, &inputs);
+    assert_eq!(results.len(), 70);
+    for result in results {
+        let err = result.unwrap_err();
+        assert!(err.is_pool_error() && err.to_string().contains("Chunking::Fixed"), "{err}");
+    }
+    assert_eq!(pool.map(&Squares, &[3]).unwrap(), [9]);
+}
