@@ -208,6 +208,8 @@ fn results_table(page: &mut String, group: &Group, id: &str, cores: usize, crite
         let size = match (row.size, &row.value) {
             (Some(size), _) if over => format!("{size}†"),
             (Some(size), _) => size.to_string(),
+            // Without an executor the value is an input (the task suite), not a pool size.
+            (None, Some(value)) if row.executor.is_none() => format!("input {}", escape(value)),
             (None, Some(value)) => escape(value),
             (None, None) => String::new(),
         };

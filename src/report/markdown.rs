@@ -88,6 +88,8 @@ fn section(text: &mut String, group: &Group, cores: usize) {
         let over = row.size.is_some_and(|size| usize::try_from(size).is_ok_and(|size| size > cores));
         let size = match (row.size, &row.value) {
             (Some(size), _) => format!("{size}{}", if over { "†" } else { "" }),
+            // Without an executor the value is an input (the task suite), not a pool size.
+            (None, Some(value)) if row.executor.is_none() => format!("input {}", escape(value)),
             (None, Some(value)) => escape(value),
             (None, None) => String::new(),
         };
