@@ -21,21 +21,43 @@ use scraper::{ElementRef, Html, Selector};
 /// A group and an executor whose names would break the page if a renderer forgot to escape them.
 const HOSTILE_GROUP: &str = "weird/<script>alert('group')</script>&co";
 const HOSTILE_EXECUTOR: &str = "<b>Mutex</b>&";
+/// A value that is not a pool size, with characters Criterion keeps in directory names.
+const ODD_VALUE: &str = "fair #1 100%";
 
 /// Criterion's results of a tiny real run, shared by every test of this binary.
 fn fixture() -> &'static Path {
     static FIXTURE: OnceLock<PathBuf> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        // Under cargo's per-target temporary directory (cleared by `cargo clean`): a static is
-        // never dropped, so a `TempDir` here would never be removed either.
+        // A static is never dropped, so this directory outlives the run: it goes under cargo's
+        // per-target temporary directory, and each run removes the ones earlier runs left.
+        let parent = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        remove_stale_fixtures(parent);
         let dir = tempfile::Builder::new()
-            .prefix("report-fixture-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .prefix(FIXTURE_PREFIX)
+            .tempdir_in(parent)
             .expect("a temporary directory for the fixture")
             .keep();
         run_criterion(&dir);
         dir
     })
+}
+
+const FIXTURE_PREFIX: &str = "report-fixture-";
+
+/// Removes fixtures of earlier runs, sparing recent ones: another test binary may be using its own.
+fn remove_stale_fixtures(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for entry in entries.filter_map(Result::ok) {
+        let stale = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(600));
+        if stale && entry.file_name().to_string_lossy().starts_with(FIXTURE_PREFIX) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn run_criterion(dir: &Path) {
@@ -77,6 +99,10 @@ fn run_criterion(dir: &Path) {
 
     let mut group = c.benchmark_group(HOSTILE_GROUP);
     group.bench_with_input(BenchmarkId::new(HOSTILE_EXECUTOR, 1), &inputs, |b, inputs| {
+        b.iter(|| Sequential.map(&Squares, black_box(inputs)))
+    });
+    // A value that is no pool size, and a directory name a URL must encode.
+    group.bench_with_input(BenchmarkId::new("pipe-floor", ODD_VALUE), &inputs, |b, inputs| {
         b.iter(|| Sequential.map(&Squares, black_box(inputs)))
     });
     group.finish();
@@ -148,6 +174,12 @@ fn summary_json_parses_back_with_its_schema_version_machine_and_every_benchmark(
     assert_eq!(written.benchmarks, expected);
     assert!(written.skipped.is_empty() && summary.skipped.is_empty(), "{:?}", written.skipped);
     assert!(summary.groups.iter().flat_map(|group| &group.results).all(|row| row.source == "criterion"));
+    // A value that is not a pool size is listed without size, efficiency or fit.
+    let hostile = summary.groups.iter().find(|group| group.id == HOSTILE_GROUP).expect("the hostile group");
+    let odd =
+        hostile.results.iter().find(|row| row.value.as_deref() == Some(ODD_VALUE)).expect("the odd row");
+    assert_eq!((odd.size, odd.efficiency, odd.speedup), (None, None, None));
+    assert!(hostile.scaling.is_empty(), "{:?}", hostile.scaling);
     // Catalog groups come first, in catalog order.
     let ids: Vec<&str> = summary.groups.iter().map(|group| group.id.as_str()).collect();
     assert_eq!(ids, ["task/factorial", "pools/squares-10", "startup/ex8-squares", HOSTILE_GROUP]);
