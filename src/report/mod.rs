@@ -17,6 +17,26 @@
 //! [`render_markdown`]). [`write()`] runs the chain and writes the files; `cargo bench` calls it at
 //! its end, `poolbench report` on demand.
 //!
+//! How the bench `main` ends, after every suite has run:
+//!
+//! ```no_run
+//! use poolbench::report::{self, Options};
+//!
+//! // `--list` and `--test` (CI's smoke run) measure nothing: a report would repeat older results.
+//! if std::env::args().any(|arg| arg == "--list" || arg == "--test") {
+//!     return;
+//! }
+//! match report::write(&Options::new()) {
+//!     Ok(written) => print!("{written}"),
+//!     // A filter that matched nothing leaves nothing to report: say so, without failing the run.
+//!     Err(err) if err.is_no_results() => eprintln!("poolbench report: {err}"),
+//!     Err(err) => {
+//!         eprintln!("Error: {err}");
+//!         std::process::exit(1);
+//!     }
+//! }
+//! ```
+//!
 //! Bad input never stops the report: a benchmark whose files are missing, truncated or malformed
 //! is skipped and listed in all three files with the file and the reason. Only a Criterion
 //! directory with no benchmark at all is an [`Error`]. Each file is written under a temporary
