@@ -1,10 +1,27 @@
-//! poolbench's Criterion suites: `cargo bench` runs them all; `cargo bench -- <filter>` some.
+//! poolbench's Criterion suites: `cargo bench` runs them all, then writes the pool-size report
+//! (`reports/latest/`); `cargo bench -- <filter>` runs some and reports what Criterion has.
 //!
 //! One module per suite in `suites/`, each ending in `criterion_group!`.
 
 mod suites;
 
+use poolbench::report::{self, Options};
+
 fn main() {
     suites::task::benches();
     criterion::Criterion::default().configure_from_args().final_summary();
+
+    // `--list` and `--test` (CI's smoke run) measure nothing: a report would repeat older results.
+    if std::env::args().any(|arg| arg == "--list" || arg == "--test") {
+        return;
+    }
+    match report::write(&Options::new()) {
+        Ok(written) => print!("{written}"),
+        // A filter that matched nothing leaves nothing to report: say so, without failing the run.
+        Err(err) if err.is_no_results() => eprintln!("poolbench report: {err}"),
+        Err(err) => {
+            eprintln!("Error: {err}");
+            std::process::exit(1);
+        }
+    }
 }

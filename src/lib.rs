@@ -14,6 +14,8 @@
 //! - [`executor`]: one [`Executor`] trait and its implementations, chosen by [`ExecutorKind`].
 //! - [`catalog`]: every benchmark case `cargo bench` runs, by id: the benches' and the reports'
 //!   shared vocabulary.
+//! - [`report`]: the pool-size report `cargo bench` writes at its end (`reports/latest/`): what
+//!   Criterion's numbers mean across executors and pool sizes, as JSON, HTML and Markdown.
 //!
 //! ```
 //! use poolbench::{Executor, Sequential, StdPool, workload::Factorial};
@@ -30,6 +32,7 @@
 
 pub mod catalog;
 pub mod executor;
+pub mod report;
 pub mod workload;
 
 pub use executor::{

@@ -16,11 +16,14 @@ struct Cli {
 enum Command {
     /// Run the notebook's programs in Rust and print what they print, with timings.
     Seed(crate::seed::Args),
+    /// Write the pool-size report (HTML, Markdown, JSON) from Criterion's results.
+    Report(crate::report::Args),
 }
 
 /// Parses the arguments and runs the subcommand.
 pub fn run() -> anyhow::Result<ExitCode> {
     match Cli::parse().command {
         Command::Seed(args) => crate::seed::run(&args),
+        Command::Report(args) => crate::report::run(&args),
     }
 }

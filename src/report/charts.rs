@@ -1,0 +1,327 @@
+//! The page's charts, drawn by plotters as inline SVG (no fonts loaded, no files, no scripts).
+//!
+//! Three per group with numeric pool sizes, each with pool size on a log₂ axis:
+//!
+//! - time per iteration (median, with its confidence interval as an error bar), one line per
+//!   executor, and Sequential as a flat dashed line (a loop has no pool size);
+//! - speedup over Sequential, with the ideal `min(n, cores)` and the break-even line at 1;
+//! - efficiency (speedup over size), with the ideal `min(n, cores) / n`.
+//!
+//! A dotted red vertical line marks the core count: sizes to its right oversubscribe the machine.
+//! Values are log-scaled on the y axis too, because pools of tiny tasks are often orders of
+//! magnitude off the sequential loop, and a linear axis would flatten everything else.
+
+use std::error::Error as StdError;
+
+use plotters::prelude::*;
+
+use super::format::{duration_ns, ratio, significant};
+use super::summarize::{SEQUENTIAL, sequential};
+use super::summary::{Group, Row};
+
+/// The charts each group gets, in page order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartKind {
+    /// Time per iteration against pool size.
+    Time,
+    /// Speedup over Sequential against pool size.
+    Speedup,
+    /// Efficiency (speedup over size) against pool size.
+    Efficiency,
+}
+
+impl ChartKind {
+    /// Every kind, in page order.
+    pub const ALL: [ChartKind; 3] = [ChartKind::Time, ChartKind::Speedup, ChartKind::Efficiency];
+
+    /// The kind's name, as in `data-kind` on the page.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChartKind::Time => "time",
+            ChartKind::Speedup => "speedup",
+            ChartKind::Efficiency => "efficiency",
+        }
+    }
+
+    /// What the chart shows, for its caption.
+    pub fn caption(self, cores: usize) -> String {
+        match self {
+            ChartKind::Time => {
+                "Median time per iteration by pool size (bars: 95% confidence interval; dashed: Sequential)"
+                    .to_owned()
+            }
+            ChartKind::Speedup => format!(
+                "Speedup over Sequential by pool size (bars: approximate interval; dashed: ideal min(n, {cores}); grey: break-even)"
+            ),
+            ChartKind::Efficiency => {
+                format!("Efficiency, speedup ÷ pool size (dashed: ideal min(n, {cores}) ÷ n)")
+            }
+        }
+    }
+}
+
+/// The legend sits in a column right of the plot, where it cannot hide a point.
+const SIZE: (u32, u32) = (600, 320);
+const LEGEND_WIDTH: u32 = 150;
+
+/// Okabe and Ito's palette, which stays distinct for the colour-blind; black is kept for ideals.
+const PALETTE: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(120, 90, 40),
+];
+const GREY: RGBColor = RGBColor(140, 140, 140);
+const CORES: RGBColor = RGBColor(200, 70, 70);
+
+/// A line with intervals: `(x, lower, point, upper)`.
+struct Series {
+    name: String,
+    color: RGBColor,
+    points: Vec<(f64, f64, f64, f64)>,
+}
+
+/// A dashed line without intervals.
+struct Reference {
+    name: String,
+    color: RGBColor,
+    points: Vec<(f64, f64)>,
+}
+
+/// The chart of `kind` for `group`, as an `<svg>` element; `None` when the group has nothing to
+/// draw (no pool sizes, or no Sequential to divide by).
+///
+/// # Errors
+///
+/// plotters' message, should drawing fail; the page then says the chart is unavailable.
+pub fn draw(group: &Group, kind: ChartKind, cores: usize) -> Result<Option<String>, String> {
+    let executors = executors(&group.results);
+    let series: Vec<Series> = executors
+        .iter()
+        .enumerate()
+        .filter_map(|(index, executor)| {
+            let rows = group.results.iter().filter(|row| row.executor.as_deref() == Some(executor));
+            let points: Vec<_> = rows.filter_map(|row| point(row, kind)).filter(positive).collect();
+            (!points.is_empty()).then(|| Series {
+                name: executor.clone(),
+                color: PALETTE[index % PALETTE.len()],
+                points,
+            })
+        })
+        .collect();
+    if series.is_empty() {
+        return Ok(None);
+    }
+    let sizes: Vec<f64> = {
+        let mut sizes: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
+        sizes.sort_by(f64::total_cmp);
+        sizes.dedup();
+        sizes
+    };
+    let (first, last) = (sizes[0], sizes[sizes.len() - 1]);
+    // A margin on both sides, so the end points and their error bars are not cut by the frame.
+    let x_range = if first < last { (first / 1.15, last * 1.15) } else { (first / 1.5, last * 1.5) };
+    let references = references(group, kind, cores, x_range);
+    let y_label = match kind {
+        ChartKind::Time => "time per iteration",
+        ChartKind::Speedup => "speedup",
+        ChartKind::Efficiency => "efficiency",
+    };
+    render(&series, &references, &sizes, x_range, y_label, kind, cores)
+        .map(Some)
+        .map_err(|err| format!("the {} chart could not be drawn: {err}", kind.name()))
+}
+
+/// The executors with pool sizes, in row order, Sequential excepted (it is a reference line).
+fn executors(rows: &[Row]) -> Vec<String> {
+    let mut executors: Vec<String> = Vec::new();
+    for row in rows.iter().filter(|row| row.size.is_some()) {
+        match row.executor.as_deref() {
+            Some(executor) if executor != SEQUENTIAL && !executors.iter().any(|e| e == executor) => {
+                executors.push(executor.to_owned());
+            }
+            _ => {}
+        }
+    }
+    executors
+}
+
+fn point(row: &Row, kind: ChartKind) -> Option<(f64, f64, f64, f64)> {
+    let size = f64::from(row.size?);
+    match kind {
+        ChartKind::Time => Some((size, row.median_ns.lower, row.median_ns.point, row.median_ns.upper)),
+        ChartKind::Speedup => row.speedup.map(|s| (size, s.lower, s.point, s.upper)),
+        ChartKind::Efficiency => row.speedup.map(|s| (size, s.lower / size, s.point / size, s.upper / size)),
+    }
+}
+
+/// Log axes cannot show zero or less.
+fn positive(point: &(f64, f64, f64, f64)) -> bool {
+    [point.0, point.1, point.2, point.3].iter().all(|value| value.is_finite() && *value > 0.0)
+}
+
+fn references(group: &Group, kind: ChartKind, cores: usize, (low, high): (f64, f64)) -> Vec<Reference> {
+    // The ideal bends at the core count: include it so the line has its knee.
+    let mut xs = vec![low, high];
+    let cores = cores as f64;
+    if low < cores && cores < high {
+        xs.insert(1, cores);
+    }
+    let along = |f: &dyn Fn(f64) -> f64| xs.iter().map(|&x| (x, f(x))).collect::<Vec<_>>();
+    match kind {
+        ChartKind::Time => sequential(&group.results)
+            .filter(|row| row.median_ns.point > 0.0)
+            .map(|row| Reference {
+                name: format!("{SEQUENTIAL} (no pool)"),
+                color: GREY,
+                points: along(&|_| row.median_ns.point),
+            })
+            .into_iter()
+            .collect(),
+        ChartKind::Speedup => vec![
+            Reference { name: "ideal".to_owned(), color: BLACK, points: along(&|n| n.min(cores)) },
+            Reference { name: "break-even".to_owned(), color: GREY, points: along(&|_| 1.0) },
+        ],
+        ChartKind::Efficiency => {
+            vec![Reference { name: "ideal".to_owned(), color: BLACK, points: along(&|n| n.min(cores) / n) }]
+        }
+    }
+}
+
+fn render(
+    series: &[Series],
+    references: &[Reference],
+    sizes: &[f64],
+    (x_low, x_high): (f64, f64),
+    y_label: &str,
+    kind: ChartKind,
+    cores: usize,
+) -> Result<String, Box<dyn StdError>> {
+    let values = series
+        .iter()
+        .flat_map(|s| s.points.iter().flat_map(|p| [p.1, p.2, p.3]))
+        .chain(references.iter().flat_map(|r| r.points.iter().map(|p| p.1)))
+        .filter(|value| value.is_finite() && *value > 0.0);
+    let (low, high) = values.fold((f64::MAX, f64::MIN), |(low, high), v| (low.min(v), high.max(v)));
+    let (y_low, y_high) = if low < high { (low / 1.3, high * 1.3) } else { (low / 2.0, low * 2.0) };
+    let cores = cores as f64;
+    let show_cores = x_low <= cores && cores <= x_high;
+
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (plot, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(72)
+            .build_cartesian_2d(
+                (x_low..x_high).log_scale().with_key_points(sizes.to_vec()),
+                (y_low..y_high).log_scale().with_key_points(log_ticks(y_low, y_high)),
+            )?;
+        let y_format = |y: &f64| match kind {
+            ChartKind::Time => duration_ns(*y),
+            ChartKind::Speedup => ratio(*y),
+            ChartKind::Efficiency => significant(*y),
+        };
+        chart
+            .configure_mesh()
+            .x_desc("pool size")
+            .y_desc(y_label)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&y_format)
+            .draw()?;
+
+        if show_cores {
+            chart.draw_series(DashedLineSeries::new(
+                [(cores, y_low), (cores, y_high)],
+                3,
+                3,
+                CORES.stroke_width(1),
+            ))?;
+        }
+        for reference in references {
+            let style = reference.color.stroke_width(2);
+            chart.draw_series(DashedLineSeries::new(reference.points.clone(), 6, 4, style))?;
+        }
+        for line in series {
+            let style = line.color.stroke_width(2);
+            chart
+                .draw_series(LineSeries::new(line.points.iter().map(|p| (p.0, p.2)), style).point_size(3))?;
+            let bar = line.color.stroke_width(1);
+            chart.draw_series(
+                line.points.iter().map(|p| ErrorBar::new_vertical(p.0, p.1, p.2, p.3, bar, 8)),
+            )?;
+        }
+
+        // The legend, in its own column: dashed entries first, as drawn.
+        let mut entries: Vec<(String, RGBColor, bool)> = Vec::new();
+        if show_cores {
+            entries.push((format!("{cores} cores"), CORES, true));
+        }
+        entries.extend(references.iter().map(|r| (r.name.clone(), r.color, true)));
+        entries.extend(series.iter().map(|s| (s.name.clone(), s.color, false)));
+        for (index, (name, color, dashed)) in entries.into_iter().enumerate() {
+            let y = 24 + 20 * i32::try_from(index).unwrap_or(0);
+            let segments: &[(i32, i32)] = if dashed { &[(4, 11), (16, 23)] } else { &[(4, 26)] };
+            for &(from, to) in segments {
+                legend.draw(&PathElement::new([(from, y), (to, y)], color.stroke_width(2)))?;
+            }
+            legend.draw(&Text::new(name, (32, y - 7), ("sans-serif", 13)))?;
+        }
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+/// Tick values for a log axis from `low` to `high`: the densest of the usual families (1..9,
+/// 1-2-5, 1-3, 1, every other power of ten) that gives at most eight ticks, so labels never crowd;
+/// the two ends when the range is too narrow to hold two of them.
+fn log_ticks(low: f64, high: f64) -> Vec<f64> {
+    const FAMILIES: [(&[f64], usize); 5] = [
+        (&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0], 1),
+        (&[1.0, 2.0, 5.0], 1),
+        (&[1.0, 3.0], 1),
+        (&[1.0], 1),
+        (&[1.0], 2),
+    ];
+    if !(low > 0.0 && low < high && high.is_finite()) {
+        return Vec::new();
+    }
+    // Both are finite logarithms of positive finite numbers: the casts cannot overflow.
+    let (first, last) = (low.log10().floor() as i32, high.log10().ceil() as i32);
+    let mut chosen = Vec::new();
+    for (family, step) in FAMILIES {
+        chosen = (first..=last)
+            .step_by(step)
+            .flat_map(|exponent| family.iter().map(move |m| m * 10f64.powi(exponent)))
+            .filter(|tick| (low..=high).contains(tick))
+            .collect();
+        if chosen.len() <= 8 {
+            break;
+        }
+    }
+    if chosen.len() < 2 {
+        return vec![low, high];
+    }
+    chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_stay_few_and_inside_the_range() {
+        for (low, high) in [(1.0, 10.0), (0.8, 70_000.0), (44_000.0, 58_000.0), (1e-3, 1e9), (0.5, 3.0)] {
+            let ticks = log_ticks(low, high);
+            assert!((2..=8).contains(&ticks.len()), "{low}..{high}: {ticks:?}");
+            assert!(ticks.iter().all(|tick| (low..=high).contains(tick)), "{low}..{high}: {ticks:?}");
+        }
+        assert!(log_ticks(0.0, 1.0).is_empty());
+    }
+}

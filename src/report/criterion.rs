@@ -1,0 +1,259 @@
+//! Reading Criterion's output directory: serde copies of its files, and the walk that finds them.
+//!
+//! Criterion 0.8 writes each benchmark to `<dir>/new/{benchmark.json, estimates.json,
+//! sample.json}` (and copies them to `base/` or a named baseline). The files are undocumented
+//! internals, so their schema is pinned here, field by field, in our own types: a Criterion that
+//! changes it makes the benchmark show up as skipped with serde's reason, not as wrong numbers.
+//! Fields the report does not use are not declared, so additions on Criterion's side are harmless.
+//!
+//! Directory names are not trusted: Criterion replaces `/`, `<`, `?` and others by `_` and
+//! truncates long names, so the id comes from `benchmark.json`, and a benchmark is any directory
+//! holding `new/benchmark.json`, however deep.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::{Error, Skipped};
+
+/// What Criterion calls a benchmark's id: `benchmark.json`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BenchmarkId {
+    /// The group: `<suite>/<case>` for poolbench's own benchmarks.
+    pub group_id: String,
+    /// The function: the executor's name, `None` when the id is only a parameter.
+    pub function_id: Option<String>,
+    /// The value: the pool size, or an input size when there is no function.
+    pub value_str: Option<String>,
+    /// `group/function/value`, the id Criterion prints and filters on.
+    pub full_id: String,
+}
+
+/// One statistic of `estimates.json`, in nanoseconds per iteration.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct Estimate {
+    /// The bootstrap confidence interval.
+    pub confidence_interval: ConfidenceInterval,
+    /// The estimate itself.
+    pub point_estimate: f64,
+    /// The bootstrap standard error of the estimate.
+    pub standard_error: f64,
+}
+
+/// A confidence interval of `estimates.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct ConfidenceInterval {
+    /// Criterion's `confidence_level`, 0.95 unless the bench changed it.
+    pub confidence_level: f64,
+    /// The interval's lower bound.
+    pub lower_bound: f64,
+    /// The interval's upper bound.
+    pub upper_bound: f64,
+}
+
+/// `estimates.json`: Criterion's bootstrapped statistics of one benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct Estimates {
+    /// The mean time per iteration.
+    pub mean: Estimate,
+    /// The median time per iteration.
+    pub median: Estimate,
+    /// The median absolute deviation.
+    pub median_abs_dev: Estimate,
+    /// The slope of time over iterations; `None` in flat sampling mode.
+    pub slope: Option<Estimate>,
+    /// The standard deviation of the time per iteration.
+    pub std_dev: Estimate,
+}
+
+/// How Criterion chose the iteration counts of the samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum SamplingMode {
+    /// Sample `i` ran `i * d` iterations.
+    Linear,
+    /// Every sample ran the same number of iterations.
+    Flat,
+}
+
+/// `sample.json`: the raw samples.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Sample {
+    /// How the iteration counts were chosen.
+    pub sampling_mode: SamplingMode,
+    /// Iterations in each sample.
+    pub iters: Vec<f64>,
+    /// Total nanoseconds of each sample.
+    pub times: Vec<f64>,
+}
+
+impl Sample {
+    /// Each sample's time per iteration, in nanoseconds: `times[i] / iters[i]`.
+    pub fn per_iteration_ns(&self) -> Vec<f64> {
+        self.times.iter().zip(&self.iters).map(|(time, iters)| time / iters).collect()
+    }
+
+    /// Why these samples cannot be used, if they cannot.
+    fn defect(&self) -> Option<String> {
+        if self.times.is_empty() {
+            Some("it holds no samples".to_owned())
+        } else if self.times.len() != self.iters.len() {
+            Some(format!("it holds {} times but {} iteration counts", self.times.len(), self.iters.len()))
+        } else if self.iters.iter().any(|&iters| !(iters.is_finite() && iters > 0.0)) {
+            Some("an iteration count is not a positive number".to_owned())
+        } else if self.times.iter().any(|&time| !(time.is_finite() && time >= 0.0)) {
+            Some("a sample time is negative or not finite".to_owned())
+        } else {
+            None
+        }
+    }
+}
+
+impl Estimates {
+    /// Why these estimates cannot be used, if they cannot.
+    fn defect(&self) -> Option<String> {
+        let named = [("mean", &self.mean), ("median", &self.median), ("std_dev", &self.std_dev)];
+        named.into_iter().find_map(|(name, estimate)| {
+            let interval = &estimate.confidence_interval;
+            let values = [
+                estimate.point_estimate,
+                interval.lower_bound,
+                interval.upper_bound,
+                interval.confidence_level,
+            ];
+            (!values.iter().all(|value| value.is_finite() && *value >= 0.0))
+                .then(|| format!("its {name} is negative or not finite"))
+        })
+    }
+}
+
+/// One benchmark as Criterion left it: the three files of its `new/` directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Benchmark {
+    /// `benchmark.json`.
+    pub id: BenchmarkId,
+    /// `estimates.json`.
+    pub estimates: Estimates,
+    /// `sample.json`.
+    pub sample: Sample,
+    /// The benchmark's directory (the one holding `new/`), relative to the Criterion directory.
+    pub directory: PathBuf,
+    /// Criterion's own page for this benchmark, relative to the Criterion directory, when it
+    /// exists (Criterion writes none when run without plots).
+    pub page: Option<PathBuf>,
+}
+
+/// Everything read from one Criterion directory.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Results {
+    /// The benchmarks that could be read, ordered by directory.
+    pub benchmarks: Vec<Benchmark>,
+    /// The benchmarks that could not, with the file and the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Deeper than any id Criterion writes (`group/function/value/new/benchmark.json`), shallow enough
+/// that a symlink loop or a stray tree cannot keep the walk busy.
+const MAX_DEPTH: usize = 12;
+
+/// Reads every benchmark under `dir`: each directory holding `new/benchmark.json`, with the
+/// `estimates.json` and `sample.json` beside it.
+///
+/// A benchmark whose files are missing, truncated or malformed is skipped and listed with the
+/// file and the reason; reading goes on.
+///
+/// # Errors
+///
+/// [`Error`] "no Criterion results at ..." when `dir` does not exist or holds no benchmark, and
+/// an error naming the directory when it cannot be walked at all.
+pub fn read(dir: &Path) -> Result<Results, Error> {
+    if !dir.is_dir() {
+        return Err(Error::no_results(dir));
+    }
+    let mut results = Results::default();
+    let mut found = 0;
+    let walk = walkdir::WalkDir::new(dir).max_depth(MAX_DEPTH).follow_links(false).sort_by_file_name();
+    for entry in walk {
+        let entry = match entry {
+            Ok(entry) => entry,
+            // The root itself unreadable is fatal; a subdirectory is one benchmark's worth of loss.
+            Err(err) if err.depth() == 0 => return Err(Error::walk(dir, err)),
+            Err(err) => {
+                let path = err.path().map_or_else(|| dir.to_owned(), Path::to_owned);
+                results.skipped.push(Skipped::new(&path, None, format!("cannot be read: {err}")));
+                continue;
+            }
+        };
+        let is_benchmark_file = entry.file_name() == "benchmark.json"
+            && entry.file_type().is_file()
+            && entry.path().parent().and_then(Path::file_name).is_some_and(|name| name == "new");
+        let Some(benchmark_dir) = entry.path().parent().and_then(Path::parent).filter(|_| is_benchmark_file)
+        else {
+            continue;
+        };
+        found += 1;
+        match read_benchmark(dir, benchmark_dir) {
+            Ok(benchmark) => results.benchmarks.push(benchmark),
+            Err(skipped) => results.skipped.push(*skipped),
+        }
+    }
+    if found == 0 {
+        return Err(Error::no_results(dir));
+    }
+    drop_duplicates(dir, &mut results);
+    Ok(results)
+}
+
+fn read_benchmark(root: &Path, benchmark_dir: &Path) -> Result<Benchmark, Box<Skipped>> {
+    let new = benchmark_dir.join("new");
+    let id: BenchmarkId = read_json(&new.join("benchmark.json"), None)?;
+    let named = Some(id.full_id.as_str());
+    let estimates_path = new.join("estimates.json");
+    let estimates: Estimates = read_json(&estimates_path, named)?;
+    if let Some(defect) = estimates.defect() {
+        return Err(Box::new(Skipped::new(&estimates_path, named, defect)));
+    }
+    let sample_path = new.join("sample.json");
+    let sample: Sample = read_json(&sample_path, named)?;
+    if let Some(defect) = sample.defect() {
+        return Err(Box::new(Skipped::new(&sample_path, named, defect)));
+    }
+    let directory = benchmark_dir.strip_prefix(root).unwrap_or(benchmark_dir).to_owned();
+    let page = directory.join("report").join("index.html");
+    let page = root.join(&page).is_file().then_some(page);
+    Ok(Benchmark { id, estimates, sample, directory, page })
+}
+
+fn read_json<T: DeserializeOwned>(path: &Path, benchmark: Option<&str>) -> Result<T, Box<Skipped>> {
+    let text = fs::read(path)
+        .map_err(|err| Box::new(Skipped::new(path, benchmark, format!("cannot be read: {err}"))))?;
+    serde_json::from_slice(&text).map_err(|err| {
+        let reason = if err.is_eof() {
+            format!("is truncated ({err})")
+        } else {
+            format!("is not the JSON Criterion 0.8 writes ({err})")
+        };
+        Box::new(Skipped::new(path, benchmark, reason))
+    })
+}
+
+/// Two directories claiming one id (a copied directory, an id Criterion truncated) would make
+/// every comparison ambiguous: the first, in directory order, is kept and the others listed.
+fn drop_duplicates(root: &Path, results: &mut Results) {
+    let mut kept: Vec<Benchmark> = Vec::with_capacity(results.benchmarks.len());
+    for benchmark in results.benchmarks.drain(..) {
+        match kept.iter().find(|earlier| earlier.id.full_id == benchmark.id.full_id) {
+            Some(earlier) => results.skipped.push(Skipped::new(
+                &root.join(&benchmark.directory).join("new").join("benchmark.json"),
+                Some(&benchmark.id.full_id),
+                format!(
+                    "repeats the id of {}; remove one of the two directories",
+                    earlier.directory.display()
+                ),
+            )),
+            None => kept.push(benchmark),
+        }
+    }
+    results.benchmarks = kept;
+}

@@ -1,0 +1,191 @@
+//! "What this says": one plain sentence or two per group, the line a reader should leave with.
+//!
+//! It names the fastest executor and size and its speedup over the sequential loop, and says
+//! plainly when no pool beats that loop, or when the difference is within the confidence
+//! intervals. Sizes above the core count are called out: on a two-core machine a pool of 8
+//! oversubscribes it, which only pays when tasks wait.
+
+use super::format::{duration_ns, ratio};
+use super::summarize::{SEQUENTIAL, sequential};
+use super::summary::{Group, Row};
+
+/// The headline of `group`, on a machine with `cores` cores.
+pub fn headline(group: &Group, cores: usize) -> String {
+    let mut text = comparison(&group.results, cores);
+    if let Some(startup) = group.startup.as_ref() {
+        let pools = startup.rows.iter().filter(|row| row.executor != SEQUENTIAL);
+        let cheapest = pools.clone().min_by(|a, b| a.startup_ns.total_cmp(&b.startup_ns));
+        let dearest = pools.max_by(|a, b| a.startup_ns.total_cmp(&b.startup_ns));
+        match (cheapest, dearest) {
+            (Some(only), Some(dearest)) if std::ptr::eq(only, dearest) => text.push_str(&format!(
+                " Starting and stopping the pool costs {} ({}).",
+                duration_ns(only.startup_ns),
+                label(&only.executor, only.value.as_deref()),
+            )),
+            (Some(cheapest), Some(dearest)) => text.push_str(&format!(
+                " Starting and stopping a pool costs from {} ({}) to {} ({}).",
+                duration_ns(cheapest.startup_ns),
+                label(&cheapest.executor, cheapest.value.as_deref()),
+                duration_ns(dearest.startup_ns),
+                label(&dearest.executor, dearest.value.as_deref()),
+            )),
+            _ => text.push_str(&format!(
+                " No start-up split: {} has no matching pool in these results.",
+                startup.steady_state_group
+            )),
+        }
+    }
+    text
+}
+
+fn fastest<'a>(rows: impl Iterator<Item = &'a Row>) -> Option<&'a Row> {
+    rows.min_by(|a, b| a.median_ns.point.total_cmp(&b.median_ns.point))
+}
+
+fn comparison(rows: &[Row], cores: usize) -> String {
+    let Some(best) = fastest(rows.iter().filter(|row| row.executor.is_some())) else {
+        return without_executors(rows);
+    };
+    let best_pool =
+        fastest(rows.iter().filter(|row| row.executor.as_deref().is_some_and(|e| e != SEQUENTIAL)));
+    let oversubscribed = |row: &Row| match row.size {
+        Some(size) if usize::try_from(size).is_ok_and(|size| size > cores) => {
+            format!(", more workers than the machine's {cores} cores")
+        }
+        _ => String::new(),
+    };
+    let Some(sequential) = sequential(rows) else {
+        return format!(
+            "Fastest: {}, {}{}. No Sequential run in this group to compare with.",
+            row_label(best),
+            duration_ns(best.median_ns.point),
+            oversubscribed(best)
+        );
+    };
+    let Some(pool) = best_pool else {
+        return format!("Only Sequential ran: {}.", duration_ns(sequential.median_ns.point));
+    };
+    let Some(speedup) = pool.speedup else {
+        return format!("Fastest pool: {}, {}.", row_label(pool), duration_ns(pool.median_ns.point));
+    };
+    if speedup.point <= 1.0 {
+        format!(
+            "No pool beats the sequential loop here: Sequential takes {}; the fastest pool, {}, takes {} ({} slower).",
+            duration_ns(sequential.median_ns.point),
+            row_label(pool),
+            duration_ns(pool.median_ns.point),
+            ratio(1.0 / speedup.point),
+        )
+    } else if speedup.lower <= 1.0 {
+        format!(
+            "No pool clearly beats the sequential loop: the fastest, {}, takes {} against Sequential's {} ({}), within the confidence intervals{}.",
+            row_label(pool),
+            duration_ns(pool.median_ns.point),
+            duration_ns(sequential.median_ns.point),
+            ratio(speedup.point),
+            oversubscribed(pool),
+        )
+    } else {
+        format!(
+            "Pooling helps: {} is fastest, {}, {} the sequential loop's speed ({}){}.",
+            row_label(pool),
+            duration_ns(pool.median_ns.point),
+            ratio(speedup.point),
+            duration_ns(sequential.median_ns.point),
+            oversubscribed(pool),
+        )
+    }
+}
+
+fn without_executors(rows: &[Row]) -> String {
+    let listed: Vec<String> = rows
+        .iter()
+        .take(4)
+        .map(|row| {
+            format!("{} → {}", row.value.as_deref().unwrap_or(&row.id), duration_ns(row.median_ns.point))
+        })
+        .collect();
+    let more = if rows.len() > listed.len() { ", ..." } else { "" };
+    format!("One thread, no executors to compare: {}{more}.", listed.join("; "))
+}
+
+fn row_label(row: &Row) -> String {
+    label(row.executor.as_deref().unwrap_or(&row.id), row.value.as_deref())
+}
+
+/// `Rayon at 4` for a pool size, `Mutex (fair)` for another value, `Rayon` for none.
+pub fn label(executor: &str, value: Option<&str>) -> String {
+    match value {
+        Some(value) if value.parse::<u32>().is_ok() => format!("{executor} at {value}"),
+        Some(value) => format!("{executor} ({value})"),
+        None => executor.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::summary::Interval;
+
+    /// A row as the summary holds it; the numbers are the headline's input, not Criterion's files.
+    fn row(executor: &str, size: u32, median: f64, spread: f64, sequential: f64) -> Row {
+        let median_ns = Interval { point: median, lower: median - spread, upper: median + spread };
+        let speedup = Interval {
+            point: sequential / median,
+            lower: (sequential - spread) / (median + spread),
+            upper: (sequential + spread) / (median - spread),
+        };
+        Row {
+            source: "criterion".to_owned(),
+            id: format!("g/{executor}/{size}"),
+            executor: Some(executor.to_owned()),
+            value: Some(size.to_string()),
+            size: Some(size),
+            confidence_level: 0.95,
+            median_ns,
+            mean_ns: median_ns,
+            std_dev_ns: spread,
+            n: 10,
+            samples_ns: Vec::new(),
+            speedup: Some(speedup),
+            efficiency: None,
+            tasks_per_second: None,
+            criterion_dir: None,
+            criterion_page: None,
+        }
+    }
+
+    #[test]
+    fn a_sequential_win_is_said_plainly() {
+        let rows = [row("Sequential", 1, 1_000.0, 10.0, 1_000.0), row("Rayon", 2, 40_000.0, 10.0, 1_000.0)];
+        let text = comparison(&rows, 2);
+        assert!(text.starts_with("No pool beats the sequential loop here"), "{text}");
+        assert!(text.contains("Rayon at 2") && text.contains("40.0× slower"), "{text}");
+    }
+
+    #[test]
+    fn a_clear_win_names_the_fastest_executor_size_and_speedup() {
+        let rows = [
+            row("Sequential", 1, 8_000.0, 10.0, 8_000.0),
+            row("Rayon", 2, 4_000.0, 10.0, 8_000.0),
+            row("Rayon", 4, 2_000.0, 10.0, 8_000.0),
+        ];
+        let text = comparison(&rows, 2);
+        assert!(text.starts_with("Pooling helps: Rayon at 4 is fastest"), "{text}");
+        assert!(text.contains("4.00×") && text.contains("more workers than the machine's 2 cores"), "{text}");
+    }
+
+    #[test]
+    fn a_win_inside_the_intervals_is_called_unclear() {
+        let rows = [row("Sequential", 1, 1_000.0, 100.0, 1_000.0), row("StdPool", 2, 950.0, 100.0, 1_000.0)];
+        let text = comparison(&rows, 2);
+        assert!(text.starts_with("No pool clearly beats the sequential loop"), "{text}");
+    }
+
+    #[test]
+    fn labels_name_sizes_and_other_values() {
+        assert_eq!(label("Rayon", Some("4")), "Rayon at 4");
+        assert_eq!(label("Mutex", Some("fair")), "Mutex (fair)");
+        assert_eq!(label("Rayon", None), "Rayon");
+    }
+}

@@ -1,0 +1,262 @@
+//! The pool-size report: what Criterion's numbers mean across pool sizes and executors.
+//!
+//! Criterion's pages show one benchmark at a time; users compare pool sizes and executors. The
+//! report reads every benchmark Criterion left in its output directory and writes three files:
+//!
+//! - `summary.json`: the data, versioned ([`Summary`], [`SCHEMA_VERSION`]; specified field by field
+//!   in `reports/README.md`): per group, executor and pool size the median and mean with their
+//!   confidence intervals, the samples, speedup over Sequential, efficiency, tasks per second; the
+//!   start-up split; Amdahl and USL fits; the machine.
+//! - `index.html`: one self-contained page, with charts and tables per group and a plain-words
+//!   line saying what each group shows.
+//! - `summary.md`: the same tables in Markdown, for a pull-request comment.
+//!
+//! The pipeline is a chain of plain functions, each in its own file, so that any step can be used
+//! alone: [`read`] (Criterion's files, `criterion.rs`) → [`summarize`] (`summarize.rs`, with
+//! `scaling.rs`, `startup.rs`, `headline.rs`) → the renderers ([`render_json`], [`render_html`],
+//! [`render_markdown`]). [`write()`] runs the chain and writes the files; `cargo bench` calls it at
+//! its end, `poolbench report` on demand.
+//!
+//! How the bench `main` ends, after every suite has run:
+//!
+//! ```no_run
+//! use poolbench::report::{self, Options};
+//!
+//! // `--list` and `--test` (CI's smoke run) measure nothing: a report would repeat older results.
+//! if std::env::args().any(|arg| arg == "--list" || arg == "--test") {
+//!     return;
+//! }
+//! match report::write(&Options::new()) {
+//!     Ok(written) => print!("{written}"),
+//!     // A filter that matched nothing leaves nothing to report: say so, without failing the run.
+//!     Err(err) if err.is_no_results() => eprintln!("poolbench report: {err}"),
+//!     Err(err) => {
+//!         eprintln!("Error: {err}");
+//!         std::process::exit(1);
+//!     }
+//! }
+//! ```
+//!
+//! Bad input never stops the report: a benchmark whose files are missing, truncated or malformed
+//! is skipped and listed in all three files with the file and the reason. Only a Criterion
+//! directory with no benchmark at all is an [`Error`]. Each file is written under a temporary
+//! name and renamed into place, so a crash leaves the previous report, never half of one.
+
+mod charts;
+mod criterion;
+mod error;
+mod format;
+mod headline;
+mod html;
+mod json;
+mod links;
+mod machine;
+mod markdown;
+pub mod scaling;
+mod startup;
+mod summarize;
+mod summary;
+
+use std::ffi::OsString;
+use std::fmt;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub use criterion::{
+    Benchmark, BenchmarkId, ConfidenceInterval, Estimate, Estimates, Results, Sample, SamplingMode, read,
+};
+pub use error::Error;
+pub use html::render as render_html;
+pub use json::render as render_json;
+pub use machine::{GitState, Machine};
+pub use markdown::render as render_markdown;
+pub use summarize::summarize;
+pub use summary::{
+    AmdahlFit, CaseInfo, Group, Interval, Row, SCHEMA_VERSION, SOURCE_CRITERION, Scaling, ScalingPoint,
+    Skipped, SplitRow, StartupSplit, Summary, UslFit,
+};
+
+/// Where the report goes unless told otherwise, relative to the current directory (the package
+/// root under `cargo bench`).
+pub const DEFAULT_OUT_DIR: &str = "reports/latest";
+
+/// Where to read from and where to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Criterion's output directory. Default: [`default_criterion_dir`].
+    pub criterion_dir: PathBuf,
+    /// The report's directory, created if missing. Default: [`DEFAULT_OUT_DIR`].
+    pub out_dir: PathBuf,
+}
+
+impl Options {
+    /// The defaults: Criterion's own output directory, and [`DEFAULT_OUT_DIR`].
+    pub fn new() -> Self {
+        Options { criterion_dir: default_criterion_dir(), out_dir: PathBuf::from(DEFAULT_OUT_DIR) }
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options::new()
+    }
+}
+
+/// Criterion's output directory, found as Criterion 0.8 finds it: `$CRITERION_HOME`, else
+/// `$CARGO_TARGET_DIR/criterion`, else (under cargo, which sets `$CARGO`) the target directory
+/// `cargo metadata` reports plus `criterion`, else `target/criterion`.
+///
+/// The `cargo metadata` step is Criterion's too: it finds a workspace's or a `build.target-dir`'s
+/// target directory, where the plain default would look in the wrong place.
+pub fn default_criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(target).join("criterion");
+    }
+    std::env::var_os("CARGO")
+        .and_then(cargo_target_dir)
+        .map_or_else(|| PathBuf::from("target/criterion"), |target| target.join("criterion"))
+}
+
+fn cargo_target_dir(cargo: OsString) -> Option<PathBuf> {
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        target_directory: PathBuf,
+    }
+    let output =
+        Command::new(cargo).args(["metadata", "--format-version", "1", "--no-deps"]).output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    serde_json::from_slice::<Metadata>(&output.stdout).ok().map(|metadata| metadata.target_directory)
+}
+
+/// What [`write()`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The page.
+    pub index_html: PathBuf,
+    /// The Markdown tables.
+    pub summary_md: PathBuf,
+    /// The data.
+    pub summary_json: PathBuf,
+    /// Benchmarks reported.
+    pub benchmarks: usize,
+    /// Benchmark groups reported.
+    pub groups: usize,
+    /// Benchmarks that could not be read, with the file and the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+impl Written {
+    /// The files written, the page first.
+    pub fn paths(&self) -> [&Path; 3] {
+        [&self.index_html, &self.summary_md, &self.summary_json]
+    }
+}
+
+/// What a person needs after `cargo bench`: where to look, and what is missing.
+impl fmt::Display for Written {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "poolbench report: {} benchmarks in {} groups", self.benchmarks, self.groups)?;
+        for path in self.paths() {
+            writeln!(f, "  {}", path.display())?;
+        }
+        if !self.skipped.is_empty() {
+            writeln!(f, "skipped {} benchmark file(s) that could not be read:", self.skipped.len())?;
+            for skipped in &self.skipped {
+                let id = skipped.benchmark.as_deref().map(|id| format!(" ({id})")).unwrap_or_default();
+                writeln!(f, "  {}{id}: {}", skipped.path, skipped.reason)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads Criterion's results from `options.criterion_dir` and writes `index.html`, `summary.md`
+/// and `summary.json` into `options.out_dir`.
+///
+/// # Errors
+///
+/// "no Criterion results at ...; run cargo bench first" when the Criterion directory is missing or
+/// holds no benchmark; an error naming the path when the report's directory or a file cannot be
+/// written. Benchmarks that cannot be read are not errors: see [`Written::skipped`].
+pub fn write(options: &Options) -> Result<Written, Error> {
+    let results = read(&options.criterion_dir)?;
+    let summary = summarize(&results, Machine::detect(), &options.criterion_dir);
+    let out = &options.out_dir;
+    fs::create_dir_all(out).map_err(|err| Error::create_dir(out, err))?;
+    let criterion_href = links::relative_href(out, &options.criterion_dir);
+    let html = html::HtmlExporter { criterion_href };
+    let exporters: [&dyn Exporter; 3] = [&html, &markdown::MarkdownExporter, &json::JsonExporter];
+    let mut staged = Staged::default();
+    for exporter in exporters {
+        staged.add(out.join(exporter.file_name()), &exporter.export(&summary)?)?;
+    }
+    staged.commit()?;
+    let [index_html, summary_md, summary_json] = exporters.map(|exporter| out.join(exporter.file_name()));
+    Ok(Written {
+        index_html,
+        summary_md,
+        summary_json,
+        benchmarks: results.benchmarks.len(),
+        groups: summary.groups.len(),
+        skipped: results.skipped,
+    })
+}
+
+/// One output format: turns a summary into the bytes of one file. Where the bytes go is
+/// [`write()`]'s business.
+trait Exporter {
+    /// The file's name in the report's directory.
+    fn file_name(&self) -> &'static str;
+
+    /// The file's contents.
+    fn export(&self, summary: &Summary) -> Result<Vec<u8>, Error>;
+}
+
+/// Files written under temporary names, renamed into place together by [`Staged::commit`], and
+/// removed if dropped before it.
+///
+/// Hand-rolled rather than `tempfile`'s, which creates files readable by their owner only: a
+/// report is meant to be shared (served by CI, attached to a run).
+#[derive(Default)]
+struct Staged {
+    files: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Staged {
+    fn add(&mut self, path: PathBuf, bytes: &[u8]) -> Result<(), Error> {
+        let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+        fs::write(&temporary, bytes).map_err(|err| {
+            let _ = fs::remove_file(&temporary);
+            Error::write(&path, err)
+        })?;
+        self.files.push((temporary, path));
+        Ok(())
+    }
+
+    fn commit(mut self) -> Result<(), Error> {
+        while !self.files.is_empty() {
+            let (temporary, path) = self.files.remove(0);
+            if let Err(err) = fs::rename(&temporary, &path) {
+                let _ = fs::remove_file(&temporary);
+                // Dropping `self` removes the files not renamed yet.
+                return Err(Error::write(&path, err));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        for (temporary, _) in &self.files {
+            let _ = fs::remove_file(temporary);
+        }
+    }
+}

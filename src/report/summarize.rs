@@ -1,0 +1,229 @@
+//! From Criterion's benchmarks to a [`Summary`]: rows grouped by benchmark group, and what the
+//! report derives from them.
+//!
+//! - The pool size is the value, when the id has an executor (function) and the value is a
+//!   positive integer. Without an executor (the task suite's `BenchmarkId::from_parameter`) the
+//!   value is an input, not a pool size.
+//! - Speedup is Sequential's median in the same group (its size-1 row when it has several) over
+//!   the row's median; efficiency is speedup over pool size; tasks per second is the catalog's
+//!   tasks per iteration over the median. Groups outside the catalog get no tasks per second.
+//! - The speedup's interval divides the medians' opposite bounds (Sequential's lower by the row's
+//!   upper, and the reverse). It is wider than a true 95% interval of the ratio, which would need
+//!   the two bootstrap distributions: read it as "certainly within", not as a 95% interval.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path};
+
+use super::criterion::{Benchmark, Results};
+use super::headline::headline;
+use super::machine::Machine;
+use super::scaling;
+use super::startup;
+use super::summary::{
+    CaseInfo, Group, Interval, Row, SCHEMA_VERSION, SOURCE_CRITERION, Scaling, ScalingPoint, Summary,
+};
+use crate::catalog::{self, CASES};
+use crate::executor::ExecutorKind;
+
+/// The executor every speedup is measured against.
+pub const SEQUENTIAL: &str = "Sequential";
+
+/// Builds the summary of `results`, read from `criterion_dir`, on `machine`.
+pub fn summarize(results: &Results, machine: Machine, criterion_dir: &Path) -> Summary {
+    let mut by_group: BTreeMap<&str, Vec<Row>> = BTreeMap::new();
+    for benchmark in &results.benchmarks {
+        by_group.entry(&benchmark.id.group_id).or_default().push(row(benchmark));
+    }
+    let mut groups: Vec<Group> =
+        by_group.into_iter().map(|(id, rows)| group(id, rows, machine.cores, criterion_dir)).collect();
+    add_startup_splits(&mut groups, machine.cores);
+    groups.sort_by_key(|group| {
+        let position = CASES.iter().position(|case| case.group_id() == group.id);
+        (position.unwrap_or(CASES.len()), group.id.clone())
+    });
+    Summary {
+        schema_version: SCHEMA_VERSION,
+        generator: format!("poolbench {}", env!("CARGO_PKG_VERSION")),
+        machine,
+        criterion_dir: criterion_dir.display().to_string(),
+        groups,
+        skipped: results.skipped.clone(),
+    }
+}
+
+fn row(benchmark: &Benchmark) -> Row {
+    let id = &benchmark.id;
+    let estimates = &benchmark.estimates;
+    let interval = |estimate: &super::criterion::Estimate| Interval {
+        point: estimate.point_estimate,
+        lower: estimate.confidence_interval.lower_bound,
+        upper: estimate.confidence_interval.upper_bound,
+    };
+    let size = id
+        .function_id
+        .as_ref()
+        .and(id.value_str.as_deref())
+        .and_then(|value| value.parse::<u32>().ok())
+        .filter(|&size| size >= 1);
+    let samples_ns = benchmark.sample.per_iteration_ns();
+    Row {
+        source: SOURCE_CRITERION.to_owned(),
+        id: id.full_id.clone(),
+        executor: id.function_id.clone(),
+        value: id.value_str.clone(),
+        size,
+        confidence_level: estimates.median.confidence_interval.confidence_level,
+        median_ns: interval(&estimates.median),
+        mean_ns: interval(&estimates.mean),
+        std_dev_ns: estimates.std_dev.point_estimate,
+        n: samples_ns.len(),
+        samples_ns,
+        speedup: None,
+        efficiency: None,
+        tasks_per_second: None,
+        criterion_dir: Some(slashed(&benchmark.directory)),
+        criterion_page: benchmark.page.as_deref().map(slashed),
+    }
+}
+
+/// A relative path with `/` separators, as URLs and `summary.json` readers on any OS expect.
+fn slashed(path: &Path) -> String {
+    let parts: Vec<String> = path
+        .components()
+        .filter_map(|component| match component {
+            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    parts.join("/")
+}
+
+fn group(id: &str, mut rows: Vec<Row>, cores: usize, criterion_dir: &Path) -> Group {
+    let case = catalog::find(id);
+    rows.sort_by_key(row_order);
+    let baseline = sequential(&rows).map(|row| (row.id.clone(), row.median_ns));
+    for row in &mut rows {
+        row.speedup = match &baseline {
+            // Sequential over itself is exactly 1: one measurement, not two to divide.
+            Some((id, _)) if *id == row.id => Some(Interval { point: 1.0, lower: 1.0, upper: 1.0 }),
+            Some((_, sequential)) => speedup(*sequential, row.median_ns),
+            None => None,
+        };
+        row.efficiency = match (row.speedup, row.size) {
+            (Some(speedup), Some(size)) => finite(speedup.point / f64::from(size)),
+            _ => None,
+        };
+        row.tasks_per_second = case.and_then(|case| finite(case.tasks as f64 / (row.median_ns.point * 1e-9)));
+    }
+    let scaling = scaling_fits(&rows, cores);
+    let mut group = Group {
+        id: id.to_owned(),
+        suite: id.split_once('/').map_or(id, |(suite, _)| suite).to_owned(),
+        case: case.map(|case| CaseInfo {
+            exercise: case.exercise,
+            tasks: case.tasks,
+            about: case.about.to_owned(),
+            steady_state: case.steady_state.map(str::to_owned),
+        }),
+        headline: String::new(),
+        results: rows,
+        startup: None,
+        scaling,
+        criterion_page: None,
+    };
+    group.criterion_page = group_page(&group.results, criterion_dir);
+    group.headline = headline(&group, cores);
+    group
+}
+
+/// Criterion puts a group's benchmarks under one directory named after the group (sanitised),
+/// with the group's own page in its `report/`.
+fn group_page(rows: &[Row], criterion_dir: &Path) -> Option<String> {
+    let first = rows.first()?.criterion_dir.as_deref()?;
+    let top = first.split('/').next()?;
+    let same_top = rows
+        .iter()
+        .all(|row| row.criterion_dir.as_deref().is_some_and(|dir| dir.split('/').next() == Some(top)));
+    let page = format!("{top}/report/index.html");
+    (same_top && criterion_dir.join(&page).is_file()).then_some(page)
+}
+
+/// Executors in [`ExecutorKind`]'s order, unknown ones after by name; then sizes, then values.
+fn row_order(row: &Row) -> (usize, String, Option<u32>, Option<String>) {
+    let executor = row.executor.clone().unwrap_or_default();
+    let known = ExecutorKind::ALL.iter().position(|kind| kind.name() == executor);
+    (known.unwrap_or(ExecutorKind::ALL.len()), executor, row.size, row.value.clone())
+}
+
+/// The group's Sequential row: the one at size 1 if there are several.
+pub fn sequential(rows: &[Row]) -> Option<&Row> {
+    let mut sequential = rows.iter().filter(|row| row.executor.as_deref() == Some(SEQUENTIAL));
+    let first = sequential.clone().next();
+    sequential.find(|row| row.size == Some(1)).or(first)
+}
+
+fn speedup(sequential: Interval, this: Interval) -> Option<Interval> {
+    Some(Interval {
+        point: finite(sequential.point / this.point)?,
+        lower: finite(sequential.lower / this.upper)?,
+        upper: finite(sequential.upper / this.lower)?,
+    })
+}
+
+fn finite(value: f64) -> Option<f64> {
+    value.is_finite().then_some(value)
+}
+
+/// One fit per executor with a numeric size above 1 (a single worker has nothing to scale),
+/// Sequential excepted. The baseline is the executor's
+/// own size-1 point when it has one (pure scaling), else Sequential (scaling and overhead).
+fn scaling_fits(rows: &[Row], cores: usize) -> Vec<Scaling> {
+    let mut executors: Vec<&str> = Vec::new();
+    for row in rows.iter().filter(|row| row.size.is_some_and(|size| size >= 2)) {
+        match row.executor.as_deref() {
+            Some(executor) if executor != SEQUENTIAL && !executors.contains(&executor) => {
+                executors.push(executor);
+            }
+            _ => {}
+        }
+    }
+    executors
+        .into_iter()
+        .map(|executor| {
+            let sized: Vec<&Row> = rows
+                .iter()
+                .filter(|row| row.executor.as_deref() == Some(executor) && row.size.is_some())
+                .collect();
+            let own =
+                sized.iter().find(|row| row.size == Some(1)).map(|row| ("own size 1", row.median_ns.point));
+            let baseline = own.or_else(|| sequential(rows).map(|row| (SEQUENTIAL, row.median_ns.point)));
+            let points = match baseline {
+                Some((_, baseline)) => sized
+                    .iter()
+                    .filter_map(|row| {
+                        let speedup = finite(baseline / row.median_ns.point).filter(|s| *s > 0.0)?;
+                        Some(ScalingPoint { size: row.size?, speedup })
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
+            scaling::fit(executor, baseline.map(|(name, _)| name), points, cores)
+        })
+        .collect()
+}
+
+/// Fills in each end-to-end group's start-up split, from its steady-state group when present.
+fn add_startup_splits(groups: &mut [Group], cores: usize) {
+    let pairs: Vec<(usize, String)> = groups
+        .iter()
+        .enumerate()
+        .filter_map(|(index, group)| Some((index, group.case.as_ref()?.steady_state.clone()?)))
+        .collect();
+    for (index, steady_id) in pairs {
+        let steady_rows =
+            groups.iter().find(|group| group.id == steady_id).map(|group| group.results.clone());
+        let group = &mut groups[index];
+        group.startup = Some(startup::split(&group.results, &steady_id, steady_rows.as_deref()));
+        group.headline = headline(group, cores);
+    }
+}

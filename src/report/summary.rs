@@ -1,0 +1,232 @@
+//! The types of `summary.json`: the report's data, versioned.
+//!
+//! `summary.json` is a public interface (the HTML and Markdown are views of it; a later compare
+//! command and the history file read it), specified field by field in `reports/README.md`.
+//! [`SCHEMA_VERSION`] goes up when a field is removed, renamed or changes meaning; adding a field
+//! does not bump it, so readers must ignore fields they do not know.
+//!
+//! Times are nanoseconds per iteration of the benchmark, as Criterion measures them. No number
+//! here is NaN or infinite: a quantity that cannot be computed is absent (`null`).
+
+use serde::{Deserialize, Serialize};
+
+use super::machine::Machine;
+
+/// The version of the `summary.json` schema these types read and write.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The value of [`Row::source`] for rows measured by poolbench's Criterion suites.
+pub const SOURCE_CRITERION: &str = "criterion";
+
+/// The whole report: `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// [`SCHEMA_VERSION`] at the time of writing.
+    pub schema_version: u32,
+    /// The program that wrote it: `poolbench <version>`.
+    pub generator: String,
+    /// The machine the report was written on.
+    pub machine: Machine,
+    /// The Criterion directory the results were read from, as given.
+    pub criterion_dir: String,
+    /// One entry per benchmark group, catalog order first, then other groups by id.
+    pub groups: Vec<Group>,
+    /// Benchmarks that could not be read, with the file and the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A benchmark that is not in the report, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The file (or directory) at fault.
+    pub path: String,
+    /// The benchmark's id, when its `benchmark.json` could be read.
+    pub benchmark: Option<String>,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl Skipped {
+    pub(crate) fn new(path: &std::path::Path, benchmark: Option<&str>, reason: String) -> Self {
+        Skipped { path: path.display().to_string(), benchmark: benchmark.map(str::to_owned), reason }
+    }
+}
+
+/// One benchmark group: one workload, every executor and size that ran it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Group {
+    /// The Criterion group id, `<suite>/<case>` for poolbench's own groups.
+    pub id: String,
+    /// The part of the id before the first `/` (the whole id when there is none).
+    pub suite: String,
+    /// What the catalog says of the case; `None` for a group the catalog does not know.
+    pub case: Option<CaseInfo>,
+    /// What this says, in a sentence: the fastest executor and size, and whether pooling helps.
+    pub headline: String,
+    /// One row per benchmark of the group: executors in report order, then sizes.
+    pub results: Vec<Row>,
+    /// For an end-to-end case paired with a steady-state case: the start-up and shut-down cost.
+    pub startup: Option<StartupSplit>,
+    /// One scaling fit per executor that ran at a pool size above 1 (Sequential excepted).
+    pub scaling: Vec<Scaling>,
+    /// Criterion's page for the whole group, relative to the Criterion directory, when it exists.
+    pub criterion_page: Option<String>,
+}
+
+/// What the catalog (`poolbench::catalog`) says of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseInfo {
+    /// The notebook exercise the case measures.
+    pub exercise: Option<u8>,
+    /// Tasks in one iteration.
+    pub tasks: u64,
+    /// What one iteration does.
+    pub about: String,
+    /// The steady-state group doing the same work on a pool already up, for an end-to-end case.
+    pub steady_state: Option<String>,
+}
+
+/// A statistic with its confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    /// The estimate.
+    pub point: f64,
+    /// The interval's lower bound.
+    pub lower: f64,
+    /// The interval's upper bound.
+    pub upper: f64,
+}
+
+/// One benchmark: an executor at a pool size, running the group's workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Where the row comes from: [`SOURCE_CRITERION`] for poolbench's own measurements; other
+    /// sources (Python peers) may add rows to the same groups.
+    pub source: String,
+    /// The full benchmark id, `<group>/<executor>/<value>`.
+    pub id: String,
+    /// The executor (Criterion's function id): `Sequential`, `Rayon`, ... `None` when the id is
+    /// only a parameter, as in the task suite.
+    pub executor: Option<String>,
+    /// Criterion's value string: the pool size, or an input size when there is no executor.
+    pub value: Option<String>,
+    /// The pool size: the value, when there is an executor and the value is a positive integer.
+    pub size: Option<u32>,
+    /// The confidence level of the intervals below (Criterion's, 0.95 by default).
+    pub confidence_level: f64,
+    /// The median time per iteration, ns.
+    pub median_ns: Interval,
+    /// The mean time per iteration, ns.
+    pub mean_ns: Interval,
+    /// The standard deviation of the time per iteration, ns (Criterion's point estimate).
+    pub std_dev_ns: f64,
+    /// The number of samples.
+    pub n: usize,
+    /// Each sample's time per iteration, ns (`times[i] / iters[i]` of Criterion's `sample.json`).
+    pub samples_ns: Vec<f64>,
+    /// Sequential's median over this one, same group. The interval is approximate: the ratio of
+    /// the medians' opposite bounds, wider than a true 95% interval of the ratio.
+    pub speedup: Option<Interval>,
+    /// Speedup over pool size.
+    pub efficiency: Option<f64>,
+    /// The catalog's tasks per iteration over the median, for catalog cases.
+    pub tasks_per_second: Option<f64>,
+    /// The benchmark's directory under the Criterion directory, `/`-separated.
+    pub criterion_dir: Option<String>,
+    /// Criterion's page for the benchmark, relative to the Criterion directory, when it exists.
+    pub criterion_page: Option<String>,
+}
+
+/// The start-up and shut-down cost of a pool: an end-to-end case minus its steady-state case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartupSplit {
+    /// The steady-state group the end-to-end group pairs with.
+    pub steady_state_group: String,
+    /// One row per executor and size measured in both groups; empty when the steady-state group
+    /// is not in these results (a filtered run).
+    pub rows: Vec<SplitRow>,
+}
+
+/// One executor at one size, end to end and in steady state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitRow {
+    /// The executor.
+    pub executor: String,
+    /// The value (pool size) both benchmarks share.
+    pub value: Option<String>,
+    /// The pool size, when the value is one.
+    pub size: Option<u32>,
+    /// Start a pool, run, shut it down: the median, ns.
+    pub end_to_end_ns: Interval,
+    /// The same run on a pool already up: the median, ns.
+    pub steady_state_ns: Interval,
+    /// End to end minus steady state, ns: what starting and stopping the pool costs.
+    pub startup_ns: f64,
+    /// Whether the difference may be noise: the two medians' intervals overlap, or end to end
+    /// came out no slower than steady state.
+    pub within_noise: bool,
+}
+
+/// How one executor's speedup grows with pool size, and the models fitted to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scaling {
+    /// The executor.
+    pub executor: String,
+    /// What the speedups are relative to: `"own size 1"` or `"Sequential"`.
+    pub baseline: Option<String>,
+    /// The measured speedups over the baseline, by pool size.
+    pub points: Vec<ScalingPoint>,
+    /// Amdahl's law fitted to the points, when a fit could be computed.
+    pub amdahl: Option<AmdahlFit>,
+    /// The Universal Scalability Law fitted to the points, when a fit could be computed.
+    pub usl: Option<UslFit>,
+    /// Whether the fits say something: enough sizes, a real speedup somewhere, a good fit.
+    pub meaningful: bool,
+    /// The fits in plain words, or why they are not meaningful.
+    pub verdict: String,
+}
+
+/// A measured speedup at one pool size.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScalingPoint {
+    /// The pool size.
+    pub size: u32,
+    /// The baseline's median over this size's median.
+    pub speedup: f64,
+}
+
+/// Amdahl's law, `S(n) = 1 / (s + (1 - s) / n)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AmdahlFit {
+    /// The serial fraction `s`, in `[0, 1]`.
+    pub serial_fraction: f64,
+    /// `1 / s`, the speedup no pool size can pass; `None` when `s` is 0.
+    pub max_speedup: Option<f64>,
+    /// Coefficient of determination of the fit on the measured speedups; `None` when the
+    /// speedups do not vary.
+    pub r_squared: Option<f64>,
+    /// Root mean square error of the fitted speedups.
+    pub rmse: f64,
+    /// Whether `s` was clamped into `[0, 1]`: the law cannot describe a slowdown.
+    pub clamped: bool,
+}
+
+/// The Universal Scalability Law, `S(n) = n / (1 + σ (n - 1) + κ n (n - 1))`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct UslFit {
+    /// Contention σ (queueing on a shared resource), in `[0, 1]`.
+    pub contention: f64,
+    /// Coherency κ (the cost of keeping workers in step), at least 0.
+    pub coherency: f64,
+    /// Coefficient of determination of the fit on the measured speedups.
+    pub r_squared: Option<f64>,
+    /// Root mean square error of the fitted speedups.
+    pub rmse: f64,
+    /// Whether σ or κ was clamped to its physical range.
+    pub clamped: bool,
+    /// The pool size with the highest predicted speedup, searched up to four times the largest
+    /// size measured.
+    pub best_size: u32,
+    /// The predicted speedup at `best_size`.
+    pub best_speedup: f64,
+}

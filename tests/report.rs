@@ -1,0 +1,500 @@
+//! The pool-size report over a real, tiny Criterion run: schema, numbers, page, and bad input.
+//!
+//! The fixture is Criterion's own output, produced once per test binary by running real (tiny)
+//! poolbench work through Criterion into a temporary directory; tests that damage it work on a
+//! copy. Expected numbers are read back from Criterion's files, never typed in.
+
+mod common;
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, PlottingBackend};
+use poolbench::report::{self, Options, SCHEMA_VERSION, Summary, Written};
+use poolbench::workload::{Factorial, Squares};
+use poolbench::{Executor, RayonPool, Sequential, StdPool, Workload, catalog};
+use scraper::{ElementRef, Html, Selector};
+
+/// A group and an executor whose names would break the page if a renderer forgot to escape them.
+const HOSTILE_GROUP: &str = "weird/<script>alert('group')</script>&co";
+const HOSTILE_EXECUTOR: &str = "<b>Mutex</b>&";
+/// A value that is not a pool size, with characters Criterion keeps in directory names.
+const ODD_VALUE: &str = "fair #1 100%";
+
+/// Criterion's results of a tiny real run, shared by every test of this binary.
+fn fixture() -> &'static Path {
+    static FIXTURE: OnceLock<PathBuf> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        // A static is never dropped, so this directory outlives the run: it goes under cargo's
+        // per-target temporary directory, and each run removes the ones earlier runs left.
+        let parent = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        remove_stale_fixtures(parent);
+        let dir = tempfile::Builder::new()
+            .prefix(FIXTURE_PREFIX)
+            .tempdir_in(parent)
+            .expect("a temporary directory for the fixture")
+            .keep();
+        run_criterion(&dir);
+        dir
+    })
+}
+
+const FIXTURE_PREFIX: &str = "report-fixture-";
+
+/// Removes fixtures of earlier runs, sparing recent ones: another test binary may be using its own.
+fn remove_stale_fixtures(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for entry in entries.filter_map(Result::ok) {
+        let stale = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(600));
+        if stale && entry.file_name().to_string_lossy().starts_with(FIXTURE_PREFIX) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+fn run_criterion(dir: &Path) {
+    let mut c = Criterion::default()
+        .output_directory(dir)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(20))
+        .measurement_time(Duration::from_millis(100))
+        .nresamples(1_000)
+        // Criterion's own pages, so the report's links into them can be followed.
+        .plotting_backend(PlottingBackend::Plotters)
+        .with_plots();
+    let inputs: Vec<u32> = (1..=10).collect();
+
+    let mut group = c.benchmark_group("pools/squares-10");
+    group.bench_with_input(BenchmarkId::new("Sequential", 1), &inputs, |b, inputs| {
+        b.iter(|| Sequential.map(&Squares, black_box(inputs)))
+    });
+    for size in [2, 4, 8] {
+        let pool = RayonPool::new(size).expect("a rayon pool");
+        group.bench_with_input(BenchmarkId::new("Rayon", size), &inputs, |b, inputs| {
+            b.iter(|| pool.map(&Squares, black_box(inputs)))
+        });
+    }
+    let pool = StdPool::new(2).expect("a std pool");
+    group.bench_with_input(BenchmarkId::new("StdPool", 2), &inputs, |b, inputs| {
+        b.iter(|| pool.map(&Squares, black_box(inputs)))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("startup/ex8-squares");
+    group.bench_with_input(BenchmarkId::new("Sequential", 1), &inputs, |b, inputs| {
+        b.iter(|| Sequential.map(&Squares, black_box(inputs)))
+    });
+    group.bench_with_input(BenchmarkId::new("Rayon", 2), &inputs, |b, inputs| {
+        b.iter(|| RayonPool::new(2).expect("a rayon pool").map(&Squares, black_box(inputs)))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group(HOSTILE_GROUP);
+    group.bench_with_input(BenchmarkId::new(HOSTILE_EXECUTOR, 1), &inputs, |b, inputs| {
+        b.iter(|| Sequential.map(&Squares, black_box(inputs)))
+    });
+    // A value that is no pool size, and a directory name a URL must encode.
+    group.bench_with_input(BenchmarkId::new("pipe-floor", ODD_VALUE), &inputs, |b, inputs| {
+        b.iter(|| Sequential.map(&Squares, black_box(inputs)))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("task/factorial");
+    group.bench_with_input(BenchmarkId::from_parameter(20), &20u32, |b, n| {
+        b.iter(|| Factorial.run(black_box(n)))
+    });
+    group.finish();
+}
+
+/// The number of benchmarks in a Criterion directory, counted without the report's code.
+fn benchmarks_in(dir: &Path) -> usize {
+    fn count(dir: &Path) -> usize {
+        let here = usize::from(dir.join("new").join("benchmark.json").is_file());
+        let children = std::fs::read_dir(dir).expect("a readable directory").filter_map(Result::ok);
+        here + children.filter(|entry| entry.path().is_dir()).map(|entry| count(&entry.path())).sum::<usize>()
+    }
+    count(dir)
+}
+
+fn write_report(criterion_dir: &Path) -> (tempfile::TempDir, Written) {
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let options = Options { criterion_dir: criterion_dir.to_owned(), out_dir: out.path().join("latest") };
+    let written = report::write(&options).unwrap_or_else(|err| panic!("the report: {err}"));
+    (out, written)
+}
+
+fn read_summary(written: &Written) -> Summary {
+    let text = std::fs::read_to_string(&written.summary_json).expect("summary.json is there");
+    serde_json::from_str(&text).unwrap_or_else(|err| panic!("summary.json parses back: {err}"))
+}
+
+/// A field of one of Criterion's own files, read as plain JSON.
+fn criterion_json(criterion_dir: &Path, benchmark_dir: &str, file: &str) -> serde_json::Value {
+    let path = criterion_dir.join(benchmark_dir).join("new").join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+fn selector(css: &str) -> Selector {
+    Selector::parse(css).unwrap_or_else(|err| panic!("selector {css}: {err}"))
+}
+
+fn by_data_group<'a>(page: &'a Html, css: &str, group: &str) -> Vec<ElementRef<'a>> {
+    page.select(&selector(css)).filter(|element| element.value().attr("data-group") == Some(group)).collect()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
+}
+
+#[test]
+fn summary_json_parses_back_with_its_schema_version_machine_and_every_benchmark() {
+    let (_out, written) = write_report(fixture());
+    let raw: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&written.summary_json).expect("summary.json"))
+            .expect("JSON");
+    assert_eq!(raw["schema_version"], SCHEMA_VERSION);
+    let summary = read_summary(&written);
+    assert_eq!(summary.schema_version, SCHEMA_VERSION);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    assert_eq!(summary.machine.cores, cores);
+    assert!(!summary.machine.date.is_empty() && !summary.machine.rustc.is_empty());
+
+    let expected = benchmarks_in(fixture());
+    let rows: usize = summary.groups.iter().map(|group| group.results.len()).sum();
+    assert_eq!(rows, expected);
+    assert_eq!(written.benchmarks, expected);
+    assert!(written.skipped.is_empty() && summary.skipped.is_empty(), "{:?}", written.skipped);
+    assert!(summary.groups.iter().flat_map(|group| &group.results).all(|row| row.source == "criterion"));
+    // A value that is not a pool size is listed without size, efficiency or fit.
+    let hostile = summary.groups.iter().find(|group| group.id == HOSTILE_GROUP).expect("the hostile group");
+    let odd =
+        hostile.results.iter().find(|row| row.value.as_deref() == Some(ODD_VALUE)).expect("the odd row");
+    assert_eq!((odd.size, odd.efficiency, odd.speedup), (None, None, None));
+    assert!(hostile.scaling.is_empty(), "{:?}", hostile.scaling);
+    // Catalog groups come first, in catalog order.
+    let ids: Vec<&str> = summary.groups.iter().map(|group| group.id.as_str()).collect();
+    assert_eq!(ids, ["task/factorial", "pools/squares-10", "startup/ex8-squares", HOSTILE_GROUP]);
+}
+
+#[test]
+fn speedup_efficiency_and_tasks_per_second_come_from_criterions_own_medians() {
+    let (_out, written) = write_report(fixture());
+    let summary = read_summary(&written);
+    let group = summary.groups.iter().find(|group| group.id == "pools/squares-10").expect("the pools group");
+    let median = |dir: &str| {
+        criterion_json(fixture(), dir, "estimates.json")["median"]["point_estimate"]
+            .as_f64()
+            .expect("a median")
+    };
+    let sequential =
+        group.results.iter().find(|row| row.executor.as_deref() == Some("Sequential")).expect("Sequential");
+    let sequential_median = median(sequential.criterion_dir.as_deref().expect("a directory"));
+    let tasks = catalog::find("pools/squares-10").expect("a catalog case").tasks as f64;
+    assert_eq!(group.results.len(), 5);
+    for row in &group.results {
+        let dir = row.criterion_dir.as_deref().expect("a directory");
+        let own = median(dir);
+        assert_eq!(row.median_ns.point, own, "{}", row.id);
+        let speedup = row.speedup.expect("a speedup");
+        assert!(
+            close(speedup.point, sequential_median / own),
+            "{}: {} vs {}",
+            row.id,
+            speedup.point,
+            sequential_median / own
+        );
+        assert!(speedup.lower <= speedup.point && speedup.point <= speedup.upper, "{}: {speedup:?}", row.id);
+        let size = f64::from(row.size.expect("a pool size"));
+        assert_eq!(row.value.as_deref(), Some(size.to_string().as_str()));
+        assert!(close(row.efficiency.expect("an efficiency"), speedup.point / size), "{}", row.id);
+        assert!(close(row.tasks_per_second.expect("tasks per second"), tasks / (own * 1e-9)), "{}", row.id);
+
+        let sample = criterion_json(fixture(), dir, "sample.json");
+        let (times, iters) =
+            (sample["times"].as_array().expect("times"), sample["iters"].as_array().expect("iters"));
+        assert_eq!(row.n, times.len());
+        assert_eq!(row.samples_ns.len(), times.len());
+        for ((per_iteration, time), iters) in row.samples_ns.iter().zip(times).zip(iters) {
+            let expected = time.as_f64().expect("a time") / iters.as_f64().expect("a count");
+            assert!(close(*per_iteration, expected), "{}", row.id);
+        }
+        let estimates = criterion_json(fixture(), dir, "estimates.json");
+        assert_eq!(row.mean_ns.point, estimates["mean"]["point_estimate"].as_f64().expect("a mean"));
+        assert_eq!(row.std_dev_ns, estimates["std_dev"]["point_estimate"].as_f64().expect("a std dev"));
+    }
+
+    // Rayon's sweep has three sizes above 1: its fit is judged, with the reason when it is not
+    // meaningful, and its points are the speedups of the table.
+    let rayon = group.scaling.iter().find(|fit| fit.executor == "Rayon").expect("a Rayon fit");
+    assert_eq!(rayon.baseline.as_deref(), Some("Sequential"));
+    assert_eq!(rayon.points.iter().map(|point| point.size).collect::<Vec<_>>(), [2, 4, 8]);
+    for point in &rayon.points {
+        let row = group
+            .results
+            .iter()
+            .find(|row| row.executor.as_deref() == Some("Rayon") && row.size == Some(point.size));
+        assert!(close(point.speedup, row.and_then(|row| row.speedup).expect("a speedup").point));
+    }
+    let best = rayon.points.iter().map(|point| point.speedup).fold(0.0, f64::max);
+    if best < report::scaling::OVERHEAD_BOUND {
+        assert!(!rayon.meaningful && rayon.verdict.contains("overhead-bound"), "{}", rayon.verdict);
+    }
+    let std_pool = group.scaling.iter().find(|fit| fit.executor == "StdPool").expect("a StdPool fit");
+    assert!(!std_pool.meaningful && std_pool.verdict.contains("1 pool size above 1"), "{}", std_pool.verdict);
+}
+
+#[test]
+fn the_startup_split_subtracts_the_steady_state_median() {
+    let (_out, written) = write_report(fixture());
+    let summary = read_summary(&written);
+    let group = |id: &str| summary.groups.iter().find(|group| group.id == id).expect("the group");
+    let startup = group("startup/ex8-squares").startup.as_ref().expect("a start-up split");
+    assert_eq!(startup.steady_state_group, "pools/squares-10");
+    let pairs: Vec<(&str, Option<u32>)> =
+        startup.rows.iter().map(|row| (row.executor.as_str(), row.size)).collect();
+    assert_eq!(pairs, [("Sequential", Some(1)), ("Rayon", Some(2))]);
+    for split in &startup.rows {
+        let median = |group_id: &str| {
+            group(group_id)
+                .results
+                .iter()
+                .find(|row| row.executor.as_deref() == Some(&split.executor) && row.size == split.size)
+                .expect("the matching row")
+                .median_ns
+        };
+        let (whole, steady) = (median("startup/ex8-squares"), median("pools/squares-10"));
+        assert_eq!(split.startup_ns, whole.point - steady.point);
+        let overlap = whole.lower <= steady.upper && steady.lower <= whole.upper;
+        assert_eq!(split.within_noise, overlap || whole.point <= steady.point);
+    }
+    assert!(group("pools/squares-10").startup.is_none());
+}
+
+#[test]
+fn the_page_has_each_chart_and_table_per_group_and_the_machines_cores() {
+    let (out, written) = write_report(fixture());
+    let summary = read_summary(&written);
+    let page = Html::parse_document(&std::fs::read_to_string(&written.index_html).expect("index.html"));
+    let cores = summary.machine.cores.to_string();
+    let machine = page.select(&selector("section.machine")).next().expect("a machine section");
+    assert_eq!(machine.value().attr("data-cores"), Some(cores.as_str()));
+    let machine_text: String = machine.text().collect();
+    assert!(
+        machine_text.contains(&format!("{cores} cores")) && machine_text.contains("oversubscribe"),
+        "{machine_text}"
+    );
+
+    for group in &summary.groups {
+        assert_eq!(by_data_group(&page, "section.group", &group.id).len(), 1, "{}", group.id);
+        let tables = by_data_group(&page, "table.results", &group.id);
+        assert_eq!(tables.len(), 1, "{}", group.id);
+        assert_eq!(tables[0].select(&selector("tbody tr")).count(), group.results.len(), "{}", group.id);
+        let headline = by_data_group(&page, "section.group", &group.id)[0]
+            .select(&selector("p.headline"))
+            .next()
+            .map(|p| p.text().collect::<String>());
+        assert!(headline.is_some_and(|text| text.contains(&group.headline)), "{}", group.id);
+    }
+    for (id, kinds) in [
+        ("pools/squares-10", &["time", "speedup", "efficiency"][..]),
+        ("startup/ex8-squares", &["time", "speedup", "efficiency"][..]),
+        (HOSTILE_GROUP, &["time"][..]),
+        ("task/factorial", &[][..]),
+    ] {
+        let charts = by_data_group(&page, "figure.chart", id);
+        let found: Vec<&str> = charts.iter().filter_map(|chart| chart.value().attr("data-kind")).collect();
+        assert_eq!(found, kinds, "{id}");
+        assert!(charts.iter().all(|chart| chart.select(&selector("svg")).next().is_some()), "{id}");
+    }
+    let startup = by_data_group(&page, "table.startup", "startup/ex8-squares");
+    assert_eq!(startup.len(), 1);
+    assert_eq!(startup[0].select(&selector("tbody tr")).count(), 2);
+    assert_eq!(by_data_group(&page, "table.scaling", "pools/squares-10").len(), 1);
+
+    // Every link into Criterion's pages leads to a file Criterion wrote.
+    let links: Vec<String> = page
+        .select(&selector("a[href]"))
+        .filter_map(|a| a.value().attr("href"))
+        .filter(|href| !href.starts_with('#'))
+        .map(common::percent_decode)
+        .collect();
+    assert!(links.len() >= benchmarks_in(fixture()), "{links:?}");
+    for link in links {
+        assert!(written.index_html.parent().expect("a directory").join(&link).is_file(), "{link}");
+    }
+    drop(out);
+}
+
+#[test]
+fn benchmark_names_are_escaped_in_the_page_and_the_markdown() {
+    let (_out, written) = write_report(fixture());
+    let html = std::fs::read_to_string(&written.index_html).expect("index.html");
+    assert!(!html.contains("<script>alert"), "an unescaped group name");
+    assert!(!html.contains("<b>Mutex"), "an unescaped executor name");
+    let page = Html::parse_document(&html);
+    // The only script is the page's own table sorter.
+    assert_eq!(page.select(&selector("script")).count(), 1);
+    assert!(page.select(&selector("b")).next().is_none());
+    let section = by_data_group(&page, "section.group", HOSTILE_GROUP);
+    assert_eq!(section.len(), 1, "the hostile group, found by its name unescaped by the parser");
+    let heading: String = section[0].select(&selector("h2")).next().expect("a heading").text().collect();
+    assert_eq!(heading, HOSTILE_GROUP);
+    let cell: String =
+        section[0].select(&selector("table.results tbody td")).next().expect("a cell").text().collect();
+    assert_eq!(cell, HOSTILE_EXECUTOR);
+
+    let markdown = std::fs::read_to_string(&written.summary_md).expect("summary.md");
+    assert!(!markdown.contains("<script>") && !markdown.contains("<b>"), "{markdown}");
+    assert!(markdown.contains(r"\<script\>alert"), "{markdown}");
+}
+
+#[test]
+fn the_markdown_has_the_machine_and_a_table_row_per_benchmark() {
+    let (_out, written) = write_report(fixture());
+    let summary = read_summary(&written);
+    let markdown = std::fs::read_to_string(&written.summary_md).expect("summary.md");
+    let first_lines: String = markdown.lines().take(3).collect();
+    assert!(first_lines.contains(&format!("{} cores", summary.machine.cores)), "{first_lines}");
+    assert_eq!(markdown.lines().filter(|line| line.starts_with("### ")).count(), summary.groups.len());
+    assert!(markdown.contains("### pools/squares-10\n"), "{markdown}");
+    let table_rows =
+        markdown.lines().filter(|line| line.starts_with("| ") && !line.starts_with("| executor")).count();
+    let split_rows: usize =
+        summary.groups.iter().filter_map(|g| g.startup.as_ref()).map(|s| s.rows.len()).sum();
+    assert_eq!(table_rows, written.benchmarks + split_rows);
+}
+
+#[test]
+fn a_truncated_estimates_file_skips_that_benchmark_names_the_file_and_reports_the_rest() {
+    let copy = tempfile::tempdir().expect("a temporary directory");
+    common::copy_dir(fixture(), copy.path());
+    let (_out, intact) = write_report(copy.path());
+    let summary = read_summary(&intact);
+    let victim = summary
+        .groups
+        .iter()
+        .flat_map(|group| &group.results)
+        .find(|row| row.id == "pools/squares-10/Rayon/2")
+        .and_then(|row| row.criterion_dir.clone())
+        .expect("Rayon at 2");
+    let estimates = copy.path().join(&victim).join("new").join("estimates.json");
+    let text = std::fs::read(&estimates).expect("estimates.json");
+    std::fs::write(&estimates, &text[..text.len() / 2]).expect("truncate estimates.json");
+
+    let (_out, written) = write_report(copy.path());
+    assert_eq!(written.benchmarks, intact.benchmarks - 1);
+    assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
+    let skipped = &written.skipped[0];
+    assert_eq!(Path::new(&skipped.path), estimates);
+    assert_eq!(skipped.benchmark.as_deref(), Some("pools/squares-10/Rayon/2"));
+    assert!(skipped.reason.contains("truncated"), "{}", skipped.reason);
+
+    let summary = read_summary(&written);
+    assert_eq!(summary.skipped, written.skipped);
+    assert!(
+        summary
+            .groups
+            .iter()
+            .flat_map(|group| &group.results)
+            .all(|row| row.id != "pools/squares-10/Rayon/2")
+    );
+    let page = Html::parse_document(&std::fs::read_to_string(&written.index_html).expect("index.html"));
+    let listed: String =
+        page.select(&selector("section.skipped")).flat_map(|section| section.text()).collect();
+    assert!(listed.contains(&skipped.path) && listed.contains("truncated"), "{listed}");
+    let markdown = std::fs::read_to_string(&written.summary_md).expect("summary.md");
+    assert!(markdown.contains(&skipped.path), "{markdown}");
+    assert!(written.to_string().contains(&skipped.path), "{written}");
+}
+
+#[test]
+fn a_corrupt_benchmark_file_is_skipped_without_an_id_and_the_rest_reported() {
+    let copy = tempfile::tempdir().expect("a temporary directory");
+    common::copy_dir(fixture(), copy.path());
+    let (_out, intact) = write_report(copy.path());
+    let victim = copy.path().join("task_factorial").join("20").join("new").join("benchmark.json");
+    std::fs::write(&victim, b"{\"group_id\": 42, \xff").expect("corrupt benchmark.json");
+    let (_out, written) = write_report(copy.path());
+    assert_eq!(written.benchmarks, intact.benchmarks - 1);
+    assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
+    assert_eq!(Path::new(&written.skipped[0].path), victim);
+    assert_eq!(written.skipped[0].benchmark, None);
+}
+
+#[test]
+fn a_missing_or_empty_criterion_directory_says_to_run_cargo_bench() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let missing = root.path().join("no-such-dir");
+    let out = root.path().join("out");
+    let err = report::write(&Options { criterion_dir: missing.clone(), out_dir: out.clone() })
+        .expect_err("no results to report");
+    assert_eq!(
+        err.to_string(),
+        format!("no Criterion results at {}; run cargo bench first", missing.display())
+    );
+    assert!(err.is_no_results());
+    assert!(!out.exists(), "nothing written");
+
+    let empty = root.path().join("empty");
+    std::fs::create_dir_all(empty.join("report")).expect("an empty Criterion directory");
+    let err = report::write(&Options { criterion_dir: empty.clone(), out_dir: out }).expect_err("no results");
+    assert_eq!(
+        err.to_string(),
+        format!("no Criterion results at {}; run cargo bench first", empty.display())
+    );
+}
+
+#[test]
+fn writing_again_replaces_the_report_and_leaves_no_temporary_file() {
+    let (out, written) = write_report(fixture());
+    let options = Options { criterion_dir: fixture().to_owned(), out_dir: out.path().join("latest") };
+    let again = report::write(&options).expect("a second report");
+    assert_eq!(again.paths(), written.paths());
+    let mut names: Vec<String> = std::fs::read_dir(out.path().join("latest"))
+        .expect("the report directory")
+        .map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["index.html", "summary.json", "summary.md"]);
+}
+
+#[test]
+fn the_cli_prints_the_paths_written_and_exits_1_without_results() {
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let run = |criterion_dir: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_poolbench"))
+            .arg("report")
+            .arg("--criterion-dir")
+            .arg(criterion_dir)
+            .arg("--out")
+            .arg(out.path())
+            .output()
+            .expect("poolbench runs")
+    };
+    let output = run(fixture());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    for file in ["index.html", "summary.md", "summary.json"] {
+        let path = out.path().join(file);
+        assert!(path.is_file() && stdout.contains(&path.display().to_string()), "{stdout}");
+    }
+
+    let missing = out.path().join("missing");
+    let output = run(&missing);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with("Error: "), "{stderr}");
+    assert!(
+        stderr.contains(&format!("no Criterion results at {}; run cargo bench first", missing.display())),
+        "{stderr}"
+    );
+}
