@@ -163,6 +163,70 @@ pub const CASES: &[Case] = &[
             "start a pool of n, map factorials of 1..=10, shut it down",
         )
     },
+    case(
+        Suite::Ipc,
+        "round-trip",
+        Some(3),
+        1,
+        "one task there and back: raw pipe and channel floors beside each executor's one-task map",
+    ),
+    case(
+        Suite::Ipc,
+        "codec-squares",
+        Some(3),
+        10_000,
+        "10,000 squares on a ProcessPool of 2, per payload codec",
+    ),
+    case(
+        Suite::Ipc,
+        "codec-factorial",
+        Some(3),
+        10,
+        "factorials of 2,000..20,000 (large outputs) on a ProcessPool of 2, per payload codec",
+    ),
+    case(
+        Suite::Sync,
+        "producer-consumer",
+        Some(4),
+        10_000,
+        "one producer hands 10,000 items to one consumer: polling mutex, mutex + condvar, channel",
+    ),
+    case(
+        Suite::Sync,
+        "contention",
+        Some(5),
+        100_000,
+        "100,000 increments of one shared counter split across n threads: Mutex, RwLock, atomic, channel",
+    ),
+    case(
+        Suite::Sync,
+        "condvar-handoff",
+        Some(5),
+        2_000,
+        "a turn passed round n threads 2,000 times with a Mutex and a Condvar",
+    ),
+    case(
+        Suite::Sync,
+        "cross-process",
+        Some(5),
+        4_000,
+        "4,000 increments split across n worker processes: messages over the pool's pipes vs an atomic in shared memory",
+    ),
+    case(
+        Suite::Crossover,
+        "cpu-spin",
+        Some(1),
+        16,
+        "16 CPU-bound tasks (primes below 20,000) across pool sizes 1..16",
+    ),
+    case(Suite::Crossover, "io-sleep", Some(1), 16, "16 tasks sleeping 1 ms each across pool sizes 1..16"),
+    case(
+        Suite::Crossover,
+        "io-tcp",
+        Some(1),
+        16,
+        "16 blocking 1 ms loopback requests across pool sizes 1..16",
+    ),
 ];
 
 /// The pool sizes every pool suite sweeps unless `POOLBENCH_SIZES` says otherwise: the notebook's.
