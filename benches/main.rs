@@ -8,7 +8,14 @@ mod suites;
 use poolbench::report::{self, Options};
 
 fn main() {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    println!("poolbench: {cores} cores; pool sizes {:?}", suites::sizes());
     suites::task::benches();
+    suites::pools::benches();
+    suites::startup::benches();
+    suites::ipc::benches();
+    suites::sync::benches();
+    suites::crossover::benches();
     criterion::Criterion::default().configure_from_args().final_summary();
 
     // `--list` and `--test` (CI's smoke run) measure nothing: a report would repeat older results.

@@ -119,3 +119,16 @@ fn size_zero_is_refused_with_a_clear_error() {
         assert!(err.to_string().contains("at least 1"), "{err}");
     }
 }
+
+#[test]
+fn shared_memory_increments_add_up_on_every_executor() {
+    let counter = poolbench::workload::SharedCounterFile::create().unwrap();
+    let workload = counter.workload();
+    for executor in executors() {
+        counter.reset();
+        let inputs = [1_000u64, 250, 1, 0, 749];
+        assert_same_as_sequential(executor, &workload, &inputs);
+        // Twice: once by Sequential (the expected answer), once by the executor.
+        assert_eq!(counter.value(), 4_000, "{} of {}", executor.kind(), executor.size());
+    }
+}

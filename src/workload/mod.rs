@@ -14,19 +14,23 @@
 //! | [`Sleep`] | a token | the token, after a fixed sleep | exercise 1, the notebook's own I/O simulation |
 //! | [`LoopbackRequest`] | a value | the [`LatencyServer`]'s answer | exercise 1, a real blocking request |
 //! | [`Fault`] | a [`FaultAction`] | a value, or a panic, a crash or a hang | exercise 6, for testing how executors fail |
+//! | [`SharedCounter`] | a count | the count, added one by one to a counter in shared memory | exercise 5, `multiprocessing.Value` |
 //!
 //! Exercise 4's producer/consumer is not a map over inputs but a pair of threads sharing a list:
-//! it lives in [`producer_consumer`] with its own exactly-once accounting.
+//! it lives in [`producer_consumer`] with its own exactly-once accounting. Exercise 5's sharing
+//! primitives under contention live in [`contention`].
 //!
 //! To cross a process boundary a workload names itself with a [`WorkloadSpec`], the closed set of
 //! workloads a worker process knows how to run.
 
+pub mod contention;
 mod cpu_spin;
 mod factorial;
 pub(crate) mod fault;
 mod io_wait;
 mod latency_server;
 pub mod producer_consumer;
+mod shared_counter;
 mod squares;
 
 use std::fmt::Debug;
@@ -38,6 +42,7 @@ pub use factorial::Factorial;
 pub use fault::{Fault, FaultAction};
 pub use io_wait::{LoopbackRequest, Sleep};
 pub use latency_server::LatencyServer;
+pub use shared_counter::{SharedCounter, SharedCounterFile};
 pub use squares::Squares;
 
 /// A pure function over serializable inputs, runnable by any executor.
@@ -109,6 +114,8 @@ pub enum WorkloadSpec {
     LoopbackRequest(LoopbackRequest),
     /// [`Fault`].
     Fault(Fault),
+    /// [`SharedCounter`].
+    SharedCounter(SharedCounter),
 }
 
 /// Something to do with a workload whose concrete type is known only at run time: the receiving
@@ -131,6 +138,7 @@ impl WorkloadSpec {
             WorkloadSpec::Sleep(w) => visitor.visit(w),
             WorkloadSpec::LoopbackRequest(w) => visitor.visit(w),
             WorkloadSpec::Fault(w) => visitor.visit(w),
+            WorkloadSpec::SharedCounter(w) => visitor.visit(w),
         }
     }
 }
