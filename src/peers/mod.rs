@@ -58,7 +58,7 @@ pub const PYTHON_VAR: &str = "POOLBENCH_PYTHON";
 /// The interpreter looked for on `PATH` when none is named.
 pub const DEFAULT_PYTHON: &str = "python3";
 
-/// The time limit of a full run: the script needs about a minute and a half on two cores; a
+/// The time limit of a full run: the script needs about a minute on two cores (budgeted for 90 s); a
 /// run this much longer is hung (a `multiprocessing.Pool` whose worker died waits for ever).
 pub const FULL_TIMEOUT: Duration = Duration::from_secs(300);
 
