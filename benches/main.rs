@@ -1,5 +1,6 @@
-//! poolbench's Criterion suites: `cargo bench` runs them all, then writes the pool-size report
-//! (`reports/latest/`); `cargo bench -- <filter>` runs some and reports what Criterion has.
+//! poolbench's Criterion suites: `cargo bench` runs them all, then the Python peers, then writes
+//! the pool-size report (`reports/latest/`); `cargo bench -- <filter>` runs some and reports what
+//! Criterion has.
 //!
 //! One module per suite in `suites/`, each ending in `criterion_group!`.
 
@@ -18,6 +19,13 @@ fn main() {
     suites::crossover::benches();
     criterion::Criterion::default().configure_from_args().final_summary();
 
+    // The notebook's Python programs, measured as peers for the report (`POOLBENCH_PYTHON=0`: off).
+    match poolbench::peers::run_for_bench(std::env::args().skip(1)) {
+        Ok(Some(peers)) => println!("{peers}"),
+        Ok(None) => {}
+        // Peers are extras: the report of the suites that did run is still written.
+        Err(err) => eprintln!("python peers: {err}"),
+    }
     // `--list` and `--test` (CI's smoke run) measure nothing: a report would repeat older results.
     if std::env::args().any(|arg| arg == "--list" || arg == "--test") {
         return;

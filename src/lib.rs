@@ -14,6 +14,8 @@
 //! - [`executor`]: one [`Executor`] trait and its implementations, chosen by [`ExecutorKind`].
 //! - [`catalog`]: every benchmark case `cargo bench` runs, by id: the benches' and the reports'
 //!   shared vocabulary.
+//! - [`peers`]: the notebook's own Python programs, measured in the same run as peers of the
+//!   executors (`scripts/python_peers.py`), for the report to show side by side.
 //! - [`report`]: the pool-size report `cargo bench` writes at its end (`reports/latest/`): what
 //!   Criterion's numbers mean across executors and pool sizes, as JSON, HTML and Markdown.
 //!
@@ -32,6 +34,7 @@
 
 pub mod catalog;
 pub mod executor;
+pub mod peers;
 pub mod report;
 pub mod workload;
 

@@ -7,7 +7,8 @@
 //! - speedup over Sequential, with the ideal `min(n, cores)` and the break-even line at 1;
 //! - efficiency (speedup over size), with the ideal `min(n, cores) / n`.
 //!
-//! A dotted red vertical line marks the core count: sizes to its right oversubscribe the machine.
+//! The Python peers' rows, when the report has them, are dashed lines on the time chart (they
+//! have no speedup over poolbench's Sequential). A dotted red vertical line marks the core count: sizes to its right oversubscribe the machine.
 //! Values are log-scaled on the y axis too, because pools of tiny tasks are often orders of
 //! magnitude off the sequential loop, and a linear axis would flatten everything else.
 
@@ -17,7 +18,7 @@ use plotters::prelude::*;
 
 use super::format::{duration_ns, ratio, significant};
 use super::summarize::{SEQUENTIAL, sequential};
-use super::summary::{Group, Row};
+use super::summary::{Group, Row, SOURCE_CRITERION};
 
 /// The charts each group gets, in page order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +48,8 @@ impl ChartKind {
     pub fn caption(self, cores: usize) -> String {
         match self {
             ChartKind::Time => {
-                "Median time per iteration by pool size (bars: 95% confidence interval; dashed: Sequential)"
+                "Median time per iteration by pool size (bars: 95% confidence interval; dashed grey: Sequential; \
+                 dashed colours: Python peers)"
                     .to_owned()
             }
             ChartKind::Speedup => format!(
@@ -77,10 +79,11 @@ const PALETTE: [RGBColor; 7] = [
 const GREY: RGBColor = RGBColor(140, 140, 140);
 const CORES: RGBColor = RGBColor(200, 70, 70);
 
-/// A line with intervals: `(x, lower, point, upper)`.
+/// A line with intervals: `(x, lower, point, upper)`; dashed for a Python peer.
 struct Series {
     name: String,
     color: RGBColor,
+    dashed: bool,
     points: Vec<(f64, f64, f64, f64)>,
 }
 
@@ -104,10 +107,12 @@ pub fn draw(group: &Group, kind: ChartKind, cores: usize) -> Result<Option<Strin
         .enumerate()
         .filter_map(|(index, executor)| {
             let rows = group.results.iter().filter(|row| row.executor.as_deref() == Some(executor));
+            let dashed = rows.clone().any(|row| row.source != SOURCE_CRITERION);
             let points: Vec<_> = rows.filter_map(|row| point(row, kind)).filter(positive).collect();
             (!points.is_empty()).then(|| Series {
                 name: executor.clone(),
                 color: PALETTE[index % PALETTE.len()],
+                dashed,
                 points,
             })
         })
@@ -250,8 +255,13 @@ fn render(
         }
         for line in series {
             let style = line.color.stroke_width(2);
-            chart
-                .draw_series(LineSeries::new(line.points.iter().map(|p| (p.0, p.2)), style).point_size(3))?;
+            let centres = line.points.iter().map(|p| (p.0, p.2));
+            if line.dashed {
+                chart.draw_series(DashedLineSeries::new(centres.clone(), 6, 4, style))?;
+                chart.draw_series(centres.map(|centre| Circle::new(centre, 3, line.color.filled())))?;
+            } else {
+                chart.draw_series(LineSeries::new(centres, style).point_size(3))?;
+            }
             let bar = line.color.stroke_width(1);
             chart.draw_series(
                 line.points.iter().map(|p| ErrorBar::new_vertical(p.0, p.1, p.2, p.3, bar, 8)),
@@ -264,7 +274,7 @@ fn render(
             entries.push((format!("{cores} cores"), CORES, true));
         }
         entries.extend(references.iter().map(|r| (r.name.clone(), r.color, true)));
-        entries.extend(series.iter().map(|s| (s.name.clone(), s.color, false)));
+        entries.extend(series.iter().map(|s| (s.name.clone(), s.color, s.dashed)));
         for (index, (name, color, dashed)) in entries.into_iter().enumerate() {
             let y = 24 + 20 * i32::try_from(index).unwrap_or(0);
             let segments: &[(i32, i32)] = if dashed { &[(4, 11), (16, 23)] } else { &[(4, 26)] };

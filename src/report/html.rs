@@ -7,15 +7,18 @@
 //! The page is built to be read by tests as well as people: each group is a
 //! `<section class="group" data-group="...">`, each chart a
 //! `<figure class="chart" data-group="..." data-kind="time|speedup|efficiency">`, each table has a
-//! class (`results`, `startup`, `scaling`) and the group's `data-group`, and the machine section
-//! carries `data-cores`.
+//! class (`results`, `startup`, `scaling`, `ratios`) and the group's `data-group`, and the machine
+//! section carries `data-cores`. The Python peers' section is `<section class="peers"
+//! data-status="included|skipped|absent">`; their rows in a results table are `<tr class="python"
+//! data-source="python">`; each row of a ratio table carries `data-executor`, `data-peer`,
+//! `data-value` and `data-ratio` (the number, unrounded).
 
 use std::fmt::Write as _;
 
 use super::charts::{self, ChartKind};
 use super::format::{duration_ns, rate, ratio, significant};
 use super::links::encode_path;
-use super::summary::{Group, Summary};
+use super::summary::{Group, Peers, PeersStatus, SOURCE_CRITERION, Summary};
 use super::{Error, Exporter};
 
 /// Writes `index.html`.
@@ -65,6 +68,9 @@ pub fn render(summary: &Summary, criterion_href: Option<&str>) -> String {
         summary.groups.len()
     );
     machine(&mut page, summary);
+    if let Some(peers) = &summary.peers {
+        peers_section(&mut page, peers);
+    }
     skipped(&mut page, summary);
     contents(&mut page, summary);
     for (index, group) in summary.groups.iter().enumerate() {
@@ -98,6 +104,91 @@ fn machine(page: &mut String, summary: &Summary) {
         escape(&machine.date),
         cores = machine.cores,
     );
+}
+
+fn peers_section(page: &mut String, peers: &Peers) {
+    let status = match peers.status {
+        PeersStatus::Included => "included",
+        PeersStatus::Skipped => "skipped",
+        PeersStatus::Absent => "absent",
+    };
+    let _ = writeln!(page, "<section class=\"peers\" data-status=\"{status}\">\n<h2>Python peers</h2>");
+    let reason = escape(peers.reason.as_deref().unwrap_or("no reason given"));
+    match peers.status {
+        PeersStatus::Skipped => {
+            let _ = writeln!(page, "<p class=\"reason\"><strong>Skipped:</strong> {reason}</p>");
+        }
+        PeersStatus::Absent => {
+            let _ = writeln!(page, "<p class=\"reason\"><strong>None:</strong> {reason}</p>");
+        }
+        PeersStatus::Included => {
+            let python = peers.python.as_ref().map_or_else(
+                || "Python".to_owned(),
+                |python| format!("{} {}", python.implementation, python.version),
+            );
+            let _ = writeln!(
+                page,
+                "<p>The notebook's own Python programs, run by {} in the same run with \
+                 <code>scripts/python_peers.py</code>: the same inputs, <code>Pool.map</code> with its default \
+                 chunksize (poolbench's rule), every result checked. {} rows, marked <em>python</em> in the tables \
+                 below; each group compares them with poolbench's executors. A <strong>ratio</strong> is the \
+                 Python median over poolbench's: above 1, poolbench is that many times faster.</p>",
+                escape(&python),
+                peers.rows
+            );
+            page.push_str("<dl>\n");
+            let mut item = |term: &str, text: String| {
+                let _ = writeln!(page, "<dt>{term}</dt><dd>{}</dd>", escape(&text));
+            };
+            if let Some(python) = &peers.python {
+                item("interpreter", format!("{} ({})", python.executable, python.platform));
+                let default = python.default_start_method.as_deref().unwrap_or("unknown");
+                item("start methods", format!("{} (default {default})", python.start_methods.join(", ")));
+            }
+            if let Some(parameters) = &peers.parameters {
+                let list = |sizes: &[u32]| sizes.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+                item(
+                    "sizes",
+                    format!("{}; crossover {}", list(&parameters.sizes), list(&parameters.crossover_sizes)),
+                );
+                item(
+                    "samples",
+                    format!(
+                        "{} to {} per measurement, {} s budget each{}{}",
+                        parameters.min_samples,
+                        parameters.max_samples,
+                        parameters.budget_seconds,
+                        if parameters.warm_up { ", after one untimed run" } else { "" },
+                        if parameters.quick { " (a --quick run: indicative only)" } else { "" },
+                    ),
+                );
+                if let Some(filter) = &parameters.filter {
+                    item("filter", filter.clone());
+                }
+                item(
+                    "io-tcp",
+                    parameters.latency_server.as_ref().map_or_else(
+                        || "not run: no latency server".to_owned(),
+                        |addr| format!("against the latency server at {addr}"),
+                    ),
+                );
+            }
+            if let (Some(started), Some(seconds)) = (&peers.started, peers.wall_seconds) {
+                item("ran", format!("{started}, {seconds:.1} s"));
+            }
+            item("file", peers.path.clone());
+            page.push_str("</dl>\n");
+        }
+    }
+    if !peers.failures.is_empty() {
+        let _ = writeln!(page, "<p>Measurements that failed, left out:</p>\n<ul class=\"failures\">");
+        for failure in &peers.failures {
+            let _ =
+                writeln!(page, "<li><code>{}</code>: {}</li>", escape(&failure.id), escape(&failure.reason));
+        }
+        page.push_str("</ul>\n");
+    }
+    page.push_str("</section>\n");
 }
 
 fn skipped(page: &mut String, summary: &Summary) {
@@ -154,6 +245,7 @@ fn section(page: &mut String, index: usize, group: &Group, cores: usize, criteri
     );
     charts(page, group, &id, cores);
     results_table(page, group, &id, cores, criterion_href);
+    ratios_table(page, group, &id);
     startup_table(page, group, &id);
     scaling_table(page, group, &id);
     if let Some(group_page) = &group.criterion_page {
@@ -208,8 +300,11 @@ fn results_table(page: &mut String, group: &Group, id: &str, cores: usize, crite
         let size = match (row.size, &row.value) {
             (Some(size), _) if over => format!("{size}†"),
             (Some(size), _) => size.to_string(),
-            // Without an executor the value is an input (the task suite), not a pool size.
-            (None, Some(value)) if row.executor.is_none() => format!("input {}", escape(value)),
+            // Without an executor the value is an input (the task suite), not a pool size; so is a
+            // Python peer's value that is no size (its executor is `python` there).
+            (None, Some(value)) if row.executor.is_none() || row.source != SOURCE_CRITERION => {
+                format!("input {}", escape(value))
+            }
             (None, Some(value)) => escape(value),
             (None, None) => String::new(),
         };
@@ -220,16 +315,23 @@ fn results_table(page: &mut String, group: &Group, id: &str, cores: usize, crite
             Some(path) => link(criterion_href, path, "page"),
             None => String::new(),
         };
+        let python = row.source != SOURCE_CRITERION;
+        let class = match (over, python) {
+            (true, true) => " class=\"oversubscribed python\"",
+            (true, false) => " class=\"oversubscribed\"",
+            (false, true) => " class=\"python\"",
+            (false, false) => "",
+        };
+        let source = escape(&row.source);
         let _ = writeln!(
             page,
-            "<tr{class}><td>{executor}</td><td data-sort=\"{size_key}\">{size}</td>\
+            "<tr{class} data-source=\"{source}\"><td>{executor}</td><td data-sort=\"{size_key}\">{size}</td>\
              <td data-sort=\"{median}\">{median_text}</td><td>{median_ci}</td>\
              <td data-sort=\"{mean}\">{mean_text}</td><td>{mean_ci}</td>\
              <td data-sort=\"{std_dev}\">{std_dev_text}</td><td data-sort=\"{n}\">{n}</td>\
              <td data-sort=\"{speedup}\">{speedup_text}</td><td>{speedup_ci}</td>\
              <td data-sort=\"{efficiency}\">{efficiency_text}</td>\
              <td data-sort=\"{tasks}\">{tasks_text}</td><td>{page_link}</td></tr>",
-            class = if over { " class=\"oversubscribed\"" } else { "" },
             executor = escape(row.executor.as_deref().unwrap_or("—")),
             size_key = sort_key(row.size.map(f64::from)),
             median = row.median_ns.point,
@@ -256,6 +358,58 @@ fn results_table(page: &mut String, group: &Group, id: &str, cores: usize, crite
         let _ = write!(page, " † More workers than the machine's {cores} cores.");
     }
     page.push_str("</p>\n");
+}
+
+fn ratios_table(page: &mut String, group: &Group, id: &str) {
+    if group.ratios.is_empty() {
+        if group.results.iter().any(|row| row.source != SOURCE_CRITERION) {
+            page.push_str(
+                "<p class=\"note\">No poolbench row here does a Python peer's work at the same size, so no ratio.</p>\n",
+            );
+        }
+        return;
+    }
+    let _ = writeln!(
+        page,
+        "<h3>Against the Python peers</h3>\n<table class=\"ratios sortable\" data-group=\"{id}\">\n<thead><tr>\
+         <th>poolbench</th><th>Python peer</th><th>size</th><th>poolbench median</th><th>Python median</th>\
+         <th>ratio</th><th>interval*</th><th>in words</th></tr></thead>\n<tbody>"
+    );
+    for pair in &group.ratios {
+        let executor = pair.executor.as_deref().unwrap_or("poolbench (one thread)");
+        let size = match (pair.size, &pair.value) {
+            (Some(size), _) => size.to_string(),
+            (None, Some(value)) => format!("input {}", escape(value)),
+            (None, None) => String::new(),
+        };
+        let _ = writeln!(
+            page,
+            "<tr{} data-executor=\"{}\" data-peer=\"{}\" data-value=\"{}\" data-ratio=\"{}\"><td>{}</td><td>{}</td>\
+             <td data-sort=\"{}\">{size}</td><td data-sort=\"{}\">{}</td><td data-sort=\"{}\">{}</td>\
+             <td data-sort=\"{}\">{}</td><td>{} – {}</td><td>{}</td></tr>",
+            if pair.within_noise { " class=\"within-noise\"" } else { "" },
+            escape(pair.executor.as_deref().unwrap_or("")),
+            escape(&pair.peer),
+            escape(pair.value.as_deref().unwrap_or("")),
+            pair.ratio.point,
+            escape(executor),
+            escape(&pair.peer_label),
+            pair.size.map(|size| size.to_string()).unwrap_or_default(),
+            pair.median_ns.point,
+            duration_ns(pair.median_ns.point),
+            pair.peer_median_ns.point,
+            duration_ns(pair.peer_median_ns.point),
+            pair.ratio.point,
+            ratio(pair.ratio.point),
+            ratio(pair.ratio.lower),
+            ratio(pair.ratio.upper),
+            escape(&pair.sentence),
+        );
+    }
+    page.push_str(
+        "</tbody>\n</table>\n<p class=\"note\">Ratio: the Python median over poolbench's, so above 1 poolbench is \
+         faster. * The interval divides the medians' opposite bounds: read it as \"certainly within\".</p>\n",
+    );
 }
 
 fn startup_table(page: &mut String, group: &Group, id: &str) {
@@ -364,6 +518,8 @@ th, td { border: 1px solid #ddd; padding: .25em .5em; text-align: right; }
 td:first-child, th:first-child, .scaling td:last-child { text-align: left; }
 .sortable th { cursor: pointer; background: #f4f4f4; } th { background: #f4f4f4; }
 tr.oversubscribed td { color: #666; } tr.not-meaningful td { color: #777; }
+tr.python td { background: #fbf8ef; font-style: italic; } tr.within-noise td { color: #777; }
+.peers { background: #f7f3e8; border-left: 4px solid #e69f00; padding: .2em 1em; }
 .note { font-size: .85em; color: #555; }
 </style>
 </head>

@@ -1,14 +1,15 @@
 //! `summary.md`: the report's tables in GitHub-flavoured Markdown, for a pull-request comment.
 //!
-//! Compact on purpose: the machine in one line, then per group its headline and one table (the
-//! start-up split and the meaningful scaling fits in a line or a small table each). Per-sample
+//! Compact on purpose: the machine in one line, the Python peers in another, then per group its
+//! headline and one table (the ratios against the Python peers, the start-up split and the
+//! meaningful scaling fits in a line or a small table each). Per-sample
 //! data and charts stay in `summary.json` and `index.html`. Names are backslash-escaped, so a
 //! benchmark called `<script>` or `a|b` neither injects HTML nor breaks a table.
 
 use std::fmt::Write as _;
 
 use super::format::{duration_ns, rate, ratio, significant};
-use super::summary::{Group, Summary};
+use super::summary::{Group, Peers, PeersStatus, SOURCE_CRITERION, Summary};
 use super::{Error, Exporter};
 
 /// Writes `summary.md`.
@@ -48,6 +49,9 @@ pub fn render(summary: &Summary) -> String {
         escape(&machine.describe()),
         machine.cores
     );
+    if let Some(peers) = &summary.peers {
+        peers_line(&mut text, peers);
+    }
     if !summary.skipped.is_empty() {
         let _ =
             writeln!(text, "**Skipped** ({} benchmark file(s) could not be read):\n", summary.skipped.len());
@@ -76,6 +80,81 @@ pub fn render(summary: &Summary) -> String {
     text
 }
 
+fn peers_line(text: &mut String, peers: &Peers) {
+    let reason = escape(peers.reason.as_deref().unwrap_or("no reason given"));
+    match peers.status {
+        PeersStatus::Skipped => {
+            let _ = writeln!(text, "**Python peers:** skipped: {reason}\n");
+        }
+        PeersStatus::Absent => {
+            let _ = writeln!(text, "**Python peers:** none: {reason}\n");
+        }
+        PeersStatus::Included => {
+            let python = peers.python.as_ref().map_or_else(
+                || "Python".to_owned(),
+                |python| {
+                    format!(
+                        "{} {}, start methods {}",
+                        python.implementation,
+                        python.version,
+                        python.start_methods.join(", ")
+                    )
+                },
+            );
+            let quick = match &peers.parameters {
+                Some(parameters) if parameters.quick => " A --quick run: indicative only.",
+                _ => "",
+            };
+            let _ = writeln!(
+                text,
+                "**Python peers:** {} rows from the notebook's own programs ({}), same inputs and chunking, \
+                 results checked. Ratio = Python median ÷ poolbench median: above 1, poolbench is faster.{quick}\n",
+                peers.rows,
+                escape(&python)
+            );
+            for failure in &peers.failures {
+                let _ = writeln!(
+                    text,
+                    "- failed, left out: `{}`: {}",
+                    failure.id.replace('`', "'"),
+                    escape(&failure.reason)
+                );
+            }
+            if !peers.failures.is_empty() {
+                text.push('\n');
+            }
+        }
+    }
+}
+
+fn ratios(text: &mut String, group: &Group) {
+    if group.ratios.is_empty() {
+        return;
+    }
+    text.push_str(
+        "Against the Python peers:\n\n| poolbench | Python peer | size | poolbench median | Python median | ratio | in words |\n\
+         |---|---|--:|--:|--:|--:|---|\n",
+    );
+    for pair in &group.ratios {
+        let size = match (pair.size, &pair.value) {
+            (Some(size), _) => size.to_string(),
+            (None, Some(value)) => format!("input {}", escape(value)),
+            (None, None) => String::new(),
+        };
+        let _ = writeln!(
+            text,
+            "| {} | {} | {size} | {} | {} | {} | {} |",
+            escape(pair.executor.as_deref().unwrap_or("poolbench (one thread)")),
+            escape(&pair.peer_label),
+            duration_ns(pair.median_ns.point),
+            duration_ns(pair.peer_median_ns.point),
+            ratio(pair.ratio.point),
+            escape(&pair.sentence),
+        );
+    }
+    text.push('\n');
+}
+
 fn section(text: &mut String, group: &Group, cores: usize) {
     let _ = writeln!(text, "### {}\n", escape(&group.id));
     if let Some(case) = &group.case {
@@ -88,8 +167,11 @@ fn section(text: &mut String, group: &Group, cores: usize) {
         let over = row.size.is_some_and(|size| usize::try_from(size).is_ok_and(|size| size > cores));
         let size = match (row.size, &row.value) {
             (Some(size), _) => format!("{size}{}", if over { "†" } else { "" }),
-            // Without an executor the value is an input (the task suite), not a pool size.
-            (None, Some(value)) if row.executor.is_none() => format!("input {}", escape(value)),
+            // Without an executor the value is an input (the task suite), not a pool size; so is a
+            // Python peer's value that is no size (its executor is `python` there).
+            (None, Some(value)) if row.executor.is_none() || row.source != SOURCE_CRITERION => {
+                format!("input {}", escape(value))
+            }
             (None, Some(value)) => escape(value),
             (None, None) => String::new(),
         };
@@ -109,6 +191,7 @@ fn section(text: &mut String, group: &Group, cores: usize) {
         );
     }
     text.push('\n');
+    ratios(text, group);
     if let Some(startup) = &group.startup {
         if startup.rows.is_empty() {
             let _ = writeln!(

@@ -37,8 +37,14 @@
 //! }
 //! ```
 //!
+//! The Python peers (see [`crate::peers`]) join in when the Criterion directory holds their file,
+//! `poolbench-peers.json`: their rows go into the groups beside poolbench's, with `source:
+//! "python"`, and each group gets ratios against them ([`PeerRatio`], `peers.rs`); all three files
+//! say when the peers were skipped, and why.
+//!
 //! Bad input never stops the report: a benchmark whose files are missing, truncated or malformed
-//! is skipped and listed in all three files with the file and the reason. Only a Criterion
+//! (or a peers file that cannot be read) is skipped and listed in all three files with the file
+//! and the reason. Only a Criterion
 //! directory with no benchmark at all is an [`Error`]. Each file is written under a temporary
 //! name and renamed into place, so a crash leaves the previous report, never half of one.
 
@@ -52,6 +58,7 @@ mod json;
 mod links;
 mod machine;
 mod markdown;
+mod peers;
 pub mod scaling;
 mod startup;
 mod summarize;
@@ -71,10 +78,11 @@ pub use html::render as render_html;
 pub use json::render as render_json;
 pub use machine::{GitState, Machine};
 pub use markdown::render as render_markdown;
+pub use peers::{add_peers, ratios};
 pub use summarize::summarize;
 pub use summary::{
-    AmdahlFit, CaseInfo, Group, Interval, Row, SCHEMA_VERSION, SOURCE_CRITERION, Scaling, ScalingPoint,
-    Skipped, SplitRow, StartupSplit, Summary, UslFit,
+    AmdahlFit, CaseInfo, Group, Interval, PeerRatio, Peers, PeersStatus, Row, SCHEMA_VERSION,
+    SOURCE_CRITERION, Scaling, ScalingPoint, Skipped, SplitRow, StartupSplit, Summary, UslFit,
 };
 
 /// Where the report goes unless told otherwise, relative to the current directory (the package
@@ -135,7 +143,7 @@ fn cargo_target_dir(cargo: OsString) -> Option<PathBuf> {
 }
 
 /// What [`write()`] wrote.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Written {
     /// The page.
     pub index_html: PathBuf,
@@ -147,8 +155,10 @@ pub struct Written {
     pub benchmarks: usize,
     /// Benchmark groups reported.
     pub groups: usize,
-    /// Benchmarks that could not be read, with the file and the reason.
+    /// Benchmarks that could not be read, with the file and the reason (a corrupt peers file too).
     pub skipped: Vec<Skipped>,
+    /// What became of the Python peers.
+    pub peers: Option<Peers>,
 }
 
 impl Written {
@@ -172,6 +182,15 @@ impl fmt::Display for Written {
                 writeln!(f, "  {}{id}: {}", skipped.path, skipped.reason)?;
             }
         }
+        match &self.peers {
+            Some(peers) if peers.status == PeersStatus::Included => {
+                writeln!(f, "python peers: {} rows beside poolbench's, from {}", peers.rows, peers.path)?;
+            }
+            Some(peers) => {
+                writeln!(f, "python peers: none: {}", peers.reason.as_deref().unwrap_or("no reason given"))?
+            }
+            None => {}
+        }
         Ok(())
     }
 }
@@ -186,7 +205,8 @@ impl fmt::Display for Written {
 /// written. Benchmarks that cannot be read are not errors: see [`Written::skipped`].
 pub fn write(options: &Options) -> Result<Written, Error> {
     let results = read(&options.criterion_dir)?;
-    let summary = summarize(&results, Machine::detect(), &options.criterion_dir);
+    let mut summary = summarize(&results, Machine::detect(), &options.criterion_dir);
+    peers::load(&mut summary, &options.criterion_dir);
     let out = &options.out_dir;
     fs::create_dir_all(out).map_err(|err| Error::create_dir(out, err))?;
     let criterion_href = links::relative_href(out, &options.criterion_dir);
@@ -204,7 +224,8 @@ pub fn write(options: &Options) -> Result<Written, Error> {
         summary_json,
         benchmarks: results.benchmarks.len(),
         groups: summary.groups.len(),
-        skipped: results.skipped,
+        skipped: summary.skipped.clone(),
+        peers: summary.peers.clone(),
     })
 }
 

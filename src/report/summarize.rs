@@ -37,10 +37,7 @@ pub fn summarize(results: &Results, machine: Machine, criterion_dir: &Path) -> S
     let mut groups: Vec<Group> =
         by_group.into_iter().map(|(id, rows)| group(id, rows, machine.cores, criterion_dir)).collect();
     add_startup_splits(&mut groups, machine.cores);
-    groups.sort_by_key(|group| {
-        let position = CASES.iter().position(|case| case.group_id() == group.id);
-        (position.unwrap_or(CASES.len()), group.id.clone())
-    });
+    sort_groups(&mut groups);
     Summary {
         schema_version: SCHEMA_VERSION,
         generator: format!("poolbench {}", env!("CARGO_PKG_VERSION")),
@@ -48,7 +45,26 @@ pub fn summarize(results: &Results, machine: Machine, criterion_dir: &Path) -> S
         criterion_dir: criterion_dir.display().to_string(),
         groups,
         skipped: results.skipped.clone(),
+        peers: None,
     }
+}
+
+/// Catalog order first, then other groups by id.
+pub(crate) fn sort_groups(groups: &mut [Group]) {
+    groups.sort_by_key(|group| {
+        let position = CASES.iter().position(|case| case.group_id() == group.id);
+        (position.unwrap_or(CASES.len()), group.id.clone())
+    });
+}
+
+/// What the catalog says of the group `id`.
+pub(crate) fn case_info(id: &str) -> Option<CaseInfo> {
+    catalog::find(id).map(|case| CaseInfo {
+        exercise: case.exercise,
+        tasks: case.tasks,
+        about: case.about.to_owned(),
+        steady_state: case.steady_state.map(str::to_owned),
+    })
 }
 
 fn row(benchmark: &Benchmark) -> Row {
@@ -119,17 +135,13 @@ fn group(id: &str, mut rows: Vec<Row>, cores: usize, criterion_dir: &Path) -> Gr
     let mut group = Group {
         id: id.to_owned(),
         suite: id.split_once('/').map_or(id, |(suite, _)| suite).to_owned(),
-        case: case.map(|case| CaseInfo {
-            exercise: case.exercise,
-            tasks: case.tasks,
-            about: case.about.to_owned(),
-            steady_state: case.steady_state.map(str::to_owned),
-        }),
+        case: case_info(id),
         headline: String::new(),
         results: rows,
         startup: None,
         scaling,
         criterion_page: None,
+        ratios: Vec::new(),
     };
     group.criterion_page = group_page(&group.results, criterion_dir);
     group.headline = headline(&group, cores);
@@ -162,7 +174,8 @@ pub fn sequential(rows: &[Row]) -> Option<&Row> {
     sequential.find(|row| row.size == Some(1)).or(first)
 }
 
-fn speedup(sequential: Interval, this: Interval) -> Option<Interval> {
+/// `sequential` over `this`, the interval dividing opposite bounds; `None` if not finite.
+pub(crate) fn speedup(sequential: Interval, this: Interval) -> Option<Interval> {
     Some(Interval {
         point: finite(sequential.point / this.point)?,
         lower: finite(sequential.lower / this.upper)?,
@@ -170,7 +183,7 @@ fn speedup(sequential: Interval, this: Interval) -> Option<Interval> {
     })
 }
 
-fn finite(value: f64) -> Option<f64> {
+pub(crate) fn finite(value: f64) -> Option<f64> {
     value.is_finite().then_some(value)
 }
 

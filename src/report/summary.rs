@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::machine::Machine;
+use crate::peers::{Failure, Parameters, PythonInfo};
 
 /// The version of the `summary.json` schema these types read and write.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -31,8 +32,47 @@ pub struct Summary {
     pub criterion_dir: String,
     /// One entry per benchmark group, catalog order first, then other groups by id.
     pub groups: Vec<Group>,
-    /// Benchmarks that could not be read, with the file and the reason.
+    /// Benchmarks that could not be read, with the file and the reason (a corrupt peers file too).
     pub skipped: Vec<Skipped>,
+    /// What became of the Python peers; `None` in a summary built without looking for them
+    /// ([`summarize`](super::summarize) alone), or read from a file older than the peers.
+    #[serde(default)]
+    pub peers: Option<Peers>,
+}
+
+/// The Python peers of the run: where their rows came from, or why there are none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Peers {
+    /// Whether their rows are in the report.
+    pub status: PeersStatus,
+    /// The peers file looked for.
+    pub path: String,
+    /// Why there are no peer rows: the file's own reason, or why it could not be read.
+    pub reason: Option<String>,
+    /// The interpreter that ran them.
+    pub python: Option<PythonInfo>,
+    /// How the script was run.
+    pub parameters: Option<Parameters>,
+    /// When the script started, RFC 3339 UTC.
+    pub started: Option<String>,
+    /// How long the script took, seconds.
+    pub wall_seconds: Option<f64>,
+    /// Peer rows added to the groups.
+    pub rows: usize,
+    /// Measurements that failed in the script, with the reason.
+    pub failures: Vec<Failure>,
+}
+
+/// Whether the Python peers are in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PeersStatus {
+    /// Their rows are in the groups, with ratios.
+    Included,
+    /// The run skipped them, or their file could not be read: [`Peers::reason`] says which.
+    Skipped,
+    /// There is no peers file: they did not run with these results.
+    Absent,
 }
 
 /// A benchmark that is not in the report, and why.
@@ -71,6 +111,41 @@ pub struct Group {
     pub scaling: Vec<Scaling>,
     /// Criterion's page for the whole group, relative to the Criterion directory, when it exists.
     pub criterion_page: Option<String>,
+    /// poolbench's rows against the Python peers doing the same work at the same size.
+    #[serde(default)]
+    pub ratios: Vec<PeerRatio>,
+}
+
+/// One of poolbench's rows against the Python peer doing the same work at the same size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeerRatio {
+    /// poolbench's executor; `None` for the task suite's executor-less rows.
+    pub executor: Option<String>,
+    /// poolbench's row.
+    pub id: String,
+    /// The peer's executor: `python-pool-fork`, `python-threadpool`, ...
+    pub peer: String,
+    /// The peer's row.
+    pub peer_id: String,
+    /// The peer, for people: `multiprocessing.Pool (fork)`.
+    pub peer_label: String,
+    /// The peer's multiprocessing start method, if it has one.
+    pub start_method: Option<String>,
+    /// The value both rows share.
+    pub value: Option<String>,
+    /// The pool size, when the value is one.
+    pub size: Option<u32>,
+    /// poolbench's median, ns.
+    pub median_ns: Interval,
+    /// The peer's median, ns.
+    pub peer_median_ns: Interval,
+    /// The peer's median over poolbench's: above 1, poolbench is that many times faster. The
+    /// interval divides opposite bounds, like the speedup's: "certainly within", wider than 95%.
+    pub ratio: Interval,
+    /// Whether the interval holds 1: the two cannot be told apart.
+    pub within_noise: bool,
+    /// The ratio in words: "ProcessPool is 3.20 times faster than multiprocessing.Pool (fork) at n=8".
+    pub sentence: String,
 }
 
 /// What the catalog (`poolbench::catalog`) says of a case.

@@ -129,3 +129,38 @@ pub fn percent_decode(text: &str) -> String {
     }
     String::from_utf8(decoded).expect("UTF-8 after decoding")
 }
+
+/// Whether `python3` is on `PATH`: the Python peers' tests say so and stop when it is not,
+/// rather than pass without having run.
+pub fn python3_on_path() -> bool {
+    match std::process::Command::new("python3").arg("--version").output() {
+        Ok(output) => output.status.success(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => false,
+        Err(err) => panic!("python3 --version: {err}"),
+    }
+}
+
+/// A directory under cargo's per-target temporary directory, kept after the test binary ends (a
+/// fixture in a static is never dropped), named `<prefix>...`; those earlier runs left are removed
+/// once ten minutes old, sparing another test binary's fixture in use.
+pub fn kept_fixture_dir(prefix: &str) -> std::path::PathBuf {
+    let parent = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    if let Ok(entries) = std::fs::read_dir(parent) {
+        for entry in entries.filter_map(Result::ok) {
+            let stale = entry
+                .metadata()
+                .and_then(|metadata| metadata.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(600));
+            if stale && entry.file_name().to_string_lossy().starts_with(prefix) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(parent)
+        .expect("a temporary directory for the fixture")
+        .keep()
+}

@@ -1,0 +1,280 @@
+//! The Python peers in the report: their rows beside poolbench's, and how many times faster or
+//! slower each of poolbench's executors is than the Python program doing the same work.
+//!
+//! The peers file (`poolbench-peers.json` in the Criterion directory, written by the same
+//! `cargo bench` run) names each row's group; the row goes there, after poolbench's rows, with
+//! `source: "python"` (a group only the peers ran is added). Peer rows take no part in what the
+//! report derives from poolbench's rows (speedup, efficiency, scaling fits, start-up split,
+//! headline), which are computed before they arrive; they get tasks per second.
+//!
+//! Each peer row is paired with poolbench's rows of the same group and the same value:
+//!
+//! | peer | poolbench |
+//! |---|---|
+//! | `python-pool-fork`, `-forkserver`, `-spawn`, `python-pool-apply` | `ProcessPool` |
+//! | `python-threadpool` | `StdPool`, `Rayon` |
+//! | `python-sequential` | `Sequential` |
+//! | `python-pipe-floor` | `pipe-floor` |
+//! | `python` (the task suite) | the executor-less row of the same input |
+//!
+//! The ratio is the peer's median over poolbench's: above 1, poolbench's executor is that many
+//! times faster. Its interval divides opposite bounds, as the speedup's does.
+
+use std::path::Path;
+
+use super::format::significant;
+use super::summarize::{case_info, finite, sort_groups, speedup};
+use super::summary::{Group, PeerRatio, Peers, PeersStatus, Row, SOURCE_CRITERION, Skipped, Summary};
+use crate::peers::{self, PYTHON_VAR, PeerRow, PeersDocument, Status};
+
+/// Reads the peers file of `criterion_dir` and adds it to `summary`.
+pub(crate) fn load(summary: &mut Summary, criterion_dir: &Path) {
+    let path = peers::file_in(criterion_dir);
+    add_peers(summary, PeersDocument::read(&path), &path);
+}
+
+/// Adds what the peers file at `path` gave to `summary`: its rows and ratios when it was
+/// measured; why there are none when it says it was skipped, cannot be read (then it is also
+/// listed in [`Summary::skipped`]) or is not there.
+pub fn add_peers(summary: &mut Summary, document: Result<PeersDocument, peers::Error>, path: &Path) {
+    let mut peers = Peers {
+        status: PeersStatus::Absent,
+        path: path.display().to_string(),
+        reason: None,
+        python: None,
+        parameters: None,
+        started: None,
+        wall_seconds: None,
+        rows: 0,
+        failures: Vec::new(),
+    };
+    match document {
+        Err(err) if err.is_not_found() => {
+            peers.reason = Some(format!(
+                "no peers file at {}: the Python peers did not run with these results \
+                 (cargo bench runs them unless {PYTHON_VAR}=0)",
+                peers.path
+            ));
+        }
+        Err(err) => {
+            peers.status = PeersStatus::Skipped;
+            peers.reason = Some(err.to_string());
+            summary.skipped.push(Skipped::new(path, None, err.to_string()));
+        }
+        Ok(document) => {
+            peers.python = document.python;
+            peers.parameters = document.parameters;
+            peers.started = document.started;
+            peers.wall_seconds = document.wall_seconds;
+            peers.failures = document.failures;
+            if document.status == Status::Skipped {
+                peers.status = PeersStatus::Skipped;
+                peers.reason = document.reason;
+            } else {
+                peers.status = PeersStatus::Included;
+                peers.rows = document.rows.len();
+                merge(&mut summary.groups, document.rows);
+            }
+        }
+    }
+    summary.peers = Some(peers);
+}
+
+fn merge(groups: &mut Vec<Group>, peer_rows: Vec<PeerRow>) {
+    for peer in peer_rows {
+        let index = match groups.iter().position(|group| group.id == peer.group) {
+            Some(index) => index,
+            None => {
+                groups.push(peers_only(&peer.group));
+                groups.len() - 1
+            }
+        };
+        let group = &mut groups[index];
+        let mut ratios = ratios(&group.results, &peer);
+        group.ratios.append(&mut ratios);
+        let mut row = peer.row;
+        row.tasks_per_second =
+            group.case.as_ref().and_then(|case| finite(case.tasks as f64 / (row.median_ns.point * 1e-9)));
+        group.results.push(row);
+    }
+    sort_groups(groups);
+}
+
+/// A group that only the peers ran: poolbench's results for it are not in this directory.
+fn peers_only(id: &str) -> Group {
+    Group {
+        id: id.to_owned(),
+        suite: id.split_once('/').map_or(id, |(suite, _)| suite).to_owned(),
+        case: case_info(id),
+        headline: "Only the Python peers ran here: poolbench's own rows for this group are not in these \
+                   Criterion results (run cargo bench for them)."
+            .to_owned(),
+        results: Vec::new(),
+        startup: None,
+        scaling: Vec::new(),
+        criterion_page: None,
+        ratios: Vec::new(),
+    }
+}
+
+/// What a peer's value means beside poolbench's row, for the sentence.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Value {
+    /// A pool size: "at n=8".
+    PoolSize,
+    /// An input of the task suite: "on input 20000".
+    Input,
+    /// Nothing to say (a loop, a pipe floor).
+    Unsaid,
+}
+
+/// poolbench's executors that `peer` is compared with; `""` stands for the executor-less rows of
+/// the task suite.
+fn counterparts(peer: &str) -> (&'static [&'static str], Value) {
+    match peer {
+        "python-threadpool" => (&["StdPool", "Rayon"], Value::PoolSize),
+        "python-sequential" => (&["Sequential"], Value::Unsaid),
+        "python-pipe-floor" => (&["pipe-floor"], Value::Unsaid),
+        "python" => (&[""], Value::Input),
+        pool if pool.starts_with("python-pool-") => (&["ProcessPool"], Value::PoolSize),
+        _ => (&[], Value::Unsaid),
+    }
+}
+
+/// The ratios of `peer` against poolbench's rows of its group, `rows`, at the same value.
+pub fn ratios(rows: &[Row], peer: &PeerRow) -> Vec<PeerRatio> {
+    let peer_executor = peer.row.executor.as_deref().unwrap_or_default();
+    let (executors, value) = counterparts(peer_executor);
+    executors
+        .iter()
+        .filter_map(|&executor| {
+            let rust = rows.iter().find(|row| {
+                row.source == SOURCE_CRITERION
+                    && row.executor.as_deref().unwrap_or_default() == executor
+                    && row.value == peer.row.value
+            })?;
+            let ratio = speedup(peer.row.median_ns, rust.median_ns)?;
+            let within_noise = ratio.lower <= 1.0 && 1.0 <= ratio.upper;
+            Some(PeerRatio {
+                executor: rust.executor.clone(),
+                id: rust.id.clone(),
+                peer: peer_executor.to_owned(),
+                peer_id: peer.row.id.clone(),
+                peer_label: peer.label.clone(),
+                start_method: peer.start_method.clone(),
+                value: rust.value.clone(),
+                size: rust.size,
+                median_ns: rust.median_ns,
+                peer_median_ns: peer.row.median_ns,
+                ratio,
+                within_noise,
+                sentence: sentence(rust, &peer.label, ratio.point, within_noise, value),
+            })
+        })
+        .collect()
+}
+
+fn sentence(rust: &Row, peer_label: &str, ratio: f64, within_noise: bool, value: Value) -> String {
+    let name = rust.executor.as_deref().unwrap_or("poolbench (one thread)");
+    let (times, word) = if ratio >= 1.0 { (ratio, "faster") } else { (1.0 / ratio, "slower") };
+    let at = match (value, rust.size, rust.value.as_deref()) {
+        (Value::PoolSize, Some(size), _) => format!(" at n={size}"),
+        (Value::Input, _, Some(input)) => format!(" on input {input}"),
+        _ => String::new(),
+    };
+    let noise = if within_noise { " (within noise: the intervals overlap)" } else { "" };
+    format!("{name} is {} times {word} than {peer_label}{at}{noise}", significant(times))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Interval;
+
+    fn row(source: &str, executor: Option<&str>, value: &str, median: f64) -> Row {
+        let median_ns = Interval { point: median, lower: median * 0.99, upper: median * 1.01 };
+        Row {
+            source: source.to_owned(),
+            id: format!("g/c/{}/{value}", executor.unwrap_or_default()),
+            executor: executor.map(str::to_owned),
+            value: Some(value.to_owned()),
+            size: executor.and_then(|_| value.parse().ok()),
+            confidence_level: 0.95,
+            median_ns,
+            mean_ns: median_ns,
+            std_dev_ns: 0.0,
+            n: 1,
+            samples_ns: vec![median],
+            speedup: None,
+            efficiency: None,
+            tasks_per_second: None,
+            criterion_dir: None,
+            criterion_page: None,
+        }
+    }
+
+    fn peer(executor: &str, value: &str, median: f64, label: &str) -> PeerRow {
+        PeerRow {
+            group: "g/c".to_owned(),
+            label: label.to_owned(),
+            start_method: executor.strip_prefix("python-pool-").map(str::to_owned),
+            program: String::new(),
+            checked: String::new(),
+            same_measurement_as: None,
+            row: row("python", Some(executor), value, median),
+        }
+    }
+
+    #[test]
+    fn a_process_pool_is_compared_with_each_start_method_at_its_own_size() {
+        let rows = [
+            row("criterion", Some("ProcessPool"), "2", 1_000.0),
+            row("criterion", Some("ProcessPool"), "8", 2_000.0),
+            row("criterion", Some("StdPool"), "8", 500.0),
+        ];
+        let ratios = ratios(&rows, &peer("python-pool-spawn", "8", 50_000.0, "multiprocessing.Pool (spawn)"));
+        assert_eq!(ratios.len(), 1, "{ratios:?}");
+        assert_eq!(ratios[0].id, rows[1].id);
+        assert_eq!(ratios[0].ratio.point, 25.0);
+        assert_eq!(
+            ratios[0].sentence,
+            "ProcessPool is 25.0 times faster than multiprocessing.Pool (spawn) at n=8"
+        );
+        assert_eq!(ratios[0].start_method.as_deref(), Some("spawn"));
+    }
+
+    #[test]
+    fn a_thread_pool_peer_meets_both_thread_pools_and_a_slower_one_is_called_slower() {
+        let rows =
+            [row("criterion", Some("Rayon"), "4", 400.0), row("criterion", Some("StdPool"), "4", 100.0)];
+        let ratios = ratios(&rows, &peer("python-threadpool", "4", 200.0, "ThreadPoolExecutor"));
+        let sentences: Vec<&str> = ratios.iter().map(|ratio| ratio.sentence.as_str()).collect();
+        assert_eq!(
+            sentences,
+            [
+                "StdPool is 2.00 times faster than ThreadPoolExecutor at n=4",
+                "Rayon is 2.00 times slower than ThreadPoolExecutor at n=4"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_task_suites_rows_pair_by_input_and_overlapping_intervals_are_noise() {
+        let rows = [row("criterion", None, "2000", 100.0), row("criterion", None, "20000", 10_000.0)];
+        let ratios = ratios(&rows, &peer("python", "20000", 10_050.0, "math.factorial"));
+        assert_eq!(ratios.len(), 1);
+        assert!(ratios[0].within_noise);
+        assert_eq!(
+            ratios[0].sentence,
+            "poolbench (one thread) is 1.00 times faster than math.factorial on input 20000 \
+             (within noise: the intervals overlap)"
+        );
+    }
+
+    #[test]
+    fn peer_rows_are_never_paired_with_each_other() {
+        let rows = [row("python", Some("ProcessPool"), "2", 1.0)];
+        assert!(ratios(&rows, &peer("python-pool-fork", "2", 5.0, "x")).is_empty());
+        assert!(ratios(&rows, &peer("python-unknown", "2", 5.0, "x")).is_empty());
+    }
+}
