@@ -16,6 +16,8 @@
 //!   shared vocabulary.
 //! - [`report`]: the pool-size report `cargo bench` writes at its end (`reports/latest/`): what
 //!   Criterion's numbers mean across executors and pool sizes, as JSON, HTML and Markdown.
+//! - [`compare`]: regression tracking: two runs in, a verdict per benchmark out (`poolbench
+//!   compare`, exit code 2 on a regression), and exports for Bencher and github-action-benchmark.
 //!
 //! ```
 //! use poolbench::{Executor, Sequential, StdPool, workload::Factorial};
@@ -31,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod catalog;
+pub mod compare;
 pub mod executor;
 pub mod report;
 pub mod workload;

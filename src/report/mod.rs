@@ -47,14 +47,14 @@
 mod charts;
 mod criterion;
 mod error;
-mod format;
+pub(crate) mod format;
 mod headline;
 pub mod history;
 mod html;
 mod json;
 mod links;
 mod machine;
-mod markdown;
+pub(crate) mod markdown;
 pub mod scaling;
 mod startup;
 mod summarize;
@@ -76,6 +76,7 @@ pub use html::render as render_html;
 pub use json::render as render_json;
 pub use machine::{GitState, Machine};
 pub use markdown::render as render_markdown;
+pub(crate) use summarize::sequential;
 pub use summarize::summarize;
 pub use summary::{
     AmdahlFit, CaseInfo, Group, Interval, Row, SCHEMA_VERSION, SOURCE_CRITERION, Scaling, ScalingPoint,
