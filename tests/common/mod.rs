@@ -129,3 +129,49 @@ pub fn percent_decode(text: &str) -> String {
     }
     String::from_utf8(decoded).expect("UTF-8 after decoding")
 }
+
+/// A directory under cargo's per-target temporary directory that outlives the test binary (a
+/// fixture in a static is never dropped), named `<prefix><random>`. Fixtures with the same prefix
+/// left by runs more than ten minutes old are removed first; recent ones may belong to a test
+/// binary running beside this one.
+pub fn kept_fixture_dir(prefix: &str) -> std::path::PathBuf {
+    let parent = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    if let Ok(entries) = std::fs::read_dir(parent) {
+        for entry in entries.filter_map(Result::ok) {
+            let stale = entry
+                .metadata()
+                .and_then(|metadata| metadata.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(600));
+            if stale && entry.file_name().to_string_lossy().starts_with(prefix) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(parent)
+        .expect("a temporary directory for the fixture")
+        .keep()
+}
+
+/// Runs this build's `poolbench` with `args` and returns its exit code, stdout and stderr. It runs
+/// in cargo's temporary directory, where no `poolbench-compare.toml` of the checkout applies.
+pub fn poolbench<I, S>(args: I) -> (Option<i32>, String, String)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_poolbench"))
+        .args(args)
+        .current_dir(env!("CARGO_TARGET_TMPDIR"))
+        .env_remove("CRITERION_HOME")
+        .output()
+        .expect("poolbench runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
