@@ -44,8 +44,15 @@ impl Input {
             let mut parts = spec.split(',').map(str::trim).filter(|part| !part.is_empty());
             let first = parts.next().ok_or_else(|| Error::not_found(spec, criterion_dir))?;
             let mut pooled = Input::load_one(first, criterion_dir)?;
+            let mut names = vec![format!("`{first}`")];
+            let mut all_baselines = !Path::new(first).is_file();
             for part in parts {
                 pooled.pool(Input::load_one(part, criterion_dir)?)?;
+                names.push(format!("`{part}`"));
+                all_baselines &= !Path::new(part).is_file();
+            }
+            if all_baselines {
+                pooled.label = format!("baselines {} in {}", names.join(", "), criterion_dir.display());
             }
             return Ok(pooled);
         }
