@@ -12,9 +12,12 @@
 # interleaved group by group, in alternating order (base then head, head then base, ...), so that
 # a slow spell of the machine hits both sides, not one.
 #
-#   --quick          pull-request mode: 0.5 s warm-up, 1 s measurement, 30 samples per benchmark
-#                    (also POOLBENCH_CI_QUICK=1)
-#   --rounds N       run each side N times, in separate processes, and pool the samples (default 3)
+#   --quick          pull-request mode (also POOLBENCH_CI_QUICK=1): 3 rounds instead of 5, and
+#                    0.3 s warm-up, 0.5 s measurement, 20 samples for groups that set no times
+#                    of their own (Criterion's defaults otherwise: 3 s, 5 s, 100 samples)
+#   --rounds N       run each side N times, in separate processes, and pool the samples
+#                    (default 3 with --quick, else 5): whole runs come out slower on a shared
+#                    machine, and more runs give each side more chances of clean ones
 #   --filter REGEX   only the groups matching REGEX (grep -E on group ids such as pools/cpu-spin;
 #                    also POOLBENCH_CI_FILTER)
 #   --out DIR        where the results go (default target/ci-bench): comparison.md (for the pull
@@ -33,7 +36,7 @@ cd "$root"
 . "$root/scripts/bench-lib.sh"
 
 quick=${POOLBENCH_CI_QUICK:-0}
-rounds=3
+rounds=
 filter=${POOLBENCH_CI_FILTER:-}
 out=$root/target/ci-bench
 base_ref=
@@ -49,7 +52,9 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-case $rounds in '' | *[!0-9]* | 0) die "--rounds $rounds: give a positive number" ;; esac
+# More rounds are quieter and take longer: three for a pull request, five for a full run.
+rounds=${rounds:-$([ "$quick" = 1 ] && echo 3 || echo 5)}
+case $rounds in *[!0-9]* | 0) die "--rounds $rounds: give a positive number" ;; esac
 
 if [ -z "$base_ref" ]; then
     for candidate in "origin/${GITHUB_BASE_REF:-main}" origin/main main; do

@@ -40,8 +40,9 @@ pub fn section(history: Result<&History, String>, summary: &Summary, path: &Path
     let runs = runs_to_draw(history, summary);
     let _ = writeln!(
         page,
-        "<p class=\"about\">The median of each benchmark in the last {} of the runs recorded in <code>{}</code> \
-         on this machine, oldest on the left; the band is the median's 95% interval. Hover a point for its commit.</p>",
+        "<p class=\"about\">The median of each benchmark over the last {} runs on this machine (those recorded in \
+         <code>{}</code>, and this report), oldest on the left; the band is the median's 95% interval. \
+         Hover a point for its commit.</p>",
         runs.len(),
         escape(&path.display().to_string()),
     );
