@@ -28,7 +28,8 @@
 //! fingerprints differ (`fingerprint.rs`: cores, CPU, architecture, OS) the absolute times are
 //! still shown, for information, and the gate compares ratios measured within each run
 //! ([`Gate::Relative`]): each row's time over its reference's in the same run (`reference.rs`:
-//! Sequential in the same group, or the raw pipe round trip for a process pool's round trip). A
+//! Sequential in the same group, or the raw pipe (channel) round trip for a process (thread)
+//! pool's round trip). A
 //! faster machine speeds up both, so what is left is what the code changed: a pool's overhead
 //! relative to the loop it should beat.
 //!
@@ -64,7 +65,7 @@ pub use fingerprint::differences as machine_differences;
 pub use input::{Input, read_summary};
 pub use json::render as render_json;
 pub use markdown::render as render_markdown;
-pub use reference::{IPC_ROUND_TRIP, PIPE_FLOOR};
+pub use reference::{CHANNEL_FLOOR, IPC_ROUND_TRIP, PIPE_FLOOR};
 pub use statistic::Statistic;
 pub use table::render as render_table;
 

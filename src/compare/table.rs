@@ -70,7 +70,7 @@ pub fn gate_line(comparison: &Comparison) -> String {
             "times relative to a reference in the same run, as asked".to_owned()
         }
         Gate::Relative => format!(
-            "times relative to a reference in the same run (Sequential, or the pipe floor), because the \
+            "times relative to a reference in the same run (Sequential, or a raw pipe or channel round trip), because the \
              machines differ ({}); absolute times are shown for information only",
             comparison.machine_differences.join("; ")
         ),

@@ -58,8 +58,8 @@ Exit codes:
 A benchmark regressed when its change is significant (p < ALPHA) and the (1 - ALPHA) interval of
 the ratio new/base lies wholly above 1 + THRESHOLD. When the two runs come from machines that
 differ (cores, CPU, architecture, OS), absolute times are shown for information and the gate
-compares each benchmark's time relative to Sequential (or to the raw pipe floor for a process
-pool's round trip) within each run. See reports/README.md.
+compares each benchmark's time relative to Sequential (or, for a pool's round trip, to the raw
+pipe or channel round trip) within each run. See reports/README.md.
 
 The config file (TOML):
   statistic = \"p10\"
