@@ -11,6 +11,8 @@ use poolbench::report::{self, Options};
 fn main() {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!("poolbench: {cores} cores; pool sizes {:?}", suites::sizes());
+    // The history records only what this run measured: results written from here on.
+    let started = std::time::SystemTime::now();
     suites::task::benches();
     suites::pools::benches();
     suites::startup::benches();
@@ -31,7 +33,15 @@ fn main() {
         return;
     }
     match report::write(&Options::new()) {
-        Ok(written) => print!("{written}"),
+        Ok(written) => {
+            print!("{written}");
+            match report::history::record(&written, started) {
+                Ok(recorded) => print!("{recorded}"),
+                // A run's numbers are in the report already: a history that cannot be written
+                // is worth a warning, not a failed bench run.
+                Err(err) => eprintln!("poolbench history: {err}"),
+            }
+        }
         // A filter that matched nothing leaves nothing to report: say so, without failing the run.
         Err(err) if err.is_no_results() => eprintln!("poolbench report: {err}"),
         Err(err) => {

@@ -18,6 +18,8 @@
 //!   executors (`scripts/python_peers.py`), for the report to show side by side.
 //! - [`report`]: the pool-size report `cargo bench` writes at its end (`reports/latest/`): what
 //!   Criterion's numbers mean across executors and pool sizes, as JSON, HTML and Markdown.
+//! - [`compare`]: regression tracking: two runs in, a verdict per benchmark out (`poolbench
+//!   compare`, exit code 2 on a regression), and exports for Bencher and github-action-benchmark.
 //!
 //! ```
 //! use poolbench::{Executor, Sequential, StdPool, workload::Factorial};
@@ -33,6 +35,7 @@
 #![deny(missing_docs)]
 
 pub mod catalog;
+pub mod compare;
 pub mod executor;
 pub mod peers;
 pub mod report;

@@ -128,7 +128,8 @@ impl Estimates {
     }
 }
 
-/// One benchmark as Criterion left it: the three files of its `new/` directory.
+/// One benchmark as Criterion left it: the three files of its `new/` directory (or of a named
+/// baseline's, for [`read_baseline`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Benchmark {
     /// `benchmark.json`.
@@ -137,7 +138,8 @@ pub struct Benchmark {
     pub estimates: Estimates,
     /// `sample.json`.
     pub sample: Sample,
-    /// The benchmark's directory (the one holding `new/`), relative to the Criterion directory.
+    /// The benchmark's directory (the one holding `new/` and the baselines), relative to the
+    /// Criterion directory.
     pub directory: PathBuf,
     /// Criterion's own page for this benchmark, relative to the Criterion directory, when it
     /// exists (Criterion writes none when run without plots).
@@ -168,8 +170,36 @@ const MAX_DEPTH: usize = 12;
 /// [`Error`] "no Criterion results at ..." when `dir` does not exist or holds no benchmark, and
 /// an error naming the directory when it cannot be walked at all.
 pub fn read(dir: &Path) -> Result<Results, Error> {
+    read_from(dir, LATEST)
+}
+
+/// Reads the baseline `name` that `cargo bench -- --save-baseline NAME` left under `dir`: every
+/// directory holding `NAME/benchmark.json`, with the `estimates.json` and `sample.json` beside it.
+/// `read_baseline(dir, "new")` is [`read`].
+///
+/// Bad benchmarks are skipped and listed, as by [`read`]; [`Benchmark::directory`] and
+/// [`Benchmark::page`] are the same as for the latest results.
+///
+/// # Errors
+///
+/// [`Error`] "no Criterion baseline ..." (for which [`Error::is_no_results`] holds) when `dir`
+/// holds no benchmark with that baseline, or `name` cannot be a baseline's directory name;
+/// an error naming the directory when it cannot be walked at all.
+pub fn read_baseline(dir: &Path, name: &str) -> Result<Results, Error> {
+    // Criterion uses the name as a directory name: anything else cannot have been saved by it.
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\']) {
+        return Err(Error::no_baseline(dir, name));
+    }
+    read_from(dir, name)
+}
+
+/// Criterion's name for the directory of the latest results.
+const LATEST: &str = "new";
+
+fn read_from(dir: &Path, name: &str) -> Result<Results, Error> {
+    let missing = || if name == LATEST { Error::no_results(dir) } else { Error::no_baseline(dir, name) };
     if !dir.is_dir() {
-        return Err(Error::no_results(dir));
+        return Err(missing());
     }
     let mut results = Results::default();
     let mut found = 0;
@@ -187,26 +217,26 @@ pub fn read(dir: &Path) -> Result<Results, Error> {
         };
         let is_benchmark_file = entry.file_name() == "benchmark.json"
             && entry.file_type().is_file()
-            && entry.path().parent().and_then(Path::file_name).is_some_and(|name| name == "new");
+            && entry.path().parent().and_then(Path::file_name).is_some_and(|parent| parent == name);
         let Some(benchmark_dir) = entry.path().parent().and_then(Path::parent).filter(|_| is_benchmark_file)
         else {
             continue;
         };
         found += 1;
-        match read_benchmark(dir, benchmark_dir) {
+        match read_benchmark(dir, benchmark_dir, name) {
             Ok(benchmark) => results.benchmarks.push(benchmark),
             Err(skipped) => results.skipped.push(*skipped),
         }
     }
     if found == 0 {
-        return Err(Error::no_results(dir));
+        return Err(missing());
     }
-    drop_duplicates(dir, &mut results);
+    drop_duplicates(dir, name, &mut results);
     Ok(results)
 }
 
-fn read_benchmark(root: &Path, benchmark_dir: &Path) -> Result<Benchmark, Box<Skipped>> {
-    let new = benchmark_dir.join("new");
+fn read_benchmark(root: &Path, benchmark_dir: &Path, name: &str) -> Result<Benchmark, Box<Skipped>> {
+    let new = benchmark_dir.join(name);
     let id: BenchmarkId = read_json(&new.join("benchmark.json"), None)?;
     let named = Some(id.full_id.as_str());
     let estimates_path = new.join("estimates.json");
@@ -240,12 +270,12 @@ fn read_json<T: DeserializeOwned>(path: &Path, benchmark: Option<&str>) -> Resul
 
 /// Two directories claiming one id (a copied directory, an id Criterion truncated) would make
 /// every comparison ambiguous: the first, in directory order, is kept and the others listed.
-fn drop_duplicates(root: &Path, results: &mut Results) {
+fn drop_duplicates(root: &Path, name: &str, results: &mut Results) {
     let mut kept: Vec<Benchmark> = Vec::with_capacity(results.benchmarks.len());
     for benchmark in results.benchmarks.drain(..) {
         match kept.iter().find(|earlier| earlier.id.full_id == benchmark.id.full_id) {
             Some(earlier) => results.skipped.push(Skipped::new(
-                &root.join(&benchmark.directory).join("new").join("benchmark.json"),
+                &root.join(&benchmark.directory).join(name).join("benchmark.json"),
                 Some(&benchmark.id.full_id),
                 format!(
                     "repeats the id of {}; remove one of the two directories",

@@ -25,6 +25,8 @@ use super::{Error, Exporter};
 pub(crate) struct HtmlExporter {
     /// The relative URL from the report's directory to the Criterion directory, when known.
     pub criterion_href: Option<String>,
+    /// The trends section, drawn from the history (`trends.rs`).
+    pub trends: String,
 }
 
 impl Exporter for HtmlExporter {
@@ -33,7 +35,7 @@ impl Exporter for HtmlExporter {
     }
 
     fn export(&self, summary: &Summary) -> Result<Vec<u8>, Error> {
-        Ok(render(summary, self.criterion_href.as_deref()).into_bytes())
+        Ok(render_page(summary, self.criterion_href.as_deref(), &self.trends).into_bytes())
     }
 }
 
@@ -56,6 +58,11 @@ pub fn escape(text: &str) -> String {
 /// The page for `summary`. `criterion_href` is the relative URL from the page's directory to the
 /// Criterion directory (ending in `/`); without it, Criterion's pages are named but not linked.
 pub fn render(summary: &Summary, criterion_href: Option<&str>) -> String {
+    render_page(summary, criterion_href, "")
+}
+
+/// The page, with `trends` (a section of HTML, possibly empty) after the groups.
+fn render_page(summary: &Summary, criterion_href: Option<&str>, trends: &str) -> String {
     let cores = summary.machine.cores;
     let mut page = String::new();
     page.push_str(HEAD);
@@ -72,10 +79,11 @@ pub fn render(summary: &Summary, criterion_href: Option<&str>) -> String {
         peers_section(&mut page, peers);
     }
     skipped(&mut page, summary);
-    contents(&mut page, summary);
+    contents(&mut page, summary, !trends.is_empty());
     for (index, group) in summary.groups.iter().enumerate() {
         section(&mut page, index, group, cores, criterion_href);
     }
+    page.push_str(trends);
     page.push_str(SCRIPT);
     page.push_str("</body>\n</html>\n");
     page
@@ -213,7 +221,7 @@ fn skipped(page: &mut String, summary: &Summary) {
     page.push_str("</ul>\n<p>Run <code>cargo bench</code> again to measure them anew.</p>\n</section>\n");
 }
 
-fn contents(page: &mut String, summary: &Summary) {
+fn contents(page: &mut String, summary: &Summary, trends: bool) {
     page.push_str("<nav><h2>Groups</h2>\n<ul>\n");
     for (index, group) in summary.groups.iter().enumerate() {
         let _ = writeln!(
@@ -223,7 +231,11 @@ fn contents(page: &mut String, summary: &Summary) {
             escape(&group.headline)
         );
     }
-    page.push_str("</ul>\n</nav>\n");
+    page.push_str("</ul>\n");
+    if trends {
+        page.push_str("<p><a href=\"#trends\">Trends across commits</a></p>\n");
+    }
+    page.push_str("</nav>\n");
 }
 
 fn section(page: &mut String, index: usize, group: &Group, cores: usize, criterion_href: Option<&str>) {
@@ -521,6 +533,7 @@ tr.oversubscribed td { color: #666; } tr.not-meaningful td { color: #777; }
 tr.python td { background: #fbf8ef; font-style: italic; } tr.within-noise td { color: #777; }
 .peers { background: #f7f3e8; border-left: 4px solid #e69f00; padding: .2em 1em; }
 .note { font-size: .85em; color: #555; }
+.trend td:nth-child(2) { padding: 0 .3em; } .sparkline { display: block; }
 </style>
 </head>
 <body>

@@ -15,7 +15,9 @@
 //! alone: [`read`] (Criterion's files, `criterion.rs`) → [`summarize`] (`summarize.rs`, with
 //! `scaling.rs`, `startup.rs`, `headline.rs`) → the renderers ([`render_json`], [`render_html`],
 //! [`render_markdown`]). [`write()`] runs the chain and writes the files; `cargo bench` calls it at
-//! its end, `poolbench report` on demand.
+//! its end, `poolbench report` on demand. The page also draws each benchmark's trend across the
+//! runs recorded in [`history`] (`history.jsonl` beside the report's directory), to which
+//! `cargo bench` appends each run after writing the report.
 //!
 //! How the bench `main` ends, after every suite has run:
 //!
@@ -51,18 +53,20 @@
 mod charts;
 mod criterion;
 mod error;
-mod format;
+pub(crate) mod format;
 mod headline;
+pub mod history;
 mod html;
 mod json;
 mod links;
 mod machine;
-mod markdown;
+pub(crate) mod markdown;
 mod peers;
 pub mod scaling;
 mod startup;
 mod summarize;
 mod summary;
+mod trends;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -72,6 +76,7 @@ use std::process::Command;
 
 pub use criterion::{
     Benchmark, BenchmarkId, ConfidenceInterval, Estimate, Estimates, Results, Sample, SamplingMode, read,
+    read_baseline,
 };
 pub use error::Error;
 pub use html::render as render_html;
@@ -79,6 +84,7 @@ pub use json::render as render_json;
 pub use machine::{GitState, Machine};
 pub use markdown::render as render_markdown;
 pub use peers::{add_peers, ratios};
+pub(crate) use summarize::sequential;
 pub use summarize::summarize;
 pub use summary::{
     AmdahlFit, CaseInfo, Group, Interval, PeerRatio, Peers, PeersStatus, Row, SCHEMA_VERSION,
@@ -210,7 +216,10 @@ pub fn write(options: &Options) -> Result<Written, Error> {
     let out = &options.out_dir;
     fs::create_dir_all(out).map_err(|err| Error::create_dir(out, err))?;
     let criterion_href = links::relative_href(out, &options.criterion_dir);
-    let html = html::HtmlExporter { criterion_href };
+    let history_path = history::path_beside(out);
+    let history = history::read(&history_path).map_err(|err| err.to_string());
+    let trends = trends::section(history.as_ref().map_err(Clone::clone), &summary, &history_path);
+    let html = html::HtmlExporter { criterion_href, trends };
     let exporters: [&dyn Exporter; 3] = [&html, &markdown::MarkdownExporter, &json::JsonExporter];
     let mut staged = Staged::default();
     for exporter in exporters {

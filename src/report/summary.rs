@@ -212,6 +212,14 @@ pub struct Row {
     pub criterion_page: Option<String>,
 }
 
+impl Row {
+    /// The name other runs know this row by: the id, prefixed by the source when that is not
+    /// Criterion (`python:pools/squares-10/Pool/4`). Comparisons, history and exports key on it.
+    pub fn key(&self) -> String {
+        if self.source == SOURCE_CRITERION { self.id.clone() } else { format!("{}:{}", self.source, self.id) }
+    }
+}
+
 /// The start-up and shut-down cost of a pool: an end-to-end case minus its steady-state case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StartupSplit {

@@ -4,6 +4,17 @@
 //! no allocation, cost growing a little faster than the bound, so that a pool's scaling curve
 //! shows the cores and nothing else. The reference is a sieve, a different algorithm with the
 //! same answer.
+//!
+//! **Test-only knob.** `POOLBENCH_INJECT_SLOWDOWN=1.2` makes every task take 1.2 times as long,
+//! answer unchanged: after counting, the task busy-waits for 0.2 times the counting's own
+//! duration. It exists to show that the regression gate (`poolbench compare`) flags a known
+//! slowdown (`scripts/gate-check.sh`, `.ci/run`); never set it for real measurements. It is read
+//! once per process (worker processes inherit it), costs one load of an initialized `OnceLock`
+//! when unset, and a value that is not a factor of at least 1 fails every task with a message
+//! saying so, rather than measuring something other than what was asked.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +36,15 @@ impl Workload for CpuSpin {
     }
 
     fn run(&self, bound: &u64) -> Result<u64, WorkloadError> {
-        Ok(count_primes_below(*bound))
+        match injected_slowdown().map_err(WorkloadError::new)? {
+            None => Ok(count_primes_below(*bound)),
+            Some(factor) => {
+                let started = Instant::now();
+                let count = count_primes_below(*bound);
+                busy_wait(started.elapsed().mul_f64(factor - 1.0));
+                Ok(count)
+            }
+        }
     }
 
     fn reference(&self, bound: &u64) -> Result<u64, WorkloadError> {
@@ -46,6 +65,38 @@ impl Workload for CpuSpin {
 
     fn spec(&self) -> WorkloadSpec {
         WorkloadSpec::CpuSpin(*self)
+    }
+}
+
+/// The environment variable of the test-only slowdown knob.
+const INJECT_SLOWDOWN_ENV: &str = "POOLBENCH_INJECT_SLOWDOWN";
+
+/// The knob's factor, read once: `None` when unset (or 1).
+fn injected_slowdown() -> Result<Option<f64>, String> {
+    static FACTOR: OnceLock<Result<Option<f64>, String>> = OnceLock::new();
+    FACTOR.get_or_init(|| parse_slowdown(std::env::var_os(INJECT_SLOWDOWN_ENV).as_deref())).clone()
+}
+
+fn parse_slowdown(value: Option<&std::ffi::OsStr>) -> Result<Option<f64>, String> {
+    let Some(value) = value else { return Ok(None) };
+    let factor = value.to_str().and_then(|text| text.trim().parse::<f64>().ok());
+    match factor {
+        Some(1.0) => Ok(None),
+        Some(factor) if factor > 1.0 && factor <= 100.0 => Ok(Some(factor)),
+        _ => Err(format!(
+            "{INJECT_SLOWDOWN_ENV}={} is not a slowdown factor; give a number from 1 to 100 (1.2 makes \
+             cpu-spin tasks take 20% longer), or unset it: it is a test-only knob",
+            value.to_string_lossy()
+        )),
+    }
+}
+
+/// Keeps the core busy for `duration`, as more counting would: a sleep would free the core and
+/// slow down a single task without loading a pool the way work does.
+fn busy_wait(duration: Duration) {
+    let deadline = Instant::now() + duration;
+    while Instant::now() < deadline {
+        std::hint::spin_loop();
     }
 }
 
@@ -86,6 +137,25 @@ mod tests {
         for (bound, primes) in [(0, 0), (2, 0), (3, 1), (10, 4), (100, 25), (10_000, 1_229)] {
             assert_eq!(CpuSpin.run(&bound).unwrap(), primes, "primes below {bound}");
         }
+    }
+
+    #[test]
+    fn the_slowdown_knob_takes_factors_from_1_and_names_itself_otherwise() {
+        use std::ffi::OsStr;
+        assert_eq!(parse_slowdown(None), Ok(None));
+        assert_eq!(parse_slowdown(Some(OsStr::new("1"))), Ok(None));
+        assert_eq!(parse_slowdown(Some(OsStr::new(" 1.2 "))), Ok(Some(1.2)));
+        for bad in ["0.8", "abc", "", "NaN", "1e9"] {
+            let err = parse_slowdown(Some(OsStr::new(bad))).unwrap_err();
+            assert!(err.starts_with(&format!("{INJECT_SLOWDOWN_ENV}={bad} is not")), "{err}");
+        }
+    }
+
+    #[test]
+    fn busy_waiting_takes_at_least_its_time() {
+        let started = Instant::now();
+        busy_wait(Duration::from_millis(5));
+        assert!(started.elapsed() >= Duration::from_millis(5));
     }
 
     proptest! {

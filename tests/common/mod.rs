@@ -140,9 +140,10 @@ pub fn python3_on_path() -> bool {
     }
 }
 
-/// A directory under cargo's per-target temporary directory, kept after the test binary ends (a
-/// fixture in a static is never dropped), named `<prefix>...`; those earlier runs left are removed
-/// once ten minutes old, sparing another test binary's fixture in use.
+/// A directory under cargo's per-target temporary directory that outlives the test binary (a
+/// fixture in a static is never dropped), named `<prefix><random>`. Fixtures with the same prefix
+/// left by runs more than ten minutes old are removed first; recent ones may belong to a test
+/// binary running beside this one.
 pub fn kept_fixture_dir(prefix: &str) -> std::path::PathBuf {
     let parent = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     if let Ok(entries) = std::fs::read_dir(parent) {
@@ -163,4 +164,24 @@ pub fn kept_fixture_dir(prefix: &str) -> std::path::PathBuf {
         .tempdir_in(parent)
         .expect("a temporary directory for the fixture")
         .keep()
+}
+
+/// Runs this build's `poolbench` with `args` and returns its exit code, stdout and stderr. It runs
+/// in cargo's temporary directory, where no `poolbench-compare.toml` of the checkout applies.
+pub fn poolbench<I, S>(args: I) -> (Option<i32>, String, String)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_poolbench"))
+        .args(args)
+        .current_dir(env!("CARGO_TARGET_TMPDIR"))
+        .env_remove("CRITERION_HOME")
+        .output()
+        .expect("poolbench runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }

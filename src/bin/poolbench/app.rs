@@ -18,12 +18,27 @@ enum Command {
     Seed(crate::seed::Args),
     /// Write the pool-size report (HTML, Markdown, JSON) from Criterion's results.
     Report(crate::report::Args),
+    /// Compare two runs and fail on a regression: exit 0 none, 1 error, 2 regression.
+    Compare(crate::compare::Args),
+    /// Write a summary in Bencher's or github-action-benchmark's JSON.
+    Export(crate::export::Args),
 }
 
 /// Parses the arguments and runs the subcommand.
 pub fn run() -> anyhow::Result<ExitCode> {
-    match Cli::parse().command {
+    // clap exits with 2 on a usage error, the code `poolbench compare` keeps for a regression:
+    // a bad command line is an error like any other, 1.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return Ok(if err.exit_code() == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
+    };
+    match cli.command {
         Command::Seed(args) => crate::seed::run(&args),
         Command::Report(args) => crate::report::run(&args),
+        Command::Compare(args) => crate::compare::run(&args),
+        Command::Export(args) => crate::export::run(&args),
     }
 }

@@ -1,0 +1,163 @@
+//! A deterministic bootstrap of a ratio of sample quantiles.
+//!
+//! The quantity under test is a product of quantiles of independent samples, each raised to +1
+//! or -1: `q(new) / q(base)` for a time, or `(q(new) / q(new reference)) / (q(base) / q(base
+//! reference))` for a time relative to a reference measured in the same run. Each resample draws
+//! every sample anew, with replacement, and computes the ratio again; the interval is the
+//! percentile interval of those ratios, and the p-value the two-sided share of them on the far
+//! side of 1 (no change).
+//!
+//! The generator is seeded from the benchmark's id, so a comparison gives the same verdict every
+//! time it is run on the same files, and one benchmark's draws do not depend on which others
+//! are compared.
+
+/// One sample and the power it enters the ratio with.
+#[derive(Debug, Clone, Copy)]
+pub struct Factor<'a> {
+    /// The sample's values, all positive and finite.
+    pub values: &'a [f64],
+    /// `1` in the numerator, `-1` in the denominator.
+    pub power: i32,
+}
+
+/// A bootstrapped ratio.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bootstrapped {
+    /// The ratio of the samples' own quantiles.
+    pub ratio: f64,
+    /// The lower bound of the percentile interval.
+    pub lower: f64,
+    /// The upper bound.
+    pub upper: f64,
+    /// The two-sided p-value of "the ratio is 1".
+    pub p_value: f64,
+}
+
+/// The `probability` quantile of `sorted` (ascending), interpolating linearly between order
+/// statistics (Hyndman and Fan's type 7, the default of R and NumPy).
+pub fn quantile_of_sorted(sorted: &[f64], probability: f64) -> f64 {
+    let position = probability.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    // `position` is within 0..len: the casts cannot truncate anything but the fraction.
+    let below = position.floor() as usize;
+    let above = (below + 1).min(sorted.len() - 1);
+    sorted[below] + (sorted[above] - sorted[below]) * (position - below as f64)
+}
+
+/// The `probability` quantile of `values` without sorting all of them: two selections.
+fn quantile_unsorted(values: &mut [f64], probability: f64) -> f64 {
+    let position = probability.clamp(0.0, 1.0) * (values.len() - 1) as f64;
+    let below = position.floor() as usize;
+    let (_, &mut low, rest) = values.select_nth_unstable_by(below, f64::total_cmp);
+    let high = rest.iter().copied().fold(f64::INFINITY, f64::min);
+    if rest.is_empty() { low } else { low + (high - low) * (position - below as f64) }
+}
+
+/// Bootstraps the product of the factors' `probability` quantiles with `resamples` resamples,
+/// an interval at `level`, and the generator seeded with `seed`.
+///
+/// `None` when a factor has fewer than two values or one that is not positive and finite (a
+/// ratio of such quantiles means nothing), or when `resamples` is zero.
+pub fn ratio_of_quantiles(
+    factors: &[Factor<'_>],
+    probability: f64,
+    level: f64,
+    resamples: usize,
+    seed: u64,
+) -> Option<Bootstrapped> {
+    let usable = |factor: &Factor<'_>| {
+        factor.values.len() >= 2 && factor.values.iter().all(|value| value.is_finite() && *value > 0.0)
+    };
+    if factors.is_empty() || resamples == 0 || !factors.iter().all(usable) {
+        return None;
+    }
+    let log_ratio = |quantiles: &mut dyn FnMut(&Factor<'_>) -> f64| -> f64 {
+        factors.iter().map(|factor| f64::from(factor.power) * quantiles(factor).ln()).sum()
+    };
+    let point = log_ratio(&mut |factor| {
+        let mut sorted = factor.values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        quantile_of_sorted(&sorted, probability)
+    });
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut scratch = Vec::new();
+    let mut draws: Vec<f64> = (0..resamples)
+        .map(|_| {
+            log_ratio(&mut |factor| {
+                scratch.clear();
+                scratch.extend(
+                    (0..factor.values.len()).map(|_| factor.values[rng.usize(..factor.values.len())]),
+                );
+                quantile_unsorted(&mut scratch, probability)
+            })
+        })
+        .collect();
+    draws.sort_by(f64::total_cmp);
+    let tail = (1.0 - level) / 2.0;
+    let at_or_below = draws.partition_point(|draw| *draw <= 0.0);
+    let at_or_above = draws.len() - draws.partition_point(|draw| *draw < 0.0);
+    // The +1s keep a Monte Carlo p-value from claiming 0 (Davison and Hinkley, 1997, §4.2).
+    let p_value = (2.0 * (at_or_below.min(at_or_above) + 1) as f64 / (resamples + 1) as f64).min(1.0);
+    Some(Bootstrapped {
+        ratio: point.exp(),
+        lower: quantile_of_sorted(&draws, tail).exp(),
+        upper: quantile_of_sorted(&draws, 1.0 - tail).exp(),
+        p_value,
+    })
+}
+
+/// A stable seed for `id` (64-bit FNV-1a): the same on every platform and in every release.
+pub fn seed_for(id: &str) -> u64 {
+    id.bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spread(center: f64, n: usize) -> Vec<f64> {
+        // Deterministic, skewed like timings: a floor and a tail.
+        (0..n).map(|i| center * (1.0 + 0.02 * ((i * 7 % n) as f64 / n as f64).powi(3))).collect()
+    }
+
+    #[test]
+    fn quantiles_interpolate_between_order_statistics() {
+        let sorted = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(quantile_of_sorted(&sorted, 0.5), 3.0);
+        assert_eq!(quantile_of_sorted(&sorted, 0.1), 1.4);
+        assert_eq!(quantile_of_sorted(&sorted, 1.0), 5.0);
+        let mut shuffled = [4.0, 1.0, 5.0, 3.0, 2.0];
+        assert_eq!(quantile_unsorted(&mut shuffled, 0.1), 1.4);
+        assert_eq!(quantile_unsorted(&mut [7.0, 7.5], 1.0), 7.5);
+    }
+
+    #[test]
+    fn the_same_sample_twice_is_no_change_and_a_shift_is_found() {
+        let base = spread(100.0, 100);
+        let same = [Factor { values: &base, power: 1 }, Factor { values: &base, power: -1 }];
+        let result = ratio_of_quantiles(&same, 0.1, 0.95, 2_000, 1).unwrap();
+        assert_eq!(result.ratio, 1.0);
+        assert!(result.lower <= 1.0 && result.upper >= 1.0 && result.p_value > 0.5, "{result:?}");
+
+        let slower: Vec<f64> = base.iter().map(|value| value * 1.2).collect();
+        let shifted = [Factor { values: &slower, power: 1 }, Factor { values: &base, power: -1 }];
+        let result = ratio_of_quantiles(&shifted, 0.1, 0.95, 2_000, 1).unwrap();
+        assert!((result.ratio - 1.2).abs() < 1e-12, "{result:?}");
+        assert!(result.lower > 1.15 && result.upper < 1.25 && result.p_value < 0.001, "{result:?}");
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_answer_and_bad_samples_give_none() {
+        let a = spread(10.0, 30);
+        let b = spread(11.0, 30);
+        let factors = [Factor { values: &b, power: 1 }, Factor { values: &a, power: -1 }];
+        let first = ratio_of_quantiles(&factors, 0.5, 0.95, 500, seed_for("x/y/1"));
+        assert_eq!(first, ratio_of_quantiles(&factors, 0.5, 0.95, 500, seed_for("x/y/1")));
+        assert_ne!(seed_for("x/y/1"), seed_for("x/y/2"));
+        assert_eq!(seed_for(""), 0xcbf2_9ce4_8422_2325);
+        let zero = [0.0, 1.0];
+        assert!(ratio_of_quantiles(&[Factor { values: &zero, power: 1 }], 0.5, 0.95, 10, 0).is_none());
+        assert!(ratio_of_quantiles(&[Factor { values: &[1.0], power: 1 }], 0.5, 0.95, 10, 0).is_none());
+        assert!(ratio_of_quantiles(&factors, 0.5, 0.95, 0, 0).is_none());
+    }
+}

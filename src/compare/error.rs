@@ -1,0 +1,105 @@
+//! The one error type of the comparison: an input or a setting it cannot use.
+//!
+//! A regression is not an error: it is a [`Verdict`](super::Verdict). Errors are what the command
+//! line reports with exit code 1.
+
+use std::path::{Path, PathBuf};
+
+/// Why a comparison (or an export) could not be made.
+///
+/// Opaque, as the report's error is: its message names the file, baseline or setting at fault
+/// and says what to do.
+#[derive(Debug)]
+pub struct Error {
+    kind: Box<ErrorKind>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ErrorKind {
+    #[error(
+        "`{spec}` is neither a summary.json file nor a Criterion baseline in {} (looked for {}); \
+         save the baseline with `cargo bench -- --save-baseline {spec}`, give the path of a summary.json \
+         (`poolbench report` writes one), or point --criterion-dir at the Criterion directory",
+        .dir.display(), .looked_for
+    )]
+    NotFound { spec: String, dir: PathBuf, looked_for: String },
+    #[error("cannot read {}: {source}; check that the file exists and is readable", .path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{} is not a poolbench summary.json ({source}); write one with `poolbench report`", .path.display())]
+    NotSummary { path: PathBuf, source: serde_json::Error },
+    #[error(
+        "{} has summary schema version {found}, this poolbench reads version {expected}; \
+         regenerate it with this poolbench's `poolbench report`",
+        .path.display()
+    )]
+    SchemaVersion { path: PathBuf, found: u32, expected: u32 },
+    #[error("{}", .source)]
+    Criterion { source: crate::report::Error },
+    #[error("{}: {message}", .path.display())]
+    Config { path: PathBuf, message: String },
+    #[error("{message}")]
+    Setting { message: String },
+    #[error("cannot encode the {what}: {source}")]
+    Encode { what: &'static str, source: serde_json::Error },
+}
+
+impl Error {
+    fn new(kind: ErrorKind) -> Self {
+        Error { kind: Box::new(kind) }
+    }
+
+    pub(crate) fn not_found(spec: &str, dir: &Path) -> Self {
+        let looked_for = if spec.contains(['/', '\\']) || spec.ends_with(".json") {
+            format!("a file {spec}")
+        } else {
+            format!("a file {spec} and {}", dir.join("*").join(spec).join("benchmark.json").display())
+        };
+        Error::new(ErrorKind::NotFound { spec: spec.to_owned(), dir: dir.to_owned(), looked_for })
+    }
+
+    pub(crate) fn read(path: &Path, source: std::io::Error) -> Self {
+        Error::new(ErrorKind::Read { path: path.to_owned(), source })
+    }
+
+    pub(crate) fn not_summary(path: &Path, source: serde_json::Error) -> Self {
+        Error::new(ErrorKind::NotSummary { path: path.to_owned(), source })
+    }
+
+    pub(crate) fn schema_version(path: &Path, found: u32) -> Self {
+        Error::new(ErrorKind::SchemaVersion {
+            path: path.to_owned(),
+            found,
+            expected: crate::report::SCHEMA_VERSION,
+        })
+    }
+
+    pub(crate) fn criterion(source: crate::report::Error) -> Self {
+        Error::new(ErrorKind::Criterion { source })
+    }
+
+    pub(crate) fn config(path: &Path, message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Config { path: path.to_owned(), message: message.into() })
+    }
+
+    pub(crate) fn setting(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Setting { message: message.into() })
+    }
+
+    pub(crate) fn encode(what: &'static str, source: serde_json::Error) -> Self {
+        Error::new(ErrorKind::Encode { what, source })
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.kind.fmt(f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        // The sources' messages are already part of this one: returning them too would print them
+        // twice in an `{:#}` chain.
+        None
+    }
+}

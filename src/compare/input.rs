@@ -1,0 +1,139 @@
+//! The two sides of a comparison: a `summary.json` file, or a Criterion baseline by name.
+//!
+//! A name that is an existing file is read as a `summary.json` (schema version
+//! [`SCHEMA_VERSION`](crate::report::SCHEMA_VERSION)); any other name is looked up as a baseline
+//! (`cargo bench -- --save-baseline NAME`) in the Criterion directory, read and summarized as the
+//! report would. A baseline records no machine: it is taken to be this machine, since a Criterion
+//! directory is local, and records no commit.
+//!
+//! Several runs of one side, comma-separated (`base-1,base-2`), are pooled: each benchmark's
+//! samples are put together, so that a burst of contention during one run weighs as one run among
+//! several (`scripts/ci-bench.sh --rounds`). A pooled row keeps the first run's Criterion
+//! estimates; the gate only reads the samples.
+
+use std::path::Path;
+
+use super::Error;
+use crate::report::{self, Machine, SCHEMA_VERSION, Summary};
+
+/// One side of a comparison: the results, and how to name them in a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    /// How the table names this side: the file, or the baseline and its directory.
+    pub label: String,
+    /// The results.
+    pub summary: Summary,
+}
+
+impl Input {
+    /// A side made of a summary already in memory.
+    pub fn new(label: impl Into<String>, summary: Summary) -> Self {
+        Input { label: label.into(), summary }
+    }
+
+    /// Reads `spec`: the path of a `summary.json`, or the name of a Criterion baseline under
+    /// `criterion_dir`.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] naming the file (unreadable, not a summary, another schema version), or, when
+    /// `spec` is neither a file nor a baseline, saying what was looked for and how to save the
+    /// baseline.
+    pub fn load(spec: &str, criterion_dir: &Path) -> Result<Input, Error> {
+        if !Path::new(spec).is_file() && spec.contains(',') {
+            let mut parts = spec.split(',').map(str::trim).filter(|part| !part.is_empty());
+            let first = parts.next().ok_or_else(|| Error::not_found(spec, criterion_dir))?;
+            let mut pooled = Input::load_one(first, criterion_dir)?;
+            let mut names = vec![format!("`{first}`")];
+            let mut all_baselines = !Path::new(first).is_file();
+            for part in parts {
+                pooled.pool(Input::load_one(part, criterion_dir)?)?;
+                names.push(format!("`{part}`"));
+                all_baselines &= !Path::new(part).is_file();
+            }
+            if all_baselines {
+                pooled.label = format!("baselines {} in {}", names.join(", "), criterion_dir.display());
+            }
+            return Ok(pooled);
+        }
+        Input::load_one(spec, criterion_dir)
+    }
+
+    fn load_one(spec: &str, criterion_dir: &Path) -> Result<Input, Error> {
+        let path = Path::new(spec);
+        if path.is_file() {
+            return Ok(Input::new(spec, read_summary(path)?));
+        }
+        let looks_like_a_path = spec.contains(['/', '\\']) || spec.ends_with(".json");
+        if looks_like_a_path {
+            return Err(Error::not_found(spec, criterion_dir));
+        }
+        let results = match report::read_baseline(criterion_dir, spec) {
+            Ok(results) => results,
+            Err(err) if err.is_no_results() => return Err(Error::not_found(spec, criterion_dir)),
+            Err(err) => return Err(Error::criterion(err)),
+        };
+        let mut machine = Machine::detect();
+        machine.git = None;
+        let summary = report::summarize(&results, machine, criterion_dir);
+        Ok(Input::new(format!("baseline `{spec}` in {}", criterion_dir.display()), summary))
+    }
+}
+
+impl Input {
+    /// Adds `other`'s samples to this side's, benchmark by benchmark; benchmarks only in `other`
+    /// are added as they are.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] when the two runs come from different machines: their samples are not of one
+    /// distribution.
+    pub fn pool(&mut self, other: Input) -> Result<(), Error> {
+        let differences = super::fingerprint::differences(&self.summary.machine, &other.summary.machine);
+        if !differences.is_empty() {
+            return Err(Error::setting(format!(
+                "cannot pool {} with {}: they come from different machines ({}); compare them instead",
+                self.label,
+                other.label,
+                differences.join("; ")
+            )));
+        }
+        self.label = format!("{} + {}", self.label, other.label);
+        for group in other.summary.groups {
+            let Some(mine) = self.summary.groups.iter_mut().find(|mine| mine.id == group.id) else {
+                self.summary.groups.push(group);
+                continue;
+            };
+            for row in group.results {
+                match mine.results.iter_mut().find(|mine| mine.key() == row.key()) {
+                    Some(mine) => {
+                        mine.samples_ns.extend(row.samples_ns);
+                        mine.n = mine.samples_ns.len();
+                    }
+                    None => mine.results.push(row),
+                }
+            }
+        }
+        self.summary.skipped.extend(other.summary.skipped);
+        Ok(())
+    }
+}
+
+/// Reads a `summary.json`, checking its schema version before anything else so that a future
+/// version is reported as such rather than as a missing field.
+///
+/// # Errors
+///
+/// As [`Input::load`].
+pub fn read_summary(path: &Path) -> Result<Summary, Error> {
+    #[derive(serde::Deserialize)]
+    struct Version {
+        schema_version: u32,
+    }
+    let text = std::fs::read(path).map_err(|err| Error::read(path, err))?;
+    let version: Version = serde_json::from_slice(&text).map_err(|err| Error::not_summary(path, err))?;
+    if version.schema_version != SCHEMA_VERSION {
+        return Err(Error::schema_version(path, version.schema_version));
+    }
+    serde_json::from_slice(&text).map_err(|err| Error::not_summary(path, err))
+}

@@ -1,0 +1,511 @@
+//! Regression tracking: two runs in, a verdict per benchmark and for the whole change out.
+//!
+//! [`compare`] takes two [`Input`]s (each a `summary.json` or a Criterion baseline, read by
+//! [`Input::load`]) and gives a [`Comparison`]: one [`Entry`] per benchmark with its
+//! [`Verdict`], rendered by [`render_table`], [`render_markdown`] or [`render_json`]. `poolbench
+//! compare` is this with exit code 2 when [`Comparison::has_regression`].
+//!
+//! # The rule
+//!
+//! A benchmark **regressed** when both hold:
+//!
+//! 1. the change is statistically significant: `p < alpha` (default 0.05), and
+//! 2. the confidence interval of the ratio new / base, at level `1 - alpha`, lies wholly above
+//!    `1 + threshold` (default 5%, per benchmark in the [`Config`] file).
+//!
+//! An **improvement** is the mirror image: significant, and the interval wholly below
+//! `1 - threshold`. Everything else is unchanged. With ~200 benchmarks, significance alone would
+//! flag about `200 × alpha` = 10 of them in any two runs of the same code; the threshold on the
+//! interval is what keeps a gate on a shared machine quiet, and the table counts how many changes
+//! were significant but inside it.
+//!
+//! The ratio is of the [`Statistic`] chosen (default `p10`, the 10th percentile of the samples,
+//! tested by a bootstrap; `mean` uses Welch's t-test): see `statistic.rs` for why.
+//!
+//! # Like with like
+//!
+//! On one machine the gate compares absolute times ([`Gate::Absolute`]). When the machine
+//! fingerprints differ (`fingerprint.rs`: cores, CPU, architecture, OS) the absolute times are
+//! still shown, for information, and the gate compares ratios measured within each run
+//! ([`Gate::Relative`]): each row's time over its reference's in the same run (`reference.rs`:
+//! Sequential in the same group, or the raw pipe (channel) round trip for a process (thread)
+//! pool's round trip). A
+//! faster machine speeds up both, so what is left is what the code changed: a pool's overhead
+//! relative to the loop it should beat.
+//!
+//! # Listed, not hidden
+//!
+//! Benchmarks only in the new run are [`Verdict::New`], only in the base [`Verdict::Missing`],
+//! excluded by the config file [`Verdict::Ignored`], and those the gate cannot judge (too few
+//! samples, or no reference across machines) [`Verdict::Ungated`], each with the reason.
+
+mod bootstrap;
+mod cells;
+mod config;
+mod error;
+pub mod export;
+mod fingerprint;
+mod input;
+mod json;
+mod markdown;
+mod reference;
+mod statistic;
+pub mod student_t;
+mod table;
+pub mod welch;
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use config::{Config, Rule, glob_matches};
+pub use error::Error;
+pub use fingerprint::differences as machine_differences;
+pub use input::{Input, read_summary};
+pub use json::render as render_json;
+pub use markdown::render as render_markdown;
+pub use reference::{CHANNEL_FLOOR, IPC_ROUND_TRIP, PIPE_FLOOR};
+pub use statistic::Statistic;
+pub use table::render as render_table;
+
+use crate::report::{Group, Machine, Row, Skipped, Summary};
+use bootstrap::Factor;
+
+/// The significance level unless told otherwise.
+pub const DEFAULT_ALPHA: f64 = 0.05;
+/// The threshold unless told otherwise, in percent.
+pub const DEFAULT_THRESHOLD_PERCENT: f64 = 5.0;
+/// Bootstrap resamples unless told otherwise.
+pub const DEFAULT_RESAMPLES: usize = 10_000;
+/// The config file read when present and none is named.
+pub const DEFAULT_CONFIG_FILE: &str = "poolbench-compare.toml";
+
+/// Which times the gate compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Gate {
+    /// Absolute times: base and new ran on the same machine.
+    Absolute,
+    /// Times relative to a reference in the same run: the machines differ.
+    Relative,
+}
+
+/// How the gate is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GateChoice {
+    /// Absolute on the same machine, relative when the fingerprints differ.
+    #[default]
+    Auto,
+    /// Absolute times whatever the machines.
+    Absolute,
+    /// Relative times whatever the machines.
+    Relative,
+}
+
+/// How to compare. Every field states its default; [`Settings::apply`] takes a config file's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The statistic compared. Default: [`Statistic::DEFAULT`] (`p10`).
+    pub statistic: Statistic,
+    /// The significance level; intervals are at level `1 - alpha`. Default: [`DEFAULT_ALPHA`].
+    pub alpha: f64,
+    /// The threshold in percent: no change smaller is flagged. Default:
+    /// [`DEFAULT_THRESHOLD_PERCENT`].
+    pub threshold_percent: f64,
+    /// Bootstrap resamples. Default: [`DEFAULT_RESAMPLES`].
+    pub resamples: usize,
+    /// Absolute or relative times. Default: [`GateChoice::Auto`].
+    pub gate: GateChoice,
+    /// Per-benchmark thresholds and exclusions, first match wins. Default: none.
+    pub rules: Vec<Rule>,
+}
+
+impl Settings {
+    /// The defaults.
+    pub fn new() -> Self {
+        Settings {
+            statistic: Statistic::DEFAULT,
+            alpha: DEFAULT_ALPHA,
+            threshold_percent: DEFAULT_THRESHOLD_PERCENT,
+            resamples: DEFAULT_RESAMPLES,
+            gate: GateChoice::Auto,
+            rules: Vec::new(),
+        }
+    }
+
+    /// Takes the values `config` sets, and its rules.
+    pub fn apply(mut self, config: &Config) -> Self {
+        self.statistic = config.statistic.unwrap_or(self.statistic);
+        self.alpha = config.alpha.unwrap_or(self.alpha);
+        self.threshold_percent = config.threshold.unwrap_or(self.threshold_percent);
+        self.resamples = config.resamples.unwrap_or(self.resamples);
+        self.rules = config.rules.clone();
+        self
+    }
+
+    fn check(&self) -> Result<(), Error> {
+        config::check_alpha(self.alpha).map_err(Error::setting)?;
+        config::check_threshold(self.threshold_percent).map_err(Error::setting)?;
+        if self.resamples == 0 {
+            return Err(Error::setting("resamples = 0: give at least 1000 (10000 by default)"));
+        }
+        Ok(())
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings::new()
+    }
+}
+
+/// What happened to one benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Significantly slower, by more than the threshold.
+    Regressed,
+    /// Significantly faster, by more than the threshold.
+    Improved,
+    /// Neither.
+    Unchanged,
+    /// Only in the new run.
+    New,
+    /// Only in the base run.
+    Missing,
+    /// Left out of the gate by the config file.
+    Ignored,
+    /// In both runs, but the gate cannot judge it: see [`Entry::note`].
+    Ungated,
+}
+
+impl Verdict {
+    /// The verdict as the tables write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Regressed => "regressed",
+            Verdict::Improved => "improved",
+            Verdict::Unchanged => "unchanged",
+            Verdict::New => "new",
+            Verdict::Missing => "missing",
+            Verdict::Ignored => "ignored",
+            Verdict::Ungated => "ungated",
+        }
+    }
+
+    /// Every verdict, in table order.
+    pub const ALL: [Verdict; 7] = [
+        Verdict::Regressed,
+        Verdict::Improved,
+        Verdict::Unchanged,
+        Verdict::New,
+        Verdict::Missing,
+        Verdict::Ignored,
+        Verdict::Ungated,
+    ];
+}
+
+/// A tested ratio new / base, with its interval and p-value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Change {
+    /// The ratio of the point estimates: 1.2 is 20% slower.
+    pub ratio: f64,
+    /// The interval's lower bound, at level `1 - alpha`.
+    pub lower: f64,
+    /// Its upper bound.
+    pub upper: f64,
+    /// The two-sided p-value of "no change".
+    pub p_value: f64,
+}
+
+impl Change {
+    /// Whether the change is significant at `alpha`.
+    pub fn is_significant(&self, alpha: f64) -> bool {
+        self.p_value < alpha
+    }
+
+    fn verdict(&self, alpha: f64, threshold: f64) -> Verdict {
+        if !self.is_significant(alpha) {
+            Verdict::Unchanged
+        } else if self.lower > 1.0 + threshold {
+            Verdict::Regressed
+        } else if self.upper < 1.0 - threshold {
+            Verdict::Improved
+        } else {
+            Verdict::Unchanged
+        }
+    }
+}
+
+/// One benchmark's statistic in one run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Measured {
+    /// The statistic of the samples, ns per iteration.
+    pub ns: f64,
+    /// Samples.
+    pub n: usize,
+}
+
+/// Under [`Gate::Relative`]: the reference and the benchmark's time as a multiple of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Relative {
+    /// The reference's id (the same in both runs).
+    pub reference: String,
+    /// The benchmark's statistic over the reference's, in the base run (0.5: twice as fast).
+    pub base: f64,
+    /// The same in the new run.
+    pub new: f64,
+}
+
+/// One benchmark's comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    /// The benchmark id (prefixed by its source when that is not Criterion).
+    pub id: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Its statistic in the base run.
+    pub base: Option<Measured>,
+    /// Its statistic in the new run.
+    pub new: Option<Measured>,
+    /// The change of the absolute time; what the gate judged under [`Gate::Absolute`].
+    pub absolute: Option<Change>,
+    /// The reference and relative times under [`Gate::Relative`].
+    pub relative: Option<Relative>,
+    /// The change the verdict was decided on: the absolute change, or under [`Gate::Relative`]
+    /// the change of the time relative to the reference.
+    pub gated: Option<Change>,
+    /// The threshold that applied, in percent.
+    pub threshold_percent: f64,
+    /// Why the benchmark is ignored or ungated, or the config file's reason for its threshold.
+    pub note: Option<String>,
+}
+
+/// One side of the comparison, as the tables describe it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Side {
+    /// The file or baseline.
+    pub label: String,
+    /// The machine it ran on.
+    pub machine: Machine,
+    /// Benchmarks its run could not read.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Two runs compared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// The base run.
+    pub base: Side,
+    /// The new run.
+    pub new: Side,
+    /// Absolute or relative times.
+    pub gate: Gate,
+    /// What differs between the machines (empty for the same machine).
+    pub machine_differences: Vec<String>,
+    /// The statistic compared.
+    pub statistic: Statistic,
+    /// The significance level.
+    pub alpha: f64,
+    /// The default threshold, in percent.
+    pub threshold_percent: f64,
+    /// Every benchmark of either run: regressions first (largest first), then improvements,
+    /// unchanged, new, missing, ignored and ungated.
+    pub entries: Vec<Entry>,
+}
+
+impl Comparison {
+    /// Whether any benchmark regressed: the gate fails.
+    pub fn has_regression(&self) -> bool {
+        self.count(Verdict::Regressed) > 0
+    }
+
+    /// How many benchmarks got `verdict`.
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.entries.iter().filter(|entry| entry.verdict == verdict).count()
+    }
+
+    /// The entries with `verdict`, in table order.
+    pub fn with(&self, verdict: Verdict) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(move |entry| entry.verdict == verdict)
+    }
+
+    /// How many benchmarks were judged (regressed, improved or unchanged).
+    pub fn gated(&self) -> usize {
+        [Verdict::Regressed, Verdict::Improved, Verdict::Unchanged].iter().map(|&v| self.count(v)).sum()
+    }
+
+    /// Judged benchmarks whose change was significant at `alpha` but inside the threshold.
+    pub fn significant_within_threshold(&self) -> usize {
+        self.with(Verdict::Unchanged)
+            .filter(|entry| entry.gated.is_some_and(|change| change.is_significant(self.alpha)))
+            .count()
+    }
+}
+
+/// Compares `new` against `base`.
+///
+/// # Errors
+///
+/// An [`Error`] when a setting is out of range (alpha outside `(0, 0.5]`, a threshold that is
+/// not positive, no resamples).
+pub fn compare(base: &Input, new: &Input, settings: &Settings) -> Result<Comparison, Error> {
+    settings.check()?;
+    let machine_differences = fingerprint::differences(&base.summary.machine, &new.summary.machine);
+    let gate = match settings.gate {
+        GateChoice::Absolute => Gate::Absolute,
+        GateChoice::Relative => Gate::Relative,
+        GateChoice::Auto if machine_differences.is_empty() => Gate::Absolute,
+        GateChoice::Auto => Gate::Relative,
+    };
+    let base_rows = index(&base.summary);
+    let new_rows = index(&new.summary);
+    let mut ids: Vec<&String> = base_rows.keys().chain(new_rows.keys()).collect();
+    ids.sort();
+    ids.dedup();
+    let mut entries: Vec<Entry> = ids
+        .par_iter()
+        .map(|id| entry(id, base_rows.get(*id).copied(), new_rows.get(*id).copied(), gate, settings))
+        .collect();
+    entries.sort_by(table_order);
+    let side = |input: &Input| Side {
+        label: input.label.clone(),
+        machine: input.summary.machine.clone(),
+        skipped: input.summary.skipped.clone(),
+    };
+    Ok(Comparison {
+        base: side(base),
+        new: side(new),
+        gate,
+        machine_differences,
+        statistic: settings.statistic,
+        alpha: settings.alpha,
+        threshold_percent: settings.threshold_percent,
+        entries,
+    })
+}
+
+/// Every row of a summary by its key, with its group (for the reference).
+fn index(summary: &Summary) -> BTreeMap<String, (&Group, &Row)> {
+    let mut rows = BTreeMap::new();
+    for group in &summary.groups {
+        for row in &group.results {
+            // The report never writes one id twice; a hand-edited file that does keeps its first.
+            rows.entry(row.key()).or_insert((group, row));
+        }
+    }
+    rows
+}
+
+fn entry(
+    id: &str,
+    base: Option<(&Group, &Row)>,
+    new: Option<(&Group, &Row)>,
+    gate: Gate,
+    settings: &Settings,
+) -> Entry {
+    let rule = settings.rules.iter().find(|rule| rule.matches(id));
+    let threshold_percent = rule.and_then(|rule| rule.threshold).unwrap_or(settings.threshold_percent);
+    let measured = |side: Option<(&Group, &Row)>| {
+        side.filter(|(_, row)| !row.samples_ns.is_empty())
+            .map(|(_, row)| Measured { ns: settings.statistic.of(&row.samples_ns), n: row.samples_ns.len() })
+    };
+    let mut entry = Entry {
+        id: id.to_owned(),
+        verdict: Verdict::Ungated,
+        base: measured(base),
+        new: measured(new),
+        absolute: None,
+        relative: None,
+        gated: None,
+        threshold_percent,
+        note: rule.and_then(|rule| rule.reason.clone()),
+    };
+    let (Some((base_group, base_row)), Some((new_group, new_row))) = (base, new) else {
+        entry.verdict = if new.is_some() { Verdict::New } else { Verdict::Missing };
+        return entry;
+    };
+    let level = 1.0 - settings.alpha;
+    let seed = bootstrap::seed_for(id);
+    let test = |factors: &[Factor<'_>]| settings.statistic.test(factors, level, settings.resamples, seed);
+    entry.absolute = test(&[
+        Factor { values: &new_row.samples_ns, power: 1 },
+        Factor { values: &base_row.samples_ns, power: -1 },
+    ]);
+    if rule.is_some_and(|rule| rule.ignore) {
+        entry.verdict = Verdict::Ignored;
+        entry.note = Some(
+            rule.and_then(|rule| rule.reason.clone())
+                .unwrap_or_else(|| "ignored by the config file".to_owned()),
+        );
+        return entry;
+    }
+    entry.gated = match gate {
+        Gate::Absolute => entry.absolute,
+        Gate::Relative => match relative(base_group, base_row, new_group, new_row, settings.statistic) {
+            Ok((relative, base_reference, new_reference)) => {
+                entry.relative = Some(relative);
+                test(&[
+                    Factor { values: &new_row.samples_ns, power: 1 },
+                    Factor { values: &new_reference.samples_ns, power: -1 },
+                    Factor { values: &base_row.samples_ns, power: -1 },
+                    Factor { values: &base_reference.samples_ns, power: 1 },
+                ])
+            }
+            Err(reason) => {
+                entry.note = Some(format!("not comparable across machines: {reason}"));
+                return entry;
+            }
+        },
+    };
+    match entry.gated {
+        Some(change) => entry.verdict = change.verdict(settings.alpha, threshold_percent / 100.0),
+        None => entry.note = Some("too few samples, or a sample time that is not positive".to_owned()),
+    }
+    entry
+}
+
+/// The reference rows of both runs and the relative times, or why there are none.
+fn relative<'a>(
+    base_group: &'a Group,
+    base_row: &Row,
+    new_group: &'a Group,
+    new_row: &Row,
+    statistic: Statistic,
+) -> Result<(Relative, &'a Row, &'a Row), String> {
+    let base_reference =
+        reference::reference(base_group, base_row).map_err(|reason| format!("{reason} (base)"))?;
+    let new_reference =
+        reference::reference(new_group, new_row).map_err(|reason| format!("{reason} (new)"))?;
+    if base_reference.id != new_reference.id {
+        return Err(format!(
+            "its reference is {} in the base run but {} in the new",
+            base_reference.id, new_reference.id
+        ));
+    }
+    let ratio = |row: &Row, reference: &Row| -> Result<f64, String> {
+        if row.samples_ns.is_empty() || reference.samples_ns.is_empty() {
+            return Err("no samples".to_owned());
+        }
+        Ok(statistic.of(&row.samples_ns) / statistic.of(&reference.samples_ns))
+    };
+    let relative = Relative {
+        reference: new_reference.id.clone(),
+        base: ratio(base_row, base_reference)?,
+        new: ratio(new_row, new_reference)?,
+    };
+    Ok((relative, base_reference, new_reference))
+}
+
+/// Regressions by size, improvements by size, then the rest by verdict and id.
+fn table_order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
+    let size = |entry: &Entry| entry.gated.map_or(0.0, |change| change.ratio.ln().abs());
+    a.verdict
+        .cmp(&b.verdict)
+        .then_with(|| match a.verdict {
+            Verdict::Regressed | Verdict::Improved => size(b).total_cmp(&size(a)),
+            _ => std::cmp::Ordering::Equal,
+        })
+        .then_with(|| a.id.cmp(&b.id))
+}

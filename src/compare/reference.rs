@@ -1,0 +1,124 @@
+//! The reference each benchmark is measured against when the machines differ: a row of the same
+//! run, so that the machine divides out.
+//!
+//! - A process pool's one-task round trip in `ipc/round-trip` is measured against the raw pipe
+//!   round trip (`pipe-floor`) of the same run: what the pool adds to the operating system's floor;
+//!   a thread pool's against the raw channel round trip (`channel-floor`), when the run has one.
+//! - Every other row is measured against its group's Sequential row (the size-1 one when there
+//!   are several): its speedup, as the report computes it.
+//!
+//! The references themselves, and rows of groups that have none, cannot be gated this way.
+
+use crate::report::{Group, Row, sequential};
+
+/// The group whose process-pool rows are measured against the pipe floor.
+pub const IPC_ROUND_TRIP: &str = "ipc/round-trip";
+/// The executor name of the raw pipe round trip in [`IPC_ROUND_TRIP`].
+pub const PIPE_FLOOR: &str = "pipe-floor";
+/// The executor name of the raw channel round trip in [`IPC_ROUND_TRIP`].
+pub const CHANNEL_FLOOR: &str = "channel-floor";
+/// Executors that talk to their workers over pipes.
+const OVER_PIPES: [&str; 2] = ["ProcessPool", "SpawnPerTask"];
+/// Executors that talk to their workers over in-process channels or queues.
+const OVER_CHANNELS: [&str; 2] = ["Rayon", "StdPool"];
+
+/// The row `row` of `group` is measured against, or why there is none.
+pub fn reference<'a>(group: &'a Group, row: &Row) -> Result<&'a Row, String> {
+    let executor = row.executor.as_deref();
+    let floor =
+        |name: &str| group.results.iter().find(|candidate| candidate.executor.as_deref() == Some(name));
+    if group.id == IPC_ROUND_TRIP {
+        if executor.is_some_and(|executor| OVER_PIPES.contains(&executor)) {
+            return floor(PIPE_FLOOR)
+                .ok_or_else(|| format!("no {PIPE_FLOOR} row in {IPC_ROUND_TRIP} to measure it against"));
+        }
+        // Without a channel floor a thread pool falls back to Sequential, as in other groups.
+        if let Some(channel_floor) =
+            floor(CHANNEL_FLOOR).filter(|_| executor.is_some_and(|e| OVER_CHANNELS.contains(&e)))
+        {
+            return Ok(channel_floor);
+        }
+        if executor == Some(PIPE_FLOOR) {
+            return Err("the pipe floor process pools are measured against".to_owned());
+        }
+    }
+    match sequential(&group.results) {
+        Some(sequential) if sequential.id == row.id => {
+            Err("the Sequential row the group's others are measured against".to_owned())
+        }
+        Some(sequential) => Ok(sequential),
+        None => Err("no Sequential row in its group to measure it against".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Interval, SOURCE_CRITERION};
+
+    fn row(group: &str, executor: &str) -> Row {
+        let time = Interval { point: 1.0, lower: 1.0, upper: 1.0 };
+        Row {
+            source: SOURCE_CRITERION.to_owned(),
+            id: format!("{group}/{executor}/1"),
+            executor: Some(executor.to_owned()),
+            value: Some("1".to_owned()),
+            size: Some(1),
+            confidence_level: 0.95,
+            median_ns: time,
+            mean_ns: time,
+            std_dev_ns: 0.0,
+            n: 0,
+            samples_ns: Vec::new(),
+            speedup: None,
+            efficiency: None,
+            tasks_per_second: None,
+            criterion_dir: None,
+            criterion_page: None,
+        }
+    }
+
+    fn group(id: &str, executors: &[&str]) -> Group {
+        Group {
+            id: id.to_owned(),
+            suite: id.split('/').next().unwrap_or(id).to_owned(),
+            case: None,
+            headline: String::new(),
+            results: executors.iter().map(|executor| row(id, executor)).collect(),
+            startup: None,
+            scaling: Vec::new(),
+            criterion_page: None,
+            ratios: Vec::new(),
+        }
+    }
+
+    fn reference_of(group: &Group, executor: &str) -> Result<String, String> {
+        let row =
+            group.results.iter().find(|row| row.executor.as_deref() == Some(executor)).expect("the row");
+        reference(group, row).map(|reference| reference.executor.clone().unwrap_or_default())
+    }
+
+    #[test]
+    fn pools_are_measured_against_sequential_and_round_trips_against_their_floor() {
+        let pools = group("pools/cpu-spin", &["Sequential", "Rayon", "ProcessPool"]);
+        assert_eq!(reference_of(&pools, "Rayon"), Ok("Sequential".to_owned()));
+        assert_eq!(reference_of(&pools, "ProcessPool"), Ok("Sequential".to_owned()));
+        assert!(reference_of(&pools, "Sequential").unwrap_err().contains("the Sequential row"));
+
+        let ipc = group(
+            IPC_ROUND_TRIP,
+            &[PIPE_FLOOR, CHANNEL_FLOOR, "Sequential", "Rayon", "ProcessPool", "SpawnPerTask"],
+        );
+        assert_eq!(reference_of(&ipc, "ProcessPool"), Ok(PIPE_FLOOR.to_owned()));
+        assert_eq!(reference_of(&ipc, "SpawnPerTask"), Ok(PIPE_FLOOR.to_owned()));
+        assert_eq!(reference_of(&ipc, "Rayon"), Ok(CHANNEL_FLOOR.to_owned()));
+        assert_eq!(reference_of(&ipc, CHANNEL_FLOOR), Ok("Sequential".to_owned()));
+        assert!(reference_of(&ipc, PIPE_FLOOR).unwrap_err().contains("pipe floor"));
+
+        let no_floor = group(IPC_ROUND_TRIP, &["Sequential", "StdPool", "ProcessPool"]);
+        assert_eq!(reference_of(&no_floor, "StdPool"), Ok("Sequential".to_owned()));
+        assert!(reference_of(&no_floor, "ProcessPool").unwrap_err().contains("no pipe-floor row"));
+        let alone = group("task/cpu-spin", &["Rayon"]);
+        assert!(reference_of(&alone, "Rayon").unwrap_err().contains("no Sequential row"));
+    }
+}

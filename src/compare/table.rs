@@ -1,0 +1,124 @@
+//! The comparison as plain text for a terminal: a header saying what was compared and how, one
+//! aligned table (regressions first), and the counts.
+
+use std::fmt::Write as _;
+
+use super::cells::{self, confidence, plain};
+use super::{Comparison, Gate, Side, Verdict};
+use crate::report::format::significant;
+
+/// The comparison as a terminal table.
+pub fn render(comparison: &Comparison) -> String {
+    let mut text = String::from("poolbench compare\n");
+    let _ =
+        writeln!(text, "  base: {}\n        {}", comparison.base.label, comparison.base.machine.describe());
+    let _ = writeln!(text, "  new:  {}\n        {}", comparison.new.label, comparison.new.machine.describe());
+    let _ = writeln!(text, "  gate: {}", gate_line(comparison));
+    let _ = writeln!(text, "  rule: {}\n", rule_line(comparison));
+    let headings = cells::headings(comparison);
+    let numeric = cells::numeric(comparison);
+    let rows: Vec<Vec<String>> =
+        comparison.entries.iter().map(|entry| cells::row(comparison, entry)).collect();
+    let widths: Vec<usize> = (0..headings.len())
+        .map(|column| {
+            rows.iter()
+                .map(|row| row[column].chars().count())
+                .chain([headings[column].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in std::iter::once(&headings).chain(&rows) {
+        let mut line = String::new();
+        for (column, cell) in row.iter().enumerate() {
+            let pad = widths[column] - cell.chars().count();
+            if numeric[column] {
+                let _ = write!(line, "{}{cell}  ", " ".repeat(pad));
+            } else {
+                let _ = write!(line, "{cell}{}  ", " ".repeat(pad));
+            }
+        }
+        let _ = writeln!(text, "{}", line.trim_end());
+    }
+    text.push('\n');
+    text.push_str(&counts_line(comparison));
+    text.push('\n');
+    text.push_str(&noise_line(comparison));
+    text.push('\n');
+    for (name, side) in [("base", &comparison.base), ("new", &comparison.new)] {
+        skipped(&mut text, name, side);
+    }
+    let _ = writeln!(
+        text,
+        "result: {}",
+        if comparison.has_regression() { "REGRESSION (exit code 2)" } else { "no regression (exit code 0)" }
+    );
+    text
+}
+
+/// What the gate compared, and why.
+pub fn gate_line(comparison: &Comparison) -> String {
+    match comparison.gate {
+        Gate::Absolute if comparison.machine_differences.is_empty() => {
+            "absolute times: both runs come from the same machine".to_owned()
+        }
+        Gate::Absolute => format!(
+            "absolute times, as asked, although the machines differ ({})",
+            comparison.machine_differences.join("; ")
+        ),
+        Gate::Relative if comparison.machine_differences.is_empty() => {
+            "times relative to a reference in the same run, as asked".to_owned()
+        }
+        Gate::Relative => format!(
+            "times relative to a reference in the same run (Sequential, or a raw pipe or channel round trip), because the \
+             machines differ ({}); absolute times are shown for information only",
+            comparison.machine_differences.join("; ")
+        ),
+    }
+}
+
+/// The rule in a sentence.
+pub fn rule_line(comparison: &Comparison) -> String {
+    format!(
+        "{} by {}; regressed when p < {} and the {} interval of new/base lies wholly above +{}% \
+         (improved: wholly below -{}%)",
+        comparison.statistic,
+        comparison.statistic.test_name(),
+        comparison.alpha,
+        confidence(comparison.alpha),
+        plain(comparison.threshold_percent),
+        plain(comparison.threshold_percent),
+    )
+}
+
+/// `12 benchmarks: 1 regressed, ...`.
+pub fn counts_line(comparison: &Comparison) -> String {
+    let counts: Vec<String> = Verdict::ALL
+        .iter()
+        .map(|&verdict| format!("{} {}", comparison.count(verdict), verdict.name()))
+        .collect();
+    format!("{} benchmarks: {}", comparison.entries.len(), counts.join(", "))
+}
+
+/// How many changes were significant but inside the threshold, against what chance alone gives.
+pub fn noise_line(comparison: &Comparison) -> String {
+    let judged = comparison.gated();
+    format!(
+        "{} of {judged} judged changed significantly at alpha = {} (about {} would by chance alone) but \
+         stayed within the threshold: not flagged.",
+        comparison.significant_within_threshold(),
+        comparison.alpha,
+        significant(judged as f64 * comparison.alpha),
+    )
+}
+
+fn skipped(text: &mut String, name: &str, side: &Side) {
+    if side.skipped.is_empty() {
+        return;
+    }
+    let _ = writeln!(text, "{name}: {} benchmark file(s) could not be read:", side.skipped.len());
+    for skipped in &side.skipped {
+        let id = skipped.benchmark.as_deref().map(|id| format!(" ({id})")).unwrap_or_default();
+        let _ = writeln!(text, "  {}{id}: {}", skipped.path, skipped.reason);
+    }
+}

@@ -1,0 +1,281 @@
+//! `history.jsonl`: one line per `cargo bench` run, so that the page can draw each benchmark's
+//! trend across commits.
+//!
+//! # Format
+//!
+//! [JSON Lines](https://jsonlines.org/): each line one [`Run`], appended at the end of a bench run:
+//!
+//! ```json
+//! {"history_version":1,"machine":{"cores":2,"cpu_model":"...","os":"linux 6.8.0","arch":"x86_64",
+//!  "rustc":"rustc 1.95.0 ...","git":{"commit":"4f1c...","dirty":false},"date":"2026-11-24T23:41:03Z"},
+//!  "benchmarks":{"task/factorial/2000":{"median_ns":{"point":45512.1,"lower":45391.0,"upper":45650.2},
+//!  "mean_ns":{"point":45770.4,"lower":45602.3,"upper":45958.8},"n":100}}}
+//! ```
+//!
+//! `machine` is the report's (`summary.json`'s), so the commit, the dirty flag and the date are
+//! `machine.git.commit`, `machine.git.dirty` and `machine.date`. Benchmarks are keyed like
+//! [`Row::key`], with Criterion's median and mean intervals (ns per iteration) and the sample
+//! count; not the samples, so a line stays a few hundred bytes per benchmark. Only benchmarks
+//! measured by the run are recorded: a filtered `cargo bench -- pools` reports older results of
+//! other suites too, and recording those again would draw flat lines through commits that never
+//! measured them. `history_version` goes up on the same terms as `summary.json`'s schema version.
+//!
+//! # Where
+//!
+//! Beside the report's directory: `reports/history.jsonl` for `reports/latest/`
+//! ([`path_beside`]). Git ignores it: it is one machine's record, and it would change with every
+//! bench run. CI keeps it as a cache or an artifact instead (see `reports/README.md`).
+//!
+//! # Damage
+//!
+//! Reading skips a line that does not parse and says which ([`History::skipped`]); the rest is
+//! drawn. Appending first ends an unterminated last line (a run killed mid-write), so that the
+//! damage stays on its own line.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::{self, OpenOptions};
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Error, Interval, Machine, Row, Summary, Written};
+
+/// The history file's name, in the report directory's parent.
+pub const FILE_NAME: &str = "history.jsonl";
+
+/// The version of the line format written.
+pub const HISTORY_VERSION: u32 = 1;
+
+/// One bench run: one line of `history.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    /// [`HISTORY_VERSION`] when written.
+    pub history_version: u32,
+    /// The machine and commit, as in `summary.json`.
+    pub machine: Machine,
+    /// Each benchmark measured, by [`Row::key`].
+    pub benchmarks: BTreeMap<String, Point>,
+}
+
+/// One benchmark in one run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// The median time per iteration, ns, with Criterion's interval.
+    pub median_ns: Interval,
+    /// The mean time per iteration, ns, with Criterion's interval.
+    pub mean_ns: Interval,
+    /// Samples.
+    pub n: usize,
+}
+
+impl Run {
+    /// The rows of `summary` for which `measured` holds.
+    pub fn from_summary(summary: &Summary, measured: impl Fn(&Row) -> bool) -> Self {
+        let benchmarks = summary
+            .groups
+            .iter()
+            .flat_map(|group| &group.results)
+            .filter(|row| measured(row))
+            .map(|row| (row.key(), Point { median_ns: row.median_ns, mean_ns: row.mean_ns, n: row.n }))
+            .collect();
+        Run { history_version: HISTORY_VERSION, machine: summary.machine.clone(), benchmarks }
+    }
+
+    /// Whether `other` is the same run: the same date and commit.
+    pub fn is_same_run(&self, other: &Machine) -> bool {
+        self.machine.date == other.date && self.machine.git == other.git
+    }
+}
+
+/// A history file as read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    /// The runs, oldest first.
+    pub runs: Vec<Run>,
+    /// Lines that could not be read.
+    pub skipped: Vec<BadLine>,
+}
+
+/// A line of the history that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadLine {
+    /// Its number, from 1.
+    pub line: usize,
+    /// Why.
+    pub reason: String,
+}
+
+/// Where the history of a report written to `out_dir` lives: [`FILE_NAME`] in its parent.
+pub fn path_beside(out_dir: &Path) -> PathBuf {
+    match out_dir.parent() {
+        Some(parent) => parent.join(FILE_NAME),
+        None => out_dir.join(FILE_NAME),
+    }
+}
+
+/// Reads the history at `path`; a missing file is an empty history.
+///
+/// # Errors
+///
+/// An [`Error`] naming the file when it exists but cannot be read. Lines that do not parse are
+/// not errors: see [`History::skipped`].
+pub fn read(path: &Path) -> Result<History, Error> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(History::default()),
+        Err(err) => return Err(Error::read_history(path, err)),
+    };
+    let mut history = History::default();
+    for (index, line) in bytes.split(|&byte| byte == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<Run>(line) {
+            Ok(run) if run.history_version == HISTORY_VERSION => history.runs.push(run),
+            Ok(run) => history.skipped.push(BadLine {
+                line: index + 1,
+                reason: format!(
+                    "history_version {} is not {HISTORY_VERSION}, the version this poolbench reads",
+                    run.history_version
+                ),
+            }),
+            Err(err) => history.skipped.push(BadLine { line: index + 1, reason: err.to_string() }),
+        }
+    }
+    Ok(history)
+}
+
+/// Appends `run` to the history at `path` as one line, creating the file (not its directory) if
+/// needed.
+///
+/// # Errors
+///
+/// An [`Error`] naming the file when it cannot be opened or written.
+pub fn append(path: &Path, run: &Run) -> Result<(), Error> {
+    let mut line = serde_json::to_vec(run).map_err(|err| Error::encode("history.jsonl", err))?;
+    line.push(b'\n');
+    let mut file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|err| Error::write(path, err))?;
+    let length = file.metadata().map_err(|err| Error::write(path, err))?.len();
+    if length > 0 {
+        let mut last = [0u8; 1];
+        file.seek(SeekFrom::Start(length - 1))
+            .and_then(|_| file.read_exact(&mut last))
+            .map_err(|err| Error::write(path, err))?;
+        if last[0] != b'\n' {
+            line.insert(0, b'\n');
+        }
+    }
+    // One write of the whole line: with O_APPEND it lands after whatever is there.
+    file.write_all(&line).map_err(|err| Error::write(path, err))
+}
+
+/// What [`record`] appended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The history file.
+    pub path: PathBuf,
+    /// Benchmarks recorded: those measured since the run started.
+    pub benchmarks: usize,
+}
+
+impl fmt::Display for Recorded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.benchmarks {
+            0 => writeln!(
+                f,
+                "poolbench history: nothing measured by this run; {} unchanged",
+                self.path.display()
+            ),
+            n => writeln!(f, "poolbench history: {n} benchmarks appended to {}", self.path.display()),
+        }
+    }
+}
+
+/// Appends the report `written` to the history beside it, keeping only the benchmarks whose
+/// Criterion samples were written at or after `since` (the bench run's start). Appends nothing
+/// when there are none.
+///
+/// # Errors
+///
+/// An [`Error`] naming the file: `summary.json` cannot be read back, or the history cannot be
+/// written.
+pub fn record(written: &Written, since: SystemTime) -> Result<Recorded, Error> {
+    let text =
+        fs::read(&written.summary_json).map_err(|err| Error::read_history(&written.summary_json, err))?;
+    let summary: Summary =
+        serde_json::from_slice(&text).map_err(|err| Error::decode(&written.summary_json, err))?;
+    let criterion_dir = Path::new(&summary.criterion_dir);
+    let measured = |row: &Row| {
+        let Some(dir) = &row.criterion_dir else { return false };
+        let sample = criterion_dir.join(dir).join("new").join("sample.json");
+        fs::metadata(sample).and_then(|metadata| metadata.modified()).is_ok_and(|modified| modified >= since)
+    };
+    let run = Run::from_summary(&summary, measured);
+    let path = written.summary_json.parent().map_or_else(|| PathBuf::from(FILE_NAME), path_beside);
+    if !run.benchmarks.is_empty() {
+        append(&path, &run)?;
+    }
+    Ok(Recorded { path, benchmarks: run.benchmarks.len() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(date: &str, median: f64) -> Run {
+        let mut machine = Machine::detect();
+        machine.date = date.to_owned();
+        // Halves are exact in binary: serde_json reads back what it wrote.
+        let interval = Interval { point: median, lower: median - 0.5, upper: median + 0.5 };
+        let point = Point { median_ns: interval, mean_ns: interval, n: 10 };
+        Run {
+            history_version: HISTORY_VERSION,
+            machine,
+            benchmarks: BTreeMap::from([("g/f/1".to_owned(), point)]),
+        }
+    }
+
+    #[test]
+    fn runs_append_one_line_each_and_read_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        assert_eq!(read(&path).unwrap(), History::default());
+        append(&path, &run("2026-01-01T00:00:00Z", 10.0)).unwrap();
+        append(&path, &run("2026-01-02T00:00:00Z", 12.0)).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        assert!(text.ends_with('\n'));
+        let history = read(&path).unwrap();
+        assert_eq!(history.runs, [run("2026-01-01T00:00:00Z", 10.0), run("2026-01-02T00:00:00Z", 12.0)]);
+        assert!(history.skipped.is_empty());
+    }
+
+    #[test]
+    fn a_torn_last_line_stays_on_its_own_line_and_is_skipped_by_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        append(&path, &run("2026-01-01T00:00:00Z", 10.0)).unwrap();
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"{\"history_version\":1,\"mach").unwrap();
+        append(&path, &run("2026-01-03T00:00:00Z", 11.0)).unwrap();
+        let history = read(&path).unwrap();
+        assert_eq!(history.runs.len(), 2);
+        assert_eq!(history.skipped.len(), 1);
+        assert_eq!(history.skipped[0].line, 2);
+        assert!(history.skipped[0].reason.contains("EOF"), "{}", history.skipped[0].reason);
+    }
+
+    #[test]
+    fn the_history_sits_beside_the_report_directory() {
+        assert_eq!(path_beside(Path::new("reports/latest")), Path::new("reports/history.jsonl"));
+        assert_eq!(path_beside(Path::new("/tmp/x/out")), Path::new("/tmp/x/history.jsonl"));
+    }
+}

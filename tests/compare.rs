@@ -1,0 +1,532 @@
+//! The regression gate over real, tiny Criterion runs: `poolbench compare` and `poolbench
+//! export` through the real binary, the history and the page's trends through the library.
+//!
+//! The fixture is one Criterion directory holding two baselines of the same benchmarks, saved by
+//! real runs: `base`, and `slow`, in which every benchmark does three times the work. Each also
+//! has a benchmark the other lacks. Both are written out as `summary.json` files too. Tests that
+//! need another machine or another shape edit a copy of a summary, never the numbers' origin.
+
+mod common;
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+use criterion::{BenchmarkId, Criterion};
+use poolbench::compare::Input;
+use poolbench::report::{self, Options, Summary, history};
+use poolbench::workload::CpuSpin;
+use poolbench::{Executor, Sequential, StdPool, Workload};
+use scraper::{Html, Selector};
+use serde_json::Value;
+
+struct Fixture {
+    criterion: PathBuf,
+    base_json: PathBuf,
+    slow_json: PathBuf,
+}
+
+/// Benchmarks in both runs, and the one only in each.
+const BOTH: [&str; 3] = ["fixture/spin/Sequential/1", "fixture/spin/StdPool/2", "task/cpu-spin/5000"];
+const ONLY_BASE: &str = "fixture/gone/1";
+const ONLY_SLOW: &str = "fixture/fresh/1";
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let dir = common::kept_fixture_dir("compare-fixture-");
+        let criterion = dir.join("criterion");
+        run_criterion(&criterion, "base", 1);
+        run_criterion(&criterion, "slow", 3);
+        let write = |name: &str| {
+            let input = Input::load(name, &criterion).unwrap_or_else(|err| panic!("baseline {name}: {err}"));
+            let path = dir.join(format!("{name}.json"));
+            std::fs::write(&path, report::render_json(&input.summary).expect("encode"))
+                .expect("write a summary");
+            path
+        };
+        let (base_json, slow_json) = (write("base"), write("slow"));
+        Fixture { criterion, base_json, slow_json }
+    })
+}
+
+/// Real work through Criterion: `times` repeats every task, so 3 is three times the work.
+fn run_criterion(dir: &Path, baseline: &str, times: usize) {
+    let mut c = Criterion::default()
+        .output_directory(dir)
+        .save_baseline(baseline.to_owned())
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(20))
+        .measurement_time(Duration::from_millis(100))
+        .nresamples(1_000)
+        .without_plots();
+    let inputs: Vec<u64> = vec![3_000; 4 * times];
+    let pool = StdPool::new(2).expect("a std pool");
+    let mut group = c.benchmark_group("fixture/spin");
+    group.bench_with_input(BenchmarkId::new("Sequential", 1), &inputs, |b, inputs| {
+        b.iter(|| Sequential.map(&CpuSpin, black_box(inputs)))
+    });
+    group.bench_with_input(BenchmarkId::new("StdPool", 2), &inputs, |b, inputs| {
+        b.iter(|| pool.map(&CpuSpin, black_box(inputs)))
+    });
+    group.finish();
+    let mut group = c.benchmark_group("task/cpu-spin");
+    group.bench_with_input(BenchmarkId::from_parameter(5_000u64), &5_000u64, |b, bound| {
+        b.iter(|| (0..times).map(|_| CpuSpin.run(black_box(bound))).collect::<Vec<_>>())
+    });
+    group.finish();
+    let (only, value) = if times == 1 { ("fixture/gone", 1) } else { ("fixture/fresh", 1) };
+    let mut group = c.benchmark_group(only);
+    group.bench_with_input(BenchmarkId::from_parameter(value), &3_000u64, |b, bound| {
+        b.iter(|| CpuSpin.run(black_box(bound)))
+    });
+    group.finish();
+}
+
+fn path(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn criterion_dir() -> String {
+    path(&fixture().criterion)
+}
+
+/// `poolbench compare BASE NEW --format json ...`, parsed, with the exit code.
+fn compare_json(base: &str, new: &str, extra: &[&str]) -> (Option<i32>, Value) {
+    let mut args = vec!["compare", base, new, "--format", "json"];
+    let dir = criterion_dir();
+    args.extend(["--criterion-dir", dir.as_str()]);
+    args.extend(extra);
+    let (code, stdout, stderr) = common::poolbench(&args);
+    let json = serde_json::from_str(&stdout).unwrap_or_else(|err| panic!("{err}: {stdout}{stderr}"));
+    (code, json)
+}
+
+fn verdicts(comparison: &Value) -> Vec<(String, String)> {
+    comparison["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|entry| {
+            (
+                entry["id"].as_str().expect("id").to_owned(),
+                entry["verdict"].as_str().expect("verdict").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn verdict_of(comparison: &Value, id: &str) -> String {
+    verdicts(comparison).into_iter().find(|(found, _)| found == id).unwrap_or_else(|| panic!("{id} listed")).1
+}
+
+fn entry<'a>(comparison: &'a Value, id: &str) -> &'a Value {
+    comparison["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|entry| entry["id"] == id)
+        .expect("the entry")
+}
+
+fn read_summary(path: &Path) -> Summary {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("a summary")).expect("summary.json")
+}
+
+/// A copy of `summary` as if measured on another machine, with each row's samples scaled by
+/// `scale(id)`, written to a new file.
+fn elsewhere(dir: &Path, summary: &Summary, scale: impl Fn(&str) -> f64) -> PathBuf {
+    let mut moved = summary.clone();
+    moved.machine.cpu_model = "Some Other CPU 9000".to_owned();
+    moved.machine.cores += 2;
+    for row in moved.groups.iter_mut().flat_map(|group| &mut group.results) {
+        let factor = scale(&row.id);
+        row.samples_ns.iter_mut().for_each(|sample| *sample *= factor);
+    }
+    let path = dir.join("elsewhere.json");
+    std::fs::write(&path, report::render_json(&moved).expect("encode")).expect("write");
+    path
+}
+
+#[test]
+fn identical_runs_show_no_regression_and_exit_0() {
+    let base = path(&fixture().base_json);
+    let (code, stdout, stderr) = common::poolbench(["compare", &base, &base]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("result: no regression (exit code 0)"), "{stdout}");
+    assert!(stdout.contains("gate: absolute times: both runs come from the same machine"), "{stdout}");
+    let (code, json) = compare_json(&base, &base, &[]);
+    assert_eq!(code, Some(0));
+    for id in BOTH.iter().chain([&ONLY_BASE]) {
+        assert_eq!(verdict_of(&json, id), "unchanged", "{id}");
+        let change = &entry(&json, id)["gated"];
+        assert_eq!(change["ratio"], 1.0, "{id}");
+        assert!(change["p_value"].as_f64().expect("p") > 0.5, "{id}: {change}");
+    }
+}
+
+#[test]
+fn three_times_the_work_is_flagged_and_exits_2_with_regressions_first() {
+    let (code, stdout, stderr) =
+        common::poolbench(["compare", "base", "slow", "--criterion-dir", &criterion_dir()]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stdout.contains("result: REGRESSION (exit code 2)"), "{stdout}");
+    let table: Vec<&str> =
+        stdout.lines().skip_while(|line| !line.starts_with("benchmark")).skip(1).take(BOTH.len()).collect();
+    assert!(table.iter().all(|line| line.contains(" regressed")), "regressions lead the table:\n{stdout}");
+
+    let (code, json) = compare_json("base", "slow", &[]);
+    assert_eq!(code, Some(2));
+    for id in BOTH {
+        assert_eq!(verdict_of(&json, id), "regressed", "{id}");
+        let change = &entry(&json, id)["gated"];
+        assert!(change["lower"].as_f64().expect("lower") > 1.05, "{id}: {change}");
+        assert!(change["p_value"].as_f64().expect("p") < 0.05, "{id}: {change}");
+    }
+}
+
+#[test]
+fn new_and_missing_benchmarks_are_listed_not_hidden() {
+    let (_, json) = compare_json("base", "slow", &[]);
+    assert_eq!(verdict_of(&json, ONLY_BASE), "missing");
+    assert_eq!(verdict_of(&json, ONLY_SLOW), "new");
+    assert!(entry(&json, ONLY_BASE)["new"].is_null() && entry(&json, ONLY_SLOW)["base"].is_null());
+    let order: Vec<String> = verdicts(&json).into_iter().map(|(_, verdict)| verdict).collect();
+    assert_eq!(order, ["regressed", "regressed", "regressed", "new", "missing"]);
+    let (_, stdout, _) = common::poolbench(["compare", "base", "slow", "--criterion-dir", &criterion_dir()]);
+    assert!(stdout.contains("1 new, 1 missing"), "{stdout}");
+}
+
+#[test]
+fn summary_files_and_baseline_names_give_the_same_verdicts() {
+    let by_name = compare_json("base", "slow", &[]).1;
+    let by_file = compare_json(&path(&fixture().base_json), &path(&fixture().slow_json), &[]).1;
+    assert_eq!(verdicts(&by_name), verdicts(&by_file));
+    assert_eq!(entry(&by_name, BOTH[0])["gated"], entry(&by_file, BOTH[0])["gated"]);
+}
+
+#[test]
+fn comparisons_are_repeatable_to_the_last_digit() {
+    let first = common::poolbench([
+        "compare",
+        "base",
+        "slow",
+        "--criterion-dir",
+        &criterion_dir(),
+        "--format",
+        "json",
+    ]);
+    let second = common::poolbench([
+        "compare",
+        "base",
+        "slow",
+        "--criterion-dir",
+        &criterion_dir(),
+        "--format",
+        "json",
+    ]);
+    // The machine's date is taken when a baseline is read: everything else must match.
+    let strip =
+        |text: &str| text.lines().filter(|line| !line.contains("\"date\"")).collect::<Vec<_>>().join("\n");
+    assert_eq!(strip(&first.1), strip(&second.1));
+}
+
+#[test]
+fn markdown_leads_with_the_outcome_and_folds_the_unchanged() {
+    let base = path(&fixture().base_json);
+    let (code, markdown, _) = common::poolbench(["compare", &base, &base, "--format", "markdown"]);
+    assert_eq!(code, Some(0));
+    assert!(markdown.starts_with("## poolbench compare: ✅ no regression\n"), "{markdown}");
+    assert!(markdown.contains("<details><summary>4 unchanged</summary>"), "{markdown}");
+
+    let (code, markdown, _) = common::poolbench([
+        "compare",
+        "base",
+        "slow",
+        "--criterion-dir",
+        &criterion_dir(),
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(markdown.starts_with("## poolbench compare: ❌ 3 regressions\n"), "{markdown}");
+    assert!(
+        markdown.contains("| **task/cpu-spin/5000** |") && markdown.contains("**regressed**"),
+        "{markdown}"
+    );
+    assert!(!markdown.contains("<details>"), "nothing unchanged to fold: {markdown}");
+}
+
+#[test]
+fn machines_that_differ_switch_the_gate_to_ratios_within_each_run() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let base = read_summary(&fixture().base_json);
+    // A machine twice as slow at everything: the code did not change.
+    let moved = path(&elsewhere(dir.path(), &base, |_| 2.0));
+    let base = path(&fixture().base_json);
+    let (code, stdout, stderr) = common::poolbench(["compare", &base, &moved]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("because the machines differ (cores: "), "{stdout}");
+    assert!(stdout.contains("absolute times are shown for information only"), "{stdout}");
+    let (code, json) = compare_json(&base, &moved, &[]);
+    assert_eq!((code, json["gate"].as_str()), (Some(0), Some("relative")));
+    let pool = entry(&json, "fixture/spin/StdPool/2");
+    assert_eq!(pool["verdict"], "unchanged");
+    assert_eq!(pool["relative"]["reference"], "fixture/spin/Sequential/1");
+    assert!((pool["absolute"]["ratio"].as_f64().expect("a ratio") - 2.0).abs() < 1e-9, "{pool}");
+    assert!((pool["gated"]["ratio"].as_f64().expect("a ratio") - 1.0).abs() < 1e-9, "{pool}");
+    let sequential = entry(&json, "fixture/spin/Sequential/1");
+    assert_eq!(sequential["verdict"], "ungated");
+    assert!(sequential["note"].as_str().expect("a note").contains("the Sequential row"), "{sequential}");
+    let task = entry(&json, "task/cpu-spin/5000");
+    assert_eq!(task["verdict"], "ungated");
+    assert!(task["note"].as_str().expect("a note").contains("no Sequential row"), "{task}");
+
+    // Forced to compare absolute times, the slower machine looks like a regression everywhere.
+    let (code, json) = compare_json(&base, &moved, &["--gate", "absolute"]);
+    assert_eq!((code, verdict_of(&json, "task/cpu-spin/5000").as_str()), (Some(2), "regressed"));
+}
+
+#[test]
+fn across_machines_a_pool_that_lost_ground_to_sequential_is_flagged() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let base = read_summary(&fixture().base_json);
+    let moved = elsewhere(dir.path(), &base, |id| if id.contains("StdPool") { 6.0 } else { 2.0 });
+    let (code, json) = compare_json(&path(&fixture().base_json), &path(&moved), &[]);
+    assert_eq!(code, Some(2));
+    let pool = entry(&json, "fixture/spin/StdPool/2");
+    assert_eq!(pool["verdict"], "regressed");
+    assert!((pool["gated"]["ratio"].as_f64().expect("a ratio") - 3.0).abs() < 1e-9, "{pool}");
+    let ratios =
+        (pool["relative"]["base"].as_f64().expect("base"), pool["relative"]["new"].as_f64().expect("new"));
+    assert!((ratios.1 / ratios.0 - 3.0).abs() < 1e-9, "{ratios:?}");
+}
+
+#[test]
+fn a_config_file_raises_thresholds_and_ignores_benchmarks() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let config = dir.path().join("gate.toml");
+    std::fs::write(
+        &config,
+        "[[benchmark]]\nid = \"task/*\"\nignore = true\nreason = \"measured elsewhere\"\n\n\
+         [[benchmark]]\nid = \"fixture/*\"\nthreshold = 1000\n",
+    )
+    .expect("write the config");
+    let (code, json) = compare_json("base", "slow", &["--config", &path(&config)]);
+    assert_eq!(code, Some(0), "{json}");
+    let task = entry(&json, "task/cpu-spin/5000");
+    assert_eq!(
+        (task["verdict"].as_str(), task["note"].as_str()),
+        (Some("ignored"), Some("measured elsewhere"))
+    );
+    assert!(task["absolute"]["ratio"].as_f64().expect("still measured") > 1.5, "{task}");
+    let pool = entry(&json, "fixture/spin/StdPool/2");
+    assert_eq!(
+        (pool["verdict"].as_str(), pool["threshold_percent"].as_f64()),
+        (Some("unchanged"), Some(1000.0))
+    );
+    let (_, stdout, _) = common::poolbench([
+        "compare",
+        "base",
+        "slow",
+        "--criterion-dir",
+        &criterion_dir(),
+        "--config",
+        &path(&config),
+    ]);
+    assert!(stdout.contains("threshold 1000%") && stdout.contains("measured elsewhere"), "{stdout}");
+
+    std::fs::write(&config, "treshold = 5\n").expect("write the config");
+    let (code, _, stderr) = common::poolbench([
+        "compare",
+        "base",
+        "slow",
+        "--criterion-dir",
+        &criterion_dir(),
+        "--config",
+        &path(&config),
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains(&path(&config)) && stderr.contains("unknown field"), "{stderr}");
+}
+
+#[test]
+fn bad_inputs_exit_1_and_say_what_to_do() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let base = path(&fixture().base_json);
+    let run = |args: &[&str]| {
+        let (code, stdout, stderr) = common::poolbench(args);
+        assert_eq!(code, Some(1), "{args:?}: {stdout}{stderr}");
+        assert!(stdout.is_empty(), "{args:?}: {stdout}");
+        stderr
+    };
+
+    let stderr = run(&["compare", "nosuch", &base, "--criterion-dir", &criterion_dir()]);
+    assert!(
+        stderr.starts_with(
+            "Error: cannot read BASE: `nosuch` is neither a summary.json file nor a Criterion baseline"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cargo bench -- --save-baseline nosuch"), "{stderr}");
+    assert!(stderr.contains(&format!("{}/*/nosuch/benchmark.json", criterion_dir())), "{stderr}");
+
+    let missing = path(&dir.path().join("missing.json"));
+    let stderr = run(&["compare", &base, &missing]);
+    assert!(
+        stderr.starts_with("Error: cannot read NEW: ") && stderr.contains(&format!("a file {missing}")),
+        "{stderr}"
+    );
+
+    let garbage = dir.path().join("garbage.json");
+    std::fs::write(&garbage, "{\"schema_version\": 1, \"groups\": 4").expect("write");
+    let stderr = run(&["compare", &base, &path(&garbage)]);
+    assert!(
+        stderr.contains("is not a poolbench summary.json") && stderr.contains("poolbench report"),
+        "{stderr}"
+    );
+
+    let future = dir.path().join("future.json");
+    std::fs::write(&future, "{\"schema_version\": 99}").expect("write");
+    let stderr = run(&["compare", &path(&future), &base]);
+    assert!(stderr.contains("has summary schema version 99, this poolbench reads version 1"), "{stderr}");
+
+    let stderr = run(&["compare", &base, &base, "--threshold=-3"]);
+    assert!(stderr.contains("not a positive percentage"), "{stderr}");
+    let stderr = run(&["compare", &base, &base, "--alpha", "2"]);
+    assert!(stderr.contains("not a significance level"), "{stderr}");
+    let stderr = run(&["compare", &base, &base, "--statistic", "p200"]);
+    assert!(stderr.contains("not a statistic"), "{stderr}");
+    // A usage error is an error, not the regression code clap would give it.
+    run(&["compare", &base]);
+    run(&["compare", &base, &base, "--no-such-flag"]);
+}
+
+#[test]
+fn the_help_documents_the_exit_codes() {
+    let (code, stdout, _) = common::poolbench(["compare", "--help"]);
+    assert_eq!(code, Some(0));
+    for line in ["0  no benchmark regressed", "1  error", "2  at least one benchmark regressed"] {
+        assert!(stdout.contains(line), "{stdout}");
+    }
+}
+
+#[test]
+fn exports_have_the_shapes_trackers_expect() {
+    let base = path(&fixture().base_json);
+    let summary = read_summary(&fixture().base_json);
+    let ids: Vec<String> =
+        summary.groups.iter().flat_map(|group| &group.results).map(|row| row.id.clone()).collect();
+
+    let (code, stdout, stderr) = common::poolbench(["export", &base, "--format", "bmf"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let bmf: Value = serde_json::from_str(&stdout).expect("BMF is JSON");
+    let object = bmf.as_object().expect("an object keyed by benchmark");
+    assert_eq!(object.keys().cloned().collect::<Vec<_>>().len(), ids.len());
+    for id in &ids {
+        let latency = object[id.as_str()]["latency"].as_object().expect("a latency measure");
+        let [lower, value, upper] =
+            ["lower_value", "value", "upper_value"].map(|key| latency[key].as_f64().expect(key));
+        assert!(lower <= value && value <= upper && lower > 0.0, "{id}: {latency:?}");
+    }
+
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let out = dir.path().join("gab.json");
+    let (code, stdout, stderr) = common::poolbench([
+        "export",
+        "base",
+        "--criterion-dir",
+        &criterion_dir(),
+        "--format",
+        "github-action-benchmark",
+        "-o",
+        &path(&out),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.is_empty());
+    let gab: Value = serde_json::from_str(&std::fs::read_to_string(&out).expect("written")).expect("JSON");
+    let entries = gab.as_array().expect("an array");
+    assert_eq!(entries.len(), ids.len());
+    for entry in entries {
+        assert!(ids.iter().any(|id| entry["name"] == id.as_str()), "{entry}");
+        assert_eq!(entry["unit"], "ns/iter");
+        assert!(entry["value"].as_f64().expect("a value") > 0.0);
+        assert!(entry["range"].as_str().expect("a range").starts_with("± "), "{entry}");
+        assert!(entry["extra"].as_str().expect("extra").contains("samples"), "{entry}");
+    }
+
+    let (code, _, stderr) = common::poolbench(["export", &base, "--format", "csv"]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("use bmf or github-action-benchmark"), "{stderr}");
+}
+
+#[test]
+fn history_keeps_every_good_line_and_the_page_draws_each_benchmarks_trend() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let out = root.path().join("latest");
+    let history_path = root.path().join(history::FILE_NAME);
+    let base = read_summary(&fixture().base_json);
+    let mut earlier = history::Run::from_summary(&base, |_| true);
+    earlier.machine.date = "2026-01-01T00:00:00Z".to_owned();
+    history::append(&history_path, &earlier).expect("append");
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&history_path)
+        .and_then(|mut file| {
+            std::io::Write::write_all(&mut file, b"{\"history_version\": 1, \"machine\": tr\n")
+        })
+        .expect("a corrupt line");
+    earlier.machine.date = "2026-01-02T00:00:00Z".to_owned();
+    history::append(&history_path, &earlier).expect("append after a corrupt line");
+    let read = history::read(&history_path).expect("the history reads");
+    assert_eq!((read.runs.len(), read.skipped.len(), read.skipped[0].line), (2, 1, 2));
+
+    let written =
+        report::write(&Options { criterion_dir: fixture().criterion.clone(), out_dir: out.clone() })
+            .expect("the report");
+    let page = Html::parse_document(&std::fs::read_to_string(&written.index_html).expect("index.html"));
+    let select = |css: &str| Selector::parse(css).expect("a selector");
+    let section = page.select(&select("section.trends")).next().expect("a trends section");
+    let note: String = section.select(&select(".skipped-lines")).flat_map(|p| p.text()).collect();
+    assert!(note.contains("line 2"), "{note}");
+    let summary = read_summary(&written.summary_json);
+    for row in summary.groups.iter().flat_map(|group| &group.results) {
+        let trend = section
+            .select(&select("tr[data-benchmark]"))
+            .find(|tr| tr.value().attr("data-benchmark") == Some(row.id.as_str()))
+            .unwrap_or_else(|| panic!("a trend for {}", row.id));
+        let points = trend.select(&select("svg.sparkline circle")).count();
+        // The two recorded runs, and this report; a benchmark not in the base run has only this one.
+        let expected = if base.groups.iter().flat_map(|group| &group.results).any(|old| old.id == row.id) {
+            3
+        } else {
+            1
+        };
+        assert_eq!(points, expected, "{}", row.id);
+    }
+    assert!(page.select(&select("nav a[href='#trends']")).next().is_some());
+}
+
+#[test]
+fn recording_appends_only_what_the_run_measured() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let options = Options { criterion_dir: fixture().criterion.clone(), out_dir: root.path().join("latest") };
+    let written = report::write(&options).expect("the report");
+    let later = SystemTime::now() + Duration::from_secs(3600);
+    let recorded = history::record(&written, later).expect("record");
+    assert_eq!(recorded.benchmarks, 0);
+    assert!(!recorded.path.exists(), "nothing measured, nothing appended");
+    assert!(recorded.to_string().contains("nothing measured"));
+
+    let recorded = history::record(&written, SystemTime::UNIX_EPOCH).expect("record");
+    assert_eq!(recorded.path, root.path().join(history::FILE_NAME));
+    assert_eq!(recorded.benchmarks, written.benchmarks);
+    let history = history::read(&recorded.path).expect("read back");
+    assert_eq!(history.runs.len(), 1);
+    let run = &history.runs[0];
+    assert_eq!(run.machine, read_summary(&written.summary_json).machine);
+    assert!(run.benchmarks.contains_key(BOTH[0]) && run.benchmarks.contains_key(ONLY_SLOW));
+    let line = std::fs::read_to_string(&recorded.path).expect("the file");
+    assert!(!line.contains("samples_ns"), "the history stays compact");
+}
