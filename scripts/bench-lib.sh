@@ -45,8 +45,8 @@ run_group() {
 
 # quick_args: Criterion settings for a quick run, short because quick runs come in several rounds:
 # on a shared machine a whole run can come out slower than another of the same binary, and more
-# runs give each side more chances of a clean one than more samples in one run would. Groups
-# that set their own sample size or times (process start-up) keep them.
+# runs give each side more chances of a clean one than more samples in one run would. They
+# override the suites' own defaults (benches/suites/mod.rs, config()).
 quick_args() {
     printf '%s\n' --warm-up-time 0.3 --measurement-time 0.5 --sample-size 20 --nresamples 10000
 }

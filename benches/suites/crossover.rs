@@ -31,4 +31,8 @@ fn io_tcp(c: &mut Criterion) {
     sweep(&mut group(c, "crossover/io-tcp"), KINDS, &crossover_sizes(), &server.request(), &IO_TOKENS);
 }
 
-criterion_group!(benches, cpu_spin, io_sleep, io_tcp);
+criterion_group! {
+    name = benches;
+    config = super::config();
+    targets = cpu_spin, io_sleep, io_tcp
+}

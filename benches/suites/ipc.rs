@@ -107,4 +107,8 @@ fn codec_factorial(c: &mut Criterion) {
     per_codec(c, "ipc/codec-factorial", &Factorial, &(1..=10).map(|k| k * 2_000).collect::<Vec<u32>>());
 }
 
-criterion_group!(benches, round_trip, codec_squares, codec_factorial);
+criterion_group! {
+    name = benches;
+    config = super::config();
+    targets = round_trip, codec_squares, codec_factorial
+}

@@ -14,21 +14,26 @@ use std::time::Duration;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, measurement::WallTime};
 use poolbench::{AnyExecutor, Executor, ExecutorKind, Sequential, Workload};
 
+/// The settings every suite starts from, before Criterion's command-line flags
+/// (`--measurement-time`, `--sample-size`, `--quick`...), which override them.
+///
+/// Small enough that the whole of `cargo bench` stays within ten minutes on a 2-core machine:
+/// 0.2 s of warm-up, then 20 samples in about 0.8 s (Criterion's automatic sampling goes flat
+/// where a linear ramp of iterations would not fit), and 10,000 bootstrap resamples rather than
+/// 100,000, which made Criterion's plots cost about 6 s a benchmark here.
+pub fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_millis(800))
+        .sample_size(20)
+        .nresamples(10_000)
+}
+
 /// Opens the group `group_id`, which must be a case of `poolbench::catalog`: ids are a public
 /// interface and are spelled there, once.
-///
-/// Every group gets the same budget, small enough that the whole of `cargo bench` stays within
-/// ten minutes on a 2-core machine: 0.3 s of warm-up, 20 samples in about 1 s. Criterion's
-/// automatic sampling switches to flat sampling where a linear ramp would not fit.
 pub fn group<'c>(c: &'c mut Criterion, group_id: &str) -> BenchmarkGroup<'c, WallTime> {
     assert!(poolbench::catalog::find(group_id).is_some(), "{group_id} is not in poolbench::catalog::CASES");
-    let mut group = c.benchmark_group(group_id);
-    group
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1))
-        .sample_size(20)
-        .nresamples(10_000);
-    group
+    c.benchmark_group(group_id)
 }
 
 /// The pool sizes to sweep: `POOLBENCH_SIZES`, else 2, 4 and 8. A bad value stops the run with

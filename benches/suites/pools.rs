@@ -52,4 +52,8 @@ fn io_tcp(c: &mut Criterion) {
     sweep(&mut group(c, "pools/io-tcp"), pool_kinds(), &sizes(), &server.request(), &IO_TOKENS);
 }
 
-criterion_group!(benches, squares_10, factorial_10, factorial_large, cpu_spin, squares_10k, io_sleep, io_tcp);
+criterion_group! {
+    name = benches;
+    config = super::config();
+    targets = squares_10, factorial_10, factorial_large, cpu_spin, squares_10k, io_sleep, io_tcp
+}

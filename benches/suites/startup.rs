@@ -45,4 +45,8 @@ fn ex7_factorial(c: &mut Criterion) {
     end_to_end(&mut group(c, "startup/ex7-factorial"), &Factorial, &(1..=10).collect::<Vec<u32>>());
 }
 
-criterion_group!(benches, ex8_squares, ex7_factorial);
+criterion_group! {
+    name = benches;
+    config = super::config();
+    targets = ex8_squares, ex7_factorial
+}

@@ -96,4 +96,8 @@ fn cross_process(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, producer_consumer, contended_counter, condvar_handoff, cross_process);
+criterion_group! {
+    name = benches;
+    config = super::config();
+    targets = producer_consumer, contended_counter, condvar_handoff, cross_process
+}

@@ -29,4 +29,8 @@ fn cpu_spin(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, factorial, cpu_spin);
+criterion_group! {
+    name = benches;
+    config = super::config();
+    targets = factorial, cpu_spin
+}

@@ -13,7 +13,9 @@ use super::summary::{Group, Row};
 pub fn headline(group: &Group, cores: usize) -> String {
     let mut text = comparison(&group.results, cores);
     if let Some(startup) = group.startup.as_ref() {
-        let pools = startup.rows.iter().filter(|row| row.executor != SEQUENTIAL);
+        // A split within noise (SpawnPerTask's, whose steady state starts processes too) is no
+        // start-up cost to quote: it could read as a negative one.
+        let pools = startup.rows.iter().filter(|row| row.executor != SEQUENTIAL && !row.within_noise);
         let cheapest = pools.clone().min_by(|a, b| a.startup_ns.total_cmp(&b.startup_ns));
         let dearest = pools.max_by(|a, b| a.startup_ns.total_cmp(&b.startup_ns));
         match (cheapest, dearest) {
@@ -29,6 +31,9 @@ pub fn headline(group: &Group, cores: usize) -> String {
                 duration_ns(dearest.startup_ns),
                 label(&dearest.executor, dearest.value.as_deref()),
             )),
+            _ if startup.rows.iter().any(|row| row.executor != SEQUENTIAL) => {
+                text.push_str(" Starting and stopping a pool costs nothing measurable here.");
+            }
             _ => text.push_str(&format!(
                 " No start-up split: {} has no matching pool in these results.",
                 startup.steady_state_group
@@ -125,7 +130,7 @@ pub fn label(executor: &str, value: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::summary::Interval;
+    use crate::report::summary::{Interval, SplitRow, StartupSplit};
 
     /// A row as the summary holds it; the numbers are the headline's input, not Criterion's files.
     fn row(executor: &str, size: u32, median: f64, spread: f64, sequential: f64) -> Row {
@@ -180,6 +185,52 @@ mod tests {
         let rows = [row("Sequential", 1, 1_000.0, 100.0, 1_000.0), row("StdPool", 2, 950.0, 100.0, 1_000.0)];
         let text = comparison(&rows, 2);
         assert!(text.starts_with("No pool clearly beats the sequential loop"), "{text}");
+    }
+
+    fn split(executor: &str, size: u32, startup_ns: f64, within_noise: bool) -> SplitRow {
+        let interval = Interval { point: 1.0, lower: 1.0, upper: 1.0 };
+        SplitRow {
+            executor: executor.to_owned(),
+            value: Some(size.to_string()),
+            size: Some(size),
+            end_to_end_ns: interval,
+            steady_state_ns: interval,
+            startup_ns,
+            within_noise,
+        }
+    }
+
+    fn startup_group(rows: Vec<SplitRow>) -> Group {
+        Group {
+            id: "startup/ex8-squares".to_owned(),
+            suite: "startup".to_owned(),
+            case: None,
+            headline: String::new(),
+            results: vec![row("Sequential", 1, 40.0, 1.0, 40.0)],
+            startup: Some(StartupSplit { steady_state_group: "pools/squares-10".to_owned(), rows }),
+            scaling: Vec::new(),
+            criterion_page: None,
+            ratios: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn start_up_costs_within_noise_are_not_quoted() {
+        let group = startup_group(vec![
+            split("ProcessPool", 2, 2_000_000.0, false),
+            split("Rayon", 2, 100_000.0, false),
+            split("SpawnPerTask", 2, -257_000.0, true),
+        ]);
+        let text = headline(&group, 2);
+        assert!(text.contains("from 100 µs (Rayon at 2) to 2.00 ms (ProcessPool at 2)"), "{text}");
+        assert!(!text.contains("SpawnPerTask") && !text.contains('-'), "{text}");
+
+        let noise_only = startup_group(vec![split("SpawnPerTask", 2, -257_000.0, true)]);
+        assert!(
+            headline(&noise_only, 2).contains("costs nothing measurable"),
+            "{}",
+            headline(&noise_only, 2)
+        );
     }
 
     #[test]
