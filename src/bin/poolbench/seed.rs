@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 use poolbench::workload::producer_consumer::{Event, ProducerConsumer, Variant};
 use poolbench::workload::{Factorial, Squares, Workload};
-use poolbench::{Executor, ExecutorKind, Sequential};
+use poolbench::{Executor, ExecutorKind, ProcessPool, Sequential};
 
 /// Options of `poolbench seed`.
 #[derive(Debug, clap::Args)]
@@ -102,12 +102,33 @@ fn exercise_8(sizes: &[usize]) -> anyhow::Result<()> {
                 elapsed.as_secs_f64() / sequential.as_secs_f64().max(1e-9)
             );
         }
+        if kind == ExecutorKind::ProcessPool {
+            worker_memory(sizes.iter().copied().max().unwrap_or(1))?;
+        }
     }
     println!(
         "\n{} cores. Ten squares take nanoseconds: every pool here measures its own start-up and \
          shut-down, which is the notebook's lesson. `cargo bench` separates start-up from steady state.",
         cores()
     );
+    Ok(())
+}
+
+/// Prints what a worker process costs in memory (exercise 1: processes are heavier than threads),
+/// measured outside the timings above, on a pool that has served a map.
+fn worker_memory(size: usize) -> anyhow::Result<()> {
+    let pool = ProcessPool::new(size).context("starting a ProcessPool to measure its workers' memory")?;
+    pool.map(&Squares, &[1, 2, 3])?;
+    let mut resident: Vec<u64> = pool.worker_memory().into_iter().filter_map(|(_, bytes)| bytes).collect();
+    resident.sort_unstable();
+    match resident.get(resident.len() / 2) {
+        Some(median) => println!(
+            "Resident memory per worker process: {:.1} MiB (median of {}, from /proc/<pid>/status)",
+            *median as f64 / f64::from(1 << 20),
+            resident.len()
+        ),
+        None => println!("Resident memory per worker process: unknown (no /proc on this system)"),
+    }
     Ok(())
 }
 
