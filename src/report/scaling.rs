@@ -59,6 +59,7 @@ pub fn fit(executor: &str, baseline: Option<&str>, points: Vec<ScalingPoint>, co
         (_, _, None) => Some("the sizes do not determine the model".to_owned()),
         (_, _, Some(usl)) => match usl.r_squared {
             Some(r_squared) if r_squared >= MIN_R_SQUARED => None,
+            _ if plateau_at_cores(&fitted, cores).is_some() => plateau_at_cores(&fitted, cores),
             Some(r_squared) => Some(format!("the USL fits poorly (R² {})", significant(r_squared))),
             None => Some("the speedups do not vary, so fit quality cannot be judged".to_owned()),
         },
@@ -78,6 +79,38 @@ pub fn fit(executor: &str, baseline: Option<&str>, points: Vec<ScalingPoint>, co
         meaningful: not_meaningful.is_none(),
         verdict,
     }
+}
+
+/// How far apart the speedups beyond the core count may be and still count as flat: about the
+/// noise of two medians on a shared machine.
+const PLATEAU_SPREAD: f64 = 0.15;
+
+/// When the sweep goes past the core count, the pool uses most cores there, and the speedup
+/// stops, flat within
+/// [`PLATEAU_SPREAD`], the limit is the hardware, which neither model knows (they would bend a
+/// curve through a step): says so, and that the core count is the best size.
+fn plateau_at_cores(points: &[ScalingPoint], cores: usize) -> Option<String> {
+    let cores = u32::try_from(cores).ok()?;
+    let at_cores = points.iter().find(|point| point.size == cores)?;
+    let beyond: Vec<f64> =
+        points.iter().filter(|point| point.size > cores).map(|point| point.speedup).collect();
+    // The cores must be what stopped it: at the core count the pool uses most of them.
+    if beyond.is_empty() || at_cores.speedup < OVERHEAD_BOUND.max(0.75 * f64::from(cores)) {
+        return None;
+    }
+    let (low, high) = beyond.iter().fold((at_cores.speedup, at_cores.speedup), |(low, high), &speedup| {
+        (low.min(speedup), high.max(speedup))
+    });
+    let largest = points.iter().map(|point| point.size).max()?;
+    (high / low <= 1.0 + PLATEAU_SPREAD).then(|| {
+        format!(
+            "the speedup reaches {} at {cores} workers, the core count, and stays between {} and {} up to {largest}: \
+             the cores are the limit, a step neither model describes; the best size here is {cores}",
+            ratio(at_cores.speedup),
+            ratio(low),
+            ratio(high)
+        )
+    })
 }
 
 fn describe(usl: &UslFit, amdahl: Option<&AmdahlFit>, largest: u32, cores: usize) -> String {
@@ -292,6 +325,20 @@ mod tests {
         let best = scaling.usl.expect("a USL fit").best_size;
         assert!(scaling.verdict.contains(&format!("best at {best}")), "{}", scaling.verdict);
         assert!(scaling.verdict.contains("above this machine's 2 cores"), "{}", scaling.verdict);
+    }
+
+    #[test]
+    fn a_speedup_flat_from_the_core_count_on_is_called_a_plateau_not_a_poor_fit() {
+        let points: Vec<ScalingPoint> = [(1, 0.99), (2, 1.97), (4, 1.94), (8, 1.95), (16, 1.95)]
+            .into_iter()
+            .map(|(size, speedup)| ScalingPoint { size, speedup })
+            .collect();
+        let fitted = fit("Rayon", Some("Sequential"), points.clone(), 2);
+        assert!(!fitted.meaningful);
+        assert!(fitted.verdict.contains("the cores are the limit"), "{}", fitted.verdict);
+        assert!(fitted.verdict.contains("best size here is 2"), "{}", fitted.verdict);
+        // On a machine with more cores the same numbers are no plateau at its core count.
+        assert!(!fit("Rayon", Some("Sequential"), points, 4).verdict.contains("cores are the limit"));
     }
 
     #[test]
