@@ -13,11 +13,11 @@
 # a slow spell of the machine hits both sides, not one.
 #
 #   --quick          pull-request mode (also POOLBENCH_CI_QUICK=1): 3 rounds instead of 5, and
-#                    0.3 s warm-up, 0.5 s measurement, 20 samples for groups that set no times
-#                    of their own (Criterion's defaults otherwise: 3 s, 5 s, 100 samples)
-#   --rounds N       run each side N times, in separate processes, and pool the samples
-#                    (default 3 with --quick, else 5): whole runs come out slower on a shared
-#                    machine, and more runs give each side more chances of clean ones
+#                    0.3 s warm-up, 0.5 s measurement, 20 samples per benchmark (the suites'
+#                    own settings otherwise: 0.2 s, 0.8 s, 20 samples, benches/suites/mod.rs)
+#   --rounds N       run each side N times, in separate processes (default 3 with --quick,
+#                    else 5): whole runs come out slower on a shared machine, so compare takes
+#                    the run, not the sample, as the unit that repeats and tests across runs
 #   --filter REGEX   only the groups matching REGEX (grep -E on group ids such as pools/cpu-spin;
 #                    also POOLBENCH_CI_FILTER)
 #   --out DIR        where the results go (default target/ci-bench): comparison.md (for the pull

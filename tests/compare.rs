@@ -187,6 +187,32 @@ fn three_times_the_work_is_flagged_and_exits_2_with_regressions_first() {
 }
 
 #[test]
+fn pooled_runs_are_compared_run_by_run() {
+    // Each side two runs: the run is the unit that repeats, so runs that disagree threefold
+    // among themselves are noise, and a change every run shows is a regression.
+    let (code, stdout, stderr) =
+        common::poolbench(["compare", "base,slow", "slow,base", "--criterion-dir", &criterion_dir()]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("across runs (2 base, 2 new)"), "{stdout}");
+    let (_, json) = compare_json("base,slow", "slow,base", &[]);
+    assert_eq!(json["runs"], serde_json::json!({"base": 2, "new": 2}));
+    for id in BOTH {
+        assert_eq!(verdict_of(&json, id), "unchanged", "{id}");
+        let measured = &entry(&json, id)["new"];
+        assert_eq!(measured["runs"], 2, "{id}");
+        let change = &entry(&json, id)["gated"];
+        assert!(change["lower"].as_f64().expect("lower") < 1.0, "{id}: {change}");
+        assert!(change["upper"].as_f64().expect("upper") > 1.0, "{id}: {change}");
+    }
+
+    let (code, json) = compare_json("base,base", "slow,slow", &[]);
+    assert_eq!(code, Some(2));
+    for id in BOTH {
+        assert_eq!(verdict_of(&json, id), "regressed", "{id}");
+    }
+}
+
+#[test]
 fn new_and_missing_benchmarks_are_listed_not_hidden() {
     let (_, json) = compare_json("base", "slow", &[]);
     assert_eq!(verdict_of(&json, ONLY_BASE), "missing");

@@ -16,6 +16,9 @@
 pub struct Factor<'a> {
     /// The sample's values, all positive and finite.
     pub values: &'a [f64],
+    /// The same values split by the run that measured them, when several runs were pooled;
+    /// empty, or one slice, for one run. The bootstrap reads `values` only.
+    pub runs: &'a [&'a [f64]],
     /// `1` in the numerator, `-1` in the denominator.
     pub power: i32,
 }
@@ -134,13 +137,15 @@ mod tests {
     #[test]
     fn the_same_sample_twice_is_no_change_and_a_shift_is_found() {
         let base = spread(100.0, 100);
-        let same = [Factor { values: &base, power: 1 }, Factor { values: &base, power: -1 }];
+        let same =
+            [Factor { values: &base, runs: &[], power: 1 }, Factor { values: &base, runs: &[], power: -1 }];
         let result = ratio_of_quantiles(&same, 0.1, 0.95, 2_000, 1).unwrap();
         assert_eq!(result.ratio, 1.0);
         assert!(result.lower <= 1.0 && result.upper >= 1.0 && result.p_value > 0.5, "{result:?}");
 
         let slower: Vec<f64> = base.iter().map(|value| value * 1.2).collect();
-        let shifted = [Factor { values: &slower, power: 1 }, Factor { values: &base, power: -1 }];
+        let shifted =
+            [Factor { values: &slower, runs: &[], power: 1 }, Factor { values: &base, runs: &[], power: -1 }];
         let result = ratio_of_quantiles(&shifted, 0.1, 0.95, 2_000, 1).unwrap();
         assert!((result.ratio - 1.2).abs() < 1e-12, "{result:?}");
         assert!(result.lower > 1.15 && result.upper < 1.25 && result.p_value < 0.001, "{result:?}");
@@ -150,14 +155,19 @@ mod tests {
     fn the_same_seed_gives_the_same_answer_and_bad_samples_give_none() {
         let a = spread(10.0, 30);
         let b = spread(11.0, 30);
-        let factors = [Factor { values: &b, power: 1 }, Factor { values: &a, power: -1 }];
+        let factors =
+            [Factor { values: &b, runs: &[], power: 1 }, Factor { values: &a, runs: &[], power: -1 }];
         let first = ratio_of_quantiles(&factors, 0.5, 0.95, 500, seed_for("x/y/1"));
         assert_eq!(first, ratio_of_quantiles(&factors, 0.5, 0.95, 500, seed_for("x/y/1")));
         assert_ne!(seed_for("x/y/1"), seed_for("x/y/2"));
         assert_eq!(seed_for(""), 0xcbf2_9ce4_8422_2325);
         let zero = [0.0, 1.0];
-        assert!(ratio_of_quantiles(&[Factor { values: &zero, power: 1 }], 0.5, 0.95, 10, 0).is_none());
-        assert!(ratio_of_quantiles(&[Factor { values: &[1.0], power: 1 }], 0.5, 0.95, 10, 0).is_none());
+        assert!(
+            ratio_of_quantiles(&[Factor { values: &zero, runs: &[], power: 1 }], 0.5, 0.95, 10, 0).is_none()
+        );
+        assert!(
+            ratio_of_quantiles(&[Factor { values: &[1.0], runs: &[], power: 1 }], 0.5, 0.95, 10, 0).is_none()
+        );
         assert!(ratio_of_quantiles(&factors, 0.5, 0.95, 0, 0).is_none());
     }
 }

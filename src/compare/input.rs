@@ -7,10 +7,12 @@
 //! directory is local, and records no commit.
 //!
 //! Several runs of one side, comma-separated (`base-1,base-2`), are pooled: each benchmark's
-//! samples are put together, so that a burst of contention during one run weighs as one run among
-//! several (`scripts/ci-bench.sh --rounds`). A pooled row keeps the first run's Criterion
-//! estimates; the gate only reads the samples.
+//! samples are put together and the input remembers where each run's begin ([`Input::runs`]),
+//! so that the gate can treat the run, not the sample, as the unit that repeats
+//! (`scripts/ci-bench.sh --rounds`; why: `statistic.rs`). A pooled row keeps the first run's
+//! Criterion estimates; the gate only reads the samples.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::Error;
@@ -23,12 +25,33 @@ pub struct Input {
     pub label: String,
     /// The results.
     pub summary: Summary,
+    /// For a row pooled from several runs, by its key: how many samples each run gave, in
+    /// order (they add up to the row's `samples_ns`). A row not here came from one run.
+    pub runs: BTreeMap<String, Vec<usize>>,
 }
 
 impl Input {
     /// A side made of a summary already in memory.
     pub fn new(label: impl Into<String>, summary: Summary) -> Self {
-        Input { label: label.into(), summary }
+        Input { label: label.into(), summary, runs: BTreeMap::new() }
+    }
+
+    /// The samples of the row with `key`, one slice per run (one slice for a single run).
+    pub fn runs_of<'a>(&self, key: &str, samples: &'a [f64]) -> Vec<&'a [f64]> {
+        match self.runs.get(key) {
+            Some(lengths) if lengths.iter().sum::<usize>() == samples.len() => {
+                let mut rest = samples;
+                lengths
+                    .iter()
+                    .map(|&length| {
+                        let (run, after) = rest.split_at(length);
+                        rest = after;
+                        run
+                    })
+                    .collect()
+            }
+            _ => vec![samples],
+        }
     }
 
     /// Reads `spec`: the path of a `summary.json`, or the name of a Criterion baseline under
@@ -88,7 +111,7 @@ impl Input {
     ///
     /// An [`Error`] when the two runs come from different machines: their samples are not of one
     /// distribution.
-    pub fn pool(&mut self, other: Input) -> Result<(), Error> {
+    pub fn pool(&mut self, mut other: Input) -> Result<(), Error> {
         let differences = super::fingerprint::differences(&self.summary.machine, &other.summary.machine);
         if !differences.is_empty() {
             return Err(Error::setting(format!(
@@ -101,16 +124,31 @@ impl Input {
         self.label = format!("{} + {}", self.label, other.label);
         for group in other.summary.groups {
             let Some(mine) = self.summary.groups.iter_mut().find(|mine| mine.id == group.id) else {
+                for row in &group.results {
+                    if let Some(theirs) = other.runs.remove(&row.key()) {
+                        self.runs.insert(row.key(), theirs);
+                    }
+                }
                 self.summary.groups.push(group);
                 continue;
             };
             for row in group.results {
                 match mine.results.iter_mut().find(|mine| mine.key() == row.key()) {
                     Some(mine) => {
+                        let theirs =
+                            other.runs.remove(&row.key()).unwrap_or_else(|| vec![row.samples_ns.len()]);
+                        let lengths =
+                            self.runs.entry(row.key()).or_insert_with(|| vec![mine.samples_ns.len()]);
+                        lengths.extend(theirs);
                         mine.samples_ns.extend(row.samples_ns);
                         mine.n = mine.samples_ns.len();
                     }
-                    None => mine.results.push(row),
+                    None => {
+                        if let Some(theirs) = other.runs.remove(&row.key()) {
+                            self.runs.insert(row.key(), theirs);
+                        }
+                        mine.results.push(row);
+                    }
                 }
             }
         }

@@ -19,8 +19,11 @@
 //! interval is what keeps a gate on a shared machine quiet, and the table counts how many changes
 //! were significant but inside it.
 //!
-//! The ratio is of the [`Statistic`] chosen (default `p10`, the 10th percentile of the samples,
-//! tested by a bootstrap; `mean` uses Welch's t-test): see `statistic.rs` for why.
+//! The ratio is of the [`Statistic`] chosen (default `p10`, the 10th percentile of the samples;
+//! or `mean`). When each side pools several runs (`base-1,base-2,base-3`), the run is the unit
+//! that repeats: each run's statistic, on the log scale, is compared across runs by Welch's
+//! t-test. With one run a side, the samples are (a bootstrap for a percentile, Welch for the
+//! mean), which sees none of the run-to-run noise. See `statistic.rs` for why.
 //!
 //! # Like with like
 //!
@@ -69,7 +72,7 @@ pub use reference::{CHANNEL_FLOOR, IPC_ROUND_TRIP, PIPE_FLOOR};
 pub use statistic::Statistic;
 pub use table::render as render_table;
 
-use crate::report::{Group, Machine, Row, Skipped, Summary};
+use crate::report::{Group, Machine, Row, Skipped};
 use bootstrap::Factor;
 
 /// The significance level unless told otherwise.
@@ -238,13 +241,25 @@ impl Change {
     }
 }
 
-/// One benchmark's statistic in one run.
+/// One benchmark's statistic on one side.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Measured {
-    /// The statistic of the samples, ns per iteration.
+    /// The statistic, ns per iteration: of the samples for one run, the geometric mean of each
+    /// run's statistic for several.
     pub ns: f64,
-    /// Samples.
+    /// Samples, all runs together.
     pub n: usize,
+    /// Runs pooled.
+    pub runs: usize,
+}
+
+/// How many runs each side pooled, at most over its benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Runs {
+    /// Runs of the base.
+    pub base: usize,
+    /// Runs of the new side.
+    pub new: usize,
 }
 
 /// Under [`Gate::Relative`]: the reference and the benchmark's time as a multiple of it.
@@ -306,6 +321,8 @@ pub struct Comparison {
     pub machine_differences: Vec<String>,
     /// The statistic compared.
     pub statistic: Statistic,
+    /// How many runs each side pooled: two or more on both sides, and the test is across runs.
+    pub runs: Runs,
     /// The significance level.
     pub alpha: f64,
     /// The default threshold, in percent.
@@ -359,15 +376,13 @@ pub fn compare(base: &Input, new: &Input, settings: &Settings) -> Result<Compari
         GateChoice::Auto if machine_differences.is_empty() => Gate::Absolute,
         GateChoice::Auto => Gate::Relative,
     };
-    let base_rows = index(&base.summary);
-    let new_rows = index(&new.summary);
+    let base_rows = index(base);
+    let new_rows = index(new);
     let mut ids: Vec<&String> = base_rows.keys().chain(new_rows.keys()).collect();
     ids.sort();
     ids.dedup();
-    let mut entries: Vec<Entry> = ids
-        .par_iter()
-        .map(|id| entry(id, base_rows.get(*id).copied(), new_rows.get(*id).copied(), gate, settings))
-        .collect();
+    let mut entries: Vec<Entry> =
+        ids.par_iter().map(|id| entry(id, base_rows.get(*id), new_rows.get(*id), gate, settings)).collect();
     entries.sort_by(table_order);
     let side = |input: &Input| Side {
         label: input.label.clone(),
@@ -380,36 +395,69 @@ pub fn compare(base: &Input, new: &Input, settings: &Settings) -> Result<Compari
         gate,
         machine_differences,
         statistic: settings.statistic,
+        runs: Runs { base: most_runs(base), new: most_runs(new) },
         alpha: settings.alpha,
         threshold_percent: settings.threshold_percent,
         entries,
     })
 }
 
-/// Every row of a summary by its key, with its group (for the reference).
-fn index(summary: &Summary) -> BTreeMap<String, (&Group, &Row)> {
+/// A row of one side, with its group (for the reference) and its side (for the runs).
+#[derive(Clone, Copy)]
+struct Found<'a> {
+    group: &'a Group,
+    row: &'a Row,
+    input: &'a Input,
+}
+
+impl<'a> Found<'a> {
+    /// The row's samples, one slice per run.
+    fn runs(&self) -> Vec<&'a [f64]> {
+        self.input.runs_of(&self.row.key(), &self.row.samples_ns)
+    }
+
+    /// A row of the same side: the reference.
+    fn with_row(self, row: &'a Row) -> Found<'a> {
+        Found { row, ..self }
+    }
+}
+
+/// Every row of a side by its key.
+fn index(input: &Input) -> BTreeMap<String, Found<'_>> {
     let mut rows = BTreeMap::new();
-    for group in &summary.groups {
+    for group in &input.summary.groups {
         for row in &group.results {
             // The report never writes one id twice; a hand-edited file that does keeps its first.
-            rows.entry(row.key()).or_insert((group, row));
+            rows.entry(row.key()).or_insert(Found { group, row, input });
         }
     }
     rows
 }
 
+/// The most runs any benchmark of `input` pooled (1 for a single run).
+fn most_runs(input: &Input) -> usize {
+    input.runs.values().map(Vec::len).max().unwrap_or(1)
+}
+
 fn entry(
     id: &str,
-    base: Option<(&Group, &Row)>,
-    new: Option<(&Group, &Row)>,
+    base: Option<&Found<'_>>,
+    new: Option<&Found<'_>>,
     gate: Gate,
     settings: &Settings,
 ) -> Entry {
     let rule = settings.rules.iter().find(|rule| rule.matches(id));
     let threshold_percent = rule.and_then(|rule| rule.threshold).unwrap_or(settings.threshold_percent);
-    let measured = |side: Option<(&Group, &Row)>| {
-        side.filter(|(_, row)| !row.samples_ns.is_empty())
-            .map(|(_, row)| Measured { ns: settings.statistic.of(&row.samples_ns), n: row.samples_ns.len() })
+    let statistic = settings.statistic;
+    let measured = |side: Option<&Found<'_>>| {
+        side.filter(|found| !found.row.samples_ns.is_empty()).map(|found| {
+            let runs = found.runs();
+            Measured {
+                ns: statistic.estimate(&found.row.samples_ns, &runs),
+                n: found.row.samples_ns.len(),
+                runs: runs.len(),
+            }
+        })
     };
     let mut entry = Entry {
         id: id.to_owned(),
@@ -422,17 +470,22 @@ fn entry(
         threshold_percent,
         note: rule.and_then(|rule| rule.reason.clone()),
     };
-    let (Some((base_group, base_row)), Some((new_group, new_row))) = (base, new) else {
+    let (Some(base), Some(new)) = (base, new) else {
         entry.verdict = if new.is_some() { Verdict::New } else { Verdict::Missing };
         return entry;
     };
     let level = 1.0 - settings.alpha;
     let seed = bootstrap::seed_for(id);
-    let test = |factors: &[Factor<'_>]| settings.statistic.test(factors, level, settings.resamples, seed);
-    entry.absolute = test(&[
-        Factor { values: &new_row.samples_ns, power: 1 },
-        Factor { values: &base_row.samples_ns, power: -1 },
-    ]);
+    let test = |sides: &[(&Found<'_>, i32)]| {
+        let runs: Vec<Vec<&[f64]>> = sides.iter().map(|(found, _)| found.runs()).collect();
+        let factors: Vec<Factor<'_>> = sides
+            .iter()
+            .zip(&runs)
+            .map(|((found, power), runs)| Factor { values: &found.row.samples_ns, runs, power: *power })
+            .collect();
+        statistic.test(&factors, level, settings.resamples, seed)
+    };
+    entry.absolute = test(&[(new, 1), (base, -1)]);
     if rule.is_some_and(|rule| rule.ignore) {
         entry.verdict = Verdict::Ignored;
         entry.note = Some(
@@ -443,15 +496,10 @@ fn entry(
     }
     entry.gated = match gate {
         Gate::Absolute => entry.absolute,
-        Gate::Relative => match relative(base_group, base_row, new_group, new_row, settings.statistic) {
+        Gate::Relative => match relative(base, new, statistic) {
             Ok((relative, base_reference, new_reference)) => {
                 entry.relative = Some(relative);
-                test(&[
-                    Factor { values: &new_row.samples_ns, power: 1 },
-                    Factor { values: &new_reference.samples_ns, power: -1 },
-                    Factor { values: &base_row.samples_ns, power: -1 },
-                    Factor { values: &base_reference.samples_ns, power: 1 },
-                ])
+                test(&[(new, 1), (&new_reference, -1), (base, -1), (&base_reference, 1)])
             }
             Err(reason) => {
                 entry.note = Some(format!("not comparable across machines: {reason}"));
@@ -468,32 +516,31 @@ fn entry(
 
 /// The reference rows of both runs and the relative times, or why there are none.
 fn relative<'a>(
-    base_group: &'a Group,
-    base_row: &Row,
-    new_group: &'a Group,
-    new_row: &Row,
+    base: &Found<'a>,
+    new: &Found<'a>,
     statistic: Statistic,
-) -> Result<(Relative, &'a Row, &'a Row), String> {
-    let base_reference =
-        reference::reference(base_group, base_row).map_err(|reason| format!("{reason} (base)"))?;
+) -> Result<(Relative, Found<'a>, Found<'a>), String> {
+    let base_reference = base
+        .with_row(reference::reference(base.group, base.row).map_err(|reason| format!("{reason} (base)"))?);
     let new_reference =
-        reference::reference(new_group, new_row).map_err(|reason| format!("{reason} (new)"))?;
-    if base_reference.id != new_reference.id {
+        new.with_row(reference::reference(new.group, new.row).map_err(|reason| format!("{reason} (new)"))?);
+    if base_reference.row.id != new_reference.row.id {
         return Err(format!(
             "its reference is {} in the base run but {} in the new",
-            base_reference.id, new_reference.id
+            base_reference.row.id, new_reference.row.id
         ));
     }
-    let ratio = |row: &Row, reference: &Row| -> Result<f64, String> {
-        if row.samples_ns.is_empty() || reference.samples_ns.is_empty() {
+    let ratio = |found: &Found<'_>, reference: &Found<'_>| -> Result<f64, String> {
+        if found.row.samples_ns.is_empty() || reference.row.samples_ns.is_empty() {
             return Err("no samples".to_owned());
         }
-        Ok(statistic.of(&row.samples_ns) / statistic.of(&reference.samples_ns))
+        let estimate = |found: &Found<'_>| statistic.estimate(&found.row.samples_ns, &found.runs());
+        Ok(estimate(found) / estimate(reference))
     };
     let relative = Relative {
-        reference: new_reference.id.clone(),
-        base: ratio(base_row, base_reference)?,
-        new: ratio(new_row, new_reference)?,
+        reference: new_reference.row.id.clone(),
+        base: ratio(base, &base_reference)?,
+        new: ratio(new, &new_reference)?,
     };
     Ok((relative, base_reference, new_reference))
 }

@@ -83,7 +83,7 @@ pub fn rule_line(comparison: &Comparison) -> String {
         "{} by {}; regressed when p < {} and the {} interval of new/base lies wholly above +{}% \
          (improved: wholly below -{}%)",
         comparison.statistic,
-        comparison.statistic.test_name(),
+        comparison.statistic.test_name(comparison.runs),
         comparison.alpha,
         confidence(comparison.alpha),
         plain(comparison.threshold_percent),
