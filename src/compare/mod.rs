@@ -22,7 +22,7 @@
 //! The ratio is of the [`Statistic`] chosen (default `p10`, the 10th percentile of the samples;
 //! or `mean`). When each side pools several runs (`base-1,base-2,base-3`), the run is the unit
 //! that repeats: each run's statistic, on the log scale, is compared across runs by Welch's
-//! t-test. With one run a side, the samples are (a bootstrap for a percentile, Welch for the
+//! t-test. With one run a side, the samples are tested (a bootstrap for a percentile, Welch for the
 //! mean), which sees none of the run-to-run noise. See `statistic.rs` for why.
 //!
 //! # Like with like
