@@ -61,7 +61,7 @@ impl Statistic {
     }
 
     /// The estimate of one side's value: for several runs, the geometric mean of each run's
-    /// statistic (what [`Statistic::test`] compares across runs); else the statistic of
+    /// statistic (what the test compares across runs); else the statistic of
     /// `values`, which must not be empty.
     pub fn estimate(self, values: &[f64], runs: &[&[f64]]) -> f64 {
         match self.log_per_run(runs) {

@@ -39,13 +39,13 @@
 //!
 //! The pool chooses the codec (`--codec postcard` or `--codec json` on the worker's command
 //! line) and the worker echoes it in its hello. A task that panics or fails comes back as a
-//! [`TaskFailure`] in its slot of RESULTS; the worker goes on serving.
+//! `TaskFailure` in its slot of RESULTS; the worker goes on serving.
 //!
 //! # Versioning
 //!
 //! [`PROTOCOL_VERSION`] changes with any change to the format above, or to the meaning of the
 //! serialized types ([`WorkloadSpec`](crate::workload::WorkloadSpec), a workload's input or
-//! output, [`TaskFailure`]). A pool refuses a worker of another version.
+//! output, `TaskFailure`). A pool refuses a worker of another version.
 
 use std::io::{self, Read};
 use std::ops::Range;

@@ -2,7 +2,7 @@
 //!
 //! `poolbench-worker` is a few lines around [`serve`]. It is started by a pool, never by hand:
 //! it finds its request and response pipes at descriptors 3 and 4 (see the
-//! [protocol](super::protocol)). A second thread only waits for the request pipe to hang up and
+//! [`super::protocol`]). A second thread only waits for the request pipe to hang up and
 //! then ends the process, so a worker never outlives its pool, even mid-task.
 
 use std::fs::File;
