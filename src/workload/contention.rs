@@ -47,6 +47,20 @@ fn share(total: u64, threads: usize, index: usize) -> u64 {
     total / threads + u64::from(index == 0) * (total % threads)
 }
 
+/// Runs `increment` `total` times in all, split across `threads` scoped threads by [`share`].
+fn on_threads(threads: usize, total: u64, increment: impl Fn() + Sync) {
+    std::thread::scope(|scope| {
+        for index in 0..threads {
+            let increment = &increment;
+            scope.spawn(move || {
+                for _ in 0..share(total, threads, index) {
+                    increment();
+                }
+            });
+        }
+    });
+}
+
 /// Adds 1 to a shared counter `total` times, split across `threads` threads (at least one),
 /// through `primitive`; returns the final count, which is `total` unless an update was lost.
 pub fn increment(primitive: Primitive, threads: usize, total: u64) -> u64 {
@@ -54,44 +68,23 @@ pub fn increment(primitive: Primitive, threads: usize, total: u64) -> u64 {
     match primitive {
         Primitive::Mutex => {
             let counter = Mutex::new(0u64);
-            std::thread::scope(|scope| {
-                for index in 0..threads {
-                    let counter = &counter;
-                    scope.spawn(move || {
-                        for _ in 0..share(total, threads, index) {
-                            // A panic elsewhere cannot poison it: the critical section is one add.
-                            *counter.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
-                        }
-                    });
-                }
+            // A panic elsewhere cannot poison it: the critical section is one add.
+            on_threads(threads, total, || {
+                *counter.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += 1
             });
             counter.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
         }
         Primitive::RwLock => {
             let counter = RwLock::new(0u64);
-            std::thread::scope(|scope| {
-                for index in 0..threads {
-                    let counter = &counter;
-                    scope.spawn(move || {
-                        for _ in 0..share(total, threads, index) {
-                            *counter.write().unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
-                        }
-                    });
-                }
+            on_threads(threads, total, || {
+                *counter.write().unwrap_or_else(std::sync::PoisonError::into_inner) += 1
             });
             counter.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
         }
         Primitive::Atomic => {
             let counter = AtomicU64::new(0);
-            std::thread::scope(|scope| {
-                for index in 0..threads {
-                    let counter = &counter;
-                    scope.spawn(move || {
-                        for _ in 0..share(total, threads, index) {
-                            counter.fetch_add(1, Ordering::Relaxed);
-                        }
-                    });
-                }
+            on_threads(threads, total, || {
+                counter.fetch_add(1, Ordering::Relaxed);
             });
             counter.into_inner()
         }
