@@ -299,6 +299,27 @@ def plan(sizes, crossover_sizes, start_methods, latency_server):
     def add(group, executor, value, label, program, checked, expected, session, **extra):
         peers.append(Peer(group, executor, value, label, program, checked, expected, session, **extra))
 
+    def add_maps(group, ns, function, inputs, name, inputs_text, checked, expected):
+        """A batch mapped by a Python loop (none for cpu-spin: 16 of the call task/cpu-spin times,
+        about 150 ms a sample), then by a warm Pool and a warm ThreadPoolExecutor of each size in
+        ns. Keys are per case, so pools/<case> and crossover/<case> measure a size once."""
+        case = group.split("/", 1)[1]
+        inputs = list(inputs)
+        if case != "cpu-spin":
+            add(group, "python-sequential", 1, "a Python loop", f"list(map({name}, {inputs_text}))",
+                checked, expected, end_to_end(functools.partial(lambda f, xs: list(map(f, xs)), function, inputs)),
+                size=1, key=("sequential", case))
+        for n in ns:
+            add(group, "python-pool-fork", n, "multiprocessing.Pool (fork)",
+                f"pool.map({name}, {inputs_text})  # Pool({n}) already up, default chunksize", checked, expected,
+                warm_pool("fork", n, functools.partial(lambda f, xs, pool: pool.map(f, xs), function, inputs)),
+                start_method="fork", size=n, key=("pool-map", case, n))
+        for n in ns:
+            add(group, "python-threadpool", n, "ThreadPoolExecutor",
+                f"list(executor.map({name}, {inputs_text}))  # ThreadPoolExecutor({n}) already up", checked,
+                expected, warm_threads(n, functools.partial(lambda f, xs, ex: list(ex.map(f, xs)), function, inputs)),
+                size=n, key=("thread-map", case, n))
+
     # task: one call on one thread, beside poolbench's task suite (value = the input).
     for n in (2_000, 20_000):
         add("task/factorial", "python", n, "math.factorial", f"math.factorial({n})",
@@ -325,22 +346,7 @@ def plan(sizes, crossover_sizes, start_methods, latency_server):
         batches.append(("pools/io-tcp", request, tcp_values, "tcp_request", "range(1, 17)",
                         "16 answers of value + 1 from the latency server", [v + 1 for v in tcp_values]))
     for group, function, inputs, name, inputs_text, checked, expected in batches:
-        case = group.split("/", 1)[1]
-        inputs = list(inputs)
-        if case not in ("cpu-spin",):
-            add(group, "python-sequential", 1, "a Python loop", f"list(map({name}, {inputs_text}))",
-                checked, expected, end_to_end(functools.partial(lambda f, xs: list(map(f, xs)), function, inputs)),
-                size=1, key=("sequential", case))
-        for n in sizes:
-            add(group, "python-pool-fork", n, "multiprocessing.Pool (fork)",
-                f"pool.map({name}, {inputs_text})  # Pool({n}) already up, default chunksize", checked, expected,
-                warm_pool("fork", n, functools.partial(lambda f, xs, pool: pool.map(f, xs), function, inputs)),
-                start_method="fork", size=n, key=("pool-map", case, n))
-        for n in sizes:
-            add(group, "python-threadpool", n, "ThreadPoolExecutor",
-                f"list(executor.map({name}, {inputs_text}))  # ThreadPoolExecutor({n}) already up", checked,
-                expected, warm_threads(n, functools.partial(lambda f, xs, ex: list(ex.map(f, xs)), function, inputs)),
-                size=n, key=("thread-map", case, n))
+        add_maps(group, sizes, function, inputs, name, inputs_text, checked, expected)
 
     # startup: the notebook's programs end to end, pool start and shut-down included. With spawn
     # and forkserver Pool() returns before its workers run, so the whole `with` block is timed.
@@ -389,21 +395,7 @@ def plan(sizes, crossover_sizes, start_methods, latency_server):
                           "range(1, 17)", "16 answers of value + 1 from the latency server",
                           [v + 1 for v in tcp_values]))
     for case, function, inputs, name, inputs_text, checked, expected in crossover:
-        group = f"crossover/{case}"
-        if case != "cpu-spin":
-            add(group, "python-sequential", 1, "a Python loop", f"list(map({name}, {inputs_text}))",
-                checked, expected, end_to_end(functools.partial(lambda f, xs: list(map(f, xs)), function, inputs)),
-                size=1, key=("sequential", case))
-        for n in crossover_sizes:
-            add(group, "python-pool-fork", n, "multiprocessing.Pool (fork)",
-                f"pool.map({name}, {inputs_text})  # Pool({n}) already up, default chunksize", checked, expected,
-                warm_pool("fork", n, functools.partial(lambda f, xs, pool: pool.map(f, xs), function, inputs)),
-                start_method="fork", size=n, key=("pool-map", case, n))
-        for n in crossover_sizes:
-            add(group, "python-threadpool", n, "ThreadPoolExecutor",
-                f"list(executor.map({name}, {inputs_text}))  # ThreadPoolExecutor({n}) already up", checked,
-                expected, warm_threads(n, functools.partial(lambda f, xs, ex: list(ex.map(f, xs)), function, inputs)),
-                size=n, key=("thread-map", case, n))
+        add_maps(f"crossover/{case}", crossover_sizes, function, inputs, name, inputs_text, checked, expected)
     return peers
 
 
