@@ -28,36 +28,10 @@ const ODD_VALUE: &str = "fair #1 100%";
 fn fixture() -> &'static Path {
     static FIXTURE: OnceLock<PathBuf> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        // A static is never dropped, so this directory outlives the run: it goes under cargo's
-        // per-target temporary directory, and each run removes the ones earlier runs left.
-        let parent = Path::new(env!("CARGO_TARGET_TMPDIR"));
-        remove_stale_fixtures(parent);
-        let dir = tempfile::Builder::new()
-            .prefix(FIXTURE_PREFIX)
-            .tempdir_in(parent)
-            .expect("a temporary directory for the fixture")
-            .keep();
+        let dir = common::kept_fixture_dir("report-fixture-");
         run_criterion(&dir);
         dir
     })
-}
-
-const FIXTURE_PREFIX: &str = "report-fixture-";
-
-/// Removes fixtures of earlier runs, sparing recent ones: another test binary may be using its own.
-fn remove_stale_fixtures(parent: &Path) {
-    let Ok(entries) = std::fs::read_dir(parent) else { return };
-    for entry in entries.filter_map(Result::ok) {
-        let stale = entry
-            .metadata()
-            .and_then(|metadata| metadata.modified())
-            .ok()
-            .and_then(|modified| modified.elapsed().ok())
-            .is_some_and(|age| age > Duration::from_secs(600));
-        if stale && entry.file_name().to_string_lossy().starts_with(FIXTURE_PREFIX) {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
 }
 
 fn run_criterion(dir: &Path) {
