@@ -34,6 +34,32 @@
 
 #![deny(missing_docs)]
 
+/// The plumbing of an opaque error type `Error { kind: Box<ErrorKind> }` whose kind (a
+/// `thiserror` enum) writes each message whole, its cause's text included: `Error::new`,
+/// `Display` as the kind's, and no `source()`, which would print the cause twice in an `{:#}`
+/// chain. The report's, the peers' and the comparison's errors share it.
+macro_rules! opaque_error {
+    ($error:ident, $kind:ident) => {
+        impl $error {
+            fn new(kind: $kind) -> Self {
+                $error { kind: Box::new(kind) }
+            }
+        }
+
+        impl std::fmt::Display for $error {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.kind.fmt(f)
+            }
+        }
+
+        impl std::error::Error for $error {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                None
+            }
+        }
+    };
+}
+
 pub mod catalog;
 pub mod compare;
 pub mod executor;

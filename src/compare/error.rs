@@ -44,10 +44,6 @@ enum ErrorKind {
 }
 
 impl Error {
-    fn new(kind: ErrorKind) -> Self {
-        Error { kind: Box::new(kind) }
-    }
-
     pub(crate) fn not_found(spec: &str, dir: &Path) -> Self {
         let looked_for = if spec.contains(['/', '\\']) || spec.ends_with(".json") {
             format!("a file {spec}")
@@ -90,16 +86,4 @@ impl Error {
     }
 }
 
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.kind.fmt(f)
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        // The sources' messages are already part of this one: returning them too would print them
-        // twice in an `{:#}` chain.
-        None
-    }
-}
+opaque_error!(Error, ErrorKind);

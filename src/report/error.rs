@@ -36,10 +36,6 @@ enum ErrorKind {
 }
 
 impl Error {
-    fn new(kind: ErrorKind) -> Self {
-        Error { kind: Box::new(kind) }
-    }
-
     pub(crate) fn no_results(dir: &Path) -> Self {
         Error::new(ErrorKind::NoResults { dir: dir.to_owned() })
     }
@@ -79,16 +75,4 @@ impl Error {
     }
 }
 
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.kind.fmt(f)
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        // The sources' messages are already part of this one; returning them as well would print
-        // them twice in an `{:#}` chain.
-        None
-    }
-}
+opaque_error!(Error, ErrorKind);
