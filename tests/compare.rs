@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use criterion::{BenchmarkId, Criterion};
+use criterion::BenchmarkId;
 use poolbench::compare::Input;
 use poolbench::report::{self, Options, Summary, history};
 use poolbench::workload::CpuSpin;
@@ -53,14 +53,7 @@ fn fixture() -> &'static Fixture {
 
 /// Real work through Criterion: `times` repeats every task, so 3 is three times the work.
 fn run_criterion(dir: &Path, baseline: &str, times: usize) {
-    let mut c = Criterion::default()
-        .output_directory(dir)
-        .save_baseline(baseline.to_owned())
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(20))
-        .measurement_time(Duration::from_millis(100))
-        .nresamples(1_000)
-        .without_plots();
+    let mut c = common::tiny_criterion(dir).save_baseline(baseline.to_owned());
     let inputs: Vec<u64> = vec![3_000; 4 * times];
     let pool = StdPool::new(2).expect("a std pool");
     let mut group = c.benchmark_group("fixture/spin");

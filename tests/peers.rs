@@ -14,7 +14,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, SamplingMode};
+use criterion::{BenchmarkId, SamplingMode};
 use poolbench::peers::{self, Options, Outcome, PeersDocument, Status};
 use poolbench::report::{self, PeersStatus, Summary, Written};
 use poolbench::workload::{Factorial, Squares};
@@ -60,13 +60,7 @@ fn criterion_fixture() -> &'static Path {
 }
 
 fn run_criterion(dir: &Path) {
-    let mut c = Criterion::default()
-        .output_directory(dir)
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(20))
-        .measurement_time(Duration::from_millis(100))
-        .nresamples(1_000)
-        .without_plots();
+    let mut c = common::tiny_criterion(dir);
     let inputs: Vec<u32> = (1..=10).collect();
 
     let mut group = c.benchmark_group("task/factorial");

@@ -10,9 +10,8 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, PlottingBackend};
+use criterion::{BenchmarkId, PlottingBackend};
 use poolbench::report::{self, Options, SCHEMA_VERSION, Summary, Written};
 use poolbench::workload::{Factorial, Squares};
 use poolbench::{Executor, RayonPool, Sequential, StdPool, Workload, catalog};
@@ -35,12 +34,7 @@ fn fixture() -> &'static Path {
 }
 
 fn run_criterion(dir: &Path) {
-    let mut c = Criterion::default()
-        .output_directory(dir)
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(20))
-        .measurement_time(Duration::from_millis(100))
-        .nresamples(1_000)
+    let mut c = common::tiny_criterion(dir)
         // Criterion's own pages, so the report's links into them can be followed.
         .plotting_backend(PlottingBackend::Plotters)
         .with_plots();

@@ -166,6 +166,19 @@ pub fn kept_fixture_dir(prefix: &str) -> std::path::PathBuf {
         .keep()
 }
 
+/// A Criterion writing to `dir`, short enough for a test fixture (10 samples, 20 ms warm-up,
+/// 100 ms measurement, 1,000 resamples) and real all the same: its files are what `cargo bench`
+/// writes. Plots are off; a test that follows the links into them turns them on.
+pub fn tiny_criterion(dir: &std::path::Path) -> criterion::Criterion {
+    criterion::Criterion::default()
+        .output_directory(dir)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(20))
+        .measurement_time(Duration::from_millis(100))
+        .nresamples(1_000)
+        .without_plots()
+}
+
 /// Runs this build's `poolbench` with `args` and returns its exit code, stdout and stderr. It runs
 /// in cargo's temporary directory, where no `poolbench-compare.toml` of the checkout applies.
 pub fn poolbench<I, S>(args: I) -> (Option<i32>, String, String)
