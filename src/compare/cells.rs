@@ -2,7 +2,7 @@
 //! number read in one can be found in the other.
 
 use super::{Change, Comparison, Entry, Gate};
-use crate::report::format::{duration_ns, significant};
+use crate::report::format::{duration_ns, ratio, significant};
 
 /// The column headings for `comparison`'s gate.
 pub fn headings(comparison: &Comparison) -> Vec<String> {
@@ -58,8 +58,8 @@ pub fn row(comparison: &Comparison, entry: &Entry) -> Vec<String> {
             match &entry.relative {
                 Some(relative) => {
                     cells.push(relative.reference.clone());
-                    cells.push(times(relative.base));
-                    cells.push(times(relative.new));
+                    cells.push(ratio(relative.base));
+                    cells.push(ratio(relative.new));
                 }
                 None => cells.extend([dash(), dash(), dash()]),
             }
@@ -103,10 +103,6 @@ pub fn confidence(alpha: f64) -> String {
 /// A number as typed: `5`, `7.5`, without float noise or trailing zeros.
 pub fn plain(value: f64) -> String {
     format!("{}", (value * 1e6).round() / 1e6)
-}
-
-fn times(ratio: f64) -> String {
-    format!("{}×", significant(ratio))
 }
 
 fn dash() -> String {
