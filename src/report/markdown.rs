@@ -136,15 +136,11 @@ fn ratios(text: &mut String, group: &Group) {
          |---|---|--:|--:|--:|--:|---|\n",
     );
     for pair in &group.ratios {
-        let size = match (pair.size, &pair.value) {
-            (Some(size), _) => size.to_string(),
-            (None, Some(value)) => format!("input {}", escape(value)),
-            (None, None) => String::new(),
-        };
+        let size = escape(&pair.size_label());
         let _ = writeln!(
             text,
             "| {} | {} | {size} | {} | {} | {} | {} |",
-            escape(pair.executor.as_deref().unwrap_or("poolbench (one thread)")),
+            escape(pair.poolbench_label()),
             escape(&pair.peer_label),
             duration_ns(pair.median_ns.point),
             duration_ns(pair.peer_median_ns.point),

@@ -24,7 +24,9 @@ use std::path::Path;
 
 use super::format::significant;
 use super::summarize::{case_info, finite, sort_groups, speedup};
-use super::summary::{Group, PeerRatio, Peers, PeersStatus, Row, SOURCE_CRITERION, Skipped, Summary};
+use super::summary::{
+    Group, ONE_THREAD, PeerRatio, Peers, PeersStatus, Row, SOURCE_CRITERION, Skipped, Summary,
+};
 use crate::peers::{self, PYTHON_VAR, PeerRow, PeersDocument, Status};
 
 /// Reads the peers file of `criterion_dir` and adds it to `summary`.
@@ -175,7 +177,7 @@ pub fn ratios(rows: &[Row], peer: &PeerRow) -> Vec<PeerRatio> {
 }
 
 fn sentence(rust: &Row, peer_label: &str, ratio: f64, within_noise: bool, value: Value) -> String {
-    let name = rust.executor.as_deref().unwrap_or("poolbench (one thread)");
+    let name = rust.executor.as_deref().unwrap_or(ONE_THREAD);
     let (times, word) = if ratio >= 1.0 { (ratio, "faster") } else { (1.0 / ratio, "slower") };
     let at = match (value, rust.size, rust.value.as_deref()) {
         (Value::PoolSize, Some(size), _) => format!(" at n={size}"),

@@ -148,6 +148,25 @@ pub struct PeerRatio {
     pub sentence: String,
 }
 
+/// How the tables and sentences name poolbench's side of a ratio without an executor.
+pub(crate) const ONE_THREAD: &str = "poolbench (one thread)";
+
+impl PeerRatio {
+    /// poolbench's side, for people: the executor, or [`ONE_THREAD`] for the task suite.
+    pub fn poolbench_label(&self) -> &str {
+        self.executor.as_deref().unwrap_or(ONE_THREAD)
+    }
+
+    /// The size column, unescaped: the pool size, `input <value>`, or nothing.
+    pub fn size_label(&self) -> String {
+        match (self.size, &self.value) {
+            (Some(size), _) => size.to_string(),
+            (None, Some(value)) => format!("input {value}"),
+            (None, None) => String::new(),
+        }
+    }
+}
+
 /// What the catalog (`poolbench::catalog`) says of a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseInfo {

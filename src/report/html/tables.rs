@@ -103,12 +103,8 @@ pub(super) fn ratios_table(page: &mut String, group: &Group, id: &str) {
          <th>ratio</th><th>interval*</th><th>in words</th></tr></thead>\n<tbody>"
     );
     for pair in &group.ratios {
-        let executor = pair.executor.as_deref().unwrap_or("poolbench (one thread)");
-        let size = match (pair.size, &pair.value) {
-            (Some(size), _) => size.to_string(),
-            (None, Some(value)) => format!("input {}", escape(value)),
-            (None, None) => String::new(),
-        };
+        let executor = pair.poolbench_label();
+        let size = escape(&pair.size_label());
         let _ = writeln!(
             page,
             "<tr{} data-executor=\"{}\" data-peer=\"{}\" data-value=\"{}\" data-ratio=\"{}\"><td>{}</td><td>{}</td>\
