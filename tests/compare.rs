@@ -227,24 +227,9 @@ fn summary_files_and_baseline_names_give_the_same_verdicts() {
 
 #[test]
 fn comparisons_are_repeatable_to_the_last_digit() {
-    let first = common::poolbench([
-        "compare",
-        "base",
-        "slow",
-        "--criterion-dir",
-        &criterion_dir(),
-        "--format",
-        "json",
-    ]);
-    let second = common::poolbench([
-        "compare",
-        "base",
-        "slow",
-        "--criterion-dir",
-        &criterion_dir(),
-        "--format",
-        "json",
-    ]);
+    let dir = criterion_dir();
+    let run = || common::poolbench(["compare", "base", "slow", "--criterion-dir", &dir, "--format", "json"]);
+    let (first, second) = (run(), run());
     // The machine's date is taken when a baseline is read: everything else must match.
     let strip =
         |text: &str| text.lines().filter(|line| !line.contains("\"date\"")).collect::<Vec<_>>().join("\n");
