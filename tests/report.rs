@@ -84,12 +84,8 @@ fn run_criterion(dir: &Path) {
 
 /// The number of benchmarks in a Criterion directory, counted without the report's code.
 fn benchmarks_in(dir: &Path) -> usize {
-    fn count(dir: &Path) -> usize {
-        let here = usize::from(dir.join("new").join("benchmark.json").is_file());
-        let children = std::fs::read_dir(dir).expect("a readable directory").filter_map(Result::ok);
-        here + children.filter(|entry| entry.path().is_dir()).map(|entry| count(&entry.path())).sum::<usize>()
-    }
-    count(dir)
+    let in_new = |path: &PathBuf| path.parent().and_then(Path::file_name) == Some("new".as_ref());
+    common::files_named(dir, "benchmark.json").iter().filter(|path| in_new(path)).count()
 }
 
 fn write_report(criterion_dir: &Path) -> (tempfile::TempDir, Written) {

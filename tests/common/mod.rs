@@ -109,6 +109,24 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
+/// Every file called `name` under `dir`, however deep, in a stable order.
+pub fn files_named(dir: &std::path::Path, name: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|err| panic!("read {}: {err}", dir.display()))
+        .map(|entry| entry.expect("a directory entry"))
+        .collect();
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        if entry.file_type().expect("a file type").is_dir() {
+            found.extend(files_named(&entry.path(), name));
+        } else if entry.file_name() == name {
+            found.push(entry.path());
+        }
+    }
+    found
+}
+
 /// Decodes the `%XX` escapes of a URL path (the report percent-encodes Criterion's directory names).
 pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
