@@ -97,7 +97,8 @@ pub fn counts_line(comparison: &Comparison) -> String {
         .iter()
         .map(|&verdict| format!("{} {}", comparison.count(verdict), verdict.name()))
         .collect();
-    format!("{} benchmarks: {}", comparison.entries.len(), counts.join(", "))
+    let total = comparison.entries.len();
+    format!("{total} benchmark{}: {}", if total == 1 { "" } else { "s" }, counts.join(", "))
 }
 
 /// How many changes were significant but inside the threshold, against what chance alone gives.
