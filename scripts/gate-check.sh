@@ -2,6 +2,7 @@
 # Measures the regression gate on this machine, as the README reports it:
 #
 #   scripts/gate-check.sh [--quick] [--rounds N] [--filter REGEX] [--factor F] [--out DIR] [--rejudge]
+#                         [--smoke]
 #
 # - A/A: the checkout benchmarked twice (runs a and b); `poolbench compare a b` with the default
 #   settings must flag (regressed or improved) at most 5% of the benchmarks it judges, and none
@@ -16,9 +17,17 @@
 # --rejudge compares the runs already in --out again, without benchmarking: for a change to the
 # gate's rule, judged on the same measurements.
 #
+# --smoke is what .ci/run uses: the whole path runs (benchmarks, baselines, compare's table and
+# JSON) and must work (compare exits 0 or 2 and judges every benchmark), and the two checks above
+# are printed but do not decide the exit code. They are measurements of the machine's noise, and
+# speed is measured, never asserted in a test: on a loaded shared runner, a real 3x slowdown
+# has been measured as +46% [-5%, +97%]. The verdict logic itself is tested on known samples in
+# tests/compare.rs.
+#
 # The three runs are interleaved group by group in rotating order, as scripts/ci-bench.sh runs
 # base and head, so the figures describe the gate CI uses. Options as for scripts/ci-bench.sh;
-# the default filter is every group. Exit code 0 when both checks pass, 1 otherwise.
+# the default filter is every group. Exit code 0 when both checks pass (with --smoke: when the
+# path works), 1 otherwise.
 set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 cd "$root"
@@ -31,6 +40,7 @@ filter=
 factor=1.2
 out=$root/target/gate-check
 rejudge=0
+smoke=0
 while [ $# -gt 0 ]; do
     case $1 in
     --quick) quick=1 ;;
@@ -39,6 +49,7 @@ while [ $# -gt 0 ]; do
     --factor) factor=${2:?--factor needs a number}; shift ;;
     --out) out=${2:?--out needs a directory}; shift ;;
     --rejudge) rejudge=1 ;;
+    --smoke) smoke=1 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument $1; see $0 --help" ;;
     esac
@@ -143,6 +154,18 @@ if [ "$spin" = 0 ]; then
     echo "(no cpu-spin benchmark in the groups run: the slowdown check cannot pass)"
 fi
 if [ "$spin" = 0 ] || [ "$spin_flagged" = 0 ] || [ "$slow_code" != 2 ] || [ "$others_regressed" != 0 ]; then pass=0; fi
-if [ "$pass" = 1 ]; then echo "gate-check: PASS"; else echo "gate-check: FAIL"; fi
 echo "(tables and JSON in $out)"
+if [ "$smoke" = 1 ]; then
+    # Every benchmark the runs measured must have been judged, in both comparisons.
+    measured=$(verdicts "$out/aa.json" | wc -l)
+    unjudged=$(cat "$out/aa.json" "$out/slowdown.json" | grep -cE '^      "verdict": "(new|missing)"' || true)
+    if [ "$measured" = 0 ] || [ "$unjudged" != 0 ]; then
+        echo "gate-check --smoke: FAIL: $measured benchmarks compared, $unjudged new or missing on one side"
+        exit 1
+    fi
+    echo "gate-check --smoke: the path works ($measured benchmark(s) judged in both comparisons);" \
+        "the checks above $([ "$pass" = 1 ] && echo passed || echo "did not pass on this run's noise") (informational)"
+    exit 0
+fi
+if [ "$pass" = 1 ]; then echo "gate-check: PASS"; else echo "gate-check: FAIL"; fi
 [ "$pass" = 1 ]
