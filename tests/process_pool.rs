@@ -92,11 +92,9 @@ fn a_panicking_task_carries_its_message_and_the_same_worker_goes_on() {
 
 #[test]
 fn a_task_past_its_timeout_fails_and_its_worker_is_replaced() {
-    let pool = process_pool(2)
-        .task_timeout(Duration::from_millis(300))
-        .chunking(Chunking::fixed(1))
-        .build()
-        .unwrap();
+    // The limit must also let every quick task through when a loaded machine stalls the test.
+    let pool =
+        process_pool(2).task_timeout(Duration::from_secs(1)).chunking(Chunking::fixed(1)).build().unwrap();
     let before = pool.worker_pids();
     let mut inputs: Vec<FaultAction> = (0..6).map(FaultAction::Return).collect();
     inputs[3] = FaultAction::Hang(Duration::from_secs(60));
@@ -106,7 +104,7 @@ fn a_task_past_its_timeout_fails_and_its_worker_is_replaced() {
     assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
     let err = results[3].as_ref().unwrap_err();
     assert!(err.is_timeout(), "{err}");
-    assert!(err.to_string().contains("300ms"), "{err}");
+    assert!(err.to_string().starts_with("task 3 timed out after 1s: worker process "), "{err}");
     let killed = err.pid().unwrap();
     assert!(before.contains(&killed));
     for (index, result) in results.iter().enumerate().filter(|(index, _)| *index != 3) {
