@@ -178,13 +178,19 @@ fn criterion_dir() -> String {
     path(&fixture().criterion)
 }
 
+/// `poolbench compare BASE NEW --criterion-dir FIXTURE ...`: the exit code, stdout and stderr.
+fn compare(base: &str, new: &str, extra: &[&str]) -> (Option<i32>, String, String) {
+    let dir = criterion_dir();
+    let mut args = vec!["compare", base, new, "--criterion-dir", dir.as_str()];
+    args.extend(extra);
+    common::poolbench(&args)
+}
+
 /// `poolbench compare BASE NEW --format json ...`, parsed, with the exit code.
 fn compare_json(base: &str, new: &str, extra: &[&str]) -> (Option<i32>, Value) {
-    let mut args = vec!["compare", base, new, "--format", "json"];
-    let dir = criterion_dir();
-    args.extend(["--criterion-dir", dir.as_str()]);
+    let mut args = vec!["--format", "json"];
     args.extend(extra);
-    let (code, stdout, stderr) = common::poolbench(&args);
+    let (code, stdout, stderr) = compare(base, new, &args);
     let json = serde_json::from_str(&stdout).unwrap_or_else(|err| panic!("{err}: {stdout}{stderr}"));
     (code, json)
 }
@@ -254,8 +260,7 @@ fn identical_runs_show_no_regression_and_exit_0() {
 
 #[test]
 fn three_times_slower_is_flagged_and_exits_2_with_regressions_first() {
-    let (code, stdout, stderr) =
-        common::poolbench(["compare", "base", "slow", "--criterion-dir", &criterion_dir()]);
+    let (code, stdout, stderr) = compare("base", "slow", &[]);
     assert_eq!(code, Some(2), "{stdout}{stderr}");
     assert!(stdout.contains("result: REGRESSION (exit code 2)"), "{stdout}");
     let table: Vec<&str> =
@@ -276,8 +281,7 @@ fn three_times_slower_is_flagged_and_exits_2_with_regressions_first() {
 fn pooled_runs_are_compared_run_by_run() {
     // Each side two runs: the run is the unit that repeats, so runs that disagree threefold
     // among themselves are noise, and a change every run shows is a regression.
-    let (code, stdout, stderr) =
-        common::poolbench(["compare", "base,slow", "slow,base", "--criterion-dir", &criterion_dir()]);
+    let (code, stdout, stderr) = compare("base,slow", "slow,base", &[]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("across runs (2 base, 2 new)"), "{stdout}");
     let (_, json) = compare_json("base,slow", "slow,base", &[]);
@@ -306,7 +310,7 @@ fn new_and_missing_benchmarks_are_listed_not_hidden() {
     assert!(entry(&json, ONLY_BASE)["new"].is_null() && entry(&json, ONLY_SLOW)["base"].is_null());
     let order: Vec<String> = verdicts(&json).into_iter().map(|(_, verdict)| verdict).collect();
     assert_eq!(order, ["regressed", "regressed", "regressed", "new", "missing"]);
-    let (_, stdout, _) = common::poolbench(["compare", "base", "slow", "--criterion-dir", &criterion_dir()]);
+    let (_, stdout, _) = compare("base", "slow", &[]);
     assert!(stdout.contains("1 new, 1 missing"), "{stdout}");
 }
 
@@ -320,8 +324,7 @@ fn summary_files_and_baseline_names_give_the_same_verdicts() {
 
 #[test]
 fn comparisons_are_repeatable_to_the_last_digit() {
-    let dir = criterion_dir();
-    let run = || common::poolbench(["compare", "base", "slow", "--criterion-dir", &dir, "--format", "json"]);
+    let run = || compare("base", "slow", &["--format", "json"]);
     let (first, second) = (run(), run());
     // The machine's date is taken when a baseline is read: everything else must match.
     let strip =
@@ -337,15 +340,7 @@ fn markdown_leads_with_the_outcome_and_folds_the_unchanged() {
     assert!(markdown.starts_with("## poolbench compare: ✅ no regression\n"), "{markdown}");
     assert!(markdown.contains("<details><summary>4 unchanged</summary>"), "{markdown}");
 
-    let (code, markdown, _) = common::poolbench([
-        "compare",
-        "base",
-        "slow",
-        "--criterion-dir",
-        &criterion_dir(),
-        "--format",
-        "markdown",
-    ]);
+    let (code, markdown, _) = compare("base", "slow", &["--format", "markdown"]);
     assert_eq!(code, Some(2));
     assert!(markdown.starts_with("## poolbench compare: ❌ 3 regressions\n"), "{markdown}");
     assert!(
@@ -423,27 +418,11 @@ fn a_config_file_raises_thresholds_and_ignores_benchmarks() {
         (pool["verdict"].as_str(), pool["threshold_percent"].as_f64()),
         (Some("unchanged"), Some(1000.0))
     );
-    let (_, stdout, _) = common::poolbench([
-        "compare",
-        "base",
-        "slow",
-        "--criterion-dir",
-        &criterion_dir(),
-        "--config",
-        &path(&config),
-    ]);
+    let (_, stdout, _) = compare("base", "slow", &["--config", &path(&config)]);
     assert!(stdout.contains("threshold 1000%") && stdout.contains("measured elsewhere"), "{stdout}");
 
     std::fs::write(&config, "treshold = 5\n").expect("write the config");
-    let (code, _, stderr) = common::poolbench([
-        "compare",
-        "base",
-        "slow",
-        "--criterion-dir",
-        &criterion_dir(),
-        "--config",
-        &path(&config),
-    ]);
+    let (code, _, stderr) = compare("base", "slow", &["--config", &path(&config)]);
     assert_eq!(code, Some(1));
     assert!(stderr.contains(&path(&config)) && stderr.contains("unknown field"), "{stderr}");
 }
