@@ -97,7 +97,7 @@ fn slow_down(criterion: &Path) {
         match baseline.file_name().and_then(|name| name.to_str()) {
             Some("base") => {
                 known_samples(baseline, baseline, 1.0);
-                if read_json(&id)["full_id"] != ONLY_BASE {
+                if common::read_json(&id)["full_id"] != ONLY_BASE {
                     known_samples(baseline, &baseline.with_file_name("slow"), SLOWDOWN);
                     slowed += 1;
                 }
@@ -115,9 +115,10 @@ fn slow_down(criterion: &Path) {
 /// `factor` times its measured median, spread evenly over +0% to +4%, keeping Criterion's iteration
 /// counts, and `estimates.json` recomputed from them.
 fn known_samples(from: &Path, to: &Path, factor: f64) {
-    let median =
-        read_json(&from.join("estimates.json"))["median"]["point_estimate"].as_f64().expect("a median");
-    let mut sample = read_json(&from.join("sample.json"));
+    let median = common::read_json(&from.join("estimates.json"))["median"]["point_estimate"]
+        .as_f64()
+        .expect("a median");
+    let mut sample = common::read_json(&from.join("sample.json"));
     let iters: Vec<f64> =
         sample["iters"].as_array().expect("iters").iter().map(|n| n.as_f64().expect("a count")).collect();
     let n = iters.len();
@@ -165,11 +166,6 @@ fn known_samples(from: &Path, to: &Path, factor: f64) {
     };
     write("sample.json", &sample);
     write("estimates.json", &estimates);
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
 fn path(path: &Path) -> String {

@@ -102,9 +102,7 @@ fn read_summary(written: &Written) -> Summary {
 
 /// A field of one of Criterion's own files, read as plain JSON.
 fn criterion_json(criterion_dir: &Path, benchmark_dir: &str, file: &str) -> serde_json::Value {
-    let path = criterion_dir.join(benchmark_dir).join("new").join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+    common::read_json(&criterion_dir.join(benchmark_dir).join("new").join(file))
 }
 
 fn selector(css: &str) -> Selector {
