@@ -1,5 +1,6 @@
 # Shared by scripts/ci-bench.sh and scripts/gate-check.sh: build a checkout's Criterion bench,
-# list its groups, run one group into a named baseline. Source it; it defines functions only.
+# list its groups, choose the rounds and the Criterion settings, run one group into a named
+# baseline. Source it; it defines functions only.
 #
 # Runs go straight to the bench executable (no cargo in between), from a scratch working
 # directory, so that the report and history each run writes land there and not in the checkout.
@@ -43,12 +44,23 @@ run_group() {
         die "the benchmarks of $group failed for baseline $baseline; see $workdir/bench.log"
 }
 
-# quick_args: Criterion settings for a quick run, short because quick runs come in several rounds:
+# rounds_or_default ROUNDS QUICK: ROUNDS, or when it is empty the default: more rounds are
+# quieter and take longer, so three for a quick run (QUICK=1, a pull request), five for a full one.
+rounds_or_default() {
+    local rounds=${1:-$([ "$2" = 1 ] && echo 3 || echo 5)}
+    case $rounds in *[!0-9]* | 0) die "--rounds $rounds: give a positive number" ;; esac
+    printf '%s\n' "$rounds"
+}
+
+# criterion_settings QUICK: the Criterion settings of every run, one a line. None for a full run (the
+# suites' own). For a quick run (QUICK=1), short ones, because quick runs come in several rounds:
 # on a shared machine a whole run can come out slower than another of the same binary, and more
 # runs give each side more chances of a clean one than more samples in one run would. They
 # override the suites' own defaults (benches/suites/mod.rs, config()).
-quick_args() {
-    printf '%s\n' --warm-up-time 0.3 --measurement-time 0.5 --sample-size 20 --nresamples 10000
+criterion_settings() {
+    if [ "$1" = 1 ]; then
+        printf '%s\n' --warm-up-time 0.3 --measurement-time 0.5 --sample-size 20 --nresamples 10000
+    fi
 }
 
 # join_baselines PREFIX ROUNDS: PREFIX-1,PREFIX-2,...: the runs of one side, pooled by compare.

@@ -52,9 +52,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-# More rounds are quieter and take longer: three for a pull request, five for a full run.
-rounds=${rounds:-$([ "$quick" = 1 ] && echo 3 || echo 5)}
-case $rounds in *[!0-9]* | 0) die "--rounds $rounds: give a positive number" ;; esac
+rounds=$(rounds_or_default "$rounds" "$quick")
 
 if [ -z "$base_ref" ]; then
     for candidate in "origin/${GITHUB_BASE_REF:-main}" origin/main main; do
@@ -90,10 +88,7 @@ mkdir -p "$out"
 # Absolute: the runs work in directories of their own.
 out=$(cd "$out" && pwd)
 criterion=$out/criterion
-criterion_args=()
-if [ "$quick" = 1 ]; then
-    mapfile -t criterion_args < <(quick_args)
-fi
+mapfile -t criterion_args < <(criterion_settings "$quick")
 mapfile -t groups < <({ bench_groups "$head_exe"; bench_groups "$base_exe"; } | sort -u | grep -E -- "${filter:-.}" || true)
 [ "${#groups[@]}" -gt 0 ] || die "no benchmark group matches ${filter:-anything}"
 

@@ -55,9 +55,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-# More rounds are quieter and take longer: three for a pull request, five for a full run.
-rounds=${rounds:-$([ "$quick" = 1 ] && echo 3 || echo 5)}
-case $rounds in *[!0-9]* | 0) die "--rounds $rounds: give a positive number" ;; esac
+rounds=$(rounds_or_default "$rounds" "$quick")
 
 target=${CARGO_TARGET_DIR:-$root/target}
 echo "== building the benches and poolbench"
@@ -74,10 +72,7 @@ fi
 # Absolute: the runs work in directories of their own.
 out=$(cd "$out" && pwd)
 criterion=$out/criterion
-criterion_args=()
-if [ "$quick" = 1 ]; then
-    mapfile -t criterion_args < <(quick_args)
-fi
+mapfile -t criterion_args < <(criterion_settings "$quick")
 mapfile -t groups < <(bench_groups "$exe" | grep -E -- "${filter:-.}" || true)
 [ "${#groups[@]}" -gt 0 ] || die "no benchmark group matches ${filter:-anything}"
 
