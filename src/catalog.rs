@@ -15,6 +15,8 @@
 
 use std::fmt;
 
+use crate::env::SIZES;
+
 /// The suites of `cargo bench`, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Suite {
@@ -229,6 +231,15 @@ pub const CASES: &[Case] = &[
     ),
 ];
 
+/// The group of the ipc suite's one-task round trips, where the floors sit beside the executors.
+pub const IPC_ROUND_TRIP: &str = "ipc/round-trip";
+/// The function of [`IPC_ROUND_TRIP`] that is a raw pipe round trip between two processes: the
+/// floor of any process pool.
+pub const PIPE_FLOOR: &str = "pipe-floor";
+/// The function of [`IPC_ROUND_TRIP`] that is a raw channel round trip between two threads: the
+/// floor of any thread pool.
+pub const CHANNEL_FLOOR: &str = "channel-floor";
+
 /// The pool sizes every pool suite sweeps unless `POOLBENCH_SIZES` says otherwise: the notebook's.
 pub const DEFAULT_SIZES: [usize; 3] = [2, 4, 8];
 
@@ -245,13 +256,13 @@ pub fn parse_sizes(text: &str) -> Result<Vec<usize>, String> {
             Ok(size) if size >= 1 => sizes.push(size),
             _ => {
                 return Err(format!(
-                    "POOLBENCH_SIZES={text:?}: {entry:?} is not a pool size; give positive integers, e.g. 1,2,4,8,16"
+                    "{SIZES}={text:?}: {entry:?} is not a pool size; give positive integers, e.g. 1,2,4,8,16"
                 ));
             }
         }
     }
     if sizes.is_empty() {
-        return Err(format!("POOLBENCH_SIZES={text:?} names no pool size; give e.g. 2,4,8"));
+        return Err(format!("{SIZES}={text:?} names no pool size; give e.g. 2,4,8"));
     }
     sizes.sort_unstable();
     sizes.dedup();
@@ -264,10 +275,10 @@ pub fn parse_sizes(text: &str) -> Result<Vec<usize>, String> {
 ///
 /// As [`parse_sizes`], for a `POOLBENCH_SIZES` that is set but not a list of sizes.
 pub fn sizes_from_env() -> Result<Vec<usize>, String> {
-    match std::env::var("POOLBENCH_SIZES") {
+    match std::env::var(SIZES) {
         Ok(text) => parse_sizes(&text),
         Err(std::env::VarError::NotPresent) => Ok(DEFAULT_SIZES.to_vec()),
-        Err(std::env::VarError::NotUnicode(text)) => Err(format!("POOLBENCH_SIZES={text:?} is not UTF-8")),
+        Err(std::env::VarError::NotUnicode(text)) => Err(format!("{SIZES}={text:?} is not UTF-8")),
     }
 }
 

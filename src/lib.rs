@@ -13,13 +13,17 @@
 //!   it and be checked.
 //! - [`executor`]: one [`Executor`] trait and its implementations, chosen by [`ExecutorKind`].
 //! - [`catalog`]: every benchmark case `cargo bench` runs, by id: the benches' and the reports'
-//!   shared vocabulary.
+//!   shared vocabulary. [`env`](mod@env): every environment variable poolbench reads.
+//! - [`schema`]: the file formats (`summary.json`, the peers file, `history.jsonl`), read and
+//!   written by everything below.
+//! - [`criterion`]: reading Criterion's output directory.
 //! - [`peers`]: the notebook's own Python programs, measured in the same run as peers of the
 //!   executors (`scripts/python_peers.py`), for the report to show side by side.
 //! - [`report`]: the pool-size report `cargo bench` writes at its end (`reports/latest/`): what
 //!   Criterion's numbers mean across executors and pool sizes, as JSON, HTML and Markdown.
 //! - [`compare`]: regression tracking: two runs in, a verdict per benchmark out (`poolbench
-//!   compare`, exit code 2 on a regression), and exports for Bencher and github-action-benchmark.
+//!   compare`, exit code 2 on a regression).
+//! - [`export`]: a summary in the formats of Bencher and github-action-benchmark.
 //!
 //! ```
 //! use poolbench::{Executor, Sequential, StdPool, workload::Factorial};
@@ -62,9 +66,14 @@ macro_rules! opaque_error {
 
 pub mod catalog;
 pub mod compare;
+pub mod criterion;
+pub mod env;
 pub mod executor;
+pub mod export;
+mod format;
 pub mod peers;
 pub mod report;
+pub mod schema;
 pub mod workload;
 
 pub use executor::{

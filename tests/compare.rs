@@ -20,7 +20,8 @@ use std::time::{Duration, SystemTime};
 
 use criterion::BenchmarkId;
 use poolbench::compare::Input;
-use poolbench::report::{self, Options, Summary, history};
+use poolbench::report::{self, Options, history};
+use poolbench::schema::{self, Summary};
 use poolbench::workload::CpuSpin;
 use poolbench::{Executor, Sequential, StdPool, Workload};
 use scraper::{Html, Selector};
@@ -464,7 +465,10 @@ fn bad_inputs_exit_1_and_say_what_to_do() {
     let future = dir.path().join("future.json");
     std::fs::write(&future, "{\"schema_version\": 99}").expect("write");
     let stderr = run(&["compare", &path(&future), &base]);
-    assert!(stderr.contains("has summary schema version 99, this poolbench reads version 1"), "{stderr}");
+    assert!(
+        stderr.contains("has summary schema version 99, this poolbench reads versions 1 to 2"),
+        "{stderr}"
+    );
 
     let stderr = run(&["compare", &base, &base, "--threshold=-3"]);
     assert!(stderr.contains("not a positive percentage"), "{stderr}");
@@ -539,9 +543,9 @@ fn exports_have_the_shapes_trackers_expect() {
 fn history_keeps_every_good_line_and_the_page_draws_each_benchmarks_trend() {
     let root = tempfile::tempdir().expect("a temporary directory");
     let out = root.path().join("latest");
-    let history_path = root.path().join(history::FILE_NAME);
+    let history_path = root.path().join(schema::history::FILE_NAME);
     let base = read_summary(&fixture().base_json);
-    let mut earlier = history::Run::from_summary(&base, |_| true);
+    let mut earlier = schema::history::Run::from_summary(&base, |_| true);
     earlier.machine.date = "2026-01-01T00:00:00Z".to_owned();
     history::append(&history_path, &earlier).expect("append");
     std::fs::OpenOptions::new()
@@ -594,7 +598,7 @@ fn recording_appends_only_what_the_run_measured() {
     assert!(recorded.to_string().contains("nothing measured"));
 
     let recorded = history::record(&written, SystemTime::UNIX_EPOCH).expect("record");
-    assert_eq!(recorded.path, root.path().join(history::FILE_NAME));
+    assert_eq!(recorded.path, root.path().join(schema::history::FILE_NAME));
     assert_eq!(recorded.benchmarks, written.benchmarks);
     let history = history::read(&recorded.path).expect("read back");
     assert_eq!(history.runs.len(), 1);

@@ -15,15 +15,16 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, SamplingMode};
-use poolbench::peers::{self, Options, Outcome, PeersDocument, Status};
-use poolbench::report::{self, PeersStatus, Summary, Written};
+use poolbench::peers::{self, Options, Outcome};
+use poolbench::report::{self, Written};
+use poolbench::schema::{self, Peers, PeersStatus, Source, Summary};
 use poolbench::workload::{Factorial, Squares};
 use poolbench::{Executor, RayonPool, Sequential, StdPool, Workload};
 use scraper::{Html, Selector};
 
 /// What the quick run measured, once per test binary; `None` when python3 is genuinely absent.
-fn quick_document() -> Option<&'static PeersDocument> {
-    static DOCUMENT: OnceLock<Option<PeersDocument>> = OnceLock::new();
+fn quick_document() -> Option<&'static Peers> {
+    static DOCUMENT: OnceLock<Option<Peers>> = OnceLock::new();
     DOCUMENT
         .get_or_init(|| {
             if !common::python3_on_path() {
@@ -99,11 +100,11 @@ fn run_criterion(dir: &Path) {
 }
 
 /// A copy of the Criterion fixture with `peers` as its peers file (none when `None`).
-fn criterion_dir_with(peers: Option<&PeersDocument>) -> tempfile::TempDir {
+fn criterion_dir_with(peers: Option<&Peers>) -> tempfile::TempDir {
     let copy = tempfile::tempdir().expect("a temporary directory");
     common::copy_dir(criterion_fixture(), copy.path());
     if let Some(document) = peers {
-        document.write(&peers::file_in(copy.path())).expect("the peers file is written");
+        document.write(&schema::peers_file_in(copy.path())).expect("the peers file is written");
     }
     copy
 }
@@ -171,7 +172,7 @@ fn the_quick_script_measures_every_peer_at_the_sizes_asked_with_every_result_che
         return;
     }
     let document = quick_document().expect("measured");
-    assert_eq!(document.status, Status::Measured);
+    assert_eq!(document.status, PeersStatus::Measured);
     assert!(document.failures.is_empty(), "failed measurements: {:?}", document.failures);
     let python = document.python.as_ref().expect("the interpreter is recorded");
     assert!(python.version.starts_with('3') && !python.implementation.is_empty(), "{python:?}");
@@ -188,7 +189,7 @@ fn the_quick_script_measures_every_peer_at_the_sizes_asked_with_every_result_che
     assert_eq!(ids, expected_ids(&python.start_methods));
     for peer in &document.rows {
         let row = &peer.row;
-        assert_eq!(row.source, "python");
+        assert_eq!(row.source, Source::Python);
         assert!((1..=3).contains(&row.n), "{}: quick mode takes 1 to 3 samples, not {}", row.id, row.n);
         // With n samples, [min, max] covers the median with probability 1 - 2 / 2^n.
         let coverage = 1.0 - 2.0 / f64::from(1u32 << row.n);
@@ -238,15 +239,16 @@ fn the_report_puts_peer_rows_beside_poolbenchs_with_ratios_of_the_two_medians() 
     let dir = criterion_dir_with(Some(document));
     let (_out, written, summary) = write_report(dir.path());
     let peers = summary.peers.as_ref().expect("the peers section");
-    assert_eq!(peers.status, PeersStatus::Included);
-    assert_eq!(peers.rows, document.rows.len());
+    assert_eq!(peers.status, PeersStatus::Measured);
+    assert!(peers.rows.is_empty(), "summary.json holds the peer rows in their groups, not twice");
+    assert_eq!(summary.rows_from(Source::Python), document.rows.len());
     assert!(written.to_string().contains("python peers: "), "{written}");
 
     // Every peer row is in its group, as the file has it.
     for peer in &document.rows {
         let group = summary.groups.iter().find(|group| group.id == peer.group).expect("the peer's group");
         let row = group.results.iter().find(|row| row.id == peer.row.id).expect("the peer's row");
-        assert_eq!((row.source.as_str(), row.median_ns), ("python", peer.row.median_ns));
+        assert_eq!((row.source, row.median_ns), (Source::Python, peer.row.median_ns));
         assert_eq!(row.speedup, None, "{}: a peer has no speedup over poolbench's Sequential", row.id);
     }
 
@@ -344,15 +346,20 @@ fn peer_rows_leave_poolbenchs_speedups_fits_and_headlines_as_they_were() {
         assert_eq!(same.headline, group.headline, "{}", group.id);
         assert_eq!(same.scaling, group.scaling, "{}", group.id);
         assert_eq!(same.startup, group.startup, "{}", group.id);
-        let ours: Vec<_> = same.results.iter().filter(|row| row.source == "criterion").collect();
+        let ours: Vec<_> = same.results.iter().filter(|row| row.source == Source::Criterion).collect();
         assert_eq!(ours, group.results.iter().collect::<Vec<_>>(), "{}", group.id);
     }
     // A group only the peers ran is reported too, saying so.
     let only =
         after.groups.iter().find(|group| group.id == "crossover/io-sleep").expect("a peers-only group");
     assert!(only.headline.starts_with("Only the Python peers ran here"), "{}", only.headline);
-    assert!(only.ratios.is_empty() && only.results.iter().all(|row| row.source == "python"));
-    assert_eq!(before.peers.as_ref().map(|peers| peers.status), Some(PeersStatus::Absent));
+    assert!(only.ratios.is_empty() && only.results.iter().all(|row| row.source == Source::Python));
+    let absent = before.peers.as_ref().expect("the peers section");
+    assert_eq!(absent.status, PeersStatus::Skipped);
+    assert!(
+        absent.reason.as_deref().is_some_and(|reason| reason.starts_with("no peers file at ")),
+        "{absent:?}"
+    );
 }
 
 #[test]
@@ -367,11 +374,13 @@ fn a_python3_missing_from_path_is_a_skipped_outcome_and_the_report_says_why() {
         assert!(reason.contains(named) && reason.contains("POOLBENCH_PYTHON=0"), "{reason}");
     }
     let reason = "python3 on PATH not found; install Python 3.8 or later";
-    let criterion_dir = criterion_dir_with(Some(&PeersDocument::skipped(reason)));
+    let criterion_dir = criterion_dir_with(Some(&Peers::skipped(reason)));
     let (_out, written, summary) = write_report(criterion_dir.path());
     let peers = summary.peers.as_ref().expect("the peers section");
     assert_eq!((peers.status, peers.reason.as_deref()), (PeersStatus::Skipped, Some(reason)));
-    assert!(summary.groups.iter().flat_map(|group| &group.results).all(|row| row.source == "criterion"));
+    assert!(
+        summary.groups.iter().flat_map(|group| &group.results).all(|row| row.source == Source::Criterion)
+    );
     assert!(summary.groups.iter().all(|group| group.ratios.is_empty()));
 
     let page = Html::parse_document(&std::fs::read_to_string(&written.index_html).expect("index.html"));
@@ -387,7 +396,7 @@ fn a_python3_missing_from_path_is_a_skipped_outcome_and_the_report_says_why() {
 fn a_corrupt_peers_file_is_listed_as_skipped_with_its_path_and_the_rest_reported() {
     let criterion_dir = criterion_dir_with(None);
     let (_out, intact, _) = write_report(criterion_dir.path());
-    let path = peers::file_in(criterion_dir.path());
+    let path = schema::peers_file_in(criterion_dir.path());
     std::fs::write(&path, b"{\"schema_version\": 1, \"rows\": [").expect("a truncated peers file");
 
     let (_out, written, summary) = write_report(criterion_dir.path());

@@ -12,7 +12,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use criterion::{BenchmarkId, PlottingBackend};
-use poolbench::report::{self, Options, SCHEMA_VERSION, Summary, Written};
+use poolbench::report::{self, Options, Written};
+use poolbench::schema::{SCHEMA_VERSION, Source, Summary};
 use poolbench::workload::{Factorial, Squares};
 use poolbench::{Executor, RayonPool, Sequential, StdPool, Workload, catalog};
 use scraper::{ElementRef, Html, Selector};
@@ -135,7 +136,9 @@ fn summary_json_parses_back_with_its_schema_version_machine_and_every_benchmark(
     assert_eq!(rows, expected);
     assert_eq!(written.benchmarks, expected);
     assert!(written.skipped.is_empty() && summary.skipped.is_empty(), "{:?}", written.skipped);
-    assert!(summary.groups.iter().flat_map(|group| &group.results).all(|row| row.source == "criterion"));
+    assert!(
+        summary.groups.iter().flat_map(|group| &group.results).all(|row| row.source == Source::Criterion)
+    );
     // A value that is not a pool size is listed without size, efficiency or fit.
     let hostile = summary.groups.iter().find(|group| group.id == HOSTILE_GROUP).expect("the hostile group");
     let odd =

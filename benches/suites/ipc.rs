@@ -8,6 +8,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 
 use criterion::{BenchmarkId, Criterion, criterion_group};
+use poolbench::catalog::{CHANNEL_FLOOR, IPC_ROUND_TRIP, PIPE_FLOOR};
 use poolbench::executor::Codec;
 use poolbench::workload::{Factorial, Squares};
 use poolbench::{ProcessPool, Sequential, Workload};
@@ -48,15 +49,15 @@ impl Drop for PipeEcho {
 }
 
 fn round_trip(c: &mut Criterion) {
-    let mut group = group(c, "ipc/round-trip");
+    let mut group = group(c, IPC_ROUND_TRIP);
     match PipeEcho::start() {
         Ok(mut echo) => {
             assert_eq!(echo.round_trip(41).ok(), Some(41), "cat echoes");
-            group.bench_function(BenchmarkId::new("pipe-floor", 1), |b| {
+            group.bench_function(BenchmarkId::new(PIPE_FLOOR, 1), |b| {
                 b.iter(|| echo.round_trip(black_box(41)));
             });
         }
-        Err(err) => eprintln!("ipc/round-trip/pipe-floor skipped: cannot start cat: {err}"),
+        Err(err) => eprintln!("{IPC_ROUND_TRIP}/{PIPE_FLOOR} skipped: cannot start cat: {err}"),
     }
 
     let (to_echo, echo_in) = mpsc::channel::<u64>();
@@ -70,7 +71,7 @@ fn round_trip(c: &mut Criterion) {
     });
     let channel_round_trip = |value: u64| to_echo.send(value).ok().and_then(|()| from_echo.recv().ok());
     assert_eq!(channel_round_trip(41), Some(41), "the channel echoes");
-    group.bench_function(BenchmarkId::new("channel-floor", 1), |b| {
+    group.bench_function(BenchmarkId::new(CHANNEL_FLOOR, 1), |b| {
         b.iter(|| channel_round_trip(black_box(41)));
     });
     drop(to_echo);

@@ -2,7 +2,7 @@
 //! number read in one can be found in the other.
 
 use super::{Change, Comparison, Entry, Gate};
-use crate::report::format::{duration_ns, ratio, significant};
+use crate::format::{duration_ns, ratio, significant};
 
 /// The column headings for `comparison`'s gate.
 pub fn headings(comparison: &Comparison) -> Vec<String> {

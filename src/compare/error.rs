@@ -25,16 +25,10 @@ enum ErrorKind {
     NotFound { spec: String, dir: PathBuf, looked_for: String },
     #[error("cannot read {}: {source}; check that the file exists and is readable", .path.display())]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("{} is not a poolbench summary.json ({source}); write one with `poolbench report`", .path.display())]
-    NotSummary { path: PathBuf, source: serde_json::Error },
-    #[error(
-        "{} has summary schema version {found}, this poolbench reads version {expected}; \
-         regenerate it with this poolbench's `poolbench report`",
-        .path.display()
-    )]
-    SchemaVersion { path: PathBuf, found: u32, expected: u32 },
-    #[error("{}", .source)]
-    Criterion { source: crate::report::Error },
+    #[error("{0}")]
+    File(crate::schema::Error),
+    #[error("{0}")]
+    Criterion(crate::criterion::Error),
     #[error("{}: {message}", .path.display())]
     Config { path: PathBuf, message: String },
     #[error("{message}")]
@@ -57,20 +51,12 @@ impl Error {
         Error::new(ErrorKind::Read { path: path.to_owned(), source })
     }
 
-    pub(crate) fn not_summary(path: &Path, source: serde_json::Error) -> Self {
-        Error::new(ErrorKind::NotSummary { path: path.to_owned(), source })
+    pub(crate) fn file(source: crate::schema::Error) -> Self {
+        Error::new(ErrorKind::File(source))
     }
 
-    pub(crate) fn schema_version(path: &Path, found: u32) -> Self {
-        Error::new(ErrorKind::SchemaVersion {
-            path: path.to_owned(),
-            found,
-            expected: crate::report::SCHEMA_VERSION,
-        })
-    }
-
-    pub(crate) fn criterion(source: crate::report::Error) -> Self {
-        Error::new(ErrorKind::Criterion { source })
+    pub(crate) fn criterion(source: crate::criterion::Error) -> Self {
+        Error::new(ErrorKind::Criterion(source))
     }
 
     pub(crate) fn config(path: &Path, message: impl Into<String>) -> Self {

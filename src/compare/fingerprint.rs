@@ -6,7 +6,7 @@
 //! compiler is left out on purpose: a new rustc is a change under test, like a code change, and
 //! base and head built by different toolchains on one runner should be compared absolutely.
 
-use crate::report::Machine;
+use crate::schema::Machine;
 
 /// What differs between two machines that would change absolute times, as `field: base → new`.
 /// Empty for the same machine.

@@ -1,7 +1,6 @@
 //! The two sides of a comparison: a `summary.json` file, or a Criterion baseline by name.
 //!
-//! A name that is an existing file is read as a `summary.json` (schema version
-//! [`SCHEMA_VERSION`](crate::report::SCHEMA_VERSION)); any other name is looked up as a baseline
+//! A name that is an existing file is read as a `summary.json` ([`Summary::read`]); any other name is looked up as a baseline
 //! (`cargo bench -- --save-baseline NAME`) in the Criterion directory, read and summarized as the
 //! report would. A baseline records no machine: it is taken to be this machine, since a Criterion
 //! directory is local, and records no commit.
@@ -16,7 +15,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::Error;
-use crate::report::{self, Machine, SCHEMA_VERSION, Summary};
+use crate::criterion;
+use crate::report;
+use crate::schema::{Machine, Summary};
 
 /// One side of a comparison: the results, and how to name them in a table.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,13 +86,13 @@ impl Input {
     fn load_one(spec: &str, criterion_dir: &Path) -> Result<Input, Error> {
         let path = Path::new(spec);
         if path.is_file() {
-            return Ok(Input::new(spec, read_summary(path)?));
+            return Ok(Input::new(spec, Summary::read(path).map_err(Error::file)?));
         }
         let looks_like_a_path = spec.contains(['/', '\\']) || spec.ends_with(".json");
         if looks_like_a_path {
             return Err(Error::not_found(spec, criterion_dir));
         }
-        let results = match report::read_baseline(criterion_dir, spec) {
+        let results = match criterion::read_baseline(criterion_dir, spec) {
             Ok(results) => results,
             Err(err) if err.is_no_results() => return Err(Error::not_found(spec, criterion_dir)),
             Err(err) => return Err(Error::criterion(err)),
@@ -155,23 +156,4 @@ impl Input {
         self.summary.skipped.extend(other.summary.skipped);
         Ok(())
     }
-}
-
-/// Reads a `summary.json`, checking its schema version before anything else so that a future
-/// version is reported as such rather than as a missing field.
-///
-/// # Errors
-///
-/// As [`Input::load`].
-pub fn read_summary(path: &Path) -> Result<Summary, Error> {
-    #[derive(serde::Deserialize)]
-    struct Version {
-        schema_version: u32,
-    }
-    let text = std::fs::read(path).map_err(|err| Error::read(path, err))?;
-    let version: Version = serde_json::from_slice(&text).map_err(|err| Error::not_summary(path, err))?;
-    if version.schema_version != SCHEMA_VERSION {
-        return Err(Error::schema_version(path, version.schema_version));
-    }
-    serde_json::from_slice(&text).map_err(|err| Error::not_summary(path, err))
 }

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::cells;
 use super::table::{counts_line, gate_line, noise_line, rule_line};
 use super::{Comparison, Entry, Side, Verdict};
-use crate::report::markdown::escape;
+use crate::format::markdown::escape;
 
 /// The comparison as Markdown.
 pub fn render(comparison: &Comparison) -> String {

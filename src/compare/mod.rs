@@ -46,7 +46,6 @@ mod bootstrap;
 mod cells;
 mod config;
 mod error;
-pub mod export;
 mod fingerprint;
 mod input;
 mod json;
@@ -65,14 +64,13 @@ use serde::Serialize;
 pub use config::{Config, Rule, glob_matches};
 pub use error::Error;
 pub use fingerprint::differences as machine_differences;
-pub use input::{Input, read_summary};
+pub use input::Input;
 pub use json::render as render_json;
 pub use markdown::render as render_markdown;
-pub use reference::{CHANNEL_FLOOR, IPC_ROUND_TRIP, PIPE_FLOOR};
 pub use statistic::Statistic;
 pub use table::render as render_table;
 
-use crate::report::{Group, Machine, Row, Skipped};
+use crate::schema::{Group, Machine, Row, Skipped};
 use bootstrap::Factor;
 
 /// The significance level unless told otherwise.

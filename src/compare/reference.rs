@@ -9,33 +9,25 @@
 //!
 //! The references themselves, and rows of groups that have none, cannot be gated this way.
 
-use crate::report::{Group, Row, sequential};
-
-/// The group whose process-pool rows are measured against the pipe floor.
-pub const IPC_ROUND_TRIP: &str = "ipc/round-trip";
-/// The executor name of the raw pipe round trip in [`IPC_ROUND_TRIP`].
-pub const PIPE_FLOOR: &str = "pipe-floor";
-/// The executor name of the raw channel round trip in [`IPC_ROUND_TRIP`].
-pub const CHANNEL_FLOOR: &str = "channel-floor";
-/// Executors that talk to their workers over pipes.
-const OVER_PIPES: [&str; 2] = ["ProcessPool", "SpawnPerTask"];
-/// Executors that talk to their workers over in-process channels or queues.
-const OVER_CHANNELS: [&str; 2] = ["Rayon", "StdPool"];
+use crate::catalog::{CHANNEL_FLOOR, IPC_ROUND_TRIP, PIPE_FLOOR};
+use crate::schema::{Group, Row, sequential};
 
 /// The row `row` of `group` is measured against, or why there is none.
 pub fn reference<'a>(group: &'a Group, row: &Row) -> Result<&'a Row, String> {
     let executor = row.executor.as_deref();
+    // Process pools talk to their workers over pipes; thread pools over channels or queues.
+    let kind = row.executor_kind();
+    let over_pipes = kind.is_some_and(|kind| kind.is_process());
+    let over_channels = kind.is_some_and(|kind| kind.is_pool() && !kind.is_process());
     let floor =
         |name: &str| group.results.iter().find(|candidate| candidate.executor.as_deref() == Some(name));
     if group.id == IPC_ROUND_TRIP {
-        if executor.is_some_and(|executor| OVER_PIPES.contains(&executor)) {
+        if over_pipes {
             return floor(PIPE_FLOOR)
                 .ok_or_else(|| format!("no {PIPE_FLOOR} row in {IPC_ROUND_TRIP} to measure it against"));
         }
         // Without a channel floor a thread pool falls back to Sequential, as in other groups.
-        if let Some(channel_floor) =
-            floor(CHANNEL_FLOOR).filter(|_| executor.is_some_and(|e| OVER_CHANNELS.contains(&e)))
-        {
+        if let Some(channel_floor) = floor(CHANNEL_FLOOR).filter(|_| over_channels) {
             return Ok(channel_floor);
         }
         if executor == Some(PIPE_FLOOR) {
@@ -54,12 +46,12 @@ pub fn reference<'a>(group: &'a Group, row: &Row) -> Result<&'a Row, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Interval, SOURCE_CRITERION};
+    use crate::schema::{Interval, Source};
 
     fn row(group: &str, executor: &str) -> Row {
         let time = Interval { point: 1.0, lower: 1.0, upper: 1.0 };
         Row {
-            source: SOURCE_CRITERION.to_owned(),
+            source: Source::Criterion,
             id: format!("{group}/{executor}/1"),
             executor: Some(executor.to_owned()),
             value: Some("1".to_owned()),

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::cells::{self, confidence, plain};
 use super::{Comparison, Gate, Side, Verdict};
-use crate::report::format::significant;
+use crate::format::significant;
 
 /// The comparison as a terminal table.
 pub fn render(comparison: &Comparison) -> String {

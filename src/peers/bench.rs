@@ -15,9 +15,11 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{DEFAULT_PYTHON, Error, Options, PYTHON_VAR, PeersDocument, Status, file_in, run};
+use super::{DEFAULT_PYTHON, Error, Options, run};
 use crate::catalog;
-use crate::report;
+use crate::criterion::default_criterion_dir;
+use crate::env::PYTHON as PYTHON_VAR;
+use crate::schema::{Peers, PeersStatus, peers_file_in};
 use crate::workload::LatencyServer;
 
 /// Criterion's options that take a value (Criterion 0.8's `configure_from_args`): the word after
@@ -96,7 +98,7 @@ impl BenchArgs {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BenchRun {
     /// What the run measured, or why it was skipped.
-    pub document: PeersDocument,
+    pub document: Peers,
     /// Where the document was written; `None` for a smoke run.
     pub written: Option<PathBuf>,
 }
@@ -104,7 +106,7 @@ pub struct BenchRun {
 impl fmt::Display for BenchRun {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let document = &self.document;
-        if document.status == Status::Skipped {
+        if document.status == PeersStatus::Skipped {
             write!(f, "python peers: skipped: {}", document.reason.as_deref().unwrap_or("no reason given"))?;
             if let Some(path) = &self.written {
                 write!(f, " (noted in {}, so the report says so)", path.display())?;
@@ -150,8 +152,8 @@ pub fn run_for_bench<S: AsRef<str>>(args: impl IntoIterator<Item = S>) -> Result
     if args.keeps_nothing {
         return Ok(None);
     }
-    let target = (!args.smoke_test).then(|| file_in(&report::default_criterion_dir()));
-    let finish = |document: PeersDocument| -> Result<Option<BenchRun>, Error> {
+    let target = (!args.smoke_test).then(|| peers_file_in(&default_criterion_dir()));
+    let finish = |document: Peers| -> Result<Option<BenchRun>, Error> {
         if let Some(path) = &target {
             document.write(path)?;
         }
@@ -159,7 +161,7 @@ pub fn run_for_bench<S: AsRef<str>>(args: impl IntoIterator<Item = S>) -> Result
     };
     let python = match std::env::var_os(PYTHON_VAR) {
         Some(value) if is_off(&value) => {
-            return finish(PeersDocument::skipped(format!(
+            return finish(Peers::skipped(format!(
                 "{PYTHON_VAR}={} turns them off",
                 value.to_string_lossy()
             )));
@@ -227,7 +229,7 @@ mod tests {
     #[test]
     fn the_line_says_what_happened_and_where() {
         let skipped = BenchRun {
-            document: PeersDocument::skipped("python3 on PATH not found"),
+            document: Peers::skipped("python3 on PATH not found"),
             written: Some(PathBuf::from("target/criterion/poolbench-peers.json")),
         };
         let line = skipped.to_string();

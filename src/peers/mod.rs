@@ -6,7 +6,7 @@
 //! pools suite's inputs, a warm `apply` round trip, `math.factorial(20000)`, the same
 //! trial-division prime count as `task/cpu-spin`, and the crossover suite's batches. Same inputs,
 //! `Pool.map`'s default chunking (poolbench's own rule), every result checked. Its output, the
-//! [peers file](PeersDocument), has rows in `summary.json`'s shape.
+//! [peers file](crate::schema::Peers), has rows in `summary.json`'s shape.
 //!
 //! [`run`] finds the interpreter (`python3` on `PATH` unless told otherwise), writes the script,
 //! embedded in this library, to a temporary file (multiprocessing's spawn and forkserver start
@@ -15,7 +15,8 @@
 //! [`Outcome::Skipped`] with the reason, and the run goes on. [`run_for_bench`] is what
 //! `cargo bench` calls between the suites and the report: it honours `POOLBENCH_PYTHON`, starts
 //! a latency server for the io-tcp peers, and writes the file beside Criterion's results
-//! ([`PEERS_FILE`] in the Criterion directory), where the report finds it.
+//! ([`PEERS_FILE`] in the Criterion directory), where the report
+//! finds it.
 //!
 //! ```no_run
 //! use poolbench::peers::{self, Outcome};
@@ -28,7 +29,6 @@
 //! ```
 
 mod bench;
-mod document;
 mod error;
 mod interpreter;
 
@@ -39,21 +39,14 @@ use std::process::Command;
 use std::time::Duration;
 
 pub use bench::{BenchArgs, BenchRun, run_for_bench};
-pub use document::{
-    Failure, PEERS_SCHEMA_VERSION, Parameters, PeerRow, PeersDocument, PythonInfo, SOURCE_PYTHON, Status,
-};
 pub use error::Error;
 use interpreter::Ending;
 
+use crate::env::PYTHON as PYTHON_VAR;
+use crate::schema::{PEERS_FILE, Peers};
+
 /// The script, as it is in `scripts/python_peers.py`.
 pub const SCRIPT: &str = include_str!("../../scripts/python_peers.py");
-
-/// The peers file's name in the Criterion directory.
-pub const PEERS_FILE: &str = "poolbench-peers.json";
-
-/// The environment variable that turns the peers off (`0`, `off`, `false`, `no`) or names the
-/// interpreter (any other value).
-pub const PYTHON_VAR: &str = "POOLBENCH_PYTHON";
 
 /// The interpreter looked for on `PATH` when none is named.
 pub const DEFAULT_PYTHON: &str = "python3";
@@ -141,7 +134,7 @@ impl Options {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// The script ran; its document, checked (boxed: it is large beside a reason).
-    Measured(Box<PeersDocument>),
+    Measured(Box<Peers>),
     /// Nothing was measured, and why.
     Skipped {
         /// What happened and what to do, in a sentence.
@@ -151,10 +144,10 @@ pub enum Outcome {
 
 impl Outcome {
     /// The document to write: the measured one, or one saying why the peers were skipped.
-    pub fn into_document(self) -> PeersDocument {
+    pub fn into_document(self) -> Peers {
         match self {
             Outcome::Measured(document) => *document,
-            Outcome::Skipped { reason } => PeersDocument::skipped(reason),
+            Outcome::Skipped { reason } => Peers::skipped(reason),
         }
     }
 }
@@ -216,7 +209,7 @@ pub fn run(options: &Options) -> Result<Outcome, Error> {
         Ending::Exited(status) if !status.success() => Ok(Outcome::Skipped {
             reason: format!("{python} {} failed ({status}){}", script_name(&script), last_words()),
         }),
-        Ending::Exited(_) => Ok(match PeersDocument::read(&out) {
+        Ending::Exited(_) => Ok(match Peers::read(&out) {
             Ok(document) => Outcome::Measured(Box::new(document)),
             Err(err) => Outcome::Skipped { reason: format!("{python} ran the peers, but {err}") },
         }),
@@ -238,9 +231,4 @@ fn not_started(python: &str, err: &std::io::Error) -> String {
 
 fn script_name(script: &Path) -> String {
     script.file_name().map_or_else(String::new, |name| name.to_string_lossy().into_owned())
-}
-
-/// The peers file of the Criterion directory `criterion_dir`.
-pub fn file_in(criterion_dir: &Path) -> std::path::PathBuf {
-    criterion_dir.join(PEERS_FILE)
 }

@@ -16,9 +16,9 @@ use std::error::Error as StdError;
 
 use plotters::prelude::*;
 
-use super::format::{duration_ns, ratio, significant};
-use super::summarize::{SEQUENTIAL, sequential};
-use super::summary::{Group, Row, SOURCE_CRITERION};
+use crate::executor::ExecutorKind;
+use crate::format::{duration_ns, ratio, significant};
+use crate::schema::{Group, Row, Source, sequential};
 
 /// The charts each group gets, in page order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +107,7 @@ pub fn draw(group: &Group, kind: ChartKind, cores: usize) -> Result<Option<Strin
         .enumerate()
         .filter_map(|(index, executor)| {
             let rows = group.results.iter().filter(|row| row.executor.as_deref() == Some(executor));
-            let dashed = rows.clone().any(|row| row.source != SOURCE_CRITERION);
+            let dashed = rows.clone().any(|row| row.source != Source::Criterion);
             let points: Vec<_> = rows.filter_map(|row| point(row, kind)).filter(positive).collect();
             (!points.is_empty()).then(|| Series {
                 name: executor.clone(),
@@ -143,9 +143,9 @@ pub fn draw(group: &Group, kind: ChartKind, cores: usize) -> Result<Option<Strin
 /// The executors with pool sizes, in row order, Sequential excepted (it is a reference line).
 fn executors(rows: &[Row]) -> Vec<String> {
     let mut executors: Vec<String> = Vec::new();
-    for row in rows.iter().filter(|row| row.size.is_some()) {
+    for row in rows.iter().filter(|row| row.size.is_some() && !row.is_sequential()) {
         match row.executor.as_deref() {
-            Some(executor) if executor != SEQUENTIAL && !executors.iter().any(|e| e == executor) => {
+            Some(executor) if !executors.iter().any(|e| e == executor) => {
                 executors.push(executor.to_owned());
             }
             _ => {}
@@ -180,7 +180,7 @@ fn references(group: &Group, kind: ChartKind, cores: usize, (low, high): (f64, f
         ChartKind::Time => sequential(&group.results)
             .filter(|row| row.median_ns.point > 0.0)
             .map(|row| Reference {
-                name: format!("{SEQUENTIAL} (no pool)"),
+                name: format!("{} (no pool)", ExecutorKind::Sequential.name()),
                 color: GREY,
                 points: along(&|_| row.median_ns.point),
             })

@@ -1,7 +1,7 @@
 //! The one error type of the report: what stopped it from being written at all.
 //!
 //! A benchmark whose files cannot be read is not an error: it is skipped and listed (see
-//! [`Skipped`](super::Skipped)), and the rest is still reported.
+//! [`Skipped`](crate::schema::Skipped)), and the rest is still reported.
 
 use std::path::{Path, PathBuf};
 
@@ -17,37 +17,21 @@ pub struct Error {
 
 #[derive(Debug, thiserror::Error)]
 enum ErrorKind {
-    #[error("no Criterion results at {}; run cargo bench first", .dir.display())]
-    NoResults { dir: PathBuf },
-    #[error("no Criterion baseline `{name}` at {}; save one with cargo bench -- --save-baseline {name}", .dir.display())]
-    NoBaseline { dir: PathBuf, name: String },
-    #[error("cannot read the Criterion results at {}: {source}; check the directory's permissions", .dir.display())]
-    Walk { dir: PathBuf, source: walkdir::Error },
+    #[error("{0}")]
+    Criterion(crate::criterion::Error),
+    #[error("{0}")]
+    File(crate::schema::Error),
     #[error("cannot create the report directory {}: {source}; choose another with --out", .dir.display())]
     CreateDir { dir: PathBuf, source: std::io::Error },
     #[error("cannot write {}: {source}; check that the directory is writable and the disk not full", .path.display())]
     Write { path: PathBuf, source: std::io::Error },
     #[error("cannot read {}: {source}; check its permissions, or move it away to start afresh", .path.display())]
     ReadFile { path: PathBuf, source: std::io::Error },
-    #[error("cannot read back {}: {source}; write the report again with poolbench report", .path.display())]
-    Decode { path: PathBuf, source: serde_json::Error },
     #[error("cannot encode {file}: {source}")]
     Encode { file: &'static str, source: serde_json::Error },
 }
 
 impl Error {
-    pub(crate) fn no_results(dir: &Path) -> Self {
-        Error::new(ErrorKind::NoResults { dir: dir.to_owned() })
-    }
-
-    pub(crate) fn no_baseline(dir: &Path, name: &str) -> Self {
-        Error::new(ErrorKind::NoBaseline { dir: dir.to_owned(), name: name.to_owned() })
-    }
-
-    pub(crate) fn walk(dir: &Path, source: walkdir::Error) -> Self {
-        Error::new(ErrorKind::Walk { dir: dir.to_owned(), source })
-    }
-
     pub(crate) fn create_dir(dir: &Path, source: std::io::Error) -> Self {
         Error::new(ErrorKind::CreateDir { dir: dir.to_owned(), source })
     }
@@ -60,10 +44,6 @@ impl Error {
         Error::new(ErrorKind::ReadFile { path: path.to_owned(), source })
     }
 
-    pub(crate) fn decode(path: &Path, source: serde_json::Error) -> Self {
-        Error::new(ErrorKind::Decode { path: path.to_owned(), source })
-    }
-
     pub(crate) fn encode(file: &'static str, source: serde_json::Error) -> Self {
         Error::new(ErrorKind::Encode { file, source })
     }
@@ -71,7 +51,19 @@ impl Error {
     /// Whether the Criterion directory is missing or holds no benchmark (or none with the baseline
     /// asked for): nothing was measured yet.
     pub fn is_no_results(&self) -> bool {
-        matches!(*self.kind, ErrorKind::NoResults { .. } | ErrorKind::NoBaseline { .. })
+        matches!(&*self.kind, ErrorKind::Criterion(error) if error.is_no_results())
+    }
+}
+
+impl From<crate::schema::Error> for Error {
+    fn from(error: crate::schema::Error) -> Self {
+        Error::new(ErrorKind::File(error))
+    }
+}
+
+impl From<crate::criterion::Error> for Error {
+    fn from(error: crate::criterion::Error) -> Self {
+        Error::new(ErrorKind::Criterion(error))
     }
 }
 

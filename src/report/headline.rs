@@ -5,9 +5,8 @@
 //! intervals. Sizes above the core count are called out: on a two-core machine a pool of 8
 //! oversubscribes it, which only pays when tasks wait.
 
-use super::format::{duration_ns, ratio};
-use super::summarize::{SEQUENTIAL, sequential};
-use super::summary::{Group, Row};
+use crate::format::{duration_ns, ratio};
+use crate::schema::{Group, Row, sequential};
 
 /// The headline of `group`, on a machine with `cores` cores.
 pub fn headline(group: &Group, cores: usize) -> String {
@@ -15,7 +14,7 @@ pub fn headline(group: &Group, cores: usize) -> String {
     if let Some(startup) = group.startup.as_ref() {
         // A split within noise (SpawnPerTask's, whose steady state starts processes too) is no
         // start-up cost to quote: it could read as a negative one.
-        let pools = startup.rows.iter().filter(|row| row.executor != SEQUENTIAL && !row.within_noise);
+        let pools = startup.rows.iter().filter(|row| !row.is_sequential() && !row.within_noise);
         let cheapest = pools.clone().min_by(|a, b| a.startup_ns.total_cmp(&b.startup_ns));
         let dearest = pools.max_by(|a, b| a.startup_ns.total_cmp(&b.startup_ns));
         match (cheapest, dearest) {
@@ -31,7 +30,7 @@ pub fn headline(group: &Group, cores: usize) -> String {
                 duration_ns(dearest.startup_ns),
                 label(&dearest.executor, dearest.value.as_deref()),
             )),
-            _ if startup.rows.iter().any(|row| row.executor != SEQUENTIAL) => {
+            _ if startup.rows.iter().any(|row| !row.is_sequential()) => {
                 text.push_str(" Starting and stopping a pool costs nothing measurable here.");
             }
             _ => text.push_str(&format!(
@@ -51,8 +50,7 @@ fn comparison(rows: &[Row], cores: usize) -> String {
     let Some(best) = fastest(rows.iter().filter(|row| row.executor.is_some())) else {
         return without_executors(rows);
     };
-    let best_pool =
-        fastest(rows.iter().filter(|row| row.executor.as_deref().is_some_and(|e| e != SEQUENTIAL)));
+    let best_pool = fastest(rows.iter().filter(|row| row.executor.is_some() && !row.is_sequential()));
     let oversubscribed = |row: &Row| match row.size {
         Some(size) if usize::try_from(size).is_ok_and(|size| size > cores) => {
             format!(", more workers than the machine's {cores} cores")
@@ -130,7 +128,7 @@ pub fn label(executor: &str, value: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::summary::{Interval, SplitRow, StartupSplit};
+    use crate::schema::{Interval, SplitRow, StartupSplit};
 
     /// A row as the summary holds it; the numbers are the headline's input, not Criterion's files.
     fn row(executor: &str, size: u32, median: f64, spread: f64, sequential: f64) -> Row {
@@ -141,7 +139,7 @@ mod tests {
             upper: (sequential + spread) / (median - spread),
         };
         Row {
-            source: "criterion".to_owned(),
+            source: crate::schema::Source::Criterion,
             id: format!("g/{executor}/{size}"),
             executor: Some(executor.to_owned()),
             value: Some(size.to_string()),

@@ -1,24 +1,5 @@
-//! `history.jsonl`: one line per `cargo bench` run, so that the page can draw each benchmark's
-//! trend across commits.
-//!
-//! # Format
-//!
-//! [JSON Lines](https://jsonlines.org/): each line one [`Run`], appended at the end of a bench run:
-//!
-//! ```json
-//! {"history_version":1,"machine":{"cores":2,"cpu_model":"...","os":"linux 6.8.0","arch":"x86_64",
-//!  "rustc":"rustc 1.95.0 ...","git":{"commit":"4f1c...","dirty":false},"date":"2026-11-24T23:41:03Z"},
-//!  "benchmarks":{"task/factorial/2000":{"median_ns":{"point":45512.1,"lower":45391.0,"upper":45650.2},
-//!  "mean_ns":{"point":45770.4,"lower":45602.3,"upper":45958.8},"n":100}}}
-//! ```
-//!
-//! `machine` is the report's (`summary.json`'s), so the commit, the dirty flag and the date are
-//! `machine.git.commit`, `machine.git.dirty` and `machine.date`. Benchmarks are keyed like
-//! [`Row::key`], with Criterion's median and mean intervals (ns per iteration) and the sample
-//! count; not the samples, so a line stays a few hundred bytes per benchmark. Only benchmarks
-//! measured by the run are recorded: a filtered `cargo bench -- pools` reports older results of
-//! other suites too, and recording those again would draw flat lines through commits that never
-//! measured them. `history_version` goes up on the same terms as `summary.json`'s schema version.
+//! Reading and appending `history.jsonl`, the record of every `cargo bench` run that the page
+//! draws trends from. The line format is [`crate::schema::history`]'s.
 //!
 //! # Where
 //!
@@ -32,63 +13,16 @@
 //! drawn. Appending first ends an unterminated last line (a run killed mid-write), so that the
 //! damage stays on its own line.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
+use crate::schema::history::{FILE_NAME, HISTORY_VERSION, Run};
+use crate::schema::{Row, Summary};
 
-use super::{Error, Interval, Machine, Row, Summary, Written};
-
-/// The history file's name, in the report directory's parent.
-pub const FILE_NAME: &str = "history.jsonl";
-
-/// The version of the line format written.
-pub const HISTORY_VERSION: u32 = 1;
-
-/// One bench run: one line of `history.jsonl`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Run {
-    /// [`HISTORY_VERSION`] when written.
-    pub history_version: u32,
-    /// The machine and commit, as in `summary.json`.
-    pub machine: Machine,
-    /// Each benchmark measured, by [`Row::key`].
-    pub benchmarks: BTreeMap<String, Point>,
-}
-
-/// One benchmark in one run.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Point {
-    /// The median time per iteration, ns, with Criterion's interval.
-    pub median_ns: Interval,
-    /// The mean time per iteration, ns, with Criterion's interval.
-    pub mean_ns: Interval,
-    /// Samples.
-    pub n: usize,
-}
-
-impl Run {
-    /// The rows of `summary` for which `measured` holds.
-    pub fn from_summary(summary: &Summary, measured: impl Fn(&Row) -> bool) -> Self {
-        let benchmarks = summary
-            .groups
-            .iter()
-            .flat_map(|group| &group.results)
-            .filter(|row| measured(row))
-            .map(|row| (row.key(), Point { median_ns: row.median_ns, mean_ns: row.mean_ns, n: row.n }))
-            .collect();
-        Run { history_version: HISTORY_VERSION, machine: summary.machine.clone(), benchmarks }
-    }
-
-    /// Whether `other` is the same run: the same date and commit.
-    pub fn is_same_run(&self, other: &Machine) -> bool {
-        self.machine.date == other.date && self.machine.git == other.git
-    }
-}
+use super::{Error, Written};
 
 /// A history file as read.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -208,10 +142,7 @@ impl fmt::Display for Recorded {
 /// An [`Error`] naming the file: `summary.json` cannot be read back, or the history cannot be
 /// written.
 pub fn record(written: &Written, since: SystemTime) -> Result<Recorded, Error> {
-    let text =
-        fs::read(&written.summary_json).map_err(|err| Error::read_history(&written.summary_json, err))?;
-    let summary: Summary =
-        serde_json::from_slice(&text).map_err(|err| Error::decode(&written.summary_json, err))?;
+    let summary = Summary::read(&written.summary_json)?;
     let criterion_dir = Path::new(&summary.criterion_dir);
     let measured = |row: &Row| {
         let Some(dir) = &row.criterion_dir else { return false };
@@ -228,7 +159,11 @@ pub fn record(written: &Written, since: SystemTime) -> Result<Recorded, Error> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+    use crate::schema::history::Point;
+    use crate::schema::{Interval, Machine};
 
     fn run(date: &str, median: f64) -> Run {
         let mut machine = Machine::detect();

@@ -1,7 +1,7 @@
 //! `summary.json`: the [`Summary`] as pretty-printed JSON, the form every other tool reads.
 
-use super::summary::Summary;
 use super::{Error, Exporter};
+use crate::schema::Summary;
 
 /// `summary` as the text of `summary.json`.
 ///

@@ -8,9 +8,10 @@
 
 use std::fmt::Write as _;
 
-use super::format::{duration_ns, rate, ratio, significant};
-use super::summary::{Group, Peers, PeersStatus, SOURCE_CRITERION, Summary};
 use super::{Error, Exporter};
+use crate::format::markdown::escape;
+use crate::format::{duration_ns, rate, ratio, significant};
+use crate::schema::{Group, Peers, PeersStatus, Source, Summary};
 
 /// Writes `summary.md`.
 pub(crate) struct MarkdownExporter;
@@ -25,19 +26,6 @@ impl Exporter for MarkdownExporter {
     }
 }
 
-/// Escapes Markdown's punctuation (CommonMark lets any ASCII punctuation be backslash-escaped),
-/// so that text shows as written and `|` does not end a table cell.
-pub fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '&' | '!' | '~') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
 /// The Markdown for `summary`.
 pub fn render(summary: &Summary) -> String {
     let machine = &summary.machine;
@@ -50,7 +38,7 @@ pub fn render(summary: &Summary) -> String {
         machine.cores
     );
     if let Some(peers) = &summary.peers {
-        peers_line(&mut text, peers);
+        peers_line(&mut text, peers, summary.rows_from(Source::Python));
     }
     if !summary.skipped.is_empty() {
         let _ =
@@ -80,16 +68,13 @@ pub fn render(summary: &Summary) -> String {
     text
 }
 
-fn peers_line(text: &mut String, peers: &Peers) {
+fn peers_line(text: &mut String, peers: &Peers, rows: usize) {
     let reason = escape(peers.reason.as_deref().unwrap_or("no reason given"));
     match peers.status {
         PeersStatus::Skipped => {
             let _ = writeln!(text, "**Python peers:** skipped: {reason}\n");
         }
-        PeersStatus::Absent => {
-            let _ = writeln!(text, "**Python peers:** none: {reason}\n");
-        }
-        PeersStatus::Included => {
+        PeersStatus::Measured => {
             let python = peers.python.as_ref().map_or_else(
                 || "Python".to_owned(),
                 |python| {
@@ -109,7 +94,7 @@ fn peers_line(text: &mut String, peers: &Peers) {
                 text,
                 "**Python peers:** {} rows from the notebook's own programs ({}), same inputs and chunking, \
                  results checked. Ratio = Python median ÷ poolbench median: above 1, poolbench is faster.{quick}\n",
-                peers.rows,
+                rows,
                 escape(&python)
             );
             for failure in &peers.failures {
@@ -165,7 +150,7 @@ fn section(text: &mut String, group: &Group, cores: usize) {
             (Some(size), _) => format!("{size}{}", if over { "†" } else { "" }),
             // Without an executor the value is an input (the task suite), not a pool size; so is a
             // Python peer's value that is no size (its executor is `python` there).
-            (None, Some(value)) if row.executor.is_none() || row.source != SOURCE_CRITERION => {
+            (None, Some(value)) if row.executor.is_none() || row.source != Source::Criterion => {
                 format!("input {}", escape(value))
             }
             (None, Some(value)) => escape(value),

@@ -3,8 +3,9 @@
 //! Criterion's pages show one benchmark at a time; users compare pool sizes and executors. The
 //! report reads every benchmark Criterion left in its output directory and writes three files:
 //!
-//! - `summary.json`: the data, versioned ([`Summary`], [`SCHEMA_VERSION`]; specified field by field
-//!   in `reports/README.md`): per group, executor and pool size the median and mean with their
+//! - `summary.json`: the data, versioned ([`crate::schema::Summary`], its
+//!   [`SCHEMA_VERSION`](crate::schema::SCHEMA_VERSION); specified field by field in
+//!   `reports/README.md`): per group, executor and pool size the median and mean with their
 //!   confidence intervals, the samples, speedup over Sequential, efficiency, tasks per second; the
 //!   start-up split; Amdahl and USL fits; the machine.
 //! - `index.html`: one self-contained page, with charts and tables per group and a plain-words
@@ -12,7 +13,7 @@
 //! - `summary.md`: the same tables in Markdown, for a pull-request comment.
 //!
 //! The pipeline is a chain of plain functions, each in its own file, so that any step can be used
-//! alone: [`read`] (Criterion's files, `criterion.rs`) → [`summarize`] (`summarize.rs`, with
+//! alone: [`criterion::read`](crate::criterion::read) (Criterion's files) → [`summarize`] (`summarize.rs`, with
 //! `scaling.rs`, `startup.rs`, `headline.rs`) → the renderers ([`render_json`], [`render_html`],
 //! [`render_markdown`]). [`write()`] runs the chain and writes the files; `cargo bench` calls it at
 //! its end, `poolbench report` on demand. The page also draws each benchmark's trend across the
@@ -39,10 +40,11 @@
 //! }
 //! ```
 //!
-//! The Python peers (see [`crate::peers`]) join in when the Criterion directory holds their file,
-//! `poolbench-peers.json`: their rows go into the groups beside poolbench's, with `source:
-//! "python"`, and each group gets ratios against them ([`PeerRatio`], `peers.rs`); all three files
-//! say when the peers were skipped, and why.
+//! The Python peers (`crate::peers` runs them) join in when the Criterion directory holds their
+//! file, `poolbench-peers.json`: their rows go into the groups beside poolbench's, with `source:
+//! "python"`, and each group gets ratios against them
+//! ([`PeerRatio`](crate::schema::PeerRatio), `peers.rs`); all three files say when the peers
+//! were skipped, and why.
 //!
 //! Bad input never stops the report: a benchmark whose files are missing, truncated or malformed
 //! (or a peers file that cannot be read) is skipped and listed in all three files with the file
@@ -51,45 +53,32 @@
 //! name and renamed into place, so a crash leaves the previous report, never half of one.
 
 mod charts;
-mod criterion;
 mod error;
-pub(crate) mod format;
 mod headline;
 pub mod history;
 mod html;
 mod json;
 mod links;
-mod machine;
-pub(crate) mod markdown;
+mod markdown;
 mod peers;
 pub mod scaling;
 mod startup;
 mod summarize;
-mod summary;
 mod trends;
 
-use std::ffi::OsString;
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-pub use criterion::{
-    Benchmark, BenchmarkId, ConfidenceInterval, Estimate, Estimates, Results, Sample, SamplingMode, read,
-    read_baseline,
-};
 pub use error::Error;
 pub use html::render as render_html;
 pub use json::render as render_json;
-pub use machine::{GitState, Machine};
 pub use markdown::render as render_markdown;
 pub use peers::{add_peers, ratios};
-pub(crate) use summarize::sequential;
 pub use summarize::summarize;
-pub use summary::{
-    AmdahlFit, CaseInfo, Group, Interval, PeerRatio, Peers, PeersStatus, Row, SCHEMA_VERSION,
-    SOURCE_CRITERION, Scaling, ScalingPoint, Skipped, SplitRow, StartupSplit, Summary, UslFit,
-};
+
+use crate::criterion::{default_criterion_dir, read};
+use crate::schema::{Machine, Peers, PeersStatus, Skipped, Source, Summary};
 
 /// Where the report goes unless told otherwise, relative to the current directory (the package
 /// root under `cargo bench`).
@@ -117,37 +106,6 @@ impl Default for Options {
     }
 }
 
-/// Criterion's output directory, found as Criterion 0.8 finds it: `$CRITERION_HOME`, else
-/// `$CARGO_TARGET_DIR/criterion`, else (under cargo, which sets `$CARGO`) the target directory
-/// `cargo metadata` reports plus `criterion`, else `target/criterion`.
-///
-/// The `cargo metadata` step is Criterion's too: it finds a workspace's or a `build.target-dir`'s
-/// target directory, where the plain default would look in the wrong place.
-pub fn default_criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(target).join("criterion");
-    }
-    std::env::var_os("CARGO")
-        .and_then(cargo_target_dir)
-        .map_or_else(|| PathBuf::from("target/criterion"), |target| target.join("criterion"))
-}
-
-fn cargo_target_dir(cargo: OsString) -> Option<PathBuf> {
-    #[derive(serde::Deserialize)]
-    struct Metadata {
-        target_directory: PathBuf,
-    }
-    let output =
-        Command::new(cargo).args(["metadata", "--format-version", "1", "--no-deps"]).output().ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    serde_json::from_slice::<Metadata>(&output.stdout).ok().map(|metadata| metadata.target_directory)
-}
-
 /// What [`write()`] wrote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {
@@ -165,6 +123,8 @@ pub struct Written {
     pub skipped: Vec<Skipped>,
     /// What became of the Python peers.
     pub peers: Option<Peers>,
+    /// Rows of the Python peers beside poolbench's.
+    pub peer_rows: usize,
 }
 
 impl Written {
@@ -189,8 +149,9 @@ impl fmt::Display for Written {
             }
         }
         match &self.peers {
-            Some(peers) if peers.status == PeersStatus::Included => {
-                writeln!(f, "python peers: {} rows beside poolbench's, from {}", peers.rows, peers.path)?;
+            Some(peers) if peers.status == PeersStatus::Measured => {
+                let path = peers.path.as_deref().unwrap_or("the peers file");
+                writeln!(f, "python peers: {} rows beside poolbench's, from {path}", self.peer_rows)?;
             }
             Some(peers) => {
                 writeln!(f, "python peers: none: {}", peers.reason.as_deref().unwrap_or("no reason given"))?
@@ -235,6 +196,7 @@ pub fn write(options: &Options) -> Result<Written, Error> {
         groups: summary.groups.len(),
         skipped: summary.skipped.clone(),
         peers: summary.peers.clone(),
+        peer_rows: summary.rows_from(Source::Python),
     })
 }
 

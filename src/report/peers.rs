@@ -22,63 +22,43 @@
 
 use std::path::Path;
 
-use super::format::significant;
 use super::summarize::{case_info, finite, sort_groups, speedup};
-use super::summary::{
-    Group, ONE_THREAD, PeerRatio, Peers, PeersStatus, Row, SOURCE_CRITERION, Skipped, Summary,
+use crate::catalog::PIPE_FLOOR;
+use crate::env::PYTHON as PYTHON_VAR;
+use crate::executor::ExecutorKind;
+use crate::format::significant;
+use crate::schema::{
+    self, Group, ONE_THREAD, PeerRatio, PeerRow, Peers, PeersStatus, Row, Skipped, Source, Summary,
 };
-use crate::peers::{self, PYTHON_VAR, PeerRow, PeersDocument, Status};
 
 /// Reads the peers file of `criterion_dir` and adds it to `summary`.
 pub(crate) fn load(summary: &mut Summary, criterion_dir: &Path) {
-    let path = peers::file_in(criterion_dir);
-    add_peers(summary, PeersDocument::read(&path), &path);
+    let path = schema::peers_file_in(criterion_dir);
+    add_peers(summary, Peers::read(&path), &path);
 }
 
-/// Adds what the peers file at `path` gave to `summary`: its rows and ratios when it was
-/// measured; why there are none when it says it was skipped, cannot be read (then it is also
-/// listed in [`Summary::skipped`]) or is not there.
-pub fn add_peers(summary: &mut Summary, document: Result<PeersDocument, peers::Error>, path: &Path) {
-    let mut peers = Peers {
-        status: PeersStatus::Absent,
-        path: path.display().to_string(),
-        reason: None,
-        python: None,
-        parameters: None,
-        started: None,
-        wall_seconds: None,
-        rows: 0,
-        failures: Vec::new(),
-    };
-    match document {
-        Err(err) if err.is_not_found() => {
-            peers.reason = Some(format!(
-                "no peers file at {}: the Python peers did not run with these results \
-                 (cargo bench runs them unless {PYTHON_VAR}=0)",
-                peers.path
-            ));
-        }
+/// Adds what the peers file at `path` gave to `summary`: its rows (moved into their groups) and
+/// ratios when it was measured; why there are none when it says it was skipped, cannot be read
+/// (then it is also listed in [`Summary::skipped`]) or is not there.
+pub fn add_peers(summary: &mut Summary, file: Result<Peers, schema::Error>, path: &Path) {
+    let mut peers = match file {
+        Err(err) if err.is_not_found() => Peers::skipped(format!(
+            "no peers file at {}: the Python peers did not run with these results \
+             (cargo bench runs them unless {PYTHON_VAR}=0)",
+            path.display()
+        )),
         Err(err) => {
-            peers.status = PeersStatus::Skipped;
-            peers.reason = Some(err.to_string());
             summary.skipped.push(Skipped::new(path, None, err.to_string()));
+            Peers::skipped(err.to_string())
         }
-        Ok(document) => {
-            peers.python = document.python;
-            peers.parameters = document.parameters;
-            peers.started = document.started;
-            peers.wall_seconds = document.wall_seconds;
-            peers.failures = document.failures;
-            if document.status == Status::Skipped {
-                peers.status = PeersStatus::Skipped;
-                peers.reason = document.reason;
-            } else {
-                peers.status = PeersStatus::Included;
-                peers.rows = document.rows.len();
-                merge(&mut summary.groups, document.rows);
+        Ok(mut peers) => {
+            if peers.status == PeersStatus::Measured {
+                merge(&mut summary.groups, std::mem::take(&mut peers.rows));
             }
+            peers
         }
-    }
+    };
+    peers.path = Some(path.display().to_string());
     summary.peers = Some(peers);
 }
 
@@ -132,14 +112,16 @@ enum Value {
 
 /// poolbench's executors that `peer` is compared with; `""` stands for the executor-less rows of
 /// the task suite.
-fn counterparts(peer: &str) -> (&'static [&'static str], Value) {
+fn counterparts(peer: &str) -> (Vec<&'static str>, Value) {
     match peer {
-        "python-threadpool" => (&["StdPool", "Rayon"], Value::PoolSize),
-        "python-sequential" => (&["Sequential"], Value::Unsaid),
-        "python-pipe-floor" => (&["pipe-floor"], Value::Unsaid),
-        "python" => (&[""], Value::Input),
-        pool if pool.starts_with("python-pool-") => (&["ProcessPool"], Value::PoolSize),
-        _ => (&[], Value::Unsaid),
+        "python-threadpool" => {
+            (vec![ExecutorKind::StdPool.name(), ExecutorKind::Rayon.name()], Value::PoolSize)
+        }
+        "python-sequential" => (vec![ExecutorKind::Sequential.name()], Value::Unsaid),
+        "python-pipe-floor" => (vec![PIPE_FLOOR], Value::Unsaid),
+        "python" => (vec![""], Value::Input),
+        pool if pool.starts_with("python-pool-") => (vec![ExecutorKind::ProcessPool.name()], Value::PoolSize),
+        _ => (Vec::new(), Value::Unsaid),
     }
 }
 
@@ -148,10 +130,10 @@ pub fn ratios(rows: &[Row], peer: &PeerRow) -> Vec<PeerRatio> {
     let peer_executor = peer.row.executor.as_deref().unwrap_or_default();
     let (executors, value) = counterparts(peer_executor);
     executors
-        .iter()
-        .filter_map(|&executor| {
+        .into_iter()
+        .filter_map(|executor| {
             let rust = rows.iter().find(|row| {
-                row.source == SOURCE_CRITERION
+                row.source == Source::Criterion
                     && row.executor.as_deref().unwrap_or_default() == executor
                     && row.value == peer.row.value
             })?;
@@ -191,12 +173,12 @@ fn sentence(rust: &Row, peer_label: &str, ratio: f64, within_noise: bool, value:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Interval;
+    use crate::schema::Interval;
 
-    fn row(source: &str, executor: Option<&str>, value: &str, median: f64) -> Row {
+    fn row(source: Source, executor: Option<&str>, value: &str, median: f64) -> Row {
         let median_ns = Interval { point: median, lower: median * 0.99, upper: median * 1.01 };
         Row {
-            source: source.to_owned(),
+            source,
             id: format!("g/c/{}/{value}", executor.unwrap_or_default()),
             executor: executor.map(str::to_owned),
             value: Some(value.to_owned()),
@@ -223,16 +205,16 @@ mod tests {
             program: String::new(),
             checked: String::new(),
             same_measurement_as: None,
-            row: row("python", Some(executor), value, median),
+            row: row(Source::Python, Some(executor), value, median),
         }
     }
 
     #[test]
     fn a_process_pool_is_compared_with_each_start_method_at_its_own_size() {
         let rows = [
-            row("criterion", Some("ProcessPool"), "2", 1_000.0),
-            row("criterion", Some("ProcessPool"), "8", 2_000.0),
-            row("criterion", Some("StdPool"), "8", 500.0),
+            row(Source::Criterion, Some("ProcessPool"), "2", 1_000.0),
+            row(Source::Criterion, Some("ProcessPool"), "8", 2_000.0),
+            row(Source::Criterion, Some("StdPool"), "8", 500.0),
         ];
         let ratios = ratios(&rows, &peer("python-pool-spawn", "8", 50_000.0, "multiprocessing.Pool (spawn)"));
         assert_eq!(ratios.len(), 1, "{ratios:?}");
@@ -247,8 +229,10 @@ mod tests {
 
     #[test]
     fn a_thread_pool_peer_meets_both_thread_pools_and_a_slower_one_is_called_slower() {
-        let rows =
-            [row("criterion", Some("Rayon"), "4", 400.0), row("criterion", Some("StdPool"), "4", 100.0)];
+        let rows = [
+            row(Source::Criterion, Some("Rayon"), "4", 400.0),
+            row(Source::Criterion, Some("StdPool"), "4", 100.0),
+        ];
         let ratios = ratios(&rows, &peer("python-threadpool", "4", 200.0, "ThreadPoolExecutor"));
         let sentences: Vec<&str> = ratios.iter().map(|ratio| ratio.sentence.as_str()).collect();
         assert_eq!(
@@ -262,7 +246,8 @@ mod tests {
 
     #[test]
     fn the_task_suites_rows_pair_by_input_and_overlapping_intervals_are_noise() {
-        let rows = [row("criterion", None, "2000", 100.0), row("criterion", None, "20000", 10_000.0)];
+        let rows =
+            [row(Source::Criterion, None, "2000", 100.0), row(Source::Criterion, None, "20000", 10_000.0)];
         let ratios = ratios(&rows, &peer("python", "20000", 10_050.0, "math.factorial"));
         assert_eq!(ratios.len(), 1);
         assert!(ratios[0].within_noise);
@@ -275,7 +260,7 @@ mod tests {
 
     #[test]
     fn peer_rows_are_never_paired_with_each_other() {
-        let rows = [row("python", Some("ProcessPool"), "2", 1.0)];
+        let rows = [row(Source::Python, Some("ProcessPool"), "2", 1.0)];
         assert!(ratios(&rows, &peer("python-pool-fork", "2", 5.0, "x")).is_empty());
         assert!(ratios(&rows, &peer("python-unknown", "2", 5.0, "x")).is_empty());
     }

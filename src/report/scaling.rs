@@ -18,8 +18,8 @@
 //! [`OVERHEAD_BOUND`] somewhere (below it the executor is dominated by overhead, which neither
 //! model describes), and a USL R² of at least [`MIN_R_SQUARED`].
 
-use super::format::{ratio, significant};
-use super::summary::{AmdahlFit, Scaling, ScalingPoint, UslFit};
+use crate::format::{ratio, significant};
+use crate::schema::{AmdahlFit, Scaling, ScalingPoint, UslFit};
 
 /// The fewest pool sizes above 1 a fit needs: the USL has two parameters, and a third point is
 /// the least that can contradict them.

@@ -6,7 +6,7 @@
 //! the medians: when their confidence intervals overlap, or the difference is negative, the split
 //! is flagged as within noise.
 
-use super::summary::{Row, SplitRow, StartupSplit};
+use crate::schema::{Row, SplitRow, StartupSplit};
 
 /// Pairs the rows of an end-to-end group with those of its steady-state group.
 /// `steady_rows` is `None` when the steady-state group is not in the results.

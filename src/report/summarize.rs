@@ -14,19 +14,16 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path};
 
-use super::criterion::{Benchmark, Results};
 use super::headline::headline;
-use super::machine::Machine;
 use super::scaling;
 use super::startup;
-use super::summary::{
-    CaseInfo, Group, Interval, Row, SCHEMA_VERSION, SOURCE_CRITERION, Scaling, ScalingPoint, Summary,
-};
 use crate::catalog::{self, CASES};
+use crate::criterion::{Benchmark, Results};
 use crate::executor::ExecutorKind;
-
-/// The executor every speedup is measured against.
-pub const SEQUENTIAL: &str = "Sequential";
+use crate::schema::Machine;
+use crate::schema::{
+    CaseInfo, Group, Interval, Row, SCHEMA_VERSION, Scaling, ScalingPoint, Source, Summary, sequential,
+};
 
 /// Builds the summary of `results`, read from `criterion_dir`, on `machine`.
 pub fn summarize(results: &Results, machine: Machine, criterion_dir: &Path) -> Summary {
@@ -70,7 +67,7 @@ pub(crate) fn case_info(id: &str) -> Option<CaseInfo> {
 fn row(benchmark: &Benchmark) -> Row {
     let id = &benchmark.id;
     let estimates = &benchmark.estimates;
-    let interval = |estimate: &super::criterion::Estimate| Interval {
+    let interval = |estimate: &crate::criterion::Estimate| Interval {
         point: estimate.point_estimate,
         lower: estimate.confidence_interval.lower_bound,
         upper: estimate.confidence_interval.upper_bound,
@@ -83,7 +80,7 @@ fn row(benchmark: &Benchmark) -> Row {
         .filter(|&size| size >= 1);
     let samples_ns = benchmark.sample.per_iteration_ns();
     Row {
-        source: SOURCE_CRITERION.to_owned(),
+        source: Source::Criterion,
         id: id.full_id.clone(),
         executor: id.function_id.clone(),
         value: id.value_str.clone(),
@@ -167,13 +164,6 @@ fn row_order(row: &Row) -> (usize, String, Option<u32>, Option<String>) {
     (known.unwrap_or(ExecutorKind::ALL.len()), executor, row.size, row.value.clone())
 }
 
-/// The group's Sequential row: the one at size 1 if there are several.
-pub fn sequential(rows: &[Row]) -> Option<&Row> {
-    let mut sequential = rows.iter().filter(|row| row.executor.as_deref() == Some(SEQUENTIAL));
-    let first = sequential.clone().next();
-    sequential.find(|row| row.size == Some(1)).or(first)
-}
-
 /// `sequential` over `this`, the interval dividing opposite bounds; `None` if not finite.
 pub(crate) fn speedup(sequential: Interval, this: Interval) -> Option<Interval> {
     Some(Interval {
@@ -192,9 +182,9 @@ pub(crate) fn finite(value: f64) -> Option<f64> {
 /// own size-1 point when it has one (pure scaling), else Sequential (scaling and overhead).
 fn scaling_fits(rows: &[Row], cores: usize) -> Vec<Scaling> {
     let mut executors: Vec<&str> = Vec::new();
-    for row in rows.iter().filter(|row| row.size.is_some_and(|size| size >= 2)) {
+    for row in rows.iter().filter(|row| row.size.is_some_and(|size| size >= 2) && !row.is_sequential()) {
         match row.executor.as_deref() {
-            Some(executor) if executor != SEQUENTIAL && !executors.contains(&executor) => {
+            Some(executor) if !executors.contains(&executor) => {
                 executors.push(executor);
             }
             _ => {}
@@ -209,7 +199,9 @@ fn scaling_fits(rows: &[Row], cores: usize) -> Vec<Scaling> {
                 .collect();
             let own =
                 sized.iter().find(|row| row.size == Some(1)).map(|row| ("own size 1", row.median_ns.point));
-            let baseline = own.or_else(|| sequential(rows).map(|row| (SEQUENTIAL, row.median_ns.point)));
+            let baseline = own.or_else(|| {
+                sequential(rows).map(|row| (ExecutorKind::Sequential.name(), row.median_ns.point))
+            });
             let points = match baseline {
                 Some((_, baseline)) => sized
                     .iter()

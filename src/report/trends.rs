@@ -14,10 +14,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::format::duration_ns;
-use super::history::{History, Point, Run};
+use super::history::History;
 use super::html::escape;
-use super::summary::Summary;
+use crate::format::duration_ns;
+use crate::schema::Summary;
+use crate::schema::history::{Point, Run};
 
 /// The most runs drawn per benchmark: the newest.
 pub const MAX_RUNS: usize = 30;

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::{Workload, WorkloadError, WorkloadSpec};
+use crate::env::INJECT_SLOWDOWN as INJECT_SLOWDOWN_ENV;
 
 /// The number of primes below the input bound: a task that keeps one core busy.
 ///
@@ -67,9 +68,6 @@ impl Workload for CpuSpin {
         WorkloadSpec::CpuSpin(*self)
     }
 }
-
-/// The environment variable of the test-only slowdown knob.
-const INJECT_SLOWDOWN_ENV: &str = "POOLBENCH_INJECT_SLOWDOWN";
 
 /// The knob's factor, read once: `None` when unset (or 1).
 fn injected_slowdown() -> Result<Option<f64>, String> {

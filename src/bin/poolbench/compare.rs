@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use poolbench::compare::{self, Config, GateChoice, Input, Settings, Statistic};
-use poolbench::report;
 
 /// The exit code of a comparison that found a regression.
 const REGRESSION: u8 = 2;
@@ -97,7 +96,8 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 
 /// Compares the two runs and prints the table; exit code 2 on a regression.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let criterion_dir = args.criterion_dir.clone().unwrap_or_else(report::default_criterion_dir);
+    let criterion_dir =
+        args.criterion_dir.clone().unwrap_or_else(poolbench::criterion::default_criterion_dir);
     let settings = settings(args)?;
     let base = Input::load(&args.base, &criterion_dir).context("cannot read BASE")?;
     let new = Input::load(&args.new, &criterion_dir).context("cannot read NEW")?;

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use poolbench::compare::{Input, export};
-use poolbench::report;
+use poolbench::compare::Input;
+use poolbench::export;
 
 /// Options of `poolbench export`.
 #[derive(Debug, clap::Args)]
@@ -28,9 +28,10 @@ pub struct Args {
 
 /// Writes the export.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let criterion_dir = args.criterion_dir.clone().unwrap_or_else(report::default_criterion_dir);
+    let criterion_dir =
+        args.criterion_dir.clone().unwrap_or_else(poolbench::criterion::default_criterion_dir);
     let input = Input::load(&args.input, &criterion_dir).context("cannot read SUMMARY")?;
-    let text = export::render(&input.summary, args.format)?;
+    let text = export::render(&input.summary, args.format);
     match &args.output {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?

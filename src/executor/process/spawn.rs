@@ -13,12 +13,11 @@ use std::time::{Duration, Instant};
 
 use super::protocol::{REQUEST_FD, RESPONSE_FD};
 use super::{Codec, sys};
+use crate::env::WORKER as WORKER_ENV;
 use crate::executor::Error;
 
 /// The worker program's file name.
 pub(crate) const WORKER_NAME: &str = "poolbench-worker";
-/// The environment variable that overrides where the worker program is.
-pub(crate) const WORKER_ENV: &str = "POOLBENCH_WORKER";
 /// How much of a worker's stderr is kept for error messages.
 const STDERR_TAIL: usize = 2048;
 

@@ -20,8 +20,8 @@ use std::fmt::Write as _;
 
 use super::charts::{self, ChartKind};
 use super::links::encode_path;
-use super::summary::{Group, Summary};
 use super::{Error, Exporter};
+use crate::schema::{Group, Summary};
 
 /// Writes `index.html`.
 pub(crate) struct HtmlExporter {
@@ -78,7 +78,7 @@ fn render_page(summary: &Summary, criterion_href: Option<&str>, trends: &str) ->
     );
     machine(&mut page, summary);
     if let Some(peers) = &summary.peers {
-        peers::peers_section(&mut page, peers);
+        peers::peers_section(&mut page, peers, summary.rows_from(crate::schema::Source::Python));
     }
     skipped(&mut page, summary);
     contents(&mut page, summary, !trends.is_empty());

@@ -3,13 +3,12 @@
 use std::fmt::Write as _;
 
 use super::escape;
-use crate::report::summary::{Peers, PeersStatus};
+use crate::schema::{Peers, PeersStatus};
 
-pub(super) fn peers_section(page: &mut String, peers: &Peers) {
+pub(super) fn peers_section(page: &mut String, peers: &Peers, rows: usize) {
     let status = match peers.status {
-        PeersStatus::Included => "included",
+        PeersStatus::Measured => "included",
         PeersStatus::Skipped => "skipped",
-        PeersStatus::Absent => "absent",
     };
     let _ = writeln!(page, "<section class=\"peers\" data-status=\"{status}\">\n<h2>Python peers</h2>");
     let reason = escape(peers.reason.as_deref().unwrap_or("no reason given"));
@@ -17,10 +16,7 @@ pub(super) fn peers_section(page: &mut String, peers: &Peers) {
         PeersStatus::Skipped => {
             let _ = writeln!(page, "<p class=\"reason\"><strong>Skipped:</strong> {reason}</p>");
         }
-        PeersStatus::Absent => {
-            let _ = writeln!(page, "<p class=\"reason\"><strong>None:</strong> {reason}</p>");
-        }
-        PeersStatus::Included => {
+        PeersStatus::Measured => {
             let python = peers.python.as_ref().map_or_else(
                 || "Python".to_owned(),
                 |python| format!("{} {}", python.implementation, python.version),
@@ -33,7 +29,7 @@ pub(super) fn peers_section(page: &mut String, peers: &Peers) {
                  below; each group compares them with poolbench's executors. A <strong>ratio</strong> is the \
                  Python median over poolbench's: above 1, poolbench is that many times faster.</p>",
                 escape(&python),
-                peers.rows
+                rows
             );
             page.push_str("<dl>\n");
             let mut item = |term: &str, text: String| {
@@ -75,7 +71,9 @@ pub(super) fn peers_section(page: &mut String, peers: &Peers) {
             if let (Some(started), Some(seconds)) = (&peers.started, peers.wall_seconds) {
                 item("ran", format!("{started}, {seconds:.1} s"));
             }
-            item("file", peers.path.clone());
+            if let Some(path) = &peers.path {
+                item("file", path.clone());
+            }
             page.push_str("</dl>\n");
         }
     }

@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use super::{escape, link};
-use crate::report::format::{duration_ns, rate, ratio, significant};
-use crate::report::summary::{Group, SOURCE_CRITERION};
+use crate::format::{duration_ns, rate, ratio, significant};
+use crate::schema::{Group, Source};
 
 pub(super) fn results_table(
     page: &mut String,
@@ -29,7 +29,7 @@ pub(super) fn results_table(
             (Some(size), _) => size.to_string(),
             // Without an executor the value is an input (the task suite), not a pool size; so is a
             // Python peer's value that is no size (its executor is `python` there).
-            (None, Some(value)) if row.executor.is_none() || row.source != SOURCE_CRITERION => {
+            (None, Some(value)) if row.executor.is_none() || row.source != Source::Criterion => {
                 format!("input {}", escape(value))
             }
             (None, Some(value)) => escape(value),
@@ -42,14 +42,14 @@ pub(super) fn results_table(
             Some(path) => link(criterion_href, path, "page"),
             None => String::new(),
         };
-        let python = row.source != SOURCE_CRITERION;
+        let python = row.source != Source::Criterion;
         let class = match (over, python) {
             (true, true) => " class=\"oversubscribed python\"",
             (true, false) => " class=\"oversubscribed\"",
             (false, true) => " class=\"python\"",
             (false, false) => "",
         };
-        let source = escape(&row.source);
+        let source = escape(row.source.name());
         let _ = writeln!(
             page,
             "<tr{class} data-source=\"{source}\"><td>{executor}</td><td data-sort=\"{size_key}\">{size}</td>\
@@ -89,7 +89,7 @@ pub(super) fn results_table(
 
 pub(super) fn ratios_table(page: &mut String, group: &Group, id: &str) {
     if group.ratios.is_empty() {
-        if group.results.iter().any(|row| row.source != SOURCE_CRITERION) {
+        if group.results.iter().any(|row| row.source != Source::Criterion) {
             page.push_str(
                 "<p class=\"note\">No poolbench row here does a Python peer's work at the same size, so no ratio.</p>\n",
             );

@@ -10,13 +10,50 @@
 //! truncates long names, so the id comes from `benchmark.json`, and a benchmark is any directory
 //! holding `new/benchmark.json`, however deep.
 
+mod error;
+
+use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::{Error, Skipped};
+pub use error::Error;
+
+use crate::schema::Skipped;
+
+/// Criterion's output directory, found as Criterion 0.8 finds it: `$CRITERION_HOME`, else
+/// `$CARGO_TARGET_DIR/criterion`, else (under cargo, which sets `$CARGO`) the target directory
+/// `cargo metadata` reports plus `criterion`, else `target/criterion`.
+///
+/// The `cargo metadata` step is Criterion's too: it finds a workspace's or a `build.target-dir`'s
+/// target directory, where the plain default would look in the wrong place.
+pub fn default_criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(target).join("criterion");
+    }
+    std::env::var_os("CARGO")
+        .and_then(cargo_target_dir)
+        .map_or_else(|| PathBuf::from("target/criterion"), |target| target.join("criterion"))
+}
+
+fn cargo_target_dir(cargo: OsString) -> Option<PathBuf> {
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        target_directory: PathBuf,
+    }
+    let output =
+        Command::new(cargo).args(["metadata", "--format-version", "1", "--no-deps"]).output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    serde_json::from_slice::<Metadata>(&output.stdout).ok().map(|metadata| metadata.target_directory)
+}
 
 /// What Criterion calls a benchmark's id: `benchmark.json`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

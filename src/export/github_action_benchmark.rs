@@ -6,8 +6,8 @@
 use serde_json::{Value, json};
 
 use super::{Exporter, named_rows};
-use crate::report::Summary;
-use crate::report::format::{duration_ns, significant};
+use crate::format::{duration_ns, significant};
+use crate::schema::Summary;
 
 /// Writes `customSmallerIsBetter` JSON.
 pub(super) struct GithubActionBenchmarkExporter;

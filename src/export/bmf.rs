@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::{Exporter, named_rows};
-use crate::report::Summary;
+use crate::schema::Summary;
 
 /// Writes BMF.
 pub(super) struct BmfExporter;

@@ -1,23 +1,22 @@
-//! The types of `summary.json`: the report's data, versioned.
+//! `summary.json`: the report's data, versioned.
 //!
-//! `summary.json` is a public interface (the HTML and Markdown are views of it; a later compare
-//! command and the history file read it), specified field by field in `reports/README.md`.
-//! [`SCHEMA_VERSION`] goes up when a field is removed, renamed or changes meaning; adding a field
-//! does not bump it, so readers must ignore fields they do not know.
-//!
-//! Times are nanoseconds per iteration of the benchmark, as Criterion measures them. No number
-//! here is NaN or infinite: a quantity that cannot be computed is absent (`null`).
+//! `summary.json` is a public interface (the HTML and Markdown are views of it; `poolbench
+//! compare`, the exports and the history file read it), specified field by field in
+//! `reports/README.md`. Times are nanoseconds per iteration of the benchmark, as Criterion
+//! measures them.
+
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::machine::Machine;
-use crate::peers::{Failure, Parameters, PythonInfo};
+use super::{Error, Machine, Peers};
+use crate::executor::ExecutorKind;
 
 /// The version of the `summary.json` schema these types read and write.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// The value of [`Row::source`] for rows measured by poolbench's Criterion suites.
-pub const SOURCE_CRITERION: &str = "criterion";
+///
+/// Version 2 made `peers` the peers file's own top level ([`Peers`]): its status is `measured` or
+/// `skipped`, and its rows are counted from the groups rather than stated.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The whole report: `summary.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,45 +33,79 @@ pub struct Summary {
     pub groups: Vec<Group>,
     /// Benchmarks that could not be read, with the file and the reason (a corrupt peers file too).
     pub skipped: Vec<Skipped>,
-    /// What became of the Python peers; `None` in a summary built without looking for them
-    /// ([`summarize`](super::summarize) alone), or read from a file older than the peers.
+    /// What became of the Python peers: the peers file without its rows (which are in the
+    /// groups), with the path it was looked for at. `None` in a summary built without looking
+    /// for them ([`summarize`](crate::report::summarize) alone).
     #[serde(default)]
     pub peers: Option<Peers>,
 }
 
-/// The Python peers of the run: where their rows came from, or why there are none.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Peers {
-    /// Whether their rows are in the report.
-    pub status: PeersStatus,
-    /// The peers file looked for.
-    pub path: String,
-    /// Why there are no peer rows: the file's own reason, or why it could not be read.
-    pub reason: Option<String>,
-    /// The interpreter that ran them.
-    pub python: Option<PythonInfo>,
-    /// How the script was run.
-    pub parameters: Option<Parameters>,
-    /// When the script started, RFC 3339 UTC.
-    pub started: Option<String>,
-    /// How long the script took, seconds.
-    pub wall_seconds: Option<f64>,
-    /// Peer rows added to the groups.
-    pub rows: usize,
-    /// Measurements that failed in the script, with the reason.
-    pub failures: Vec<Failure>,
+impl Summary {
+    /// Reads a `summary.json`, checking its schema version before anything else, so that a future
+    /// version is reported as such rather than as a missing field. Version 1 files are read
+    /// too, without their `peers` (which version 2 changed): comparing against a baseline written
+    /// before the change still works.
+    ///
+    /// # Errors
+    ///
+    /// An [`Error`] naming the file: unreadable, not a summary, or a schema version this build
+    /// does not read.
+    pub fn read(path: &Path) -> Result<Summary, Error> {
+        #[derive(Deserialize)]
+        struct Version {
+            schema_version: u32,
+        }
+        let text = std::fs::read(path).map_err(|err| Error::read_summary(path, err))?;
+        let version: Version = serde_json::from_slice(&text).map_err(|err| Error::not_summary(path, err))?;
+        match version.schema_version {
+            SCHEMA_VERSION => serde_json::from_slice(&text).map_err(|err| Error::not_summary(path, err)),
+            1 => {
+                let mut value: serde_json::Value =
+                    serde_json::from_slice(&text).map_err(|err| Error::not_summary(path, err))?;
+                if let Some(object) = value.as_object_mut() {
+                    object.remove("peers");
+                }
+                serde_json::from_value(value).map_err(|err| Error::not_summary(path, err))
+            }
+            found => Err(Error::schema_version(path, found)),
+        }
+    }
+
+    /// Every row of every group, in group order.
+    pub fn rows(&self) -> impl Iterator<Item = &Row> {
+        self.groups.iter().flat_map(|group| &group.results)
+    }
+
+    /// How many rows came from `source`.
+    pub fn rows_from(&self, source: Source) -> usize {
+        self.rows().filter(|row| row.source == source).count()
+    }
 }
 
-/// Whether the Python peers are in the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a row's numbers come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum PeersStatus {
-    /// Their rows are in the groups, with ratios.
-    Included,
-    /// The run skipped them, or their file could not be read: [`Peers::reason`] says which.
-    Skipped,
-    /// There is no peers file: they did not run with these results.
-    Absent,
+pub enum Source {
+    /// poolbench's Criterion suites: `"criterion"`.
+    Criterion,
+    /// The Python peers (`scripts/python_peers.py`): `"python"`.
+    Python,
+}
+
+impl Source {
+    /// The source as `summary.json` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Criterion => "criterion",
+            Source::Python => "python",
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// A benchmark that is not in the report, and why.
@@ -152,7 +185,7 @@ pub struct PeerRatio {
 pub(crate) const ONE_THREAD: &str = "poolbench (one thread)";
 
 impl PeerRatio {
-    /// poolbench's side, for people: the executor, or [`ONE_THREAD`] for the task suite.
+    /// poolbench's side, for people: the executor, or "poolbench (one thread)" for the task suite.
     pub fn poolbench_label(&self) -> &str {
         self.executor.as_deref().unwrap_or(ONE_THREAD)
     }
@@ -194,9 +227,9 @@ pub struct Interval {
 /// One benchmark: an executor at a pool size, running the group's workload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
-    /// Where the row comes from: [`SOURCE_CRITERION`] for poolbench's own measurements; other
-    /// sources (Python peers) may add rows to the same groups.
-    pub source: String,
+    /// Where the row comes from: [`Source::Criterion`] for poolbench's own measurements; the
+    /// Python peers add rows to the same groups.
+    pub source: Source,
     /// The full benchmark id, `<group>/<executor>/<value>`.
     pub id: String,
     /// The executor (Criterion's function id): `Sequential`, `Rayon`, ... `None` when the id is
@@ -232,11 +265,32 @@ pub struct Row {
 }
 
 impl Row {
+    /// The executor that measured the row, when its function names one of poolbench's.
+    pub fn executor_kind(&self) -> Option<ExecutorKind> {
+        self.executor.as_deref().and_then(ExecutorKind::from_name)
+    }
+
+    /// Whether the row is Sequential's, the reference every speedup is measured against.
+    pub fn is_sequential(&self) -> bool {
+        self.executor_kind() == Some(ExecutorKind::Sequential)
+    }
+
     /// The name other runs know this row by: the id, prefixed by the source when that is not
     /// Criterion (`python:pools/squares-10/Pool/4`). Comparisons, history and exports key on it.
     pub fn key(&self) -> String {
-        if self.source == SOURCE_CRITERION { self.id.clone() } else { format!("{}:{}", self.source, self.id) }
+        match self.source {
+            Source::Criterion => self.id.clone(),
+            other => format!("{other}:{}", self.id),
+        }
     }
+}
+
+/// The Sequential row of `rows`, the one every speedup is measured against: the one at size 1 if
+/// there are several.
+pub fn sequential(rows: &[Row]) -> Option<&Row> {
+    let mut sequential = rows.iter().filter(|row| row.is_sequential());
+    let first = sequential.clone().next();
+    sequential.find(|row| row.size == Some(1)).or(first)
 }
 
 /// The start-up and shut-down cost of a pool: an end-to-end case minus its steady-state case.
@@ -267,6 +321,13 @@ pub struct SplitRow {
     /// Whether the difference may be noise: the two medians' intervals overlap, or end to end
     /// came out no slower than steady state.
     pub within_noise: bool,
+}
+
+impl SplitRow {
+    /// Whether the row is Sequential's, which has no pool to start.
+    pub fn is_sequential(&self) -> bool {
+        ExecutorKind::from_name(&self.executor) == Some(ExecutorKind::Sequential)
+    }
 }
 
 /// How one executor's speedup grows with pool size, and the models fitted to it.
@@ -331,4 +392,67 @@ pub struct UslFit {
     pub best_size: u32,
     /// The predicted speedup at `best_size`.
     pub best_speedup: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary() -> Summary {
+        let time = Interval { point: 10.0, lower: 9.0, upper: 11.0 };
+        let row = Row {
+            source: Source::Criterion,
+            id: "g/c/Sequential/1".to_owned(),
+            executor: Some("Sequential".to_owned()),
+            value: Some("1".to_owned()),
+            size: Some(1),
+            confidence_level: 0.95,
+            median_ns: time,
+            mean_ns: time,
+            std_dev_ns: 0.5,
+            n: 1,
+            samples_ns: vec![10.0],
+            speedup: None,
+            efficiency: None,
+            tasks_per_second: None,
+            criterion_dir: None,
+            criterion_page: None,
+        };
+        Summary {
+            schema_version: SCHEMA_VERSION,
+            generator: "test".to_owned(),
+            machine: Machine::detect(),
+            criterion_dir: "target/criterion".to_owned(),
+            groups: vec![Group {
+                id: "g/c".to_owned(),
+                suite: "g".to_owned(),
+                case: None,
+                headline: String::new(),
+                results: vec![row],
+                startup: None,
+                scaling: Vec::new(),
+                criterion_page: None,
+                ratios: Vec::new(),
+            }],
+            skipped: Vec::new(),
+            peers: None,
+        }
+    }
+
+    #[test]
+    fn a_version_1_summary_reads_without_its_peers_and_a_future_version_is_named() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut value = serde_json::to_value(summary()).expect("encodes");
+        value["schema_version"] = 1.into();
+        value["peers"] = serde_json::json!({"status": "included", "path": "p", "rows": 3, "failures": []});
+        let old = dir.path().join("old.json");
+        std::fs::write(&old, value.to_string()).expect("written");
+        let read = Summary::read(&old).expect("a version 1 summary reads");
+        assert_eq!((read.groups, read.peers), (summary().groups, None));
+
+        value["schema_version"] = 99.into();
+        std::fs::write(&old, value.to_string()).expect("written");
+        let err = Summary::read(&old).expect_err("version 99 is refused").to_string();
+        assert!(err.contains("schema version 99, this poolbench reads versions 1 to 2"), "{err}");
+    }
 }

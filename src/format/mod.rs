@@ -1,7 +1,11 @@
-//! Numbers for people: times with a unit, ratios with three significant digits.
+//! Text for people, shared by every module that writes some: numbers (times with a unit, ratios
+//! with three significant digits) here, Markdown escaping in [`markdown`].
 //!
-//! The HTML page, the Markdown tables and the plain-words verdicts all write numbers the same way,
-//! so that a number read on the page can be found again in the pull-request comment.
+//! The HTML page, the Markdown tables, the comparison's tables and the plain-words verdicts all
+//! write numbers the same way, so that a number read on the page can be found again in the
+//! pull-request comment.
+
+pub(crate) mod markdown;
 
 /// `value` to three significant digits, without an exponent: 1230, 123, 12.3, 1.23, 0.0123.
 pub fn significant(value: f64) -> String {

@@ -17,8 +17,7 @@ mod github_action_benchmark;
 use std::fmt;
 use std::str::FromStr;
 
-use super::Error;
-use crate::report::{Row, Summary};
+use crate::schema::{Row, Summary};
 
 /// A tracker's input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,19 +59,16 @@ impl FromStr for Format {
 }
 
 /// `summary` in `format`, as JSON text.
-///
-/// # Errors
-///
-/// serde's, should the document not encode.
-pub fn render(summary: &Summary, format: Format) -> Result<String, Error> {
+pub fn render(summary: &Summary, format: Format) -> String {
     let exporter: &dyn Exporter = match format {
         Format::Bmf => &bmf::BmfExporter,
         Format::GithubActionBenchmark => &github_action_benchmark::GithubActionBenchmarkExporter,
     };
     let value = exporter.export(summary);
-    let mut text = serde_json::to_string_pretty(&value).map_err(|err| Error::encode("export", err))?;
+    // A `Value` always encodes: its map keys are strings and its numbers finite.
+    let mut text = format!("{value:#}");
     text.push('\n');
-    Ok(text)
+    text
 }
 
 /// One tracker's format: a summary in, a JSON document out. Encoding is [`render`]'s business.
@@ -82,5 +78,5 @@ trait Exporter {
 
 /// Every row of `summary` with the name trackers should know it by.
 fn named_rows(summary: &Summary) -> impl Iterator<Item = (String, &Row)> {
-    summary.groups.iter().flat_map(|group| &group.results).map(|row| (row.key(), row))
+    summary.rows().map(|row| (row.key(), row))
 }

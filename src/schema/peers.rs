@@ -1,37 +1,44 @@
-//! The peers file: what `scripts/python_peers.py` measured, versioned.
+//! The peers file: what `scripts/python_peers.py` measured, versioned, and what `summary.json`
+//! keeps of it.
 //!
 //! Its rows are `summary.json` rows ([`Row`], `source: "python"`) with a few more fields saying
 //! which group they belong to and what program was timed, so the report can put them beside the
 //! Rust rows of the same group as they are. A run that could not measure anything (no Python,
 //! opted out, killed at the time limit) still writes a file, with `status: "skipped"` and the
 //! reason, so that the report of that run says why there are no peers instead of showing older
-//! ones. Specified field by field in `reports/README.md`, "The peers file";
+//! ones. `summary.json`'s `peers` is the same [`Peers`], with the rows moved into their groups
+//! and the file's path added. Specified field by field in `reports/README.md`, "The peers file";
 //! [`PEERS_SCHEMA_VERSION`] follows the same rule as `summary.json`'s.
 
 use std::collections::HashSet;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::Error;
-use crate::report::Row;
+use super::{Error, Row, Source};
 
 /// The version of the peers file these types read and write.
 pub const PEERS_SCHEMA_VERSION: u32 = 1;
 
-/// The value of [`Row::source`] for the Python peers' rows.
-pub const SOURCE_PYTHON: &str = "python";
+/// The peers file's name in the Criterion directory, where `cargo bench` writes it and the report
+/// looks for it.
+pub const PEERS_FILE: &str = "poolbench-peers.json";
 
-/// The whole peers file.
+/// The peers file of the Criterion directory `criterion_dir`.
+pub fn peers_file_in(criterion_dir: &Path) -> PathBuf {
+    criterion_dir.join(PEERS_FILE)
+}
+
+/// The Python peers of a run: the peers file, and `summary.json`'s `peers`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PeersDocument {
+pub struct Peers {
     /// [`PEERS_SCHEMA_VERSION`] at the time of writing.
     pub schema_version: u32,
     /// What wrote it: the script, or poolbench for a skipped run.
     pub generator: String,
     /// Whether the peers were measured.
-    pub status: Status,
+    pub status: PeersStatus,
     /// Why they were skipped; `None` when measured.
     pub reason: Option<String>,
     /// The interpreter that ran them; `None` when skipped.
@@ -42,20 +49,25 @@ pub struct PeersDocument {
     pub started: Option<String>,
     /// How long the whole script took, seconds; `None` when skipped.
     pub wall_seconds: Option<f64>,
-    /// One row per measurement, in the report's group order.
+    /// One row per measurement, in the report's group order. Empty in `summary.json`, whose
+    /// groups hold them (and which leaves the field out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<PeerRow>,
     /// Measurements that failed (an exception, a wrong result), with the reason; their rows are
     /// not in [`rows`](Self::rows).
     pub failures: Vec<Failure>,
+    /// In `summary.json`: the peers file the report looked for. Not in the file itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// Whether the peers ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// The script ran; its rows are in the file.
+pub enum PeersStatus {
+    /// The script ran; its rows are in the file (in `summary.json`, in the groups).
     Measured,
-    /// Nothing was measured; the file says why.
+    /// Nothing was measured, or the file could not be read: [`Peers::reason`] says why.
     Skipped,
 }
 
@@ -137,13 +149,13 @@ pub struct Failure {
     pub reason: String,
 }
 
-impl PeersDocument {
+impl Peers {
     /// A document saying the peers were skipped, and why.
     pub fn skipped(reason: impl Into<String>) -> Self {
-        PeersDocument {
+        Peers {
             schema_version: PEERS_SCHEMA_VERSION,
             generator: format!("poolbench {}", env!("CARGO_PKG_VERSION")),
-            status: Status::Skipped,
+            status: PeersStatus::Skipped,
             reason: Some(reason.into()),
             python: None,
             parameters: None,
@@ -151,6 +163,7 @@ impl PeersDocument {
             wall_seconds: None,
             rows: Vec::new(),
             failures: Vec::new(),
+            path: None,
         }
     }
 
@@ -160,7 +173,7 @@ impl PeersDocument {
     ///
     /// Not JSON, not this schema, or rows that contradict themselves: the error names `path`.
     pub fn from_json(text: &str, path: &Path) -> Result<Self, Error> {
-        let document: PeersDocument = serde_json::from_str(text).map_err(|err| Error::parse(path, err))?;
+        let document: Peers = serde_json::from_str(text).map_err(|err| Error::parse(path, err))?;
         document.validate().map_err(|reason| Error::invalid(path, reason))?;
         Ok(document)
     }
@@ -207,7 +220,7 @@ impl PeersDocument {
                 self.schema_version
             ));
         }
-        if self.status == Status::Skipped && self.reason.is_none() {
+        if self.status == PeersStatus::Skipped && self.reason.is_none() {
             return Err("skipped without a reason".to_owned());
         }
         let mut ids = HashSet::new();
@@ -216,8 +229,8 @@ impl PeersDocument {
             let fail = |what: &str| Err(format!("row {}: {what}", row.id));
             let executor = row.executor.as_deref().unwrap_or_default();
             let value = row.value.as_deref().unwrap_or_default();
-            if row.source != SOURCE_PYTHON {
-                return fail(&format!("source {:?}, not {SOURCE_PYTHON:?}", row.source));
+            if row.source != Source::Python {
+                return fail(&format!("source {:?}, not {:?}", row.source.name(), Source::Python.name()));
             }
             if !peer.group.contains('/') || executor.is_empty() || value.is_empty() {
                 return fail("a peer needs a group <suite>/<case>, an executor and a value");
@@ -266,7 +279,7 @@ mod tests {
 
     #[test]
     fn a_row_in_the_summarys_shape_parses_with_its_peer_fields() {
-        let parsed = PeersDocument::from_json(&document(ROW), Path::new("peers.json")).expect("valid");
+        let parsed = Peers::from_json(&document(ROW), Path::new("peers.json")).expect("valid");
         let peer = &parsed.rows[0];
         assert_eq!(peer.group, "pools/squares-10");
         assert_eq!(peer.start_method.as_deref(), Some("fork"));
@@ -277,7 +290,7 @@ mod tests {
     #[test]
     fn a_row_whose_id_names_another_group_is_rejected_with_the_file_and_the_row() {
         let wrong = ROW.replace(r#""group": "pools/squares-10""#, r#""group": "pools/factorial-10""#);
-        let err = PeersDocument::from_json(&document(&wrong), Path::new("peers.json")).expect_err("invalid");
+        let err = Peers::from_json(&document(&wrong), Path::new("peers.json")).expect_err("invalid");
         let message = err.to_string();
         assert!(message.starts_with("peers.json is not a valid poolbench peers file: row pools/squares-10/"));
         assert!(message.contains("run cargo bench"), "{message}");
@@ -286,14 +299,14 @@ mod tests {
     #[test]
     fn a_count_that_disagrees_with_the_samples_is_rejected() {
         let wrong = ROW.replace(r#""n": 2"#, r#""n": 3"#);
-        let err = PeersDocument::from_json(&document(&wrong), Path::new("p")).expect_err("invalid");
+        let err = Peers::from_json(&document(&wrong), Path::new("p")).expect_err("invalid");
         assert!(err.to_string().contains("n is 3 for 2 samples"), "{err}");
     }
 
     #[test]
     fn another_schema_version_is_named() {
         let text = document(ROW).replacen(r#""schema_version": 1"#, r#""schema_version": 2"#, 1);
-        let err = PeersDocument::from_json(&text, Path::new("p")).expect_err("invalid");
+        let err = Peers::from_json(&text, Path::new("p")).expect_err("invalid");
         assert!(err.to_string().contains("schema version 2"), "{err}");
     }
 
@@ -301,10 +314,10 @@ mod tests {
     fn a_skipped_document_round_trips_through_a_file() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let path = dir.path().join("deeper").join("peers.json");
-        let skipped = PeersDocument::skipped("python3 not found");
+        let skipped = Peers::skipped("python3 not found");
         skipped.write(&path).expect("written");
-        assert_eq!(PeersDocument::read(&path).expect("read back"), skipped);
-        let missing = PeersDocument::read(&dir.path().join("none.json")).expect_err("missing");
+        assert_eq!(Peers::read(&path).expect("read back"), skipped);
+        let missing = Peers::read(&dir.path().join("none.json")).expect_err("missing");
         assert!(missing.is_not_found());
     }
 }

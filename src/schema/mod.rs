@@ -1,0 +1,32 @@
+//! The file formats poolbench writes and reads, each type in one place that every reader and
+//! writer imports.
+//!
+//! | file | types | written by | read by |
+//! |---|---|---|---|
+//! | `summary.json` | [`Summary`] and what it holds ([`Group`], [`Row`], [`Interval`], ...) | the report | `poolbench compare`, `poolbench export`, the history |
+//! | the peers file, `poolbench-peers.json` | [`Peers`], [`PeerRow`] | `scripts/python_peers.py`, via [`crate::peers`] | the report |
+//! | `history.jsonl` | [`history::Run`], [`history::Point`] | `cargo bench`, after the report | the report's trends |
+//!
+//! `reports/README.md` specifies each format field by field. Each has a version number
+//! ([`SCHEMA_VERSION`], [`PEERS_SCHEMA_VERSION`], [`history::HISTORY_VERSION`]) that goes up when
+//! a field is removed, renamed or changes meaning; adding a field does not bump it, so readers
+//! ignore fields they do not know. No number in these files is NaN or infinite: a quantity that
+//! cannot be computed is absent (`null`).
+
+mod error;
+pub mod history;
+mod machine;
+mod peers;
+mod summary;
+
+pub use error::Error;
+pub use machine::{GitState, Machine};
+pub use peers::{
+    Failure, PEERS_FILE, PEERS_SCHEMA_VERSION, Parameters, PeerRow, Peers, PeersStatus, PythonInfo,
+    peers_file_in,
+};
+pub(crate) use summary::ONE_THREAD;
+pub use summary::{
+    AmdahlFit, CaseInfo, Group, Interval, PeerRatio, Row, SCHEMA_VERSION, Scaling, ScalingPoint, Skipped,
+    Source, SplitRow, StartupSplit, Summary, UslFit, sequential,
+};
