@@ -154,12 +154,20 @@ pub fn percent_decode(text: &str) -> String {
     String::from_utf8(decoded).expect("UTF-8 after decoding")
 }
 
-/// Whether `python3` is on `PATH`: the Python peers' tests say so and stop when it is not,
-/// rather than pass without having run.
-pub fn python3_on_path() -> bool {
+/// Panics unless `python3` on `PATH` runs: a test of the Python peers without an interpreter
+/// must fail, saying what to install, never pass without having run.
+pub fn require_python3() {
     match std::process::Command::new("python3").arg("--version").output() {
-        Ok(output) => output.status.success(),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => false,
+        Ok(output) if output.status.success() => {}
+        Ok(output) => panic!(
+            "python3 --version {}: {}; the Python peers' tests need a working Python 3.8 or later",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => panic!(
+            "python3 is not on PATH: install Python 3.8 or later to run the Python peers' tests \
+             (a plain cargo test leaves them out; .ci/run runs them)"
+        ),
         Err(err) => panic!("python3 --version: {err}"),
     }
 }
