@@ -317,14 +317,18 @@ mod tests {
     }
 
     #[test]
-    fn every_steady_state_pair_names_a_pools_case() {
+    fn every_end_to_end_case_and_no_other_pairs_with_a_pools_case() {
+        let paired: Vec<String> =
+            CASES.iter().filter(|case| case.steady_state.is_some()).map(Case::group_id).collect();
+        let end_to_end: Vec<String> =
+            CASES.iter().filter(|case| case.suite == Suite::Startup).map(Case::group_id).collect();
+        assert_eq!(paired, end_to_end, "the report splits start-up from every startup group");
         for case in CASES {
-            if let Some(steady) = case.steady_state {
-                let pair =
-                    find(steady).unwrap_or_else(|| panic!("{} pairs with missing {steady}", case.group_id()));
-                assert_eq!(pair.suite, Suite::Pools);
-                assert_eq!(pair.tasks, case.tasks, "{} and {steady} do the same work", case.group_id());
-            }
+            let Some(steady) = case.steady_state else { continue };
+            let pair =
+                find(steady).unwrap_or_else(|| panic!("{} pairs with missing {steady}", case.group_id()));
+            assert_eq!(pair.suite, Suite::Pools);
+            assert_eq!(pair.tasks, case.tasks, "{} and {steady} do the same work", case.group_id());
         }
     }
 }

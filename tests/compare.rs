@@ -317,6 +317,7 @@ fn new_and_missing_benchmarks_are_listed_not_hidden() {
 fn summary_files_and_baseline_names_give_the_same_verdicts() {
     let by_name = compare_json("base", "slow", &[]).1;
     let by_file = compare_json(&path(&fixture().base_json), &path(&fixture().slow_json), &[]).1;
+    assert_eq!(verdicts(&by_name).len(), BOTH.len() + 2, "{by_name}");
     assert_eq!(verdicts(&by_name), verdicts(&by_file));
     assert_eq!(entry(&by_name, BOTH[0])["gated"], entry(&by_file, BOTH[0])["gated"]);
 }
@@ -325,6 +326,10 @@ fn summary_files_and_baseline_names_give_the_same_verdicts() {
 fn comparisons_are_repeatable_to_the_last_digit() {
     let run = || compare("base", "slow", &["--format", "json"]);
     let (first, second) = (run(), run());
+    // Two failed runs print the same nothing: the runs must have compared something.
+    assert_eq!(first.0, Some(2), "{}{}", first.1, first.2);
+    let entries = serde_json::from_str::<Value>(&first.1).map(|json| verdicts(&json).len());
+    assert_eq!(entries.ok(), Some(BOTH.len() + 2), "{}", first.1);
     // The machine's date is taken when a baseline is read: everything else must match.
     let strip =
         |text: &str| text.lines().filter(|line| !line.contains("\"date\"")).collect::<Vec<_>>().join("\n");
@@ -501,6 +506,7 @@ fn exports_have_the_shapes_trackers_expect() {
     assert_eq!(code, Some(0), "{stderr}");
     let bmf: Value = serde_json::from_str(&stdout).expect("BMF is JSON");
     let object = bmf.as_object().expect("an object keyed by benchmark");
+    assert_eq!(ids.len(), BOTH.len() + 1, "the base run's benchmarks: {ids:?}");
     assert_eq!(object.keys().cloned().collect::<Vec<_>>().len(), ids.len());
     for id in &ids {
         let latency = object[id.as_str()]["latency"].as_object().expect("a latency measure");
@@ -569,6 +575,12 @@ fn history_keeps_every_good_line_and_the_page_draws_each_benchmarks_trend() {
     let note: String = section.select(&select(".skipped-lines")).flat_map(|p| p.text()).collect();
     assert!(note.contains("line 2"), "{note}");
     let summary = read_summary(&written.summary_json);
+    let ids: Vec<&str> =
+        summary.groups.iter().flat_map(|group| &group.results).map(|row| row.id.as_str()).collect();
+    assert!(
+        ids.contains(&BOTH[0]) && ids.contains(&ONLY_SLOW),
+        "a benchmark of the recorded runs and one new since: {ids:?}"
+    );
     for row in summary.groups.iter().flat_map(|group| &group.results) {
         let trend = section
             .select(&select("tr[data-benchmark]"))

@@ -103,9 +103,11 @@ fn workers_exit_when_their_parent_is_killed() {
 #[test]
 #[ignore = "run as a helper process by no_worker_outlives_its_pool_or_its_parent"]
 fn helper_parent_holding_a_pool() {
-    if std::env::var_os(HELPER_ENV).is_none() {
-        return;
-    }
+    // Run by hand (`--ignored`), it would keep three workers busy for a minute and prove nothing.
+    assert!(
+        std::env::var_os(HELPER_ENV).is_some(),
+        "not a test: no_worker_outlives_its_pool_or_its_parent runs this helper with {HELPER_ENV}=1"
+    );
     let pool =
         ProcessPool::builder().size(3).worker_program(WORKER).chunking(Chunking::fixed(1)).build().unwrap();
     let pids: Vec<String> = pool.worker_pids().iter().map(u32::to_string).collect();

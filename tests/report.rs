@@ -209,9 +209,14 @@ fn speedup_efficiency_and_tasks_per_second_come_from_criterions_own_medians() {
             .find(|row| row.executor.as_deref() == Some("Rayon") && row.size == Some(point.size));
         assert!(close(point.speedup, row.and_then(|row| row.speedup).expect("a speedup").point));
     }
+    // Which side of the bound this machine's noise puts the sweep is not the test's to choose;
+    // that the verdict follows from the side it is on is.
     let best = rayon.points.iter().map(|point| point.speedup).fold(0.0, f64::max);
     if best < report::scaling::OVERHEAD_BOUND {
-        assert!(!rayon.meaningful && rayon.verdict.contains("overhead-bound"), "{}", rayon.verdict);
+        assert!(!rayon.meaningful && rayon.verdict.contains("overhead-bound"), "{best}: {}", rayon.verdict);
+    } else {
+        assert!(!rayon.verdict.contains("overhead-bound"), "{best}: {}", rayon.verdict);
+        assert_eq!(rayon.meaningful, rayon.verdict.starts_with("USL: "), "{best}: {}", rayon.verdict);
     }
     let std_pool = group.scaling.iter().find(|fit| fit.executor == "StdPool").expect("a StdPool fit");
     assert!(!std_pool.meaningful && std_pool.verdict.contains("1 pool size above 1"), "{}", std_pool.verdict);

@@ -72,16 +72,30 @@ pub fn fake_worker(dir: &std::path::Path, name: &str, body: &str) -> std::path::
 
 /// The state letter of process `pid` from `/proc/<pid>/stat` (`R`, `S`, `Z`...), or `None` if it
 /// no longer exists.
+///
+/// # Panics
+///
+/// Without a readable `/proc`, where every process would look gone and a test that a process
+/// ended could not fail.
 pub fn process_state(pid: u32) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        require_proc();
+        return None;
+    };
     // The command name is in parentheses and may hold spaces: the state follows the last ')'.
     stat.rsplit_once(')')?.1.trim_start().chars().next()
 }
 
 /// The pids of this process's children, alive or zombie, from `/proc/*/stat`.
+///
+/// # Panics
+///
+/// Without a readable `/proc`, where there would seem to be no children and a test that none are
+/// left could not fail.
 pub fn children_of_this_process() -> Vec<u32> {
     let me = std::process::id();
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    require_proc();
+    let entries = std::fs::read_dir("/proc").unwrap_or_else(|err| panic!("read /proc: {err}"));
     entries
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
@@ -91,6 +105,12 @@ pub fn children_of_this_process() -> Vec<u32> {
             }) == Some(me)
         })
         .collect()
+}
+
+fn require_proc() {
+    if let Err(err) = std::fs::read_to_string("/proc/self/stat") {
+        panic!("/proc/self/stat: {err}; these tests read process states from /proc (Linux)");
+    }
 }
 
 /// Copies the directory tree `from` into `to` (created), so a test can damage its own copy of a
@@ -154,12 +174,20 @@ pub fn percent_decode(text: &str) -> String {
     String::from_utf8(decoded).expect("UTF-8 after decoding")
 }
 
-/// Whether `python3` is on `PATH`: the Python peers' tests say so and stop when it is not,
-/// rather than pass without having run.
-pub fn python3_on_path() -> bool {
+/// Panics unless `python3` on `PATH` runs: a test of the Python peers without an interpreter
+/// must fail, saying what to install, never pass without having run.
+pub fn require_python3() {
     match std::process::Command::new("python3").arg("--version").output() {
-        Ok(output) => output.status.success(),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => false,
+        Ok(output) if output.status.success() => {}
+        Ok(output) => panic!(
+            "python3 --version {}: {}; the Python peers' tests need a working Python 3.8 or later",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => panic!(
+            "python3 is not on PATH: install Python 3.8 or later to run the Python peers' tests \
+             (a plain cargo test leaves them out; .ci/run runs them)"
+        ),
         Err(err) => panic!("python3 --version: {err}"),
     }
 }
