@@ -71,6 +71,7 @@ pub mod env;
 pub mod executor;
 pub mod export;
 mod format;
+mod fs;
 pub mod peers;
 pub mod report;
 pub mod schema;

@@ -52,7 +52,6 @@ mod json;
 mod markdown;
 mod reference;
 mod statistic;
-pub mod student_t;
 mod table;
 pub mod welch;
 

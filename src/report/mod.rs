@@ -78,6 +78,7 @@ pub use peers::{add_peers, ratios};
 pub use summarize::summarize;
 
 use crate::criterion::{default_criterion_dir, read};
+use crate::fs::Staged;
 use crate::schema::{Machine, Peers, PeersStatus, Skipped, Source, Summary};
 
 /// Where the report goes unless told otherwise, relative to the current directory (the package
@@ -184,9 +185,10 @@ pub fn write(options: &Options) -> Result<Written, Error> {
     let exporters: [&dyn Exporter; 3] = [&html, &markdown::MarkdownExporter, &json::JsonExporter];
     let mut staged = Staged::default();
     for exporter in exporters {
-        staged.add(out.join(exporter.file_name()), &exporter.export(&summary)?)?;
+        let path = out.join(exporter.file_name());
+        staged.add(&path, &exporter.export(&summary)?).map_err(|err| Error::write(&path, err))?;
     }
-    staged.commit()?;
+    staged.commit().map_err(|(path, err)| Error::write(&path, err))?;
     let [index_html, summary_md, summary_json] = exporters.map(|exporter| out.join(exporter.file_name()));
     Ok(Written {
         index_html,
@@ -208,47 +210,4 @@ trait Exporter {
 
     /// The file's contents.
     fn export(&self, summary: &Summary) -> Result<Vec<u8>, Error>;
-}
-
-/// Files written under temporary names, renamed into place together by [`Staged::commit`], and
-/// removed if dropped before it.
-///
-/// Hand-rolled rather than `tempfile`'s, which creates files readable by their owner only: a
-/// report is meant to be shared (served by CI, attached to a run).
-#[derive(Default)]
-struct Staged {
-    files: Vec<(PathBuf, PathBuf)>,
-}
-
-impl Staged {
-    fn add(&mut self, path: PathBuf, bytes: &[u8]) -> Result<(), Error> {
-        let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-        let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-        fs::write(&temporary, bytes).map_err(|err| {
-            let _ = fs::remove_file(&temporary);
-            Error::write(&path, err)
-        })?;
-        self.files.push((temporary, path));
-        Ok(())
-    }
-
-    fn commit(mut self) -> Result<(), Error> {
-        while !self.files.is_empty() {
-            let (temporary, path) = self.files.remove(0);
-            if let Err(err) = fs::rename(&temporary, &path) {
-                let _ = fs::remove_file(&temporary);
-                // Dropping `self` removes the files not renamed yet.
-                return Err(Error::write(&path, err));
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        for (temporary, _) in &self.files {
-            let _ = fs::remove_file(temporary);
-        }
-    }
 }

@@ -202,13 +202,7 @@ impl Peers {
         let mut text = serde_json::to_string_pretty(self)
             .map_err(|err| Error::write(path, std::io::Error::other(err)))?;
         text.push('\n');
-        let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-        let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-        let written = fs::write(&temporary, text).and_then(|()| fs::rename(&temporary, path));
-        written.map_err(|err| {
-            let _ = fs::remove_file(&temporary);
-            Error::write(path, err)
-        })
+        crate::fs::write_atomically(path, text.as_bytes()).map_err(|err| Error::write(path, err))
     }
 
     /// What must hold for the report to trust the rows: the schema, ids that say where rows
