@@ -35,13 +35,22 @@
 //! assert_eq!(pooled[9], 3_628_800u32.into());
 //! # Ok::<(), poolbench::executor::Error>(())
 //! ```
+//!
+//! # Errors
+//!
+//! Every error type in poolbench follows one rule, the Rust Error Handling project group's: an
+//! error either writes its cause's message into its own or returns the cause from `source()`,
+//! never both, or a chain printed with `{:#}` (anyhow's) shows the cause twice. poolbench writes
+//! each message whole, its cause's text included, and returns no `source()`: benches and users
+//! print errors with `{}` and must see the whole story. Where a caller may want the cause itself,
+//! the error has an accessor for it, such as [`executor::Error::workload_error`].
 
 #![deny(missing_docs)]
 
-/// The plumbing of an opaque error type `Error { kind: Box<ErrorKind> }` whose kind (a
-/// `thiserror` enum) writes each message whole, its cause's text included: `Error::new`,
-/// `Display` as the kind's, and no `source()`, which would print the cause twice in an `{:#}`
-/// chain. The report's, the peers' and the comparison's errors share it.
+/// The plumbing of the crate's error rule (the crate docs, "Errors") for an opaque error type
+/// `Error { kind: Box<ErrorKind> }` whose kind is a `thiserror` enum: `Error::new`, `Display` as
+/// the kind's, and a `source()` of `None`. The executors', the report's, the peers' and the
+/// comparison's errors use it.
 macro_rules! opaque_error {
     ($error:ident, $kind:ident) => {
         impl $error {

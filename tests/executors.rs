@@ -96,6 +96,14 @@ fn a_failing_task_is_an_error_with_the_workloads_message() {
         assert!(err.is_workload_error(), "{err}");
         assert_eq!(err.task(), Some(1));
         assert_eq!(err.to_string(), "task 1 failed: disk full");
+        assert_eq!(
+            err.workload_error().map(|cause| cause.message()),
+            Some("disk full"),
+            "{}",
+            executor.kind()
+        );
+        let chain = format!("{:#}", anyhow::Error::new(err));
+        assert_eq!(chain.matches("disk full").count(), 1, "{chain}");
     }
 }
 

@@ -7,8 +7,10 @@ use crate::workload::WorkloadError;
 /// Why a task, or a whole pool, failed.
 ///
 /// Opaque, as rayon's and std's errors are: ask it what happened with the `is_*` methods, which
-/// task with [`task`](Error::task), which worker process with [`pid`](Error::pid). Its message
-/// names the task or the worker and, where there is something to do, says what.
+/// task with [`task`](Error::task), which worker process with [`pid`](Error::pid), the
+/// workload's own error with [`workload_error`](Error::workload_error). Its message names the
+/// task or the worker and, where there is something to do, says what, as the crate's [error
+/// rule](crate#errors) asks.
 #[derive(Debug, Clone)]
 pub struct Error {
     kind: Box<ErrorKind>,
@@ -18,8 +20,8 @@ pub struct Error {
 enum ErrorKind {
     #[error("{0}")]
     InvalidConfig(String),
-    #[error("task {task} failed: {source}")]
-    Failed { task: usize, source: WorkloadError },
+    #[error("task {task} failed: {error}")]
+    Failed { task: usize, error: WorkloadError },
     #[error("task {task} panicked: {message}")]
     Panicked { task: usize, message: String },
     #[error("task {task} was lost: worker process {pid} {how}{}; the pool replaced the worker", stderr_note(.stderr))]
@@ -41,16 +43,12 @@ fn pid_prefix(pid: Option<u32>) -> String {
 }
 
 impl Error {
-    fn new(kind: ErrorKind) -> Self {
-        Error { kind: Box::new(kind) }
-    }
-
     pub(crate) fn invalid_config(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidConfig(message.into()))
     }
 
-    pub(crate) fn failed(task: usize, source: WorkloadError) -> Self {
-        Error::new(ErrorKind::Failed { task, source })
+    pub(crate) fn failed(task: usize, error: WorkloadError) -> Self {
+        Error::new(ErrorKind::Failed { task, error })
     }
 
     pub(crate) fn panicked(task: usize, message: String) -> Self {
@@ -89,9 +87,28 @@ impl Error {
         }
     }
 
-    /// Whether the task's workload returned an error.
+    /// Whether the task's workload returned an error; the error is in
+    /// [`workload_error`](Error::workload_error).
     pub fn is_workload_error(&self) -> bool {
         matches!(*self.kind, ErrorKind::Failed { .. })
+    }
+
+    /// The error the task's workload returned, if it returned one. Its message is already in this
+    /// error's: this is for a caller that wants the workload's error itself.
+    ///
+    /// ```
+    /// use poolbench::workload::{Fault, FaultAction};
+    /// use poolbench::{Executor, Sequential};
+    ///
+    /// let err = Sequential.map(&Fault, &[FaultAction::Fail("disk full".into())]).unwrap_err();
+    /// assert_eq!(err.to_string(), "task 0 failed: disk full");
+    /// assert_eq!(err.workload_error().map(|cause| cause.message()), Some("disk full"));
+    /// ```
+    pub fn workload_error(&self) -> Option<&WorkloadError> {
+        match &*self.kind {
+            ErrorKind::Failed { error, .. } => Some(error),
+            _ => None,
+        }
     }
 
     /// Whether the task panicked; its message is in [`panic_message`](Error::panic_message).
@@ -124,20 +141,7 @@ impl Error {
     }
 }
 
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.kind.fmt(f)
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &*self.kind {
-            ErrorKind::Failed { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+opaque_error!(Error, ErrorKind);
 
 #[cfg(test)]
 mod tests {
@@ -158,11 +162,15 @@ mod tests {
     }
 
     #[test]
-    fn a_workload_error_is_the_source() {
+    fn a_workload_error_prints_once_and_stays_reachable() {
         let err = Error::failed(2, WorkloadError::new("connection refused"));
-        let source = std::error::Error::source(&err).expect("has a source");
-        assert_eq!(source.to_string(), "connection refused");
         assert_eq!(err.to_string(), "task 2 failed: connection refused");
+        let chain = format!("{:#}", anyhow::Error::new(err.clone()).context("running the map"));
+        assert_eq!(chain, "running the map: task 2 failed: connection refused");
+        assert_eq!(chain.matches("connection refused").count(), 1, "{chain}");
+        assert!(std::error::Error::source(&err).is_none());
+        assert_eq!(err.workload_error(), Some(&WorkloadError::new("connection refused")));
+        assert_eq!(Error::panicked(2, "boom".into()).workload_error(), None);
     }
 
     #[test]

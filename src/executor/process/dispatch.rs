@@ -12,6 +12,10 @@
 //! and how it ended. The dead worker is reaped and replaced, so the pool returns to full size.
 //! Tasks sharing a chunk with a crashing task may therefore run twice: use a chunk length of 1
 //! where a task must run at most once.
+//!
+//! The queue and the count of tasks still without a result or an error are one map's
+//! [`Ledger`]: the loop settles a task only through it, so every task is counted once, and the
+//! map ends when the count reaches zero.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -19,6 +23,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use super::ledger::{Chunk, Job, Ledger, NoJob};
 use super::protocol::{self, FrameReader, FromWorker, PROTOCOL_VERSION};
 use super::spawn::WorkerProcess;
 use super::{Codec, sys};
@@ -42,43 +47,17 @@ pub(crate) struct Config {
     pub max_in_flight: usize,
     pub startup_timeout: Duration,
     pub shutdown_timeout: Duration,
-    /// `true`: `size` workers start up front and serve until the pool is dropped.
-    /// `false`: a worker is started per chunk and retired after it (SpawnPerTask).
-    pub persistent: bool,
+    pub lifecycle: Lifecycle,
 }
 
-/// One map's tasks, as the event loop sees them: bytes out, bytes in, results kept by the job.
-pub(crate) trait Job {
-    /// How many tasks.
-    fn len(&self) -> usize;
-    /// Appends the RUN frame for `tasks` to `out`; on error `out` is unchanged.
-    fn encode(&self, out: &mut Vec<u8>, request_id: u64, tasks: Range<usize>) -> Result<(), String>;
-    /// Takes the RESULTS body for `tasks`.
-    fn accept(&mut self, tasks: Range<usize>, results: &[u8]) -> Result<(), String>;
-    /// Records that `task` failed.
-    fn fail(&mut self, task: usize, error: Error);
-}
-
-/// No tasks: what the loop runs while it only waits for workers to start.
-struct NoJob;
-
-impl Job for NoJob {
-    fn len(&self) -> usize {
-        0
-    }
-    fn encode(&self, _: &mut Vec<u8>, _: u64, _: Range<usize>) -> Result<(), String> {
-        Err("no tasks".into())
-    }
-    fn accept(&mut self, _: Range<usize>, _: &[u8]) -> Result<(), String> {
-        Err("no request was sent".into())
-    }
-    fn fail(&mut self, _: usize, _: Error) {}
-}
-
-#[derive(Debug, Clone)]
-struct Chunk {
-    tasks: Range<usize>,
-    attempts: u32,
+/// How long a worker serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lifecycle {
+    /// `size` workers start up front and serve every map until the pool is dropped (ProcessPool).
+    Persistent,
+    /// A worker is started for one chunk and retired after it, at most `size` at once
+    /// (SpawnPerTask).
+    OnePerChunk,
 }
 
 #[derive(Debug)]
@@ -167,7 +146,7 @@ impl Workers {
         let slots = (0..config.size).map(|_| None).collect();
         let mut workers =
             Workers { config, slots, next_request_id: 0, failed_starts: 0, startup_error: None };
-        if workers.config.persistent {
+        if workers.config.lifecycle == Lifecycle::Persistent {
             workers.settle();
             if workers.ready_count() < workers.config.size {
                 let error = workers
@@ -205,38 +184,34 @@ impl Workers {
 
     /// Runs `job` to completion: every task gets a result or an error.
     pub(crate) fn run(&mut self, job: &mut dyn Job) {
-        let len = job.len();
-        let chunk_len = self.config.chunking.chunk_len(len, self.config.size);
-        let mut queue: VecDeque<Chunk> = (0..len)
-            .step_by(chunk_len)
-            .map(|start| Chunk { tasks: start..(start + chunk_len).min(len), attempts: 0 })
-            .collect();
-        let mut unfinished = len;
+        let mut ledger = Ledger::new(job, self.config.chunking, self.config.size);
         // A map starts with a clean slate: earlier start-up failures may have been transient.
         self.failed_starts = 0;
-        while unfinished > 0 || self.slots.iter().flatten().any(|worker| worker.retiring.is_some()) {
-            if !self.turn(job, &mut queue, &mut unfinished) {
+        while ledger.unsettled() > 0 || self.slots.iter().flatten().any(|worker| worker.retiring.is_some()) {
+            if !self.turn(&mut ledger) {
                 break;
             }
         }
-        if self.config.persistent {
+        // Even a loop that gave up (no worker could start) failed every task it had left.
+        debug_assert_eq!(ledger.unsettled(), 0, "the map ended with tasks unsettled");
+        if self.config.lifecycle == Lifecycle::Persistent {
             self.settle();
         }
     }
 
     /// Turns the loop until no worker is starting or retiring.
     fn settle(&mut self) {
-        let mut queue = VecDeque::new();
-        let mut unfinished = 0;
+        let mut nothing = NoJob;
+        let mut ledger = Ledger::new(&mut nothing, self.config.chunking, self.config.size);
         loop {
             let busy = self.slots.iter().flatten().any(|worker| !worker.ready || worker.retiring.is_some());
-            let can_spawn = self.config.persistent
+            let can_spawn = self.config.lifecycle == Lifecycle::Persistent
                 && self.slots.iter().any(Option::is_none)
                 && self.failed_starts < STARTUP_ATTEMPTS;
             if !busy && !can_spawn {
                 return;
             }
-            if !self.turn(&mut NoJob, &mut queue, &mut unfinished) {
+            if !self.turn(&mut ledger) {
                 return;
             }
         }
@@ -245,25 +220,20 @@ impl Workers {
     /// One turn of the loop: staff, assign, write, wait, read, enforce deadlines.
     /// Returns `false` when no progress is possible (no worker can start); the queued tasks
     /// have then been failed.
-    fn turn(&mut self, job: &mut dyn Job, queue: &mut VecDeque<Chunk>, unfinished: &mut usize) -> bool {
-        self.staff(queue.len());
+    fn turn(&mut self, ledger: &mut Ledger<'_>) -> bool {
+        self.staff(ledger.queued());
         if self.slots.iter().all(Option::is_none) {
             let error =
                 self.startup_error.clone().unwrap_or_else(|| Error::worker(None, "no worker is running"));
-            for chunk in queue.drain(..) {
-                for task in chunk.tasks {
-                    job.fail(task, error.clone());
-                    *unfinished -= 1;
-                }
-            }
+            ledger.fail_queued(&error);
             return false;
         }
-        self.assign(job, queue, unfinished);
+        self.assign(ledger);
 
         for slot in 0..self.slots.len() {
             let Some(worker) = self.slots[slot].as_mut() else { continue };
             if worker.flush().is_err() {
-                self.read_then_bury(slot, Cause::Died, job, queue, unfinished);
+                self.read_then_bury(slot, Cause::Died, ledger);
             }
         }
 
@@ -302,7 +272,7 @@ impl Workers {
                 self.startup_error = Some(error);
                 for slot in 0..self.slots.len() {
                     if self.slots[slot].is_some() {
-                        self.bury(slot, Cause::Died, job, queue, unfinished);
+                        self.bury(slot, Cause::Died, ledger);
                     }
                 }
                 self.failed_starts = STARTUP_ATTEMPTS;
@@ -314,15 +284,15 @@ impl Workers {
                 if ready.writable || ready.hung_up {
                     if let Some(worker) = self.slots[slot].as_mut() {
                         if worker.flush().is_err() {
-                            self.read_then_bury(slot, Cause::Died, job, queue, unfinished);
+                            self.read_then_bury(slot, Cause::Died, ledger);
                         }
                     }
                 }
             } else if ready.readable || ready.hung_up {
-                self.receive(slot, job, queue, unfinished);
+                self.receive(slot, ledger);
             }
         }
-        self.enforce_deadlines(job, queue, unfinished);
+        self.enforce_deadlines(ledger);
         true
     }
 
@@ -332,11 +302,12 @@ impl Workers {
         if self.failed_starts >= STARTUP_ATTEMPTS {
             return;
         }
-        let mut wanted = if self.config.persistent {
-            self.slots.len()
-        } else {
-            let starting = self.slots.iter().flatten().filter(|worker| !worker.ready).count();
-            queued.saturating_sub(starting)
+        let mut wanted = match self.config.lifecycle {
+            Lifecycle::Persistent => self.slots.len(),
+            Lifecycle::OnePerChunk => {
+                let starting = self.slots.iter().flatten().filter(|worker| !worker.ready).count();
+                queued.saturating_sub(starting)
+            }
         };
         for slot in 0..self.slots.len() {
             if wanted == 0 || self.failed_starts >= STARTUP_ATTEMPTS {
@@ -358,23 +329,26 @@ impl Workers {
 
     /// Hands queued chunks to ready workers, one per worker per pass, until every worker has
     /// `max_in_flight` unanswered requests or the queue is empty.
-    fn assign(&mut self, job: &mut dyn Job, queue: &mut VecDeque<Chunk>, unfinished: &mut usize) {
-        let limit = if self.config.persistent { self.config.max_in_flight.max(1) } else { 1 };
+    fn assign(&mut self, ledger: &mut Ledger<'_>) {
+        let lifecycle = self.config.lifecycle;
+        let max_in_flight = self.config.max_in_flight.max(1);
         let mut handed_out = true;
-        while handed_out && !queue.is_empty() {
+        while handed_out && ledger.queued() > 0 {
             handed_out = false;
             for worker in self.slots.iter_mut().flatten() {
                 let open = worker.ready
                     && worker.retiring.is_none()
-                    && worker.in_flight.len() < limit
-                    && (self.config.persistent || worker.assigned == 0);
+                    && match lifecycle {
+                        Lifecycle::Persistent => worker.in_flight.len() < max_in_flight,
+                        Lifecycle::OnePerChunk => worker.assigned == 0,
+                    };
                 if !open {
                     continue;
                 }
-                let Some(chunk) = queue.pop_front() else { break };
+                let Some(chunk) = ledger.next_chunk() else { break };
                 let request_id = self.next_request_id;
                 self.next_request_id += 1;
-                match job.encode(&mut worker.outbox, request_id, chunk.tasks.clone()) {
+                match ledger.encode(&mut worker.outbox, request_id, chunk.tasks.clone()) {
                     Ok(()) => {
                         if worker.in_flight.is_empty() {
                             worker.head_since = Instant::now();
@@ -384,13 +358,9 @@ impl Workers {
                         handed_out = true;
                     }
                     Err(message) => {
-                        for task in chunk.tasks {
-                            job.fail(
-                                task,
-                                Error::worker(None, format!("task {task} was not sent: {message}")),
-                            );
-                            *unfinished -= 1;
-                        }
+                        ledger.fail_chunk(chunk.tasks, |task| {
+                            Error::worker(None, format!("task {task} was not sent: {message}"))
+                        });
                         handed_out = true;
                     }
                 }
@@ -418,7 +388,7 @@ impl Workers {
         Some((worker.head_since + timeout.saturating_mul(len), Cause::TimedOut(timeout)))
     }
 
-    fn enforce_deadlines(&mut self, job: &mut dyn Job, queue: &mut VecDeque<Chunk>, unfinished: &mut usize) {
+    fn enforce_deadlines(&mut self, ledger: &mut Ledger<'_>) {
         let now = Instant::now();
         for slot in 0..self.slots.len() {
             let Some(worker) = self.slots[slot].as_ref() else { continue };
@@ -427,24 +397,18 @@ impl Workers {
                 if let Some(worker) = self.slots[slot].as_mut() {
                     worker.process.kill();
                 }
-                self.bury(slot, cause, job, queue, unfinished);
+                self.bury(slot, cause, ledger);
             }
         }
     }
 
     /// Reads what a worker sent and acts on every complete frame.
-    fn receive(
-        &mut self,
-        slot: usize,
-        job: &mut dyn Job,
-        queue: &mut VecDeque<Chunk>,
-        unfinished: &mut usize,
-    ) {
+    fn receive(&mut self, slot: usize, ledger: &mut Ledger<'_>) {
         let Some(worker) = self.slots[slot].as_mut() else { return };
         // A read error ends the conversation as surely as end-of-file.
         let ended = worker.reader.fill(worker.process.responses()).unwrap_or(true);
-        if let Err(cause) = self.handle_frames(slot, job, unfinished) {
-            self.bury(slot, cause, job, queue, unfinished);
+        if let Err(cause) = self.handle_frames(slot, ledger) {
+            self.bury(slot, cause, ledger);
             return;
         }
         if ended {
@@ -454,32 +418,25 @@ impl Workers {
             } else {
                 Cause::Died
             };
-            self.bury(slot, cause, job, queue, unfinished);
+            self.bury(slot, cause, ledger);
         }
     }
 
     /// Reads what is there, then buries: results a worker sent before it died still count.
-    fn read_then_bury(
-        &mut self,
-        slot: usize,
-        cause: Cause,
-        job: &mut dyn Job,
-        queue: &mut VecDeque<Chunk>,
-        unfinished: &mut usize,
-    ) {
+    fn read_then_bury(&mut self, slot: usize, cause: Cause, ledger: &mut Ledger<'_>) {
         if let Some(worker) = self.slots[slot].as_mut() {
             let _ = worker.reader.fill(worker.process.responses());
         }
-        let cause = match self.handle_frames(slot, job, unfinished) {
+        let cause = match self.handle_frames(slot, ledger) {
             Ok(()) => cause,
             Err(protocol) => protocol,
         };
-        self.bury(slot, cause, job, queue, unfinished);
+        self.bury(slot, cause, ledger);
     }
 
-    fn handle_frames(&mut self, slot: usize, job: &mut dyn Job, unfinished: &mut usize) -> Result<(), Cause> {
+    fn handle_frames(&mut self, slot: usize, ledger: &mut Ledger<'_>) -> Result<(), Cause> {
         let codec = self.config.codec;
-        let persistent = self.config.persistent;
+        let lifecycle = self.config.lifecycle;
         let Some(worker) = self.slots[slot].as_mut() else { return Ok(()) };
         loop {
             let frame = match worker.reader.next_frame() {
@@ -517,37 +474,28 @@ impl Workers {
                 (true, FromWorker::Hello(_)) => return Err(Cause::Protocol("said hello twice".into())),
                 (true, FromWorker::Results { request_id, results }) => {
                     let head = expect_head(worker, request_id)?;
-                    job.accept(head.clone(), results).map_err(|message| {
+                    ledger.accept(head.clone(), results).map_err(|message| {
                         Cause::Protocol(format!(
                             "sent results for tasks {head:?} that do not decode: {message}"
                         ))
                     })?;
-                    *unfinished -= head.len();
-                    finish_head(worker, persistent);
+                    finish_head(worker, lifecycle);
                     self.failed_starts = 0;
                 }
                 (true, FromWorker::Rejected { request_id, message }) => {
                     let head = expect_head(worker, request_id)?;
                     let pid = worker.process.pid();
-                    for task in head.clone() {
-                        job.fail(task, Error::worker(Some(pid), format!("refused task {task}: {message}")));
-                    }
-                    *unfinished -= head.len();
-                    finish_head(worker, persistent);
+                    ledger.fail_chunk(head, |task| {
+                        Error::worker(Some(pid), format!("refused task {task}: {message}"))
+                    });
+                    finish_head(worker, lifecycle);
                 }
             }
         }
     }
 
     /// Reaps a worker and decides the fate of the requests it held. See the module docs.
-    fn bury(
-        &mut self,
-        slot: usize,
-        cause: Cause,
-        job: &mut dyn Job,
-        queue: &mut VecDeque<Chunk>,
-        unfinished: &mut usize,
-    ) {
+    fn bury(&mut self, slot: usize, cause: Cause, ledger: &mut Ledger<'_>) {
         let Some(worker) = self.slots[slot].take() else { return };
         if worker.retiring.is_some() {
             worker.process.reap(self.config.shutdown_timeout);
@@ -578,13 +526,9 @@ impl Workers {
         let mut requeue = Vec::new();
         match cause {
             Cause::Protocol(message) => {
-                for task in chunk.tasks {
-                    job.fail(
-                        task,
-                        Error::worker(Some(pid), format!("task {task} was lost: the worker {message}")),
-                    );
-                    *unfinished -= 1;
-                }
+                ledger.fail_chunk(chunk.tasks, |task| {
+                    Error::worker(Some(pid), format!("task {task} was lost: the worker {message}"))
+                });
             }
             _ if chunk.tasks.len() > 1 => {
                 requeue.extend(
@@ -595,18 +539,14 @@ impl Workers {
                 requeue.push(Chunk { attempts: chunk.attempts + 1, ..chunk });
             }
             Cause::TimedOut(after) => {
-                job.fail(chunk.tasks.start, Error::timed_out(chunk.tasks.start, pid, after));
-                *unfinished -= 1;
+                ledger.fail_task(chunk.tasks.start, Error::timed_out(chunk.tasks.start, pid, after));
             }
             Cause::Died | Cause::Startup(_) => {
-                job.fail(chunk.tasks.start, Error::worker_died(chunk.tasks.start, pid, how, stderr));
-                *unfinished -= 1;
+                ledger.fail_task(chunk.tasks.start, Error::worker_died(chunk.tasks.start, pid, how, stderr));
             }
         }
         requeue.extend(in_flight.map(|waiting| waiting.chunk));
-        for chunk in requeue.into_iter().rev() {
-            queue.push_front(chunk);
-        }
+        ledger.requeue(requeue);
     }
 }
 
@@ -623,10 +563,10 @@ fn expect_head(worker: &Worker, request_id: u64) -> Result<Range<usize>, Cause> 
 }
 
 /// Retires the answered request; a SpawnPerTask worker is then told to shut down.
-fn finish_head(worker: &mut Worker, persistent: bool) {
+fn finish_head(worker: &mut Worker, lifecycle: Lifecycle) {
     worker.in_flight.pop_front();
     worker.head_since = Instant::now();
-    if !persistent && worker.in_flight.is_empty() {
+    if lifecycle == Lifecycle::OnePerChunk && worker.in_flight.is_empty() {
         protocol::encode_shutdown(&mut worker.outbox);
         worker.retiring = Some(Instant::now());
     }

@@ -34,6 +34,7 @@
 
 mod codec;
 mod dispatch;
+mod ledger;
 pub mod protocol;
 mod spawn;
 mod spawn_per_task;
@@ -48,7 +49,8 @@ use std::time::Duration;
 pub use codec::Codec;
 pub use spawn_per_task::SpawnPerTask;
 
-use self::dispatch::{Config, Job, Workers};
+use self::dispatch::{Config, Lifecycle, Workers};
+use self::ledger::Job;
 use self::protocol::TaskFailure;
 use super::{Chunking, Error, Executor, ExecutorKind};
 use crate::workload::{Workload, WorkloadSpec};
@@ -161,10 +163,13 @@ impl ProcessPoolBuilder {
         self
     }
 
-    fn config(self, persistent: bool) -> Result<Config, Error> {
+    fn config(self, lifecycle: Lifecycle) -> Result<Config, Error> {
         let size = self.size.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
         if size == 0 {
-            let kind = if persistent { "ProcessPool" } else { "SpawnPerTask" };
+            let kind = match lifecycle {
+                Lifecycle::Persistent => ExecutorKind::ProcessPool,
+                Lifecycle::OnePerChunk => ExecutorKind::SpawnPerTask,
+            };
             return Err(Error::invalid_config(format!("a {kind} needs at least 1 worker; got a size of 0")));
         }
         if self.max_in_flight == 0 {
@@ -184,7 +189,7 @@ impl ProcessPoolBuilder {
             max_in_flight: self.max_in_flight,
             startup_timeout: self.startup_timeout,
             shutdown_timeout: self.shutdown_timeout,
-            persistent,
+            lifecycle,
         })
     }
 
@@ -196,7 +201,7 @@ impl ProcessPoolBuilder {
     /// say a valid hello in time; the error names the program and, where there was one, the
     /// pid and what the worker wrote to stderr.
     pub fn build(self) -> Result<ProcessPool, Error> {
-        let workers = Workers::start(self.config(true)?)?;
+        let workers = Workers::start(self.config(Lifecycle::Persistent)?)?;
         Ok(ProcessPool { workers: Mutex::new(workers) })
     }
 
@@ -207,7 +212,7 @@ impl ProcessPoolBuilder {
     ///
     /// A size of 0, or a worker program that cannot be found.
     pub fn build_spawn_per_task(self) -> Result<SpawnPerTask, Error> {
-        Ok(SpawnPerTask::from_workers(Workers::start(self.config(false)?)?))
+        SpawnPerTask::build(self)
     }
 }
 

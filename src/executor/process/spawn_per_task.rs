@@ -2,8 +2,8 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use super::dispatch::Workers;
-use super::{ProcessPool, run_on};
+use super::dispatch::{Lifecycle, Workers};
+use super::{ProcessPool, ProcessPoolBuilder, run_on};
 use crate::executor::{Error, Executor, ExecutorKind};
 use crate::workload::Workload;
 
@@ -28,8 +28,10 @@ impl SpawnPerTask {
         ProcessPool::builder().size(size).build_spawn_per_task()
     }
 
-    pub(super) fn from_workers(workers: Workers) -> Self {
-        SpawnPerTask { workers: Mutex::new(workers) }
+    /// Starts no worker yet: each is started when there is a chunk for it.
+    pub(super) fn build(builder: ProcessPoolBuilder) -> Result<Self, Error> {
+        let workers = Workers::start(builder.config(Lifecycle::OnePerChunk)?)?;
+        Ok(SpawnPerTask { workers: Mutex::new(workers) })
     }
 }
 
