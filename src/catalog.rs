@@ -15,8 +15,6 @@
 
 use std::fmt;
 
-use crate::env::SIZES;
-
 /// The suites of `cargo bench`, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Suite {
@@ -240,48 +238,6 @@ pub const PIPE_FLOOR: &str = "pipe-floor";
 /// floor of any thread pool.
 pub const CHANNEL_FLOOR: &str = "channel-floor";
 
-/// The pool sizes every pool suite sweeps unless `POOLBENCH_SIZES` says otherwise: the notebook's.
-pub const DEFAULT_SIZES: [usize; 3] = [2, 4, 8];
-
-/// Parses a `POOLBENCH_SIZES` value: comma-separated pool sizes, each at least 1, e.g.
-/// `1,2,4,8,16`. They come back sorted and without repeats.
-///
-/// # Errors
-///
-/// A message naming the offending entry and showing the expected form.
-pub fn parse_sizes(text: &str) -> Result<Vec<usize>, String> {
-    let mut sizes = Vec::new();
-    for entry in text.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
-        match entry.parse::<usize>() {
-            Ok(size) if size >= 1 => sizes.push(size),
-            _ => {
-                return Err(format!(
-                    "{SIZES}={text:?}: {entry:?} is not a pool size; give positive integers, e.g. 1,2,4,8,16"
-                ));
-            }
-        }
-    }
-    if sizes.is_empty() {
-        return Err(format!("{SIZES}={text:?} names no pool size; give e.g. 2,4,8"));
-    }
-    sizes.sort_unstable();
-    sizes.dedup();
-    Ok(sizes)
-}
-
-/// The pool sizes to sweep: `POOLBENCH_SIZES` if set, else [`DEFAULT_SIZES`].
-///
-/// # Errors
-///
-/// As [`parse_sizes`], for a `POOLBENCH_SIZES` that is set but not a list of sizes.
-pub fn sizes_from_env() -> Result<Vec<usize>, String> {
-    match std::env::var(SIZES) {
-        Ok(text) => parse_sizes(&text),
-        Err(std::env::VarError::NotPresent) => Ok(DEFAULT_SIZES.to_vec()),
-        Err(std::env::VarError::NotUnicode(text)) => Err(format!("{SIZES}={text:?} is not UTF-8")),
-    }
-}
-
 /// The case whose group id is `group_id`.
 pub fn find(group_id: &str) -> Option<&'static Case> {
     let (suite, name) = group_id.split_once('/')?;
@@ -304,16 +260,6 @@ mod tests {
         }
         assert_eq!(find("pools/no-such-case"), None);
         assert_eq!(find("no-slash"), None);
-    }
-
-    #[test]
-    fn sizes_parse_sorted_and_deduplicated_and_bad_entries_are_named() {
-        assert_eq!(parse_sizes("8, 2,4,2"), Ok(vec![2, 4, 8]));
-        assert_eq!(parse_sizes("1,2,4,8,16"), Ok(vec![1, 2, 4, 8, 16]));
-        let err = parse_sizes("2,0,4").unwrap_err();
-        assert!(err.contains("\"0\"") && err.contains("e.g."), "{err}");
-        assert!(parse_sizes("two").unwrap_err().contains("\"two\""));
-        assert!(parse_sizes(" , ").is_err());
     }
 
     #[test]

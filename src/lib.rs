@@ -73,6 +73,7 @@ macro_rules! opaque_error {
     };
 }
 
+pub mod bench;
 pub mod catalog;
 pub mod compare;
 pub mod criterion;

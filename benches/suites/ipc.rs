@@ -7,13 +7,14 @@ use std::io::{self, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::mpsc;
 
-use criterion::{BenchmarkId, Criterion, criterion_group};
+use criterion::Criterion;
+use poolbench::bench::{Sweep, check, expected_answer, timed};
 use poolbench::catalog::{CHANNEL_FLOOR, IPC_ROUND_TRIP, PIPE_FLOOR};
 use poolbench::executor::Codec;
 use poolbench::workload::{Factorial, Squares};
-use poolbench::{ProcessPool, Sequential, Workload};
+use poolbench::{Executor, ProcessPool, Workload};
 
-use super::{bench_map, bench_map_as, build, expected, group, pool_kinds, sizes};
+use super::{case, group};
 
 /// `cat` on a pipe pair: whatever it reads it writes straight back, so a round trip through it
 /// is two pipe transfers and two process wake-ups, the least any process pool can cost.
@@ -48,68 +49,98 @@ impl Drop for PipeEcho {
     }
 }
 
+/// A thread that echoes what it receives over one channel on another.
+struct ChannelEcho {
+    to: Option<mpsc::Sender<u64>>,
+    from: mpsc::Receiver<u64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ChannelEcho {
+    fn start() -> Self {
+        let (to, echo_in) = mpsc::channel::<u64>();
+        let (echo_out, from) = mpsc::channel::<u64>();
+        let thread = std::thread::spawn(move || {
+            for value in echo_in {
+                if echo_out.send(value).is_err() {
+                    return;
+                }
+            }
+        });
+        ChannelEcho { to: Some(to), from, thread: Some(thread) }
+    }
+
+    fn round_trip(&self, value: u64) -> Option<u64> {
+        self.to.as_ref()?.send(value).ok()?;
+        self.from.recv().ok()
+    }
+}
+
+impl Drop for ChannelEcho {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread.
+        drop(self.to.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Whether `program` is an executable file in a directory of `PATH`, found without starting it.
+fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join(program))
+                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+        })
+    })
+}
+
+fn pipe_floor() -> Result<impl FnMut(u64) -> std::time::Duration, String> {
+    let mut echo = PipeEcho::start().map_err(|err| format!("cannot start cat: {err}"))?;
+    match echo.round_trip(41) {
+        Ok(41) => Ok(timed(move || echo.round_trip(black_box(41)))),
+        other => Err(format!("cat echoed {other:?} for 41")),
+    }
+}
+
 fn round_trip(c: &mut Criterion) {
     let mut group = group(c, IPC_ROUND_TRIP);
-    match PipeEcho::start() {
-        Ok(mut echo) => {
-            assert_eq!(echo.round_trip(41).ok(), Some(41), "cat echoes");
-            group.bench_function(BenchmarkId::new(PIPE_FLOOR, 1), |b| {
-                b.iter(|| echo.round_trip(black_box(41)));
-            });
-        }
-        Err(err) => eprintln!("{IPC_ROUND_TRIP}/{PIPE_FLOOR} skipped: cannot start cat: {err}"),
+    if on_path("cat") {
+        group.bench(PIPE_FLOOR, 1, pipe_floor);
+    } else {
+        eprintln!("{IPC_ROUND_TRIP}/{PIPE_FLOOR} skipped: no cat on PATH to echo through");
     }
-
-    let (to_echo, echo_in) = mpsc::channel::<u64>();
-    let (echo_out, from_echo) = mpsc::channel::<u64>();
-    let echo = std::thread::spawn(move || {
-        for value in echo_in {
-            if echo_out.send(value).is_err() {
-                return;
-            }
+    group.bench(CHANNEL_FLOOR, 1, || {
+        let echo = ChannelEcho::start();
+        match echo.round_trip(41) {
+            Some(41) => Ok(timed(move || echo.round_trip(black_box(41)))),
+            other => Err(format!("the channel echoed {other:?} for 41")),
         }
     });
-    let channel_round_trip = |value: u64| to_echo.send(value).ok().and_then(|()| from_echo.recv().ok());
-    assert_eq!(channel_round_trip(41), Some(41), "the channel echoes");
-    group.bench_function(BenchmarkId::new(CHANNEL_FLOOR, 1), |b| {
-        b.iter(|| channel_round_trip(black_box(41)));
-    });
-    drop(to_echo);
-    let _ = echo.join();
-
-    let inputs = [7u32];
-    let expected = expected(&Squares, &inputs);
-    bench_map(&mut group, &Sequential, &Squares, &inputs, &expected);
-    for kind in pool_kinds() {
-        for size in sizes() {
-            bench_map(&mut group, &build(kind, size), &Squares, &inputs, &expected);
-        }
-    }
+    Sweep::new(IPC_ROUND_TRIP, &Squares, &[7]).run_in(&mut group);
 }
 
-fn per_codec<W: Workload>(c: &mut Criterion, group_id: &str, workload: &W, inputs: &[W::Input]) {
+fn per_codec<W: Workload>(c: &mut Criterion, group_id: &'static str, workload: &W, inputs: &[W::Input]) {
     let mut group = group(c, group_id);
-    let expected = expected(workload, inputs);
     for codec in Codec::ALL {
-        let pool = ProcessPool::builder()
-            .size(2)
-            .codec(codec)
-            .build()
-            .unwrap_or_else(|err| panic!("cannot start a ProcessPool speaking {codec}: {err}"));
-        bench_map_as(&mut group, BenchmarkId::new(codec.name(), 2), &pool, workload, inputs, &expected);
+        group.bench(codec.name(), 2, || {
+            let expected = expected_answer(workload, inputs)?;
+            let pool = ProcessPool::builder()
+                .size(2)
+                .codec(codec)
+                .build()
+                .map_err(|err| format!("cannot start a ProcessPool speaking {codec}: {err}"))?;
+            check(&pool, workload, inputs, &expected)?;
+            Ok(timed(move || pool.map(black_box(workload), black_box(inputs))))
+        });
     }
 }
 
-fn codec_squares(c: &mut Criterion) {
-    per_codec(c, "ipc/codec-squares", &Squares, &(1..=10_000).collect::<Vec<u32>>());
-}
-
-fn codec_factorial(c: &mut Criterion) {
-    per_codec(c, "ipc/codec-factorial", &Factorial, &(1..=10).map(|k| k * 2_000).collect::<Vec<u32>>());
-}
-
-criterion_group! {
-    name = benches;
-    config = super::config();
-    targets = round_trip, codec_squares, codec_factorial
+/// The suite.
+pub fn benches(c: &mut Criterion) {
+    round_trip(c);
+    per_codec(c, case("ipc/codec-squares"), &Squares, &(1..=10_000).collect::<Vec<u32>>());
+    per_codec(c, case("ipc/codec-factorial"), &Factorial, &(1..=10).map(|k| k * 2_000).collect::<Vec<u32>>());
 }

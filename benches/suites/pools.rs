@@ -6,10 +6,11 @@
 
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group};
+use criterion::Criterion;
+use poolbench::bench::Sweep;
 use poolbench::workload::{CpuSpin, Factorial, LatencyServer, Sleep, Squares};
 
-use super::{group, pool_kinds, sizes, sweep};
+use super::case;
 
 /// The compute-bound inputs shared with the crossover suite.
 pub const CPU_SPIN_TASKS: [u64; 16] = [20_000; 16];
@@ -18,42 +19,18 @@ pub const IO_LATENCY: Duration = Duration::from_millis(1);
 /// 16 I/O tasks, named by token.
 pub const IO_TOKENS: [u64; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
-fn squares_10(c: &mut Criterion) {
-    let inputs: Vec<u32> = (1..=10).collect();
-    sweep(&mut group(c, "pools/squares-10"), pool_kinds(), &sizes(), &Squares, &inputs);
-}
-
-fn factorial_10(c: &mut Criterion) {
-    let inputs: Vec<u32> = (1..=10).collect();
-    sweep(&mut group(c, "pools/factorial-10"), pool_kinds(), &sizes(), &Factorial, &inputs);
-}
-
-fn factorial_large(c: &mut Criterion) {
-    let inputs: Vec<u32> = (1..=10).map(|k| k * 2_000).collect();
-    sweep(&mut group(c, "pools/factorial-large"), pool_kinds(), &sizes(), &Factorial, &inputs);
-}
-
-fn cpu_spin(c: &mut Criterion) {
-    sweep(&mut group(c, "pools/cpu-spin"), pool_kinds(), &sizes(), &CpuSpin, &CPU_SPIN_TASKS);
-}
-
-fn squares_10k(c: &mut Criterion) {
-    let inputs: Vec<u32> = (1..=10_000).collect();
-    sweep(&mut group(c, "pools/squares-10k"), pool_kinds(), &sizes(), &Squares, &inputs);
-}
-
-fn io_sleep(c: &mut Criterion) {
-    sweep(&mut group(c, "pools/io-sleep"), pool_kinds(), &sizes(), &Sleep::new(IO_LATENCY), &IO_TOKENS);
-}
-
-fn io_tcp(c: &mut Criterion) {
+/// The suite.
+pub fn benches(c: &mut Criterion) {
+    let one_to_ten: Vec<u32> = (1..=10).collect();
+    Sweep::new(case("pools/squares-10"), &Squares, &one_to_ten).run(c);
+    Sweep::new(case("pools/factorial-10"), &Factorial, &one_to_ten).run(c);
+    let large: Vec<u32> = (1..=10).map(|k| k * 2_000).collect();
+    Sweep::new(case("pools/factorial-large"), &Factorial, &large).run(c);
+    Sweep::new(case("pools/cpu-spin"), &CpuSpin, &CPU_SPIN_TASKS).run(c);
+    let squares: Vec<u32> = (1..=10_000).collect();
+    Sweep::new(case("pools/squares-10k"), &Squares, &squares).run(c);
+    Sweep::new(case("pools/io-sleep"), &Sleep::new(IO_LATENCY), &IO_TOKENS).run(c);
     let server =
         LatencyServer::start(IO_LATENCY).unwrap_or_else(|err| panic!("io-tcp needs its server: {err}"));
-    sweep(&mut group(c, "pools/io-tcp"), pool_kinds(), &sizes(), &server.request(), &IO_TOKENS);
-}
-
-criterion_group! {
-    name = benches;
-    config = super::config();
-    targets = squares_10, factorial_10, factorial_large, cpu_spin, squares_10k, io_sleep, io_tcp
+    Sweep::new(case("pools/io-tcp"), &server.request(), &IO_TOKENS).run(c);
 }

@@ -4,7 +4,8 @@
 
 use std::hint::black_box;
 
-use criterion::{BenchmarkId, Criterion, criterion_group};
+use criterion::Criterion;
+use poolbench::bench::timed;
 use poolbench::workload::contention::{self, Primitive};
 use poolbench::workload::producer_consumer::{ProducerConsumer, Variant};
 use poolbench::workload::{SharedCounterFile, Squares};
@@ -28,10 +29,14 @@ fn thread_counts() -> Vec<usize> {
 fn producer_consumer(c: &mut Criterion) {
     let mut group = group(c, "sync/producer-consumer");
     for variant in Variant::ALL {
-        let run = ProducerConsumer::new(variant, ITEMS);
-        let accounting = run.run();
-        assert!(accounting.is_exact(), "{}: {accounting:?}", variant.name());
-        group.bench_function(BenchmarkId::new(variant.name(), 1), |b| b.iter(|| black_box(run).run()));
+        group.bench(variant.name(), 1, || {
+            let run = ProducerConsumer::new(variant, ITEMS);
+            let accounting = run.run();
+            if !accounting.is_exact() {
+                return Err(format!("{}: {accounting:?}", variant.name()));
+            }
+            Ok(timed(move || black_box(run).run()))
+        });
     }
 }
 
@@ -39,16 +44,14 @@ fn contended_counter(c: &mut Criterion) {
     let mut group = group(c, "sync/contention");
     for primitive in Primitive::ALL {
         for threads in thread_counts() {
-            assert_eq!(
-                contention::increment(primitive, threads, INCREMENTS),
-                INCREMENTS,
-                "{}",
-                primitive.name()
-            );
-            group.bench_function(BenchmarkId::new(primitive.name(), threads), |b| {
-                b.iter(|| {
+            group.bench(primitive.name(), threads, || {
+                let total = contention::increment(primitive, threads, INCREMENTS);
+                if total != INCREMENTS {
+                    return Err(format!("{} counted {total} of {INCREMENTS}", primitive.name()));
+                }
+                Ok(timed(move || {
                     contention::increment(black_box(primitive), black_box(threads), black_box(INCREMENTS))
-                });
+                }))
             });
         }
     }
@@ -57,47 +60,73 @@ fn contended_counter(c: &mut Criterion) {
 fn condvar_handoff(c: &mut Criterion) {
     let mut group = group(c, "sync/condvar-handoff");
     for threads in thread_counts() {
-        assert_eq!(contention::condvar_handoff(threads, HANDOFFS), HANDOFFS);
-        group.bench_function(BenchmarkId::new("Condvar", threads), |b| {
-            b.iter(|| contention::condvar_handoff(black_box(threads), black_box(HANDOFFS)));
+        group.bench("Condvar", threads, || {
+            let passed = contention::condvar_handoff(threads, HANDOFFS);
+            if passed != HANDOFFS {
+                return Err(format!("the turn was passed {passed} times of {HANDOFFS}"));
+            }
+            Ok(timed(move || contention::condvar_handoff(black_box(threads), black_box(HANDOFFS))))
         });
     }
+}
+
+/// Messages: every increment is one task, one request and one response on a worker's pipes.
+fn one_task_per_increment(processes: usize) -> Result<ProcessPool, String> {
+    ProcessPool::builder()
+        .size(processes)
+        .chunking(Chunking::fixed(1))
+        .build()
+        .map_err(|err| format!("cannot start a ProcessPool of {processes}: {err}"))
 }
 
 fn cross_process(c: &mut Criterion) {
     let mut group = group(c, "sync/cross-process");
-    let counter = SharedCounterFile::create()
-        .unwrap_or_else(|err| panic!("sync/cross-process needs a shared counter: {err}"));
+    let total = |results: Vec<u64>| results.iter().sum::<u64>();
+    let ones = vec![1u32; CROSS_PROCESS_INCREMENTS as usize];
     for processes in sizes() {
-        // Messages: every increment is one task, one request and one response on a worker's pipes.
-        let pool = ProcessPool::builder()
-            .size(processes)
-            .chunking(Chunking::fixed(1))
-            .build()
-            .unwrap_or_else(|err| panic!("cannot start a ProcessPool of {processes}: {err}"));
-        let ones = vec![1u32; CROSS_PROCESS_INCREMENTS as usize];
-        let total = |results: Vec<u64>| results.iter().sum::<u64>();
-        assert_eq!(pool.map(&Squares, &ones).map(total).ok(), Some(CROSS_PROCESS_INCREMENTS));
-        group.bench_function(BenchmarkId::new("pipe-queue", processes), |b| {
-            b.iter(|| pool.map(black_box(&Squares), black_box(&ones)).map(total));
+        group.bench("pipe-queue", processes, || {
+            let pool = one_task_per_increment(processes)?;
+            match pool.map(&Squares, &ones).map(total) {
+                Ok(CROSS_PROCESS_INCREMENTS) => {}
+                other => {
+                    return Err(format!("the pipe queue counted {other:?} of {CROSS_PROCESS_INCREMENTS}"));
+                }
+            }
+            let ones = &ones;
+            Ok(timed(move || pool.map(black_box(&Squares), black_box(ones)).map(total)))
         });
 
         // Shared memory: one task per worker, each adding its share with atomic increments.
-        let share = CROSS_PROCESS_INCREMENTS / processes as u64;
-        let mut shares = vec![share; processes];
-        shares[0] += CROSS_PROCESS_INCREMENTS - share * processes as u64;
-        let workload = counter.workload();
-        counter.reset();
-        assert_eq!(pool.map(&workload, &shares).map(total).ok(), Some(CROSS_PROCESS_INCREMENTS));
-        assert_eq!(counter.value(), CROSS_PROCESS_INCREMENTS, "no increment lost across processes");
-        group.bench_function(BenchmarkId::new("shared-memory", processes), |b| {
-            b.iter(|| pool.map(black_box(&workload), black_box(&shares)));
+        group.bench("shared-memory", processes, || {
+            let counter =
+                SharedCounterFile::create().map_err(|err| format!("cannot create a shared counter: {err}"))?;
+            let pool = one_task_per_increment(processes)?;
+            let share = CROSS_PROCESS_INCREMENTS / processes as u64;
+            let mut shares = vec![share; processes];
+            shares[0] += CROSS_PROCESS_INCREMENTS - share * processes as u64;
+            let workload = counter.workload();
+            counter.reset();
+            let counted = pool.map(&workload, &shares).map(total).map_err(|err| err.to_string())?;
+            if (counted, counter.value()) != (CROSS_PROCESS_INCREMENTS, CROSS_PROCESS_INCREMENTS) {
+                return Err(format!(
+                    "{counted} increments reported and {} counted of {CROSS_PROCESS_INCREMENTS}: one was lost \
+                     across processes",
+                    counter.value()
+                ));
+            }
+            Ok(timed(move || {
+                // The counter lives as long as the routine: the workers map its file.
+                let _ = &counter;
+                pool.map(black_box(&workload), black_box(&shares))
+            }))
         });
     }
 }
 
-criterion_group! {
-    name = benches;
-    config = super::config();
-    targets = producer_consumer, contended_counter, condvar_handoff, cross_process
+/// The suite.
+pub fn benches(c: &mut Criterion) {
+    producer_consumer(c);
+    contended_counter(c);
+    condvar_handoff(c);
+    cross_process(c);
 }

@@ -2,35 +2,34 @@
 
 use std::hint::black_box;
 
-use criterion::{BenchmarkId, Criterion, criterion_group};
+use criterion::Criterion;
 use poolbench::Workload;
+use poolbench::bench::timed;
 use poolbench::workload::{CpuSpin, Factorial};
 
 use super::group;
 
-fn factorial(c: &mut Criterion) {
-    let mut group = group(c, "task/factorial");
-    for n in [2_000u32, 20_000] {
-        assert_eq!(Factorial.run(&n).unwrap(), Factorial.reference(&n).unwrap(), "{n}!");
-        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, n| {
-            b.iter(|| Factorial.run(black_box(n)))
-        });
+/// One task of `workload` on `input`, after checking it against the reference.
+fn one_task<W: Workload>(
+    workload: &W,
+    input: &W::Input,
+) -> Result<impl FnMut(u64) -> std::time::Duration, String> {
+    let answer = workload.run(input).map_err(|err| err.to_string())?;
+    let reference = workload.reference(input).map_err(|err| err.to_string())?;
+    if answer != reference {
+        return Err(format!("{} of {input:?} disagrees with its reference", workload.name()));
     }
-    group.finish();
+    Ok(timed(move || workload.run(black_box(input))))
 }
 
-fn cpu_spin(c: &mut Criterion) {
-    let mut group = group(c, "task/cpu-spin");
+/// The suite.
+pub fn benches(c: &mut Criterion) {
+    let mut factorial = group(c, "task/factorial");
+    for n in [2_000u32, 20_000] {
+        factorial.bench_value(n, || one_task(&Factorial, &n));
+    }
+    drop(factorial);
+    let mut cpu_spin = group(c, "task/cpu-spin");
     let bound = 20_000u64;
-    assert_eq!(CpuSpin.run(&bound).unwrap(), CpuSpin.reference(&bound).unwrap());
-    group.bench_with_input(BenchmarkId::from_parameter(bound), &bound, |b, bound| {
-        b.iter(|| CpuSpin.run(black_box(bound)))
-    });
-    group.finish();
-}
-
-criterion_group! {
-    name = benches;
-    config = super::config();
-    targets = factorial, cpu_spin
+    cpu_spin.bench_value(bound, || one_task(&CpuSpin, &bound));
 }

@@ -16,7 +16,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{DEFAULT_PYTHON, Error, Options, run};
-use crate::catalog;
 use crate::criterion::default_criterion_dir;
 use crate::env::PYTHON as PYTHON_VAR;
 use crate::schema::{Peers, PeersStatus, peers_file_in};
@@ -169,7 +168,7 @@ pub fn run_for_bench<S: AsRef<str>>(args: impl IntoIterator<Item = S>) -> Result
         Some(value) if !value.is_empty() => value,
         _ => OsString::from(DEFAULT_PYTHON),
     };
-    let sizes = catalog::sizes_from_env().map_err(Error::sizes)?;
+    let sizes = crate::bench::sizes_from_env().map_err(Error::sizes)?;
     // The io-tcp peers need the crossover suite's server; without one they are left out.
     let server = LatencyServer::start(Duration::from_millis(1)).ok();
     // A minute of silence would look hung: the real run reports each measurement; the smoke run

@@ -5,8 +5,10 @@
 //!   positive integer. Without an executor (the task suite's `BenchmarkId::from_parameter`) the
 //!   value is an input, not a pool size.
 //! - Speedup is Sequential's median in the same group (its size-1 row when it has several) over
-//!   the row's median; efficiency is speedup over pool size; tasks per second is the catalog's
-//!   tasks per iteration over the median. Groups outside the catalog get no tasks per second.
+//!   the row's median; efficiency is speedup over pool size; tasks per second is the tasks per
+//!   iteration over the median. The tasks per iteration, and a group's description, come from
+//!   the group's case file (`poolbench-cases/`, written by the sweep), else from the catalog for
+//!   poolbench's own groups; a group with neither gets no tasks per second.
 //! - The speedup's interval divides the medians' opposite bounds (Sequential's lower by the row's
 //!   upper, and the reverse). It is wider than a true 95% interval of the ratio, which would need
 //!   the two bootstrap distributions: read it as "certainly within", not as a 95% interval.
@@ -22,7 +24,8 @@ use crate::criterion::{Benchmark, Results};
 use crate::executor::ExecutorKind;
 use crate::schema::Machine;
 use crate::schema::{
-    CaseInfo, Group, Interval, Row, SCHEMA_VERSION, Scaling, ScalingPoint, Source, Summary, sequential,
+    CaseFile, CaseInfo, Group, Interval, Row, SCHEMA_VERSION, Scaling, ScalingPoint, Source, Summary,
+    sequential,
 };
 
 /// Builds the summary of `results`, read from `criterion_dir`, on `machine`.
@@ -31,8 +34,24 @@ pub fn summarize(results: &Results, machine: Machine, criterion_dir: &Path) -> S
     for benchmark in &results.benchmarks {
         by_group.entry(&benchmark.id.group_id).or_default().push(row(benchmark));
     }
-    let mut groups: Vec<Group> =
-        by_group.into_iter().map(|(id, rows)| group(id, rows, machine.cores, criterion_dir)).collect();
+    let (case_files, mut skipped) = CaseFile::read_all(criterion_dir);
+    let mut groups: Vec<Group> = by_group
+        .into_iter()
+        .map(|(id, rows)| {
+            let case = case_files
+                .iter()
+                .find(|file| file.group == id)
+                .map(|file| CaseInfo {
+                    exercise: catalog::find(id).and_then(|case| case.exercise),
+                    tasks: file.tasks,
+                    about: file.about.clone(),
+                    steady_state: catalog::find(id).and_then(|case| case.steady_state).map(str::to_owned),
+                })
+                .or_else(|| case_info(id));
+            group(id, rows, case, machine.cores, criterion_dir)
+        })
+        .collect();
+    skipped.extend(results.skipped.iter().cloned());
     add_startup_splits(&mut groups, machine.cores);
     sort_groups(&mut groups);
     Summary {
@@ -41,7 +60,7 @@ pub fn summarize(results: &Results, machine: Machine, criterion_dir: &Path) -> S
         machine,
         criterion_dir: criterion_dir.display().to_string(),
         groups,
-        skipped: results.skipped.clone(),
+        skipped,
         peers: None,
     }
 }
@@ -54,7 +73,7 @@ pub(crate) fn sort_groups(groups: &mut [Group]) {
     });
 }
 
-/// What the catalog says of the group `id`.
+/// What the catalog says of the group `id`: the description of a group without a case file.
 pub(crate) fn case_info(id: &str) -> Option<CaseInfo> {
     catalog::find(id).map(|case| CaseInfo {
         exercise: case.exercise,
@@ -111,8 +130,7 @@ fn slashed(path: &Path) -> String {
     parts.join("/")
 }
 
-fn group(id: &str, mut rows: Vec<Row>, cores: usize, criterion_dir: &Path) -> Group {
-    let case = catalog::find(id);
+fn group(id: &str, mut rows: Vec<Row>, case: Option<CaseInfo>, cores: usize, criterion_dir: &Path) -> Group {
     rows.sort_by_key(row_order);
     let baseline = sequential(&rows).map(|row| (row.id.clone(), row.median_ns));
     for row in &mut rows {
@@ -126,13 +144,14 @@ fn group(id: &str, mut rows: Vec<Row>, cores: usize, criterion_dir: &Path) -> Gr
             (Some(speedup), Some(size)) => finite(speedup.point / f64::from(size)),
             _ => None,
         };
-        row.tasks_per_second = case.and_then(|case| finite(case.tasks as f64 / (row.median_ns.point * 1e-9)));
+        row.tasks_per_second =
+            case.as_ref().and_then(|case| finite(case.tasks as f64 / (row.median_ns.point * 1e-9)));
     }
     let scaling = scaling_fits(&rows, cores);
     let mut group = Group {
         id: id.to_owned(),
         suite: id.split_once('/').map_or(id, |(suite, _)| suite).to_owned(),
-        case: case_info(id),
+        case,
         headline: String::new(),
         results: rows,
         startup: None,

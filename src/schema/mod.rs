@@ -6,6 +6,7 @@
 //! | `summary.json` | [`Summary`] and what it holds ([`Group`], [`Row`], [`Interval`], ...) | the report | `poolbench compare`, `poolbench export`, the history |
 //! | the peers file, `poolbench-peers.json` | [`Peers`], [`PeerRow`] | `scripts/python_peers.py`, via [`crate::peers`] | the report |
 //! | `history.jsonl` | [`history::Run`], [`history::Point`] | `cargo bench`, after the report | the report's trends |
+//! | `poolbench-cases/*.json` | [`CaseFile`] | [`Sweep`](crate::bench::Sweep) | the report |
 //!
 //! `reports/README.md` specifies each format field by field. Each has a version number
 //! ([`SCHEMA_VERSION`], [`PEERS_SCHEMA_VERSION`], [`history::HISTORY_VERSION`]) that goes up when
@@ -13,12 +14,14 @@
 //! ignore fields they do not know. No number in these files is NaN or infinite: a quantity that
 //! cannot be computed is absent (`null`).
 
+mod case;
 mod error;
 pub mod history;
 mod machine;
 mod peers;
 mod summary;
 
+pub use case::{CASE_VERSION, CASES_DIR, CaseFile};
 pub use error::Error;
 pub use machine::{GitState, Machine};
 pub use peers::{

@@ -1,0 +1,124 @@
+//! What a bench binary's `main` does: run the benchmarks, then write the pool-size report.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use criterion::Criterion;
+
+use super::sizes::sizes_from_env;
+use crate::report::{self, Options};
+
+/// The settings every benchmark starts from, before Criterion's command-line flags
+/// (`--measurement-time`, `--sample-size`, `--quick`...), which override them.
+///
+/// A sweep is 1 + 4 × 3 benchmarks at the default sizes, so each gets 0.2 s of warm-up, then
+/// 20 samples in about 0.8 s (Criterion's automatic sampling goes flat where a linear ramp of
+/// iterations would not fit), and 10,000 bootstrap resamples rather than 100,000, which made
+/// Criterion's plots cost about 6 s a benchmark on a 2-core machine. poolbench's own 216
+/// benchmarks take under ten minutes with these.
+pub fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_millis(800))
+        .sample_size(20)
+        .nresamples(10_000)
+}
+
+/// A bench binary's `main`: what [`poolbench::main!`](crate::main) runs. Every setter states its
+/// default.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Main {
+    report_dir: Option<PathBuf>,
+    python_peers: bool,
+}
+
+impl Default for Main {
+    fn default() -> Self {
+        Main::new()
+    }
+}
+
+impl Main {
+    /// The defaults: the report beside Criterion's results, no Python peers.
+    pub fn new() -> Self {
+        Main { report_dir: None, python_peers: false }
+    }
+
+    /// Where the report goes; its history (`history.jsonl`) goes in the directory above.
+    /// Default: `poolbench/latest` beside Criterion's directory (`target/poolbench/latest` in a
+    /// plain cargo project).
+    pub fn report_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.report_dir = Some(dir.into());
+        self
+    }
+
+    /// Whether to measure the notebook's Python programs after the benchmarks, for poolbench's
+    /// own suites (see [`crate::peers`]). Default: off.
+    pub fn python_peers(mut self, on: bool) -> Self {
+        self.python_peers = on;
+        self
+    }
+
+    /// Runs `targets` with one [`Criterion`] configured by [`config`] and the command line, then
+    /// writes the report of what Criterion holds and appends this run to the history. `--list`
+    /// and `--test` write nothing: they measure nothing.
+    ///
+    /// # Errors
+    ///
+    /// A bad `POOLBENCH_SIZES`, or a report that cannot be written, stops the process with a
+    /// message and exit status 1; a benchmark that cannot be set up does too (see
+    /// [`Group::bench`](super::Group::bench)).
+    pub fn run(self, targets: &[fn(&mut Criterion)]) {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let sizes = sizes_from_env().unwrap_or_else(|message| {
+            eprintln!("Error: {message}");
+            std::process::exit(1);
+        });
+        println!("poolbench: {cores} cores; pool sizes {sizes:?}");
+        // The history records only what this run measured: results written from here on.
+        let started = SystemTime::now();
+        let mut criterion = config().configure_from_args();
+        for target in targets {
+            target(&mut criterion);
+        }
+        criterion.final_summary();
+
+        if self.python_peers {
+            match crate::peers::run_for_bench(std::env::args().skip(1)) {
+                Ok(Some(peers)) => println!("{peers}"),
+                Ok(None) => {}
+                // Peers are extras: the report of the suites that did run is still written.
+                Err(err) => eprintln!("python peers: {err}"),
+            }
+        }
+        if std::env::args().any(|arg| arg == "--list" || arg == "--test") {
+            return;
+        }
+        let criterion_dir = super::criterion_dir();
+        let out_dir = self.report_dir.unwrap_or_else(|| {
+            criterion_dir
+                .parent()
+                .map_or_else(|| PathBuf::from("poolbench"), |target| target.join("poolbench"))
+                .join("latest")
+        });
+        let options = Options { criterion_dir, out_dir };
+        match report::write(&options) {
+            Ok(written) => {
+                print!("{written}");
+                match report::history::record(&written, started) {
+                    Ok(recorded) => print!("{recorded}"),
+                    // A run's numbers are in the report already: a history that cannot be
+                    // written is worth a warning, not a failed bench run.
+                    Err(err) => eprintln!("poolbench history: {err}"),
+                }
+            }
+            // A filter that matched nothing leaves nothing to report: say so, without failing.
+            Err(err) if err.is_no_results() => eprintln!("poolbench report: {err}"),
+            Err(err) => {
+                eprintln!("Error: {err}");
+                std::process::exit(1);
+            }
+        }
+    }
+}

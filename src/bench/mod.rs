@@ -1,0 +1,82 @@
+//! Benchmark your own code: the sweep API a crate's Criterion bench calls, and poolbench's own
+//! suites call too.
+//!
+//! A bench target with `harness = false` sweeps its workload across Sequential, Rayon, StdPool,
+//! ProcessPool and SpawnPerTask at pool sizes 2, 4 and 8 (`POOLBENCH_SIZES` to change them), as
+//! benchmarks `<group>/<executor>/<size>`, and ends by writing the pool-size report:
+//!
+//! ```no_run
+//! use criterion::Criterion;
+//! use poolbench::bench::Sweep;
+//! use poolbench::workload::CpuSpin;
+//!
+//! fn primes(c: &mut Criterion) {
+//!     Sweep::new("mine/primes", &CpuSpin, &[20_000; 16]).run(c);
+//! }
+//!
+//! poolbench::main!(primes);
+//! ```
+//!
+//! - [`Sweep`]: one workload on every executor and size, each answer checked against Sequential
+//!   once before it is timed, each pool started outside the timed routine and stopped after its
+//!   benchmark, so only one is alive at a time. Listing (`--list`) and benchmarks a filter leaves
+//!   out start nothing.
+//! - [`Group`]: the same lazy set-up for benchmarks that are not a sweep (the floors, the
+//!   primitives of the sync suite), with [`timed`] to turn work into the routine Criterion times.
+//! - [`Main`] and [`poolbench::main!`](crate::main): the bench's `main`: one [`Criterion`]
+//!   configured by [`config`] and the command line, then the report of what it measured
+//!   (`target/poolbench/latest/` unless told otherwise) and a line of history.
+//! - [`parse_sizes`], [`sizes_from_env`], [`MAX_SIZE`]: pool sizes, bounded and checked up front.
+//!
+//! [`Criterion`]: criterion::Criterion
+
+mod group;
+mod main;
+mod sizes;
+mod sweep;
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+pub use group::{Group, timed};
+pub use main::{Main, config};
+pub use sizes::{DEFAULT_SIZES, MAX_SIZE, crossover_sizes, parse_sizes, sizes_from_env};
+pub use sweep::{Sweep, check, expected_answer};
+
+/// Criterion's output directory, found once per process (finding it may run `cargo metadata`).
+pub(crate) fn criterion_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(crate::criterion::default_criterion_dir).clone()
+}
+
+/// A bench binary's `main`: runs each target (a `fn(&mut Criterion)`) with one Criterion, then
+/// writes the pool-size report; what [`Main::run`] does.
+///
+/// ```no_run
+/// # use criterion::Criterion;
+/// # fn parse(_: &mut Criterion) {}
+/// # fn hash(_: &mut Criterion) {}
+/// poolbench::main!(parse, hash);
+/// ```
+///
+/// With settings other than [`Main::new`]'s:
+///
+/// ```no_run
+/// # use criterion::Criterion;
+/// # fn parse(_: &mut Criterion) {}
+/// poolbench::main! {
+///     config = poolbench::bench::Main::new().report_dir("reports/latest");
+///     targets = parse
+/// }
+/// ```
+#[macro_export]
+macro_rules! main {
+    (config = $main:expr; targets = $($target:path),+ $(,)?) => {
+        fn main() {
+            $crate::bench::Main::run($main, &[$($target),+]);
+        }
+    };
+    ($($target:path),+ $(,)?) => {
+        $crate::main! { config = $crate::bench::Main::new(); targets = $($target),+ }
+    };
+}

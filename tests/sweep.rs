@@ -1,0 +1,165 @@
+//! The sweep API, as a crate's own bench calls it: what it measures, what it starts, and how it
+//! stops on bad arguments.
+//!
+//! A sweep that meets bad arguments ends the process (a bench has no other way out of Criterion),
+//! and what a sweep starts is counted from `/proc`: so each case runs in a child process, this
+//! test binary started again with [`CASE_ENV`] naming the case, running [`child`].
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use criterion::{BenchmarkFilter, Criterion};
+use poolbench::ExecutorKind;
+use poolbench::bench::Sweep;
+use poolbench::report::{self, Options};
+use poolbench::workload::{CpuSpin, Fault, FaultAction, Squares};
+
+const CASE_ENV: &str = "POOLBENCH_SWEEP_CASE";
+
+/// Runs `case` in a child process with Criterion's files in `criterion_dir`; returns its exit
+/// code and its stderr.
+fn run_case(case: &str, criterion_dir: &Path) -> (Option<i32>, String) {
+    let output = Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["--exact", "child", "--ignored", "--nocapture", "--test-threads", "1"])
+        .env(CASE_ENV, case)
+        .env("CRITERION_HOME", criterion_dir)
+        .output()
+        .expect("the child runs");
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// A Criterion that runs only benchmarks matching `filter`, quickly.
+fn criterion(filter: BenchmarkFilter) -> Criterion {
+    let dir = std::env::var_os("CRITERION_HOME").expect("the parent names the Criterion directory");
+    common::tiny_criterion(Path::new(&dir)).with_benchmark_filter(filter)
+}
+
+fn threads_of_this_process() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let line = status.lines().find(|line| line.starts_with("Threads:")).expect("a Threads line");
+    line.split_whitespace().nth(1).and_then(|count| count.parse().ok()).expect("a thread count")
+}
+
+#[test]
+#[ignore = "a child process of the sweep tests, not a test"]
+fn child() {
+    let case = std::env::var(CASE_ENV)
+        .unwrap_or_else(|_| panic!("not a test: the sweep tests run this with {CASE_ENV} set"));
+    let inputs = [2_000u64; 8];
+    match case.as_str() {
+        "filtered-out" => {
+            let threads = threads_of_this_process();
+            let mut c = criterion(BenchmarkFilter::RejectAll);
+            Sweep::new("mine/spin", &CpuSpin, &inputs).sizes([2, 4, 64]).run(&mut c);
+            assert_eq!(common::children_of_this_process(), Vec::<u32>::new(), "no worker process started");
+            assert_eq!(threads_of_this_process(), threads, "no pool thread started");
+        }
+        "one-benchmark" => {
+            let mut c = criterion(BenchmarkFilter::Exact("mine/spin/Rayon/2".to_owned()));
+            Sweep::new("mine/spin", &CpuSpin, &inputs).run(&mut c);
+        }
+        "unknown-group" => {
+            let mut c = criterion(BenchmarkFilter::AcceptAll);
+            Sweep::new("mine/spin", &CpuSpin, &inputs)
+                .executors([ExecutorKind::Sequential, ExecutorKind::Rayon, ExecutorKind::StdPool])
+                .sizes([1, 2, 4])
+                .about("eight prime counts below 2,000")
+                .tasks_per_iteration(8)
+                .run(&mut c);
+        }
+        "no-inputs" => {
+            Sweep::new("mine/empty", &Squares, &[]).run(&mut criterion(BenchmarkFilter::AcceptAll))
+        }
+        "size-zero" => Sweep::new("mine/zero", &Squares, &[1, 2])
+            .sizes([2, 0])
+            .run(&mut criterion(BenchmarkFilter::AcceptAll)),
+        "too-large" => Sweep::new("mine/huge", &Squares, &[1, 2])
+            .sizes([100_000])
+            .run(&mut criterion(BenchmarkFilter::AcceptAll)),
+        "sequential-fails" => Sweep::new("mine/fault", &Fault, &[FaultAction::Fail("disk full".into())])
+            .run(&mut criterion(BenchmarkFilter::AcceptAll)),
+        other => panic!("no case {other}"),
+    }
+}
+
+#[test]
+fn benchmarks_a_filter_leaves_out_start_no_pool_whatever_their_size() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (code, stderr) = run_case("filtered-out", dir.path());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!dir.path().join("poolbench-cases").exists(), "a group that did not run writes no case file");
+}
+
+#[test]
+fn bad_arguments_stop_the_bench_naming_the_group_before_anything_is_timed() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for (case, expected) in [
+        ("no-inputs", "Error: mine/empty: no inputs"),
+        ("size-zero", "Error: mine/zero: a pool size of 0; give sizes from 1 to 256"),
+        ("too-large", "Error: mine/huge: a pool size of 100000; give sizes from 1 to 256"),
+        (
+            "sequential-fails",
+            "Error: mine/fault/Sequential/1: Sequential cannot run fault: task 0 failed: disk full",
+        ),
+    ] {
+        let (code, stderr) = run_case(case, dir.path());
+        assert_eq!(code, Some(1), "{case}: {stderr}");
+        assert!(stderr.contains(expected), "{case}: {stderr}");
+    }
+    assert!(common::files_named(dir.path(), "sample.json").is_empty(), "nothing was measured");
+}
+
+#[test]
+fn a_filter_naming_one_benchmark_measures_only_it() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (code, stderr) = run_case("one-benchmark", dir.path());
+    assert_eq!(code, Some(0), "{stderr}");
+    let measured: Vec<_> = common::files_named(dir.path(), "benchmark.json")
+        .into_iter()
+        .filter(|path| path.parent().and_then(Path::file_name).is_some_and(|dir| dir == "new"))
+        .collect();
+    assert_eq!(measured.len(), 1, "{measured:?}");
+    assert_eq!(common::read_json(&measured[0])["full_id"], "mine/spin/Rayon/2");
+}
+
+#[test]
+fn the_report_knows_a_group_the_catalog_has_never_heard_of() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (code, stderr) = run_case("unknown-group", dir.path());
+    assert_eq!(code, Some(0), "{stderr}");
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let options = Options { criterion_dir: dir.path().to_owned(), out_dir: out.path().join("latest") };
+    report::write(&options).expect("the report is written");
+    let summary =
+        poolbench::schema::Summary::read(&out.path().join("latest/summary.json")).expect("read back");
+    let group = summary.groups.iter().find(|group| group.id == "mine/spin").expect("the group");
+    let case = group.case.as_ref().expect("the sweep's description of the group");
+    assert_eq!((case.about.as_str(), case.tasks), ("eight prime counts below 2,000", 8));
+    let ids: Vec<&str> = group.results.iter().map(|row| row.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "mine/spin/Sequential/1",
+            "mine/spin/Rayon/1",
+            "mine/spin/Rayon/2",
+            "mine/spin/Rayon/4",
+            "mine/spin/StdPool/1",
+            "mine/spin/StdPool/2",
+            "mine/spin/StdPool/4"
+        ]
+    );
+    for row in &group.results {
+        assert!(
+            row.speedup.is_some() && row.efficiency.is_some() && row.tasks_per_second.is_some(),
+            "{row:?}"
+        );
+    }
+    let fitted: Vec<&str> = group.scaling.iter().map(|scaling| scaling.executor.as_str()).collect();
+    assert_eq!(fitted, ["Rayon", "StdPool"]);
+    assert!(group.scaling.iter().all(|scaling| scaling.amdahl.is_some() && scaling.usl.is_some()));
+    assert!(!group.headline.is_empty());
+    let page = std::fs::read_to_string(out.path().join("latest/index.html")).expect("the page");
+    assert!(page.contains("eight prime counts below 2,000"), "the page describes the group");
+}
