@@ -12,3 +12,9 @@ pub(crate) fn escape(text: &str) -> String {
     }
     escaped
 }
+
+/// `name` as inline code. Backslash escapes do not work inside a code span, so a backtick, which
+/// would end it, becomes `'`.
+pub(crate) fn code(name: &str) -> String {
+    format!("`{}`", name.replace('`', "'"))
+}
