@@ -15,7 +15,7 @@ code { background: #f4f4f4; padding: 0 .2em; }
 .skipped { background: #fff4e5; border-left: 4px solid #d55e00; padding: .2em 1em; }
 dl { display: grid; grid-template-columns: max-content auto; gap: .2em 1em; } dd { margin: 0; }
 .charts { display: flex; flex-wrap: wrap; gap: 1em; }
-figure { margin: 0; max-width: 520px; } figure svg { max-width: 100%; height: auto; }
+figure { margin: 0; max-width: 540px; } figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: .85em; color: #555; }
 table { border-collapse: collapse; margin: 1em 0; font-size: .9em; }
 th, td { border: 1px solid #ddd; padding: .25em .5em; text-align: right; }

@@ -7,7 +7,7 @@
 use maud::{Markup, html};
 
 use super::link;
-use crate::format::{duration_ns, rate, ratio, significant};
+use crate::format::{duration_ns, efficiency, percent, rate, significant, speedup, speedup_range};
 use crate::report::table::{Cell, Line, Row, Span, Table};
 
 /// `table` with its caption and notes, for the group `group_id`.
@@ -65,12 +65,13 @@ pub(super) fn cell(cell: &Cell, criterion_href: Option<&str>) -> Markup {
             Cell::Missing => "—",
             Cell::Time(ns) => (duration_ns(*ns)),
             Cell::TimeRange(lower, upper) => { (duration_ns(*lower)) " – " (duration_ns(*upper)) }
-            Cell::Speedup(value) => (ratio(*value)),
-            Cell::SpeedupRange(lower, upper) => { (ratio(*lower)) " – " (ratio(*upper)) }
-            Cell::Efficiency(value) | Cell::Number(value) => (significant(*value)),
+            Cell::Speedup(value) => (speedup(*value)),
+            Cell::SpeedupRange(lower, upper) => (speedup_range(*lower, *upper)),
+            Cell::Efficiency(value) => (efficiency(*value)),
+            Cell::Number(value) => (significant(*value)),
             Cell::Rate(value) => (rate(*value)),
             Cell::Count(count) => (count),
-            Cell::Percent(value) => { (significant(*value)) "%" }
+            Cell::Percent(value) => (percent(*value)),
             Cell::Size { text, oversubscribed, .. } => { (text) @if *oversubscribed { "†" } }
             Cell::Link { path, text } => (link(criterion_href, path, text)),
             Cell::Remark(cell, words) => { (self::cell(cell, criterion_href)) " " (words) }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::format::markdown::{code, escape};
-use crate::format::{duration_ns, rate, ratio, significant};
+use crate::format::{duration_ns, efficiency, percent, rate, significant, speedup, speedup_range};
 use crate::report::table::{Align, Cell, Line, Span, Table};
 
 /// `table` with its caption: its [`compact`](crate::report::table::Column::compact) columns and
@@ -45,12 +45,13 @@ fn cell(cell: &Cell) -> String {
         Cell::Missing => "—".to_owned(),
         Cell::Time(ns) => duration_ns(*ns),
         Cell::TimeRange(lower, upper) => format!("{} – {}", duration_ns(*lower), duration_ns(*upper)),
-        Cell::Speedup(value) => ratio(*value),
-        Cell::SpeedupRange(lower, upper) => format!("{} – {}", ratio(*lower), ratio(*upper)),
-        Cell::Efficiency(value) | Cell::Number(value) => significant(*value),
+        Cell::Speedup(value) => speedup(*value),
+        Cell::SpeedupRange(lower, upper) => speedup_range(*lower, *upper),
+        Cell::Efficiency(value) => efficiency(*value),
+        Cell::Number(value) => significant(*value),
         Cell::Rate(value) => rate(*value),
         Cell::Count(count) => count.to_string(),
-        Cell::Percent(value) => format!("{}%", significant(*value)),
+        Cell::Percent(value) => percent(*value),
         Cell::Size { text, oversubscribed, .. } => {
             format!("{}{}", escape(text), if *oversubscribed { "†" } else { "" })
         }
