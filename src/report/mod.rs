@@ -10,7 +10,8 @@
 //!   start-up split; Amdahl and USL fits; the machine.
 //! - `index.html`: one self-contained page, with charts and tables per group and a plain-words
 //!   line saying what each group shows.
-//! - `summary.md`: the same tables in Markdown, for a pull-request comment.
+//! - `summary.md`: the short form, for a pull-request comment: per group its headline and the
+//!   rows that tell its story, within GitHub's comment limit whatever the suite.
 //!
 //! The pipeline is a chain of plain functions, each in its own file, so that any step can be used
 //! alone: [`criterion::read`](crate::criterion::read) (Criterion's files) → [`summarize`] (`summarize.rs`, with
@@ -24,7 +25,8 @@
 //! The page and the Markdown lay out the same tables (a group's results, its ratios against the
 //! Python peers, its start-up split and scaling fits, the skipped files, the peers' section)
 //! from one table model (`table/`): what each table holds is decided there once, and the two
-//! renderers only draw it, the page with every column, the Markdown with the compact ones.
+//! renderers only draw it, the page every row and column, the Markdown the telling rows and the
+//! compact columns.
 //!
 //! How the bench `main` ends, after every suite has run:
 //!

@@ -8,16 +8,20 @@ use crate::format::{duration_ns, efficiency, percent, rate, significant, speedup
 use crate::report::table::{Align, Cell, Line, Span, Table};
 
 /// `table` with its caption: its [`compact`](crate::report::table::Column::compact) columns and
-/// every row, or what it says instead when it has none.
+/// [`telling`](crate::report::table::Row::telling) rows, what it says instead when it has no
+/// rows at all, or nothing when none of its rows tells.
 pub(super) fn table(text: &mut String, table: &Table) {
-    if let Some(caption) = &table.caption {
-        let _ = writeln!(text, "{}:\n", line(caption));
-    }
     if table.rows.is_empty() {
         if let Some(empty) = &table.when_empty {
             let _ = writeln!(text, "{}\n", line(empty));
         }
         return;
+    }
+    if !table.rows.iter().any(|row| row.telling) {
+        return;
+    }
+    if let Some(caption) = &table.caption {
+        let _ = writeln!(text, "{}:\n", line(caption));
     }
     let shown: Vec<usize> = (0..table.columns.len()).filter(|&index| table.columns[index].compact).collect();
     let headings: Vec<String> = shown.iter().map(|&index| escape(table.columns[index].heading)).collect();
@@ -30,7 +34,7 @@ pub(super) fn table(text: &mut String, table: &Table) {
         })
         .collect();
     let _ = writeln!(text, "|{}|", rule.join("|"));
-    for row in &table.rows {
+    for row in table.rows.iter().filter(|row| row.telling) {
         let cells: Vec<String> = shown.iter().map(|&index| cell(&row.cells[index])).collect();
         let _ = writeln!(text, "| {} |", cells.join(" | "));
     }

@@ -1,9 +1,37 @@
 //! A group's tables: its results, its ratios against the Python peers, its start-up split and its
 //! scaling fits, each built once for the page and the Markdown.
+//!
+//! The rows that tell a group's story ([`Row::telling`], all the Markdown shows) are Sequential's
+//! and each executor's at its fastest pool size (and every row whose value is an input or a
+//! variant, not a size), with the ratios and start-up splits of those rows, and the fits that
+//! mean something.
+
+use std::collections::HashSet;
 
 use super::{Cell, Column, Mark, Row, RowData, Table, code, text};
 use crate::format::ratio;
-use crate::schema::{Group, Source};
+use crate::schema::{self, Group, Source};
+
+/// The ids of the rows that tell `group`'s story: Sequential's, and each executor's (of each
+/// source) at its fastest pool size; every row whose value is no pool size (an input, a variant).
+fn telling_ids(group: &Group) -> HashSet<&str> {
+    let mut fastest: Vec<&schema::Row> = Vec::new();
+    for row in &group.results {
+        let same = fastest.iter().position(|other| {
+            other.size.is_some() && other.source == row.source && other.executor == row.executor
+        });
+        match same {
+            Some(index) if row.size.is_some() => {
+                if row.median_ns.point < fastest[index].median_ns.point {
+                    fastest[index] = row;
+                }
+            }
+            _ => fastest.push(row),
+        }
+    }
+    let sequential = schema::sequential(&group.results);
+    fastest.iter().chain(sequential.as_ref()).map(|row| row.id.as_str()).collect()
+}
 
 /// Every row of the group: time, speedup, efficiency, tasks per second.
 pub(crate) fn results_table(group: &Group, cores: usize) -> Table {
@@ -12,16 +40,17 @@ pub(crate) fn results_table(group: &Group, cores: usize) -> Table {
         Column::number("size"),
         Column::number("median"),
         Column::number("95% CI").unsorted(),
-        Column::number("mean"),
+        Column::number("mean").page_only(),
         Column::number("95% CI").unsorted().page_only(),
         Column::number("std dev").page_only(),
-        Column::number("samples"),
+        Column::number("samples").page_only(),
         Column::number("speedup"),
         Column::number("interval*").unsorted().page_only(),
-        Column::number("efficiency"),
-        Column::number("tasks/s"),
+        Column::number("efficiency").page_only(),
+        Column::number("tasks/s").page_only(),
         Column::text("Criterion").page_only(),
     ];
+    let telling = telling_ids(group);
     let mut oversubscribed = false;
     let rows = group
         .results
@@ -61,7 +90,7 @@ pub(crate) fn results_table(group: &Group, cores: usize) -> Table {
                 .filter_map(|(on, mark)| on.then_some(mark))
                 .collect();
             let data = RowData { source: Some(row.source.name()), ..RowData::default() };
-            Row { marks, data, ..Row::new(cells) }
+            Row { marks, data, telling: telling.contains(row.id.as_str()), ..Row::new(cells) }
         })
         .collect();
     let mut note =
@@ -89,11 +118,11 @@ pub(crate) fn ratios_table(group: &Group) -> Option<Table> {
         Column::text("poolbench"),
         Column::text("Python peer"),
         Column::number("size"),
-        Column::number("poolbench median"),
-        Column::number("Python median"),
+        Column::number("poolbench median").page_only(),
+        Column::number("Python median").page_only(),
         Column::number("ratio"),
         Column::number("interval*").unsorted().page_only(),
-        Column::text("in words"),
+        Column::text("in words").page_only(),
     ];
     if group.ratios.is_empty() {
         let has_peers = group.results.iter().any(|row| row.source != Source::Criterion);
@@ -109,6 +138,7 @@ pub(crate) fn ratios_table(group: &Group) -> Option<Table> {
             )]),
         });
     }
+    let telling = telling_ids(group);
     let rows = group
         .ratios
         .iter()
@@ -131,7 +161,7 @@ pub(crate) fn ratios_table(group: &Group) -> Option<Table> {
                 ..RowData::default()
             };
             let marks = if pair.within_noise { vec![Mark::WithinNoise] } else { Vec::new() };
-            Row { marks, data, ..Row::new(cells) }
+            Row { marks, data, telling: telling.contains(pair.id.as_str()), ..Row::new(cells) }
         })
         .collect();
     Some(Table {
@@ -153,21 +183,28 @@ pub(crate) fn ratios_table(group: &Group) -> Option<Table> {
 pub(crate) fn startup_table(group: &Group) -> Option<Table> {
     let startup = group.startup.as_ref()?;
     let steady = &startup.steady_state_group;
+    let telling = telling_ids(group);
     let rows = startup
         .rows
         .iter()
         .map(|row| {
+            let of_a_telling_row = group.results.iter().any(|result| {
+                telling.contains(result.id.as_str())
+                    && result.executor.as_deref() == Some(row.executor.as_str())
+                    && result.value == row.value
+            });
             let share =
                 (row.end_to_end_ns.point > 0.0).then(|| row.startup_ns / row.end_to_end_ns.point * 100.0);
             let startup = Cell::Time(row.startup_ns);
-            Row::new(vec![
+            let cells = vec![
                 Cell::Text(row.executor.clone()),
                 row.value.clone().map_or(Cell::Empty, Cell::Text),
                 Cell::Time(row.end_to_end_ns.point),
                 Cell::Time(row.steady_state_ns.point),
                 if row.within_noise { Cell::Remark(Box::new(startup), "(within noise)") } else { startup },
                 share.map_or(Cell::Missing, Cell::Percent),
-            ])
+            ];
+            Row { telling: of_a_telling_row, ..Row::new(cells) }
         })
         .collect();
     Some(Table {
@@ -184,7 +221,7 @@ pub(crate) fn startup_table(group: &Group) -> Option<Table> {
             Column::number("end to end"),
             Column::number("steady state"),
             Column::number("start-up + shut-down"),
-            Column::number("share of end to end").unsorted(),
+            Column::number("share of end to end").unsorted().page_only(),
         ],
         rows,
         notes: Vec::new(),
@@ -230,7 +267,7 @@ pub(crate) fn scaling_table(group: &Group) -> Option<Table> {
                 Cell::Text(fit.verdict.clone()),
             ];
             let mark = if fit.meaningful { Mark::Meaningful } else { Mark::NotMeaningful };
-            Row { marks: vec![mark], ..Row::new(cells) }
+            Row { marks: vec![mark], telling: fit.meaningful, ..Row::new(cells) }
         })
         .collect();
     let unsorted = |column: Column| column.unsorted().page_only();
@@ -246,7 +283,7 @@ pub(crate) fn scaling_table(group: &Group) -> Option<Table> {
             unsorted(Column::number("USL contention σ")),
             unsorted(Column::number("USL coherency κ")),
             unsorted(Column::number("USL R²")),
-            unsorted(Column::number("best size")),
+            Column::number("best size").unsorted(),
             Column::text("verdict"),
         ],
         rows,

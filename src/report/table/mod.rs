@@ -8,8 +8,8 @@
 //! not only its text, so the page can sort by it and both renderers format it with the same
 //! function of [`crate::format`].
 //!
-//! The Markdown is the short form of the page: it draws the [`Column::compact`] columns and,
-//! where a table says so, only its [`Row::telling`] rows; the page draws everything.
+//! The Markdown is the short form of the page: it draws the [`Column::compact`] columns and the
+//! [`Row::telling`] rows only; the page draws everything.
 //!
 //! - `group.rs` builds a group's tables: results, the ratios against the Python peers, the
 //!   start-up split, the scaling fits.
@@ -211,7 +211,7 @@ pub(crate) struct Row {
     pub marks: Vec<Mark>,
     /// What it stands for.
     pub data: RowData,
-    /// Whether the Markdown shows it when its table shows only the rows that tell the story.
+    /// Whether it tells the table's story: the Markdown shows only such rows.
     pub telling: bool,
 }
 
