@@ -46,7 +46,8 @@ impl Exporter for MarkdownExporter {
     }
 }
 
-/// The Markdown for `summary`, at most [`MAX_CHARS`] characters.
+/// The Markdown for `summary`, at most 60,000 characters (GitHub takes 65,536 in a comment),
+/// whatever the summary holds: the sections that do not fit are counted, not written.
 pub fn render(summary: &Summary) -> String {
     let machine = &summary.machine;
     let mut head = String::from("## poolbench report\n\n");
