@@ -574,3 +574,64 @@ fn the_cli_prints_the_paths_written_and_exits_1_without_results() {
         "{stderr}"
     );
 }
+
+/// Characters that would break a line or hide or reorder a name if written raw.
+const HIDDEN: [char; 4] = ['\n', '\r', '\0', '\u{202e}'];
+
+/// A name with each of [`HIDDEN`] in it, as a hostile or broken Criterion directory could give.
+const HIDDEN_NAME: &str = "two\nlines\rback\0nul\u{202e}exe.txt";
+
+/// The fixture's summary with [`HIDDEN_NAME`] in a group id, an executor, a value, a skipped
+/// file and the peers' reason.
+fn summary_with_hidden_characters() -> Summary {
+    let (_out, written) = write_report(fixture());
+    let mut summary = read_summary(&written);
+    let group = summary.groups.iter_mut().find(|group| group.id == HOSTILE_GROUP).expect("the hostile group");
+    group.id = format!("weird/{HIDDEN_NAME}");
+    group.headline = format!("Fastest: {HIDDEN_NAME}.");
+    group.results[0].executor = Some(HIDDEN_NAME.to_owned());
+    group.results[1].value = Some(HIDDEN_NAME.to_owned());
+    summary.skipped.push(poolbench::schema::Skipped {
+        path: format!("target/criterion/{HIDDEN_NAME}/new/estimates.json"),
+        benchmark: Some(HIDDEN_NAME.to_owned()),
+        reason: format!("is not JSON: {HIDDEN_NAME}"),
+    });
+    if let Some(peers) = summary.peers.as_mut() {
+        peers.reason = Some(HIDDEN_NAME.to_owned());
+    }
+    summary
+}
+
+#[test]
+fn control_and_bidirectional_characters_in_names_are_shown_as_escapes_never_raw() {
+    let summary = summary_with_hidden_characters();
+    let markdown = report::render_markdown(&summary);
+    for c in HIDDEN.into_iter().filter(|&c| c != '\n') {
+        assert!(!markdown.contains(c), "{c:?} raw in the Markdown:\n{markdown}");
+    }
+    // No newline of a name's: the heading and every table row stay one line each.
+    let heading = markdown.lines().find(|line| line.starts_with("### weird/")).expect("the group's heading");
+    assert!(heading.contains(r"two\\nlines\\rback\\0nul\\u{202e}exe.txt"), "{heading}");
+    for line in markdown.lines().filter(|line| line.starts_with('|')) {
+        assert!(line.ends_with('|'), "a table row broken across lines: {line:?}");
+    }
+    assert!(!markdown.lines().any(|line| line.starts_with("lines")), "{markdown}");
+
+    let history = report::history::HistoryFile::read(&fixture().join("no-history.jsonl"));
+    let html = report::render_html(&summary, None, &history);
+    for c in HIDDEN.into_iter().filter(|&c| c != '\n') {
+        assert!(!html.contains(c), "{c:?} raw in the page");
+    }
+    assert!(!html.lines().any(|line| line.starts_with("lines")), "a name's newline in the page");
+    for line in html.lines().filter(|line| line.starts_with("<tr")) {
+        assert!(line.ends_with("</tr>"), "a table row broken across lines: {line:?}");
+    }
+    let page = Html::parse_document(&html);
+    let shown = r"weird/two\nlines\rback\0nul\u{202e}exe.txt";
+    let section = by_data_group(&page, "section.group", shown);
+    assert_eq!(section.len(), 1, "the group, its id shown with escapes");
+    let heading: String = section[0].select(&selector("h2")).next().expect("a heading").text().collect();
+    assert_eq!(heading, shown);
+    let skipped: String = page.select(&selector("section.skipped li")).flat_map(|li| li.text()).collect();
+    assert!(skipped.contains(r"is not JSON: two\nlines"), "{skipped}");
+}

@@ -1,5 +1,6 @@
 //! Text for people, shared by every module that writes some: numbers (times with a unit, ratios
-//! with three significant digits) here, Markdown escaping in [`markdown`].
+//! with three significant digits) here, Markdown escaping in [`markdown`], and [`visible`], which
+//! makes text from outside safe to show in any of them.
 //!
 //! The HTML page, the Markdown tables, the comparison's tables and the plain-words verdicts all
 //! write numbers the same way, so that a number read on the page can be found again in the
@@ -16,6 +17,9 @@
 //! verdict, a ratio in words) are written with these functions.
 
 pub(crate) mod markdown;
+mod visible;
+
+pub(crate) use visible::visible;
 
 /// `value` to three significant digits, without an exponent, with thousands separators:
 /// 164,000, 1,230, 123, 12.3, 1.23, 0.0123.

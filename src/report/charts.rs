@@ -17,7 +17,7 @@ use std::error::Error as StdError;
 use plotters::prelude::*;
 
 use crate::executor::ExecutorKind;
-use crate::format::{duration_ns, percent, speedup};
+use crate::format::{duration_ns, percent, speedup, visible};
 use crate::schema::{Group, Row, Source, sequential};
 
 /// The charts each group gets, in page order.
@@ -118,7 +118,8 @@ pub fn draw(group: &Group, kind: ChartKind, cores: usize) -> Result<Option<Strin
             let dashed = rows.clone().any(|row| row.source != Source::Criterion);
             let points: Vec<_> = rows.filter_map(|row| point(row, kind)).filter(positive).collect();
             (!points.is_empty()).then(|| Series {
-                name: executor.clone(),
+                // plotters escapes the SVG's markup, not what would hide or reorder the name.
+                name: visible(executor).into_owned(),
                 color: PALETTE[index % PALETTE.len()],
                 dashed,
                 points,

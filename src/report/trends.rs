@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use maud::{Markup, html};
 
 use super::history::{History, HistoryFile};
-use crate::format::duration_ns;
+use crate::format::{duration_ns, visible};
 use crate::schema::Summary;
 use crate::schema::history::{Point, Run};
 
@@ -32,7 +32,7 @@ pub fn section(history: &HistoryFile, summary: &Summary) -> Markup {
         section.trends id="trends" {
             "\n" h2 { "Trends across commits" } "\n"
             @match &history.contents {
-                Err(reason) => { p.note { "No trends: " (reason) "." } "\n" }
+                Err(reason) => { p.note { "No trends: " (visible(reason)) "." } "\n" }
                 Ok(contents) => (body(contents, summary, &history.path.display().to_string())),
             }
         }
@@ -45,7 +45,7 @@ fn body(history: &History, summary: &Summary, path: &str) -> Markup {
     html! {
         p.about {
             "The median of each benchmark over the last " (runs.len()) " runs on this machine (those recorded in "
-            code { (path) } ", and this report), oldest on the left; the band is the median's 95% interval. \
+            code { (visible(path)) } ", and this report), oldest on the left; the band is the median's 95% interval. \
             Hover a point for its commit."
         }
         "\n"
@@ -54,7 +54,7 @@ fn body(history: &History, summary: &Summary, path: &str) -> Markup {
                 "Skipped " (history.skipped.len()) " unreadable line(s) of the history: "
                 @for (index, bad) in history.skipped.iter().enumerate() {
                     @if index > 0 { "; " }
-                    "line " (bad.line) ": " (bad.reason)
+                    "line " (bad.line) ": " (visible(&bad.reason))
                 }
                 "."
             }
@@ -68,8 +68,8 @@ fn body(history: &History, summary: &Summary, path: &str) -> Markup {
             "\n"
         } @else {
             @for group in &summary.groups {
-                h3 { (group.id) } "\n"
-                table.trend data-group=(group.id) {
+                h3 { (visible(&group.id)) } "\n"
+                table.trend data-group=(visible(&group.id)) {
                     "\n"
                     thead { tr {
                         th { "benchmark" } th { "median across runs" } th { "runs" } th { "first" } th { "last" }
@@ -114,8 +114,8 @@ fn trend_row(key: &str, runs: &[Run]) -> Markup {
     };
     let change = (last.median_ns.point / first.median_ns.point - 1.0) * 100.0;
     html! {
-        tr data-benchmark=(key) {
-            td { (key) }
+        tr data-benchmark=(visible(key)) {
+            td { (visible(key)) }
             td { (sparkline(&points, runs.len())) }
             td { (points.len()) }
             td { (duration_ns(first.median_ns.point)) }
@@ -162,7 +162,7 @@ fn sparkline(points: &BTreeMap<usize, (&Run, Point)>, runs: usize) -> Markup {
                 circle cx=(format!("{:.1}", x(index))) cy=(format!("{:.1}", y(point.median_ns.point))) r="2"
                     fill="#0072b2" {
                     title {
-                        (commit) ", " (run.machine.date) ": " (duration_ns(point.median_ns.point)) " ("
+                        (visible(&commit)) ", " (visible(&run.machine.date)) ": " (duration_ns(point.median_ns.point)) " ("
                         (duration_ns(point.median_ns.lower)) " – " (duration_ns(point.median_ns.upper)) ")"
                     }
                 }

@@ -3,13 +3,15 @@
 use maud::{Markup, PreEscaped, html};
 
 use super::{link, table};
+use crate::format::visible;
 use crate::report::charts::{self, ChartKind};
 use crate::report::table::{ratios_table, results_table, scaling_table, startup_table};
 use crate::schema::Group;
 
 /// The section of the group at `index` on the page.
 pub(super) fn section(index: usize, group: &Group, cores: usize, criterion_href: Option<&str>) -> Markup {
-    let id = group.id.as_str();
+    let id = visible(&group.id);
+    let id = id.as_ref();
     let tables =
         [Some(results_table(group, cores)), ratios_table(group), startup_table(group), scaling_table(group)];
     html! {
@@ -19,13 +21,13 @@ pub(super) fn section(index: usize, group: &Group, cores: usize, criterion_href:
                 @match &group.case {
                     Some(case) => {
                         @if let Some(exercise) = case.exercise { "Notebook exercise " (exercise) ". " }
-                        (case.tasks) " task(s) per iteration: " (case.about) "."
+                        (case.tasks) " task(s) per iteration: " (visible(&case.about)) "."
                     }
                     None => "Not in poolbench's catalog: reported as measured, without tasks per second.",
                 }
             }
             "\n"
-            p.headline { strong { "What this says:" } " " (group.headline) } "\n"
+            p.headline { strong { "What this says:" } " " (visible(&group.headline)) } "\n"
             (self::charts(group, cores))
             @for table in tables.iter().flatten() {
                 (table::table(table, id, criterion_href))
@@ -57,12 +59,12 @@ fn charts(group: &Group, cores: usize) -> Markup {
             "\n"
             @for (kind, chart) in &drawn {
                 @let class = if chart.is_ok() { "chart" } else { "chart unavailable" };
-                figure class=(class) data-group=(group.id) data-kind=(kind.name()) {
+                figure class=(class) data-group=(visible(&group.id)) data-kind=(kind.name()) {
                     "\n"
                     @match chart {
                         // plotters' own SVG: its text is escaped by plotters.
                         Ok(svg) => (PreEscaped(svg)),
-                        Err(err) => p { (err) },
+                        Err(err) => p { (visible(err)) },
                     }
                     "\n" figcaption { (kind.caption(cores)) } "\n"
                 }

@@ -29,6 +29,7 @@ use super::history::HistoryFile;
 use super::links::encode_path;
 use super::table::{PeersSection, SkippedList, skipped_list};
 use super::{Error, Exporter, trends};
+use crate::format::visible;
 use crate::schema::{Source, Summary};
 
 /// Writes `index.html`.
@@ -70,7 +71,7 @@ pub fn render(summary: &Summary, criterion_href: Option<&str>, history: &History
         header {
             h1 { "poolbench: pool sizes, executors, and what the numbers mean" } "\n"
             p {
-                "Read from " code { (summary.criterion_dir) } " by " (summary.generator) "; "
+                "Read from " code { (visible(&summary.criterion_dir)) } " by " (visible(&summary.generator)) "; "
                 (summary.groups.len()) " benchmark groups."
             }
         }
@@ -113,11 +114,11 @@ fn machine(summary: &Summary) -> Markup {
             "\n"
             dl {
                 "\n"
-                dt { "CPU" } dd { (machine.cpu_model) } "\n"
-                dt { "OS" } dd { (machine.os) " " (machine.arch) } "\n"
-                dt { "rustc" } dd { (machine.rustc) } "\n"
-                dt { "commit" } dd { (git) } "\n"
-                dt { "written" } dd { (machine.date) } "\n"
+                dt { "CPU" } dd { (visible(&machine.cpu_model)) } "\n"
+                dt { "OS" } dd { (visible(&machine.os)) " " (visible(&machine.arch)) } "\n"
+                dt { "rustc" } dd { (visible(&machine.rustc)) } "\n"
+                dt { "commit" } dd { (visible(&git)) } "\n"
+                dt { "written" } dd { (visible(&machine.date)) } "\n"
             }
             "\n"
         }
@@ -133,9 +134,9 @@ fn skipped(list: &SkippedList) -> Markup {
                 "\n"
                 @for item in &list.items {
                     li {
-                        code.path { (item.subject) }
-                        @if let Some(benchmark) = &item.benchmark { " (" (benchmark) ")" }
-                        ": " (item.reason)
+                        code.path { (visible(&item.subject)) }
+                        @if let Some(benchmark) = &item.benchmark { " (" (visible(benchmark)) ")" }
+                        ": " (visible(&item.reason))
                     }
                     "\n"
                 }
@@ -154,7 +155,7 @@ fn contents(summary: &Summary) -> Markup {
             ul {
                 "\n"
                 @for (index, group) in summary.groups.iter().enumerate() {
-                    li { a href={ "#group-" (index) } { (group.id) } ": " (group.headline) } "\n"
+                    li { a href={ "#group-" (index) } { (visible(&group.id)) } ": " (visible(&group.headline)) } "\n"
                 }
             }
             "\n"
@@ -168,6 +169,6 @@ fn contents(summary: &Summary) -> Markup {
 fn link(criterion_href: Option<&str>, path: &str, text: &str) -> Markup {
     match criterion_href {
         Some(base) => html! { a href={ (base) (encode_path(path)) } { (text) } },
-        None => html! { code { (path) } },
+        None => html! { code { (visible(path)) } },
     }
 }

@@ -2,6 +2,7 @@
 
 use maud::{Markup, html};
 
+use crate::format::visible;
 use crate::report::table::PeersSection;
 use crate::schema::PeersStatus;
 
@@ -15,11 +16,11 @@ pub(super) fn section(peers: &PeersSection) -> Markup {
             "\n" h2 { "Python peers" } "\n"
             @match peers.status {
                 PeersStatus::Skipped => {
-                    p.reason { strong { "Skipped:" } " " (peers.reason) } "\n"
+                    p.reason { strong { "Skipped:" } " " (visible(&peers.reason)) } "\n"
                 }
                 PeersStatus::Measured => {
                     p {
-                        "The notebook's own Python programs, run by " (peers.python) " in the same run with "
+                        "The notebook's own Python programs, run by " (visible(&peers.python)) " in the same run with "
                         code { "scripts/python_peers.py" } ": the same inputs, " code { "Pool.map" }
                         " with its default chunksize (poolbench's rule), every result checked. " (peers.rows)
                         " rows, marked " em { "python" } " in the tables below; each group compares them with \
@@ -29,7 +30,7 @@ pub(super) fn section(peers: &PeersSection) -> Markup {
                     "\n"
                     dl {
                         "\n"
-                        @for (term, text) in &peers.facts { dt { (term) } dd { (text) } "\n" }
+                        @for (term, text) in &peers.facts { dt { (term) } dd { (visible(text)) } "\n" }
                     }
                     "\n"
                 }
@@ -38,7 +39,9 @@ pub(super) fn section(peers: &PeersSection) -> Markup {
                 p { "Measurements that failed, left out:" } "\n"
                 ul.failures {
                     "\n"
-                    @for failure in &peers.failures { li { code { (failure.subject) } ": " (failure.reason) } "\n" }
+                    @for failure in &peers.failures {
+                        li { code { (visible(&failure.subject)) } ": " (visible(&failure.reason)) } "\n"
+                    }
                 }
                 "\n"
             }

@@ -7,7 +7,7 @@
 use maud::{Markup, html};
 
 use super::link;
-use crate::format::{duration_ns, efficiency, percent, rate, significant, speedup, speedup_range};
+use crate::format::{duration_ns, efficiency, percent, rate, significant, speedup, speedup_range, visible};
 use crate::report::table::{Cell, Line, Row, Span, Table};
 
 /// `table` with its caption and notes, for the group `group_id`.
@@ -22,7 +22,7 @@ pub(super) fn table(table: &Table, group_id: &str, criterion_href: Option<&str>)
                 p.note { (line(empty)) } "\n"
             }
         } @else {
-            table class=(class) data-group=(group_id) {
+            table class=(class) data-group=(visible(group_id)) {
                 "\n"
                 thead { tr { @for column in &table.columns { th { (column.heading) } } } } "\n"
                 tbody {
@@ -44,8 +44,9 @@ fn row(table: &Table, row: &Row, criterion_href: Option<&str>) -> Markup {
     let class = (!classes.is_empty()).then(|| classes.join(" "));
     let data = &row.data;
     html! {
-        tr class=[class] data-source=[data.source] data-executor=[&data.executor] data-peer=[&data.peer]
-            data-value=[&data.value] data-ratio=[data.ratio] {
+        tr class=[class] data-source=[data.source] data-executor=[data.executor.as_deref().map(visible)]
+            data-peer=[data.peer.as_deref().map(visible)] data-value=[data.value.as_deref().map(visible)]
+            data-ratio=[data.ratio] {
             @for (column, cell) in table.columns.iter().zip(&row.cells) {
                 @let sort = column
                     .sorts_by_number
@@ -60,7 +61,7 @@ fn row(table: &Table, row: &Row, criterion_href: Option<&str>) -> Markup {
 pub(super) fn cell(cell: &Cell, criterion_href: Option<&str>) -> Markup {
     html! {
         @match cell {
-            Cell::Text(text) => (text),
+            Cell::Text(text) => (visible(text)),
             Cell::Empty => "",
             Cell::Missing => "—",
             Cell::Time(ns) => (duration_ns(*ns)),
@@ -72,7 +73,7 @@ pub(super) fn cell(cell: &Cell, criterion_href: Option<&str>) -> Markup {
             Cell::Rate(value) => (rate(*value)),
             Cell::Count(count) => (count),
             Cell::Percent(value) => (percent(*value)),
-            Cell::Size { text, oversubscribed, .. } => { (text) @if *oversubscribed { "†" } }
+            Cell::Size { text, oversubscribed, .. } => { (visible(text)) @if *oversubscribed { "†" } }
             Cell::Link { path, text } => (link(criterion_href, path, text)),
             Cell::Remark(cell, words) => { (self::cell(cell, criterion_href)) " " (words) }
         }
@@ -84,8 +85,8 @@ pub(super) fn line(line: &Line) -> Markup {
     html! {
         @for span in line {
             @match span {
-                Span::Text(text) => (text),
-                Span::Code(name) => code { (name) },
+                Span::Text(text) => (visible(text)),
+                Span::Code(name) => code { (visible(name)) },
             }
         }
     }
