@@ -68,11 +68,13 @@ impl ChartKind {
 const SIZE: (u32, u32) = (540, 330);
 /// The legend column's width: as wide as its longest name needs, within these bounds.
 const LEGEND_WIDTH: (u32, u32) = (100, 200);
-/// The size of every text of a chart, in pixels: that of the page's tables (0.9em of 16px is
-/// 14.4px), a little smaller.
-const FONT: u32 = 13;
-/// The width of one character of [`FONT`], about, to make room for the longest tick label.
-const CHAR_WIDTH: u32 = 7;
+/// The size of every text of a chart, as plotters takes it: it writes a font of size `s` as
+/// `font-size` `s / 1.24`, so 16 is 12.9 px, a little smaller than the page's tables (0.9em of
+/// 16 px).
+const FONT: u32 = 16;
+/// The width of one character of [`FONT`], about (12.9 px sans-serif), to make room for the
+/// longest label.
+const CHAR_WIDTH: u32 = 8;
 
 /// Okabe and Ito's palette, which stays distinct for the colour-blind; black is kept for ideals.
 const PALETTE: [RGBColor; 7] = [
