@@ -304,8 +304,17 @@ fn the_report_puts_peer_rows_beside_poolbenchs_with_ratios_of_the_two_medians() 
         let cells: Vec<String> = tr.select(&selector("td")).map(|td| td.text().collect()).collect();
         assert_eq!(cells.last(), Some(&ratio.sentence));
 
-        // The Markdown: the same sentence in the group's ratio table.
-        assert!(markdown.contains(&format!("| {} |", ratio.sentence)), "{}\n{markdown}", ratio.sentence);
+        // The Markdown: the pair in the group's ratio table (every row here is its executor's
+        // fastest, so every pair tells), with the page's number.
+        let start =
+            format!("| {} | {} | {} | ", ratio.poolbench_label(), ratio.peer_label, ratio.size_label());
+        let section = markdown.split(&format!("### {group_id}\n")).nth(1).expect("the group's section");
+        let section = section.split("### ").next().unwrap_or(section);
+        let line = section
+            .lines()
+            .find(|line| line.starts_with(&start))
+            .unwrap_or_else(|| panic!("no Markdown row for {rust_id} against {peer_id}\n{markdown}"));
+        assert_eq!(line, format!("{start}{} |", cells[5]), "{rust_id} against {peer_id}");
     }
     let ex8 = summary.groups.iter().find(|group| group.id == "startup/ex8-squares").expect("ex8");
     let text = &ex8.ratios.iter().find(|r| r.peer == "python-pool-fork").expect("against fork").sentence;

@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::collections::HashSet;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -342,11 +343,110 @@ fn the_markdown_has_the_machine_and_a_table_row_per_benchmark() {
     assert!(first_lines.contains(&format!("{} cores", summary.machine.cores)), "{first_lines}");
     assert_eq!(markdown.lines().filter(|line| line.starts_with("### ")).count(), summary.groups.len());
     assert!(markdown.contains("### pools/squares-10\n"), "{markdown}");
-    let table_rows =
-        markdown.lines().filter(|line| line.starts_with("| ") && !line.starts_with("| executor")).count();
+    // The telling rows: each executor at its fastest pool size, and every row without a size.
+    let telling: usize = summary
+        .groups
+        .iter()
+        .map(|group| {
+            let unsized_rows = group.results.iter().filter(|row| row.size.is_none()).count();
+            let executors: HashSet<_> = group
+                .results
+                .iter()
+                .filter(|row| row.size.is_some())
+                .map(|row| (row.source, row.executor.clone()))
+                .collect();
+            unsized_rows + executors.len()
+        })
+        .sum();
+    assert!(telling < written.benchmarks, "the fixture has executors at several sizes");
+    assert_eq!(table_rows(&markdown, "| executor | size | median |").len(), telling);
+    let pools = summary.groups.iter().find(|group| group.id == "pools/squares-10").expect("the pools group");
+    let rayon = pools.results.iter().filter(|row| row.executor.as_deref() == Some("Rayon"));
+    let fastest = rayon.min_by(|a, b| a.median_ns.point.total_cmp(&b.median_ns.point)).expect("Rayon rows");
+    let section = markdown.split("### pools/squares-10\n").nth(1).expect("the pools section");
+    let section = section.split("### ").next().unwrap_or(section);
+    let shown: Vec<&str> = section.lines().filter(|line| line.starts_with("| Rayon | ")).collect();
+    let size = fastest.size.expect("a pool size").to_string();
+    assert!(shown.len() == 1 && shown[0].starts_with(&format!("| Rayon | {size}")), "{shown:?}");
+    // Both start-up rows are of telling rows (one size each).
     let split_rows: usize =
         summary.groups.iter().filter_map(|g| g.startup.as_ref()).map(|s| s.rows.len()).sum();
-    assert_eq!(table_rows, written.benchmarks + split_rows);
+    assert_eq!(table_rows(&markdown, "| executor | size | end to end |").len(), split_rows);
+}
+
+/// A summary larger than the full suite's: `groups` groups, each of Sequential and `executors`
+/// executors at `sizes` pool sizes, made of the fixture's own rows.
+fn large_summary(groups: usize, executors: usize, sizes: u32) -> Summary {
+    let (_out, written) = write_report(fixture());
+    let mut summary = read_summary(&written);
+    let template =
+        summary.groups.iter().find(|group| group.id == "pools/squares-10").expect("the pools group").clone();
+    let sequential = template.results.iter().find(|row| row.is_sequential()).expect("Sequential").clone();
+    let pooled = template.results.iter().find(|row| !row.is_sequential()).expect("a pool").clone();
+    summary.groups = (0..groups)
+        .map(|index| {
+            let mut group = template.clone();
+            group.id = format!("suite-{index}/a-case-named-as-long-as-the-real-ones");
+            group.results = vec![sequential.clone()];
+            for executor in (0..executors).map(|e| format!("ExecutorKind{e}")) {
+                for size in (1..=sizes).map(|s| 1 << s) {
+                    let mut row = pooled.clone();
+                    row.id = format!("{}/{executor}/{size}", group.id);
+                    row.executor = Some(executor.clone());
+                    row.value = Some(size.to_string());
+                    row.size = Some(size);
+                    group.results.push(row);
+                }
+            }
+            group
+        })
+        .collect();
+    summary
+}
+
+#[test]
+fn the_markdown_of_a_suite_larger_than_the_full_one_fits_a_pull_request_comment_whole() {
+    const GITHUB_COMMENT_LIMIT: usize = 65_536;
+    let summary = large_summary(30, 8, 4);
+    assert!(summary.rows().count() > 216, "{} rows", summary.rows().count());
+    let markdown = report::render_markdown(&summary);
+    let length = markdown.chars().count();
+    assert!(length < GITHUB_COMMENT_LIMIT, "{length} characters");
+    // Nothing is left out at this size: every group's heading, headline and executors are there.
+    assert!(!markdown.contains("left out"), "{markdown}");
+    for group in &summary.groups {
+        let section = markdown.split(&format!("### {}\n", group.id)).nth(1).expect("the group's section");
+        let section = section.split("### ").next().unwrap_or(section);
+        assert!(section.contains(&group.headline), "{}", group.id);
+        assert!((0..8).all(|e| section.contains(&format!("| ExecutorKind{e} | "))), "{section}");
+    }
+}
+
+#[test]
+fn a_markdown_too_long_for_a_comment_leaves_groups_out_and_says_so() {
+    const GITHUB_COMMENT_LIMIT: usize = 65_536;
+    let summary = large_summary(300, 8, 4);
+    let markdown = report::render_markdown(&summary);
+    let length = markdown.chars().count();
+    assert!(length < GITHUB_COMMENT_LIMIT, "{length} characters");
+    let shown = markdown.lines().filter(|line| line.starts_with("### ")).count();
+    assert!(shown > 0 && shown < 300, "{shown} groups shown");
+    let left_out = format!("**{} more section(s) left out**", 300 - shown);
+    assert!(markdown.contains(&left_out) && markdown.contains("index.html"), "{markdown}");
+}
+
+/// The rows of every Markdown table whose heading row starts with `heading`.
+fn table_rows<'a>(markdown: &'a str, heading: &str) -> Vec<&'a str> {
+    let mut rows = Vec::new();
+    let mut lines = markdown.lines();
+    while let Some(line) = lines.next() {
+        if line.starts_with(heading) {
+            // The line under the headings is the alignment rule.
+            lines.next();
+            rows.extend(lines.by_ref().take_while(|line| line.starts_with('|')));
+        }
+    }
+    rows
 }
 
 #[test]
@@ -473,4 +573,65 @@ fn the_cli_prints_the_paths_written_and_exits_1_without_results() {
         stderr.contains(&format!("no Criterion results at {}; run cargo bench first", missing.display())),
         "{stderr}"
     );
+}
+
+/// Characters that would break a line or hide or reorder a name if written raw.
+const HIDDEN: [char; 4] = ['\n', '\r', '\0', '\u{202e}'];
+
+/// A name with each of [`HIDDEN`] in it, as a hostile or broken Criterion directory could give.
+const HIDDEN_NAME: &str = "two\nlines\rback\0nul\u{202e}exe.txt";
+
+/// The fixture's summary with [`HIDDEN_NAME`] in a group id, an executor, a value, a skipped
+/// file and the peers' reason.
+fn summary_with_hidden_characters() -> Summary {
+    let (_out, written) = write_report(fixture());
+    let mut summary = read_summary(&written);
+    let group = summary.groups.iter_mut().find(|group| group.id == HOSTILE_GROUP).expect("the hostile group");
+    group.id = format!("weird/{HIDDEN_NAME}");
+    group.headline = format!("Fastest: {HIDDEN_NAME}.");
+    group.results[0].executor = Some(HIDDEN_NAME.to_owned());
+    group.results[1].value = Some(HIDDEN_NAME.to_owned());
+    summary.skipped.push(poolbench::schema::Skipped {
+        path: format!("target/criterion/{HIDDEN_NAME}/new/estimates.json"),
+        benchmark: Some(HIDDEN_NAME.to_owned()),
+        reason: format!("is not JSON: {HIDDEN_NAME}"),
+    });
+    if let Some(peers) = summary.peers.as_mut() {
+        peers.reason = Some(HIDDEN_NAME.to_owned());
+    }
+    summary
+}
+
+#[test]
+fn control_and_bidirectional_characters_in_names_are_shown_as_escapes_never_raw() {
+    let summary = summary_with_hidden_characters();
+    let markdown = report::render_markdown(&summary);
+    for c in HIDDEN.into_iter().filter(|&c| c != '\n') {
+        assert!(!markdown.contains(c), "{c:?} raw in the Markdown:\n{markdown}");
+    }
+    // No newline of a name's: the heading and every table row stay one line each.
+    let heading = markdown.lines().find(|line| line.starts_with("### weird/")).expect("the group's heading");
+    assert!(heading.contains(r"two\\nlines\\rback\\0nul\\u{202e}exe.txt"), "{heading}");
+    for line in markdown.lines().filter(|line| line.starts_with('|')) {
+        assert!(line.ends_with('|'), "a table row broken across lines: {line:?}");
+    }
+    assert!(!markdown.lines().any(|line| line.starts_with("lines")), "{markdown}");
+
+    let history = report::history::HistoryFile::read(&fixture().join("no-history.jsonl"));
+    let html = report::render_html(&summary, None, &history);
+    for c in HIDDEN.into_iter().filter(|&c| c != '\n') {
+        assert!(!html.contains(c), "{c:?} raw in the page");
+    }
+    assert!(!html.lines().any(|line| line.starts_with("lines")), "a name's newline in the page");
+    for line in html.lines().filter(|line| line.starts_with("<tr")) {
+        assert!(line.ends_with("</tr>"), "a table row broken across lines: {line:?}");
+    }
+    let page = Html::parse_document(&html);
+    let shown = r"weird/two\nlines\rback\0nul\u{202e}exe.txt";
+    let section = by_data_group(&page, "section.group", shown);
+    assert_eq!(section.len(), 1, "the group, its id shown with escapes");
+    let heading: String = section[0].select(&selector("h2")).next().expect("a heading").text().collect();
+    assert_eq!(heading, shown);
+    let skipped: String = page.select(&selector("section.skipped li")).flat_map(|li| li.text()).collect();
+    assert!(skipped.contains(r"is not JSON: two\nlines"), "{skipped}");
 }

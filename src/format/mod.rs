@@ -1,13 +1,28 @@
 //! Text for people, shared by every module that writes some: numbers (times with a unit, ratios
-//! with three significant digits) here, Markdown escaping in [`markdown`].
+//! with three significant digits) here, Markdown escaping in [`markdown`], and [`visible`], which
+//! makes text from outside safe to show in any of them.
 //!
 //! The HTML page, the Markdown tables, the comparison's tables and the plain-words verdicts all
 //! write numbers the same way, so that a number read on the page can be found again in the
-//! pull-request comment.
+//! pull-request comment. The rule is that a number reads at a glance:
+//!
+//! - three significant digits, never an exponent, thousands separated: `164,000`, `12.3`,
+//!   `0.0123` ([`significant`]);
+//! - a speedup, or any ratio where more is faster, below 1 is said as a slowdown: `0.00000609`
+//!   is `164,000× slower` ([`speedup`]);
+//! - an efficiency is a percentage, and below 0.1% only `<0.1%`: such a pool is overhead, and its
+//!   speedup already says by how much ([`efficiency`]).
+//!
+//! `summary.json` keeps every number unrounded; only its sentences (the headline, the scaling
+//! verdict, a ratio in words) are written with these functions.
 
 pub(crate) mod markdown;
+mod visible;
 
-/// `value` to three significant digits, without an exponent: 1230, 123, 12.3, 1.23, 0.0123.
+pub(crate) use visible::visible;
+
+/// `value` to three significant digits, without an exponent, with thousands separators:
+/// 164,000, 1,230, 123, 12.3, 1.23, 0.0123.
 pub fn significant(value: f64) -> String {
     if !value.is_finite() {
         return "—".to_owned();
@@ -16,10 +31,30 @@ pub fn significant(value: f64) -> String {
         return "0".to_owned();
     }
     let magnitude = value.abs().log10().floor();
+    if magnitude >= 3.0 {
+        // Digits past the third are noise: round them to zeros, as 164,123 to 164,000.
+        let unit = 10f64.powf(magnitude - 2.0);
+        return thousands(&format!("{:.0}", (value / unit).round() * unit));
+    }
     // Three digits in all: two decimals at magnitude 0, none from magnitude 2 up.
     let decimals = (2.0 - magnitude).clamp(0.0, 12.0);
     // The float-to-int cast is exact: `decimals` is a small whole number.
-    format!("{value:.prec$}", prec = decimals as usize)
+    thousands(&format!("{value:.prec$}", prec = decimals as usize))
+}
+
+/// `digits` (an optional sign, an integer part, an optional fraction) with a comma between each
+/// group of three digits of the integer part.
+fn thousands(digits: &str) -> String {
+    let (sign, rest) = digits.split_at(usize::from(digits.starts_with('-')));
+    let (integer, fraction) = rest.split_at(rest.find('.').unwrap_or(rest.len()));
+    let mut grouped = String::with_capacity(digits.len() + integer.len() / 3);
+    for (index, digit) in integer.chars().enumerate() {
+        if index > 0 && (integer.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    format!("{sign}{grouped}{fraction}")
 }
 
 /// A time in nanoseconds with a unit chosen to keep the number short: `45.5 µs`.
@@ -33,9 +68,36 @@ pub fn duration_ns(ns: f64) -> String {
     format!("{} {unit}", significant(value.copysign(ns)))
 }
 
-/// A speedup or other ratio: `3.10×`.
+/// A ratio: `3.10×`. A ratio where more is faster is a [`speedup`].
 pub fn ratio(value: f64) -> String {
     format!("{}×", significant(value))
+}
+
+/// A speedup, or any ratio where more is faster: `3.10×` from 1 up, and below 1 the slowdown it
+/// is, `164,000× slower` for 0.00000609.
+pub fn speedup(value: f64) -> String {
+    if value > 0.0 && value < 1.0 { format!("{} slower", ratio(1.0 / value)) } else { ratio(value) }
+}
+
+/// An interval of speedups: `2.10× – 3.40×`; `412,000× – 519,000× slower` when both bounds are
+/// below 1, the smaller slowdown first.
+pub fn speedup_range(lower: f64, upper: f64) -> String {
+    if lower > 0.0 && upper < 1.0 {
+        format!("{} – {}", ratio(1.0 / upper), speedup(lower))
+    } else {
+        format!("{} – {}", speedup(lower), speedup(upper))
+    }
+}
+
+/// A percentage, given as such (28.5 for 28.5%): `28.5%`.
+pub fn percent(value: f64) -> String {
+    format!("{}%", significant(value))
+}
+
+/// An efficiency (speedup over pool size) as a percentage: `71.2%`, and `<0.1%` below a
+/// thousandth, where only the speedup's slowdown says anything.
+pub fn efficiency(value: f64) -> String {
+    if value > 0.0 && value < 0.001 { "<0.1%".to_owned() } else { percent(value * 100.0) }
 }
 
 /// A rate with an SI prefix: `1.23 M`, `456 k`, `12.3`.
@@ -54,7 +116,10 @@ mod tests {
 
     #[test]
     fn numbers_keep_three_significant_digits() {
-        assert_eq!(significant(1234.5), "1234");
+        assert_eq!(significant(1234.5), "1,230");
+        assert_eq!(significant(164_123.0), "164,000");
+        assert_eq!(significant(-1_234_567.0), "-1,230,000");
+        assert_eq!(significant(999.7), "1,000");
         assert_eq!(significant(123.45), "123");
         assert_eq!(significant(12.345), "12.3");
         assert_eq!(significant(1.2345), "1.23");
@@ -73,5 +138,25 @@ mod tests {
         assert_eq!(ratio(3.1), "3.10×");
         assert_eq!(rate(1_234_567.0), "1.23 M");
         assert_eq!(rate(456.0), "456");
+    }
+
+    #[test]
+    fn a_speedup_below_one_reads_as_the_slowdown_it_is() {
+        assert_eq!(speedup(3.1), "3.10×");
+        assert_eq!(speedup(1.0), "1.00×");
+        assert_eq!(speedup(0.5), "2.00× slower");
+        assert_eq!(speedup(0.00000609), "164,000× slower");
+        assert_eq!(speedup_range(2.1, 3.4), "2.10× – 3.40×");
+        assert_eq!(speedup_range(1.0 / 519_000.0, 1.0 / 412_000.0), "412,000× – 519,000× slower");
+        assert_eq!(speedup_range(0.5, 2.0), "2.00× slower – 2.00×");
+    }
+
+    #[test]
+    fn efficiencies_are_percentages_and_a_thousandth_is_the_floor() {
+        assert_eq!(efficiency(1.0), "100%");
+        assert_eq!(efficiency(0.712), "71.2%");
+        assert_eq!(efficiency(0.00285), "0.285%");
+        assert_eq!(efficiency(0.00000305), "<0.1%");
+        assert_eq!(percent(28.5), "28.5%");
     }
 }

@@ -17,7 +17,7 @@ use std::error::Error as StdError;
 use plotters::prelude::*;
 
 use crate::executor::ExecutorKind;
-use crate::format::{duration_ns, ratio, significant};
+use crate::format::{duration_ns, percent, speedup, visible};
 use crate::schema::{Group, Row, Source, sequential};
 
 /// The charts each group gets, in page order.
@@ -62,9 +62,19 @@ impl ChartKind {
     }
 }
 
-/// The legend sits in a column right of the plot, where it cannot hide a point.
-const SIZE: (u32, u32) = (600, 320);
-const LEGEND_WIDTH: u32 = 150;
+/// The legend sits in a column right of the plot, where it cannot hide a point. The width is the
+/// page's (its stylesheet caps a figure at 540 px), so that one unit of the drawing is one pixel
+/// on the page and [`FONT`] is the text's size as read, not shrunk.
+const SIZE: (u32, u32) = (540, 330);
+/// The legend column's width: as wide as its longest name needs, within these bounds.
+const LEGEND_WIDTH: (u32, u32) = (100, 200);
+/// The size of every text of a chart, as plotters takes it: it writes a font of size `s` as
+/// `font-size` `s / 1.24`, so 16 is 12.9 px, a little smaller than the page's tables (0.9em of
+/// 16 px).
+const FONT: u32 = 16;
+/// The width of one character of [`FONT`], about (12.9 px sans-serif), to make room for the
+/// longest label.
+const CHAR_WIDTH: u32 = 8;
 
 /// Okabe and Ito's palette, which stays distinct for the colour-blind; black is kept for ideals.
 const PALETTE: [RGBColor; 7] = [
@@ -110,7 +120,8 @@ pub fn draw(group: &Group, kind: ChartKind, cores: usize) -> Result<Option<Strin
             let dashed = rows.clone().any(|row| row.source != Source::Criterion);
             let points: Vec<_> = rows.filter_map(|row| point(row, kind)).filter(positive).collect();
             (!points.is_empty()).then(|| Series {
-                name: executor.clone(),
+                // plotters escapes the SVG's markup, not what would hide or reorder the name.
+                name: visible(executor).into_owned(),
                 color: PALETTE[index % PALETTE.len()],
                 dashed,
                 points,
@@ -219,24 +230,30 @@ fn render(
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
-        let (plot, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(72)
-            .build_cartesian_2d(
-                (x_low..x_high).log_scale().with_key_points(sizes.to_vec()),
-                (y_low..y_high).log_scale().with_key_points(log_ticks(y_low, y_high)),
-            )?;
+        let (plot, legend) = root.split_horizontally(SIZE.0 - legend_width(series, references));
         let y_format = |y: &f64| match kind {
             ChartKind::Time => duration_ns(*y),
-            ChartKind::Speedup => ratio(*y),
-            ChartKind::Efficiency => significant(*y),
+            ChartKind::Speedup => speedup(*y),
+            ChartKind::Efficiency => percent(*y * 100.0),
         };
+        let y_ticks = log_ticks(y_low, y_high);
+        let widest = y_ticks.iter().map(|y| y_format(y).chars().count()).max().unwrap_or(6);
+        // The tick labels, a gap, and the axis's name turned on its side.
+        let y_label_area = u32::try_from(widest).unwrap_or(20).min(20) * CHAR_WIDTH + FONT + 16;
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(12)
+            .x_label_area_size(FONT * 3)
+            .y_label_area_size(y_label_area)
+            .build_cartesian_2d(
+                (x_low..x_high).log_scale().with_key_points(sizes.to_vec()),
+                (y_low..y_high).log_scale().with_key_points(y_ticks),
+            )?;
         chart
             .configure_mesh()
             .x_desc("pool size")
             .y_desc(y_label)
+            .label_style(("sans-serif", FONT))
+            .axis_desc_style(("sans-serif", FONT))
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_label_formatter(&y_format)
             .draw()?;
@@ -276,16 +293,28 @@ fn render(
         entries.extend(references.iter().map(|r| (r.name.clone(), r.color, true)));
         entries.extend(series.iter().map(|s| (s.name.clone(), s.color, s.dashed)));
         for (index, (name, color, dashed)) in entries.into_iter().enumerate() {
-            let y = 24 + 20 * i32::try_from(index).unwrap_or(0);
+            let y = 24 + 22 * i32::try_from(index).unwrap_or(0);
             let segments: &[(i32, i32)] = if dashed { &[(4, 11), (16, 23)] } else { &[(4, 26)] };
             for &(from, to) in segments {
                 legend.draw(&PathElement::new([(from, y), (to, y)], color.stroke_width(2)))?;
             }
-            legend.draw(&Text::new(name, (32, y - 7), ("sans-serif", 13)))?;
+            legend.draw(&Text::new(name, (32, y - 7), ("sans-serif", FONT)))?;
         }
         root.present()?;
     }
     Ok(svg)
+}
+
+/// The width of the legend column: a line sample, a gap, and the longest name.
+fn legend_width(series: &[Series], references: &[Reference]) -> u32 {
+    let longest = series
+        .iter()
+        .map(|s| s.name.chars().count())
+        .chain(references.iter().map(|r| r.name.chars().count()))
+        .max()
+        .unwrap_or(0);
+    let (narrowest, widest) = LEGEND_WIDTH;
+    (40 + u32::try_from(longest).unwrap_or(u32::MAX).saturating_mul(CHAR_WIDTH)).clamp(narrowest, widest)
 }
 
 /// Tick values for a log axis from `low` to `high`: the densest of the usual families (1..9,

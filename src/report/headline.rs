@@ -5,7 +5,7 @@
 //! intervals. Sizes above the core count are called out: on a two-core machine a pool of 8
 //! oversubscribes it, which only pays when tasks wait.
 
-use crate::format::{duration_ns, ratio};
+use crate::format::{self, duration_ns};
 use crate::schema::{Group, Row, sequential};
 
 /// The headline of `group`, on a machine with `cores` cores.
@@ -73,11 +73,11 @@ fn comparison(rows: &[Row], cores: usize) -> String {
     };
     if speedup.point <= 1.0 {
         format!(
-            "No pool beats the sequential loop here: Sequential takes {}; the fastest pool, {}, takes {} ({} slower).",
+            "No pool beats the sequential loop here: Sequential takes {}; the fastest pool, {}, takes {} ({}).",
             duration_ns(sequential.median_ns.point),
             row_label(pool),
             duration_ns(pool.median_ns.point),
-            ratio(1.0 / speedup.point),
+            format::speedup(speedup.point),
         )
     } else if speedup.lower <= 1.0 {
         format!(
@@ -85,7 +85,7 @@ fn comparison(rows: &[Row], cores: usize) -> String {
             row_label(pool),
             duration_ns(pool.median_ns.point),
             duration_ns(sequential.median_ns.point),
-            ratio(speedup.point),
+            format::speedup(speedup.point),
             oversubscribed(pool),
         )
     } else {
@@ -93,7 +93,7 @@ fn comparison(rows: &[Row], cores: usize) -> String {
             "Pooling helps: {} is fastest, {}, {} the sequential loop's speed ({}){}.",
             row_label(pool),
             duration_ns(pool.median_ns.point),
-            ratio(speedup.point),
+            format::speedup(speedup.point),
             duration_ns(sequential.median_ns.point),
             oversubscribed(pool),
         )

@@ -42,6 +42,23 @@ pub struct BadLine {
     pub reason: String,
 }
 
+/// A history file and what reading it gave: what the page's trends are drawn from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// The runs, or why the file could not be read (the page says so in place of the trends).
+    pub contents: Result<History, String>,
+}
+
+impl HistoryFile {
+    /// Reads the history at `path` ([`read`]), keeping the reason when it cannot be read: the
+    /// page is written all the same.
+    pub fn read(path: &Path) -> Self {
+        HistoryFile { path: path.to_owned(), contents: read(path).map_err(|err| err.to_string()) }
+    }
+}
+
 /// Where the history of a report written to `out_dir` lives: [`FILE_NAME`] in its parent.
 pub fn path_beside(out_dir: &Path) -> PathBuf {
     match out_dir.parent() {

@@ -10,7 +10,8 @@
 //!   start-up split; Amdahl and USL fits; the machine.
 //! - `index.html`: one self-contained page, with charts and tables per group and a plain-words
 //!   line saying what each group shows.
-//! - `summary.md`: the same tables in Markdown, for a pull-request comment.
+//! - `summary.md`: the short form, for a pull-request comment: per group its headline and the
+//!   rows that tell its story, within GitHub's comment limit whatever the suite.
 //!
 //! The pipeline is a chain of plain functions, each in its own file, so that any step can be used
 //! alone: [`criterion::read`](crate::criterion::read) (Criterion's files) → [`summarize`] (`summarize.rs`, with
@@ -18,7 +19,14 @@
 //! [`render_markdown`]). [`write()`] runs the chain and writes the files; `cargo bench` calls it at
 //! its end, `poolbench report` on demand. The page also draws each benchmark's trend across the
 //! runs recorded in [`history`] (`history.jsonl` beside the report's directory), to which
-//! `cargo bench` appends each run after writing the report.
+//! `cargo bench` appends each run after writing the report; [`render_html`] takes that history,
+//! so it returns exactly the page [`write()`] writes.
+//!
+//! The page and the Markdown lay out the same tables (a group's results, its ratios against the
+//! Python peers, its start-up split and scaling fits, the skipped files, the peers' section)
+//! from one table model (`table/`): what each table holds is decided there once, and the two
+//! renderers only draw it, the page every row and column, the Markdown the telling rows and the
+//! compact columns.
 //!
 //! How the bench `main` ends, after every suite has run:
 //!
@@ -64,6 +72,7 @@ mod peers;
 pub mod scaling;
 mod startup;
 mod summarize;
+mod table;
 mod trends;
 
 use std::fmt;
@@ -178,10 +187,8 @@ pub fn write(options: &Options) -> Result<Written, Error> {
     let out = &options.out_dir;
     fs::create_dir_all(out).map_err(|err| Error::create_dir(out, err))?;
     let criterion_href = links::relative_href(out, &options.criterion_dir);
-    let history_path = history::path_beside(out);
-    let history = history::read(&history_path).map_err(|err| err.to_string());
-    let trends = trends::section(history.as_ref().map_err(Clone::clone), &summary, &history_path);
-    let html = html::HtmlExporter { criterion_href, trends };
+    let history = history::HistoryFile::read(&history::path_beside(out));
+    let html = html::HtmlExporter { criterion_href, history };
     let exporters: [&dyn Exporter; 3] = [&html, &markdown::MarkdownExporter, &json::JsonExporter];
     let mut staged = Staged::default();
     for exporter in exporters {

@@ -18,7 +18,7 @@
 //! [`OVERHEAD_BOUND`] somewhere (below it the executor is dominated by overhead, which neither
 //! model describes), and a USL R² of at least [`MIN_R_SQUARED`].
 
-use crate::format::{ratio, significant};
+use crate::format::{ratio, significant, speedup};
 use crate::schema::{AmdahlFit, Scaling, ScalingPoint, UslFit};
 
 /// The fewest pool sizes above 1 a fit needs: the USL has two parameters, and a third point is
@@ -51,9 +51,14 @@ pub fn fit(executor: &str, baseline: Option<&str>, points: Vec<ScalingPoint>, co
             fitted.len(),
             if fitted.len() == 1 { "" } else { "s" }
         )),
+        (_, Some(best), _) if best.speedup < 1.0 => Some(format!(
+            "overhead-bound: even at its best (size {}) it is {}, so there is no scaling to model",
+            best.size,
+            speedup(best.speedup),
+        )),
         (_, Some(best), _) if best.speedup < OVERHEAD_BOUND => Some(format!(
             "overhead-bound: the best speedup is {} (at {}), so there is no scaling to model",
-            ratio(best.speedup),
+            speedup(best.speedup),
             best.size
         )),
         (_, _, None) => Some("the sizes do not determine the model".to_owned()),

@@ -11,12 +11,11 @@
 //! one polygon, with no axes or text to lay out.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::path::Path;
 
-use super::history::History;
-use super::html::escape;
-use crate::format::duration_ns;
+use maud::{Markup, html};
+
+use super::history::{History, HistoryFile};
+use crate::format::{duration_ns, visible};
 use crate::schema::Summary;
 use crate::schema::history::{Point, Run};
 
@@ -27,60 +26,66 @@ const WIDTH: f64 = 180.0;
 const HEIGHT: f64 = 36.0;
 const PAD: f64 = 4.0;
 
-/// The trends section for `summary`'s page, from `history` (read from `path`, or the reason it
-/// could not be).
-pub fn section(history: Result<&History, String>, summary: &Summary, path: &Path) -> String {
-    let mut page = String::from("<section class=\"trends\" id=\"trends\">\n<h2>Trends across commits</h2>\n");
-    let history = match history {
-        Ok(history) => history,
-        Err(reason) => {
-            let _ = writeln!(page, "<p class=\"note\">No trends: {}.</p>\n</section>", escape(&reason));
-            return page;
+/// The trends section for `summary`'s page, from `history`.
+pub fn section(history: &HistoryFile, summary: &Summary) -> Markup {
+    html! {
+        section.trends id="trends" {
+            "\n" h2 { "Trends across commits" } "\n"
+            @match &history.contents {
+                Err(reason) => { p.note { "No trends: " (visible(reason)) "." } "\n" }
+                Ok(contents) => (body(contents, summary, &history.path.display().to_string())),
+            }
         }
-    };
+        "\n"
+    }
+}
+
+fn body(history: &History, summary: &Summary, path: &str) -> Markup {
     let runs = runs_to_draw(history, summary);
-    let _ = writeln!(
-        page,
-        "<p class=\"about\">The median of each benchmark over the last {} runs on this machine (those recorded in \
-         <code>{}</code>, and this report), oldest on the left; the band is the median's 95% interval. \
-         Hover a point for its commit.</p>",
-        runs.len(),
-        escape(&path.display().to_string()),
-    );
-    if !history.skipped.is_empty() {
-        let lines: Vec<String> =
-            history.skipped.iter().map(|bad| format!("line {}: {}", bad.line, escape(&bad.reason))).collect();
-        let _ = writeln!(
-            page,
-            "<p class=\"note skipped-lines\">Skipped {} unreadable line(s) of the history: {}.</p>",
-            history.skipped.len(),
-            lines.join("; ")
-        );
-    }
-    if runs.len() < 2 {
-        let _ = writeln!(
-            page,
-            "<p class=\"note\">A trend needs two runs on this machine; {} so far. Every <code>cargo bench</code> adds one.</p>\n</section>",
-            runs.len()
-        );
-        return page;
-    }
-    for group in &summary.groups {
-        let rows: Vec<String> = group.results.iter().map(|row| row.key()).collect();
-        let _ = writeln!(
-            page,
-            "<h3>{}</h3>\n<table class=\"trend\" data-group=\"{}\">\n<thead><tr><th>benchmark</th><th>median across runs</th>\
-             <th>runs</th><th>first</th><th>last</th><th>last vs first</th></tr></thead>\n<tbody>",
-            escape(&group.id),
-            escape(&group.id)
-        );
-        for key in rows {
-            trend_row(&mut page, &key, &runs);
+    html! {
+        p.about {
+            "The median of each benchmark over the last " (runs.len()) " runs on this machine (those recorded in "
+            code { (visible(path)) } ", and this report), oldest on the left; the band is the median's 95% interval. \
+            Hover a point for its commit."
         }
-        page.push_str("</tbody>\n</table>\n");
+        "\n"
+        @if !history.skipped.is_empty() {
+            p class="note skipped-lines" {
+                "Skipped " (history.skipped.len()) " unreadable line(s) of the history: "
+                @for (index, bad) in history.skipped.iter().enumerate() {
+                    @if index > 0 { "; " }
+                    "line " (bad.line) ": " (visible(&bad.reason))
+                }
+                "."
+            }
+            "\n"
+        }
+        @if runs.len() < 2 {
+            p.note {
+                "A trend needs two runs on this machine; " (runs.len()) " so far. Every " code { "cargo bench" }
+                " adds one."
+            }
+            "\n"
+        } @else {
+            @for group in &summary.groups {
+                h3 { (visible(&group.id)) } "\n"
+                table.trend data-group=(visible(&group.id)) {
+                    "\n"
+                    thead { tr {
+                        th { "benchmark" } th { "median across runs" } th { "runs" } th { "first" } th { "last" }
+                        th { "last vs first" }
+                    } }
+                    "\n"
+                    tbody {
+                        "\n"
+                        @for row in &group.results { (trend_row(&row.key(), &runs)) }
+                    }
+                    "\n"
+                }
+                "\n"
+            }
+        }
     }
-    page.push_str("</section>\n");
-    page
 }
 
 /// The runs on `summary`'s machine, oldest first, ending with `summary` itself, at most
@@ -98,30 +103,30 @@ fn runs_to_draw(history: &History, summary: &Summary) -> Vec<Run> {
     runs.split_off(skip)
 }
 
-fn trend_row(page: &mut String, key: &str, runs: &[Run]) {
+fn trend_row(key: &str, runs: &[Run]) -> Markup {
     let points: BTreeMap<usize, (&Run, Point)> = runs
         .iter()
         .enumerate()
         .filter_map(|(index, run)| run.benchmarks.get(key).map(|point| (index, (run, *point))))
         .collect();
     let (Some((_, first)), Some((_, last))) = (points.values().next(), points.values().next_back()) else {
-        return;
+        return html! {};
     };
     let change = (last.median_ns.point / first.median_ns.point - 1.0) * 100.0;
-    let _ = writeln!(
-        page,
-        "<tr data-benchmark=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        escape(key),
-        escape(key),
-        sparkline(&points, runs.len()),
-        points.len(),
-        duration_ns(first.median_ns.point),
-        duration_ns(last.median_ns.point),
-        if change.is_finite() { format!("{change:+.1}%") } else { "—".to_owned() },
-    );
+    html! {
+        tr data-benchmark=(visible(key)) {
+            td { (visible(key)) }
+            td { (sparkline(&points, runs.len())) }
+            td { (points.len()) }
+            td { (duration_ns(first.median_ns.point)) }
+            td { (duration_ns(last.median_ns.point)) }
+            td { @if change.is_finite() { (format!("{change:+.1}%")) } @else { "—" } }
+        }
+        "\n"
+    }
 }
 
-fn sparkline(points: &BTreeMap<usize, (&Run, Point)>, runs: usize) -> String {
+fn sparkline(points: &BTreeMap<usize, (&Run, Point)>, runs: usize) -> Markup {
     let low = points
         .values()
         .map(|(_, point)| point.median_ns.lower.min(point.median_ns.point))
@@ -139,34 +144,29 @@ fn sparkline(points: &BTreeMap<usize, (&Run, Point)>, runs: usize) -> String {
     let upper = coordinates(|point| point.median_ns.upper);
     let mut band = coordinates(|point| point.median_ns.lower);
     band.reverse();
-    let mut svg = format!(
-        "<svg class=\"sparkline\" width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\">\
-         <polygon points=\"{} {}\" fill=\"#cfe3f3\"/><polyline points=\"{}\" fill=\"none\" stroke=\"#0072b2\" stroke-width=\"1.5\"/>",
-        upper.join(" "),
-        band.join(" "),
-        coordinates(|point| point.median_ns.point).join(" "),
-    );
-    for (&index, (run, point)) in points {
-        let commit = match &run.machine.git {
-            Some(git) => format!(
-                "{}{}",
-                git.commit.get(..10).unwrap_or(&git.commit),
-                if git.dirty { " (dirty)" } else { "" }
-            ),
-            None => "no commit".to_owned(),
-        };
-        let _ = write!(
-            svg,
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2\" fill=\"#0072b2\"><title>{}, {}: {} ({} – {})</title></circle>",
-            x(index),
-            y(point.median_ns.point),
-            escape(&commit),
-            escape(&run.machine.date),
-            duration_ns(point.median_ns.point),
-            duration_ns(point.median_ns.lower),
-            duration_ns(point.median_ns.upper),
-        );
+    let band = format!("{} {}", upper.join(" "), band.join(" "));
+    let line = coordinates(|point| point.median_ns.point).join(" ");
+    html! {
+        svg.sparkline width=(WIDTH) height=(HEIGHT) viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img" {
+            polygon points=(band) fill="#cfe3f3" {}
+            polyline points=(line) fill="none" stroke="#0072b2" stroke-width="1.5" {}
+            @for (&index, (run, point)) in points {
+                @let commit = match &run.machine.git {
+                    Some(git) => format!(
+                        "{}{}",
+                        git.commit.get(..10).unwrap_or(&git.commit),
+                        if git.dirty { " (dirty)" } else { "" }
+                    ),
+                    None => "no commit".to_owned(),
+                };
+                circle cx=(format!("{:.1}", x(index))) cy=(format!("{:.1}", y(point.median_ns.point))) r="2"
+                    fill="#0072b2" {
+                    title {
+                        (visible(&commit)) ", " (visible(&run.machine.date)) ": " (duration_ns(point.median_ns.point)) " ("
+                        (duration_ns(point.median_ns.lower)) " – " (duration_ns(point.median_ns.upper)) ")"
+                    }
+                }
+            }
+        }
     }
-    svg.push_str("</svg>");
-    svg
 }
