@@ -620,3 +620,24 @@ fn recording_appends_only_what_the_run_measured() {
     let line = std::fs::read_to_string(&recorded.path).expect("the file");
     assert!(!line.contains("samples_ns"), "the history stays compact");
 }
+
+#[test]
+fn a_summary_with_a_reversed_interval_is_refused_naming_the_file_and_the_row() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut value = common::read_json(&fixture().base_json);
+    let median = &mut value["groups"][0]["results"][0]["median_ns"];
+    let (lower, upper) = (median["lower"].clone(), median["upper"].clone());
+    median["lower"] = upper;
+    median["upper"] = lower;
+    let id = value["groups"][0]["results"][0]["id"].as_str().expect("an id").to_owned();
+    let reversed = dir.path().join("reversed.json");
+    std::fs::write(&reversed, value.to_string()).expect("write");
+    let base = path(&fixture().base_json);
+    let (code, stdout, stderr) = common::poolbench(["compare", &base, &path(&reversed)]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!("{} is not a valid summary.json: row `{id}`", path(&reversed)))
+            && stderr.contains("median_ns interval is reversed"),
+        "{stderr}"
+    );
+}

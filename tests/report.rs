@@ -474,3 +474,70 @@ fn the_cli_prints_the_paths_written_and_exits_1_without_results() {
         "{stderr}"
     );
 }
+
+/// A copy of the fixture, and the `new/` directory of the benchmark `id` in it.
+fn copy_with_victim(id: &str) -> (tempfile::TempDir, PathBuf) {
+    let copy = tempfile::tempdir().expect("a temporary directory");
+    common::copy_dir(fixture(), copy.path());
+    let victim = common::files_named(copy.path(), "benchmark.json")
+        .into_iter()
+        .find(|path| {
+            path.parent().and_then(Path::file_name) == Some("new".as_ref())
+                && common::read_json(path)["full_id"] == id
+        })
+        .unwrap_or_else(|| panic!("{id} in the fixture"));
+    let new = victim.parent().expect("its new/ directory").to_owned();
+    (copy, new)
+}
+
+/// Edits the JSON file at `path` in place.
+fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut value = common::read_json(path);
+    edit(&mut value);
+    std::fs::write(path, value.to_string()).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+}
+
+#[test]
+fn a_time_per_iteration_that_overflows_is_skipped_and_the_summary_reads_back() {
+    let (copy, new) = copy_with_victim("pools/squares-10/Rayon/4");
+    // Each number finite, each quotient infinite.
+    edit_json(&new.join("sample.json"), |sample| {
+        let n = sample["iters"].as_array().expect("iters").len();
+        sample["iters"] = vec![1e-300; n].into();
+        sample["times"] = vec![1e300; n].into();
+    });
+    let (_out, written) = write_report(copy.path());
+    assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
+    let skipped = &written.skipped[0];
+    assert_eq!(Path::new(&skipped.path), new.join("sample.json"));
+    assert_eq!(skipped.benchmark.as_deref(), Some("pools/squares-10/Rayon/4"));
+    assert!(skipped.reason.contains("time per iteration is not finite"), "{}", skipped.reason);
+    let raw = common::read_json(&written.summary_json);
+    let samples: Vec<&serde_json::Value> = raw["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .flat_map(|group| group["results"].as_array().expect("results"))
+        .flat_map(|row| row["samples_ns"].as_array().expect("samples"))
+        .collect();
+    assert!(!samples.is_empty() && samples.iter().all(|sample| sample.is_f64()), "a null among the samples");
+    let summary = Summary::read(&written.summary_json).unwrap_or_else(|err| panic!("reads back: {err}"));
+    assert!(summary.rows().all(|row| row.id != "pools/squares-10/Rayon/4"));
+}
+
+#[test]
+fn an_estimate_whose_interval_is_reversed_is_skipped_with_the_reason() {
+    let (copy, new) = copy_with_victim("pools/squares-10/StdPool/2");
+    edit_json(&new.join("estimates.json"), |estimates| {
+        let interval = &mut estimates["median"]["confidence_interval"];
+        let (lower, upper) = (interval["lower_bound"].clone(), interval["upper_bound"].clone());
+        interval["lower_bound"] = upper;
+        interval["upper_bound"] = lower;
+    });
+    let (_out, written) = write_report(copy.path());
+    assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
+    let skipped = &written.skipped[0];
+    assert_eq!(Path::new(&skipped.path), new.join("estimates.json"));
+    assert!(skipped.reason.contains("median's confidence interval is reversed"), "{}", skipped.reason);
+    assert!(Summary::read(&written.summary_json).is_ok());
+}

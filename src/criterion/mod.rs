@@ -142,7 +142,17 @@ impl Sample {
         } else if self.times.iter().any(|&time| !(time.is_finite() && time >= 0.0)) {
             Some("a sample time is negative or not finite".to_owned())
         } else {
-            None
+            // Finite inputs can still divide to infinity (1e300 ns over 1e-300 iterations), which
+            // summary.json could only write as a null its readers refuse.
+            let (index, (time, iters)) = self
+                .times
+                .iter()
+                .zip(&self.iters)
+                .enumerate()
+                .find(|(_, (time, iters))| !(*time / *iters).is_finite())?;
+            Some(format!(
+                "sample {index}'s time per iteration is not finite ({time:e} ns over {iters:e} iterations)"
+            ))
         }
     }
 }
@@ -159,8 +169,15 @@ impl Estimates {
                 interval.upper_bound,
                 interval.confidence_level,
             ];
-            (!values.iter().all(|value| value.is_finite() && *value >= 0.0))
-                .then(|| format!("its {name} is negative or not finite"))
+            if !values.iter().all(|value| value.is_finite() && *value >= 0.0) {
+                return Some(format!("its {name} is negative or not finite"));
+            }
+            (interval.lower_bound > interval.upper_bound).then(|| {
+                format!(
+                    "its {name}'s confidence interval is reversed: the lower bound {} is above the upper bound {}",
+                    interval.lower_bound, interval.upper_bound
+                )
+            })
         })
     }
 }

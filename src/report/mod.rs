@@ -175,6 +175,9 @@ pub fn write(options: &Options) -> Result<Written, Error> {
     let results = read(&options.criterion_dir)?;
     let mut summary = summarize(&results, Machine::detect(), &options.criterion_dir);
     peers::load(&mut summary, &options.criterion_dir);
+    // Criterion's files and the peers file are checked as they are read; this catches what the
+    // report derives from them, so that no reader ever meets a file poolbench wrote and refuses.
+    summary.check().map_err(Error::invalid)?;
     let out = &options.out_dir;
     fs::create_dir_all(out).map_err(|err| Error::create_dir(out, err))?;
     let criterion_href = links::relative_href(out, &options.criterion_dir);

@@ -11,8 +11,11 @@
 //! ([`SCHEMA_VERSION`], [`PEERS_SCHEMA_VERSION`], [`history::HISTORY_VERSION`]) that goes up when
 //! a field is removed, renamed or changes meaning; adding a field does not bump it, so readers
 //! ignore fields they do not know. No number in these files is NaN or infinite: a quantity that
-//! cannot be computed is absent (`null`).
+//! cannot be computed is absent (`null`). `check.rs` holds what every `summary.json` must hold
+//! (finite numbers, ordered intervals, times that are not negative), checked when it is written
+//! and when it is read.
 
+mod check;
 mod error;
 pub mod history;
 mod machine;

@@ -46,11 +46,25 @@ impl Summary {
     /// too, without their `peers` (which version 2 changed): comparing against a baseline written
     /// before the change still works.
     ///
+    /// The summary is checked as the report checks it before writing (`check.rs`: finite numbers,
+    /// intervals whose lower bound is not above their upper, times that are not negative).
+    ///
     /// # Errors
     ///
-    /// An [`Error`] naming the file: unreadable, not a summary, or a schema version this build
-    /// does not read.
+    /// An [`Error`] naming the file: unreadable, not a summary, a schema version this build
+    /// does not read, or a row that breaks the checks (named, with what is wrong).
     pub fn read(path: &Path) -> Result<Summary, Error> {
+        let summary = Summary::parse(path)?;
+        summary.check().map_err(|reason| Error::invalid_summary(path, reason))?;
+        Ok(summary)
+    }
+
+    /// What every summary must hold to be written or read (`check.rs`), or why this one does not.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        super::check::summary(self)
+    }
+
+    fn parse(path: &Path) -> Result<Summary, Error> {
         #[derive(Deserialize)]
         struct Version {
             schema_version: u32,
