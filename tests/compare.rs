@@ -567,8 +567,7 @@ fn history_keeps_every_good_line_and_the_page_draws_each_benchmarks_trend() {
     assert_eq!((read.runs.len(), read.skipped.len(), read.skipped[0].line), (2, 1, 2));
 
     let written =
-        report::write(&Options { criterion_dir: fixture().criterion.clone(), out_dir: out.clone() })
-            .expect("the report");
+        report::write(&Options::with_dirs(fixture().criterion.clone(), out.clone())).expect("the report");
     let page = Html::parse_document(&std::fs::read_to_string(&written.index_html).expect("index.html"));
     let select = |css: &str| Selector::parse(css).expect("a selector");
     let section = page.select(&select("section.trends")).next().expect("a trends section");
@@ -601,7 +600,7 @@ fn history_keeps_every_good_line_and_the_page_draws_each_benchmarks_trend() {
 #[test]
 fn recording_appends_only_what_the_run_measured() {
     let root = tempfile::tempdir().expect("a temporary directory");
-    let options = Options { criterion_dir: fixture().criterion.clone(), out_dir: root.path().join("latest") };
+    let options = Options::with_dirs(fixture().criterion.clone(), root.path().join("latest"));
     let written = report::write(&options).expect("the report");
     let later = SystemTime::now() + Duration::from_secs(3600);
     let recorded = history::record(&written, later).expect("record");

@@ -91,7 +91,7 @@ fn benchmarks_in(dir: &Path) -> usize {
 
 fn write_report(criterion_dir: &Path) -> (tempfile::TempDir, Written) {
     let out = tempfile::tempdir().expect("a temporary directory");
-    let options = Options { criterion_dir: criterion_dir.to_owned(), out_dir: out.path().join("latest") };
+    let options = Options::with_dirs(criterion_dir.to_owned(), out.path().join("latest"));
     let written = report::write(&options).unwrap_or_else(|err| panic!("the report: {err}"));
     (out, written)
 }
@@ -411,8 +411,8 @@ fn a_missing_or_empty_criterion_directory_says_to_run_cargo_bench() {
     let root = tempfile::tempdir().expect("a temporary directory");
     let missing = root.path().join("no-such-dir");
     let out = root.path().join("out");
-    let err = report::write(&Options { criterion_dir: missing.clone(), out_dir: out.clone() })
-        .expect_err("no results to report");
+    let err =
+        report::write(&Options::with_dirs(missing.clone(), out.clone())).expect_err("no results to report");
     assert_eq!(
         err.to_string(),
         format!("no Criterion results at {}; run cargo bench first", missing.display())
@@ -422,7 +422,7 @@ fn a_missing_or_empty_criterion_directory_says_to_run_cargo_bench() {
 
     let empty = root.path().join("empty");
     std::fs::create_dir_all(empty.join("report")).expect("an empty Criterion directory");
-    let err = report::write(&Options { criterion_dir: empty.clone(), out_dir: out }).expect_err("no results");
+    let err = report::write(&Options::with_dirs(empty.clone(), out)).expect_err("no results");
     assert_eq!(
         err.to_string(),
         format!("no Criterion results at {}; run cargo bench first", empty.display())
@@ -432,7 +432,7 @@ fn a_missing_or_empty_criterion_directory_says_to_run_cargo_bench() {
 #[test]
 fn writing_again_replaces_the_report_and_leaves_no_temporary_file() {
     let (out, written) = write_report(fixture());
-    let options = Options { criterion_dir: fixture().to_owned(), out_dir: out.path().join("latest") };
+    let options = Options::with_dirs(fixture().to_owned(), out.path().join("latest"));
     let again = report::write(&options).expect("a second report");
     assert_eq!(again.paths(), written.paths());
     let mut names: Vec<String> = std::fs::read_dir(out.path().join("latest"))
@@ -540,4 +540,92 @@ fn an_estimate_whose_interval_is_reversed_is_skipped_with_the_reason() {
     assert_eq!(Path::new(&skipped.path), new.join("estimates.json"));
     assert!(skipped.reason.contains("median's confidence interval is reversed"), "{}", skipped.reason);
     assert!(Summary::read(&written.summary_json).is_ok());
+}
+
+/// Runs `poolbench report` from `criterion_dir` into `out` under a 2 GiB address-space limit
+/// and a 60 s deadline, so that a report that reads without bounds fails (an allocation failure,
+/// or a kill at the deadline) instead of taking the machine's memory or hanging the test run.
+fn report_within_bounds(criterion_dir: &Path, out: &Path) -> std::process::Output {
+    use std::io::Read as _;
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 2097152 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_poolbench"))
+        .args(["report", "--criterion-dir"])
+        .arg(criterion_dir)
+        .arg("--out")
+        .arg(out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("poolbench runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the child's status") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().expect("kill the report");
+            child.wait().expect("reap the report");
+            panic!("poolbench report still running after 60 s: it blocked on a file");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    child.stdout.take().expect("stdout").read_to_end(&mut stdout).expect("read stdout");
+    child.stderr.take().expect("stderr").read_to_end(&mut stderr).expect("read stderr");
+    std::process::Output { status, stdout, stderr }
+}
+
+#[test]
+fn a_link_to_dev_zero_and_a_fifo_are_skipped_with_the_reason_not_read() {
+    let (copy, zero) = copy_with_victim("pools/squares-10/Rayon/8");
+    let fifo = copy.path().join(zero.strip_prefix(copy.path()).expect("inside").parent().expect("a parent"));
+    let fifo = fifo.parent().expect("the group").join("2").join("new");
+    assert_eq!(common::read_json(&fifo.join("benchmark.json"))["full_id"], "pools/squares-10/Rayon/2");
+    std::fs::remove_file(zero.join("sample.json")).expect("remove sample.json");
+    std::os::unix::fs::symlink("/dev/zero", zero.join("sample.json")).expect("a link to /dev/zero");
+    std::fs::remove_file(fifo.join("estimates.json")).expect("remove estimates.json");
+    let made = Command::new("mkfifo").arg(fifo.join("estimates.json")).status().expect("mkfifo runs");
+    assert!(made.success(), "mkfifo: {made}");
+
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let output = report_within_bounds(copy.path(), out.path());
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{}: {stdout}{stderr}", output.status);
+    let summary = Summary::read(&out.path().join("summary.json")).expect("summary.json");
+    let reason = |path: &Path| {
+        let skipped = summary.skipped.iter().find(|skipped| Path::new(&skipped.path) == path);
+        skipped.unwrap_or_else(|| panic!("{} skipped: {:?}", path.display(), summary.skipped)).reason.clone()
+    };
+    let zero_reason = reason(&zero.join("sample.json"));
+    assert!(zero_reason.contains("symbolic link"), "{zero_reason}");
+    let fifo_reason = reason(&fifo.join("estimates.json"));
+    assert!(fifo_reason.contains("FIFO, not a regular file"), "{fifo_reason}");
+    assert_eq!(summary.skipped.len(), 2, "{:?}", summary.skipped);
+    assert_eq!(summary.rows().count(), benchmarks_in(fixture()) - 2);
+    assert!(stdout.contains(&fifo.join("estimates.json").display().to_string()), "{stdout}");
+}
+
+#[test]
+fn a_file_over_the_configured_size_is_skipped_with_its_size_and_the_limit() {
+    let (copy, new) = copy_with_victim("task/factorial/20");
+    let sample = new.join("sample.json");
+    let mut text = std::fs::read(&sample).expect("sample.json");
+    // Still the same JSON: trailing whitespace makes it larger, not different.
+    text.resize(5_000, b' ');
+    std::fs::write(&sample, &text).expect("pad sample.json");
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let options =
+        Options { max_file_bytes: 4_096, ..Options::with_dirs(copy.path(), out.path().join("latest")) };
+    let written = report::write(&options).unwrap_or_else(|err| panic!("the report: {err}"));
+    assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
+    let skipped = &written.skipped[0];
+    assert_eq!(
+        (Path::new(&skipped.path), skipped.benchmark.as_deref()),
+        (sample.as_path(), Some("task/factorial/20"))
+    );
+    assert!(skipped.reason.contains("5000 bytes, over the limit of 4096"), "{}", skipped.reason);
+    assert_eq!(written.benchmarks, benchmarks_in(fixture()) - 1);
 }

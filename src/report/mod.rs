@@ -77,7 +77,7 @@ pub use markdown::render as render_markdown;
 pub use peers::{add_peers, ratios};
 pub use summarize::summarize;
 
-use crate::criterion::{default_criterion_dir, read};
+use crate::criterion::{Reader, default_criterion_dir};
 use crate::fs::Staged;
 use crate::schema::{Machine, Peers, PeersStatus, Skipped, Source, Summary};
 
@@ -85,19 +85,31 @@ use crate::schema::{Machine, Peers, PeersStatus, Skipped, Source, Summary};
 /// root under `cargo bench`).
 pub const DEFAULT_OUT_DIR: &str = "reports/latest";
 
-/// Where to read from and where to write.
+/// Where to read from, where to write, and the bounds on what is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// Criterion's output directory. Default: [`default_criterion_dir`].
     pub criterion_dir: PathBuf,
     /// The report's directory, created if missing. Default: [`DEFAULT_OUT_DIR`].
     pub out_dir: PathBuf,
+    /// The largest Criterion file read, in bytes; a benchmark with a larger one is skipped with
+    /// the reason. Default: [`MAX_FILE_BYTES`](crate::criterion::MAX_FILE_BYTES).
+    pub max_file_bytes: u64,
 }
 
 impl Options {
     /// The defaults: Criterion's own output directory, and [`DEFAULT_OUT_DIR`].
     pub fn new() -> Self {
-        Options { criterion_dir: default_criterion_dir(), out_dir: PathBuf::from(DEFAULT_OUT_DIR) }
+        Options::with_dirs(default_criterion_dir(), PathBuf::from(DEFAULT_OUT_DIR))
+    }
+
+    /// Reads from `criterion_dir` and writes to `out_dir`, with the default bounds.
+    pub fn with_dirs(criterion_dir: impl Into<PathBuf>, out_dir: impl Into<PathBuf>) -> Self {
+        Options {
+            criterion_dir: criterion_dir.into(),
+            out_dir: out_dir.into(),
+            max_file_bytes: crate::criterion::MAX_FILE_BYTES,
+        }
     }
 }
 
@@ -172,7 +184,7 @@ impl fmt::Display for Written {
 /// holds no benchmark; an error naming the path when the report's directory or a file cannot be
 /// written. Benchmarks that cannot be read are not errors: see [`Written::skipped`].
 pub fn write(options: &Options) -> Result<Written, Error> {
-    let results = read(&options.criterion_dir)?;
+    let results = Reader::new().max_file_bytes(options.max_file_bytes).read(&options.criterion_dir)?;
     let mut summary = summarize(&results, Machine::detect(), &options.criterion_dir);
     peers::load(&mut summary, &options.criterion_dir);
     // Criterion's files and the peers file are checked as they are read; this catches what the

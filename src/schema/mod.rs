@@ -25,8 +25,8 @@ mod summary;
 pub use error::Error;
 pub use machine::{GitState, Machine};
 pub use peers::{
-    Failure, PEERS_FILE, PEERS_SCHEMA_VERSION, Parameters, PeerRow, Peers, PeersStatus, PythonInfo,
-    peers_file_in,
+    Failure, MAX_PEERS_FILE_BYTES, PEERS_FILE, PEERS_SCHEMA_VERSION, Parameters, PeerRow, Peers, PeersStatus,
+    PythonInfo, peers_file_in,
 };
 pub(crate) use summary::ONE_THREAD;
 pub use summary::{
