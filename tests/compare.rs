@@ -490,7 +490,13 @@ fn bad_inputs_exit_1_and_say_what_to_do() {
 fn the_help_documents_the_exit_codes() {
     let (code, stdout, _) = common::poolbench(["compare", "--help"]);
     assert_eq!(code, Some(0));
-    for line in ["0  no benchmark regressed", "1  error", "2  at least one benchmark regressed"] {
+    for line in [
+        "0  no benchmark regressed, and at least one was judged",
+        "1  error",
+        "or nothing was judged",
+        "2  at least one benchmark regressed",
+        "Bootstrap resamples, 1000 to 100000",
+    ] {
         assert!(stdout.contains(line), "{stdout}");
     }
 }
@@ -639,4 +645,106 @@ fn a_summary_with_a_reversed_interval_is_refused_naming_the_file_and_the_row() {
             && stderr.contains("median_ns interval is reversed"),
         "{stderr}"
     );
+}
+
+/// A copy of the base run's summary with `edit` applied, written to `dir/name`.
+fn edited_base(dir: &Path, name: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let mut value = common::read_json(&fixture().base_json);
+    edit(&mut value);
+    let file = dir.join(name);
+    std::fs::write(&file, value.to_string()).expect("write");
+    path(&file)
+}
+
+/// Every row of a summary as JSON, for editing.
+fn rows_mut(value: &mut Value) -> impl Iterator<Item = &mut Value> {
+    value["groups"]
+        .as_array_mut()
+        .expect("groups")
+        .iter_mut()
+        .flat_map(|group| group["results"].as_array_mut().expect("results").iter_mut())
+}
+
+#[test]
+fn a_gate_that_judged_nothing_fails_with_exit_1_and_says_why() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let base = path(&fixture().base_json);
+    let elsewhere = edited_base(dir.path(), "renamed.json", |value| {
+        for row in rows_mut(value) {
+            row["id"] = format!("other/{}", row["id"].as_str().expect("an id")).into();
+        }
+    });
+    let empty = edited_base(dir.path(), "empty.json", |value| value["groups"] = serde_json::json!([]));
+    let zeros = edited_base(dir.path(), "zeros.json", |value| {
+        for row in rows_mut(value) {
+            let n = row["samples_ns"].as_array().expect("samples").len();
+            row["samples_ns"] = vec![0.0; n].into();
+        }
+    });
+    let no_samples = edited_base(dir.path(), "no-samples.json", |value| {
+        for row in rows_mut(value) {
+            row["samples_ns"] = serde_json::json!([]);
+        }
+    });
+    let cases = [
+        (&elsewhere, "BASE and NEW share no benchmark (4 only in BASE, 4 only in NEW)"),
+        (&empty, "NEW holds no benchmark"),
+        (&zeros, "none of the 4 benchmarks in both runs could be judged (4 ungated"),
+        (&no_samples, "none of the 4 benchmarks in both runs could be judged (4 ungated"),
+    ];
+    for (new, why) in cases {
+        let (code, stdout, stderr) = common::poolbench(["compare", &base, new]);
+        assert_eq!(code, Some(1), "{new}: {stdout}{stderr}");
+        assert!(stdout.contains(&format!("result: NOTHING JUDGED (exit code 1): {why}")), "{new}: {stdout}");
+        assert!(
+            stderr.starts_with("Error: poolbench compare judged nothing: ") && stderr.contains(why),
+            "{stderr}"
+        );
+        let (code, json) = compare_json(&base, new, &[]);
+        assert_eq!((code, json["outcome"].as_str()), (Some(1), Some("nothing_judged")), "{new}");
+        let (code, markdown, _) = common::poolbench(["compare", &base, new, "--format", "markdown"]);
+        assert_eq!(code, Some(1));
+        assert!(markdown.starts_with("## poolbench compare: ⚠️ nothing judged\n"), "{markdown}");
+    }
+    let (code, json) = compare_json(&base, &base, &[]);
+    assert_eq!((code, json["outcome"].as_str()), (Some(0), Some("no_regression")));
+}
+
+#[test]
+fn a_run_that_lists_a_benchmark_twice_is_refused_naming_the_id_and_the_file() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut id = String::new();
+    let twice = edited_base(dir.path(), "twice.json", |value| {
+        let results = value["groups"][0]["results"].as_array_mut().expect("results");
+        id = results[0]["id"].as_str().expect("an id").to_owned();
+        let copy = results[0].clone();
+        results.push(copy);
+    });
+    let (code, stdout, stderr) = common::poolbench(["compare", &path(&fixture().base_json), &twice]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!("{twice} is not a valid summary.json: benchmark `{id}` is listed twice")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn resamples_below_the_stated_minimum_are_refused_on_the_command_line_and_in_the_config() {
+    let base = path(&fixture().base_json);
+    for resamples in ["0", "1", "999", "100001"] {
+        let (code, stdout, stderr) = common::poolbench(["compare", &base, &base, "--resamples", resamples]);
+        assert_eq!(code, Some(1), "{resamples}: {stdout}{stderr}");
+        assert!(stderr.contains(&format!("resamples = {resamples}: give 1000 to 100000")), "{stderr}");
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let config = dir.path().join("gate.toml");
+    std::fs::write(&config, "resamples = 1\n").expect("write the config");
+    let (code, _, stderr) = common::poolbench(["compare", &base, &base, "--config", &path(&config)]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(&path(&config)) && stderr.contains("resamples = 1: give 1000 to 100000"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = common::poolbench(["compare", &base, &base, "--resamples", "1000"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
 }

@@ -3,7 +3,9 @@
 //! [`compare`] takes two [`Input`]s (each a `summary.json` or a Criterion baseline, read by
 //! [`Input::load`]) and gives a [`Comparison`]: one [`Entry`] per benchmark with its
 //! [`Verdict`], rendered by [`render_table`], [`render_markdown`] or [`render_json`]. `poolbench
-//! compare` is this with exit code 2 when [`Comparison::has_regression`].
+//! compare` is this with the exit code of the [`Outcome`]: 2 when a benchmark regressed, 1 when
+//! nothing was judged (no benchmark in both runs, or none whose samples could be tested: a gate
+//! that looked at nothing must not pass), 0 otherwise.
 //!
 //! # The rule
 //!
@@ -78,6 +80,12 @@ pub const DEFAULT_ALPHA: f64 = 0.05;
 pub const DEFAULT_THRESHOLD_PERCENT: f64 = 5.0;
 /// Bootstrap resamples unless told otherwise.
 pub const DEFAULT_RESAMPLES: usize = 10_000;
+/// The fewest bootstrap resamples accepted: fewer make the interval's 2.5% tails a handful of
+/// draws, and the p-value's floor (`2 / (resamples + 1)`) too coarse for alpha = 0.001.
+pub const MIN_RESAMPLES: usize = 1_000;
+/// The most bootstrap resamples accepted: ten times the default, so that one benchmark's
+/// bootstrap stays within seconds (each resample draws every sample of every factor anew).
+pub const MAX_RESAMPLES: usize = 100_000;
 /// The config file read when present and none is named.
 pub const DEFAULT_CONFIG_FILE: &str = "poolbench-compare.toml";
 
@@ -113,7 +121,7 @@ pub struct Settings {
     /// The threshold in percent: no change smaller is flagged. Default:
     /// [`DEFAULT_THRESHOLD_PERCENT`].
     pub threshold_percent: f64,
-    /// Bootstrap resamples. Default: [`DEFAULT_RESAMPLES`].
+    /// Bootstrap resamples, [`MIN_RESAMPLES`] to [`MAX_RESAMPLES`]. Default: [`DEFAULT_RESAMPLES`].
     pub resamples: usize,
     /// Absolute or relative times. Default: [`GateChoice::Auto`].
     pub gate: GateChoice,
@@ -147,10 +155,7 @@ impl Settings {
     fn check(&self) -> Result<(), Error> {
         config::check_alpha(self.alpha).map_err(Error::setting)?;
         config::check_threshold(self.threshold_percent).map_err(Error::setting)?;
-        if self.resamples == 0 {
-            return Err(Error::setting("resamples = 0: give at least 1000 (10000 by default)"));
-        }
-        Ok(())
+        config::check_resamples(self.resamples).map_err(Error::setting)
     }
 }
 
@@ -329,10 +334,70 @@ pub struct Comparison {
     pub entries: Vec<Entry>,
 }
 
+/// What the gate says of the whole comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// At least one benchmark regressed: the gate fails (exit code 2).
+    Regression,
+    /// Benchmarks were judged and none regressed: the gate passes (exit code 0).
+    NoRegression,
+    /// No benchmark was judged (no benchmark in both runs, or none whose samples could be
+    /// tested): the gate fails (exit code 1), since passing would vouch for a change it never
+    /// looked at. [`Comparison::nothing_judged`] says why.
+    NothingJudged,
+}
+
+impl Outcome {
+    /// The exit code of `poolbench compare`: 0, 1 or 2.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::NoRegression => 0,
+            Outcome::NothingJudged => 1,
+            Outcome::Regression => 2,
+        }
+    }
+}
+
 impl Comparison {
     /// Whether any benchmark regressed: the gate fails.
     pub fn has_regression(&self) -> bool {
         self.count(Verdict::Regressed) > 0
+    }
+
+    /// What the gate says: a regression, none, or nothing judged.
+    pub fn outcome(&self) -> Outcome {
+        if self.has_regression() {
+            Outcome::Regression
+        } else if self.gated() == 0 {
+            Outcome::NothingJudged
+        } else {
+            Outcome::NoRegression
+        }
+    }
+
+    /// Why no benchmark was judged, when none was: which side holds nothing, or what kept the
+    /// benchmarks both runs share from being tested.
+    pub fn nothing_judged(&self) -> Option<String> {
+        if self.gated() > 0 {
+            return None;
+        }
+        let (only_base, only_new) = (self.count(Verdict::Missing), self.count(Verdict::New));
+        let (ungated, ignored) = (self.count(Verdict::Ungated), self.count(Verdict::Ignored));
+        let in_both = ungated + ignored;
+        Some(match (in_both, only_base, only_new) {
+            (0, 0, 0) => "neither BASE nor NEW holds a benchmark".to_owned(),
+            (0, _, 0) => format!("NEW holds no benchmark (BASE holds {})", benchmarks(only_base)),
+            (0, 0, _) => format!("BASE holds no benchmark (NEW holds {})", benchmarks(only_new)),
+            (0, _, _) => {
+                format!("BASE and NEW share no benchmark ({only_base} only in BASE, {only_new} only in NEW)")
+            }
+            _ => format!(
+                "none of the {} in both runs could be judged ({ungated} ungated: too few samples, \
+                 or samples that are not positive; {ignored} ignored by the config file)",
+                benchmarks(in_both)
+            ),
+        })
     }
 
     /// How many benchmarks got `verdict`.
@@ -399,6 +464,11 @@ pub fn compare(base: &Input, new: &Input, settings: &Settings) -> Result<Compari
     })
 }
 
+/// `1 benchmark`, `2 benchmarks`.
+fn benchmarks(count: usize) -> String {
+    format!("{count} benchmark{}", if count == 1 { "" } else { "s" })
+}
+
 /// A row of one side, with its group (for the reference) and its side (for the runs).
 #[derive(Clone, Copy)]
 struct Found<'a> {
@@ -424,7 +494,8 @@ fn index(input: &Input) -> BTreeMap<String, Found<'_>> {
     let mut rows = BTreeMap::new();
     for group in &input.summary.groups {
         for row in &group.results {
-            // The report never writes one id twice; a hand-edited file that does keeps its first.
+            // `Summary::read` refuses a file listing an id twice; a summary built in memory that
+            // does keeps its first.
             rows.entry(row.key()).or_insert(Found { group, row, input });
         }
     }

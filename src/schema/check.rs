@@ -7,16 +7,30 @@
 //!   only what they were derived from, since finite inputs can divide to infinity.
 //! - An interval's lower bound is not above its upper bound.
 //! - A time (a sample, a median, a mean) is not negative.
+//! - No benchmark is listed twice ([`Row::key`]): a comparison or a history keyed on it would
+//!   have to pick one of the two, silently.
 //!
 //! Each check returns why it failed, as a phrase that follows the file's name: "row `g/f/1`: its
 //! median_ns interval is reversed ...".
+
+use std::collections::HashMap;
 
 use super::{Group, Interval, Peers, Row, Summary};
 
 /// Why `summary` breaks the rules above, if it does.
 pub(crate) fn summary(summary: &Summary) -> Result<(), String> {
+    let mut groups_by_key: HashMap<String, &str> = HashMap::new();
     for group in &summary.groups {
         self::group(group)?;
+        for row in &group.results {
+            if let Some(first) = groups_by_key.insert(row.key(), &group.id) {
+                return Err(format!(
+                    "benchmark `{}` is listed twice (in group `{first}` and in group `{}`); remove one of the rows",
+                    row.key(),
+                    group.id
+                ));
+            }
+        }
     }
     if let Some(peers) = &summary.peers {
         self::peers(peers)?;
