@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use criterion::BenchmarkId;
-use poolbench::compare::Input;
+use poolbench::compare::{self, Input};
 use poolbench::report::{self, Options, history};
 use poolbench::schema::{self, Summary};
 use poolbench::workload::CpuSpin;
@@ -747,4 +747,70 @@ fn resamples_below_the_stated_minimum_are_refused_on_the_command_line_and_in_the
     );
     let (code, stdout, stderr) = common::poolbench(["compare", &base, &base, "--resamples", "1000"]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
+}
+
+/// `summary` with every row given `n` samples spread evenly over +0% to +4% of its median times
+/// `factor`, in a scrambled order.
+fn with_samples(summary: &Summary, n: usize, factor: f64) -> Summary {
+    let mut summary = summary.clone();
+    for row in summary.groups.iter_mut().flat_map(|group| &mut group.results) {
+        let median = row.median_ns.point * factor;
+        row.samples_ns =
+            (0..n).map(|i| median * (1.0 + 0.04 * ((i * 7_919) % n) as f64 / n as f64)).collect();
+        row.n = n;
+    }
+    summary
+}
+
+/// `summary` with every row's samples cut to the `cap` evenly spaced ones: sample `i * n / cap`.
+fn evenly_spaced(summary: &Summary, cap: usize) -> Summary {
+    let mut summary = summary.clone();
+    for row in summary.groups.iter_mut().flat_map(|group| &mut group.results) {
+        let n = row.samples_ns.len();
+        row.samples_ns = (0..cap).map(|i| row.samples_ns[i * n / cap]).collect();
+    }
+    summary
+}
+
+#[test]
+fn a_side_with_more_samples_than_the_cap_is_bootstrapped_from_an_evenly_spaced_subsample_and_says_so() {
+    let base = read_summary(&fixture().base_json);
+    let (big_base, big_slow) = (with_samples(&base, 2_000, 1.0), with_samples(&base, 2_000, SLOWDOWN));
+    let mut settings = compare::Settings::new();
+    settings.max_bootstrap_samples = 50;
+    settings.resamples = 1_000;
+    let capped = compare::compare(
+        &Input::new("base", big_base.clone()),
+        &Input::new("slow", big_slow.clone()),
+        &settings,
+    )
+    .expect("compared");
+    let (thin_base, thin_slow) = (evenly_spaced(&big_base, 50), evenly_spaced(&big_slow, 50));
+    settings.max_bootstrap_samples = compare::MAX_BOOTSTRAP_SAMPLES;
+    let direct = compare::compare(&Input::new("base", thin_base), &Input::new("slow", thin_slow), &settings)
+        .expect("compared");
+    let find = |comparison: &compare::Comparison, id: &str| {
+        comparison
+            .entries
+            .iter()
+            .find(|entry| entry.id == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} listed"))
+    };
+    for id in BOTH {
+        let (capped, direct) = (find(&capped, id), find(&direct, id));
+        assert_eq!(capped.verdict, compare::Verdict::Regressed, "{id}");
+        let (change, thin) = (capped.gated.expect("tested"), direct.gated.expect("tested"));
+        assert_eq!((change.subsample, thin.subsample), (Some(50), None), "{id}");
+        // The draws are those of the 50 evenly spaced samples, to the last digit.
+        assert_eq!(
+            (change.lower, change.upper, change.p_value),
+            (thin.lower, thin.upper, thin.p_value),
+            "{id}"
+        );
+    }
+    let table = compare::render_table(&capped);
+    assert!(table.contains("bootstrap resampled 50 evenly spaced samples of a side with more"), "{table}");
+    let json: Value = serde_json::from_str(&compare::render_json(&capped).expect("JSON")).expect("parses");
+    assert_eq!(entry(&json, BOTH[0])["gated"]["subsample"], 50);
 }

@@ -629,3 +629,36 @@ fn a_file_over_the_configured_size_is_skipped_with_its_size_and_the_limit() {
     assert!(skipped.reason.contains("5000 bytes, over the limit of 4096"), "{}", skipped.reason);
     assert_eq!(written.benchmarks, benchmarks_in(fixture()) - 1);
 }
+
+#[test]
+fn rows_with_more_samples_than_the_cap_keep_an_evenly_spaced_subsample_and_their_true_count() {
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let options = Options { max_samples: 4, ..Options::with_dirs(fixture(), out.path().join("latest")) };
+    let written = report::write(&options).unwrap_or_else(|err| panic!("the report: {err}"));
+    let summary = Summary::read(&written.summary_json).expect("summary.json reads back");
+    let raw = common::read_json(&written.summary_json);
+    assert_eq!(raw["groups"][0]["results"][0]["samples_thinned"], true);
+    let mut rows = 0;
+    for row in summary.rows() {
+        let sample =
+            criterion_json(fixture(), row.criterion_dir.as_deref().expect("a directory"), "sample.json");
+        let (times, iters) =
+            (sample["times"].as_array().expect("times"), sample["iters"].as_array().expect("iters"));
+        assert_eq!((row.n, times.len()), (10, 10), "{}: the fixture's sample size", row.id);
+        assert!(row.samples_thinned, "{}", row.id);
+        // Sample i * n / cap: the first, then evenly over the run.
+        let expected: Vec<f64> = [0, 2, 5, 7]
+            .iter()
+            .map(|&i| times[i].as_f64().expect("a time") / iters[i].as_f64().expect("a count"))
+            .collect();
+        assert_eq!(row.samples_ns.len(), expected.len(), "{}", row.id);
+        for (got, expected) in row.samples_ns.iter().zip(&expected) {
+            assert!(close(*got, *expected), "{}: {got} vs {expected}", row.id);
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, benchmarks_in(fixture()));
+
+    let (_out, whole) = write_report(fixture());
+    assert!(read_summary(&whole).rows().all(|row| !row.samples_thinned && row.samples_ns.len() == row.n));
+}

@@ -72,7 +72,7 @@ pub use statistic::Statistic;
 pub use table::render as render_table;
 
 use crate::schema::{Group, Machine, Row, Skipped};
-use bootstrap::Factor;
+use bootstrap::{Factor, Resampling};
 
 /// The significance level unless told otherwise.
 pub const DEFAULT_ALPHA: f64 = 0.05;
@@ -86,6 +86,10 @@ pub const MIN_RESAMPLES: usize = 1_000;
 /// The most bootstrap resamples accepted: ten times the default, so that one benchmark's
 /// bootstrap stays within seconds (each resample draws every sample of every factor anew).
 pub const MAX_RESAMPLES: usize = 100_000;
+/// The most samples a side's bootstrap resamples from, unless [`Settings::max_bootstrap_samples`]
+/// says otherwise: a side with more resamples an evenly spaced subsample of this many, and the
+/// change says so ([`Change::subsample`]).
+pub const MAX_BOOTSTRAP_SAMPLES: usize = 10_000;
 /// The config file read when present and none is named.
 pub const DEFAULT_CONFIG_FILE: &str = "poolbench-compare.toml";
 
@@ -127,6 +131,8 @@ pub struct Settings {
     pub gate: GateChoice,
     /// Per-benchmark thresholds and exclusions, first match wins. Default: none.
     pub rules: Vec<Rule>,
+    /// The most samples of a side the bootstrap resamples from. Default: [`MAX_BOOTSTRAP_SAMPLES`].
+    pub max_bootstrap_samples: usize,
 }
 
 impl Settings {
@@ -139,6 +145,7 @@ impl Settings {
             resamples: DEFAULT_RESAMPLES,
             gate: GateChoice::Auto,
             rules: Vec::new(),
+            max_bootstrap_samples: MAX_BOOTSTRAP_SAMPLES,
         }
     }
 
@@ -155,7 +162,14 @@ impl Settings {
     fn check(&self) -> Result<(), Error> {
         config::check_alpha(self.alpha).map_err(Error::setting)?;
         config::check_threshold(self.threshold_percent).map_err(Error::setting)?;
-        config::check_resamples(self.resamples).map_err(Error::setting)
+        config::check_resamples(self.resamples).map_err(Error::setting)?;
+        if self.max_bootstrap_samples < 2 {
+            return Err(Error::setting(format!(
+                "max_bootstrap_samples = {}: a bootstrap needs at least 2 samples a side",
+                self.max_bootstrap_samples
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -222,6 +236,10 @@ pub struct Change {
     pub upper: f64,
     /// The two-sided p-value of "no change".
     pub p_value: f64,
+    /// When the bootstrap resampled an evenly spaced subsample of a side that had more samples
+    /// than [`Settings::max_bootstrap_samples`]: that cap. The interval is then the subsample's,
+    /// wider than all the samples would give, never narrower; the ratio is of all the samples.
+    pub subsample: Option<usize>,
 }
 
 impl Change {
@@ -428,7 +446,7 @@ impl Comparison {
 /// # Errors
 ///
 /// An [`Error`] when a setting is out of range (alpha outside `(0, 0.5]`, a threshold that is
-/// not positive, no resamples).
+/// not positive, resamples outside [`MIN_RESAMPLES`]..=[`MAX_RESAMPLES`], a bootstrap cap below 2).
 pub fn compare(base: &Input, new: &Input, settings: &Settings) -> Result<Comparison, Error> {
     settings.check()?;
     let machine_differences = fingerprint::differences(&base.summary.machine, &new.summary.machine);
@@ -543,7 +561,11 @@ fn entry(
         return entry;
     };
     let level = 1.0 - settings.alpha;
-    let seed = bootstrap::seed_for(id);
+    let resampling = Resampling {
+        resamples: settings.resamples,
+        max_samples: settings.max_bootstrap_samples,
+        seed: bootstrap::seed_for(id),
+    };
     let test = |sides: &[(&Found<'_>, i32)]| {
         let runs: Vec<Vec<&[f64]>> = sides.iter().map(|(found, _)| found.runs()).collect();
         let factors: Vec<Factor<'_>> = sides
@@ -551,7 +573,7 @@ fn entry(
             .zip(&runs)
             .map(|((found, power), runs)| Factor { values: &found.row.samples_ns, runs, power: *power })
             .collect();
-        statistic.test(&factors, level, settings.resamples, seed)
+        statistic.test(&factors, level, resampling)
     };
     entry.absolute = test(&[(new, 1), (base, -1)]);
     if rule.is_some_and(|rule| rule.ignore) {

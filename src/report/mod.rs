@@ -85,6 +85,12 @@ use crate::schema::{Machine, Peers, PeersStatus, Skipped, Source, Summary};
 /// root under `cargo bench`).
 pub const DEFAULT_OUT_DIR: &str = "reports/latest";
 
+/// The most samples the report copies into a row's `samples_ns`, unless
+/// [`Options::max_samples`] says otherwise: 10,000, a hundred times Criterion's default sample
+/// size (poolbench's suites take 20). A row with more gets an evenly spaced subsample and says so
+/// ([`Row::samples_thinned`](crate::schema::Row::samples_thinned)); its `n` stays the true count.
+pub const MAX_REPORTED_SAMPLES: usize = 10_000;
+
 /// Where to read from, where to write, and the bounds on what is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
@@ -95,6 +101,8 @@ pub struct Options {
     /// The largest Criterion file read, in bytes; a benchmark with a larger one is skipped with
     /// the reason. Default: [`MAX_FILE_BYTES`](crate::criterion::MAX_FILE_BYTES).
     pub max_file_bytes: u64,
+    /// The most samples copied into a row's `samples_ns`. Default: [`MAX_REPORTED_SAMPLES`].
+    pub max_samples: usize,
 }
 
 impl Options {
@@ -109,6 +117,7 @@ impl Options {
             criterion_dir: criterion_dir.into(),
             out_dir: out_dir.into(),
             max_file_bytes: crate::criterion::MAX_FILE_BYTES,
+            max_samples: MAX_REPORTED_SAMPLES,
         }
     }
 }
@@ -187,6 +196,9 @@ pub fn write(options: &Options) -> Result<Written, Error> {
     let results = Reader::new().max_file_bytes(options.max_file_bytes).read(&options.criterion_dir)?;
     let mut summary = summarize(&results, Machine::detect(), &options.criterion_dir);
     peers::load(&mut summary, &options.criterion_dir);
+    for row in summary.groups.iter_mut().flat_map(|group| &mut group.results) {
+        row.thin_samples(options.max_samples);
+    }
     // Criterion's files and the peers file are checked as they are read; this catches what the
     // report derives from them, so that no reader ever meets a file poolbench wrote and refuses.
     summary.check().map_err(Error::invalid)?;

@@ -176,6 +176,7 @@ mod tests {
             std_dev_ns: 0.5,
             n: 2,
             samples_ns: vec![10.0, 10.5],
+            samples_thinned: false,
             speedup: Some(Interval { point: 1.5, lower: 1.4, upper: 1.6 }),
             efficiency: Some(0.75),
             tasks_per_second: Some(1e8),
