@@ -662,3 +662,37 @@ fn rows_with_more_samples_than_the_cap_keep_an_evenly_spaced_subsample_and_their
     let (_out, whole) = write_report(fixture());
     assert!(read_summary(&whole).rows().all(|row| !row.samples_thinned && row.samples_ns.len() == row.n));
 }
+
+#[test]
+fn a_benchmark_deeper_than_the_walk_goes_is_listed_as_skipped_not_dropped() {
+    let (copy, new) = copy_with_victim("task/factorial/20");
+    // The benchmark's directory 11 levels down: its new/ is 12 deep, its benchmark.json 13.
+    let mut deep = copy.path().to_owned();
+    for level in 1..=10 {
+        deep.push(format!("level-{level}"));
+    }
+    let benchmark = deep.join("deep-benchmark");
+    common::copy_dir(new.parent().expect("the benchmark's directory"), &benchmark);
+    edit_json(&benchmark.join("new").join("benchmark.json"), |id| id["full_id"] = "deep/factorial/20".into());
+    let (_out, written) = write_report(copy.path());
+    assert_eq!(written.benchmarks, benchmarks_in(fixture()));
+    assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
+    let skipped = &written.skipped[0];
+    assert_eq!(Path::new(&skipped.path), benchmark.join("new").join("benchmark.json"));
+    assert_eq!(skipped.benchmark.as_deref(), Some("deep/factorial/20"));
+    assert!(
+        skipped.reason.contains("is 13 directories below the Criterion directory, deeper than the 12"),
+        "{}",
+        skipped.reason
+    );
+
+    // A stray tree at the limit, holding no benchmark the walk could see, is listed once.
+    let stray = deep.join("stray");
+    std::fs::create_dir_all(stray.join("a").join("b")).expect("a stray tree");
+    let (_out, written) = write_report(copy.path());
+    let listed: Vec<&str> = written.skipped.iter().map(|skipped| skipped.path.as_str()).collect();
+    assert_eq!(listed.len(), 2, "{:?}", written.skipped);
+    let stray_entry = written.skipped.iter().find(|skipped| Path::new(&skipped.path) == stray);
+    let reason = &stray_entry.unwrap_or_else(|| panic!("{} listed: {listed:?}", stray.display())).reason;
+    assert!(reason.starts_with("holds directories 12 levels below the Criterion directory (a)"), "{reason}");
+}

@@ -4,9 +4,11 @@
 //! Every file is opened without following a symbolic link and without blocking, and checked on
 //! the opened descriptor (no window between a check and the open): only a regular file no larger
 //! than [`MAX_FILE_BYTES`] is read. A benchmark with any other file (a link to `/dev/zero`, a
-//! FIFO, a file too large) is skipped with the reason, as a malformed one is.
+//! FIFO, a file too large) is skipped with the reason, as a malformed one is. The walk goes
+//! [`MAX_DEPTH`] directories deep, and lists what it does not enter.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
@@ -79,7 +81,9 @@ impl Default for Reader {
 }
 
 /// Deeper than any id Criterion writes (`group/function/value/new/benchmark.json`), shallow enough
-/// that a symlink loop or a stray tree cannot keep the walk busy.
+/// that a symlink loop or a stray tree cannot keep the walk busy. A directory this deep that is
+/// not empty is listed as skipped (the walk does not look inside), so that a benchmark below it
+/// is not dropped without a word.
 const MAX_DEPTH: usize = 12;
 
 impl Reader {
@@ -90,6 +94,7 @@ impl Reader {
             return Err(missing());
         }
         let mut results = Results::default();
+        let mut too_deep = TooDeep::default();
         let mut found = 0;
         let walk = walkdir::WalkDir::new(dir).max_depth(MAX_DEPTH).follow_links(false).sort_by_file_name();
         for entry in walk {
@@ -103,6 +108,10 @@ impl Reader {
                     continue;
                 }
             };
+            if entry.depth() == MAX_DEPTH && entry.file_type().is_dir() {
+                too_deep.visit(entry.path(), name, self);
+                continue;
+            }
             // Whatever the entry is (a link, a FIFO), it claims a benchmark: reading it says why not.
             let is_benchmark_file = entry.file_name() == "benchmark.json"
                 && entry.path().parent().and_then(Path::file_name).is_some_and(|parent| parent == name);
@@ -117,6 +126,7 @@ impl Reader {
                 Err(skipped) => results.skipped.push(*skipped),
             }
         }
+        results.skipped.extend(too_deep.into_skipped());
         if found == 0 {
             return Err(missing());
         }
@@ -164,6 +174,69 @@ impl Reader {
             };
             Box::new(Skipped::new(path, benchmark, reason))
         })
+    }
+}
+
+/// What the walk did not enter: the directories [`MAX_DEPTH`] deep that are not empty, so that a
+/// benchmark below them is listed as skipped rather than dropped without a word.
+#[derive(Default)]
+struct TooDeep {
+    /// Benchmarks one level too deep (their `NAME/benchmark.json` is just past the limit), each
+    /// named by its id when its `benchmark.json` reads.
+    benchmarks: Vec<Skipped>,
+    /// Other directories at the limit that hold something, by parent.
+    others: BTreeMap<PathBuf, Vec<String>>,
+}
+
+impl TooDeep {
+    /// Notes `dir`, a directory [`MAX_DEPTH`] deep, for the baseline `name`.
+    fn visit(&mut self, dir: &Path, name: &str, reader: &Reader) {
+        let benchmark_file = dir.join("benchmark.json");
+        if dir.file_name().is_some_and(|file_name| file_name == name)
+            && benchmark_file.symlink_metadata().is_ok()
+        {
+            // One more bounded read, of a file the walk already knows is there, to name the benchmark.
+            let id = reader.read_json::<BenchmarkId>(&benchmark_file, None).ok().map(|id| id.full_id);
+            self.benchmarks.push(Skipped::new(
+                &benchmark_file,
+                id.as_deref(),
+                format!(
+                    "is {} directories below the Criterion directory, deeper than the {MAX_DEPTH} poolbench \
+                     reads: the benchmark is not reported; move its directory nearer the top",
+                    MAX_DEPTH + 1
+                ),
+            ));
+            return;
+        }
+        // A directory that cannot be listed may hide a benchmark as well as one that holds something.
+        if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none()) {
+            return;
+        }
+        let parent = dir.parent().map_or_else(|| dir.to_owned(), Path::to_owned);
+        let child = dir.file_name().map_or_else(String::new, |child| child.to_string_lossy().into_owned());
+        self.others.entry(parent).or_default().push(child);
+    }
+
+    /// The benchmarks, then one entry per parent of the other directories (none for the parent of
+    /// a benchmark already listed: its `report/` and other baselines are that benchmark's).
+    fn into_skipped(self) -> Vec<Skipped> {
+        let mut skipped = self.benchmarks;
+        let listed: Vec<PathBuf> = skipped
+            .iter()
+            .filter_map(|benchmark| Some(Path::new(&benchmark.path).parent()?.parent()?.to_owned()))
+            .collect();
+        for (parent, children) in self.others.into_iter().filter(|(parent, _)| !listed.contains(parent)) {
+            skipped.push(Skipped::new(
+                &parent,
+                None,
+                format!(
+                    "holds directories {MAX_DEPTH} levels below the Criterion directory ({}), as deep as \
+                     poolbench reads: a benchmark inside is not reported; move it nearer the top",
+                    children.join(", ")
+                ),
+            ));
+        }
+        skipped
     }
 }
 
