@@ -10,6 +10,14 @@
 //! its own directory and is renamed into place, and a set of files ([`Staged`]) is renamed
 //! together once every one of them has been written.
 //!
+//! Writers that may run at once (two `poolbench report` into one directory, two bench runs
+//! appending to one history) take a [`Lock`] around what must not interleave: `flock(2)`, held
+//! until the lock is dropped. flock rather than `fcntl` record locks, because an flock belongs to
+//! the open file description: two opens in one process (two threads writing reports) exclude each
+//! other, and closing another descriptor of the same file does not drop it, as it would a POSIX
+//! lock. Called through `libc`, already a dependency, for one call: `std::fs::File::lock` needs
+//! Rust 1.89, above this crate's 1.85, and `fs4` or `fd-lock` would add a crate for it.
+//!
 //! The temporary files are `tempfile`'s, which creates them readable by their owner only; a
 //! report is meant to be shared (served by CI, attached to a run), so each gets the permissions a
 //! plain `File::create` would have given it, `0o666` less the process's umask.
@@ -99,6 +107,62 @@ fn read_at_most(file: File, expected: u64, limit: u64) -> Result<Vec<u8>, ReadEr
         return Err(ReadError::Grew { limit });
     }
     Ok(bytes)
+}
+
+/// An `flock(2)` held on an open file until dropped (closing the file releases it).
+#[derive(Debug)]
+pub(crate) struct Lock {
+    file: File,
+}
+
+impl Lock {
+    /// Waits for an exclusive lock on `file`: no other lock, shared or exclusive, is held.
+    ///
+    /// # Errors
+    ///
+    /// `flock` fails (a file system without locks).
+    pub(crate) fn exclusive(file: File) -> io::Result<Lock> {
+        Lock::take(file, libc::LOCK_EX)
+    }
+
+    /// Waits for a shared lock on `file`: no exclusive lock is held.
+    ///
+    /// # Errors
+    ///
+    /// As [`exclusive`](Lock::exclusive).
+    pub(crate) fn shared(file: File) -> io::Result<Lock> {
+        Lock::take(file, libc::LOCK_SH)
+    }
+
+    /// Locks the file `path`, creating it if needed (an empty file that only serves as the
+    /// lock: over NFS an exclusive flock needs a file open for writing, which a directory is not).
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be created or opened, or `flock` fails.
+    pub(crate) fn exclusive_on(path: &Path) -> io::Result<Lock> {
+        let file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+        Lock::exclusive(file)
+    }
+
+    /// The locked file.
+    pub(crate) fn file(&self) -> &File {
+        &self.file
+    }
+
+    fn take(file: File, operation: libc::c_int) -> io::Result<Lock> {
+        loop {
+            // SAFETY: flock only reads the descriptor, which `file` owns and keeps open.
+            if unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&file), operation) } == 0 {
+                return Ok(Lock { file });
+            }
+            let err = io::Error::last_os_error();
+            // A signal interrupts the wait, not the need for the lock.
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    }
 }
 
 /// Files written under temporary names, renamed into place by [`commit`](Staged::commit), and

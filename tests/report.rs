@@ -440,7 +440,7 @@ fn writing_again_replaces_the_report_and_leaves_no_temporary_file() {
         .map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["index.html", "summary.json", "summary.md"]);
+    assert_eq!(names, [report::LOCK_FILE, "index.html", "summary.json", "summary.md"]);
 }
 
 #[test]
@@ -695,4 +695,99 @@ fn a_benchmark_deeper_than_the_walk_goes_is_listed_as_skipped_not_dropped() {
     let stray_entry = written.skipped.iter().find(|skipped| Path::new(&skipped.path) == stray);
     let reason = &stray_entry.unwrap_or_else(|| panic!("{} listed: {listed:?}", stray.display())).reason;
     assert!(reason.starts_with("holds directories 12 levels below the Criterion directory (a)"), "{reason}");
+}
+
+#[test]
+fn concurrent_reports_into_one_directory_always_leave_the_three_files_of_one_writer() {
+    const WRITERS: usize = 4;
+    const ROUNDS: usize = 20;
+    // Each writer reads its own copy, with one benchmark damaged: the copy's path, listed as
+    // skipped in all three files, says which writer wrote each file.
+    let copies: Vec<(tempfile::TempDir, PathBuf)> = (0..WRITERS)
+        .map(|_| {
+            let (copy, new) = copy_with_victim("task/factorial/20");
+            let estimates = new.join("estimates.json");
+            std::fs::write(&estimates, b"{\"mean\":").expect("truncate estimates.json");
+            (copy, estimates)
+        })
+        .collect();
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let latest = out.path().join("latest");
+    for round in 0..ROUNDS {
+        let start = std::sync::Barrier::new(WRITERS);
+        std::thread::scope(|scope| {
+            for (copy, _) in &copies {
+                let (start, latest) = (&start, &latest);
+                scope.spawn(move || {
+                    start.wait();
+                    report::write(&Options::with_dirs(copy.path(), latest)).expect("the report")
+                });
+            }
+        });
+        let writer_of = |file: &str| {
+            let text = std::fs::read_to_string(latest.join(file)).expect("the file");
+            let writers: Vec<usize> = copies
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, estimates))| text.contains(&estimates.display().to_string()))
+                .map(|(writer, _)| writer)
+                .collect();
+            assert_eq!(writers.len(), 1, "round {round}: {file} names one writer's copy: {writers:?}");
+            writers[0]
+        };
+        let writers = ["index.html", "summary.md", "summary.json"].map(writer_of);
+        assert!(writers.iter().all(|writer| *writer == writers[0]), "round {round}: {writers:?}");
+    }
+}
+
+#[test]
+fn a_report_renames_nothing_into_place_while_another_holds_the_directorys_lock() {
+    use std::os::fd::AsRawFd as _;
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let latest = out.path().join("latest");
+    std::fs::create_dir_all(&latest).expect("the report directory");
+    let held = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(latest.join(report::LOCK_FILE))
+        .expect("the lock file");
+    // SAFETY: flock only reads the descriptor, which `held` owns and keeps open until dropped.
+    assert_eq!(
+        unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX) },
+        0,
+        "{}",
+        std::io::Error::last_os_error()
+    );
+
+    let writer = {
+        let latest = latest.clone();
+        std::thread::spawn(move || report::write(&Options::with_dirs(fixture(), latest)))
+    };
+    let names = || -> Vec<String> {
+        let entries = std::fs::read_dir(&latest).expect("the report directory");
+        entries.map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned()).collect()
+    };
+    let in_place =
+        |names: &[String]| names.iter().any(|name| !name.starts_with(".tmp") && name != report::LOCK_FILE);
+    // Until the writer has staged its three files (bounded: a slow machine is not a failure)...
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let names = names();
+        assert!(!in_place(&names), "renamed into place while the lock was held: {names:?}");
+        if names.iter().filter(|name| name.starts_with(".tmp")).count() == 3 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "nothing staged after 60 s: {names:?}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // ...and a while after: it waits for the lock, whatever the machine's speed.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let waiting = names();
+    assert!(!in_place(&waiting), "renamed into place while the lock was held: {waiting:?}");
+    drop(held);
+    let written = writer.join().expect("the writer").expect("the report");
+    assert!(written.paths().iter().all(|path| path.is_file()));
+    assert!(!names().iter().any(|name| name.starts_with(".tmp")), "{:?}", names());
 }

@@ -50,7 +50,9 @@
 //! (or a peers file that cannot be read) is skipped and listed in all three files with the file
 //! and the reason. Only a Criterion
 //! directory with no benchmark at all is an [`Error`]. Each file is written under a temporary
-//! name and renamed into place, so a crash leaves the previous report, never half of one.
+//! name and renamed into place, so a crash leaves the previous report, never half of one; the
+//! renames happen under a lock ([`LOCK_FILE`]), so two reports written at once leave one of them
+//! whole.
 
 mod charts;
 mod error;
@@ -78,7 +80,7 @@ pub use peers::{add_peers, ratios};
 pub use summarize::summarize;
 
 use crate::criterion::{Reader, default_criterion_dir};
-use crate::fs::Staged;
+use crate::fs::{Lock, Staged};
 use crate::schema::{Machine, Peers, PeersStatus, Skipped, Source, Summary};
 
 /// Where the report goes unless told otherwise, relative to the current directory (the package
@@ -90,6 +92,12 @@ pub const DEFAULT_OUT_DIR: &str = "reports/latest";
 /// size (poolbench's suites take 20). A row with more gets an evenly spaced subsample and says so
 /// ([`Row::samples_thinned`](crate::schema::Row::samples_thinned)); its `n` stays the true count.
 pub const MAX_REPORTED_SAMPLES: usize = 10_000;
+
+/// The empty file in the report's directory that [`write()`] holds an exclusive `flock(2)` on while
+/// it renames the three files into place, so that two reports written at once leave one's three
+/// files, never a mix. A tool that reads more than one of the files takes a shared `flock` on it
+/// to read them from one report.
+pub const LOCK_FILE: &str = ".poolbench.lock";
 
 /// Where to read from, where to write, and the bounds on what is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,7 +223,12 @@ pub fn write(options: &Options) -> Result<Written, Error> {
         let path = out.join(exporter.file_name());
         staged.add(&path, &exporter.export(&summary)?).map_err(|err| Error::write(&path, err))?;
     }
+    // Another writer renaming its files into this directory at the same time would leave some of
+    // each: the renames happen under the directory's lock, one writer's three after another's.
+    let lock_path = out.join(LOCK_FILE);
+    let lock = Lock::exclusive_on(&lock_path).map_err(|err| Error::write(&lock_path, err))?;
     staged.commit().map_err(|(path, err)| Error::write(&path, err))?;
+    drop(lock);
     let [index_html, summary_md, summary_json] = exporters.map(|exporter| out.join(exporter.file_name()));
     Ok(Written {
         index_html,
