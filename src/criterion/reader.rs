@@ -24,8 +24,8 @@ use crate::schema::Skipped;
 /// from costing more memory than a benchmark's worth.
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
-/// Reads a Criterion directory within stated bounds. [`read`](super::read) and [`read_baseline`](super::read_baseline) read with
-/// the defaults; this sets them.
+/// Reads a Criterion directory within stated bounds. [`read`](super::read) and
+/// [`read_baseline`](super::read_baseline) read with the defaults; this sets them.
 ///
 /// ```no_run
 /// use poolbench::criterion::Reader;
