@@ -177,7 +177,8 @@ impl Estimates {
             }
             (interval.lower_bound > interval.upper_bound).then(|| {
                 format!(
-                    "its {name}'s confidence interval is reversed: the lower bound {} is above the upper bound {}",
+                    "its {name}'s confidence interval is reversed: the lower bound {} is above the \
+                     upper bound {}",
                     interval.lower_bound, interval.upper_bound
                 )
             })
