@@ -85,6 +85,7 @@ mod fs;
 pub mod peers;
 pub mod report;
 pub mod schema;
+mod subsample;
 pub mod workload;
 
 pub use executor::{

@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use criterion::BenchmarkId;
-use poolbench::compare::Input;
+use poolbench::compare::{self, Input};
 use poolbench::report::{self, Options, history};
 use poolbench::schema::{self, Summary};
 use poolbench::workload::CpuSpin;
@@ -490,7 +490,13 @@ fn bad_inputs_exit_1_and_say_what_to_do() {
 fn the_help_documents_the_exit_codes() {
     let (code, stdout, _) = common::poolbench(["compare", "--help"]);
     assert_eq!(code, Some(0));
-    for line in ["0  no benchmark regressed", "1  error", "2  at least one benchmark regressed"] {
+    for line in [
+        "0  no benchmark regressed, and at least one was judged",
+        "1  error",
+        "or nothing was judged",
+        "2  at least one benchmark regressed",
+        "Bootstrap resamples, 1000 to 100000",
+    ] {
         assert!(stdout.contains(line), "{stdout}");
     }
 }
@@ -567,8 +573,7 @@ fn history_keeps_every_good_line_and_the_page_draws_each_benchmarks_trend() {
     assert_eq!((read.runs.len(), read.skipped.len(), read.skipped[0].line), (2, 1, 2));
 
     let written =
-        report::write(&Options { criterion_dir: fixture().criterion.clone(), out_dir: out.clone() })
-            .expect("the report");
+        report::write(&Options::with_dirs(fixture().criterion.clone(), out.clone())).expect("the report");
     let page = Html::parse_document(&std::fs::read_to_string(&written.index_html).expect("index.html"));
     let select = |css: &str| Selector::parse(css).expect("a selector");
     let section = page.select(&select("section.trends")).next().expect("a trends section");
@@ -601,7 +606,7 @@ fn history_keeps_every_good_line_and_the_page_draws_each_benchmarks_trend() {
 #[test]
 fn recording_appends_only_what_the_run_measured() {
     let root = tempfile::tempdir().expect("a temporary directory");
-    let options = Options { criterion_dir: fixture().criterion.clone(), out_dir: root.path().join("latest") };
+    let options = Options::with_dirs(fixture().criterion.clone(), root.path().join("latest"));
     let written = report::write(&options).expect("the report");
     let later = SystemTime::now() + Duration::from_secs(3600);
     let recorded = history::record(&written, later).expect("record");
@@ -619,4 +624,193 @@ fn recording_appends_only_what_the_run_measured() {
     assert!(run.benchmarks.contains_key(BOTH[0]) && run.benchmarks.contains_key(ONLY_SLOW));
     let line = std::fs::read_to_string(&recorded.path).expect("the file");
     assert!(!line.contains("samples_ns"), "the history stays compact");
+}
+
+#[test]
+fn a_summary_with_a_reversed_interval_is_refused_naming_the_file_and_the_row() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut value = common::read_json(&fixture().base_json);
+    let median = &mut value["groups"][0]["results"][0]["median_ns"];
+    let (lower, upper) = (median["lower"].clone(), median["upper"].clone());
+    median["lower"] = upper;
+    median["upper"] = lower;
+    let id = value["groups"][0]["results"][0]["id"].as_str().expect("an id").to_owned();
+    let reversed = dir.path().join("reversed.json");
+    std::fs::write(&reversed, value.to_string()).expect("write");
+    let base = path(&fixture().base_json);
+    let (code, stdout, stderr) = common::poolbench(["compare", &base, &path(&reversed)]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!("{} is not a valid summary.json: row `{id}`", path(&reversed)))
+            && stderr.contains("median_ns interval is reversed"),
+        "{stderr}"
+    );
+}
+
+/// A copy of the base run's summary with `edit` applied, written to `dir/name`.
+fn edited_base(dir: &Path, name: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let mut value = common::read_json(&fixture().base_json);
+    edit(&mut value);
+    let file = dir.join(name);
+    std::fs::write(&file, value.to_string()).expect("write");
+    path(&file)
+}
+
+/// Every row of a summary as JSON, for editing.
+fn rows_mut(value: &mut Value) -> impl Iterator<Item = &mut Value> {
+    value["groups"]
+        .as_array_mut()
+        .expect("groups")
+        .iter_mut()
+        .flat_map(|group| group["results"].as_array_mut().expect("results").iter_mut())
+}
+
+#[test]
+fn a_gate_that_judged_nothing_fails_with_exit_1_and_says_why() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let base = path(&fixture().base_json);
+    let elsewhere = edited_base(dir.path(), "renamed.json", |value| {
+        for row in rows_mut(value) {
+            row["id"] = format!("other/{}", row["id"].as_str().expect("an id")).into();
+        }
+    });
+    let empty = edited_base(dir.path(), "empty.json", |value| value["groups"] = serde_json::json!([]));
+    let zeros = edited_base(dir.path(), "zeros.json", |value| {
+        for row in rows_mut(value) {
+            let n = row["samples_ns"].as_array().expect("samples").len();
+            row["samples_ns"] = vec![0.0; n].into();
+        }
+    });
+    let no_samples = edited_base(dir.path(), "no-samples.json", |value| {
+        for row in rows_mut(value) {
+            row["samples_ns"] = serde_json::json!([]);
+        }
+    });
+    let cases = [
+        (&elsewhere, "BASE and NEW share no benchmark (4 only in BASE, 4 only in NEW)"),
+        (&empty, "NEW holds no benchmark"),
+        (&zeros, "none of the 4 benchmarks in both runs could be judged (4 ungated"),
+        (&no_samples, "none of the 4 benchmarks in both runs could be judged (4 ungated"),
+    ];
+    for (new, why) in cases {
+        let (code, stdout, stderr) = common::poolbench(["compare", &base, new]);
+        assert_eq!(code, Some(1), "{new}: {stdout}{stderr}");
+        assert!(stdout.contains(&format!("result: NOTHING JUDGED (exit code 1): {why}")), "{new}: {stdout}");
+        assert!(
+            stderr.starts_with("Error: poolbench compare judged nothing: ") && stderr.contains(why),
+            "{stderr}"
+        );
+        let (code, json) = compare_json(&base, new, &[]);
+        assert_eq!((code, json["outcome"].as_str()), (Some(1), Some("nothing_judged")), "{new}");
+        let (code, markdown, _) = common::poolbench(["compare", &base, new, "--format", "markdown"]);
+        assert_eq!(code, Some(1));
+        assert!(markdown.starts_with("## poolbench compare: ⚠️ nothing judged\n"), "{markdown}");
+    }
+    let (code, json) = compare_json(&base, &base, &[]);
+    assert_eq!((code, json["outcome"].as_str()), (Some(0), Some("no_regression")));
+}
+
+#[test]
+fn a_run_that_lists_a_benchmark_twice_is_refused_naming_the_id_and_the_file() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut id = String::new();
+    let twice = edited_base(dir.path(), "twice.json", |value| {
+        let results = value["groups"][0]["results"].as_array_mut().expect("results");
+        id = results[0]["id"].as_str().expect("an id").to_owned();
+        let copy = results[0].clone();
+        results.push(copy);
+    });
+    let (code, stdout, stderr) = common::poolbench(["compare", &path(&fixture().base_json), &twice]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(&format!("{twice} is not a valid summary.json: benchmark `{id}` is listed twice")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn resamples_below_the_stated_minimum_are_refused_on_the_command_line_and_in_the_config() {
+    let base = path(&fixture().base_json);
+    for resamples in ["0", "1", "999", "100001"] {
+        let (code, stdout, stderr) = common::poolbench(["compare", &base, &base, "--resamples", resamples]);
+        assert_eq!(code, Some(1), "{resamples}: {stdout}{stderr}");
+        assert!(stderr.contains(&format!("resamples = {resamples}: give 1000 to 100000")), "{stderr}");
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let config = dir.path().join("gate.toml");
+    std::fs::write(&config, "resamples = 1\n").expect("write the config");
+    let (code, _, stderr) = common::poolbench(["compare", &base, &base, "--config", &path(&config)]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(&path(&config)) && stderr.contains("resamples = 1: give 1000 to 100000"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = common::poolbench(["compare", &base, &base, "--resamples", "1000"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+}
+
+/// `summary` with every row given `n` samples spread evenly over +0% to +4% of its median times
+/// `factor`, in a scrambled order.
+fn with_samples(summary: &Summary, n: usize, factor: f64) -> Summary {
+    let mut summary = summary.clone();
+    for row in summary.groups.iter_mut().flat_map(|group| &mut group.results) {
+        let median = row.median_ns.point * factor;
+        row.samples_ns =
+            (0..n).map(|i| median * (1.0 + 0.04 * ((i * 7_919) % n) as f64 / n as f64)).collect();
+        row.n = n;
+    }
+    summary
+}
+
+/// `summary` with every row's samples cut to the `cap` evenly spaced ones: sample `i * n / cap`.
+fn evenly_spaced(summary: &Summary, cap: usize) -> Summary {
+    let mut summary = summary.clone();
+    for row in summary.groups.iter_mut().flat_map(|group| &mut group.results) {
+        let n = row.samples_ns.len();
+        row.samples_ns = (0..cap).map(|i| row.samples_ns[i * n / cap]).collect();
+    }
+    summary
+}
+
+#[test]
+fn a_side_with_more_samples_than_the_cap_is_bootstrapped_from_an_evenly_spaced_subsample_and_says_so() {
+    let base = read_summary(&fixture().base_json);
+    let (big_base, big_slow) = (with_samples(&base, 2_000, 1.0), with_samples(&base, 2_000, SLOWDOWN));
+    let mut settings = compare::Settings::new();
+    settings.max_bootstrap_samples = 50;
+    settings.resamples = 1_000;
+    let capped = compare::compare(
+        &Input::new("base", big_base.clone()),
+        &Input::new("slow", big_slow.clone()),
+        &settings,
+    )
+    .expect("compared");
+    let (thin_base, thin_slow) = (evenly_spaced(&big_base, 50), evenly_spaced(&big_slow, 50));
+    settings.max_bootstrap_samples = compare::MAX_BOOTSTRAP_SAMPLES;
+    let direct = compare::compare(&Input::new("base", thin_base), &Input::new("slow", thin_slow), &settings)
+        .expect("compared");
+    let find = |comparison: &compare::Comparison, id: &str| {
+        comparison
+            .entries
+            .iter()
+            .find(|entry| entry.id == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} listed"))
+    };
+    for id in BOTH {
+        let (capped, direct) = (find(&capped, id), find(&direct, id));
+        assert_eq!(capped.verdict, compare::Verdict::Regressed, "{id}");
+        let (change, thin) = (capped.gated.expect("tested"), direct.gated.expect("tested"));
+        assert_eq!((change.subsample, thin.subsample), (Some(50), None), "{id}");
+        // The draws are those of the 50 evenly spaced samples, to the last digit.
+        assert_eq!(
+            (change.lower, change.upper, change.p_value),
+            (thin.lower, thin.upper, thin.p_value),
+            "{id}"
+        );
+    }
+    let table = compare::render_table(&capped);
+    assert!(table.contains("bootstrap resampled 50 evenly spaced samples of a side with more"), "{table}");
+    let json: Value = serde_json::from_str(&compare::render_json(&capped).expect("JSON")).expect("parses");
+    assert_eq!(entry(&json, BOTH[0])["gated"]["subsample"], 50);
 }

@@ -101,8 +101,7 @@ fn criterion_dir_with(peers: Option<&Peers>) -> tempfile::TempDir {
 
 fn write_report(criterion_dir: &Path) -> (tempfile::TempDir, Written, Summary) {
     let out = tempfile::tempdir().expect("a temporary directory");
-    let options =
-        report::Options { criterion_dir: criterion_dir.to_owned(), out_dir: out.path().join("latest") };
+    let options = report::Options::with_dirs(criterion_dir.to_owned(), out.path().join("latest"));
     let written = report::write(&options).unwrap_or_else(|err| panic!("the report: {err}"));
     let text = std::fs::read_to_string(&written.summary_json).expect("summary.json");
     let summary = serde_json::from_str(&text).unwrap_or_else(|err| panic!("summary.json parses: {err}"));

@@ -92,7 +92,7 @@ fn benchmarks_in(dir: &Path) -> usize {
 
 fn write_report(criterion_dir: &Path) -> (tempfile::TempDir, Written) {
     let out = tempfile::tempdir().expect("a temporary directory");
-    let options = Options { criterion_dir: criterion_dir.to_owned(), out_dir: out.path().join("latest") };
+    let options = Options::with_dirs(criterion_dir.to_owned(), out.path().join("latest"));
     let written = report::write(&options).unwrap_or_else(|err| panic!("the report: {err}"));
     (out, written)
 }
@@ -511,8 +511,8 @@ fn a_missing_or_empty_criterion_directory_says_to_run_cargo_bench() {
     let root = tempfile::tempdir().expect("a temporary directory");
     let missing = root.path().join("no-such-dir");
     let out = root.path().join("out");
-    let err = report::write(&Options { criterion_dir: missing.clone(), out_dir: out.clone() })
-        .expect_err("no results to report");
+    let err =
+        report::write(&Options::with_dirs(missing.clone(), out.clone())).expect_err("no results to report");
     assert_eq!(
         err.to_string(),
         format!("no Criterion results at {}; run cargo bench first", missing.display())
@@ -522,7 +522,7 @@ fn a_missing_or_empty_criterion_directory_says_to_run_cargo_bench() {
 
     let empty = root.path().join("empty");
     std::fs::create_dir_all(empty.join("report")).expect("an empty Criterion directory");
-    let err = report::write(&Options { criterion_dir: empty.clone(), out_dir: out }).expect_err("no results");
+    let err = report::write(&Options::with_dirs(empty.clone(), out)).expect_err("no results");
     assert_eq!(
         err.to_string(),
         format!("no Criterion results at {}; run cargo bench first", empty.display())
@@ -532,7 +532,7 @@ fn a_missing_or_empty_criterion_directory_says_to_run_cargo_bench() {
 #[test]
 fn writing_again_replaces_the_report_and_leaves_no_temporary_file() {
     let (out, written) = write_report(fixture());
-    let options = Options { criterion_dir: fixture().to_owned(), out_dir: out.path().join("latest") };
+    let options = Options::with_dirs(fixture().to_owned(), out.path().join("latest"));
     let again = report::write(&options).expect("a second report");
     assert_eq!(again.paths(), written.paths());
     let mut names: Vec<String> = std::fs::read_dir(out.path().join("latest"))
@@ -540,7 +540,7 @@ fn writing_again_replaces_the_report_and_leaves_no_temporary_file() {
         .map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["index.html", "summary.json", "summary.md"]);
+    assert_eq!(names, [report::LOCK_FILE, "index.html", "summary.json", "summary.md"]);
 }
 
 #[test]
@@ -634,4 +634,321 @@ fn control_and_bidirectional_characters_in_names_are_shown_as_escapes_never_raw(
     assert_eq!(heading, shown);
     let skipped: String = page.select(&selector("section.skipped li")).flat_map(|li| li.text()).collect();
     assert!(skipped.contains(r"is not JSON: two\nlines"), "{skipped}");
+}
+
+/// A copy of the fixture, and the `new/` directory of the benchmark `id` in it.
+fn copy_with_victim(id: &str) -> (tempfile::TempDir, PathBuf) {
+    let copy = tempfile::tempdir().expect("a temporary directory");
+    common::copy_dir(fixture(), copy.path());
+    let victim = common::files_named(copy.path(), "benchmark.json")
+        .into_iter()
+        .find(|path| {
+            path.parent().and_then(Path::file_name) == Some("new".as_ref())
+                && common::read_json(path)["full_id"] == id
+        })
+        .unwrap_or_else(|| panic!("{id} in the fixture"));
+    let new = victim.parent().expect("its new/ directory").to_owned();
+    (copy, new)
+}
+
+/// Edits the JSON file at `path` in place.
+fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut value = common::read_json(path);
+    edit(&mut value);
+    std::fs::write(path, value.to_string()).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+}
+
+#[test]
+fn a_time_per_iteration_that_overflows_is_skipped_and_the_summary_reads_back() {
+    let (copy, new) = copy_with_victim("pools/squares-10/Rayon/4");
+    // Each number finite, each quotient infinite.
+    edit_json(&new.join("sample.json"), |sample| {
+        let n = sample["iters"].as_array().expect("iters").len();
+        sample["iters"] = vec![1e-300; n].into();
+        sample["times"] = vec![1e300; n].into();
+    });
+    let (_out, written) = write_report(copy.path());
+    assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
+    let skipped = &written.skipped[0];
+    assert_eq!(Path::new(&skipped.path), new.join("sample.json"));
+    assert_eq!(skipped.benchmark.as_deref(), Some("pools/squares-10/Rayon/4"));
+    assert!(skipped.reason.contains("time per iteration is not finite"), "{}", skipped.reason);
+    let raw = common::read_json(&written.summary_json);
+    let samples: Vec<&serde_json::Value> = raw["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .flat_map(|group| group["results"].as_array().expect("results"))
+        .flat_map(|row| row["samples_ns"].as_array().expect("samples"))
+        .collect();
+    assert!(!samples.is_empty() && samples.iter().all(|sample| sample.is_f64()), "a null among the samples");
+    let summary = Summary::read(&written.summary_json).unwrap_or_else(|err| panic!("reads back: {err}"));
+    assert!(summary.rows().all(|row| row.id != "pools/squares-10/Rayon/4"));
+}
+
+#[test]
+fn an_estimate_whose_interval_is_reversed_is_skipped_with_the_reason() {
+    let (copy, new) = copy_with_victim("pools/squares-10/StdPool/2");
+    edit_json(&new.join("estimates.json"), |estimates| {
+        let interval = &mut estimates["median"]["confidence_interval"];
+        let (lower, upper) = (interval["lower_bound"].clone(), interval["upper_bound"].clone());
+        interval["lower_bound"] = upper;
+        interval["upper_bound"] = lower;
+    });
+    let (_out, written) = write_report(copy.path());
+    assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
+    let skipped = &written.skipped[0];
+    assert_eq!(Path::new(&skipped.path), new.join("estimates.json"));
+    assert!(skipped.reason.contains("median's confidence interval is reversed"), "{}", skipped.reason);
+    assert!(Summary::read(&written.summary_json).is_ok());
+}
+
+/// Runs `poolbench report` from `criterion_dir` into `out` under a 2 GiB address-space limit
+/// and a 60 s deadline, so that a report that reads without bounds fails (an allocation failure,
+/// or a kill at the deadline) instead of taking the machine's memory or hanging the test run.
+fn report_within_bounds(criterion_dir: &Path, out: &Path) -> std::process::Output {
+    use std::io::Read as _;
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 2097152 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_poolbench"))
+        .args(["report", "--criterion-dir"])
+        .arg(criterion_dir)
+        .arg("--out")
+        .arg(out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("poolbench runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the child's status") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().expect("kill the report");
+            child.wait().expect("reap the report");
+            panic!("poolbench report still running after 60 s: it blocked on a file");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    child.stdout.take().expect("stdout").read_to_end(&mut stdout).expect("read stdout");
+    child.stderr.take().expect("stderr").read_to_end(&mut stderr).expect("read stderr");
+    std::process::Output { status, stdout, stderr }
+}
+
+#[test]
+fn a_link_to_dev_zero_and_a_fifo_are_skipped_with_the_reason_not_read() {
+    let (copy, zero) = copy_with_victim("pools/squares-10/Rayon/8");
+    let fifo = copy.path().join(zero.strip_prefix(copy.path()).expect("inside").parent().expect("a parent"));
+    let fifo = fifo.parent().expect("the group").join("2").join("new");
+    assert_eq!(common::read_json(&fifo.join("benchmark.json"))["full_id"], "pools/squares-10/Rayon/2");
+    std::fs::remove_file(zero.join("sample.json")).expect("remove sample.json");
+    std::os::unix::fs::symlink("/dev/zero", zero.join("sample.json")).expect("a link to /dev/zero");
+    std::fs::remove_file(fifo.join("estimates.json")).expect("remove estimates.json");
+    let made = Command::new("mkfifo").arg(fifo.join("estimates.json")).status().expect("mkfifo runs");
+    assert!(made.success(), "mkfifo: {made}");
+
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let output = report_within_bounds(copy.path(), out.path());
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{}: {stdout}{stderr}", output.status);
+    let summary = Summary::read(&out.path().join("summary.json")).expect("summary.json");
+    let reason = |path: &Path| {
+        let skipped = summary.skipped.iter().find(|skipped| Path::new(&skipped.path) == path);
+        skipped.unwrap_or_else(|| panic!("{} skipped: {:?}", path.display(), summary.skipped)).reason.clone()
+    };
+    let zero_reason = reason(&zero.join("sample.json"));
+    assert!(zero_reason.contains("symbolic link"), "{zero_reason}");
+    let fifo_reason = reason(&fifo.join("estimates.json"));
+    assert!(fifo_reason.contains("FIFO, not a regular file"), "{fifo_reason}");
+    assert_eq!(summary.skipped.len(), 2, "{:?}", summary.skipped);
+    assert_eq!(summary.rows().count(), benchmarks_in(fixture()) - 2);
+    assert!(stdout.contains(&fifo.join("estimates.json").display().to_string()), "{stdout}");
+}
+
+#[test]
+fn a_file_over_the_configured_size_is_skipped_with_its_size_and_the_limit() {
+    let (copy, new) = copy_with_victim("task/factorial/20");
+    let sample = new.join("sample.json");
+    let mut text = std::fs::read(&sample).expect("sample.json");
+    // Still the same JSON: trailing whitespace makes it larger, not different.
+    text.resize(5_000, b' ');
+    std::fs::write(&sample, &text).expect("pad sample.json");
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let options =
+        Options { max_file_bytes: 4_096, ..Options::with_dirs(copy.path(), out.path().join("latest")) };
+    let written = report::write(&options).unwrap_or_else(|err| panic!("the report: {err}"));
+    assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
+    let skipped = &written.skipped[0];
+    assert_eq!(
+        (Path::new(&skipped.path), skipped.benchmark.as_deref()),
+        (sample.as_path(), Some("task/factorial/20"))
+    );
+    assert!(skipped.reason.contains("5000 bytes, over the limit of 4096"), "{}", skipped.reason);
+    assert_eq!(written.benchmarks, benchmarks_in(fixture()) - 1);
+}
+
+#[test]
+fn rows_with_more_samples_than_the_cap_keep_an_evenly_spaced_subsample_and_their_true_count() {
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let options = Options { max_samples: 4, ..Options::with_dirs(fixture(), out.path().join("latest")) };
+    let written = report::write(&options).unwrap_or_else(|err| panic!("the report: {err}"));
+    let summary = Summary::read(&written.summary_json).expect("summary.json reads back");
+    let raw = common::read_json(&written.summary_json);
+    assert_eq!(raw["groups"][0]["results"][0]["samples_thinned"], true);
+    let mut rows = 0;
+    for row in summary.rows() {
+        let sample =
+            criterion_json(fixture(), row.criterion_dir.as_deref().expect("a directory"), "sample.json");
+        let (times, iters) =
+            (sample["times"].as_array().expect("times"), sample["iters"].as_array().expect("iters"));
+        assert_eq!((row.n, times.len()), (10, 10), "{}: the fixture's sample size", row.id);
+        assert!(row.samples_thinned, "{}", row.id);
+        // Sample i * n / cap: the first, then evenly over the run.
+        let expected: Vec<f64> = [0, 2, 5, 7]
+            .iter()
+            .map(|&i| times[i].as_f64().expect("a time") / iters[i].as_f64().expect("a count"))
+            .collect();
+        assert_eq!(row.samples_ns.len(), expected.len(), "{}", row.id);
+        for (got, expected) in row.samples_ns.iter().zip(&expected) {
+            assert!(close(*got, *expected), "{}: {got} vs {expected}", row.id);
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, benchmarks_in(fixture()));
+
+    let (_out, whole) = write_report(fixture());
+    assert!(read_summary(&whole).rows().all(|row| !row.samples_thinned && row.samples_ns.len() == row.n));
+}
+
+#[test]
+fn a_benchmark_deeper_than_the_walk_goes_is_listed_as_skipped_not_dropped() {
+    let (copy, new) = copy_with_victim("task/factorial/20");
+    // The benchmark's directory 11 levels down: its new/ is 12 deep, its benchmark.json 13.
+    let mut deep = copy.path().to_owned();
+    for level in 1..=10 {
+        deep.push(format!("level-{level}"));
+    }
+    let benchmark = deep.join("deep-benchmark");
+    common::copy_dir(new.parent().expect("the benchmark's directory"), &benchmark);
+    edit_json(&benchmark.join("new").join("benchmark.json"), |id| id["full_id"] = "deep/factorial/20".into());
+    let (_out, written) = write_report(copy.path());
+    assert_eq!(written.benchmarks, benchmarks_in(fixture()));
+    assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
+    let skipped = &written.skipped[0];
+    assert_eq!(Path::new(&skipped.path), benchmark.join("new").join("benchmark.json"));
+    assert_eq!(skipped.benchmark.as_deref(), Some("deep/factorial/20"));
+    assert!(
+        skipped.reason.contains("is 13 directories below the Criterion directory, deeper than the 12"),
+        "{}",
+        skipped.reason
+    );
+
+    // A stray tree at the limit, holding no benchmark the walk could see, is listed once.
+    let stray = deep.join("stray");
+    std::fs::create_dir_all(stray.join("a").join("b")).expect("a stray tree");
+    let (_out, written) = write_report(copy.path());
+    let listed: Vec<&str> = written.skipped.iter().map(|skipped| skipped.path.as_str()).collect();
+    assert_eq!(listed.len(), 2, "{:?}", written.skipped);
+    let stray_entry = written.skipped.iter().find(|skipped| Path::new(&skipped.path) == stray);
+    let reason = &stray_entry.unwrap_or_else(|| panic!("{} listed: {listed:?}", stray.display())).reason;
+    assert!(reason.starts_with("holds directories 12 levels below the Criterion directory (a)"), "{reason}");
+}
+
+#[test]
+fn concurrent_reports_into_one_directory_always_leave_the_three_files_of_one_writer() {
+    const WRITERS: usize = 4;
+    const ROUNDS: usize = 20;
+    // Each writer reads its own copy, with one benchmark damaged: the copy's path, listed as
+    // skipped in all three files, says which writer wrote each file.
+    let copies: Vec<(tempfile::TempDir, PathBuf)> = (0..WRITERS)
+        .map(|_| {
+            let (copy, new) = copy_with_victim("task/factorial/20");
+            let estimates = new.join("estimates.json");
+            std::fs::write(&estimates, b"{\"mean\":").expect("truncate estimates.json");
+            (copy, estimates)
+        })
+        .collect();
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let latest = out.path().join("latest");
+    for round in 0..ROUNDS {
+        let start = std::sync::Barrier::new(WRITERS);
+        std::thread::scope(|scope| {
+            for (copy, _) in &copies {
+                let (start, latest) = (&start, &latest);
+                scope.spawn(move || {
+                    start.wait();
+                    report::write(&Options::with_dirs(copy.path(), latest)).expect("the report")
+                });
+            }
+        });
+        let writer_of = |file: &str| {
+            let text = std::fs::read_to_string(latest.join(file)).expect("the file");
+            let writers: Vec<usize> = copies
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, estimates))| text.contains(&estimates.display().to_string()))
+                .map(|(writer, _)| writer)
+                .collect();
+            assert_eq!(writers.len(), 1, "round {round}: {file} names one writer's copy: {writers:?}");
+            writers[0]
+        };
+        let writers = ["index.html", "summary.md", "summary.json"].map(writer_of);
+        assert!(writers.iter().all(|writer| *writer == writers[0]), "round {round}: {writers:?}");
+    }
+}
+
+#[test]
+fn a_report_renames_nothing_into_place_while_another_holds_the_directorys_lock() {
+    use std::os::fd::AsRawFd as _;
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let latest = out.path().join("latest");
+    std::fs::create_dir_all(&latest).expect("the report directory");
+    let held = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(latest.join(report::LOCK_FILE))
+        .expect("the lock file");
+    // SAFETY: flock only reads the descriptor, which `held` owns and keeps open until dropped.
+    assert_eq!(
+        unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX) },
+        0,
+        "{}",
+        std::io::Error::last_os_error()
+    );
+
+    let writer = {
+        let latest = latest.clone();
+        std::thread::spawn(move || report::write(&Options::with_dirs(fixture(), latest)))
+    };
+    let names = || -> Vec<String> {
+        let entries = std::fs::read_dir(&latest).expect("the report directory");
+        entries.map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned()).collect()
+    };
+    let in_place =
+        |names: &[String]| names.iter().any(|name| !name.starts_with(".tmp") && name != report::LOCK_FILE);
+    // Until the writer has staged its three files (bounded: a slow machine is not a failure)...
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let names = names();
+        assert!(!in_place(&names), "renamed into place while the lock was held: {names:?}");
+        if names.iter().filter(|name| name.starts_with(".tmp")).count() == 3 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "nothing staged after 60 s: {names:?}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // ...and a while after: it waits for the lock, whatever the machine's speed.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let waiting = names();
+    assert!(!in_place(&waiting), "renamed into place while the lock was held: {waiting:?}");
+    drop(held);
+    let written = writer.join().expect("the writer").expect("the report");
+    assert!(written.paths().iter().all(|path| path.is_file()));
+    assert!(!names().iter().any(|name| name.starts_with(".tmp")), "{:?}", names());
 }

@@ -130,7 +130,7 @@ fn the_report_knows_a_group_the_catalog_has_never_heard_of() {
     let (code, stderr) = run_case("unknown-group", dir.path());
     assert_eq!(code, Some(0), "{stderr}");
     let out = tempfile::tempdir().expect("a temporary directory");
-    let options = Options { criterion_dir: dir.path().to_owned(), out_dir: out.path().join("latest") };
+    let options = Options::with_dirs(dir.path(), out.path().join("latest"));
     report::write(&options).expect("the report is written");
     let summary =
         poolbench::schema::Summary::read(&out.path().join("latest/summary.json")).expect("read back");

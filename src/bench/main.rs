@@ -102,7 +102,7 @@ impl Main {
                 .map_or_else(|| PathBuf::from("poolbench"), |target| target.join("poolbench"))
                 .join("latest")
         });
-        let options = Options { criterion_dir, out_dir };
+        let options = Options::with_dirs(criterion_dir, out_dir);
         match report::write(&options) {
             Ok(written) => {
                 print!("{written}");

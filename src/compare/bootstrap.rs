@@ -7,9 +7,16 @@
 //! percentile interval of those ratios, and the p-value the two-sided share of them on the far
 //! side of 1 (no change).
 //!
+//! The work is bounded: each resample draws as many values as the sample has, so a side with more
+//! than a cap (`compare::MAX_BOOTSTRAP_SAMPLES`) is resampled from its evenly spaced subsample of
+//! that many (`subsample.rs`), and the result says so. The ratio itself is always of all the
+//! values; only its interval and p-value come from the subsample, and are the wider for it.
+//!
 //! The generator is seeded from the benchmark's id, so a comparison gives the same verdict every
 //! time it is run on the same files, and one benchmark's draws do not depend on which others
 //! are compared.
+
+use std::borrow::Cow;
 
 /// One sample and the power it enters the ratio with.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +30,18 @@ pub struct Factor<'a> {
     pub power: i32,
 }
 
+/// How a bootstrap resamples: how many times, from at most how many values of each factor, and
+/// from which seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resampling {
+    /// Resamples drawn.
+    pub resamples: usize,
+    /// A factor with more values is resampled from this many, evenly spaced.
+    pub max_samples: usize,
+    /// The generator's seed ([`seed_for`] the benchmark's id).
+    pub seed: u64,
+}
+
 /// A bootstrapped ratio.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bootstrapped {
@@ -34,6 +53,8 @@ pub struct Bootstrapped {
     pub upper: f64,
     /// The two-sided p-value of "the ratio is 1".
     pub p_value: f64,
+    /// Whether a factor had more values than the cap, and was resampled from its subsample.
+    pub subsampled: bool,
 }
 
 /// The `probability` quantile of `sorted` (ascending), interpolating linearly between order
@@ -55,43 +76,50 @@ fn quantile_unsorted(values: &mut [f64], probability: f64) -> f64 {
     if rest.is_empty() { low } else { low + (high - low) * (position - below as f64) }
 }
 
-/// Bootstraps the product of the factors' `probability` quantiles with `resamples` resamples,
-/// an interval at `level`, and the generator seeded with `seed`.
+/// Bootstraps the product of the factors' `probability` quantiles, with an interval at `level`,
+/// as `resampling` says; a factor with more than its `max_samples` values is resampled from that
+/// many evenly spaced ones.
 ///
 /// `None` when a factor has fewer than two values or one that is not positive and finite (a
-/// ratio of such quantiles means nothing), or when `resamples` is zero.
+/// ratio of such quantiles means nothing), when there are no resamples, or when `max_samples` is
+/// below 2.
 pub fn ratio_of_quantiles(
     factors: &[Factor<'_>],
     probability: f64,
     level: f64,
-    resamples: usize,
-    seed: u64,
+    resampling: Resampling,
 ) -> Option<Bootstrapped> {
+    let Resampling { resamples, max_samples, seed } = resampling;
     let usable = |factor: &Factor<'_>| {
         factor.values.len() >= 2 && factor.values.iter().all(|value| value.is_finite() && *value > 0.0)
     };
-    if factors.is_empty() || resamples == 0 || !factors.iter().all(usable) {
+    if factors.is_empty() || resamples == 0 || max_samples < 2 || !factors.iter().all(usable) {
         return None;
     }
-    let log_ratio = |quantiles: &mut dyn FnMut(&Factor<'_>) -> f64| -> f64 {
-        factors.iter().map(|factor| f64::from(factor.power) * quantiles(factor).ln()).sum()
-    };
-    let point = log_ratio(&mut |factor| {
-        let mut sorted = factor.values.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        quantile_of_sorted(&sorted, probability)
-    });
+    let point: f64 = factors
+        .iter()
+        .map(|factor| {
+            let mut sorted = factor.values.to_vec();
+            sorted.sort_by(f64::total_cmp);
+            f64::from(factor.power) * quantile_of_sorted(&sorted, probability).ln()
+        })
+        .sum();
+    let capped: Vec<Cow<'_, [f64]>> =
+        factors.iter().map(|factor| crate::subsample::evenly_spaced(factor.values, max_samples)).collect();
+    let subsampled = capped.iter().any(|values| matches!(values, Cow::Owned(_)));
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut scratch = Vec::new();
     let mut draws: Vec<f64> = (0..resamples)
         .map(|_| {
-            log_ratio(&mut |factor| {
-                scratch.clear();
-                scratch.extend(
-                    (0..factor.values.len()).map(|_| factor.values[rng.usize(..factor.values.len())]),
-                );
-                quantile_unsorted(&mut scratch, probability)
-            })
+            factors
+                .iter()
+                .zip(&capped)
+                .map(|(factor, values)| {
+                    scratch.clear();
+                    scratch.extend((0..values.len()).map(|_| values[rng.usize(..values.len())]));
+                    f64::from(factor.power) * quantile_unsorted(&mut scratch, probability).ln()
+                })
+                .sum::<f64>()
         })
         .collect();
     draws.sort_by(f64::total_cmp);
@@ -105,6 +133,7 @@ pub fn ratio_of_quantiles(
         lower: quantile_of_sorted(&draws, tail).exp(),
         upper: quantile_of_sorted(&draws, 1.0 - tail).exp(),
         p_value,
+        subsampled,
     })
 }
 
@@ -117,6 +146,10 @@ pub fn seed_for(id: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(resamples: usize, seed: u64) -> Resampling {
+        Resampling { resamples, max_samples: usize::MAX, seed }
+    }
 
     fn spread(center: f64, n: usize) -> Vec<f64> {
         // Deterministic, skewed like timings: a floor and a tail.
@@ -139,14 +172,14 @@ mod tests {
         let base = spread(100.0, 100);
         let same =
             [Factor { values: &base, runs: &[], power: 1 }, Factor { values: &base, runs: &[], power: -1 }];
-        let result = ratio_of_quantiles(&same, 0.1, 0.95, 2_000, 1).unwrap();
+        let result = ratio_of_quantiles(&same, 0.1, 0.95, at(2_000, 1)).unwrap();
         assert_eq!(result.ratio, 1.0);
         assert!(result.lower <= 1.0 && result.upper >= 1.0 && result.p_value > 0.5, "{result:?}");
 
         let slower: Vec<f64> = base.iter().map(|value| value * 1.2).collect();
         let shifted =
             [Factor { values: &slower, runs: &[], power: 1 }, Factor { values: &base, runs: &[], power: -1 }];
-        let result = ratio_of_quantiles(&shifted, 0.1, 0.95, 2_000, 1).unwrap();
+        let result = ratio_of_quantiles(&shifted, 0.1, 0.95, at(2_000, 1)).unwrap();
         assert!((result.ratio - 1.2).abs() < 1e-12, "{result:?}");
         assert!(result.lower > 1.15 && result.upper < 1.25 && result.p_value < 0.001, "{result:?}");
     }
@@ -157,17 +190,19 @@ mod tests {
         let b = spread(11.0, 30);
         let factors =
             [Factor { values: &b, runs: &[], power: 1 }, Factor { values: &a, runs: &[], power: -1 }];
-        let first = ratio_of_quantiles(&factors, 0.5, 0.95, 500, seed_for("x/y/1"));
-        assert_eq!(first, ratio_of_quantiles(&factors, 0.5, 0.95, 500, seed_for("x/y/1")));
+        let first = ratio_of_quantiles(&factors, 0.5, 0.95, at(500, seed_for("x/y/1")));
+        assert_eq!(first, ratio_of_quantiles(&factors, 0.5, 0.95, at(500, seed_for("x/y/1"))));
         assert_ne!(seed_for("x/y/1"), seed_for("x/y/2"));
         assert_eq!(seed_for(""), 0xcbf2_9ce4_8422_2325);
         let zero = [0.0, 1.0];
         assert!(
-            ratio_of_quantiles(&[Factor { values: &zero, runs: &[], power: 1 }], 0.5, 0.95, 10, 0).is_none()
+            ratio_of_quantiles(&[Factor { values: &zero, runs: &[], power: 1 }], 0.5, 0.95, at(10, 0))
+                .is_none()
         );
         assert!(
-            ratio_of_quantiles(&[Factor { values: &[1.0], runs: &[], power: 1 }], 0.5, 0.95, 10, 0).is_none()
+            ratio_of_quantiles(&[Factor { values: &[1.0], runs: &[], power: 1 }], 0.5, 0.95, at(10, 0))
+                .is_none()
         );
-        assert!(ratio_of_quantiles(&factors, 0.5, 0.95, 0, 0).is_none());
+        assert!(ratio_of_quantiles(&factors, 0.5, 0.95, at(0, 0)).is_none());
     }
 }

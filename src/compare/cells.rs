@@ -48,7 +48,15 @@ pub fn row(comparison: &Comparison, entry: &Entry) -> Vec<String> {
     let mut cells = vec![entry.id.clone(), time(entry.base), time(entry.new)];
     let threshold_note = (entry.threshold_percent != comparison.threshold_percent)
         .then(|| format!("threshold {}%", plain(entry.threshold_percent)));
-    let note = [threshold_note, entry.note.clone()].into_iter().flatten().collect::<Vec<_>>().join("; ");
+    let subsample_note = entry
+        .gated
+        .and_then(|change| change.subsample)
+        .map(|cap| format!("bootstrap resampled {cap} evenly spaced samples of a side with more"));
+    let note = [threshold_note, entry.note.clone(), subsample_note]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; ");
     match comparison.gate {
         Gate::Absolute => {
             cells.push(entry.gated.map_or_else(dash, |change| change_with_interval(&change)));
@@ -119,7 +127,7 @@ mod tests {
         assert_eq!(percent(0.9), "-10.0%");
         assert_eq!(percent(1.0), "+0%");
         assert_eq!(percent(f64::NAN), "—");
-        let change = Change { ratio: 1.2, lower: 1.15, upper: 1.25, p_value: 0.0001 };
+        let change = Change { ratio: 1.2, lower: 1.15, upper: 1.25, p_value: 0.0001, subsample: None };
         assert_eq!(change_with_interval(&change), "+20.0% [+15.0%, +25.0%]");
         assert_eq!(p_value(0.0001), "<0.001");
         assert_eq!(p_value(0.0342), "0.034");

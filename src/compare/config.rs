@@ -5,7 +5,7 @@
 //! statistic = "p10"   # mean, median, or p1..p99
 //! alpha = 0.05        # significance level, and 1 - the intervals' confidence level
 //! threshold = 5       # percent: smaller changes are never flagged
-//! resamples = 10000   # bootstrap resamples
+//! resamples = 10000   # bootstrap resamples, 1000 to 100000
 //!
 //! [[benchmark]]
 //! id = "startup/*"    # `*` matches any run of characters, `/` included
@@ -26,7 +26,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Error, Statistic};
+use super::{DEFAULT_RESAMPLES, Error, MAX_RESAMPLES, MIN_RESAMPLES, Statistic};
 
 /// The config file's contents.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -96,8 +96,8 @@ impl Config {
         if let Some(threshold) = config.threshold {
             check_threshold(threshold).map_err(|message| Error::config(path, message))?;
         }
-        if config.resamples == Some(0) {
-            return Err(Error::config(path, "resamples = 0: give at least 1000 (10000 by default)"));
+        if let Some(resamples) = config.resamples {
+            check_resamples(resamples).map_err(|message| Error::config(path, message))?;
         }
         for rule in &config.rules {
             if let Some(threshold) = rule.threshold {
@@ -125,6 +125,17 @@ pub(crate) fn check_alpha(alpha: f64) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("alpha = {alpha} is not a significance level; give one in (0, 0.5], e.g. 0.05"))
+    }
+}
+
+/// Checks a number of bootstrap resamples: from [`MIN_RESAMPLES`] to [`MAX_RESAMPLES`].
+pub(crate) fn check_resamples(resamples: usize) -> Result<(), String> {
+    if (MIN_RESAMPLES..=MAX_RESAMPLES).contains(&resamples) {
+        Ok(())
+    } else {
+        Err(format!(
+            "resamples = {resamples}: give {MIN_RESAMPLES} to {MAX_RESAMPLES} ({DEFAULT_RESAMPLES} by default)"
+        ))
     }
 }
 

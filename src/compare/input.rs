@@ -142,7 +142,8 @@ impl Input {
                             self.runs.entry(row.key()).or_insert_with(|| vec![mine.samples_ns.len()]);
                         lengths.extend(theirs);
                         mine.samples_ns.extend(row.samples_ns);
-                        mine.n = mine.samples_ns.len();
+                        mine.n += row.n;
+                        mine.samples_thinned |= row.samples_thinned;
                     }
                     None => {
                         if let Some(theirs) = other.runs.remove(&row.key()) {

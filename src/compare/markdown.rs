@@ -6,19 +6,23 @@ use std::fmt::Write as _;
 
 use super::cells;
 use super::table::{counts_line, gate_line, noise_line, rule_line};
-use super::{Comparison, Entry, Side, Verdict};
+use super::{Comparison, Entry, Outcome, Side, Verdict};
 use crate::format::markdown::escape;
 
 /// The comparison as Markdown.
 pub fn render(comparison: &Comparison) -> String {
     let mut text = String::new();
     let regressions = comparison.count(Verdict::Regressed);
-    let outcome = match regressions {
-        0 => "✅ no regression".to_owned(),
-        1 => "❌ 1 regression".to_owned(),
-        n => format!("❌ {n} regressions"),
+    let outcome = match (comparison.outcome(), regressions) {
+        (Outcome::NothingJudged, _) => "⚠️ nothing judged".to_owned(),
+        (_, 0) => "✅ no regression".to_owned(),
+        (_, 1) => "❌ 1 regression".to_owned(),
+        (_, n) => format!("❌ {n} regressions"),
     };
     let _ = writeln!(text, "## poolbench compare: {outcome}\n");
+    if let Some(why) = comparison.nothing_judged() {
+        let _ = writeln!(text, "**The gate fails: nothing was judged.** {}.\n", escape(&why));
+    }
     let _ = writeln!(text, "- **base:** {}", side(&comparison.base));
     let _ = writeln!(text, "- **new:** {}", side(&comparison.new));
     let _ = writeln!(text, "- **gate:** {}", escape(&gate_line(comparison)));

@@ -3,7 +3,9 @@
 //! [`compare`] takes two [`Input`]s (each a `summary.json` or a Criterion baseline, read by
 //! [`Input::load`]) and gives a [`Comparison`]: one [`Entry`] per benchmark with its
 //! [`Verdict`], rendered by [`render_table`], [`render_markdown`] or [`render_json`]. `poolbench
-//! compare` is this with exit code 2 when [`Comparison::has_regression`].
+//! compare` is this with the exit code of the [`Outcome`]: 2 when a benchmark regressed, 1 when
+//! nothing was judged (no benchmark in both runs, or none whose samples could be tested: a gate
+//! that looked at nothing must not pass), 0 otherwise.
 //!
 //! # The rule
 //!
@@ -70,7 +72,7 @@ pub use statistic::Statistic;
 pub use table::render as render_table;
 
 use crate::schema::{Group, Machine, Row, Skipped};
-use bootstrap::Factor;
+use bootstrap::{Factor, Resampling};
 
 /// The significance level unless told otherwise.
 pub const DEFAULT_ALPHA: f64 = 0.05;
@@ -78,6 +80,16 @@ pub const DEFAULT_ALPHA: f64 = 0.05;
 pub const DEFAULT_THRESHOLD_PERCENT: f64 = 5.0;
 /// Bootstrap resamples unless told otherwise.
 pub const DEFAULT_RESAMPLES: usize = 10_000;
+/// The fewest bootstrap resamples accepted: fewer make the interval's 2.5% tails a handful of
+/// draws, and the p-value's floor (`2 / (resamples + 1)`) too coarse for alpha = 0.001.
+pub const MIN_RESAMPLES: usize = 1_000;
+/// The most bootstrap resamples accepted: ten times the default, so that one benchmark's
+/// bootstrap stays within seconds (each resample draws every sample of every factor anew).
+pub const MAX_RESAMPLES: usize = 100_000;
+/// The most samples a side's bootstrap resamples from, unless [`Settings::max_bootstrap_samples`]
+/// says otherwise: a side with more resamples an evenly spaced subsample of this many, and the
+/// change says so ([`Change::subsample`]).
+pub const MAX_BOOTSTRAP_SAMPLES: usize = 10_000;
 /// The config file read when present and none is named.
 pub const DEFAULT_CONFIG_FILE: &str = "poolbench-compare.toml";
 
@@ -113,12 +125,14 @@ pub struct Settings {
     /// The threshold in percent: no change smaller is flagged. Default:
     /// [`DEFAULT_THRESHOLD_PERCENT`].
     pub threshold_percent: f64,
-    /// Bootstrap resamples. Default: [`DEFAULT_RESAMPLES`].
+    /// Bootstrap resamples, [`MIN_RESAMPLES`] to [`MAX_RESAMPLES`]. Default: [`DEFAULT_RESAMPLES`].
     pub resamples: usize,
     /// Absolute or relative times. Default: [`GateChoice::Auto`].
     pub gate: GateChoice,
     /// Per-benchmark thresholds and exclusions, first match wins. Default: none.
     pub rules: Vec<Rule>,
+    /// The most samples of a side the bootstrap resamples from. Default: [`MAX_BOOTSTRAP_SAMPLES`].
+    pub max_bootstrap_samples: usize,
 }
 
 impl Settings {
@@ -131,6 +145,7 @@ impl Settings {
             resamples: DEFAULT_RESAMPLES,
             gate: GateChoice::Auto,
             rules: Vec::new(),
+            max_bootstrap_samples: MAX_BOOTSTRAP_SAMPLES,
         }
     }
 
@@ -147,8 +162,12 @@ impl Settings {
     fn check(&self) -> Result<(), Error> {
         config::check_alpha(self.alpha).map_err(Error::setting)?;
         config::check_threshold(self.threshold_percent).map_err(Error::setting)?;
-        if self.resamples == 0 {
-            return Err(Error::setting("resamples = 0: give at least 1000 (10000 by default)"));
+        config::check_resamples(self.resamples).map_err(Error::setting)?;
+        if self.max_bootstrap_samples < 2 {
+            return Err(Error::setting(format!(
+                "max_bootstrap_samples = {}: a bootstrap needs at least 2 samples a side",
+                self.max_bootstrap_samples
+            )));
         }
         Ok(())
     }
@@ -217,6 +236,10 @@ pub struct Change {
     pub upper: f64,
     /// The two-sided p-value of "no change".
     pub p_value: f64,
+    /// When the bootstrap resampled an evenly spaced subsample of a side that had more samples
+    /// than [`Settings::max_bootstrap_samples`]: that cap. The interval is then the subsample's,
+    /// wider than all the samples would give, never narrower; the ratio is of all the samples.
+    pub subsample: Option<usize>,
 }
 
 impl Change {
@@ -329,10 +352,70 @@ pub struct Comparison {
     pub entries: Vec<Entry>,
 }
 
+/// What the gate says of the whole comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// At least one benchmark regressed: the gate fails (exit code 2).
+    Regression,
+    /// Benchmarks were judged and none regressed: the gate passes (exit code 0).
+    NoRegression,
+    /// No benchmark was judged (no benchmark in both runs, or none whose samples could be
+    /// tested): the gate fails (exit code 1), since passing would vouch for a change it never
+    /// looked at. [`Comparison::nothing_judged`] says why.
+    NothingJudged,
+}
+
+impl Outcome {
+    /// The exit code of `poolbench compare`: 0, 1 or 2.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::NoRegression => 0,
+            Outcome::NothingJudged => 1,
+            Outcome::Regression => 2,
+        }
+    }
+}
+
 impl Comparison {
     /// Whether any benchmark regressed: the gate fails.
     pub fn has_regression(&self) -> bool {
         self.count(Verdict::Regressed) > 0
+    }
+
+    /// What the gate says: a regression, none, or nothing judged.
+    pub fn outcome(&self) -> Outcome {
+        if self.has_regression() {
+            Outcome::Regression
+        } else if self.gated() == 0 {
+            Outcome::NothingJudged
+        } else {
+            Outcome::NoRegression
+        }
+    }
+
+    /// Why no benchmark was judged, when none was: which side holds nothing, or what kept the
+    /// benchmarks both runs share from being tested.
+    pub fn nothing_judged(&self) -> Option<String> {
+        if self.gated() > 0 {
+            return None;
+        }
+        let (only_base, only_new) = (self.count(Verdict::Missing), self.count(Verdict::New));
+        let (ungated, ignored) = (self.count(Verdict::Ungated), self.count(Verdict::Ignored));
+        let in_both = ungated + ignored;
+        Some(match (in_both, only_base, only_new) {
+            (0, 0, 0) => "neither BASE nor NEW holds a benchmark".to_owned(),
+            (0, _, 0) => format!("NEW holds no benchmark (BASE holds {})", benchmarks(only_base)),
+            (0, 0, _) => format!("BASE holds no benchmark (NEW holds {})", benchmarks(only_new)),
+            (0, _, _) => {
+                format!("BASE and NEW share no benchmark ({only_base} only in BASE, {only_new} only in NEW)")
+            }
+            _ => format!(
+                "none of the {} in both runs could be judged ({ungated} ungated: too few samples, \
+                 or samples that are not positive; {ignored} ignored by the config file)",
+                benchmarks(in_both)
+            ),
+        })
     }
 
     /// How many benchmarks got `verdict`.
@@ -363,7 +446,7 @@ impl Comparison {
 /// # Errors
 ///
 /// An [`Error`] when a setting is out of range (alpha outside `(0, 0.5]`, a threshold that is
-/// not positive, no resamples).
+/// not positive, resamples outside [`MIN_RESAMPLES`]..=[`MAX_RESAMPLES`], a bootstrap cap below 2).
 pub fn compare(base: &Input, new: &Input, settings: &Settings) -> Result<Comparison, Error> {
     settings.check()?;
     let machine_differences = fingerprint::differences(&base.summary.machine, &new.summary.machine);
@@ -399,6 +482,11 @@ pub fn compare(base: &Input, new: &Input, settings: &Settings) -> Result<Compari
     })
 }
 
+/// `1 benchmark`, `2 benchmarks`.
+fn benchmarks(count: usize) -> String {
+    format!("{count} benchmark{}", if count == 1 { "" } else { "s" })
+}
+
 /// A row of one side, with its group (for the reference) and its side (for the runs).
 #[derive(Clone, Copy)]
 struct Found<'a> {
@@ -424,7 +512,8 @@ fn index(input: &Input) -> BTreeMap<String, Found<'_>> {
     let mut rows = BTreeMap::new();
     for group in &input.summary.groups {
         for row in &group.results {
-            // The report never writes one id twice; a hand-edited file that does keeps its first.
+            // `Summary::read` refuses a file listing an id twice; a summary built in memory that
+            // does keeps its first.
             rows.entry(row.key()).or_insert(Found { group, row, input });
         }
     }
@@ -472,7 +561,11 @@ fn entry(
         return entry;
     };
     let level = 1.0 - settings.alpha;
-    let seed = bootstrap::seed_for(id);
+    let resampling = Resampling {
+        resamples: settings.resamples,
+        max_samples: settings.max_bootstrap_samples,
+        seed: bootstrap::seed_for(id),
+    };
     let test = |sides: &[(&Found<'_>, i32)]| {
         let runs: Vec<Vec<&[f64]>> = sides.iter().map(|(found, _)| found.runs()).collect();
         let factors: Vec<Factor<'_>> = sides
@@ -480,7 +573,7 @@ fn entry(
             .zip(&runs)
             .map(|((found, power), runs)| Factor { values: &found.row.samples_ns, runs, power: *power })
             .collect();
-        statistic.test(&factors, level, settings.resamples, seed)
+        statistic.test(&factors, level, resampling)
     };
     entry.absolute = test(&[(new, 1), (base, -1)]);
     if rule.is_some_and(|rule| rule.ignore) {

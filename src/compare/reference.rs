@@ -62,6 +62,7 @@ mod tests {
             std_dev_ns: 0.0,
             n: 0,
             samples_ns: Vec::new(),
+            samples_thinned: false,
             speedup: None,
             efficiency: None,
             tasks_per_second: None,

@@ -31,7 +31,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::bootstrap::{self, Factor};
+use super::bootstrap::{self, Factor, Resampling};
 use super::welch::{self, Moments, Term};
 use super::{Change, Runs};
 
@@ -86,20 +86,14 @@ impl Statistic {
 
     /// Tests the product of the factors' statistics (each to its power) against 1, with an
     /// interval at `level`: across runs when every factor has two runs or more, else over the
-    /// samples (bootstraps use `resamples` resamples seeded with `seed`). See the module's docs.
+    /// samples (a bootstrap resamples as `resampling` says). See the module's docs.
     ///
     /// `None` when a factor has fewer than two samples or one that is not positive and finite.
-    pub(crate) fn test(
-        self,
-        factors: &[Factor<'_>],
-        level: f64,
-        resamples: usize,
-        seed: u64,
-    ) -> Option<Change> {
+    pub(crate) fn test(self, factors: &[Factor<'_>], level: f64, resampling: Resampling) -> Option<Change> {
         if factors.iter().all(|factor| factor.runs.len() >= 2) {
             return self.test_across_runs(factors, level);
         }
-        self.test_samples(factors, level, resamples, seed)
+        self.test_samples(factors, level, resampling)
     }
 
     /// Welch's t-test on the log of each run's statistic, one term per factor.
@@ -113,10 +107,16 @@ impl Statistic {
         }
         let test = welch::test(log_ratio, &terms)?;
         let (lower, upper) = test.interval(level);
-        Some(Change { ratio: log_ratio.exp(), lower: lower.exp(), upper: upper.exp(), p_value: test.p_value })
+        Some(Change {
+            ratio: log_ratio.exp(),
+            lower: lower.exp(),
+            upper: upper.exp(),
+            p_value: test.p_value,
+            subsample: None,
+        })
     }
 
-    fn test_samples(self, factors: &[Factor<'_>], level: f64, resamples: usize, seed: u64) -> Option<Change> {
+    fn test_samples(self, factors: &[Factor<'_>], level: f64, resampling: Resampling) -> Option<Change> {
         match self {
             Statistic::Mean => {
                 let mut log_ratio = 0.0;
@@ -133,16 +133,18 @@ impl Statistic {
                     lower: lower.exp(),
                     upper: upper.exp(),
                     p_value: test.p_value,
+                    subsample: None,
                 })
             }
             Statistic::Percentile(percent) => {
                 let probability = f64::from(percent) / 100.0;
-                let result = bootstrap::ratio_of_quantiles(factors, probability, level, resamples, seed)?;
+                let result = bootstrap::ratio_of_quantiles(factors, probability, level, resampling)?;
                 Some(Change {
                     ratio: result.ratio,
                     lower: result.lower,
                     upper: result.upper,
                     p_value: result.p_value,
+                    subsample: result.subsampled.then_some(resampling.max_samples),
                 })
             }
         }
@@ -252,7 +254,9 @@ mod tests {
             Factor { values: &new_values, runs: new_runs, power: 1 },
             Factor { values: &base_values, runs: base_runs, power: -1 },
         ];
-        statistic.test(&factors, 0.95, 2_000, 7).unwrap()
+        statistic
+            .test(&factors, 0.95, Resampling { resamples: 2_000, max_samples: usize::MAX, seed: 7 })
+            .unwrap()
     }
 
     #[test]
@@ -292,7 +296,9 @@ mod tests {
         let new: Vec<f64> = base.iter().map(|value| value * 2.0).collect();
         let factors =
             [Factor { values: &new, runs: &[], power: 1 }, Factor { values: &base, runs: &[], power: -1 }];
-        let change = Statistic::Mean.test(&factors, 0.95, 0, 0).unwrap();
+        let change = Statistic::Mean
+            .test(&factors, 0.95, Resampling { resamples: 0, max_samples: 0, seed: 0 })
+            .unwrap();
         assert!((change.ratio - 2.0).abs() < 1e-12);
         assert!(change.lower < 2.0 && change.upper > 2.0 && change.p_value < 1e-6, "{change:?}");
         assert_eq!(Statistic::Mean.of(&base), 10.0);

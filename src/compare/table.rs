@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::cells::{self, confidence, plain};
-use super::{Comparison, Gate, Side, Verdict};
+use super::{Comparison, Gate, Outcome, Side, Verdict};
 use crate::format::significant;
 
 /// The comparison as a terminal table.
@@ -48,12 +48,22 @@ pub fn render(comparison: &Comparison) -> String {
     for (name, side) in [("base", &comparison.base), ("new", &comparison.new)] {
         skipped(&mut text, name, side);
     }
-    let _ = writeln!(
-        text,
-        "result: {}",
-        if comparison.has_regression() { "REGRESSION (exit code 2)" } else { "no regression (exit code 0)" }
-    );
+    let _ = writeln!(text, "result: {}", result_line(comparison));
     text
+}
+
+/// The outcome and its exit code: `REGRESSION (exit code 2)`, `no regression (exit code 0)`, or
+/// `NOTHING JUDGED (exit code 1): ` and why.
+pub fn result_line(comparison: &Comparison) -> String {
+    let outcome = comparison.outcome();
+    let code = outcome.exit_code();
+    match outcome {
+        Outcome::Regression => format!("REGRESSION (exit code {code})"),
+        Outcome::NoRegression => format!("no regression (exit code {code})"),
+        Outcome::NothingJudged => {
+            format!("NOTHING JUDGED (exit code {code}): {}", comparison.nothing_judged().unwrap_or_default())
+        }
+    }
 }
 
 /// What the gate compared, and why.

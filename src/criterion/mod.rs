@@ -6,21 +6,24 @@
 //! changes it makes the benchmark show up as skipped with serde's reason, not as wrong numbers.
 //! Fields the report does not use are not declared, so additions on Criterion's side are harmless.
 //!
+//! The walk (`reader.rs`, [`Reader`]) reads only regular files, up to [`MAX_FILE_BYTES`] each:
+//! a link to `/dev/zero` or a FIFO is skipped with the reason, never read.
+//!
 //! Directory names are not trusted: Criterion replaces `/`, `<`, `?` and others by `_` and
 //! truncates long names, so the id comes from `benchmark.json`, and a benchmark is any directory
 //! holding `new/benchmark.json`, however deep.
 
 mod error;
+mod reader;
 
 use std::ffi::OsString;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 
 pub use error::Error;
+pub use reader::{MAX_FILE_BYTES, Reader};
 
 use crate::schema::Skipped;
 
@@ -142,7 +145,17 @@ impl Sample {
         } else if self.times.iter().any(|&time| !(time.is_finite() && time >= 0.0)) {
             Some("a sample time is negative or not finite".to_owned())
         } else {
-            None
+            // Finite inputs can still divide to infinity (1e300 ns over 1e-300 iterations), which
+            // summary.json could only write as a null its readers refuse.
+            let (index, (time, iters)) = self
+                .times
+                .iter()
+                .zip(&self.iters)
+                .enumerate()
+                .find(|(_, (time, iters))| !(*time / *iters).is_finite())?;
+            Some(format!(
+                "sample {index}'s time per iteration is not finite ({time:e} ns over {iters:e} iterations)"
+            ))
         }
     }
 }
@@ -159,8 +172,16 @@ impl Estimates {
                 interval.upper_bound,
                 interval.confidence_level,
             ];
-            (!values.iter().all(|value| value.is_finite() && *value >= 0.0))
-                .then(|| format!("its {name} is negative or not finite"))
+            if !values.iter().all(|value| value.is_finite() && *value >= 0.0) {
+                return Some(format!("its {name} is negative or not finite"));
+            }
+            (interval.lower_bound > interval.upper_bound).then(|| {
+                format!(
+                    "its {name}'s confidence interval is reversed: the lower bound {} is above the \
+                     upper bound {}",
+                    interval.lower_bound, interval.upper_bound
+                )
+            })
         })
     }
 }
@@ -192,22 +213,19 @@ pub struct Results {
     pub skipped: Vec<Skipped>,
 }
 
-/// Deeper than any id Criterion writes (`group/function/value/new/benchmark.json`), shallow enough
-/// that a symlink loop or a stray tree cannot keep the walk busy.
-const MAX_DEPTH: usize = 12;
-
 /// Reads every benchmark under `dir`: each directory holding `new/benchmark.json`, with the
 /// `estimates.json` and `sample.json` beside it.
 ///
-/// A benchmark whose files are missing, truncated or malformed is skipped and listed with the
-/// file and the reason; reading goes on.
+/// A benchmark whose files are missing, truncated, malformed, not regular files or larger than
+/// [`MAX_FILE_BYTES`] is skipped and listed with the file and the reason; reading goes on.
+/// [`Reader`] sets other bounds.
 ///
 /// # Errors
 ///
 /// [`Error`] "no Criterion results at ..." when `dir` does not exist or holds no benchmark, and
 /// an error naming the directory when it cannot be walked at all.
 pub fn read(dir: &Path) -> Result<Results, Error> {
-    read_from(dir, LATEST)
+    Reader::new().read(dir)
 }
 
 /// Reads the baseline `name` that `cargo bench -- --save-baseline NAME` left under `dir`: every
@@ -223,104 +241,8 @@ pub fn read(dir: &Path) -> Result<Results, Error> {
 /// holds no benchmark with that baseline, or `name` cannot be a baseline's directory name;
 /// an error naming the directory when it cannot be walked at all.
 pub fn read_baseline(dir: &Path, name: &str) -> Result<Results, Error> {
-    // Criterion uses the name as a directory name: anything else cannot have been saved by it.
-    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\']) {
-        return Err(Error::no_baseline(dir, name));
-    }
-    read_from(dir, name)
+    Reader::new().read_baseline(dir, name)
 }
 
 /// Criterion's name for the directory of the latest results.
 const LATEST: &str = "new";
-
-fn read_from(dir: &Path, name: &str) -> Result<Results, Error> {
-    let missing = || if name == LATEST { Error::no_results(dir) } else { Error::no_baseline(dir, name) };
-    if !dir.is_dir() {
-        return Err(missing());
-    }
-    let mut results = Results::default();
-    let mut found = 0;
-    let walk = walkdir::WalkDir::new(dir).max_depth(MAX_DEPTH).follow_links(false).sort_by_file_name();
-    for entry in walk {
-        let entry = match entry {
-            Ok(entry) => entry,
-            // The root itself unreadable is fatal; a subdirectory is one benchmark's worth of loss.
-            Err(err) if err.depth() == 0 => return Err(Error::walk(dir, err)),
-            Err(err) => {
-                let path = err.path().map_or_else(|| dir.to_owned(), Path::to_owned);
-                results.skipped.push(Skipped::new(&path, None, format!("cannot be read: {err}")));
-                continue;
-            }
-        };
-        let is_benchmark_file = entry.file_name() == "benchmark.json"
-            && entry.file_type().is_file()
-            && entry.path().parent().and_then(Path::file_name).is_some_and(|parent| parent == name);
-        let Some(benchmark_dir) = entry.path().parent().and_then(Path::parent).filter(|_| is_benchmark_file)
-        else {
-            continue;
-        };
-        found += 1;
-        match read_benchmark(dir, benchmark_dir, name) {
-            Ok(benchmark) => results.benchmarks.push(benchmark),
-            Err(skipped) => results.skipped.push(*skipped),
-        }
-    }
-    if found == 0 {
-        return Err(missing());
-    }
-    drop_duplicates(dir, name, &mut results);
-    Ok(results)
-}
-
-fn read_benchmark(root: &Path, benchmark_dir: &Path, name: &str) -> Result<Benchmark, Box<Skipped>> {
-    let new = benchmark_dir.join(name);
-    let id: BenchmarkId = read_json(&new.join("benchmark.json"), None)?;
-    let named = Some(id.full_id.as_str());
-    let estimates_path = new.join("estimates.json");
-    let estimates: Estimates = read_json(&estimates_path, named)?;
-    if let Some(defect) = estimates.defect() {
-        return Err(Box::new(Skipped::new(&estimates_path, named, defect)));
-    }
-    let sample_path = new.join("sample.json");
-    let sample: Sample = read_json(&sample_path, named)?;
-    if let Some(defect) = sample.defect() {
-        return Err(Box::new(Skipped::new(&sample_path, named, defect)));
-    }
-    let directory = benchmark_dir.strip_prefix(root).unwrap_or(benchmark_dir).to_owned();
-    let page = directory.join("report").join("index.html");
-    let page = root.join(&page).is_file().then_some(page);
-    Ok(Benchmark { id, estimates, sample, directory, page })
-}
-
-fn read_json<T: DeserializeOwned>(path: &Path, benchmark: Option<&str>) -> Result<T, Box<Skipped>> {
-    let text = fs::read(path)
-        .map_err(|err| Box::new(Skipped::new(path, benchmark, format!("cannot be read: {err}"))))?;
-    serde_json::from_slice(&text).map_err(|err| {
-        let reason = if err.is_eof() {
-            format!("is truncated ({err})")
-        } else {
-            format!("is not the JSON Criterion 0.8 writes ({err})")
-        };
-        Box::new(Skipped::new(path, benchmark, reason))
-    })
-}
-
-/// Two directories claiming one id (a copied directory, an id Criterion truncated) would make
-/// every comparison ambiguous: the first, in directory order, is kept and the others listed.
-fn drop_duplicates(root: &Path, name: &str, results: &mut Results) {
-    let mut kept: Vec<Benchmark> = Vec::with_capacity(results.benchmarks.len());
-    for benchmark in results.benchmarks.drain(..) {
-        match kept.iter().find(|earlier| earlier.id.full_id == benchmark.id.full_id) {
-            Some(earlier) => results.skipped.push(Skipped::new(
-                &root.join(&benchmark.directory).join(name).join("benchmark.json"),
-                Some(&benchmark.id.full_id),
-                format!(
-                    "repeats the id of {}; remove one of the two directories",
-                    earlier.directory.display()
-                ),
-            )),
-            None => kept.push(benchmark),
-        }
-    }
-    results.benchmarks = kept;
-}

@@ -27,6 +27,11 @@ enum ErrorKind {
     Write { path: PathBuf, source: std::io::Error },
     #[error("cannot read {}: {source}; check its permissions, or move it away to start afresh", .path.display())]
     ReadFile { path: PathBuf, source: std::io::Error },
+    #[error(
+        "the report would write a summary.json that poolbench cannot read back ({reason}); \
+         nothing was written: this is a bug in poolbench, please report it with the Criterion directory"
+    )]
+    Invalid { reason: String },
     #[error("cannot encode {file}: {source}")]
     Encode { file: &'static str, source: serde_json::Error },
 }
@@ -42,6 +47,10 @@ impl Error {
 
     pub(crate) fn read_history(path: &Path, source: std::io::Error) -> Self {
         Error::new(ErrorKind::ReadFile { path: path.to_owned(), source })
+    }
+
+    pub(crate) fn invalid(reason: String) -> Self {
+        Error::new(ErrorKind::Invalid { reason })
     }
 
     pub(crate) fn encode(file: &'static str, source: serde_json::Error) -> Self {

@@ -150,6 +150,7 @@ mod tests {
             std_dev_ns: spread,
             n: 10,
             samples_ns: Vec::new(),
+            samples_thinned: false,
             speedup: Some(speedup),
             efficiency: None,
             tasks_per_second: None,

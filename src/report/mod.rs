@@ -58,7 +58,9 @@
 //! (or a peers file that cannot be read) is skipped and listed in all three files with the file
 //! and the reason. Only a Criterion
 //! directory with no benchmark at all is an [`Error`]. Each file is written under a temporary
-//! name and renamed into place, so a crash leaves the previous report, never half of one.
+//! name and renamed into place, so a crash leaves the previous report, never half of one; the
+//! renames happen under a lock ([`LOCK_FILE`]), so two reports written at once leave one of them
+//! whole.
 
 mod charts;
 mod error;
@@ -86,27 +88,54 @@ pub use markdown::render as render_markdown;
 pub use peers::{add_peers, ratios};
 pub use summarize::summarize;
 
-use crate::criterion::{default_criterion_dir, read};
-use crate::fs::Staged;
+use crate::criterion::{Reader, default_criterion_dir};
+use crate::fs::{Lock, Staged};
 use crate::schema::{Machine, Peers, PeersStatus, Skipped, Source, Summary};
 
 /// Where the report goes unless told otherwise, relative to the current directory (the package
 /// root under `cargo bench`).
 pub const DEFAULT_OUT_DIR: &str = "reports/latest";
 
-/// Where to read from and where to write.
+/// The most samples the report copies into a row's `samples_ns`, unless
+/// [`Options::max_samples`] says otherwise: 10,000, a hundred times Criterion's default sample
+/// size (poolbench's suites take 20). A row with more gets an evenly spaced subsample and says so
+/// ([`Row::samples_thinned`](crate::schema::Row::samples_thinned)); its `n` stays the true count.
+pub const MAX_REPORTED_SAMPLES: usize = 10_000;
+
+/// The empty file in the report's directory that [`write()`] holds an exclusive `flock(2)` on while
+/// it renames the three files into place, so that two reports written at once leave one's three
+/// files, never a mix. A tool that reads more than one of the files takes a shared `flock` on it
+/// to read them from one report.
+pub const LOCK_FILE: &str = ".poolbench.lock";
+
+/// Where to read from, where to write, and the bounds on what is read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// Criterion's output directory. Default: [`default_criterion_dir`].
     pub criterion_dir: PathBuf,
     /// The report's directory, created if missing. Default: [`DEFAULT_OUT_DIR`].
     pub out_dir: PathBuf,
+    /// The largest Criterion file read, in bytes; a benchmark with a larger one is skipped with
+    /// the reason. Default: [`MAX_FILE_BYTES`](crate::criterion::MAX_FILE_BYTES).
+    pub max_file_bytes: u64,
+    /// The most samples copied into a row's `samples_ns`. Default: [`MAX_REPORTED_SAMPLES`].
+    pub max_samples: usize,
 }
 
 impl Options {
     /// The defaults: Criterion's own output directory, and [`DEFAULT_OUT_DIR`].
     pub fn new() -> Self {
-        Options { criterion_dir: default_criterion_dir(), out_dir: PathBuf::from(DEFAULT_OUT_DIR) }
+        Options::with_dirs(default_criterion_dir(), PathBuf::from(DEFAULT_OUT_DIR))
+    }
+
+    /// Reads from `criterion_dir` and writes to `out_dir`, with the default bounds.
+    pub fn with_dirs(criterion_dir: impl Into<PathBuf>, out_dir: impl Into<PathBuf>) -> Self {
+        Options {
+            criterion_dir: criterion_dir.into(),
+            out_dir: out_dir.into(),
+            max_file_bytes: crate::criterion::MAX_FILE_BYTES,
+            max_samples: MAX_REPORTED_SAMPLES,
+        }
     }
 }
 
@@ -181,9 +210,15 @@ impl fmt::Display for Written {
 /// holds no benchmark; an error naming the path when the report's directory or a file cannot be
 /// written. Benchmarks that cannot be read are not errors: see [`Written::skipped`].
 pub fn write(options: &Options) -> Result<Written, Error> {
-    let results = read(&options.criterion_dir)?;
+    let results = Reader::new().max_file_bytes(options.max_file_bytes).read(&options.criterion_dir)?;
     let mut summary = summarize(&results, Machine::detect(), &options.criterion_dir);
     peers::load(&mut summary, &options.criterion_dir);
+    for row in summary.groups.iter_mut().flat_map(|group| &mut group.results) {
+        row.thin_samples(options.max_samples);
+    }
+    // Criterion's files and the peers file are checked as they are read; this catches what the
+    // report derives from them, so that no reader ever meets a file poolbench wrote and refuses.
+    summary.check().map_err(Error::invalid)?;
     let out = &options.out_dir;
     fs::create_dir_all(out).map_err(|err| Error::create_dir(out, err))?;
     let criterion_href = links::relative_href(out, &options.criterion_dir);
@@ -195,7 +230,12 @@ pub fn write(options: &Options) -> Result<Written, Error> {
         let path = out.join(exporter.file_name());
         staged.add(&path, &exporter.export(&summary)?).map_err(|err| Error::write(&path, err))?;
     }
+    // Another writer renaming its files into this directory at the same time would leave some of
+    // each: the renames happen under the directory's lock, one writer's three after another's.
+    let lock_path = out.join(LOCK_FILE);
+    let lock = Lock::exclusive_on(&lock_path).map_err(|err| Error::write(&lock_path, err))?;
     staged.commit().map_err(|(path, err)| Error::write(&path, err))?;
+    drop(lock);
     let [index_html, summary_md, summary_json] = exporters.map(|exporter| out.join(exporter.file_name()));
     Ok(Written {
         index_html,

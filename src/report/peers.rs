@@ -189,6 +189,7 @@ mod tests {
             std_dev_ns: 0.0,
             n: 1,
             samples_ns: vec![median],
+            samples_thinned: false,
             speedup: None,
             efficiency: None,
             tasks_per_second: None,

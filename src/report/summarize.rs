@@ -110,6 +110,7 @@ fn row(benchmark: &Benchmark) -> Row {
         std_dev_ns: estimates.std_dev.point_estimate,
         n: samples_ns.len(),
         samples_ns,
+        samples_thinned: false,
         speedup: None,
         efficiency: None,
         tasks_per_second: None,

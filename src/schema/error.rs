@@ -25,6 +25,8 @@ enum ErrorKind {
     ReadSummary { path: PathBuf, source: std::io::Error },
     #[error("{} is not a poolbench summary.json ({source}); write one with `poolbench report`", .path.display())]
     NotSummary { path: PathBuf, source: serde_json::Error },
+    #[error("{} is not a valid summary.json: {reason}; regenerate it with `poolbench report`", .path.display())]
+    InvalidSummary { path: PathBuf, reason: String },
     #[error(
         "{} has summary schema version {found}, this poolbench reads versions 1 to {}; \
          regenerate it with this poolbench's `poolbench report`",
@@ -56,6 +58,10 @@ impl Error {
 
     pub(crate) fn not_summary(path: &Path, source: serde_json::Error) -> Self {
         Error::new(ErrorKind::NotSummary { path: path.to_owned(), source })
+    }
+
+    pub(crate) fn invalid_summary(path: &Path, reason: String) -> Self {
+        Error::new(ErrorKind::InvalidSummary { path: path.to_owned(), reason })
     }
 
     pub(crate) fn schema_version(path: &Path, found: u32) -> Self {

@@ -12,9 +12,12 @@
 //! ([`SCHEMA_VERSION`], [`PEERS_SCHEMA_VERSION`], [`history::HISTORY_VERSION`]) that goes up when
 //! a field is removed, renamed or changes meaning; adding a field does not bump it, so readers
 //! ignore fields they do not know. No number in these files is NaN or infinite: a quantity that
-//! cannot be computed is absent (`null`).
+//! cannot be computed is absent (`null`). `check.rs` holds what every `summary.json` must hold
+//! (finite numbers, ordered intervals, times that are not negative), checked when it is written
+//! and when it is read.
 
 mod case;
+mod check;
 mod error;
 pub mod history;
 mod machine;
@@ -25,8 +28,8 @@ pub use case::{CASE_VERSION, CASES_DIR, CaseFile};
 pub use error::Error;
 pub use machine::{GitState, Machine};
 pub use peers::{
-    Failure, PEERS_FILE, PEERS_SCHEMA_VERSION, Parameters, PeerRow, Peers, PeersStatus, PythonInfo,
-    peers_file_in,
+    Failure, MAX_PEERS_FILE_BYTES, PEERS_FILE, PEERS_SCHEMA_VERSION, Parameters, PeerRow, Peers, PeersStatus,
+    PythonInfo, peers_file_in,
 };
 pub(crate) use summary::ONE_THREAD;
 pub use summary::{

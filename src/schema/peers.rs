@@ -25,6 +25,11 @@ pub const PEERS_SCHEMA_VERSION: u32 = 1;
 /// looks for it.
 pub const PEERS_FILE: &str = "poolbench-peers.json";
 
+/// The largest peers file read, in bytes: 16 MiB, hundreds of times what the script writes (a few
+/// hundred rows of at most a few hundred samples). Like Criterion's files beside it, the peers
+/// file is read only when it is a regular file (not a link, not a FIFO), and no larger than this.
+pub const MAX_PEERS_FILE_BYTES: u64 = 16 << 20;
+
 /// The peers file of the Criterion directory `criterion_dir`.
 pub fn peers_file_in(criterion_dir: &Path) -> PathBuf {
     criterion_dir.join(PEERS_FILE)
@@ -183,9 +188,13 @@ impl Peers {
     /// # Errors
     ///
     /// As [`from_json`](Self::from_json), or the file cannot be read
-    /// ([`Error::is_not_found`] when it is not there).
+    /// ([`Error::is_not_found`] when it is not there): not a regular file, or larger than
+    /// [`MAX_PEERS_FILE_BYTES`].
     pub fn read(path: &Path) -> Result<Self, Error> {
-        let text = fs::read_to_string(path).map_err(|err| Error::read(path, err))?;
+        let bytes = crate::fs::read_regular_file(path, MAX_PEERS_FILE_BYTES)
+            .map_err(|err| Error::read(path, err.into_io()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|err| Error::read(path, std::io::Error::new(std::io::ErrorKind::InvalidData, err)))?;
         Self::from_json(&text, path)
     }
 
@@ -245,6 +254,8 @@ impl Peers {
             if !(0.0..=1.0).contains(&row.confidence_level) {
                 return fail("the confidence level is not within 0..1");
             }
+            // The rows go into summary.json as they are: what its readers would refuse, this does.
+            super::check::row(row)?;
         }
         Ok(())
     }

@@ -46,11 +46,25 @@ impl Summary {
     /// too, without their `peers` (which version 2 changed): comparing against a baseline written
     /// before the change still works.
     ///
+    /// The summary is checked as the report checks it before writing (`check.rs`: finite numbers,
+    /// intervals whose lower bound is not above their upper, times that are not negative).
+    ///
     /// # Errors
     ///
-    /// An [`Error`] naming the file: unreadable, not a summary, or a schema version this build
-    /// does not read.
+    /// An [`Error`] naming the file: unreadable, not a summary, a schema version this build
+    /// does not read, or a row that breaks the checks (named, with what is wrong).
     pub fn read(path: &Path) -> Result<Summary, Error> {
+        let summary = Summary::parse(path)?;
+        summary.check().map_err(|reason| Error::invalid_summary(path, reason))?;
+        Ok(summary)
+    }
+
+    /// What every summary must hold to be written or read (`check.rs`), or why this one does not.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        super::check::summary(self)
+    }
+
+    fn parse(path: &Path) -> Result<Summary, Error> {
         #[derive(Deserialize)]
         struct Version {
             schema_version: u32,
@@ -247,10 +261,18 @@ pub struct Row {
     pub mean_ns: Interval,
     /// The standard deviation of the time per iteration, ns (Criterion's point estimate).
     pub std_dev_ns: f64,
-    /// The number of samples.
+    /// The number of samples measured (Criterion's, or the peer's): the true count, even when
+    /// `samples_ns` holds fewer.
     pub n: usize,
-    /// Each sample's time per iteration, ns (`times[i] / iters[i]` of Criterion's `sample.json`).
+    /// Each sample's time per iteration, ns (`times[i] / iters[i]` of Criterion's `sample.json`);
+    /// when there were more than the report copies, an evenly spaced subsample of them
+    /// ([`samples_thinned`](Self::samples_thinned)).
     pub samples_ns: Vec<f64>,
+    /// Whether `samples_ns` is a subsample: the report copies at most
+    /// [`MAX_REPORTED_SAMPLES`](crate::report::MAX_REPORTED_SAMPLES) samples a row, evenly spaced
+    /// over the run. `false` in files written before the field existed.
+    #[serde(default)]
+    pub samples_thinned: bool,
     /// Sequential's median over this one, same group. The interval is approximate: the ratio of
     /// the medians' opposite bounds, wider than a true 95% interval of the ratio.
     pub speedup: Option<Interval>,
@@ -268,6 +290,15 @@ impl Row {
     /// The executor that measured the row, when its function names one of poolbench's.
     pub fn executor_kind(&self) -> Option<ExecutorKind> {
         self.executor.as_deref().and_then(ExecutorKind::from_name)
+    }
+
+    /// Keeps at most `cap` of the samples, evenly spaced over the run (`subsample.rs`), and says
+    /// so in [`samples_thinned`](Self::samples_thinned); `n` stays the true count.
+    pub(crate) fn thin_samples(&mut self, cap: usize) {
+        if let std::borrow::Cow::Owned(kept) = crate::subsample::evenly_spaced(&self.samples_ns, cap) {
+            self.samples_ns = kept;
+            self.samples_thinned = true;
+        }
     }
 
     /// Whether the row is Sequential's, the reference every speedup is measured against.
@@ -412,6 +443,7 @@ mod tests {
             std_dev_ns: 0.5,
             n: 1,
             samples_ns: vec![10.0],
+            samples_thinned: false,
             speedup: None,
             efficiency: None,
             tasks_per_second: None,

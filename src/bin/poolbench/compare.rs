@@ -7,9 +7,6 @@ use std::process::ExitCode;
 use anyhow::Context;
 use poolbench::compare::{self, Config, GateChoice, Input, Settings, Statistic};
 
-/// The exit code of a comparison that found a regression.
-const REGRESSION: u8 = 2;
-
 /// Options of `poolbench compare`.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
@@ -36,7 +33,7 @@ pub struct Args {
     /// What is compared: p10 (default), another percentile p1..p99, median, or mean (Welch's t-test).
     #[arg(long, value_name = "STATISTIC")]
     statistic: Option<Statistic>,
-    /// Bootstrap resamples [default: 10000, or the config file's].
+    /// Bootstrap resamples, 1000 to 100000 [default: 10000, or the config file's].
     #[arg(long, value_name = "N")]
     resamples: Option<usize>,
     /// Absolute times, relative times (over a reference in the same run), or auto: absolute on
@@ -50,8 +47,9 @@ pub struct Args {
 
 const AFTER_HELP: &str = "\
 Exit codes:
-  0  no benchmark regressed
-  1  error: an input is missing or unreadable, a setting is out of range
+  0  no benchmark regressed, and at least one was judged
+  1  error: an input is missing or unreadable, a setting is out of range, or nothing was judged
+     (no benchmark in both runs, or none with samples that can be tested; the table says why)
   2  at least one benchmark regressed
 
 A benchmark regressed when its change is significant (p < ALPHA) and the (1 - ALPHA) interval of
@@ -108,7 +106,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Format::Json => compare::render_json(&comparison)?,
     };
     print!("{text}");
-    Ok(if comparison.has_regression() { ExitCode::from(REGRESSION) } else { ExitCode::SUCCESS })
+    if let Some(why) = comparison.nothing_judged() {
+        // The table is printed all the same: it lists every benchmark with why it was not judged.
+        anyhow::bail!(
+            "poolbench compare judged nothing: {why}; compare two runs of the same benchmarks \
+             whose samples are positive (the table above lists each benchmark and why)"
+        );
+    }
+    Ok(ExitCode::from(comparison.outcome().exit_code()))
 }
 
 /// The defaults, then the config file's, then the command line's.

@@ -21,10 +21,10 @@ pub struct Args {
 
 /// Writes the report and prints the paths written and the benchmarks skipped.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let options = Options {
-        criterion_dir: args.criterion_dir.clone().unwrap_or_else(poolbench::criterion::default_criterion_dir),
-        out_dir: args.out.clone(),
-    };
+    let options = Options::with_dirs(
+        args.criterion_dir.clone().unwrap_or_else(poolbench::criterion::default_criterion_dir),
+        args.out.clone(),
+    );
     // The library's errors name the Criterion directory or the file at fault; this names the rest.
     let written = report::write(&options)
         .with_context(|| format!("cannot write the pool-size report to {}", options.out_dir.display()))?;
