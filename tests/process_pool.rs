@@ -199,3 +199,19 @@ fn a_request_over_the_frame_limit_fails_its_tasks_and_the_pool_goes_on() {
     }
     assert_eq!(pool.map(&Squares, &[3]).unwrap(), [9]);
 }
+
+#[test]
+fn a_worker_that_never_says_hello_costs_one_startup_timeout_not_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let starts = dir.path().join("starts");
+    let program = fake_worker(dir.path(), "deaf", &format!("echo >> '{}'; exec sleep 60", starts.display()));
+    let timeout = Duration::from_secs(1);
+    let started = Instant::now();
+    let err = process_pool(2).worker_program(&program).startup_timeout(timeout).build().unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(err.to_string().contains("did not say hello within 1s"), "{err}");
+    let starts = std::fs::read_to_string(&starts).unwrap().lines().count();
+    // Waiting again cannot make a deaf program speak: one start per worker, one timeout in all.
+    assert_eq!(starts, 2, "every start after the first two waits another full timeout");
+    assert!(elapsed < 2 * timeout, "took {elapsed:?} for a {timeout:?} startup timeout");
+}

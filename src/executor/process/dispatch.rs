@@ -125,8 +125,10 @@ enum Cause {
     TimedOut(Duration),
     /// It said something that is not the protocol.
     Protocol(String),
-    /// It did not start: no hello, a bad hello, or it did not come up in time.
+    /// It did not start: no hello, or a bad hello.
     Startup(String),
+    /// It did not say hello within the startup timeout.
+    Silent(Duration),
 }
 
 /// The workers of one pool and the loop that drives them.
@@ -379,8 +381,7 @@ impl Workers {
         }
         if !worker.ready {
             let timeout = self.config.startup_timeout;
-            let message = format!("did not say hello within {timeout:?} of starting");
-            return Some((worker.process.started() + timeout, Cause::Startup(message)));
+            return Some((worker.process.started() + timeout, Cause::Silent(timeout)));
         }
         let timeout = self.config.task_timeout?;
         let head = worker.in_flight.front()?;
@@ -509,6 +510,12 @@ impl Workers {
             // start-up attempts, or a worker that always fails this way would be replaced for ever.
             let reason = match cause {
                 Cause::Startup(reason) | Cause::Protocol(reason) => format!("{reason}; it {how}"),
+                Cause::Silent(timeout) => {
+                    // Another start would wait another full timeout, and a program that stays
+                    // silent for that long is not about to speak: one timeout is the whole cost.
+                    self.failed_starts = STARTUP_ATTEMPTS;
+                    format!("did not say hello within {timeout:?} of starting; it {how}")
+                }
                 Cause::Died | Cause::TimedOut(_) if worker.ready => how,
                 Cause::Died | Cause::TimedOut(_) => format!("{how} before saying hello"),
             };
@@ -541,7 +548,7 @@ impl Workers {
             Cause::TimedOut(after) => {
                 ledger.fail_task(chunk.tasks.start, Error::timed_out(chunk.tasks.start, pid, after));
             }
-            Cause::Died | Cause::Startup(_) => {
+            Cause::Died | Cause::Startup(_) | Cause::Silent(_) => {
                 ledger.fail_task(chunk.tasks.start, Error::worker_died(chunk.tasks.start, pid, how, stderr));
             }
         }

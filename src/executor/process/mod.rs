@@ -151,7 +151,9 @@ impl ProcessPoolBuilder {
         self
     }
 
-    /// How long a new worker may take to say hello. Default: 10 s.
+    /// How long a new worker may take to say hello. A worker still silent after that is killed and
+    /// not started again, since waiting once more would not make it speak: a pool whose workers
+    /// never say hello fails to build after this long, once, whatever its size. Default: 10 s.
     pub fn startup_timeout(mut self, timeout: Duration) -> Self {
         self.startup_timeout = timeout;
         self
