@@ -215,3 +215,69 @@ fn a_worker_that_never_says_hello_costs_one_startup_timeout_not_two() {
     assert_eq!(starts, 2, "every start after the first two waits another full timeout");
     assert!(elapsed < 2 * timeout, "took {elapsed:?} for a {timeout:?} startup timeout");
 }
+
+/// A fake worker that counts its starts in `dir/starts` and exits at once, saying so on stderr,
+/// on every start numbered in `failing`; every other start execs the real worker.
+fn flaky_worker(dir: &std::path::Path, failing: std::ops::RangeInclusive<u32>) -> std::path::PathBuf {
+    let starts = dir.join("starts");
+    let body = format!(
+        "n=$(( $(cat '{starts}' 2>/dev/null || echo 0) + 1 )); echo $n > '{starts}'\n\
+         if [ $n -ge {first} ] && [ $n -le {last} ]; then echo \"start $n refused\" >&2; exit 1; fi\n\
+         exec '{worker}' \"$@\"",
+        starts = starts.display(),
+        first = failing.start(),
+        last = failing.end(),
+        worker = common::WORKER,
+    );
+    fake_worker(dir, "flaky", &body)
+}
+
+fn starts_of(dir: &std::path::Path) -> u32 {
+    std::fs::read_to_string(dir.join("starts")).unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn a_pool_whose_replacements_fail_to_start_keeps_trying_until_it_is_back_to_full_size() {
+    let dir = tempfile::tempdir().unwrap();
+    // Start 1 builds the pool; the five replacements after it die before their hello.
+    let program = flaky_worker(dir.path(), 2..=6);
+    let pool = process_pool(1).worker_program(&program).chunking(Chunking::fixed(1)).build().unwrap();
+    let results = pool.map_each(&Fault, &[FaultAction::Kill]);
+    assert!(results[0].as_ref().unwrap_err().is_worker_death(), "{results:?}");
+    assert_eq!(starts_of(dir.path()), 7, "five failed starts, then one that works");
+    assert_full_and_alive(&pool, 1);
+    assert_eq!(pool.map(&Squares, &[3]).unwrap(), [9]);
+}
+
+#[test]
+fn a_map_without_any_worker_fails_its_tasks_saying_how_many_starts_failed_and_that_the_pool_keeps_trying() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = flaky_worker(dir.path(), 2..=u32::MAX);
+    let pool = process_pool(1)
+        .worker_program(&program)
+        .startup_timeout(Duration::from_secs(1))
+        .chunking(Chunking::fixed(1))
+        .build()
+        .unwrap();
+    let results = pool.map_each(&Fault, &[FaultAction::Kill, FaultAction::Return(1), FaultAction::Return(2)]);
+    assert!(results[0].as_ref().unwrap_err().is_worker_death(), "{results:?}");
+    let failed = starts_of(dir.path()) - 1;
+    // Three was where the pool used to stop for good; a second of backoff from 5 ms holds eight.
+    assert!(failed >= 5, "only {failed} starts were tried in the second the pool had");
+    for result in &results[1..] {
+        let err = result.as_ref().unwrap_err();
+        let text = err.to_string();
+        assert!(err.is_pool_error(), "{text}");
+        assert!(text.contains("starts in a row failed"), "{text}");
+        assert!(
+            text.contains("exited with code 1 before saying hello") && text.contains("refused"),
+            "{text}"
+        );
+        assert!(text.contains("the pool tries again"), "{text}");
+    }
+    assert_eq!(pool.worker_pids(), Vec::<u32>::new(), "no worker could be had");
+
+    let results = pool.map_each(&Squares, &[1, 2]);
+    assert!(results.iter().all(Result::is_err), "{results:?}");
+    assert!(starts_of(dir.path()) - 1 > failed, "the next map tried again");
+}

@@ -16,6 +16,10 @@
 //! The queue and the count of tasks still without a result or an error are one map's
 //! [`Ledger`]: the loop settles a task only through it, so every task is counted once, and the
 //! map ends when the count reaches zero.
+//!
+//! An empty slot is filled as soon as [`Restarts`] allows: failed starts back off, and a map
+//! whose pool has no worker left fails its queued tasks only once no worker could be had for a
+//! startup timeout (see `restart.rs`).
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -25,13 +29,11 @@ use std::time::{Duration, Instant};
 
 use super::ledger::{Chunk, Job, Ledger, NoJob};
 use super::protocol::{self, FrameReader, FromWorker, PROTOCOL_VERSION};
+use super::restart::Restarts;
 use super::spawn::WorkerProcess;
 use super::{Codec, sys};
 use crate::executor::error::stderr_note;
 use crate::executor::{Chunking, Error};
-
-/// After this many workers in a row fail to start, the pool stops trying and reports why.
-const STARTUP_ATTEMPTS: u32 = 3;
 /// How long a worker that has closed its end gets to finish dying before it is killed.
 const BURIAL_GRACE: Duration = Duration::from_secs(1);
 
@@ -78,6 +80,8 @@ struct Worker {
     /// Since when the oldest unanswered request could have been running.
     head_since: Instant,
     assigned: u64,
+    /// Whether it has answered a request: until then, losing it counts as a failed start.
+    served: bool,
     /// Told to shut down (SpawnPerTask, after its one chunk); reaped at end-of-file.
     retiring: Option<Instant>,
 }
@@ -93,6 +97,7 @@ impl Worker {
             in_flight: VecDeque::new(),
             head_since: Instant::now(),
             assigned: 0,
+            served: false,
             retiring: None,
         }
     }
@@ -125,7 +130,7 @@ enum Cause {
     TimedOut(Duration),
     /// It said something that is not the protocol.
     Protocol(String),
-    /// It did not start: no hello, or a bad hello.
+    /// It did not start: it spoke, but not a valid hello of this build's protocol and codec.
     Startup(String),
     /// It did not say hello within the startup timeout.
     Silent(Duration),
@@ -137,8 +142,7 @@ pub(crate) struct Workers {
     config: Config,
     slots: Vec<Option<Worker>>,
     next_request_id: u64,
-    failed_starts: u32,
-    startup_error: Option<Error>,
+    restarts: Restarts,
 }
 
 impl Workers {
@@ -146,16 +150,12 @@ impl Workers {
     /// said hello.
     pub(crate) fn start(config: Config) -> Result<Self, Error> {
         let slots = (0..config.size).map(|_| None).collect();
-        let mut workers =
-            Workers { config, slots, next_request_id: 0, failed_starts: 0, startup_error: None };
+        let restarts = Restarts::new(config.startup_timeout);
+        let mut workers = Workers { config, slots, next_request_id: 0, restarts };
         if workers.config.lifecycle == Lifecycle::Persistent {
             workers.settle();
             if workers.ready_count() < workers.config.size {
-                let error = workers
-                    .startup_error
-                    .take()
-                    .unwrap_or_else(|| Error::worker(None, "workers failed to start"));
-                return Err(error);
+                return Err(workers.restarts.build_error(workers.config.size));
             }
         }
         Ok(workers)
@@ -188,47 +188,53 @@ impl Workers {
     pub(crate) fn run(&mut self, job: &mut dyn Job) {
         let mut ledger = Ledger::new(job, self.config.chunking, self.config.size);
         // A map starts with a clean slate: earlier start-up failures may have been transient.
-        self.failed_starts = 0;
+        self.restarts.reset();
         while ledger.unsettled() > 0 || self.slots.iter().flatten().any(|worker| worker.retiring.is_some()) {
-            if !self.turn(&mut ledger) {
-                break;
-            }
+            self.turn(&mut ledger);
         }
-        // Even a loop that gave up (no worker could start) failed every task it had left.
-        debug_assert_eq!(ledger.unsettled(), 0, "the map ended with tasks unsettled");
         if self.config.lifecycle == Lifecycle::Persistent {
             self.settle();
         }
     }
 
-    /// Turns the loop until no worker is starting or retiring.
+    /// Turns the loop until every slot of a persistent pool holds a ready worker, or the pool gives
+    /// up waiting for one, and no worker is retiring.
     fn settle(&mut self) {
         let mut nothing = NoJob;
         let mut ledger = Ledger::new(&mut nothing, self.config.chunking, self.config.size);
         loop {
+            let gave_up = self.restarts.gave_up(Instant::now());
+            if gave_up {
+                self.abandon_starts();
+            }
             let busy = self.slots.iter().flatten().any(|worker| !worker.ready || worker.retiring.is_some());
             let can_spawn = self.config.lifecycle == Lifecycle::Persistent
                 && self.slots.iter().any(Option::is_none)
-                && self.failed_starts < STARTUP_ATTEMPTS;
+                && !gave_up;
             if !busy && !can_spawn {
                 return;
             }
-            if !self.turn(&mut ledger) {
-                return;
+            self.turn(&mut ledger);
+        }
+    }
+
+    /// Kills the workers still starting: the pool has stopped waiting for them. They are not
+    /// failed starts, only late ones, so the last real failure stays the one reported.
+    fn abandon_starts(&mut self) {
+        for slot in &mut self.slots {
+            if slot.as_ref().is_some_and(|worker| !worker.ready && worker.retiring.is_none()) {
+                // Dropping a worker kills and reaps its process.
+                *slot = None;
             }
         }
     }
 
     /// One turn of the loop: staff, assign, write, wait, read, enforce deadlines.
-    /// Returns `false` when no progress is possible (no worker can start); the queued tasks
-    /// have then been failed.
-    fn turn(&mut self, ledger: &mut Ledger<'_>) -> bool {
+    fn turn(&mut self, ledger: &mut Ledger<'_>) {
         self.staff(ledger.queued());
-        if self.slots.iter().all(Option::is_none) {
-            let error =
-                self.startup_error.clone().unwrap_or_else(|| Error::worker(None, "no worker is running"));
-            ledger.fail_queued(&error);
-            return false;
+        if self.ready_count() == 0 && ledger.queued() > 0 && self.restarts.gave_up(Instant::now()) {
+            self.abandon_starts();
+            ledger.fail_queued(&self.restarts.map_error());
         }
         self.assign(ledger);
 
@@ -245,10 +251,11 @@ impl Workers {
                 || !worker.in_flight.is_empty()
                 || worker.sent < worker.outbox.len()
         });
-        if !waiting {
-            // Nothing can arrive: every task left was settled without a worker (refused before
-            // sending), so polling would wait for ever.
-            return true;
+        let due = self.next_deadline();
+        if !waiting && due.is_none() {
+            // Nothing can arrive and nothing is due: every task left was settled without a worker
+            // (refused before sending), so polling would wait for ever.
+            return;
         }
 
         let mut watched = Vec::new();
@@ -263,22 +270,23 @@ impl Workers {
                 watched.push((slot, true));
             }
         }
-        let timeout = self.next_deadline().map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        // With no worker to hear (all slots waiting out a backoff), this is a plain sleep.
+        let timeout = due.map(|deadline| deadline.saturating_duration_since(Instant::now()));
         let readiness = match sys::poll(&interests, timeout) {
             Ok(readiness) => readiness,
             Err(err) => {
-                let error = Error::worker(
-                    None,
-                    format!("poll(2) failed, so the pool cannot hear its workers: {err}"),
-                );
-                self.startup_error = Some(error);
                 for slot in 0..self.slots.len() {
                     if self.slots[slot].is_some() {
                         self.bury(slot, Cause::Died, ledger);
                     }
                 }
-                self.failed_starts = STARTUP_ATTEMPTS;
-                return true;
+                let error = Error::worker(
+                    None,
+                    format!("poll(2) failed, so the pool cannot hear its workers: {err}"),
+                );
+                let now = Instant::now();
+                self.restarts.failed(now, now, error, false);
+                return;
             }
         };
         for ((slot, for_write), ready) in watched.into_iter().zip(readiness) {
@@ -295,15 +303,11 @@ impl Workers {
             }
         }
         self.enforce_deadlines(ledger);
-        true
     }
 
     /// Starts workers where they are needed: every empty slot of a persistent pool; for
     /// SpawnPerTask, one per queued chunk up to the pool size.
     fn staff(&mut self, queued: usize) {
-        if self.failed_starts >= STARTUP_ATTEMPTS {
-            return;
-        }
         let mut wanted = match self.config.lifecycle {
             Lifecycle::Persistent => self.slots.len(),
             Lifecycle::OnePerChunk => {
@@ -312,19 +316,20 @@ impl Workers {
             }
         };
         for slot in 0..self.slots.len() {
-            if wanted == 0 || self.failed_starts >= STARTUP_ATTEMPTS {
+            if wanted == 0 {
                 break;
             }
             if self.slots[slot].is_some() {
                 continue;
             }
+            let now = Instant::now();
+            if !self.restarts.may_start(now) {
+                break;
+            }
             wanted -= 1;
             match WorkerProcess::spawn(&self.config.program, self.config.codec) {
                 Ok(process) => self.slots[slot] = Some(Worker::new(process)),
-                Err(error) => {
-                    self.failed_starts += 1;
-                    self.startup_error = Some(error);
-                }
+                Err(failure) => self.restarts.failed(now, now, failure.error, failure.curable),
             }
         }
     }
@@ -370,9 +375,15 @@ impl Workers {
         }
     }
 
-    /// The nearest moment something must be checked: a start-up, a task or a retirement deadline.
+    /// The nearest moment something must be checked: a start-up, a task or a retirement deadline,
+    /// or, while a slot is empty or its worker starting, the end of a backoff or of the wait for a
+    /// worker.
     fn next_deadline(&self) -> Option<Instant> {
-        self.slots.iter().flatten().filter_map(|worker| self.deadline(worker).map(|(at, _)| at)).min()
+        let workers =
+            self.slots.iter().flatten().filter_map(|worker| self.deadline(worker).map(|(at, _)| at));
+        let staffing = self.slots.iter().any(|slot| slot.as_ref().is_none_or(|worker| !worker.ready));
+        let restart = staffing.then(|| self.restarts.next_change(Instant::now())).flatten();
+        workers.chain(restart).min()
     }
 
     fn deadline(&self, worker: &Worker) -> Option<(Instant, Cause)> {
@@ -454,8 +465,6 @@ impl Workers {
             match (worker.ready, message) {
                 (false, FromWorker::Hello(hello)) => {
                     if hello.version != PROTOCOL_VERSION {
-                        // Another build of the worker will not get better by retrying.
-                        self.failed_starts = STARTUP_ATTEMPTS;
                         return Err(Cause::Startup(format!(
                             "speaks protocol version {}, this poolbench speaks {PROTOCOL_VERSION}; rebuild both \
                              with `cargo build --bins` (or point POOLBENCH_WORKER at a matching worker)",
@@ -470,6 +479,7 @@ impl Workers {
                         return Err(Cause::Startup(format!("answered in {spoken}, not {codec}")));
                     }
                     worker.ready = true;
+                    self.restarts.hello();
                 }
                 (false, _) => return Err(Cause::Startup("spoke before saying hello".into())),
                 (true, FromWorker::Hello(_)) => return Err(Cause::Protocol("said hello twice".into())),
@@ -481,7 +491,9 @@ impl Workers {
                         ))
                     })?;
                     finish_head(worker, lifecycle);
-                    self.failed_starts = 0;
+                    if !std::mem::replace(&mut worker.served, true) {
+                        self.restarts.served();
+                    }
                 }
                 (true, FromWorker::Rejected { request_id, message }) => {
                     let head = expect_head(worker, request_id)?;
@@ -490,6 +502,9 @@ impl Workers {
                         Error::worker(Some(pid), format!("refused task {task}: {message}"))
                     });
                     finish_head(worker, lifecycle);
+                    if !std::mem::replace(&mut worker.served, true) {
+                        self.restarts.served();
+                    }
                 }
             }
         }
@@ -503,30 +518,35 @@ impl Workers {
             return;
         }
         let pid = worker.process.pid();
+        let started = worker.process.started();
         let (how, stderr) = worker.process.bury(BURIAL_GRACE);
         let mut in_flight = worker.in_flight.into_iter();
         let Some(head) = in_flight.next() else {
-            // Lost before or between tasks: no task paid for it, so it counts against the
-            // start-up attempts, or a worker that always fails this way would be replaced for ever.
-            let reason = match cause {
-                Cause::Startup(reason) | Cause::Protocol(reason) => format!("{reason}; it {how}"),
+            if worker.served {
+                // It worked, and no task paid for its loss: the pool replaces it, no questions asked.
+                return;
+            }
+            // Lost before serving anything: a failed start, or a worker that always fails this
+            // way would be replaced for ever, as fast as it dies.
+            let (reason, curable) = match cause {
+                // Not a poolbench worker of this build: another start of it will say the same.
+                Cause::Startup(reason) => (format!("{reason}; it {how}"), false),
+                Cause::Protocol(reason) => (format!("{reason}; it {how}"), true),
+                // A program silent that long is not about to speak, and the wait for a worker is
+                // counted from this start, so it ends here: one timeout is the whole cost.
                 Cause::Silent(timeout) => {
-                    // Another start would wait another full timeout, and a program that stays
-                    // silent for that long is not about to speak: one timeout is the whole cost.
-                    self.failed_starts = STARTUP_ATTEMPTS;
-                    format!("did not say hello within {timeout:?} of starting; it {how}")
+                    (format!("did not say hello within {timeout:?} of starting; it {how}"), true)
                 }
-                Cause::Died | Cause::TimedOut(_) if worker.ready => how,
-                Cause::Died | Cause::TimedOut(_) => format!("{how} before saying hello"),
+                Cause::Died | Cause::TimedOut(_) if worker.ready => (how, true),
+                Cause::Died | Cause::TimedOut(_) => (format!("{how} before saying hello"), true),
             };
             let context = if worker.ready {
-                "failed while idle".to_owned()
+                "failed before serving a request".to_owned()
             } else {
                 format!("{} did not start", self.config.program.display())
             };
-            self.failed_starts += 1;
-            self.startup_error =
-                Some(Error::worker(Some(pid), format!("{context}: {reason}{}", stderr_note(&stderr))));
+            let error = Error::worker(Some(pid), format!("{context}: {reason}{}", stderr_note(&stderr)));
+            self.restarts.failed(started, Instant::now(), error, curable);
             return;
         };
         let chunk = head.chunk;

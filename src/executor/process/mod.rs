@@ -22,6 +22,14 @@
 //!   `ProcessPoolExecutor` fails every pending task and refuses new work.
 //! - With a [`task_timeout`](ProcessPoolBuilder::task_timeout), a task that runs too long has
 //!   its worker killed and replaced, and fails with a timeout error.
+//! - A worker that fails to start (it dies before its hello, or stays silent) is started again
+//!   after a wait that doubles from 5 ms to 1 s, for as long as the
+//!   [`startup_timeout`](ProcessPoolBuilder::startup_timeout) from the first failed start. Only
+//!   then does a map with no worker left fail its queued tasks, with an error saying how many
+//!   starts failed, the last failure, and that the pool tries again when it is next used. A
+//!   build fails the same way, or after three failed starts in a row, since a program that has
+//!   never worked is probably broken; a program that cannot be executed or speaks another
+//!   protocol version fails at once.
 //! - A worker that breaks the protocol (garbage, an oversized frame) is killed; its tasks fail
 //!   with an error saying so. Nothing a worker sends can make the pool panic or allocate more
 //!   than [`MAX_FRAME_LEN`](protocol::MAX_FRAME_LEN).
@@ -36,6 +44,7 @@ mod codec;
 mod dispatch;
 mod ledger;
 pub mod protocol;
+mod restart;
 mod spawn;
 mod spawn_per_task;
 mod sys;
@@ -151,9 +160,10 @@ impl ProcessPoolBuilder {
         self
     }
 
-    /// How long a new worker may take to say hello. A worker still silent after that is killed and
-    /// not started again, since waiting once more would not make it speak: a pool whose workers
-    /// never say hello fails to build after this long, once, whatever its size. Default: 10 s.
+    /// How long a new worker may take to say hello, and how long the pool goes on starting
+    /// workers while starts keep failing, counted from the first failed start: so a pool whose
+    /// workers never say hello fails to build after this long, once, whatever its size, and a map
+    /// whose pool has no worker left fails its queued tasks only after this long. Default: 10 s.
     pub fn startup_timeout(mut self, timeout: Duration) -> Self {
         self.startup_timeout = timeout;
         self
@@ -238,7 +248,9 @@ impl ProcessPool {
         self.workers.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The process ids of the workers, one per live worker: after any map, as many as the size.
+    /// The process ids of the workers, one per live worker: after any map, as many as the size,
+    /// unless no worker could be started for the startup timeout (the pool tries again when it is
+    /// next used).
     pub fn worker_pids(&self) -> Vec<u32> {
         self.workers().pids()
     }

@@ -105,6 +105,15 @@ impl StderrTail {
     }
 }
 
+/// Why a worker process could not be started, and whether trying again could help.
+#[derive(Debug)]
+pub(crate) struct SpawnFailure {
+    pub(crate) error: Error,
+    /// The system was short of processes or memory for a moment (EAGAIN, ENOMEM); anything else
+    /// (a program that is missing or not executable, no descriptors left) stays as it is.
+    pub(crate) curable: bool,
+}
+
 /// A running worker process and the pool's ends of its pipes. Dropping it kills and reaps the
 /// process if nothing else has.
 #[derive(Debug)]
@@ -122,9 +131,10 @@ pub(crate) struct WorkerProcess {
 
 impl WorkerProcess {
     /// Starts `program --codec NAME` with its pipes at descriptors 3 and 4 and its stderr drained.
-    pub(crate) fn spawn(program: &Path, codec: Codec) -> Result<Self, Error> {
-        let fail = |what: &str, err: io::Error| {
-            Error::worker(None, format!("cannot start worker {}: {what}: {err}", program.display()))
+    pub(crate) fn spawn(program: &Path, codec: Codec) -> Result<Self, SpawnFailure> {
+        let fail = |what: &str, err: io::Error| SpawnFailure {
+            curable: matches!(err.raw_os_error(), Some(libc::EAGAIN | libc::ENOMEM | libc::EINTR)),
+            error: Error::worker(None, format!("cannot start worker {}: {what}: {err}", program.display())),
         };
         let (request_read, requests) = sys::pipe().map_err(|err| fail("creating the request pipe", err))?;
         let (responses, response_write) =
