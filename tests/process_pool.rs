@@ -281,3 +281,19 @@ fn a_map_without_any_worker_fails_its_tasks_saying_how_many_starts_failed_and_th
     assert!(results.iter().all(Result::is_err), "{results:?}");
     assert!(starts_of(dir.path()) - 1 > failed, "the next map tried again");
 }
+
+#[test]
+fn a_configured_frame_limit_holds_on_requests_and_limits_out_of_range_are_refused() {
+    let pool = process_pool(1).max_frame_len(64 << 10).chunking(Chunking::fixed(100)).build().unwrap();
+    // A hundred 1 KiB inputs in one chunk: a 100 KiB request, over the 64 KiB limit.
+    let results = pool.map_each(&Fault, &vec![FaultAction::Fail("x".repeat(1 << 10)); 100]);
+    for result in results {
+        let err = result.unwrap_err();
+        assert!(err.is_pool_error() && err.to_string().contains("64 KiB"), "{err}");
+    }
+    assert_eq!(pool.map(&Squares, &[3]).unwrap(), [9]);
+    for bytes in [(64 << 10) - 1, u32::MAX as usize + 1] {
+        let err = process_pool(1).max_frame_len(bytes).build().unwrap_err();
+        assert!(err.is_pool_error() && err.to_string().contains(&format!("got {bytes}")), "{err}");
+    }
+}

@@ -43,6 +43,7 @@ pub(crate) struct Config {
     pub program: PathBuf,
     pub size: usize,
     pub codec: Codec,
+    pub max_frame_len: usize,
     pub chunking: Chunking,
     pub task_timeout: Option<Duration>,
     pub retries: u32,
@@ -87,11 +88,11 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(process: WorkerProcess) -> Self {
+    fn new(process: WorkerProcess, max_frame_len: usize) -> Self {
         Worker {
             process,
             ready: false,
-            reader: FrameReader::default(),
+            reader: FrameReader::new(max_frame_len),
             outbox: Vec::new(),
             sent: 0,
             in_flight: VecDeque::new(),
@@ -327,8 +328,9 @@ impl Workers {
                 break;
             }
             wanted -= 1;
-            match WorkerProcess::spawn(&self.config.program, self.config.codec) {
-                Ok(process) => self.slots[slot] = Some(Worker::new(process)),
+            let limit = self.config.max_frame_len;
+            match WorkerProcess::spawn(&self.config.program, self.config.codec, limit) {
+                Ok(process) => self.slots[slot] = Some(Worker::new(process, limit)),
                 Err(failure) => self.restarts.failed(now, now, failure.error, failure.curable),
             }
         }

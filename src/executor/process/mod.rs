@@ -32,7 +32,8 @@
 //!   protocol version fails at once.
 //! - A worker that breaks the protocol (garbage, an oversized frame) is killed; its tasks fail
 //!   with an error saying so. Nothing a worker sends can make the pool panic or allocate more
-//!   than [`MAX_FRAME_LEN`](protocol::MAX_FRAME_LEN).
+//!   than its frame limit ([`max_frame_len`](ProcessPoolBuilder::max_frame_len), 64 MiB by
+//!   default) per frame.
 //! - Dropping the pool tells every worker to shut down, waits up to the shutdown timeout, then
 //!   kills and reaps: no zombies, no orphans. If the parent process dies, even by SIGKILL, its
 //!   workers see their request pipe hang up and exit at once.
@@ -87,6 +88,7 @@ pub struct ProcessPoolBuilder {
     size: Option<usize>,
     program: Option<PathBuf>,
     codec: Codec,
+    max_frame_len: usize,
     chunking: Chunking,
     task_timeout: Option<Duration>,
     retries: u32,
@@ -101,6 +103,7 @@ impl Default for ProcessPoolBuilder {
             size: None,
             program: None,
             codec: Codec::default(),
+            max_frame_len: protocol::MAX_FRAME_LEN,
             chunking: Chunking::Auto,
             task_timeout: None,
             retries: 0,
@@ -129,6 +132,16 @@ impl ProcessPoolBuilder {
     /// The payload format on the pipes. Default: [`Codec::Postcard`], the faster.
     pub fn codec(mut self, codec: Codec) -> Self {
         self.codec = codec;
+        self
+    }
+
+    /// The longest frame either side of the pipes accepts, in bytes: a request (a chunk's
+    /// inputs) longer than this fails its tasks unsent, and a worker announcing a longer frame
+    /// is killed before the pool allocates it. From [`MIN_FRAME_LEN`](protocol::MIN_FRAME_LEN)
+    /// (64 KiB) to `u32::MAX` (the length is a 32-bit number). Default:
+    /// [`MAX_FRAME_LEN`](protocol::MAX_FRAME_LEN), 64 MiB.
+    pub fn max_frame_len(mut self, bytes: usize) -> Self {
+        self.max_frame_len = bytes;
         self
     }
 
@@ -187,6 +200,14 @@ impl ProcessPoolBuilder {
         if self.max_in_flight == 0 {
             return Err(Error::invalid_config("max_in_flight must be at least 1; got 0"));
         }
+        if !(protocol::MIN_FRAME_LEN..=u32::MAX as usize).contains(&self.max_frame_len) {
+            return Err(Error::invalid_config(format!(
+                "max_frame_len must be from {} to {} bytes (a 32-bit length); got {}",
+                protocol::MIN_FRAME_LEN,
+                u32::MAX,
+                self.max_frame_len
+            )));
+        }
         let program = match self.program {
             Some(program) => program,
             None => spawn::find_worker_program()?,
@@ -195,6 +216,7 @@ impl ProcessPoolBuilder {
             program,
             size,
             codec: self.codec,
+            max_frame_len: self.max_frame_len,
             chunking: self.chunking,
             task_timeout: self.task_timeout,
             retries: self.retries,
@@ -290,6 +312,7 @@ fn run_on<W: Workload>(
         spec: workload.spec(),
         inputs,
         codec: workers.config().codec,
+        max_frame_len: workers.config().max_frame_len,
         results: (0..inputs.len()).map(|_| None).collect(),
     };
     if !inputs.is_empty() {
@@ -311,6 +334,7 @@ struct MapJob<'a, W: Workload> {
     spec: WorkloadSpec,
     inputs: &'a [W::Input],
     codec: Codec,
+    max_frame_len: usize,
     results: Vec<Option<Result<W::Output, Error>>>,
 }
 
@@ -320,7 +344,7 @@ impl<W: Workload> Job for MapJob<'_, W> {
     }
 
     fn encode(&self, out: &mut Vec<u8>, request_id: u64, tasks: Range<usize>) -> Result<(), String> {
-        protocol::encode_run(out, self.codec, request_id, &self.spec, &self.inputs[tasks])
+        protocol::encode_run(out, self.codec, request_id, &self.spec, &self.inputs[tasks], self.max_frame_len)
     }
 
     fn accept(&mut self, tasks: Range<usize>, results: &[u8]) -> Result<(), String> {

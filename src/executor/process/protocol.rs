@@ -7,8 +7,10 @@
 //!   messages). The protocol runs on two descriptors the pool sets up before exec: the worker
 //!   reads requests from fd 3 ([`REQUEST_FD`]) and writes responses to fd 4 ([`RESPONSE_FD`]).
 //! - **No side can make the other allocate without limit.** Every frame announces its length
-//!   first; a length above [`MAX_FRAME_LEN`] (64 MiB) is an error before anything is allocated,
-//!   on both sides, and a request that would exceed it is refused before it is sent.
+//!   first; a length above the pool's frame limit ([`MAX_FRAME_LEN`], 64 MiB, unless
+//!   [`max_frame_len`](super::ProcessPoolBuilder::max_frame_len) says otherwise; the worker is
+//!   told it on its command line) is an error before anything is allocated, on both sides, and a
+//!   request that would exceed it is refused before it is sent.
 //! - **The parent never blocks on one worker.** Its ends are non-blocking and multiplexed with
 //!   poll(2). The worker serves one request at a time, in arrival order, so responses come back
 //!   in request order and the pool can keep a bounded number of requests queued at each worker.
@@ -21,7 +23,7 @@
 //! # Format details
 //!
 //! ```text
-//! frame    := length:u32be payload          length counts the payload, at most MAX_FRAME_LEN
+//! frame    := length:u32be payload          length counts the payload, at most the frame limit
 //! payload  := kind:u8 body
 //!
 //! worker -> pool
@@ -38,7 +40,9 @@
 //! ```
 //!
 //! The pool chooses the codec (`--codec postcard` or `--codec json` on the worker's command
-//! line) and the worker echoes it in its hello. A task that panics or fails comes back as a
+//! line) and the worker echoes it in its hello; `--max-frame-len BYTES` gives the frame limit
+//! (default [`MAX_FRAME_LEN`]). HELLO, SHUTDOWN and REJECTED frames are at most a few KiB, so
+//! they fit any limit of at least [`MIN_FRAME_LEN`]. A task that panics or fails comes back as a
 //! `TaskFailure` in its slot of RESULTS; the worker goes on serving.
 //!
 //! # Versioning
@@ -53,12 +57,15 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 
 use super::Codec;
+use crate::format::byte_size;
 use crate::workload::WorkloadError;
 
 /// The protocol version spoken by this build.
 pub const PROTOCOL_VERSION: u16 = 1;
-/// The largest payload either side accepts: 64 MiB.
+/// The largest payload either side accepts unless the pool sets another limit: 64 MiB.
 pub const MAX_FRAME_LEN: usize = 64 << 20;
+/// The smallest frame limit a pool accepts: 64 KiB, room for every fixed-size frame.
+pub const MIN_FRAME_LEN: usize = 64 << 10;
 /// The descriptor a worker reads requests from.
 pub const REQUEST_FD: i32 = 3;
 /// The descriptor a worker writes responses to.
@@ -112,14 +119,14 @@ fn begin_frame(out: &mut Vec<u8>, kind: u8) -> usize {
     start
 }
 
-/// Writes the length of the frame begun at `start`, or removes it if it is too long.
-fn end_frame(out: &mut Vec<u8>, start: usize) -> Result<(), String> {
+/// Writes the length of the frame begun at `start`, or removes it if it is longer than `limit`.
+fn end_frame(out: &mut Vec<u8>, start: usize, limit: usize) -> Result<(), String> {
     let len = out.len() - start - 4;
-    if len > MAX_FRAME_LEN {
+    if len > limit {
         out.truncate(start);
         return Err(format!(
-            "a frame of {len} bytes exceeds the {} MiB limit; use a smaller chunk size (Chunking::Fixed)",
-            MAX_FRAME_LEN >> 20
+            "a frame of {len} bytes exceeds the {} limit; use a smaller chunk size (Chunking::Fixed)",
+            byte_size(limit)
         ));
     }
     let len = u32::try_from(len).map_err(|_| format!("a frame of {len} bytes does not fit a u32 length"))?;
@@ -134,16 +141,18 @@ pub(crate) fn encode_hello(out: &mut Vec<u8>, codec: Codec, pid: u32) {
     out.extend_from_slice(&PROTOCOL_VERSION.to_be_bytes());
     out.push(codec.id());
     out.extend_from_slice(&pid.to_be_bytes());
-    end_frame(out, start).expect("a hello is a dozen bytes");
+    end_frame(out, start, MIN_FRAME_LEN).expect("a hello is a dozen bytes");
 }
 
-/// Appends a RUN frame; on error (a value the codec refuses, a frame too long) `out` is as before.
+/// Appends a RUN frame; on error (a value the codec refuses, a frame longer than `limit`) `out`
+/// is as before.
 pub(crate) fn encode_run<S: Serialize, I: Serialize>(
     out: &mut Vec<u8>,
     codec: Codec,
     request_id: u64,
     spec: &S,
     inputs: &[I],
+    limit: usize,
 ) -> Result<(), String> {
     let start = begin_frame(out, RUN);
     out.extend_from_slice(&request_id.to_be_bytes());
@@ -159,21 +168,23 @@ pub(crate) fn encode_run<S: Serialize, I: Serialize>(
         out.truncate(start);
         return Err(format!("cannot serialize the request with {codec}: {err}"));
     }
-    end_frame(out, start)
+    end_frame(out, start, limit)
 }
 
 /// Appends a SHUTDOWN frame.
 pub(crate) fn encode_shutdown(out: &mut Vec<u8>) {
     let start = begin_frame(out, SHUTDOWN);
-    end_frame(out, start).expect("an empty frame is short");
+    end_frame(out, start, MIN_FRAME_LEN).expect("an empty frame is short");
 }
 
-/// Appends a RESULTS frame; on error `out` is as before.
+/// Appends a RESULTS frame; on error (a value the codec refuses, a frame longer than `limit`)
+/// `out` is as before.
 pub(crate) fn encode_results<T: Serialize>(
     out: &mut Vec<u8>,
     codec: Codec,
     request_id: u64,
     results: &[T],
+    limit: usize,
 ) -> Result<(), String> {
     let start = begin_frame(out, RESULTS);
     out.extend_from_slice(&request_id.to_be_bytes());
@@ -181,7 +192,7 @@ pub(crate) fn encode_results<T: Serialize>(
         out.truncate(start);
         return Err(format!("cannot serialize the results with {codec}: {err}"));
     }
-    end_frame(out, start)
+    end_frame(out, start, limit)
 }
 
 /// Appends a REJECTED frame.
@@ -190,7 +201,7 @@ pub(crate) fn encode_rejected(out: &mut Vec<u8>, request_id: u64, message: &str)
     out.extend_from_slice(&request_id.to_be_bytes());
     // A message longer than a frame is cut: the reason a request was refused fits in a line.
     out.extend_from_slice(&message.as_bytes()[..message.len().min(4096)]);
-    end_frame(out, start).expect("at most 4 KiB of message");
+    end_frame(out, start, MIN_FRAME_LEN).expect("at most 4 KiB of message");
 }
 
 fn split_u64(body: &[u8]) -> Option<(u64, &[u8])> {
@@ -251,21 +262,21 @@ pub(crate) fn decode_from_pool(payload: &[u8]) -> Result<FromPool<'_>, String> {
     }
 }
 
-/// Checks an announced frame length against [`MAX_FRAME_LEN`].
-fn check_len(header: [u8; 4]) -> Result<usize, String> {
+/// Checks an announced frame length against the frame limit.
+fn check_len(header: [u8; 4], limit: usize) -> Result<usize, String> {
     let len = u32::from_be_bytes(header) as usize;
-    if len > MAX_FRAME_LEN {
+    if len > limit {
         return Err(format!(
-            "announced a frame of {len} bytes, more than the {} MiB limit: not a poolbench peer, or a corrupt stream",
-            MAX_FRAME_LEN >> 20
+            "announced a frame of {len} bytes, more than the {} limit: not a poolbench peer, or a corrupt stream",
+            byte_size(limit)
         ));
     }
     Ok(len)
 }
 
-/// Reads one frame from a blocking reader (the worker's side). `Ok(None)` is a clean end of
-/// stream between frames.
-pub(crate) fn read_frame(reader: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
+/// Reads one frame of at most `limit` bytes from a blocking reader (the worker's side).
+/// `Ok(None)` is a clean end of stream between frames.
+pub(crate) fn read_frame(reader: &mut impl Read, limit: usize) -> io::Result<Option<Vec<u8>>> {
     let mut header = [0u8; 4];
     let mut filled = 0;
     while filled < header.len() {
@@ -282,7 +293,7 @@ pub(crate) fn read_frame(reader: &mut impl Read) -> io::Result<Option<Vec<u8>>> 
             Err(err) => return Err(err),
         }
     }
-    let len = check_len(header).map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
+    let len = check_len(header, limit).map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
     let mut payload = vec![0; len];
     reader.read_exact(&mut payload)?;
     Ok(Some(payload))
@@ -290,14 +301,20 @@ pub(crate) fn read_frame(reader: &mut impl Read) -> io::Result<Option<Vec<u8>>> 
 
 /// Reassembles frames from a non-blocking stream (the pool's side), whatever pieces the bytes
 /// arrive in.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct FrameReader {
     buffer: Vec<u8>,
     /// Bytes at the front of `buffer` already handed out as frames.
     consumed: usize,
+    limit: usize,
 }
 
 impl FrameReader {
+    /// A reader of frames of at most `limit` bytes.
+    pub(crate) fn new(limit: usize) -> Self {
+        FrameReader { buffer: Vec::new(), consumed: 0, limit }
+    }
+
     /// Reads what `reader` has now. Returns `Ok(true)` at end of stream.
     pub(crate) fn fill(&mut self, reader: &mut impl Read) -> io::Result<bool> {
         if self.consumed > 0 {
@@ -321,11 +338,11 @@ impl FrameReader {
     ///
     /// # Errors
     ///
-    /// The next frame announces more than [`MAX_FRAME_LEN`].
+    /// The next frame announces more than the limit.
     pub(crate) fn next_frame(&mut self) -> Result<Option<Range<usize>>, String> {
         let pending = &self.buffer[self.consumed..];
         let Some(header) = pending.first_chunk::<4>() else { return Ok(None) };
-        let len = check_len(*header)?;
+        let len = check_len(*header, self.limit)?;
         if pending.len() < 4 + len {
             return Ok(None);
         }
@@ -354,8 +371,8 @@ mod tests {
     fn a_run_frame_round_trips_and_names_its_parts() {
         for codec in Codec::ALL {
             let mut out = Vec::new();
-            encode_run(&mut out, codec, 42, &"spec", &[1u32, 2, 3]).unwrap();
-            let payload = read_frame(&mut out.as_slice()).unwrap().unwrap();
+            encode_run(&mut out, codec, 42, &"spec", &[1u32, 2, 3], MAX_FRAME_LEN).unwrap();
+            let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
             let FromPool::Run { request_id, spec, inputs } = decode_from_pool(&payload).unwrap() else {
                 panic!("not a RUN frame")
             };
@@ -369,7 +386,7 @@ mod tests {
     fn a_hello_carries_magic_version_codec_and_pid() {
         let mut out = Vec::new();
         encode_hello(&mut out, Codec::Json, 4242);
-        let mut reader = FrameReader::default();
+        let mut reader = FrameReader::new(MAX_FRAME_LEN);
         reader.fill(&mut out.as_slice()).unwrap();
         let frame = reader.next_frame().unwrap().unwrap();
         let frame = reader.payload(frame);
@@ -380,9 +397,9 @@ mod tests {
     #[test]
     fn frames_split_across_reads_are_reassembled() {
         let mut stream = Vec::new();
-        encode_results(&mut stream, Codec::Postcard, 7, &[1u64, 2]).unwrap();
+        encode_results(&mut stream, Codec::Postcard, 7, &[1u64, 2], MAX_FRAME_LEN).unwrap();
         encode_rejected(&mut stream, 8, "bad spec");
-        let mut reader = FrameReader::default();
+        let mut reader = FrameReader::new(MAX_FRAME_LEN);
         let mut frames = Vec::new();
         for byte in &stream {
             reader.fill(&mut std::slice::from_ref(byte)).unwrap();
@@ -399,19 +416,19 @@ mod tests {
 
     #[test]
     fn an_announced_four_gib_frame_is_refused_before_allocating() {
-        let mut reader = FrameReader::default();
+        let mut reader = FrameReader::new(MAX_FRAME_LEN);
         reader.fill(&mut [0xFF, 0xFF, 0xFF, 0xFF, 0].as_slice()).unwrap();
         let err = reader.next_frame().unwrap_err();
         assert!(err.contains("4294967295 bytes") && err.contains("64 MiB"), "{err}");
-        let err = read_frame(&mut [0xFF, 0xFF, 0xFF, 0xFF].as_slice()).unwrap_err();
+        let err = read_frame(&mut [0xFF, 0xFF, 0xFF, 0xFF].as_slice(), MAX_FRAME_LEN).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
     }
 
     #[test]
     fn a_request_over_the_limit_is_refused_and_leaves_the_buffer_as_it_was() {
         let mut out = vec![9];
-        let inputs = vec![0u8; MAX_FRAME_LEN + 1];
-        let err = encode_run(&mut out, Codec::Postcard, 1, &(), &inputs).unwrap_err();
+        let inputs = vec![0u8; MIN_FRAME_LEN + 1];
+        let err = encode_run(&mut out, Codec::Postcard, 1, &(), &inputs, MIN_FRAME_LEN).unwrap_err();
         assert!(err.contains("Chunking::Fixed"), "{err}");
         assert_eq!(out, [9]);
     }
@@ -421,12 +438,12 @@ mod tests {
         fn arbitrary_bytes_never_panic_the_decoders(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
             let _ = decode_from_worker(&bytes);
             let _ = decode_from_pool(&bytes);
-            let mut reader = FrameReader::default();
+            let mut reader = FrameReader::new(MAX_FRAME_LEN);
             reader.fill(&mut bytes.as_slice()).unwrap();
             while let Ok(Some(frame)) = reader.next_frame() {
                 let _ = decode_from_worker(reader.payload(frame));
             }
-            let _ = read_frame(&mut bytes.as_slice());
+            let _ = read_frame(&mut bytes.as_slice(), MIN_FRAME_LEN);
         }
     }
 }

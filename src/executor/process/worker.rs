@@ -18,7 +18,8 @@ use crate::workload::{Workload, WorkloadSpec, WorkloadVisitor, fault};
 
 /// Serves a pool on descriptors 3 and 4 until it says to stop or goes away.
 ///
-/// `args` are the worker's command-line arguments after the program name: `--codec NAME`.
+/// `args` are the worker's command-line arguments after the program name:
+/// `--codec NAME [--max-frame-len BYTES]`.
 pub fn serve(args: impl IntoIterator<Item = String>) -> ExitCode {
     match serve_inner(args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -30,7 +31,7 @@ pub fn serve(args: impl IntoIterator<Item = String>) -> ExitCode {
 }
 
 fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
-    let codec = parse_args(args)?;
+    let Args { codec, max_frame_len } = parse_args(args)?;
     if !sys::is_open(REQUEST_FD) || !sys::is_open(RESPONSE_FD) {
         return Err(format!(
             "descriptors {REQUEST_FD} and {RESPONSE_FD} are not open: this program is started by poolbench's \
@@ -56,7 +57,7 @@ fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
     responses.write_all(&out).map_err(|err| format!("cannot write the hello: {err}"))?;
 
     loop {
-        let payload = match protocol::read_frame(&mut requests) {
+        let payload = match protocol::read_frame(&mut requests, max_frame_len) {
             Ok(Some(payload)) => payload,
             Ok(None) => return Ok(()),
             Err(err) => return Err(format!("cannot read a request: {err}")),
@@ -68,7 +69,15 @@ fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
                 let answered = codec
                     .decode::<WorkloadSpec>(spec)
                     .map_err(|err| format!("cannot decode the workload spec: {err}"))
-                    .and_then(|spec| spec.visit(RunChunk { codec, request_id, inputs, out: &mut out }));
+                    .and_then(|spec| {
+                        spec.visit(RunChunk {
+                            codec,
+                            request_id,
+                            inputs,
+                            limit: max_frame_len,
+                            out: &mut out,
+                        })
+                    });
                 if let Err(message) = answered {
                     protocol::encode_rejected(&mut out, request_id, &message);
                 }
@@ -79,20 +88,41 @@ fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
     }
 }
 
-fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Codec, String> {
+/// What the pool says on the worker's command line.
+#[derive(Debug, PartialEq)]
+struct Args {
+    codec: Codec,
+    max_frame_len: usize,
+}
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     let mut args = args.into_iter();
-    let mut codec = Codec::default();
+    let mut parsed = Args { codec: Codec::default(), max_frame_len: protocol::MAX_FRAME_LEN };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--codec" => {
                 let name = args.next().ok_or("--codec needs a value: postcard or json")?;
-                codec =
+                parsed.codec =
                     Codec::from_name(&name).ok_or(format!("unknown codec {name:?}: use postcard or json"))?;
             }
-            other => return Err(format!("unknown argument {other:?}; the pool passes only --codec NAME")),
+            "--max-frame-len" => {
+                let value = args.next().ok_or("--max-frame-len needs a value in bytes")?;
+                parsed.max_frame_len = value
+                    .parse()
+                    .ok()
+                    .filter(|len| (protocol::MIN_FRAME_LEN..=u32::MAX as usize).contains(len))
+                    .ok_or(format!(
+                        "--max-frame-len {value:?} is not a byte count from 65536 to 4294967295"
+                    ))?;
+            }
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?}; the pool passes only --codec NAME and --max-frame-len BYTES"
+                ));
+            }
         }
     }
-    Ok(codec)
+    Ok(parsed)
 }
 
 /// Decodes a request's inputs for the workload the spec named, runs them, encodes the results.
@@ -100,6 +130,7 @@ struct RunChunk<'a> {
     codec: Codec,
     request_id: u64,
     inputs: &'a [u8],
+    limit: usize,
     out: &'a mut Vec<u8>,
 }
 
@@ -119,7 +150,7 @@ impl WorkloadVisitor for RunChunk<'_> {
                 Err(payload) => Err(TaskFailure::Panicked(panic_message(payload.as_ref()))),
             })
             .collect();
-        protocol::encode_results(self.out, self.codec, self.request_id, &results)
+        protocol::encode_results(self.out, self.codec, self.request_id, &results, self.limit)
     }
 }
 
@@ -128,9 +159,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn arguments_choose_the_codec_and_anything_else_is_refused() {
-        assert_eq!(parse_args(Vec::new()), Ok(Codec::Postcard));
-        assert_eq!(parse_args(["--codec".into(), "json".into()]), Ok(Codec::Json));
+    fn arguments_choose_the_codec_and_the_frame_limit_and_anything_else_is_refused() {
+        let args = |codec, max_frame_len| Ok(Args { codec, max_frame_len });
+        assert_eq!(parse_args(Vec::new()), args(Codec::Postcard, protocol::MAX_FRAME_LEN));
+        assert_eq!(parse_args(["--codec".into(), "json".into()]), args(Codec::Json, protocol::MAX_FRAME_LEN));
+        assert_eq!(parse_args(["--max-frame-len".into(), "65536".into()]), args(Codec::Postcard, 65536));
+        assert!(parse_args(["--max-frame-len".into(), "100".into()]).unwrap_err().contains("\"100\""));
         assert!(parse_args(["--codec".into()]).unwrap_err().contains("needs a value"));
         assert!(parse_args(["--codec".into(), "xml".into()]).unwrap_err().contains("\"xml\""));
         assert!(parse_args(["--verbose".into()]).unwrap_err().contains("\"--verbose\""));
@@ -148,8 +182,9 @@ mod tests {
             )
             .unwrap();
         let mut out = Vec::new();
-        Fault.spec().visit(RunChunk { codec, request_id: 3, inputs: &inputs, out: &mut out }).unwrap();
-        let payload = protocol::read_frame(&mut out.as_slice()).unwrap().unwrap();
+        let limit = protocol::MAX_FRAME_LEN;
+        Fault.spec().visit(RunChunk { codec, request_id: 3, inputs: &inputs, limit, out: &mut out }).unwrap();
+        let payload = protocol::read_frame(&mut out.as_slice(), limit).unwrap().unwrap();
         let protocol::FromWorker::Results { request_id, results } =
             protocol::decode_from_worker(&payload).unwrap()
         else {
