@@ -5,7 +5,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{SIZES, assert_same_as_sequential, fake_worker, process_pool, process_state};
-use poolbench::workload::{Fault, FaultAction, Squares};
+use poolbench::executor::Codec;
+use poolbench::workload::{Factorial, Fault, FaultAction, Squares};
 use poolbench::{Chunking, Executor, ProcessPool};
 
 /// Inputs where every fiftieth task kills its own worker with SIGKILL.
@@ -136,8 +137,9 @@ fn a_worker_announcing_a_four_gib_frame_is_refused_without_allocating_it() {
 #[test]
 fn a_worker_that_answers_a_request_with_garbage_fails_that_request_only() {
     let dir = tempfile::tempdir().unwrap();
-    // A valid hello (protocol 1, postcard), then, once a request arrives, a frame of unknown kind.
-    let hello = r"\000\000\000\014HPBWK\000\001\001\000\000\000\001";
+    // A valid hello (this protocol, postcard), then, once a request arrives, a frame of unknown kind.
+    let [high, low] = poolbench::executor::process::protocol::PROTOCOL_VERSION.to_be_bytes();
+    let hello = format!(r"\000\000\000\014HPBWK\{high:03o}\{low:03o}\001\000\000\000\001");
     let program = fake_worker(
         dir.path(),
         "rude",
@@ -296,4 +298,56 @@ fn a_configured_frame_limit_holds_on_requests_and_limits_out_of_range_are_refuse
         let err = process_pool(1).max_frame_len(bytes).build().unwrap_err();
         assert!(err.is_pool_error() && err.to_string().contains(&format!("got {bytes}")), "{err}");
     }
+}
+
+#[test]
+fn the_tasks_of_a_request_over_the_frame_limit_share_one_error() {
+    let pool = process_pool(1).max_frame_len(64 << 10).chunking(Chunking::fixed(10_000)).build().unwrap();
+    // Ten thousand 10-byte inputs in one chunk: a request of about 130 KiB, over the limit.
+    let errors: Vec<_> = pool
+        .map_each(&Fault, &vec![FaultAction::Fail("x".repeat(10)); 10_000])
+        .into_iter()
+        .map(Result::unwrap_err)
+        .collect();
+    // One message in memory for the chunk, however many tasks: not one formatted copy per task.
+    assert!(errors.iter().all(|err| err.is_same_failure(&errors[0])), "each task has its own copy");
+    let text = errors[0].to_string();
+    assert!(text.starts_with("tasks 0 to 9999 were not sent: "), "{text}");
+    assert!(text.contains("over the 64 KiB frame limit") && text.contains("Chunking::Fixed"), "{text}");
+
+    let pool = process_pool(1).codec(Codec::Json).max_frame_len(64 << 10).build().unwrap();
+    let err = pool.map(&Fault, &[FaultAction::Fail("x".repeat(100 << 10))]).unwrap_err();
+    let text = err.to_string();
+    // A smaller chunk cannot help a chunk of one: a smaller input or a more compact codec can.
+    assert!(text.starts_with("task 0 was not sent: "), "{text}");
+    assert!(!text.contains("chunk size") && text.contains("postcard"), "{text}");
+}
+
+#[test]
+fn a_task_whose_result_is_over_the_frame_limit_is_told_that_it_ran_and_what_can_help() {
+    for codec in Codec::ALL {
+        let pool = process_pool(1)
+            .codec(codec)
+            .max_frame_len(64 << 10)
+            .chunking(Chunking::fixed(1))
+            .build()
+            .unwrap();
+        // 45000! is 79 KB in postcard, more in JSON.
+        let results = pool.map_each(&Factorial, &[45_000, 10]);
+        let err = results[0].as_ref().unwrap_err();
+        let text = err.to_string();
+        assert!(err.is_pool_error() && err.task() == Some(0), "{text}");
+        assert!(text.starts_with("task 0 ran, but its result is too large to send back: "), "{text}");
+        assert!(text.contains("bytes, over the 64 KiB frame limit"), "{text}");
+        assert!(!text.contains("chunk size") && !text.contains("refused"), "{text}");
+        assert_eq!(text.contains("postcard"), codec == Codec::Json, "{text}");
+        assert_eq!(results[1].as_ref().ok(), Some(&3_628_800u32.into()));
+    }
+}
+
+#[test]
+fn a_chunk_whose_results_together_pass_the_frame_limit_comes_back_in_pieces() {
+    let pool = process_pool(1).max_frame_len(64 << 10).chunking(Chunking::fixed(4)).build().unwrap();
+    // Four results of 32 KB each: 128 KB for one chunk, though each fits the 64 KiB limit.
+    assert_same_as_sequential(&pool, &Factorial, &[20_000, 20_000, 20_000, 20_000, 7]);
 }

@@ -28,12 +28,13 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::ledger::{Chunk, Job, Ledger, NoJob};
-use super::protocol::{self, FrameReader, FromWorker, PROTOCOL_VERSION};
+use super::protocol::{self, EncodeError, FrameReader, FromWorker, PROTOCOL_VERSION};
 use super::restart::Restarts;
 use super::spawn::WorkerProcess;
 use super::{Codec, sys};
 use crate::executor::error::stderr_note;
 use crate::executor::{Chunking, Error};
+use crate::format::byte_size;
 /// How long a worker that has closed its end gets to finish dying before it is killed.
 const BURIAL_GRACE: Duration = Duration::from_secs(1);
 
@@ -340,6 +341,7 @@ impl Workers {
     /// `max_in_flight` unanswered requests or the queue is empty.
     fn assign(&mut self, ledger: &mut Ledger<'_>) {
         let lifecycle = self.config.lifecycle;
+        let codec = self.config.codec;
         let max_in_flight = self.config.max_in_flight.max(1);
         let mut handed_out = true;
         while handed_out && ledger.queued() > 0 {
@@ -366,10 +368,9 @@ impl Workers {
                         worker.assigned += 1;
                         handed_out = true;
                     }
-                    Err(message) => {
-                        ledger.fail_chunk(chunk.tasks, |task| {
-                            Error::worker(None, format!("task {task} was not sent: {message}"))
-                        });
+                    Err(error) => {
+                        let error = not_sent(&chunk.tasks, &error, codec);
+                        ledger.fail_chunk(chunk.tasks, &error);
                         handed_out = true;
                     }
                 }
@@ -485,6 +486,27 @@ impl Workers {
                 }
                 (false, _) => return Err(Cause::Startup("spoke before saying hello".into())),
                 (true, FromWorker::Hello(_)) => return Err(Cause::Protocol("said hello twice".into())),
+                (true, FromWorker::Partial { request_id, count, results }) => {
+                    let head = expect_head(worker, request_id)?;
+                    let count = count as usize;
+                    // RESULTS carries at least the last task, so a request never ends unanswered.
+                    if count == 0 || count >= head.len() {
+                        return Err(Cause::Protocol(format!(
+                            "sent {count} results ahead for request {request_id}, which has {} tasks left",
+                            head.len()
+                        )));
+                    }
+                    let done = head.start..head.start + count;
+                    ledger.accept(done.clone(), results).map_err(|message| {
+                        Cause::Protocol(format!(
+                            "sent results for tasks {done:?} that do not decode: {message}"
+                        ))
+                    })?;
+                    advance_head(worker, count);
+                    if !std::mem::replace(&mut worker.served, true) {
+                        self.restarts.served();
+                    }
+                }
                 (true, FromWorker::Results { request_id, results }) => {
                     let head = expect_head(worker, request_id)?;
                     ledger.accept(head.clone(), results).map_err(|message| {
@@ -499,10 +521,11 @@ impl Workers {
                 }
                 (true, FromWorker::Rejected { request_id, message }) => {
                     let head = expect_head(worker, request_id)?;
-                    let pid = worker.process.pid();
-                    ledger.fail_chunk(head, |task| {
-                        Error::worker(Some(pid), format!("refused task {task}: {message}"))
-                    });
+                    let error = Error::worker(
+                        Some(worker.process.pid()),
+                        format!("{} refused: {message}", tasks_were(&head)),
+                    );
+                    ledger.fail_chunk(head, &error);
                     finish_head(worker, lifecycle);
                     if !std::mem::replace(&mut worker.served, true) {
                         self.restarts.served();
@@ -554,10 +577,14 @@ impl Workers {
         let chunk = head.chunk;
         let mut requeue = Vec::new();
         match cause {
+            // Every result it sent arrived: nothing is left to settle.
+            _ if chunk.tasks.is_empty() => {}
             Cause::Protocol(message) => {
-                ledger.fail_chunk(chunk.tasks, |task| {
-                    Error::worker(Some(pid), format!("task {task} was lost: the worker {message}"))
-                });
+                let error = Error::worker(
+                    Some(pid),
+                    format!("{} lost: the worker {message}", tasks_were(&chunk.tasks)),
+                );
+                ledger.fail_chunk(chunk.tasks, &error);
             }
             _ if chunk.tasks.len() > 1 => {
                 requeue.extend(
@@ -589,6 +616,43 @@ fn expect_head(worker: &Worker, request_id: u64) -> Result<Range<usize>, Cause> 
         ))),
         None => Err(Cause::Protocol(format!("answered request {request_id}, which was never sent"))),
     }
+}
+
+/// Takes the first `count` tasks of the oldest request as answered; the rest are still running.
+fn advance_head(worker: &mut Worker, count: usize) {
+    if let Some(head) = worker.in_flight.front_mut() {
+        head.chunk.tasks.start += count;
+        // Its tasks have run so far: the wait for the rest starts now.
+        worker.head_since = Instant::now();
+    }
+}
+
+/// "task 3 was", "tasks 3 to 9 were": the subject of a chunk's one error.
+fn tasks_were(tasks: &Range<usize>) -> String {
+    match tasks.len() {
+        1 => format!("task {} was", tasks.start),
+        _ => format!("tasks {} to {} were", tasks.start, tasks.end.saturating_sub(1)),
+    }
+}
+
+/// Why the tasks of a request the pool could not encode fail, and what can help: for several
+/// tasks a smaller chunk; for one, a smaller input or a more compact codec.
+fn not_sent(tasks: &Range<usize>, error: &EncodeError, codec: Codec) -> Error {
+    let reason = match error {
+        EncodeError::TooLong { len, limit } if tasks.len() == 1 => format!(
+            "its request is {len} bytes, over the {} frame limit; make its input smaller{}, or raise \
+             ProcessPoolBuilder::max_frame_len",
+            byte_size(*limit),
+            if codec == Codec::Json { ", use the postcard codec (more compact than json)" } else { "" }
+        ),
+        EncodeError::TooLong { len, limit } => format!(
+            "their request is {len} bytes, over the {} frame limit; use a smaller chunk size (Chunking::Fixed), \
+             or raise ProcessPoolBuilder::max_frame_len",
+            byte_size(*limit)
+        ),
+        EncodeError::Codec(message) => message.clone(),
+    };
+    Error::worker(None, format!("{} not sent: {reason}", tasks_were(tasks)))
 }
 
 /// Retires the answered request; a SpawnPerTask worker is then told to shut down.

@@ -31,7 +31,12 @@
 //!   never worked is probably broken; a program that cannot be executed or speaks another
 //!   protocol version fails at once.
 //! - A worker that breaks the protocol (garbage, an oversized frame) is killed; its tasks fail
-//!   with an error saying so. Nothing a worker sends can make the pool panic or allocate more
+//!   with an error saying so.
+//! - A request over the frame limit ([`max_frame_len`](ProcessPoolBuilder::max_frame_len)) is
+//!   not sent: its tasks fail with one error, shared by the chunk, that says what can help (a
+//!   smaller chunk; for a chunk of one, a smaller input or the postcard codec). Results that ran
+//!   always come back, in several frames if one cannot hold them; only a task whose own result
+//!   is over the limit fails, with an error saying that it ran and what can help. Nothing a worker sends can make the pool panic or allocate more
 //!   than its frame limit ([`max_frame_len`](ProcessPoolBuilder::max_frame_len), 64 MiB by
 //!   default) per frame.
 //! - Dropping the pool tells every worker to shut down, waits up to the shutdown timeout, then
@@ -61,7 +66,7 @@ pub use spawn_per_task::SpawnPerTask;
 
 use self::dispatch::{Config, Lifecycle, Workers};
 use self::ledger::Job;
-use self::protocol::TaskFailure;
+use self::protocol::{EncodeError, TaskFailure};
 use super::{Chunking, Error, Executor, ExecutorKind};
 use crate::workload::{Workload, WorkloadSpec};
 
@@ -136,8 +141,9 @@ impl ProcessPoolBuilder {
     }
 
     /// The longest frame either side of the pipes accepts, in bytes: a request (a chunk's
-    /// inputs) longer than this fails its tasks unsent, and a worker announcing a longer frame
-    /// is killed before the pool allocates it. From [`MIN_FRAME_LEN`](protocol::MIN_FRAME_LEN)
+    /// inputs) longer than this fails its tasks unsent, a task whose own result is longer fails
+    /// (results that fit one by one come back in several frames), and a worker announcing a
+    /// longer frame is killed before the pool allocates it. From [`MIN_FRAME_LEN`](protocol::MIN_FRAME_LEN)
     /// (64 KiB) to `u32::MAX` (the length is a 32-bit number). Default:
     /// [`MAX_FRAME_LEN`](protocol::MAX_FRAME_LEN), 64 MiB.
     pub fn max_frame_len(mut self, bytes: usize) -> Self {
@@ -343,7 +349,7 @@ impl<W: Workload> Job for MapJob<'_, W> {
         self.inputs.len()
     }
 
-    fn encode(&self, out: &mut Vec<u8>, request_id: u64, tasks: Range<usize>) -> Result<(), String> {
+    fn encode(&self, out: &mut Vec<u8>, request_id: u64, tasks: Range<usize>) -> Result<(), EncodeError> {
         protocol::encode_run(out, self.codec, request_id, &self.spec, &self.inputs[tasks], self.max_frame_len)
     }
 
@@ -356,6 +362,16 @@ impl<W: Workload> Job for MapJob<'_, W> {
             self.results[task] = Some(result.map_err(|failure| match failure {
                 TaskFailure::Failed(err) => Error::failed(task, err),
                 TaskFailure::Panicked(message) => Error::panicked(task, message),
+                TaskFailure::ResultTooLarge { bytes } => {
+                    let hint = match self.codec {
+                        Codec::Json => {
+                            "use the postcard codec (more compact than json), make the output smaller, or raise \
+                             ProcessPoolBuilder::max_frame_len"
+                        }
+                        Codec::Postcard => "make the output smaller, or raise ProcessPoolBuilder::max_frame_len",
+                    };
+                    Error::result_too_large(task, bytes, self.max_frame_len, hint)
+                }
             }));
         }
         Ok(())

@@ -10,7 +10,9 @@
 //!   first; a length above the pool's frame limit ([`MAX_FRAME_LEN`], 64 MiB, unless
 //!   [`max_frame_len`](super::ProcessPoolBuilder::max_frame_len) says otherwise; the worker is
 //!   told it on its command line) is an error before anything is allocated, on both sides, and a
-//!   request that would exceed it is refused before it is sent.
+//!   request that would exceed it is refused before it is sent. Results that ran are never
+//!   refused for their number: a worker whose answer does not fit one frame sends it in several,
+//!   and only a single result over the limit fails, as `TaskFailure::ResultTooLarge`.
 //! - **The parent never blocks on one worker.** Its ends are non-blocking and multiplexed with
 //!   poll(2). The worker serves one request at a time, in arrival order, so responses come back
 //!   in request order and the pool can keep a bounded number of requests queued at each worker.
@@ -28,9 +30,15 @@
 //!
 //! worker -> pool
 //!   HELLO    'H'  magic:"PBWK" version:u16be codec:u8 pid:u32be
-//!   RESULTS  'R'  request_id:u64be results   results: codec(Vec<Result<Output, TaskFailure>>),
-//!                                            one per input, in input order
-//!   REJECTED 'X'  request_id:u64be message   message: UTF-8, why the request could not be decoded
+//!   PARTIAL  'P'  request_id:u64be count:u32be results
+//!                                            the results of the request's next `count` inputs,
+//!                                            at least 1 and fewer than it has left (RESULTS
+//!                                            carries the last); the request stays open
+//!   RESULTS  'R'  request_id:u64be results   the results of every input of the request not
+//!                                            already sent in a PARTIAL, and the request is done
+//!                   results: codec(Vec<Result<Output, TaskFailure>>), in input order
+//!   REJECTED 'X'  request_id:u64be message   message: UTF-8, why the request could not be served;
+//!                                            its inputs without results fail, and it is done
 //!
 //! pool -> worker
 //!   RUN      'r'  request_id:u64be spec_len:u32be spec inputs
@@ -43,13 +51,22 @@
 //! line) and the worker echoes it in its hello; `--max-frame-len BYTES` gives the frame limit
 //! (default [`MAX_FRAME_LEN`]). HELLO, SHUTDOWN and REJECTED frames are at most a few KiB, so
 //! they fit any limit of at least [`MIN_FRAME_LEN`]. A task that panics or fails comes back as a
-//! `TaskFailure` in its slot of RESULTS; the worker goes on serving.
+//! `TaskFailure` in its slot of the results; the worker goes on serving.
+//!
+//! A worker answers a request with one RESULTS frame when it fits the limit. When it does not,
+//! it sends one PARTIAL frame per result and the last result in RESULTS; a result that does not
+//! fit a frame on its own is replaced by `TaskFailure::ResultTooLarge`, carrying the length of
+//! the frame it would have needed.
 //!
 //! # Versioning
 //!
 //! [`PROTOCOL_VERSION`] changes with any change to the format above, or to the meaning of the
 //! serialized types ([`WorkloadSpec`](crate::workload::WorkloadSpec), a workload's input or
 //! output, `TaskFailure`). A pool refuses a worker of another version.
+//!
+//! - 1: HELLO, RESULTS, REJECTED; RUN, SHUTDOWN.
+//! - 2: PARTIAL, and `TaskFailure::ResultTooLarge`: results too many for one frame come back in
+//!   several.
 
 use std::io::{self, Read};
 use std::ops::Range;
@@ -61,7 +78,7 @@ use crate::format::byte_size;
 use crate::workload::WorkloadError;
 
 /// The protocol version spoken by this build.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 /// The largest payload either side accepts unless the pool sets another limit: 64 MiB.
 pub const MAX_FRAME_LEN: usize = 64 << 20;
 /// The smallest frame limit a pool accepts: 64 KiB, room for every fixed-size frame.
@@ -73,6 +90,7 @@ pub const RESPONSE_FD: i32 = 4;
 
 const MAGIC: &[u8; 4] = b"PBWK";
 const HELLO: u8 = b'H';
+const PARTIAL: u8 = b'P';
 const RESULTS: u8 = b'R';
 const REJECTED: u8 = b'X';
 const RUN: u8 = b'r';
@@ -86,6 +104,28 @@ pub(crate) enum TaskFailure {
     Failed(WorkloadError),
     /// The task panicked with this message.
     Panicked(String),
+    /// The task ran, but its result alone needed a frame of this many bytes, over the limit.
+    ResultTooLarge { bytes: u64 },
+}
+
+/// Why a frame was not encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum EncodeError {
+    /// The frame would have held `len` bytes, more than `limit`.
+    TooLong { len: usize, limit: usize },
+    /// The codec refused a value; the message says why.
+    Codec(String),
+}
+
+impl std::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EncodeError::TooLong { len, limit } => {
+                write!(f, "a frame of {len} bytes, over the {} frame limit", byte_size(*limit))
+            }
+            EncodeError::Codec(message) => f.write_str(message),
+        }
+    }
 }
 
 /// A worker's hello, decoded.
@@ -100,6 +140,7 @@ pub(crate) struct Hello {
 #[derive(Debug, PartialEq)]
 pub(crate) enum FromWorker<'a> {
     Hello(Hello),
+    Partial { request_id: u64, count: u32, results: &'a [u8] },
     Results { request_id: u64, results: &'a [u8] },
     Rejected { request_id: u64, message: String },
 }
@@ -119,18 +160,15 @@ fn begin_frame(out: &mut Vec<u8>, kind: u8) -> usize {
     start
 }
 
-/// Writes the length of the frame begun at `start`, or removes it if it is longer than `limit`.
-fn end_frame(out: &mut Vec<u8>, start: usize, limit: usize) -> Result<(), String> {
+/// Writes the length of the frame begun at `start`, or removes it if it is longer than `limit`
+/// (at most `u32::MAX`, as the pool's settings ensure).
+fn end_frame(out: &mut Vec<u8>, start: usize, limit: usize) -> Result<(), EncodeError> {
     let len = out.len() - start - 4;
-    if len > limit {
+    let Some(header) = u32::try_from(len).ok().filter(|_| len <= limit) else {
         out.truncate(start);
-        return Err(format!(
-            "a frame of {len} bytes exceeds the {} limit; use a smaller chunk size (Chunking::Fixed)",
-            byte_size(limit)
-        ));
-    }
-    let len = u32::try_from(len).map_err(|_| format!("a frame of {len} bytes does not fit a u32 length"))?;
-    out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+        return Err(EncodeError::TooLong { len, limit });
+    };
+    out[start..start + 4].copy_from_slice(&header.to_be_bytes());
     Ok(())
 }
 
@@ -153,7 +191,7 @@ pub(crate) fn encode_run<S: Serialize, I: Serialize>(
     spec: &S,
     inputs: &[I],
     limit: usize,
-) -> Result<(), String> {
+) -> Result<(), EncodeError> {
     let start = begin_frame(out, RUN);
     out.extend_from_slice(&request_id.to_be_bytes());
     let spec_len_at = out.len();
@@ -166,7 +204,7 @@ pub(crate) fn encode_run<S: Serialize, I: Serialize>(
     });
     if let Err(err) = encoded {
         out.truncate(start);
-        return Err(format!("cannot serialize the request with {codec}: {err}"));
+        return Err(EncodeError::Codec(format!("cannot serialize the request with {codec}: {err}")));
     }
     end_frame(out, start, limit)
 }
@@ -185,12 +223,37 @@ pub(crate) fn encode_results<T: Serialize>(
     request_id: u64,
     results: &[T],
     limit: usize,
-) -> Result<(), String> {
+) -> Result<(), EncodeError> {
     let start = begin_frame(out, RESULTS);
     out.extend_from_slice(&request_id.to_be_bytes());
+    encode_results_body(out, start, codec, results, limit)
+}
+
+/// Appends a PARTIAL frame of one or more results; on error `out` is as before.
+pub(crate) fn encode_partial<T: Serialize>(
+    out: &mut Vec<u8>,
+    codec: Codec,
+    request_id: u64,
+    results: &[T],
+    limit: usize,
+) -> Result<(), EncodeError> {
+    let start = begin_frame(out, PARTIAL);
+    out.extend_from_slice(&request_id.to_be_bytes());
+    let count = u32::try_from(results.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&count.to_be_bytes());
+    encode_results_body(out, start, codec, results, limit)
+}
+
+fn encode_results_body<T: Serialize>(
+    out: &mut Vec<u8>,
+    start: usize,
+    codec: Codec,
+    results: &[T],
+    limit: usize,
+) -> Result<(), EncodeError> {
     if let Err(err) = codec.encode_into(results, out) {
         out.truncate(start);
-        return Err(format!("cannot serialize the results with {codec}: {err}"));
+        return Err(EncodeError::Codec(format!("cannot serialize the results with {codec}: {err}")));
     }
     end_frame(out, start, limit)
 }
@@ -227,6 +290,12 @@ pub(crate) fn decode_from_worker(payload: &[u8]) -> Result<FromWorker<'_>, Strin
                 codec: body[6],
                 pid: u32::from_be_bytes([body[7], body[8], body[9], body[10]]),
             }))
+        }
+        PARTIAL => {
+            let (request_id, rest) = split_u64(body).ok_or("a PARTIAL frame shorter than its request id")?;
+            let (count, results) =
+                rest.split_first_chunk::<4>().ok_or("a PARTIAL frame without its count")?;
+            Ok(FromWorker::Partial { request_id, count: u32::from_be_bytes(*count), results })
         }
         RESULTS => {
             let (request_id, results) =
@@ -429,8 +498,21 @@ mod tests {
         let mut out = vec![9];
         let inputs = vec![0u8; MIN_FRAME_LEN + 1];
         let err = encode_run(&mut out, Codec::Postcard, 1, &(), &inputs, MIN_FRAME_LEN).unwrap_err();
-        assert!(err.contains("Chunking::Fixed"), "{err}");
+        assert!(matches!(err, EncodeError::TooLong { len, limit } if len > limit && limit == MIN_FRAME_LEN));
+        assert!(err.to_string().ends_with("over the 64 KiB frame limit"), "{err}");
         assert_eq!(out, [9]);
+    }
+
+    #[test]
+    fn a_partial_frame_carries_its_count_and_results() {
+        let mut out = Vec::new();
+        encode_partial(&mut out, Codec::Json, 5, &[10u64, 20], MAX_FRAME_LEN).unwrap();
+        let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
+        let FromWorker::Partial { request_id: 5, count: 2, results } = decode_from_worker(&payload).unwrap()
+        else {
+            panic!("not a PARTIAL frame for request 5 of 2 results")
+        };
+        assert_eq!(Codec::Json.decode::<Vec<u64>>(results).unwrap(), [10, 20]);
     }
 
     proptest! {

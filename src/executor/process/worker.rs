@@ -11,7 +11,9 @@ use std::os::fd::FromRawFd;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::ExitCode;
 
-use super::protocol::{self, FromPool, REQUEST_FD, RESPONSE_FD, TaskFailure};
+use serde::Serialize;
+
+use super::protocol::{self, EncodeError, FromPool, REQUEST_FD, RESPONSE_FD, TaskFailure};
 use super::{Codec, sys};
 use crate::executor::panic_message;
 use crate::workload::{Workload, WorkloadSpec, WorkloadVisitor, fault};
@@ -62,29 +64,28 @@ fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
             Ok(None) => return Ok(()),
             Err(err) => return Err(format!("cannot read a request: {err}")),
         };
-        out.clear();
         match protocol::decode_from_pool(&payload) {
             Ok(FromPool::Shutdown) => return Ok(()),
             Ok(FromPool::Run { request_id, spec, inputs }) => {
-                let answered = codec
+                let mut answer = Answer {
+                    codec,
+                    request_id,
+                    limit: max_frame_len,
+                    out: &mut out,
+                    responses: &mut responses,
+                };
+                let served = codec
                     .decode::<WorkloadSpec>(spec)
-                    .map_err(|err| format!("cannot decode the workload spec: {err}"))
-                    .and_then(|spec| {
-                        spec.visit(RunChunk {
-                            codec,
-                            request_id,
-                            inputs,
-                            limit: max_frame_len,
-                            out: &mut out,
-                        })
-                    });
-                if let Err(message) = answered {
-                    protocol::encode_rejected(&mut out, request_id, &message);
+                    .map_err(|err| Unanswered::Rejected(format!("cannot decode the workload spec: {err}")))
+                    .and_then(|spec| spec.visit(RunChunk { inputs, answer: &mut answer }));
+                match served {
+                    Ok(()) => {}
+                    Err(Unanswered::Rejected(message)) => answer.reject(&message)?,
+                    Err(Unanswered::Broken(message)) => return Err(message),
                 }
             }
             Err(message) => return Err(format!("the pool sent a malformed frame: {message}")),
         }
-        responses.write_all(&out).map_err(|err| format!("cannot write a response: {err}"))?;
     }
 }
 
@@ -125,23 +126,93 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     Ok(parsed)
 }
 
-/// Decodes a request's inputs for the workload the spec named, runs them, encodes the results.
-struct RunChunk<'a> {
-    codec: Codec,
-    request_id: u64,
-    inputs: &'a [u8],
-    limit: usize,
-    out: &'a mut Vec<u8>,
+/// Why a request was not answered with results.
+enum Unanswered {
+    /// It cannot be served; the pool is told why.
+    Rejected(String),
+    /// The response pipe failed: the worker cannot go on.
+    Broken(String),
 }
 
-impl WorkloadVisitor for RunChunk<'_> {
-    type Output = Result<(), String>;
+/// The frames that answer one request, written as they are made.
+struct Answer<'a> {
+    codec: Codec,
+    request_id: u64,
+    limit: usize,
+    out: &'a mut Vec<u8>,
+    responses: &'a mut dyn Write,
+}
 
-    fn visit<W: Workload>(self, workload: W) -> Result<(), String> {
-        let inputs: Vec<W::Input> = self
-            .codec
-            .decode(self.inputs)
-            .map_err(|err| format!("cannot decode the inputs of {}: {err}", workload.name()))?;
+impl Answer<'_> {
+    /// Sends `results` and ends the request: in one RESULTS frame if they fit, else one frame
+    /// per result, each result too large for a frame of its own replaced by a failure saying so.
+    fn results<T: Serialize>(&mut self, results: &[Result<T, TaskFailure>]) -> Result<(), Unanswered> {
+        self.out.clear();
+        let too_long =
+            match protocol::encode_results(self.out, self.codec, self.request_id, results, self.limit) {
+                Ok(()) => return self.write(),
+                Err(err @ EncodeError::TooLong { .. }) => err,
+                Err(EncodeError::Codec(message)) => return Err(Unanswered::Rejected(message)),
+            };
+        // The tasks ran: a smaller chunk would only run them again, so their results travel apart.
+        let Some((last, each)) = results.split_last() else {
+            return Err(Unanswered::Rejected(too_long.to_string()));
+        };
+        for result in each {
+            self.one(result, false)?;
+        }
+        self.one(last, true)
+    }
+
+    /// Sends one result, in a PARTIAL frame, or in the RESULTS frame that ends the request.
+    fn one<T: Serialize>(&mut self, result: &Result<T, TaskFailure>, last: bool) -> Result<(), Unanswered> {
+        let (codec, request_id, limit) = (self.codec, self.request_id, self.limit);
+        let encode = |out: &mut Vec<u8>, results: &[Result<T, TaskFailure>]| {
+            if last {
+                protocol::encode_results(out, codec, request_id, results, limit)
+            } else {
+                protocol::encode_partial(out, codec, request_id, results, limit)
+            }
+        };
+        self.out.clear();
+        match encode(self.out, std::slice::from_ref(result)) {
+            Ok(()) => {}
+            Err(EncodeError::TooLong { len, .. }) => {
+                let too_large = Err(TaskFailure::ResultTooLarge { bytes: len as u64 });
+                encode(self.out, &[too_large]).map_err(|err| Unanswered::Rejected(err.to_string()))?;
+            }
+            Err(EncodeError::Codec(message)) => return Err(Unanswered::Rejected(message)),
+        }
+        self.write()
+    }
+
+    /// Ends the request with a REJECTED frame.
+    fn reject(&mut self, message: &str) -> Result<(), String> {
+        self.out.clear();
+        protocol::encode_rejected(self.out, self.request_id, message);
+        self.write().map_err(|_| "cannot write a response".to_owned())
+    }
+
+    fn write(&mut self) -> Result<(), Unanswered> {
+        self.responses
+            .write_all(self.out)
+            .map_err(|err| Unanswered::Broken(format!("cannot write a response: {err}")))
+    }
+}
+
+/// Decodes a request's inputs for the workload the spec named, runs them, sends the results.
+struct RunChunk<'a, 'b> {
+    inputs: &'a [u8],
+    answer: &'a mut Answer<'b>,
+}
+
+impl WorkloadVisitor for RunChunk<'_, '_> {
+    type Output = Result<(), Unanswered>;
+
+    fn visit<W: Workload>(self, workload: W) -> Result<(), Unanswered> {
+        let inputs: Vec<W::Input> = self.answer.codec.decode(self.inputs).map_err(|err| {
+            Unanswered::Rejected(format!("cannot decode the inputs of {}: {err}", workload.name()))
+        })?;
         let results: Vec<Result<W::Output, TaskFailure>> = inputs
             .iter()
             .map(|input| match catch_unwind(AssertUnwindSafe(|| workload.run(input))) {
@@ -150,7 +221,7 @@ impl WorkloadVisitor for RunChunk<'_> {
                 Err(payload) => Err(TaskFailure::Panicked(panic_message(payload.as_ref()))),
             })
             .collect();
-        protocol::encode_results(self.out, self.codec, self.request_id, &results, self.limit)
+        self.answer.results(&results)
     }
 }
 
@@ -170,6 +241,12 @@ mod tests {
         assert!(parse_args(["--verbose".into()]).unwrap_err().contains("\"--verbose\""));
     }
 
+    /// Every frame in `stream`, decoded.
+    fn frames(stream: &[u8]) -> Vec<Vec<u8>> {
+        let mut reader = stream;
+        std::iter::from_fn(|| protocol::read_frame(&mut reader, protocol::MAX_FRAME_LEN).unwrap()).collect()
+    }
+
     #[test]
     fn a_chunk_runs_every_input_and_turns_panics_into_failures() {
         use crate::workload::{Fault, FaultAction};
@@ -181,12 +258,14 @@ mod tests {
                 &mut inputs,
             )
             .unwrap();
-        let mut out = Vec::new();
+        let (mut out, mut responses) = (Vec::new(), Vec::new());
         let limit = protocol::MAX_FRAME_LEN;
-        Fault.spec().visit(RunChunk { codec, request_id: 3, inputs: &inputs, limit, out: &mut out }).unwrap();
-        let payload = protocol::read_frame(&mut out.as_slice(), limit).unwrap().unwrap();
+        let mut answer = Answer { codec, request_id: 3, limit, out: &mut out, responses: &mut responses };
+        assert!(Fault.spec().visit(RunChunk { inputs: &inputs, answer: &mut answer }).is_ok());
+        let frames = frames(&responses);
+        let [payload] = frames.as_slice() else { panic!("{} frames, not one", frames.len()) };
         let protocol::FromWorker::Results { request_id, results } =
-            protocol::decode_from_worker(&payload).unwrap()
+            protocol::decode_from_worker(payload).unwrap()
         else {
             panic!("not RESULTS")
         };
@@ -195,5 +274,34 @@ mod tests {
         assert_eq!(results[0], Ok(5));
         assert_eq!(results[1], Err(TaskFailure::Panicked("no".into())));
         assert!(matches!(&results[2], Err(TaskFailure::Failed(err)) if err.message() == "x"));
+    }
+
+    #[test]
+    fn results_too_many_for_one_frame_go_one_per_frame_and_one_too_large_fails_alone() {
+        let codec = Codec::Postcard;
+        let limit = protocol::MIN_FRAME_LEN;
+        let results: Vec<Result<String, TaskFailure>> =
+            vec![Ok("a".repeat(30 << 10)), Ok("b".repeat(70 << 10)), Ok("c".repeat(30 << 10))];
+        let (mut out, mut responses) = (Vec::new(), Vec::new());
+        let mut answer = Answer { codec, request_id: 9, limit, out: &mut out, responses: &mut responses };
+        assert!(answer.results(&results).is_ok());
+        let mut got = Vec::new();
+        for payload in frames(&responses) {
+            let (kind, results) = match protocol::decode_from_worker(&payload).unwrap() {
+                protocol::FromWorker::Partial { request_id: 9, count: 1, results } => ("partial", results),
+                protocol::FromWorker::Results { request_id: 9, results } => ("results", results),
+                other => panic!("unexpected {other:?}"),
+            };
+            let [result]: [Result<String, TaskFailure>; 1] =
+                codec.decode::<Vec<_>>(results).unwrap().try_into().unwrap();
+            got.push((kind, result.map(|text| text.len())));
+        }
+        assert_eq!(got[0], ("partial", Ok(30 << 10)));
+        assert!(
+            matches!(got[1], ("partial", Err(TaskFailure::ResultTooLarge { bytes })) if bytes > (70 << 10)),
+            "{:?}",
+            got[1]
+        );
+        assert_eq!(got[2], ("results", Ok(30 << 10)));
     }
 }
