@@ -351,3 +351,24 @@ fn a_chunk_whose_results_together_pass_the_frame_limit_comes_back_in_pieces() {
     // Four results of 32 KB each: 128 KB for one chunk, though each fits the 64 KiB limit.
     assert_same_as_sequential(&pool, &Factorial, &[20_000, 20_000, 20_000, 20_000, 7]);
 }
+
+#[test]
+fn a_hung_task_in_a_long_chunk_is_noticed_after_one_task_timeout_not_one_per_task_of_the_chunk() {
+    // One worker and Python's chunking: 1,000 tasks go out in chunks of 250.
+    let timeout = Duration::from_millis(200);
+    let pool = process_pool(1).task_timeout(timeout).build().unwrap();
+    let mut inputs: Vec<FaultAction> = (0..1_000).map(FaultAction::Return).collect();
+    inputs[100] = FaultAction::Hang(Duration::from_secs(120));
+    let started = Instant::now();
+    let results = pool.map_each(&Fault, &inputs);
+    let elapsed = started.elapsed();
+    // A deadline of the timeout times the chunk's length would be 50 s for this chunk: the bound
+    // is generous, the point is that the wait does not grow with the chunk.
+    assert!(elapsed < Duration::from_secs(5), "a {timeout:?} timeout noticed after {elapsed:?}");
+    let err = results[100].as_ref().unwrap_err();
+    assert!(err.is_timeout() && err.task() == Some(100), "{err}");
+    for (index, result) in results.iter().enumerate().filter(|(index, _)| *index != 100) {
+        assert_eq!(result.as_ref().ok(), Some(&(index as u64)), "task {index}");
+    }
+    assert_full_and_alive(&pool, 1);
+}

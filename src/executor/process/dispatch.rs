@@ -6,12 +6,16 @@
 //! cannot deadlock on a full pipe), and the number of results in memory is bounded.
 //!
 //! When a worker dies, times out or breaks the protocol, only the chunk it was running is
-//! affected; the chunks queued behind it had not started and go back to the queue. A chunk of
-//! several tasks is split and its tasks rerun one by one, to find the one at fault; a single task
-//! is retried if the pool allows retries, and otherwise fails with an error naming the worker
-//! and how it ended. The dead worker is reaped and replaced, so the pool returns to full size.
-//! Tasks sharing a chunk with a crashing task may therefore run twice: use a chunk length of 1
-//! where a task must run at most once.
+//! affected; the chunks queued behind it had not started and go back to the queue. With a task
+//! timeout, workers send each result as its task ends (`--stream`), so the task at fault is the
+//! chunk's first without a result: the tasks before it have theirs, the tasks after it had not
+//! started and go back to the queue, and the timeout counts from the last result, per task,
+//! whatever the chunk's length. Without one, results come back per chunk, so a chunk of several
+//! tasks is split and its tasks rerun one by one, to find the one at fault; tasks sharing a chunk
+//! with a crashing task may then run twice: use a chunk length of 1 where a task must run at most
+//! once. The task at fault is retried if the pool allows retries, and otherwise fails with an
+//! error naming the worker and how it ended. The dead worker is reaped and replaced, so the pool
+//! returns to full size.
 //!
 //! The queue and the count of tasks still without a result or an error are one map's
 //! [`Ledger`]: the loop settles a task only through it, so every task is counted once, and the
@@ -46,6 +50,7 @@ pub(crate) struct Config {
     pub codec: Codec,
     pub max_frame_len: usize,
     pub chunking: Chunking,
+    /// Also what makes workers stream their results (see the module docs).
     pub task_timeout: Option<Duration>,
     pub retries: u32,
     pub max_in_flight: usize,
@@ -79,7 +84,8 @@ struct Worker {
     outbox: Vec<u8>,
     sent: usize,
     in_flight: VecDeque<InFlight>,
-    /// Since when the oldest unanswered request could have been running.
+    /// Since when the oldest unanswered request's first task without a result could have been
+    /// running: when the request became the oldest, or when its last result arrived.
     head_since: Instant,
     assigned: u64,
     /// Whether it has answered a request: until then, losing it counts as a failed start.
@@ -330,7 +336,8 @@ impl Workers {
             }
             wanted -= 1;
             let limit = self.config.max_frame_len;
-            match WorkerProcess::spawn(&self.config.program, self.config.codec, limit) {
+            let stream = self.config.task_timeout.is_some();
+            match WorkerProcess::spawn(&self.config.program, self.config.codec, limit, stream) {
                 Ok(process) => self.slots[slot] = Some(Worker::new(process, limit)),
                 Err(failure) => self.restarts.failed(now, now, failure.error, failure.curable),
             }
@@ -398,22 +405,37 @@ impl Workers {
             return Some((worker.process.started() + timeout, Cause::Silent(timeout)));
         }
         let timeout = self.config.task_timeout?;
-        let head = worker.in_flight.front()?;
-        let len = u32::try_from(head.chunk.tasks.len()).unwrap_or(u32::MAX);
-        Some((worker.head_since + timeout.saturating_mul(len), Cause::TimedOut(timeout)))
+        worker.in_flight.front()?;
+        Some((worker.head_since + timeout, Cause::TimedOut(timeout)))
     }
 
     fn enforce_deadlines(&mut self, ledger: &mut Ledger<'_>) {
-        let now = Instant::now();
         for slot in 0..self.slots.len() {
             let Some(worker) = self.slots[slot].as_ref() else { continue };
             let Some((at, cause)) = self.deadline(worker) else { continue };
-            if at <= now {
-                if let Some(worker) = self.slots[slot].as_mut() {
-                    worker.process.kill();
-                }
-                self.bury(slot, cause, ledger);
+            if at > Instant::now() {
+                continue;
             }
+            if let Cause::TimedOut(_) = cause {
+                // A result that arrived since the poll is progress: it may save the worker, and
+                // it moves the blame to the task that is running now.
+                self.receive(slot, ledger);
+                let Some(worker) = self.slots[slot].as_ref() else { continue };
+                if let Some((at, cause @ Cause::TimedOut(_))) = self.deadline(worker) {
+                    if at <= Instant::now() {
+                        if let Some(worker) = self.slots[slot].as_mut() {
+                            worker.process.kill();
+                        }
+                        // Results written just before the kill still count.
+                        self.read_then_bury(slot, cause, ledger);
+                    }
+                }
+                continue;
+            }
+            if let Some(worker) = self.slots[slot].as_mut() {
+                worker.process.kill();
+            }
+            self.bury(slot, cause, ledger);
         }
     }
 
@@ -575,6 +597,7 @@ impl Workers {
             return;
         };
         let chunk = head.chunk;
+        let streamed = self.config.task_timeout.is_some();
         let mut requeue = Vec::new();
         match cause {
             // Every result it sent arrived: nothing is left to settle.
@@ -586,19 +609,25 @@ impl Workers {
                 );
                 ledger.fail_chunk(chunk.tasks, &error);
             }
-            _ if chunk.tasks.len() > 1 => {
+            _ if chunk.tasks.len() > 1 && !streamed => {
                 requeue.extend(
                     chunk.tasks.map(|task| Chunk { tasks: task..task + 1, attempts: chunk.attempts }),
                 );
             }
-            _ if chunk.attempts < self.config.retries => {
-                requeue.push(Chunk { attempts: chunk.attempts + 1, ..chunk });
-            }
-            Cause::TimedOut(after) => {
-                ledger.fail_task(chunk.tasks.start, Error::timed_out(chunk.tasks.start, pid, after));
-            }
-            Cause::Died | Cause::Startup(_) | Cause::Silent(_) => {
-                ledger.fail_task(chunk.tasks.start, Error::worker_died(chunk.tasks.start, pid, how, stderr));
+            cause => {
+                // The chunk's only task, or, results streaming, its first without a result: the
+                // one that was running. The tasks after it had not started.
+                let task = chunk.tasks.start;
+                if chunk.attempts < self.config.retries {
+                    requeue.push(Chunk { tasks: task..task + 1, attempts: chunk.attempts + 1 });
+                } else if let Cause::TimedOut(after) = cause {
+                    ledger.fail_task(task, Error::timed_out(task, pid, after));
+                } else {
+                    ledger.fail_task(task, Error::worker_died(task, pid, how, stderr));
+                }
+                if chunk.tasks.len() > 1 {
+                    requeue.push(Chunk { tasks: task + 1..chunk.tasks.end, attempts: chunk.attempts });
+                }
             }
         }
         requeue.extend(in_flight.map(|waiting| waiting.chunk));

@@ -21,7 +21,10 @@
 //!   returns to full size. Python's `multiprocessing.Pool` hangs forever here; its
 //!   `ProcessPoolExecutor` fails every pending task and refuses new work.
 //! - With a [`task_timeout`](ProcessPoolBuilder::task_timeout), a task that runs too long has
-//!   its worker killed and replaced, and fails with a timeout error.
+//!   its worker killed and replaced, and fails with a timeout error. The timeout is per task,
+//!   however long the chunk: the worker then sends each result as its task ends, so a worker
+//!   that makes no progress for the timeout is hung, and the tasks of its chunk that finished
+//!   keep their results.
 //! - A worker that fails to start (it dies before its hello, or stays silent) is started again
 //!   after a wait that doubles from 5 ms to 1 s, for as long as the
 //!   [`startup_timeout`](ProcessPoolBuilder::startup_timeout) from the first failed start. Only
@@ -158,8 +161,11 @@ impl ProcessPoolBuilder {
     }
 
     /// The longest one task may run before its worker is killed and replaced and the task fails
-    /// with a timeout. A chunk of `k` tasks gets `k` times this. Default: none (wait as long as it
-    /// takes, as every other executor does).
+    /// with a timeout: per task, whatever the chunk's length, since with a timeout set each
+    /// worker sends every result as soon as its task ends, and the clock restarts with each. The
+    /// tasks of the chunk that finished keep their results; those after the hung one go back to
+    /// the queue. Streaming costs a small frame (and a write) per task, which is why it is only
+    /// on with a timeout. Default: none (wait as long as it takes, as every other executor does).
     pub fn task_timeout(mut self, timeout: Duration) -> Self {
         self.task_timeout = Some(timeout);
         self

@@ -49,24 +49,29 @@
 //!
 //! The pool chooses the codec (`--codec postcard` or `--codec json` on the worker's command
 //! line) and the worker echoes it in its hello; `--max-frame-len BYTES` gives the frame limit
-//! (default [`MAX_FRAME_LEN`]). HELLO, SHUTDOWN and REJECTED frames are at most a few KiB, so
+//! (default [`MAX_FRAME_LEN`]); `--stream` (given when the pool has a task timeout) asks for
+//! every result as soon as its task ends, one PARTIAL frame per task and the last in RESULTS, so
+//! the pool sees progress per task. HELLO, SHUTDOWN and REJECTED frames are at most a few KiB, so
 //! they fit any limit of at least [`MIN_FRAME_LEN`]. A task that panics or fails comes back as a
 //! `TaskFailure` in its slot of the results; the worker goes on serving.
 //!
-//! A worker answers a request with one RESULTS frame when it fits the limit. When it does not,
-//! it sends one PARTIAL frame per result and the last result in RESULTS; a result that does not
-//! fit a frame on its own is replaced by `TaskFailure::ResultTooLarge`, carrying the length of
-//! the frame it would have needed.
+//! Without `--stream`, a worker answers a request with one RESULTS frame when it fits the limit:
+//! one frame per chunk, the fast path for plain maps. When it does not, it sends one PARTIAL
+//! frame per result and the last result in RESULTS, as `--stream` does. Either way, a result
+//! that does not fit a frame on its own is replaced by `TaskFailure::ResultTooLarge`, carrying
+//! the length of the frame it would have needed.
 //!
 //! # Versioning
 //!
 //! [`PROTOCOL_VERSION`] changes with any change to the format above, or to the meaning of the
 //! serialized types ([`WorkloadSpec`](crate::workload::WorkloadSpec), a workload's input or
-//! output, `TaskFailure`). A pool refuses a worker of another version.
+//! output, `TaskFailure`). A pool refuses a worker of another version. A worker refuses
+//! command-line options it does not know, so builds that disagree on those fail at start-up
+//! with the worker's own message.
 //!
 //! - 1: HELLO, RESULTS, REJECTED; RUN, SHUTDOWN.
-//! - 2: PARTIAL, and `TaskFailure::ResultTooLarge`: results too many for one frame come back in
-//!   several.
+//! - 2: PARTIAL, `TaskFailure::ResultTooLarge`, `--max-frame-len` and `--stream`: results too
+//!   many for one frame come back in several, and with a task timeout one per task.
 
 use std::io::{self, Read};
 use std::ops::Range;

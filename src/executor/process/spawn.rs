@@ -130,9 +130,14 @@ pub(crate) struct WorkerProcess {
 }
 
 impl WorkerProcess {
-    /// Starts `program --codec NAME --max-frame-len BYTES` with its pipes at descriptors 3 and 4
-    /// and its stderr drained.
-    pub(crate) fn spawn(program: &Path, codec: Codec, max_frame_len: usize) -> Result<Self, SpawnFailure> {
+    /// Starts `program --codec NAME --max-frame-len BYTES [--stream]` with its pipes at
+    /// descriptors 3 and 4 and its stderr drained.
+    pub(crate) fn spawn(
+        program: &Path,
+        codec: Codec,
+        max_frame_len: usize,
+        stream: bool,
+    ) -> Result<Self, SpawnFailure> {
         let fail = |what: &str, err: io::Error| SpawnFailure {
             curable: matches!(err.raw_os_error(), Some(libc::EAGAIN | libc::ENOMEM | libc::EINTR)),
             error: Error::worker(None, format!("cannot start worker {}: {what}: {err}", program.display())),
@@ -147,7 +152,10 @@ impl WorkerProcess {
             (stderr_write.as_raw_fd(), libc::STDERR_FILENO),
         ];
         let max_frame_len = max_frame_len.to_string();
-        let args = ["--codec", codec.name(), "--max-frame-len", &max_frame_len];
+        let mut args = vec!["--codec", codec.name(), "--max-frame-len", &max_frame_len];
+        if stream {
+            args.push("--stream");
+        }
         let pid = sys::spawn(program, &args, &moves).map_err(|err| fail("spawn failed", err))?;
         let started = Instant::now();
         // The worker holds its own copies now; ours must go, or end-of-file could never arrive.

@@ -21,7 +21,7 @@ use crate::workload::{Workload, WorkloadSpec, WorkloadVisitor, fault};
 /// Serves a pool on descriptors 3 and 4 until it says to stop or goes away.
 ///
 /// `args` are the worker's command-line arguments after the program name:
-/// `--codec NAME [--max-frame-len BYTES]`.
+/// `--codec NAME [--max-frame-len BYTES] [--stream]`.
 pub fn serve(args: impl IntoIterator<Item = String>) -> ExitCode {
     match serve_inner(args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -33,7 +33,7 @@ pub fn serve(args: impl IntoIterator<Item = String>) -> ExitCode {
 }
 
 fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
-    let Args { codec, max_frame_len } = parse_args(args)?;
+    let Args { codec, max_frame_len, stream } = parse_args(args)?;
     if !sys::is_open(REQUEST_FD) || !sys::is_open(RESPONSE_FD) {
         return Err(format!(
             "descriptors {REQUEST_FD} and {RESPONSE_FD} are not open: this program is started by poolbench's \
@@ -77,7 +77,7 @@ fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
                 let served = codec
                     .decode::<WorkloadSpec>(spec)
                     .map_err(|err| Unanswered::Rejected(format!("cannot decode the workload spec: {err}")))
-                    .and_then(|spec| spec.visit(RunChunk { inputs, answer: &mut answer }));
+                    .and_then(|spec| spec.visit(RunChunk { inputs, stream, answer: &mut answer }));
                 match served {
                     Ok(()) => {}
                     Err(Unanswered::Rejected(message)) => answer.reject(&message)?,
@@ -94,11 +94,13 @@ fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
 struct Args {
     codec: Codec,
     max_frame_len: usize,
+    /// Send each result as soon as its task ends.
+    stream: bool,
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     let mut args = args.into_iter();
-    let mut parsed = Args { codec: Codec::default(), max_frame_len: protocol::MAX_FRAME_LEN };
+    let mut parsed = Args { codec: Codec::default(), max_frame_len: protocol::MAX_FRAME_LEN, stream: false };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--codec" => {
@@ -116,9 +118,11 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
                         "--max-frame-len {value:?} is not a byte count from 65536 to 4294967295"
                     ))?;
             }
+            "--stream" => parsed.stream = true,
             other => {
                 return Err(format!(
-                    "unknown argument {other:?}; the pool passes only --codec NAME and --max-frame-len BYTES"
+                    "unknown argument {other:?}; the pool passes only --codec NAME, --max-frame-len BYTES \
+                     and --stream"
                 ));
             }
         }
@@ -200,9 +204,11 @@ impl Answer<'_> {
     }
 }
 
-/// Decodes a request's inputs for the workload the spec named, runs them, sends the results.
+/// Decodes a request's inputs for the workload the spec named, runs them, sends the results:
+/// all at once, or, when `stream`, each as soon as its task ends.
 struct RunChunk<'a, 'b> {
     inputs: &'a [u8],
+    stream: bool,
     answer: &'a mut Answer<'b>,
 }
 
@@ -213,15 +219,21 @@ impl WorkloadVisitor for RunChunk<'_, '_> {
         let inputs: Vec<W::Input> = self.answer.codec.decode(self.inputs).map_err(|err| {
             Unanswered::Rejected(format!("cannot decode the inputs of {}: {err}", workload.name()))
         })?;
-        let results: Vec<Result<W::Output, TaskFailure>> = inputs
-            .iter()
-            .map(|input| match catch_unwind(AssertUnwindSafe(|| workload.run(input))) {
-                Ok(Ok(output)) => Ok(output),
-                Ok(Err(err)) => Err(TaskFailure::Failed(err)),
-                Err(payload) => Err(TaskFailure::Panicked(panic_message(payload.as_ref()))),
-            })
-            .collect();
-        self.answer.results(&results)
+        let run = |input| match catch_unwind(AssertUnwindSafe(|| workload.run(input))) {
+            Ok(Ok(output)) => Ok(output),
+            Ok(Err(err)) => Err(TaskFailure::Failed(err)),
+            Err(payload) => Err(TaskFailure::Panicked(panic_message(payload.as_ref()))),
+        };
+        match inputs.split_last() {
+            Some((last, each)) if self.stream => {
+                // A frame per task is the pool's sign of progress: its task timeout restarts with each.
+                for input in each {
+                    self.answer.one(&run(input), false)?;
+                }
+                self.answer.one(&run(last), true)
+            }
+            _ => self.answer.results(&inputs.iter().map(run).collect::<Vec<_>>()),
+        }
     }
 }
 
@@ -230,12 +242,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn arguments_choose_the_codec_and_the_frame_limit_and_anything_else_is_refused() {
-        let args = |codec, max_frame_len| Ok(Args { codec, max_frame_len });
+    fn arguments_choose_the_codec_the_frame_limit_and_streaming_and_anything_else_is_refused() {
+        let args = |codec, max_frame_len| Ok(Args { codec, max_frame_len, stream: false });
         assert_eq!(parse_args(Vec::new()), args(Codec::Postcard, protocol::MAX_FRAME_LEN));
         assert_eq!(parse_args(["--codec".into(), "json".into()]), args(Codec::Json, protocol::MAX_FRAME_LEN));
         assert_eq!(parse_args(["--max-frame-len".into(), "65536".into()]), args(Codec::Postcard, 65536));
         assert!(parse_args(["--max-frame-len".into(), "100".into()]).unwrap_err().contains("\"100\""));
+        assert!(parse_args(["--stream".into()]).unwrap().stream);
         assert!(parse_args(["--codec".into()]).unwrap_err().contains("needs a value"));
         assert!(parse_args(["--codec".into(), "xml".into()]).unwrap_err().contains("\"xml\""));
         assert!(parse_args(["--verbose".into()]).unwrap_err().contains("\"--verbose\""));
@@ -261,7 +274,7 @@ mod tests {
         let (mut out, mut responses) = (Vec::new(), Vec::new());
         let limit = protocol::MAX_FRAME_LEN;
         let mut answer = Answer { codec, request_id: 3, limit, out: &mut out, responses: &mut responses };
-        assert!(Fault.spec().visit(RunChunk { inputs: &inputs, answer: &mut answer }).is_ok());
+        assert!(Fault.spec().visit(RunChunk { inputs: &inputs, stream: false, answer: &mut answer }).is_ok());
         let frames = frames(&responses);
         let [payload] = frames.as_slice() else { panic!("{} frames, not one", frames.len()) };
         let protocol::FromWorker::Results { request_id, results } =
@@ -274,6 +287,31 @@ mod tests {
         assert_eq!(results[0], Ok(5));
         assert_eq!(results[1], Err(TaskFailure::Panicked("no".into())));
         assert!(matches!(&results[2], Err(TaskFailure::Failed(err)) if err.message() == "x"));
+    }
+
+    #[test]
+    fn a_streaming_worker_sends_each_result_in_a_frame_of_its_own() {
+        use crate::workload::{Fault, FaultAction};
+        let codec = Codec::Json;
+        let mut inputs = Vec::new();
+        codec.encode_into(&(1..=3).map(FaultAction::Return).collect::<Vec<_>>(), &mut inputs).unwrap();
+        let (mut out, mut responses) = (Vec::new(), Vec::new());
+        let limit = protocol::MAX_FRAME_LEN;
+        let mut answer = Answer { codec, request_id: 4, limit, out: &mut out, responses: &mut responses };
+        assert!(Fault.spec().visit(RunChunk { inputs: &inputs, stream: true, answer: &mut answer }).is_ok());
+        let got: Vec<(bool, Vec<Result<u64, TaskFailure>>)> = frames(&responses)
+            .iter()
+            .map(|payload| match protocol::decode_from_worker(payload).unwrap() {
+                protocol::FromWorker::Partial { request_id: 4, count: 1, results } => {
+                    (false, codec.decode(results).unwrap())
+                }
+                protocol::FromWorker::Results { request_id: 4, results } => {
+                    (true, codec.decode(results).unwrap())
+                }
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(got, [(false, vec![Ok(1)]), (false, vec![Ok(2)]), (true, vec![Ok(3)])]);
     }
 
     #[test]
