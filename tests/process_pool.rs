@@ -174,6 +174,17 @@ fn the_worker_refuses_to_run_by_hand() {
 }
 
 #[test]
+fn a_worker_whose_parent_is_not_the_pool_exits_at_once() {
+    // What a worker sees when its pool's process died between the spawn and its first line.
+    // No process has this id: whoever runs this test, its parent is not it.
+    let gone = u32::MAX.to_string();
+    let output = std::process::Command::new(common::WORKER).args(["--parent-pid", &gone]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("the pool's process {gone} is gone")), "{stderr}");
+}
+
+#[test]
 fn both_codecs_give_the_same_answers() {
     for codec in poolbench::executor::Codec::ALL {
         let pool = process_pool(2).codec(codec).build().unwrap();
@@ -371,4 +382,16 @@ fn a_hung_task_in_a_long_chunk_is_noticed_after_one_task_timeout_not_one_per_tas
         assert_eq!(result.as_ref().ok(), Some(&(index as u64)), "task {index}");
     }
     assert_full_and_alive(&pool, 1);
+}
+
+#[test]
+fn a_pool_built_on_a_thread_that_has_ended_keeps_its_workers() {
+    // Linux sends a parent-death signal when the thread that started a child ends, not the
+    // process: workers asking for one must not be started by the thread that builds the pool.
+    let pool = std::thread::spawn(|| process_pool(2).build().unwrap()).join().unwrap();
+    let before = pool.worker_pids();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_full_and_alive(&pool, 2);
+    assert_same_as_sequential(&pool, &Squares, &[1, 2, 3]);
+    assert_eq!(pool.worker_pids(), before, "the same workers, none lost and replaced");
 }

@@ -44,7 +44,10 @@
 //!   default) per frame.
 //! - Dropping the pool tells every worker to shut down, waits up to the shutdown timeout, then
 //!   kills and reaps: no zombies, no orphans. If the parent process dies, even by SIGKILL, its
-//!   workers see their request pipe hang up and exit at once.
+//!   workers see their request pipe hang up and exit at once; on Linux a stopped worker, which
+//!   cannot see it, is killed by the kernel (a parent-death signal). Since Linux sends that
+//!   signal when the thread that started the worker ends, every worker is started from one
+//!   thread that lives as long as the process, so a pool may be built on any thread.
 //!
 //! The wire format is specified in [`protocol`]; the event loop that drives the workers is
 //! described in `dispatch.rs`.
@@ -56,6 +59,7 @@ pub mod protocol;
 mod restart;
 mod spawn;
 mod spawn_per_task;
+mod spawner;
 mod sys;
 pub mod worker;
 

@@ -18,7 +18,9 @@
 //!   in request order and the pool can keep a bounded number of requests queued at each worker.
 //! - **A worker never outlives its pool.** A thread in the worker waits for its request pipe to
 //!   hang up and exits the process when it does: when the pool closes it, or when the parent
-//!   process dies, even by SIGKILL, even while a task is running.
+//!   process dies, even by SIGKILL, even while a task is running. On Linux the worker also asks
+//!   for SIGKILL when its parent dies (`PR_SET_PDEATHSIG`), which reaches it even stopped, and
+//!   exits if its parent is not the pool's process (`--parent-pid PID`): it died too early.
 //! - **Versioned.** The worker speaks first, with a hello carrying a magic number, the protocol
 //!   version and the codec; anything else is refused with an error that says to rebuild.
 //!
@@ -51,9 +53,10 @@
 //! line) and the worker echoes it in its hello; `--max-frame-len BYTES` gives the frame limit
 //! (default [`MAX_FRAME_LEN`]); `--stream` (given when the pool has a task timeout) asks for
 //! every result as soon as its task ends, one PARTIAL frame per task and the last in RESULTS, so
-//! the pool sees progress per task. HELLO, SHUTDOWN and REJECTED frames are at most a few KiB, so
-//! they fit any limit of at least [`MIN_FRAME_LEN`]. A task that panics or fails comes back as a
-//! `TaskFailure` in its slot of the results; the worker goes on serving.
+//! the pool sees progress per task; `--parent-pid PID` names the pool's process. HELLO,
+//! SHUTDOWN and REJECTED frames are at most a few KiB, so they fit any limit of at least
+//! [`MIN_FRAME_LEN`]. A task that panics or fails comes back as a `TaskFailure` in its slot of
+//! the results; the worker goes on serving.
 //!
 //! Without `--stream`, a worker answers a request with one RESULTS frame when it fits the limit:
 //! one frame per chunk, the fast path for plain maps. When it does not, it sends one PARTIAL
@@ -70,8 +73,9 @@
 //! with the worker's own message.
 //!
 //! - 1: HELLO, RESULTS, REJECTED; RUN, SHUTDOWN.
-//! - 2: PARTIAL, `TaskFailure::ResultTooLarge`, `--max-frame-len` and `--stream`: results too
-//!   many for one frame come back in several, and with a task timeout one per task.
+//! - 2: PARTIAL, `TaskFailure::ResultTooLarge`, `--max-frame-len`, `--stream` and
+//!   `--parent-pid`: results too many for one frame come back in several, with a task timeout
+//!   one per task, and a worker dies with its parent even when stopped.
 
 use std::io::{self, Read};
 use std::ops::Range;

@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::protocol::{REQUEST_FD, RESPONSE_FD};
-use super::{Codec, sys};
+use super::{Codec, spawner, sys};
 use crate::env::WORKER as WORKER_ENV;
 use crate::executor::Error;
 
@@ -130,8 +130,8 @@ pub(crate) struct WorkerProcess {
 }
 
 impl WorkerProcess {
-    /// Starts `program --codec NAME --max-frame-len BYTES [--stream]` with its pipes at
-    /// descriptors 3 and 4 and its stderr drained.
+    /// Starts `program --codec NAME --max-frame-len BYTES --parent-pid PID [--stream]` with its
+    /// pipes at descriptors 3 and 4 and its stderr drained.
     pub(crate) fn spawn(
         program: &Path,
         codec: Codec,
@@ -152,11 +152,13 @@ impl WorkerProcess {
             (stderr_write.as_raw_fd(), libc::STDERR_FILENO),
         ];
         let max_frame_len = max_frame_len.to_string();
-        let mut args = vec!["--codec", codec.name(), "--max-frame-len", &max_frame_len];
+        let parent_pid = std::process::id().to_string();
+        let mut args =
+            vec!["--codec", codec.name(), "--max-frame-len", &max_frame_len, "--parent-pid", &parent_pid];
         if stream {
             args.push("--stream");
         }
-        let pid = sys::spawn(program, &args, &moves).map_err(|err| fail("spawn failed", err))?;
+        let pid = spawner::spawn(program, &args, &moves).map_err(|err| fail("spawn failed", err))?;
         let started = Instant::now();
         // The worker holds its own copies now; ours must go, or end-of-file could never arrive.
         drop((request_read, response_write, stderr_write));

@@ -3,7 +3,10 @@
 //! `poolbench-worker` is a few lines around [`serve`]. It is started by a pool, never by hand:
 //! it finds its request and response pipes at descriptors 3 and 4 (see the
 //! [`super::protocol`]). A second thread only waits for the request pipe to hang up and
-//! then ends the process, so a worker never outlives its pool, even mid-task.
+//! then ends the process, so a worker never outlives its pool, even mid-task. That thread cannot
+//! run while the worker is stopped (SIGSTOP), so on Linux the worker also asks the kernel to
+//! SIGKILL it when its parent dies (`PR_SET_PDEATHSIG`), and exits at once if its parent is no
+//! longer the pool's process (`--parent-pid`), which died before it could ask.
 
 use std::fs::File;
 use std::io::Write;
@@ -21,7 +24,7 @@ use crate::workload::{Workload, WorkloadSpec, WorkloadVisitor, fault};
 /// Serves a pool on descriptors 3 and 4 until it says to stop or goes away.
 ///
 /// `args` are the worker's command-line arguments after the program name:
-/// `--codec NAME [--max-frame-len BYTES] [--stream]`.
+/// `--codec NAME [--max-frame-len BYTES] [--stream] [--parent-pid PID]`.
 pub fn serve(args: impl IntoIterator<Item = String>) -> ExitCode {
     match serve_inner(args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -33,7 +36,8 @@ pub fn serve(args: impl IntoIterator<Item = String>) -> ExitCode {
 }
 
 fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
-    let Args { codec, max_frame_len, stream } = parse_args(args)?;
+    let Args { codec, max_frame_len, stream, parent_pid } = parse_args(args)?;
+    die_with_parent(parent_pid)?;
     if !sys::is_open(REQUEST_FD) || !sys::is_open(RESPONSE_FD) {
         return Err(format!(
             "descriptors {REQUEST_FD} and {RESPONSE_FD} are not open: this program is started by poolbench's \
@@ -96,11 +100,42 @@ struct Args {
     max_frame_len: usize,
     /// Send each result as soon as its task ends.
     stream: bool,
+    /// The pool's process, which must be this worker's parent.
+    parent_pid: Option<u32>,
+}
+
+/// Has the kernel SIGKILL this process when its parent dies, and fails if the parent is not
+/// `expected`: it died between the spawn and now, too early for the signal.
+#[cfg(target_os = "linux")]
+fn die_with_parent(expected: Option<u32>) -> Result<(), String> {
+    // SAFETY: prctl(2) with PR_SET_PDEATHSIG takes integer arguments only.
+    if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) } != 0 {
+        return Err(format!("cannot ask for a parent-death signal: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: getppid(2) has no preconditions.
+    let parent = unsafe { libc::getppid() }.unsigned_abs();
+    match expected {
+        Some(expected) if expected != parent => Err(format!(
+            "the pool's process {expected} is gone (the parent is now {parent}); nothing to serve"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Elsewhere the watchdog thread is the only guard.
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_: Option<u32>) -> Result<(), String> {
+    Ok(())
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     let mut args = args.into_iter();
-    let mut parsed = Args { codec: Codec::default(), max_frame_len: protocol::MAX_FRAME_LEN, stream: false };
+    let mut parsed = Args {
+        codec: Codec::default(),
+        max_frame_len: protocol::MAX_FRAME_LEN,
+        stream: false,
+        parent_pid: None,
+    };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--codec" => {
@@ -119,10 +154,15 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
                     ))?;
             }
             "--stream" => parsed.stream = true,
+            "--parent-pid" => {
+                let value = args.next().ok_or("--parent-pid needs a process id")?;
+                parsed.parent_pid =
+                    Some(value.parse().map_err(|_| format!("--parent-pid {value:?} is not a process id"))?);
+            }
             other => {
                 return Err(format!(
-                    "unknown argument {other:?}; the pool passes only --codec NAME, --max-frame-len BYTES \
-                     and --stream"
+                    "unknown argument {other:?}; the pool passes only --codec NAME, --max-frame-len BYTES, \
+                     --stream and --parent-pid PID"
                 ));
             }
         }
@@ -242,13 +282,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn arguments_choose_the_codec_the_frame_limit_and_streaming_and_anything_else_is_refused() {
-        let args = |codec, max_frame_len| Ok(Args { codec, max_frame_len, stream: false });
+    fn arguments_choose_the_codec_the_frame_limit_streaming_and_the_parent_and_anything_else_is_refused() {
+        let args = |codec, max_frame_len| Ok(Args { codec, max_frame_len, stream: false, parent_pid: None });
         assert_eq!(parse_args(Vec::new()), args(Codec::Postcard, protocol::MAX_FRAME_LEN));
         assert_eq!(parse_args(["--codec".into(), "json".into()]), args(Codec::Json, protocol::MAX_FRAME_LEN));
         assert_eq!(parse_args(["--max-frame-len".into(), "65536".into()]), args(Codec::Postcard, 65536));
         assert!(parse_args(["--max-frame-len".into(), "100".into()]).unwrap_err().contains("\"100\""));
         assert!(parse_args(["--stream".into()]).unwrap().stream);
+        assert_eq!(parse_args(["--parent-pid".into(), "42".into()]).unwrap().parent_pid, Some(42));
+        assert!(parse_args(["--parent-pid".into(), "me".into()]).unwrap_err().contains("\"me\""));
         assert!(parse_args(["--codec".into()]).unwrap_err().contains("needs a value"));
         assert!(parse_args(["--codec".into(), "xml".into()]).unwrap_err().contains("\"xml\""));
         assert!(parse_args(["--verbose".into()]).unwrap_err().contains("\"--verbose\""));
