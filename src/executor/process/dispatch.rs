@@ -50,13 +50,20 @@ pub(crate) struct Config {
     pub codec: Codec,
     pub max_frame_len: usize,
     pub chunking: Chunking,
-    /// Also what makes workers stream their results (see the module docs).
     pub task_timeout: Option<Duration>,
     pub retries: u32,
     pub max_in_flight: usize,
     pub startup_timeout: Duration,
     pub shutdown_timeout: Duration,
     pub lifecycle: Lifecycle,
+}
+
+impl Config {
+    /// Whether workers send each result as its task ends: with a task timeout, whose clock
+    /// restarts with each, and which then knows the task at fault (see the module docs).
+    fn streams_results(&self) -> bool {
+        self.task_timeout.is_some()
+    }
 }
 
 /// How long a worker serves.
@@ -336,7 +343,7 @@ impl Workers {
             }
             wanted -= 1;
             let limit = self.config.max_frame_len;
-            let stream = self.config.task_timeout.is_some();
+            let stream = self.config.streams_results();
             match WorkerProcess::spawn(&self.config.program, self.config.codec, limit, stream) {
                 Ok(process) => self.slots[slot] = Some(Worker::new(process, limit)),
                 Err(failure) => self.restarts.failed(now, now, failure.error, failure.curable),
@@ -525,9 +532,7 @@ impl Workers {
                         ))
                     })?;
                     advance_head(worker, count);
-                    if !std::mem::replace(&mut worker.served, true) {
-                        self.restarts.served();
-                    }
+                    self.restarts.answered(&mut worker.served);
                 }
                 (true, FromWorker::Results { request_id, results }) => {
                     let head = expect_head(worker, request_id)?;
@@ -537,9 +542,7 @@ impl Workers {
                         ))
                     })?;
                     finish_head(worker, lifecycle);
-                    if !std::mem::replace(&mut worker.served, true) {
-                        self.restarts.served();
-                    }
+                    self.restarts.answered(&mut worker.served);
                 }
                 (true, FromWorker::Rejected { request_id, message }) => {
                     let head = expect_head(worker, request_id)?;
@@ -549,9 +552,7 @@ impl Workers {
                     );
                     ledger.fail_chunk(head, &error);
                     finish_head(worker, lifecycle);
-                    if !std::mem::replace(&mut worker.served, true) {
-                        self.restarts.served();
-                    }
+                    self.restarts.answered(&mut worker.served);
                 }
             }
         }
@@ -579,8 +580,9 @@ impl Workers {
                 // Not a poolbench worker of this build: another start of it will say the same.
                 Cause::Startup(reason) => (format!("{reason}; it {how}"), false),
                 Cause::Protocol(reason) => (format!("{reason}; it {how}"), true),
-                // A program silent that long is not about to speak, and the wait for a worker is
-                // counted from this start, so it ends here: one timeout is the whole cost.
+                // A program silent that long is not about to speak, and the wait for a worker,
+                // counted from the first failed start (this one at the latest), is over with it:
+                // one timeout is the whole cost.
                 Cause::Silent(timeout) => {
                     (format!("did not say hello within {timeout:?} of starting; it {how}"), true)
                 }
@@ -597,7 +599,7 @@ impl Workers {
             return;
         };
         let chunk = head.chunk;
-        let streamed = self.config.task_timeout.is_some();
+        let streamed = self.config.streams_results();
         let mut requeue = Vec::new();
         match cause {
             // Every result it sent arrived: nothing is left to settle.

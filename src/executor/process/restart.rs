@@ -2,17 +2,18 @@
 //!
 //! A pool restores its size after every death, but a start can fail: the worker dies before its
 //! hello, stays silent past the startup timeout, or the program cannot be executed at all. The
-//! failed starts in a row since a worker last served a request make a *streak*. Within a streak
-//! each start waits a backoff that doubles from [`BACKOFF_MIN`] to [`BACKOFF_MAX`], so a program
-//! that fails at once is not started thousands of times a second. The pool stops waiting for a
-//! worker (a build fails; a map with no worker left fails its queued tasks; the loop after a map
-//! stops restoring the size) when the streak is one startup timeout old, counted from the start
-//! of its first failed attempt, so a worker that never says hello costs one timeout in all. It
-//! stops at once on a failure that trying again cannot fix (the program cannot be executed, or
-//! speaks another protocol), and, until a worker of the pool has said hello, after
-//! [`UNPROVEN_ATTEMPTS`] failures: a program that has never worked is probably broken, and a
-//! build should say so in milliseconds, not seconds. Each map starts a fresh streak, so a pool
-//! that gave up tries again when it is next used.
+//! failed starts in a row, until a newly started worker answers its first request, make a *streak*
+//! (a hello is not enough: a worker that says it and dies is a failed start too, or it would be
+//! replaced as fast as it dies). Within a streak each start waits a backoff that doubles from
+//! [`BACKOFF_MIN`] to [`BACKOFF_MAX`], so a program that fails at once is not started thousands of
+//! times a second. The pool stops waiting for a worker (a build fails; a map with no worker left
+//! fails its queued tasks; the loop after a map stops restoring the size) when the streak is one
+//! startup timeout old, counted from the start of its first failed attempt, so a worker that never
+//! says hello costs one timeout in all. It stops at once on a failure that trying again cannot fix
+//! (the program cannot be executed, or speaks another protocol), and, until a worker of the pool
+//! has said hello, after [`UNPROVEN_ATTEMPTS`] failures: a program that has never worked is
+//! probably broken, and a build should say so in milliseconds, not seconds. Each map starts a fresh
+//! streak, so a pool that gave up tries again when it is next used.
 
 use std::time::{Duration, Instant};
 
@@ -66,9 +67,12 @@ impl Restarts {
         self.proven = true;
     }
 
-    /// A new worker served its first request: the streak is over.
-    pub(super) fn served(&mut self) {
-        self.reset();
+    /// A worker answered a request; `served` is its flag of having done so before. Its first
+    /// answer proves the start good, and ends the streak.
+    pub(super) fn answered(&mut self, served: &mut bool) {
+        if !std::mem::replace(served, true) {
+            self.reset();
+        }
     }
 
     /// A start that began at `started` failed with `error`, noticed at `now`; `curable` says
@@ -210,13 +214,17 @@ mod tests {
     }
 
     #[test]
-    fn serving_a_request_ends_the_streak() {
+    fn the_first_answer_of_a_new_worker_ends_the_streak_and_an_old_workers_does_not() {
         let now = Instant::now();
         let mut restarts = Restarts::new(Duration::from_millis(1));
         restarts.hello();
         restarts.failed(now, now, failure(), true);
-        restarts.served();
-        assert!(restarts.may_start(now + Duration::from_secs(1)));
+        let mut old_worker_served = true;
+        restarts.answered(&mut old_worker_served);
+        assert_eq!(restarts.failures, 1, "a worker that served long ago proves nothing of new starts");
+        let mut new_worker_served = false;
+        restarts.answered(&mut new_worker_served);
+        assert!(new_worker_served && restarts.may_start(now + Duration::from_secs(1)));
         assert_eq!(restarts.next_change(now), None);
     }
 }
