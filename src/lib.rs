@@ -48,14 +48,14 @@
 #![deny(missing_docs)]
 
 /// The plumbing of the crate's error rule (the crate docs, "Errors") for an opaque error type
-/// `Error { kind: Box<ErrorKind> }` whose kind is a `thiserror` enum: `Error::new`, `Display` as
+/// `Error { kind: Box<ErrorKind> }` (or an `Arc`) whose kind is a `thiserror` enum: `Error::new`, `Display` as
 /// the kind's, and a `source()` of `None`. The executors', the report's, the peers' and the
 /// comparison's errors use it.
 macro_rules! opaque_error {
     ($error:ident, $kind:ident) => {
         impl $error {
             fn new(kind: $kind) -> Self {
-                $error { kind: Box::new(kind) }
+                $error { kind: kind.into() }
             }
         }
 

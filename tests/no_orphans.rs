@@ -7,7 +7,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -59,11 +59,16 @@ fn no_worker_outlives_its_pool_or_its_parent() {
 
     workers_exit_when_their_parent_is_killed();
     assert_eq!(children_of_this_process(), Vec::<u32>::new(), "after killing a parent");
+
+    a_stopped_worker_dies_with_a_parent_whose_process_group_was_already_orphaned();
+    assert_eq!(children_of_this_process(), Vec::<u32>::new(), "after killing a daemon-like parent");
 }
 
-fn workers_exit_when_their_parent_is_killed() {
+/// Starts the helper test `name` as a parent process and returns it with the worker pids it
+/// reports.
+fn start_helper_parent(name: &str) -> (Child, Vec<u32>) {
     let mut parent = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "helper_parent_holding_a_pool", "--ignored", "--nocapture"])
+        .args(["--exact", name, "--ignored", "--nocapture"])
         .env(HELPER_ENV, "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -80,21 +85,57 @@ fn workers_exit_when_their_parent_is_killed() {
         }
     });
     let workers = pids.recv_timeout(Duration::from_secs(60)).expect("the helper parent reports its workers");
-    assert_eq!(workers.len(), 3);
     assert!(workers.iter().all(|&pid| process_state(pid).is_some_and(|state| state != 'Z')));
+    (parent, workers)
+}
+
+/// Orphans are reparented to init; an init that does not reap leaves zombies, which hold no
+/// memory and run nothing: exited is what matters.
+fn exited(pid: u32) -> bool {
+    process_state(pid).is_none_or(|state| state == 'Z')
+}
+
+/// Waits up to `limit` for every one of `pids` to exit; returns those still there.
+fn survivors_after(pids: &[u32], limit: Duration) -> Vec<u32> {
+    let deadline = Instant::now() + limit;
+    while !pids.iter().all(|&pid| exited(pid)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    pids.iter().copied().filter(|&pid| !exited(pid)).collect()
+}
+
+fn workers_exit_when_their_parent_is_killed() {
+    let (mut parent, workers) = start_helper_parent("helper_parent_holding_a_pool");
+    assert_eq!(workers.len(), 3);
+    parent.kill().unwrap();
+    parent.wait().unwrap();
+    let survivors = survivors_after(&workers, Duration::from_secs(10));
+    assert!(survivors.is_empty(), "workers {survivors:?} outlived their SIGKILLed parent");
+}
+
+/// A stopped worker's watchdog cannot run, and when its parent's process group was orphaned
+/// before the parent died (a daemon's, a service's), the kernel sends the group no SIGHUP and
+/// SIGCONT at the death: only the parent-death signal the worker asked for ends it.
+fn a_stopped_worker_dies_with_a_parent_whose_process_group_was_already_orphaned() {
+    let (mut parent, workers) = start_helper_parent("helper_parent_in_a_session_of_its_own");
+    let [worker] = workers[..] else { panic!("one worker, not {workers:?}") };
+    // SAFETY: kill(2) with integer arguments, on a process this test's helper started.
+    unsafe { libc::kill(worker as libc::pid_t, libc::SIGSTOP) };
+    let stopped = Instant::now() + Duration::from_secs(10);
+    while process_state(worker) != Some('T') && Instant::now() < stopped {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(process_state(worker), Some('T'), "worker {worker} was stopped");
 
     parent.kill().unwrap();
     parent.wait().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    // Orphans are reparented to init; an init that does not reap leaves zombies, which hold
-    // no memory and run nothing: exited is what matters.
-    let exited = |pid: u32| process_state(pid).is_none_or(|state| state == 'Z');
-    while !workers.iter().all(|&pid| exited(pid)) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
+    let survivors = survivors_after(&workers, Duration::from_secs(10));
+    for &pid in &survivors {
+        // Not left behind stopped for ever because the test failed.
+        // SAFETY: as above.
+        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
     }
-    for pid in workers {
-        assert!(exited(pid), "worker {pid} outlived its SIGKILLed parent");
-    }
+    assert!(survivors.is_empty(), "stopped worker {worker} outlived its SIGKILLed parent");
 }
 
 /// Not a test: the parent process that `workers_exit_when_their_parent_is_killed` starts and
@@ -116,4 +157,26 @@ fn helper_parent_holding_a_pool() {
         std::thread::sleep(Duration::from_millis(300));
         println!("worker pids: {}", pids.join(" "));
     });
+}
+
+/// Not a test: the parent process that
+/// `a_stopped_worker_dies_with_a_parent_whose_process_group_was_already_orphaned` starts, stops
+/// the worker of, and kills. It leads a session of its own, so its process group has no parent
+/// in another group of its session: orphaned from the start, as a daemon's is.
+#[test]
+#[ignore = "run as a helper process by no_worker_outlives_its_pool_or_its_parent"]
+fn helper_parent_in_a_session_of_its_own() {
+    assert!(
+        std::env::var_os(HELPER_ENV).is_some(),
+        "not a test: no_worker_outlives_its_pool_or_its_parent runs this helper with {HELPER_ENV}=1"
+    );
+    // SAFETY: setsid(2) has no memory-safety preconditions; started by Command, this process
+    // leads no process group, so it succeeds.
+    let session = unsafe { libc::setsid() };
+    assert!(session > 0, "setsid: {}", std::io::Error::last_os_error());
+    let pool = ProcessPool::builder().size(1).worker_program(WORKER).build().unwrap();
+    let pids: Vec<String> = pool.worker_pids().iter().map(u32::to_string).collect();
+    println!("worker pids: {}", pids.join(" "));
+    // Killed by the test long before this ends.
+    std::thread::sleep(Duration::from_secs(60));
 }

@@ -5,7 +5,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{SIZES, assert_same_as_sequential, fake_worker, process_pool, process_state};
-use poolbench::workload::{Fault, FaultAction, Squares};
+use poolbench::executor::Codec;
+use poolbench::workload::{Factorial, Fault, FaultAction, Squares};
 use poolbench::{Chunking, Executor, ProcessPool};
 
 /// Inputs where every fiftieth task kills its own worker with SIGKILL.
@@ -136,8 +137,9 @@ fn a_worker_announcing_a_four_gib_frame_is_refused_without_allocating_it() {
 #[test]
 fn a_worker_that_answers_a_request_with_garbage_fails_that_request_only() {
     let dir = tempfile::tempdir().unwrap();
-    // A valid hello (protocol 1, postcard), then, once a request arrives, a frame of unknown kind.
-    let hello = r"\000\000\000\014HPBWK\000\001\001\000\000\000\001";
+    // A valid hello (this protocol, postcard), then, once a request arrives, a frame of unknown kind.
+    let [high, low] = poolbench::executor::process::protocol::PROTOCOL_VERSION.to_be_bytes();
+    let hello = format!(r"\000\000\000\014HPBWK\{high:03o}\{low:03o}\001\000\000\000\001");
     let program = fake_worker(
         dir.path(),
         "rude",
@@ -172,6 +174,17 @@ fn the_worker_refuses_to_run_by_hand() {
 }
 
 #[test]
+fn a_worker_whose_parent_is_not_the_pool_exits_at_once() {
+    // What a worker sees when its pool's process died between the spawn and its first line.
+    // No process has this id: whoever runs this test, its parent is not it.
+    let gone = u32::MAX.to_string();
+    let output = std::process::Command::new(common::WORKER).args(["--parent-pid", &gone]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("the pool's process {gone} is gone")), "{stderr}");
+}
+
+#[test]
 fn both_codecs_give_the_same_answers() {
     for codec in poolbench::executor::Codec::ALL {
         let pool = process_pool(2).codec(codec).build().unwrap();
@@ -198,4 +211,187 @@ fn a_request_over_the_frame_limit_fails_its_tasks_and_the_pool_goes_on() {
         assert!(err.is_pool_error() && err.to_string().contains("Chunking::Fixed"), "{err}");
     }
     assert_eq!(pool.map(&Squares, &[3]).unwrap(), [9]);
+}
+
+#[test]
+fn a_worker_that_never_says_hello_costs_one_startup_timeout_not_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let starts = dir.path().join("starts");
+    let program = fake_worker(dir.path(), "deaf", &format!("echo >> '{}'; exec sleep 60", starts.display()));
+    let timeout = Duration::from_secs(1);
+    let started = Instant::now();
+    let err = process_pool(2).worker_program(&program).startup_timeout(timeout).build().unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(err.to_string().contains("did not say hello within 1s"), "{err}");
+    let starts = std::fs::read_to_string(&starts).unwrap().lines().count();
+    // Waiting again cannot make a deaf program speak: one start per worker, one timeout in all.
+    assert_eq!(starts, 2, "every start after the first two waits another full timeout");
+    assert!(elapsed < 2 * timeout, "took {elapsed:?} for a {timeout:?} startup timeout");
+}
+
+/// A fake worker that counts its starts in `dir/starts` and exits at once, saying so on stderr,
+/// on every start numbered in `failing`; every other start execs the real worker.
+fn flaky_worker(dir: &std::path::Path, failing: std::ops::RangeInclusive<u32>) -> std::path::PathBuf {
+    let starts = dir.join("starts");
+    let body = format!(
+        "n=$(( $(cat '{starts}' 2>/dev/null || echo 0) + 1 )); echo $n > '{starts}'\n\
+         if [ $n -ge {first} ] && [ $n -le {last} ]; then echo \"start $n refused\" >&2; exit 1; fi\n\
+         exec '{worker}' \"$@\"",
+        starts = starts.display(),
+        first = failing.start(),
+        last = failing.end(),
+        worker = common::WORKER,
+    );
+    fake_worker(dir, "flaky", &body)
+}
+
+fn starts_of(dir: &std::path::Path) -> u32 {
+    std::fs::read_to_string(dir.join("starts")).unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn a_pool_whose_replacements_fail_to_start_keeps_trying_until_it_is_back_to_full_size() {
+    let dir = tempfile::tempdir().unwrap();
+    // Start 1 builds the pool; the five replacements after it die before their hello.
+    let program = flaky_worker(dir.path(), 2..=6);
+    let pool = process_pool(1).worker_program(&program).chunking(Chunking::fixed(1)).build().unwrap();
+    let results = pool.map_each(&Fault, &[FaultAction::Kill]);
+    assert!(results[0].as_ref().unwrap_err().is_worker_death(), "{results:?}");
+    assert_eq!(starts_of(dir.path()), 7, "five failed starts, then one that works");
+    assert_full_and_alive(&pool, 1);
+    assert_eq!(pool.map(&Squares, &[3]).unwrap(), [9]);
+}
+
+#[test]
+fn a_map_without_any_worker_fails_its_tasks_saying_how_many_starts_failed_and_that_the_pool_keeps_trying() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = flaky_worker(dir.path(), 2..=u32::MAX);
+    let pool = process_pool(1)
+        .worker_program(&program)
+        .startup_timeout(Duration::from_secs(1))
+        .chunking(Chunking::fixed(1))
+        .build()
+        .unwrap();
+    let results = pool.map_each(&Fault, &[FaultAction::Kill, FaultAction::Return(1), FaultAction::Return(2)]);
+    assert!(results[0].as_ref().unwrap_err().is_worker_death(), "{results:?}");
+    let failed = starts_of(dir.path()) - 1;
+    // Three was where the pool used to stop for good; a second of backoff from 5 ms holds eight.
+    assert!(failed >= 5, "only {failed} starts were tried in the second the pool had");
+    for result in &results[1..] {
+        let err = result.as_ref().unwrap_err();
+        let text = err.to_string();
+        assert!(err.is_pool_error(), "{text}");
+        assert!(text.contains("starts in a row failed"), "{text}");
+        assert!(
+            text.contains("exited with code 1 before saying hello") && text.contains("refused"),
+            "{text}"
+        );
+        assert!(text.contains("the pool tries again"), "{text}");
+    }
+    assert_eq!(pool.worker_pids(), Vec::<u32>::new(), "no worker could be had");
+
+    let results = pool.map_each(&Squares, &[1, 2]);
+    assert!(results.iter().all(Result::is_err), "{results:?}");
+    assert!(starts_of(dir.path()) - 1 > failed, "the next map tried again");
+}
+
+#[test]
+fn a_configured_frame_limit_holds_on_requests_and_limits_out_of_range_are_refused() {
+    let pool = process_pool(1).max_frame_len(64 << 10).chunking(Chunking::fixed(100)).build().unwrap();
+    // A hundred 1 KiB inputs in one chunk: a 100 KiB request, over the 64 KiB limit.
+    let results = pool.map_each(&Fault, &vec![FaultAction::Fail("x".repeat(1 << 10)); 100]);
+    for result in results {
+        let err = result.unwrap_err();
+        assert!(err.is_pool_error() && err.to_string().contains("64 KiB"), "{err}");
+    }
+    assert_eq!(pool.map(&Squares, &[3]).unwrap(), [9]);
+    for bytes in [(64 << 10) - 1, u32::MAX as usize + 1] {
+        let err = process_pool(1).max_frame_len(bytes).build().unwrap_err();
+        assert!(err.is_pool_error() && err.to_string().contains(&format!("got {bytes}")), "{err}");
+    }
+}
+
+#[test]
+fn the_tasks_of_a_request_over_the_frame_limit_share_one_error() {
+    let pool = process_pool(1).max_frame_len(64 << 10).chunking(Chunking::fixed(10_000)).build().unwrap();
+    // Ten thousand 10-byte inputs in one chunk: a request of about 130 KiB, over the limit.
+    let errors: Vec<_> = pool
+        .map_each(&Fault, &vec![FaultAction::Fail("x".repeat(10)); 10_000])
+        .into_iter()
+        .map(Result::unwrap_err)
+        .collect();
+    // One message in memory for the chunk, however many tasks: not one formatted copy per task.
+    assert!(errors.iter().all(|err| err.is_same_failure(&errors[0])), "each task has its own copy");
+    let text = errors[0].to_string();
+    assert!(text.starts_with("tasks 0 to 9999 were not sent: "), "{text}");
+    assert!(text.contains("over the 64 KiB frame limit") && text.contains("Chunking::Fixed"), "{text}");
+
+    let pool = process_pool(1).codec(Codec::Json).max_frame_len(64 << 10).build().unwrap();
+    let err = pool.map(&Fault, &[FaultAction::Fail("x".repeat(100 << 10))]).unwrap_err();
+    let text = err.to_string();
+    // A smaller chunk cannot help a chunk of one: a smaller input or a more compact codec can.
+    assert!(text.starts_with("task 0 was not sent: "), "{text}");
+    assert!(!text.contains("chunk size") && text.contains("postcard"), "{text}");
+}
+
+#[test]
+fn a_task_whose_result_is_over_the_frame_limit_is_told_that_it_ran_and_what_can_help() {
+    for codec in Codec::ALL {
+        let pool = process_pool(1)
+            .codec(codec)
+            .max_frame_len(64 << 10)
+            .chunking(Chunking::fixed(1))
+            .build()
+            .unwrap();
+        // 45000! is 79 KB in postcard, more in JSON.
+        let results = pool.map_each(&Factorial, &[45_000, 10]);
+        let err = results[0].as_ref().unwrap_err();
+        let text = err.to_string();
+        assert!(err.is_pool_error() && err.task() == Some(0), "{text}");
+        assert!(text.starts_with("task 0 ran, but its result is too large to send back: "), "{text}");
+        assert!(text.contains("bytes, over the 64 KiB frame limit"), "{text}");
+        assert!(!text.contains("chunk size") && !text.contains("refused"), "{text}");
+        assert_eq!(text.contains("postcard"), codec == Codec::Json, "{text}");
+        assert_eq!(results[1].as_ref().ok(), Some(&3_628_800u32.into()));
+    }
+}
+
+#[test]
+fn a_chunk_whose_results_together_pass_the_frame_limit_comes_back_in_pieces() {
+    let pool = process_pool(1).max_frame_len(64 << 10).chunking(Chunking::fixed(4)).build().unwrap();
+    // Four results of 32 KB each: 128 KB for one chunk, though each fits the 64 KiB limit.
+    assert_same_as_sequential(&pool, &Factorial, &[20_000, 20_000, 20_000, 20_000, 7]);
+}
+
+#[test]
+fn a_hung_task_in_a_long_chunk_is_noticed_after_one_task_timeout_not_one_per_task_of_the_chunk() {
+    // One worker and Python's chunking: 1,000 tasks go out in chunks of 250.
+    let timeout = Duration::from_millis(200);
+    let pool = process_pool(1).task_timeout(timeout).build().unwrap();
+    let mut inputs: Vec<FaultAction> = (0..1_000).map(FaultAction::Return).collect();
+    inputs[100] = FaultAction::Hang(Duration::from_secs(120));
+    let started = Instant::now();
+    let results = pool.map_each(&Fault, &inputs);
+    let elapsed = started.elapsed();
+    // A deadline of the timeout times the chunk's length would be 50 s for this chunk: the bound
+    // is generous, the point is that the wait does not grow with the chunk.
+    assert!(elapsed < Duration::from_secs(5), "a {timeout:?} timeout noticed after {elapsed:?}");
+    let err = results[100].as_ref().unwrap_err();
+    assert!(err.is_timeout() && err.task() == Some(100), "{err}");
+    for (index, result) in results.iter().enumerate().filter(|(index, _)| *index != 100) {
+        assert_eq!(result.as_ref().ok(), Some(&(index as u64)), "task {index}");
+    }
+    assert_full_and_alive(&pool, 1);
+}
+
+#[test]
+fn a_pool_built_on_a_thread_that_has_ended_keeps_its_workers() {
+    // Linux sends a parent-death signal when the thread that started a child ends, not the
+    // process: workers asking for one must not be started by the thread that builds the pool.
+    let pool = std::thread::spawn(|| process_pool(2).build().unwrap()).join().unwrap();
+    let before = pool.worker_pids();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_full_and_alive(&pool, 2);
+    assert_same_as_sequential(&pool, &Squares, &[1, 2, 3]);
+    assert_eq!(pool.worker_pids(), before, "the same workers, none lost and replaced");
 }

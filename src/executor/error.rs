@@ -1,7 +1,9 @@
 //! The one error type of every executor.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::format::byte_size;
 use crate::workload::WorkloadError;
 
 /// Why a task, or a whole pool, failed.
@@ -11,9 +13,14 @@ use crate::workload::WorkloadError;
 /// workload's own error with [`workload_error`](Error::workload_error). Its message names the
 /// task or the worker and, where there is something to do, says what, as the crate's [error
 /// rule](crate#errors) asks.
+///
+/// One failure of several tasks (a chunk that could not be sent, or that no worker could be
+/// started for) is one error shared by all of them: cloning an error shares it, so a map of a
+/// million tasks that fail together holds one message, not a million copies; see
+/// [`is_same_failure`](Error::is_same_failure).
 #[derive(Debug, Clone)]
 pub struct Error {
-    kind: Box<ErrorKind>,
+    kind: Arc<ErrorKind>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -28,6 +35,11 @@ enum ErrorKind {
     WorkerDied { task: usize, pid: u32, how: String, stderr: String },
     #[error("task {task} timed out after {after:?}: worker process {pid} was killed and replaced")]
     TimedOut { task: usize, pid: u32, after: Duration },
+    #[error(
+        "task {task} ran, but its result is too large to send back: {bytes} bytes, over the {} frame limit; {hint}",
+        byte_size(*.limit)
+    )]
+    ResultTooLarge { task: usize, bytes: u64, limit: usize, hint: &'static str },
     #[error("{}{message}", pid_prefix(*.pid))]
     Worker { pid: Option<u32>, message: String },
 }
@@ -63,6 +75,11 @@ impl Error {
         Error::new(ErrorKind::TimedOut { task, pid, after })
     }
 
+    /// `hint` says what can help, which depends on the codec.
+    pub(crate) fn result_too_large(task: usize, bytes: u64, limit: usize, hint: &'static str) -> Self {
+        Error::new(ErrorKind::ResultTooLarge { task, bytes, limit, hint })
+    }
+
     pub(crate) fn worker(pid: Option<u32>, message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Worker { pid, message: message.into() })
     }
@@ -73,7 +90,8 @@ impl Error {
             ErrorKind::Failed { task, .. }
             | ErrorKind::Panicked { task, .. }
             | ErrorKind::WorkerDied { task, .. }
-            | ErrorKind::TimedOut { task, .. } => Some(*task),
+            | ErrorKind::TimedOut { task, .. }
+            | ErrorKind::ResultTooLarge { task, .. } => Some(*task),
             ErrorKind::InvalidConfig(_) | ErrorKind::Worker { .. } => None,
         }
     }
@@ -134,10 +152,35 @@ impl Error {
         matches!(*self.kind, ErrorKind::TimedOut { .. })
     }
 
-    /// Whether the pool itself is at fault: a bad setting, a worker that could not start or that
-    /// broke the protocol.
+    /// Whether the pool itself is at fault: a bad setting (a task's input or result over the
+    /// frame limit among them), a worker that could not start or that broke the protocol.
     pub fn is_pool_error(&self) -> bool {
-        matches!(*self.kind, ErrorKind::InvalidConfig(_) | ErrorKind::Worker { .. })
+        matches!(
+            *self.kind,
+            ErrorKind::InvalidConfig(_) | ErrorKind::ResultTooLarge { .. } | ErrorKind::Worker { .. }
+        )
+    }
+
+    /// Whether `self` and `other` are one failure, reported for several tasks: the tasks of a
+    /// chunk that could not be sent, that a worker refused or lost by breaking the protocol, or
+    /// that no worker could be started for share one error. A caller printing the errors of a
+    /// map can print each failure once.
+    ///
+    /// ```
+    /// use poolbench::workload::{Fault, FaultAction};
+    /// use poolbench::{Executor, Sequential};
+    ///
+    /// let errors: Vec<_> = Sequential
+    ///     .map_each(&Fault, &[FaultAction::Fail("a".into()), FaultAction::Fail("a".into())])
+    ///     .into_iter()
+    ///     .map(Result::unwrap_err)
+    ///     .collect();
+    /// // Two tasks that each failed: two failures, though their messages agree.
+    /// assert!(!errors[0].is_same_failure(&errors[1]));
+    /// assert!(errors[0].is_same_failure(&errors[0].clone()));
+    /// ```
+    pub fn is_same_failure(&self, other: &Error) -> bool {
+        Arc::ptr_eq(&self.kind, &other.kind)
     }
 }
 

@@ -68,6 +68,18 @@ pub fn duration_ns(ns: f64) -> String {
     format!("{} {unit}", significant(value.copysign(ns)))
 }
 
+/// A size in bytes, in the largest binary unit that holds it exactly: `64 MiB`, `64 KiB`,
+/// `65537 bytes`. For limits, which are round numbers a reader sets and must recognise.
+pub(crate) fn byte_size(bytes: usize) -> String {
+    match bytes {
+        0 => "0 bytes".to_owned(),
+        bytes if bytes % (1 << 30) == 0 => format!("{} GiB", bytes >> 30),
+        bytes if bytes % (1 << 20) == 0 => format!("{} MiB", bytes >> 20),
+        bytes if bytes % (1 << 10) == 0 => format!("{} KiB", bytes >> 10),
+        bytes => format!("{bytes} bytes"),
+    }
+}
+
 /// A ratio: `3.10×`. A ratio where more is faster is a [`speedup`].
 pub fn ratio(value: f64) -> String {
     format!("{}×", significant(value))
@@ -113,6 +125,15 @@ pub fn rate(per_second: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_read_in_the_unit_they_were_set_in() {
+        assert_eq!(byte_size(64 << 20), "64 MiB");
+        assert_eq!(byte_size(64 << 10), "64 KiB");
+        assert_eq!(byte_size(4 << 30), "4 GiB");
+        assert_eq!(byte_size(u32::MAX as usize), "4294967295 bytes");
+        assert_eq!(byte_size(0), "0 bytes");
+    }
 
     #[test]
     fn numbers_keep_three_significant_digits() {

@@ -6,16 +6,24 @@
 //! cannot deadlock on a full pipe), and the number of results in memory is bounded.
 //!
 //! When a worker dies, times out or breaks the protocol, only the chunk it was running is
-//! affected; the chunks queued behind it had not started and go back to the queue. A chunk of
-//! several tasks is split and its tasks rerun one by one, to find the one at fault; a single task
-//! is retried if the pool allows retries, and otherwise fails with an error naming the worker
-//! and how it ended. The dead worker is reaped and replaced, so the pool returns to full size.
-//! Tasks sharing a chunk with a crashing task may therefore run twice: use a chunk length of 1
-//! where a task must run at most once.
+//! affected; the chunks queued behind it had not started and go back to the queue. With a task
+//! timeout, workers send each result as its task ends (`--stream`), so the task at fault is the
+//! chunk's first without a result: the tasks before it have theirs, the tasks after it had not
+//! started and go back to the queue, and the timeout counts from the last result, per task,
+//! whatever the chunk's length. Without one, results come back per chunk, so a chunk of several
+//! tasks is split and its tasks rerun one by one, to find the one at fault; tasks sharing a chunk
+//! with a crashing task may then run twice: use a chunk length of 1 where a task must run at most
+//! once. The task at fault is retried if the pool allows retries, and otherwise fails with an
+//! error naming the worker and how it ended. The dead worker is reaped and replaced, so the pool
+//! returns to full size.
 //!
 //! The queue and the count of tasks still without a result or an error are one map's
 //! [`Ledger`]: the loop settles a task only through it, so every task is counted once, and the
 //! map ends when the count reaches zero.
+//!
+//! An empty slot is filled as soon as [`Restarts`] allows: failed starts back off, and a map
+//! whose pool has no worker left fails its queued tasks only once no worker could be had for a
+//! startup timeout (see `restart.rs`).
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -24,14 +32,13 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::ledger::{Chunk, Job, Ledger, NoJob};
-use super::protocol::{self, FrameReader, FromWorker, PROTOCOL_VERSION};
+use super::protocol::{self, EncodeError, FrameReader, FromWorker, PROTOCOL_VERSION};
+use super::restart::Restarts;
 use super::spawn::WorkerProcess;
 use super::{Codec, sys};
 use crate::executor::error::stderr_note;
 use crate::executor::{Chunking, Error};
-
-/// After this many workers in a row fail to start, the pool stops trying and reports why.
-const STARTUP_ATTEMPTS: u32 = 3;
+use crate::format::byte_size;
 /// How long a worker that has closed its end gets to finish dying before it is killed.
 const BURIAL_GRACE: Duration = Duration::from_secs(1);
 
@@ -41,6 +48,7 @@ pub(crate) struct Config {
     pub program: PathBuf,
     pub size: usize,
     pub codec: Codec,
+    pub max_frame_len: usize,
     pub chunking: Chunking,
     pub task_timeout: Option<Duration>,
     pub retries: u32,
@@ -48,6 +56,14 @@ pub(crate) struct Config {
     pub startup_timeout: Duration,
     pub shutdown_timeout: Duration,
     pub lifecycle: Lifecycle,
+}
+
+impl Config {
+    /// Whether workers send each result as its task ends: with a task timeout, whose clock
+    /// restarts with each, and which then knows the task at fault (see the module docs).
+    fn streams_results(&self) -> bool {
+        self.task_timeout.is_some()
+    }
 }
 
 /// How long a worker serves.
@@ -75,24 +91,28 @@ struct Worker {
     outbox: Vec<u8>,
     sent: usize,
     in_flight: VecDeque<InFlight>,
-    /// Since when the oldest unanswered request could have been running.
+    /// Since when the oldest unanswered request's first task without a result could have been
+    /// running: when the request became the oldest, or when its last result arrived.
     head_since: Instant,
     assigned: u64,
+    /// Whether it has answered a request: until then, losing it counts as a failed start.
+    served: bool,
     /// Told to shut down (SpawnPerTask, after its one chunk); reaped at end-of-file.
     retiring: Option<Instant>,
 }
 
 impl Worker {
-    fn new(process: WorkerProcess) -> Self {
+    fn new(process: WorkerProcess, max_frame_len: usize) -> Self {
         Worker {
             process,
             ready: false,
-            reader: FrameReader::default(),
+            reader: FrameReader::new(max_frame_len),
             outbox: Vec::new(),
             sent: 0,
             in_flight: VecDeque::new(),
             head_since: Instant::now(),
             assigned: 0,
+            served: false,
             retiring: None,
         }
     }
@@ -125,8 +145,10 @@ enum Cause {
     TimedOut(Duration),
     /// It said something that is not the protocol.
     Protocol(String),
-    /// It did not start: no hello, a bad hello, or it did not come up in time.
+    /// It did not start: it spoke, but not a valid hello of this build's protocol and codec.
     Startup(String),
+    /// It did not say hello within the startup timeout.
+    Silent(Duration),
 }
 
 /// The workers of one pool and the loop that drives them.
@@ -135,8 +157,7 @@ pub(crate) struct Workers {
     config: Config,
     slots: Vec<Option<Worker>>,
     next_request_id: u64,
-    failed_starts: u32,
-    startup_error: Option<Error>,
+    restarts: Restarts,
 }
 
 impl Workers {
@@ -144,16 +165,12 @@ impl Workers {
     /// said hello.
     pub(crate) fn start(config: Config) -> Result<Self, Error> {
         let slots = (0..config.size).map(|_| None).collect();
-        let mut workers =
-            Workers { config, slots, next_request_id: 0, failed_starts: 0, startup_error: None };
+        let restarts = Restarts::new(config.startup_timeout);
+        let mut workers = Workers { config, slots, next_request_id: 0, restarts };
         if workers.config.lifecycle == Lifecycle::Persistent {
             workers.settle();
             if workers.ready_count() < workers.config.size {
-                let error = workers
-                    .startup_error
-                    .take()
-                    .unwrap_or_else(|| Error::worker(None, "workers failed to start"));
-                return Err(error);
+                return Err(workers.restarts.build_error(workers.config.size));
             }
         }
         Ok(workers)
@@ -186,47 +203,53 @@ impl Workers {
     pub(crate) fn run(&mut self, job: &mut dyn Job) {
         let mut ledger = Ledger::new(job, self.config.chunking, self.config.size);
         // A map starts with a clean slate: earlier start-up failures may have been transient.
-        self.failed_starts = 0;
+        self.restarts.reset();
         while ledger.unsettled() > 0 || self.slots.iter().flatten().any(|worker| worker.retiring.is_some()) {
-            if !self.turn(&mut ledger) {
-                break;
-            }
+            self.turn(&mut ledger);
         }
-        // Even a loop that gave up (no worker could start) failed every task it had left.
-        debug_assert_eq!(ledger.unsettled(), 0, "the map ended with tasks unsettled");
         if self.config.lifecycle == Lifecycle::Persistent {
             self.settle();
         }
     }
 
-    /// Turns the loop until no worker is starting or retiring.
+    /// Turns the loop until every slot of a persistent pool holds a ready worker, or the pool gives
+    /// up waiting for one, and no worker is retiring.
     fn settle(&mut self) {
         let mut nothing = NoJob;
         let mut ledger = Ledger::new(&mut nothing, self.config.chunking, self.config.size);
         loop {
+            let gave_up = self.restarts.gave_up(Instant::now());
+            if gave_up {
+                self.abandon_starts();
+            }
             let busy = self.slots.iter().flatten().any(|worker| !worker.ready || worker.retiring.is_some());
             let can_spawn = self.config.lifecycle == Lifecycle::Persistent
                 && self.slots.iter().any(Option::is_none)
-                && self.failed_starts < STARTUP_ATTEMPTS;
+                && !gave_up;
             if !busy && !can_spawn {
                 return;
             }
-            if !self.turn(&mut ledger) {
-                return;
+            self.turn(&mut ledger);
+        }
+    }
+
+    /// Kills the workers still starting: the pool has stopped waiting for them. They are not
+    /// failed starts, only late ones, so the last real failure stays the one reported.
+    fn abandon_starts(&mut self) {
+        for slot in &mut self.slots {
+            if slot.as_ref().is_some_and(|worker| !worker.ready && worker.retiring.is_none()) {
+                // Dropping a worker kills and reaps its process.
+                *slot = None;
             }
         }
     }
 
     /// One turn of the loop: staff, assign, write, wait, read, enforce deadlines.
-    /// Returns `false` when no progress is possible (no worker can start); the queued tasks
-    /// have then been failed.
-    fn turn(&mut self, ledger: &mut Ledger<'_>) -> bool {
+    fn turn(&mut self, ledger: &mut Ledger<'_>) {
         self.staff(ledger.queued());
-        if self.slots.iter().all(Option::is_none) {
-            let error =
-                self.startup_error.clone().unwrap_or_else(|| Error::worker(None, "no worker is running"));
-            ledger.fail_queued(&error);
-            return false;
+        if self.ready_count() == 0 && ledger.queued() > 0 && self.restarts.gave_up(Instant::now()) {
+            self.abandon_starts();
+            ledger.fail_queued(&self.restarts.map_error());
         }
         self.assign(ledger);
 
@@ -243,10 +266,11 @@ impl Workers {
                 || !worker.in_flight.is_empty()
                 || worker.sent < worker.outbox.len()
         });
-        if !waiting {
-            // Nothing can arrive: every task left was settled without a worker (refused before
-            // sending), so polling would wait for ever.
-            return true;
+        let due = self.next_deadline();
+        if !waiting && due.is_none() {
+            // Nothing can arrive and nothing is due: every task left was settled without a worker
+            // (refused before sending), so polling would wait for ever.
+            return;
         }
 
         let mut watched = Vec::new();
@@ -261,22 +285,23 @@ impl Workers {
                 watched.push((slot, true));
             }
         }
-        let timeout = self.next_deadline().map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        // With no worker to hear (all slots waiting out a backoff), this is a plain sleep.
+        let timeout = due.map(|deadline| deadline.saturating_duration_since(Instant::now()));
         let readiness = match sys::poll(&interests, timeout) {
             Ok(readiness) => readiness,
             Err(err) => {
-                let error = Error::worker(
-                    None,
-                    format!("poll(2) failed, so the pool cannot hear its workers: {err}"),
-                );
-                self.startup_error = Some(error);
                 for slot in 0..self.slots.len() {
                     if self.slots[slot].is_some() {
                         self.bury(slot, Cause::Died, ledger);
                     }
                 }
-                self.failed_starts = STARTUP_ATTEMPTS;
-                return true;
+                let error = Error::worker(
+                    None,
+                    format!("poll(2) failed, so the pool cannot hear its workers: {err}"),
+                );
+                let now = Instant::now();
+                self.restarts.failed(now, now, error, false);
+                return;
             }
         };
         for ((slot, for_write), ready) in watched.into_iter().zip(readiness) {
@@ -293,15 +318,11 @@ impl Workers {
             }
         }
         self.enforce_deadlines(ledger);
-        true
     }
 
     /// Starts workers where they are needed: every empty slot of a persistent pool; for
     /// SpawnPerTask, one per queued chunk up to the pool size.
     fn staff(&mut self, queued: usize) {
-        if self.failed_starts >= STARTUP_ATTEMPTS {
-            return;
-        }
         let mut wanted = match self.config.lifecycle {
             Lifecycle::Persistent => self.slots.len(),
             Lifecycle::OnePerChunk => {
@@ -310,19 +331,22 @@ impl Workers {
             }
         };
         for slot in 0..self.slots.len() {
-            if wanted == 0 || self.failed_starts >= STARTUP_ATTEMPTS {
+            if wanted == 0 {
                 break;
             }
             if self.slots[slot].is_some() {
                 continue;
             }
+            let now = Instant::now();
+            if !self.restarts.may_start(now) {
+                break;
+            }
             wanted -= 1;
-            match WorkerProcess::spawn(&self.config.program, self.config.codec) {
-                Ok(process) => self.slots[slot] = Some(Worker::new(process)),
-                Err(error) => {
-                    self.failed_starts += 1;
-                    self.startup_error = Some(error);
-                }
+            let limit = self.config.max_frame_len;
+            let stream = self.config.streams_results();
+            match WorkerProcess::spawn(&self.config.program, self.config.codec, limit, stream) {
+                Ok(process) => self.slots[slot] = Some(Worker::new(process, limit)),
+                Err(failure) => self.restarts.failed(now, now, failure.error, failure.curable),
             }
         }
     }
@@ -331,6 +355,7 @@ impl Workers {
     /// `max_in_flight` unanswered requests or the queue is empty.
     fn assign(&mut self, ledger: &mut Ledger<'_>) {
         let lifecycle = self.config.lifecycle;
+        let codec = self.config.codec;
         let max_in_flight = self.config.max_in_flight.max(1);
         let mut handed_out = true;
         while handed_out && ledger.queued() > 0 {
@@ -357,10 +382,9 @@ impl Workers {
                         worker.assigned += 1;
                         handed_out = true;
                     }
-                    Err(message) => {
-                        ledger.fail_chunk(chunk.tasks, |task| {
-                            Error::worker(None, format!("task {task} was not sent: {message}"))
-                        });
+                    Err(error) => {
+                        let error = not_sent(&chunk.tasks, &error, codec);
+                        ledger.fail_chunk(chunk.tasks, &error);
                         handed_out = true;
                     }
                 }
@@ -368,9 +392,15 @@ impl Workers {
         }
     }
 
-    /// The nearest moment something must be checked: a start-up, a task or a retirement deadline.
+    /// The nearest moment something must be checked: a start-up, a task or a retirement deadline,
+    /// or, while a slot is empty or its worker starting, the end of a backoff or of the wait for a
+    /// worker.
     fn next_deadline(&self) -> Option<Instant> {
-        self.slots.iter().flatten().filter_map(|worker| self.deadline(worker).map(|(at, _)| at)).min()
+        let workers =
+            self.slots.iter().flatten().filter_map(|worker| self.deadline(worker).map(|(at, _)| at));
+        let staffing = self.slots.iter().any(|slot| slot.as_ref().is_none_or(|worker| !worker.ready));
+        let restart = staffing.then(|| self.restarts.next_change(Instant::now())).flatten();
+        workers.chain(restart).min()
     }
 
     fn deadline(&self, worker: &Worker) -> Option<(Instant, Cause)> {
@@ -379,26 +409,40 @@ impl Workers {
         }
         if !worker.ready {
             let timeout = self.config.startup_timeout;
-            let message = format!("did not say hello within {timeout:?} of starting");
-            return Some((worker.process.started() + timeout, Cause::Startup(message)));
+            return Some((worker.process.started() + timeout, Cause::Silent(timeout)));
         }
         let timeout = self.config.task_timeout?;
-        let head = worker.in_flight.front()?;
-        let len = u32::try_from(head.chunk.tasks.len()).unwrap_or(u32::MAX);
-        Some((worker.head_since + timeout.saturating_mul(len), Cause::TimedOut(timeout)))
+        worker.in_flight.front()?;
+        Some((worker.head_since + timeout, Cause::TimedOut(timeout)))
     }
 
     fn enforce_deadlines(&mut self, ledger: &mut Ledger<'_>) {
-        let now = Instant::now();
         for slot in 0..self.slots.len() {
             let Some(worker) = self.slots[slot].as_ref() else { continue };
             let Some((at, cause)) = self.deadline(worker) else { continue };
-            if at <= now {
-                if let Some(worker) = self.slots[slot].as_mut() {
-                    worker.process.kill();
-                }
-                self.bury(slot, cause, ledger);
+            if at > Instant::now() {
+                continue;
             }
+            if let Cause::TimedOut(_) = cause {
+                // A result that arrived since the poll is progress: it may save the worker, and
+                // it moves the blame to the task that is running now.
+                self.receive(slot, ledger);
+                let Some(worker) = self.slots[slot].as_ref() else { continue };
+                if let Some((at, cause @ Cause::TimedOut(_))) = self.deadline(worker) {
+                    if at <= Instant::now() {
+                        if let Some(worker) = self.slots[slot].as_mut() {
+                            worker.process.kill();
+                        }
+                        // Results written just before the kill still count.
+                        self.read_then_bury(slot, cause, ledger);
+                    }
+                }
+                continue;
+            }
+            if let Some(worker) = self.slots[slot].as_mut() {
+                worker.process.kill();
+            }
+            self.bury(slot, cause, ledger);
         }
     }
 
@@ -453,8 +497,6 @@ impl Workers {
             match (worker.ready, message) {
                 (false, FromWorker::Hello(hello)) => {
                     if hello.version != PROTOCOL_VERSION {
-                        // Another build of the worker will not get better by retrying.
-                        self.failed_starts = STARTUP_ATTEMPTS;
                         return Err(Cause::Startup(format!(
                             "speaks protocol version {}, this poolbench speaks {PROTOCOL_VERSION}; rebuild both \
                              with `cargo build --bins` (or point POOLBENCH_WORKER at a matching worker)",
@@ -469,9 +511,29 @@ impl Workers {
                         return Err(Cause::Startup(format!("answered in {spoken}, not {codec}")));
                     }
                     worker.ready = true;
+                    self.restarts.hello();
                 }
                 (false, _) => return Err(Cause::Startup("spoke before saying hello".into())),
                 (true, FromWorker::Hello(_)) => return Err(Cause::Protocol("said hello twice".into())),
+                (true, FromWorker::Partial { request_id, count, results }) => {
+                    let head = expect_head(worker, request_id)?;
+                    let count = count as usize;
+                    // RESULTS carries at least the last task, so a request never ends unanswered.
+                    if count == 0 || count >= head.len() {
+                        return Err(Cause::Protocol(format!(
+                            "sent {count} results ahead for request {request_id}, which has {} tasks left",
+                            head.len()
+                        )));
+                    }
+                    let done = head.start..head.start + count;
+                    ledger.accept(done.clone(), results).map_err(|message| {
+                        Cause::Protocol(format!(
+                            "sent results for tasks {done:?} that do not decode: {message}"
+                        ))
+                    })?;
+                    advance_head(worker, count);
+                    self.restarts.answered(&mut worker.served);
+                }
                 (true, FromWorker::Results { request_id, results }) => {
                     let head = expect_head(worker, request_id)?;
                     ledger.accept(head.clone(), results).map_err(|message| {
@@ -480,15 +542,17 @@ impl Workers {
                         ))
                     })?;
                     finish_head(worker, lifecycle);
-                    self.failed_starts = 0;
+                    self.restarts.answered(&mut worker.served);
                 }
                 (true, FromWorker::Rejected { request_id, message }) => {
                     let head = expect_head(worker, request_id)?;
-                    let pid = worker.process.pid();
-                    ledger.fail_chunk(head, |task| {
-                        Error::worker(Some(pid), format!("refused task {task}: {message}"))
-                    });
+                    let error = Error::worker(
+                        Some(worker.process.pid()),
+                        format!("{} refused: {message}", tasks_were(&head)),
+                    );
+                    ledger.fail_chunk(head, &error);
                     finish_head(worker, lifecycle);
+                    self.restarts.answered(&mut worker.served);
                 }
             }
         }
@@ -502,47 +566,70 @@ impl Workers {
             return;
         }
         let pid = worker.process.pid();
+        let started = worker.process.started();
         let (how, stderr) = worker.process.bury(BURIAL_GRACE);
         let mut in_flight = worker.in_flight.into_iter();
         let Some(head) = in_flight.next() else {
-            // Lost before or between tasks: no task paid for it, so it counts against the
-            // start-up attempts, or a worker that always fails this way would be replaced for ever.
-            let reason = match cause {
-                Cause::Startup(reason) | Cause::Protocol(reason) => format!("{reason}; it {how}"),
-                Cause::Died | Cause::TimedOut(_) if worker.ready => how,
-                Cause::Died | Cause::TimedOut(_) => format!("{how} before saying hello"),
+            if worker.served {
+                // It worked, and no task paid for its loss: the pool replaces it, no questions asked.
+                return;
+            }
+            // Lost before serving anything: a failed start, or a worker that always fails this
+            // way would be replaced for ever, as fast as it dies.
+            let (reason, curable) = match cause {
+                // Not a poolbench worker of this build: another start of it will say the same.
+                Cause::Startup(reason) => (format!("{reason}; it {how}"), false),
+                Cause::Protocol(reason) => (format!("{reason}; it {how}"), true),
+                // A program silent that long is not about to speak, and the wait for a worker,
+                // counted from the first failed start (this one at the latest), is over with it:
+                // one timeout is the whole cost.
+                Cause::Silent(timeout) => {
+                    (format!("did not say hello within {timeout:?} of starting; it {how}"), true)
+                }
+                Cause::Died | Cause::TimedOut(_) if worker.ready => (how, true),
+                Cause::Died | Cause::TimedOut(_) => (format!("{how} before saying hello"), true),
             };
             let context = if worker.ready {
-                "failed while idle".to_owned()
+                "failed before serving a request".to_owned()
             } else {
                 format!("{} did not start", self.config.program.display())
             };
-            self.failed_starts += 1;
-            self.startup_error =
-                Some(Error::worker(Some(pid), format!("{context}: {reason}{}", stderr_note(&stderr))));
+            let error = Error::worker(Some(pid), format!("{context}: {reason}{}", stderr_note(&stderr)));
+            self.restarts.failed(started, Instant::now(), error, curable);
             return;
         };
         let chunk = head.chunk;
+        let streamed = self.config.streams_results();
         let mut requeue = Vec::new();
         match cause {
+            // Every result it sent arrived: nothing is left to settle.
+            _ if chunk.tasks.is_empty() => {}
             Cause::Protocol(message) => {
-                ledger.fail_chunk(chunk.tasks, |task| {
-                    Error::worker(Some(pid), format!("task {task} was lost: the worker {message}"))
-                });
+                let error = Error::worker(
+                    Some(pid),
+                    format!("{} lost: the worker {message}", tasks_were(&chunk.tasks)),
+                );
+                ledger.fail_chunk(chunk.tasks, &error);
             }
-            _ if chunk.tasks.len() > 1 => {
+            _ if chunk.tasks.len() > 1 && !streamed => {
                 requeue.extend(
                     chunk.tasks.map(|task| Chunk { tasks: task..task + 1, attempts: chunk.attempts }),
                 );
             }
-            _ if chunk.attempts < self.config.retries => {
-                requeue.push(Chunk { attempts: chunk.attempts + 1, ..chunk });
-            }
-            Cause::TimedOut(after) => {
-                ledger.fail_task(chunk.tasks.start, Error::timed_out(chunk.tasks.start, pid, after));
-            }
-            Cause::Died | Cause::Startup(_) => {
-                ledger.fail_task(chunk.tasks.start, Error::worker_died(chunk.tasks.start, pid, how, stderr));
+            cause => {
+                // The chunk's only task, or, results streaming, its first without a result: the
+                // one that was running. The tasks after it had not started.
+                let task = chunk.tasks.start;
+                if chunk.attempts < self.config.retries {
+                    requeue.push(Chunk { tasks: task..task + 1, attempts: chunk.attempts + 1 });
+                } else if let Cause::TimedOut(after) = cause {
+                    ledger.fail_task(task, Error::timed_out(task, pid, after));
+                } else {
+                    ledger.fail_task(task, Error::worker_died(task, pid, how, stderr));
+                }
+                if chunk.tasks.len() > 1 {
+                    requeue.push(Chunk { tasks: task + 1..chunk.tasks.end, attempts: chunk.attempts });
+                }
             }
         }
         requeue.extend(in_flight.map(|waiting| waiting.chunk));
@@ -560,6 +647,43 @@ fn expect_head(worker: &Worker, request_id: u64) -> Result<Range<usize>, Cause> 
         ))),
         None => Err(Cause::Protocol(format!("answered request {request_id}, which was never sent"))),
     }
+}
+
+/// Takes the first `count` tasks of the oldest request as answered; the rest are still running.
+fn advance_head(worker: &mut Worker, count: usize) {
+    if let Some(head) = worker.in_flight.front_mut() {
+        head.chunk.tasks.start += count;
+        // Its tasks have run so far: the wait for the rest starts now.
+        worker.head_since = Instant::now();
+    }
+}
+
+/// "task 3 was", "tasks 3 to 9 were": the subject of a chunk's one error.
+fn tasks_were(tasks: &Range<usize>) -> String {
+    match tasks.len() {
+        1 => format!("task {} was", tasks.start),
+        _ => format!("tasks {} to {} were", tasks.start, tasks.end.saturating_sub(1)),
+    }
+}
+
+/// Why the tasks of a request the pool could not encode fail, and what can help: for several
+/// tasks a smaller chunk; for one, a smaller input or a more compact codec.
+fn not_sent(tasks: &Range<usize>, error: &EncodeError, codec: Codec) -> Error {
+    let reason = match error {
+        EncodeError::TooLong { len, limit } if tasks.len() == 1 => format!(
+            "its request is {len} bytes, over the {} frame limit; make its input smaller{}, or raise \
+             ProcessPoolBuilder::max_frame_len",
+            byte_size(*limit),
+            if codec == Codec::Json { ", use the postcard codec (more compact than json)" } else { "" }
+        ),
+        EncodeError::TooLong { len, limit } => format!(
+            "their request is {len} bytes, over the {} frame limit; use a smaller chunk size (Chunking::Fixed), \
+             or raise ProcessPoolBuilder::max_frame_len",
+            byte_size(*limit)
+        ),
+        EncodeError::Codec(message) => message.clone(),
+    };
+    Error::worker(None, format!("{} not sent: {reason}", tasks_were(tasks)))
 }
 
 /// Retires the answered request; a SpawnPerTask worker is then told to shut down.

@@ -11,6 +11,7 @@
 use std::collections::VecDeque;
 use std::ops::Range;
 
+use super::protocol::EncodeError;
 use crate::executor::{Chunking, Error};
 
 /// One map's tasks, as the event loop sees them: bytes out, bytes in, results kept by the job.
@@ -18,7 +19,7 @@ pub(crate) trait Job {
     /// How many tasks.
     fn len(&self) -> usize;
     /// Appends the RUN frame for `tasks` to `out`; on error `out` is unchanged.
-    fn encode(&self, out: &mut Vec<u8>, request_id: u64, tasks: Range<usize>) -> Result<(), String>;
+    fn encode(&self, out: &mut Vec<u8>, request_id: u64, tasks: Range<usize>) -> Result<(), EncodeError>;
     /// Takes the RESULTS body for `tasks`; on error no task's result is recorded.
     fn accept(&mut self, tasks: Range<usize>, results: &[u8]) -> Result<(), String>;
     /// Records that `task` failed.
@@ -32,8 +33,8 @@ impl Job for NoJob {
     fn len(&self) -> usize {
         0
     }
-    fn encode(&self, _: &mut Vec<u8>, _: u64, _: Range<usize>) -> Result<(), String> {
-        Err("no tasks".into())
+    fn encode(&self, _: &mut Vec<u8>, _: u64, _: Range<usize>) -> Result<(), EncodeError> {
+        Err(EncodeError::Codec("no tasks".into()))
     }
     fn accept(&mut self, _: Range<usize>, _: &[u8]) -> Result<(), String> {
         Err("no request was sent".into())
@@ -107,7 +108,7 @@ impl<'j> Ledger<'j> {
         out: &mut Vec<u8>,
         request_id: u64,
         tasks: Range<usize>,
-    ) -> Result<(), String> {
+    ) -> Result<(), EncodeError> {
         self.job.encode(out, request_id, tasks)
     }
 
@@ -124,17 +125,18 @@ impl<'j> Ledger<'j> {
         self.count_settled(task..task + 1);
     }
 
-    /// Settles every task of `tasks` with the error `error` gives for it.
-    pub(super) fn fail_chunk(&mut self, tasks: Range<usize>, mut error: impl FnMut(usize) -> Error) {
+    /// Settles every task of `tasks` with one `error`, shared: one failure of a chunk costs one
+    /// message, however many tasks it holds.
+    pub(super) fn fail_chunk(&mut self, tasks: Range<usize>, error: &Error) {
         for task in tasks {
-            self.fail_task(task, error(task));
+            self.fail_task(task, error.clone());
         }
     }
 
-    /// Settles every queued task with `error`: no worker is left to run them.
+    /// Settles every queued task with `error`, shared: no worker is left to run them.
     pub(super) fn fail_queued(&mut self, error: &Error) {
         while let Some(chunk) = self.queue.pop_front() {
-            self.fail_chunk(chunk.tasks, |_| error.clone());
+            self.fail_chunk(chunk.tasks, error);
         }
     }
 
@@ -168,7 +170,7 @@ mod tests {
         fn len(&self) -> usize {
             self.outcomes.len()
         }
-        fn encode(&self, _: &mut Vec<u8>, _: u64, _: Range<usize>) -> Result<(), String> {
+        fn encode(&self, _: &mut Vec<u8>, _: u64, _: Range<usize>) -> Result<(), EncodeError> {
             Ok(())
         }
         fn accept(&mut self, tasks: Range<usize>, results: &[u8]) -> Result<(), String> {
@@ -205,7 +207,7 @@ mod tests {
         let [first, second, last] = [0, 1, 2].map(|_| ledger.next_chunk().expect("three chunks"));
         ledger.accept(first.tasks, &[0, 0]).expect("two results for two tasks");
         assert_eq!(ledger.unsettled(), 3);
-        ledger.fail_chunk(second.tasks, |task| Error::worker(None, format!("task {task} was lost")));
+        ledger.fail_chunk(second.tasks, &Error::worker(None, "tasks 2 and 3 were lost"));
         assert_eq!(ledger.unsettled(), 1);
         ledger.fail_task(last.tasks.start, Error::worker(None, "task 4 was lost"));
         assert_eq!(ledger.unsettled(), 0);
@@ -213,6 +215,20 @@ mod tests {
         let failed: Vec<bool> = job.outcomes.iter().map(|outcome| matches!(outcome, Some(Err(_)))).collect();
         assert_eq!(failed, [false, false, true, true, true]);
         assert!(job.outcomes.iter().all(Option::is_some));
+    }
+
+    #[test]
+    fn a_failed_chunk_and_the_failed_queue_share_one_error_among_their_tasks() {
+        let mut job = Recorder::with_tasks(6);
+        let mut ledger = Ledger::new(&mut job, Chunking::fixed(3), 1);
+        let chunk = ledger.next_chunk().expect("a chunk");
+        ledger.fail_chunk(chunk.tasks, &Error::worker(None, "tasks 0 to 2 were not sent"));
+        ledger.fail_queued(&Error::worker(None, "no worker process is running"));
+        let errors: Vec<&Error> =
+            job.outcomes.iter().map(|outcome| outcome.as_ref().unwrap().as_ref().unwrap_err()).collect();
+        assert!(errors[..3].iter().all(|err| err.is_same_failure(errors[0])));
+        assert!(errors[3..].iter().all(|err| err.is_same_failure(errors[3])));
+        assert!(!errors[0].is_same_failure(errors[3]));
     }
 
     #[test]

@@ -21,13 +21,33 @@
 //!   returns to full size. Python's `multiprocessing.Pool` hangs forever here; its
 //!   `ProcessPoolExecutor` fails every pending task and refuses new work.
 //! - With a [`task_timeout`](ProcessPoolBuilder::task_timeout), a task that runs too long has
-//!   its worker killed and replaced, and fails with a timeout error.
+//!   its worker killed and replaced, and fails with a timeout error. The timeout is per task,
+//!   however long the chunk: the worker then sends each result as its task ends, so a worker
+//!   that makes no progress for the timeout is hung, and the tasks of its chunk that finished
+//!   keep their results.
+//! - A worker that fails to start (it dies before its hello, or stays silent) is started again
+//!   after a wait that doubles from 5 ms to 1 s, for as long as the
+//!   [`startup_timeout`](ProcessPoolBuilder::startup_timeout) from the first failed start. Only
+//!   then does a map with no worker left fail its queued tasks, with an error saying how many
+//!   starts failed, the last failure, and that the pool tries again when it is next used. A
+//!   build fails the same way, or after three failed starts in a row, since a program that has
+//!   never worked is probably broken; a program that cannot be executed or speaks another
+//!   protocol version fails at once.
 //! - A worker that breaks the protocol (garbage, an oversized frame) is killed; its tasks fail
-//!   with an error saying so. Nothing a worker sends can make the pool panic or allocate more
-//!   than [`MAX_FRAME_LEN`](protocol::MAX_FRAME_LEN).
+//!   with an error saying so.
+//! - A request over the frame limit ([`max_frame_len`](ProcessPoolBuilder::max_frame_len)) is
+//!   not sent: its tasks fail with one error, shared by the chunk, that says what can help (a
+//!   smaller chunk; for a chunk of one, a smaller input or the postcard codec). Results that ran
+//!   always come back, in several frames if one cannot hold them; only a task whose own result
+//!   is over the limit fails, with an error saying that it ran and what can help. Nothing a worker sends can make the pool panic or allocate more
+//!   than its frame limit ([`max_frame_len`](ProcessPoolBuilder::max_frame_len), 64 MiB by
+//!   default) per frame.
 //! - Dropping the pool tells every worker to shut down, waits up to the shutdown timeout, then
 //!   kills and reaps: no zombies, no orphans. If the parent process dies, even by SIGKILL, its
-//!   workers see their request pipe hang up and exit at once.
+//!   workers see their request pipe hang up and exit at once; on Linux a stopped worker, which
+//!   cannot see it, is killed by the kernel (a parent-death signal). Since Linux sends that
+//!   signal when the thread that started the worker ends, every worker is started from one
+//!   thread that lives as long as the process, so a pool may be built on any thread.
 //!
 //! The wire format is specified in [`protocol`]; the event loop that drives the workers is
 //! described in `dispatch.rs`.
@@ -36,8 +56,10 @@ mod codec;
 mod dispatch;
 mod ledger;
 pub mod protocol;
+mod restart;
 mod spawn;
 mod spawn_per_task;
+mod spawner;
 mod sys;
 pub mod worker;
 
@@ -51,7 +73,7 @@ pub use spawn_per_task::SpawnPerTask;
 
 use self::dispatch::{Config, Lifecycle, Workers};
 use self::ledger::Job;
-use self::protocol::TaskFailure;
+use self::protocol::{EncodeError, TaskFailure};
 use super::{Chunking, Error, Executor, ExecutorKind};
 use crate::workload::{Workload, WorkloadSpec};
 
@@ -78,6 +100,7 @@ pub struct ProcessPoolBuilder {
     size: Option<usize>,
     program: Option<PathBuf>,
     codec: Codec,
+    max_frame_len: usize,
     chunking: Chunking,
     task_timeout: Option<Duration>,
     retries: u32,
@@ -92,6 +115,7 @@ impl Default for ProcessPoolBuilder {
             size: None,
             program: None,
             codec: Codec::default(),
+            max_frame_len: protocol::MAX_FRAME_LEN,
             chunking: Chunking::Auto,
             task_timeout: None,
             retries: 0,
@@ -123,6 +147,17 @@ impl ProcessPoolBuilder {
         self
     }
 
+    /// The longest frame either side of the pipes accepts, in bytes: a request (a chunk's
+    /// inputs) longer than this fails its tasks unsent, a task whose own result is longer fails
+    /// (results that fit one by one come back in several frames), and a worker announcing a
+    /// longer frame is killed before the pool allocates it. From [`MIN_FRAME_LEN`](protocol::MIN_FRAME_LEN)
+    /// (64 KiB) to `u32::MAX` (the length is a 32-bit number). Default:
+    /// [`MAX_FRAME_LEN`](protocol::MAX_FRAME_LEN), 64 MiB.
+    pub fn max_frame_len(mut self, bytes: usize) -> Self {
+        self.max_frame_len = bytes;
+        self
+    }
+
     /// How many tasks go to a worker at once. Default: [`Chunking::Auto`], Python's rule.
     pub fn chunking(mut self, chunking: Chunking) -> Self {
         self.chunking = chunking;
@@ -130,8 +165,11 @@ impl ProcessPoolBuilder {
     }
 
     /// The longest one task may run before its worker is killed and replaced and the task fails
-    /// with a timeout. A chunk of `k` tasks gets `k` times this. Default: none (wait as long as it
-    /// takes, as every other executor does).
+    /// with a timeout: per task, whatever the chunk's length, since with a timeout set each
+    /// worker sends every result as soon as its task ends, and the clock restarts with each. The
+    /// tasks of the chunk that finished keep their results; those after the hung one go back to
+    /// the queue. Streaming costs a small frame (and a write) per task, which is why it is only
+    /// on with a timeout. Default: none (wait as long as it takes, as every other executor does).
     pub fn task_timeout(mut self, timeout: Duration) -> Self {
         self.task_timeout = Some(timeout);
         self
@@ -151,7 +189,10 @@ impl ProcessPoolBuilder {
         self
     }
 
-    /// How long a new worker may take to say hello. Default: 10 s.
+    /// How long a new worker may take to say hello, and how long the pool goes on starting
+    /// workers while starts keep failing, counted from the first failed start: so a pool whose
+    /// workers never say hello fails to build after this long, once, whatever its size, and a map
+    /// whose pool has no worker left fails its queued tasks only after this long. Default: 10 s.
     pub fn startup_timeout(mut self, timeout: Duration) -> Self {
         self.startup_timeout = timeout;
         self
@@ -175,6 +216,14 @@ impl ProcessPoolBuilder {
         if self.max_in_flight == 0 {
             return Err(Error::invalid_config("max_in_flight must be at least 1; got 0"));
         }
+        if !(protocol::MIN_FRAME_LEN..=u32::MAX as usize).contains(&self.max_frame_len) {
+            return Err(Error::invalid_config(format!(
+                "max_frame_len must be from {} to {} bytes (a 32-bit length); got {}",
+                protocol::MIN_FRAME_LEN,
+                u32::MAX,
+                self.max_frame_len
+            )));
+        }
         let program = match self.program {
             Some(program) => program,
             None => spawn::find_worker_program()?,
@@ -183,6 +232,7 @@ impl ProcessPoolBuilder {
             program,
             size,
             codec: self.codec,
+            max_frame_len: self.max_frame_len,
             chunking: self.chunking,
             task_timeout: self.task_timeout,
             retries: self.retries,
@@ -236,7 +286,9 @@ impl ProcessPool {
         self.workers.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The process ids of the workers, one per live worker: after any map, as many as the size.
+    /// The process ids of the workers, one per live worker: after any map, as many as the size,
+    /// unless no worker could be started for the startup timeout (the pool tries again when it is
+    /// next used).
     pub fn worker_pids(&self) -> Vec<u32> {
         self.workers().pids()
     }
@@ -276,6 +328,7 @@ fn run_on<W: Workload>(
         spec: workload.spec(),
         inputs,
         codec: workers.config().codec,
+        max_frame_len: workers.config().max_frame_len,
         results: (0..inputs.len()).map(|_| None).collect(),
     };
     if !inputs.is_empty() {
@@ -297,6 +350,7 @@ struct MapJob<'a, W: Workload> {
     spec: WorkloadSpec,
     inputs: &'a [W::Input],
     codec: Codec,
+    max_frame_len: usize,
     results: Vec<Option<Result<W::Output, Error>>>,
 }
 
@@ -305,8 +359,8 @@ impl<W: Workload> Job for MapJob<'_, W> {
         self.inputs.len()
     }
 
-    fn encode(&self, out: &mut Vec<u8>, request_id: u64, tasks: Range<usize>) -> Result<(), String> {
-        protocol::encode_run(out, self.codec, request_id, &self.spec, &self.inputs[tasks])
+    fn encode(&self, out: &mut Vec<u8>, request_id: u64, tasks: Range<usize>) -> Result<(), EncodeError> {
+        protocol::encode_run(out, self.codec, request_id, &self.spec, &self.inputs[tasks], self.max_frame_len)
     }
 
     fn accept(&mut self, tasks: Range<usize>, results: &[u8]) -> Result<(), String> {
@@ -318,6 +372,16 @@ impl<W: Workload> Job for MapJob<'_, W> {
             self.results[task] = Some(result.map_err(|failure| match failure {
                 TaskFailure::Failed(err) => Error::failed(task, err),
                 TaskFailure::Panicked(message) => Error::panicked(task, message),
+                TaskFailure::ResultTooLarge { bytes } => {
+                    let hint = match self.codec {
+                        Codec::Json => {
+                            "use the postcard codec (more compact than json), make the output smaller, or raise \
+                             ProcessPoolBuilder::max_frame_len"
+                        }
+                        Codec::Postcard => "make the output smaller, or raise ProcessPoolBuilder::max_frame_len",
+                    };
+                    Error::result_too_large(task, bytes, self.max_frame_len, hint)
+                }
             }));
         }
         Ok(())

@@ -7,28 +7,40 @@
 //!   messages). The protocol runs on two descriptors the pool sets up before exec: the worker
 //!   reads requests from fd 3 ([`REQUEST_FD`]) and writes responses to fd 4 ([`RESPONSE_FD`]).
 //! - **No side can make the other allocate without limit.** Every frame announces its length
-//!   first; a length above [`MAX_FRAME_LEN`] (64 MiB) is an error before anything is allocated,
-//!   on both sides, and a request that would exceed it is refused before it is sent.
+//!   first; a length above the pool's frame limit ([`MAX_FRAME_LEN`], 64 MiB, unless
+//!   [`max_frame_len`](super::ProcessPoolBuilder::max_frame_len) says otherwise; the worker is
+//!   told it on its command line) is an error before anything is allocated, on both sides, and a
+//!   request that would exceed it is refused before it is sent. Results that ran are never
+//!   refused for their number: a worker whose answer does not fit one frame sends it in several,
+//!   and only a single result over the limit fails, as `TaskFailure::ResultTooLarge`.
 //! - **The parent never blocks on one worker.** Its ends are non-blocking and multiplexed with
 //!   poll(2). The worker serves one request at a time, in arrival order, so responses come back
 //!   in request order and the pool can keep a bounded number of requests queued at each worker.
 //! - **A worker never outlives its pool.** A thread in the worker waits for its request pipe to
 //!   hang up and exits the process when it does: when the pool closes it, or when the parent
-//!   process dies, even by SIGKILL, even while a task is running.
+//!   process dies, even by SIGKILL, even while a task is running. On Linux the worker also asks
+//!   for SIGKILL when its parent dies (`PR_SET_PDEATHSIG`), which reaches it even stopped, and
+//!   exits if its parent is not the pool's process (`--parent-pid PID`): it died too early.
 //! - **Versioned.** The worker speaks first, with a hello carrying a magic number, the protocol
 //!   version and the codec; anything else is refused with an error that says to rebuild.
 //!
 //! # Format details
 //!
 //! ```text
-//! frame    := length:u32be payload          length counts the payload, at most MAX_FRAME_LEN
+//! frame    := length:u32be payload          length counts the payload, at most the frame limit
 //! payload  := kind:u8 body
 //!
 //! worker -> pool
 //!   HELLO    'H'  magic:"PBWK" version:u16be codec:u8 pid:u32be
-//!   RESULTS  'R'  request_id:u64be results   results: codec(Vec<Result<Output, TaskFailure>>),
-//!                                            one per input, in input order
-//!   REJECTED 'X'  request_id:u64be message   message: UTF-8, why the request could not be decoded
+//!   PARTIAL  'P'  request_id:u64be count:u32be results
+//!                                            the results of the request's next `count` inputs,
+//!                                            at least 1 and fewer than it has left (RESULTS
+//!                                            carries the last); the request stays open
+//!   RESULTS  'R'  request_id:u64be results   the results of every input of the request not
+//!                                            already sent in a PARTIAL, and the request is done
+//!                   results: codec(Vec<Result<Output, TaskFailure>>), in input order
+//!   REJECTED 'X'  request_id:u64be message   message: UTF-8, why the request could not be served;
+//!                                            its inputs without results fail, and it is done
 //!
 //! pool -> worker
 //!   RUN      'r'  request_id:u64be spec_len:u32be spec inputs
@@ -38,14 +50,32 @@
 //! ```
 //!
 //! The pool chooses the codec (`--codec postcard` or `--codec json` on the worker's command
-//! line) and the worker echoes it in its hello. A task that panics or fails comes back as a
-//! `TaskFailure` in its slot of RESULTS; the worker goes on serving.
+//! line) and the worker echoes it in its hello; `--max-frame-len BYTES` gives the frame limit
+//! (default [`MAX_FRAME_LEN`]); `--stream` (given when the pool has a task timeout) asks for
+//! every result as soon as its task ends, one PARTIAL frame per task and the last in RESULTS, so
+//! the pool sees progress per task; `--parent-pid PID` names the pool's process. HELLO,
+//! SHUTDOWN and REJECTED frames are at most a few KiB, so they fit any limit of at least
+//! [`MIN_FRAME_LEN`]. A task that panics or fails comes back as a `TaskFailure` in its slot of
+//! the results; the worker goes on serving.
+//!
+//! Without `--stream`, a worker answers a request with one RESULTS frame when it fits the limit:
+//! one frame per chunk, the fast path for plain maps. When it does not, it sends one PARTIAL
+//! frame per result and the last result in RESULTS, as `--stream` does. Either way, a result
+//! that does not fit a frame on its own is replaced by `TaskFailure::ResultTooLarge`, carrying
+//! the length of the frame it would have needed.
 //!
 //! # Versioning
 //!
 //! [`PROTOCOL_VERSION`] changes with any change to the format above, or to the meaning of the
 //! serialized types ([`WorkloadSpec`](crate::workload::WorkloadSpec), a workload's input or
-//! output, `TaskFailure`). A pool refuses a worker of another version.
+//! output, `TaskFailure`). A pool refuses a worker of another version. A worker refuses
+//! command-line options it does not know, so builds that disagree on those fail at start-up
+//! with the worker's own message.
+//!
+//! - 1: HELLO, RESULTS, REJECTED; RUN, SHUTDOWN.
+//! - 2: PARTIAL, `TaskFailure::ResultTooLarge`, `--max-frame-len`, `--stream` and
+//!   `--parent-pid`: results too many for one frame come back in several, with a task timeout
+//!   one per task, and a worker dies with its parent even when stopped.
 
 use std::io::{self, Read};
 use std::ops::Range;
@@ -53,12 +83,15 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 
 use super::Codec;
+use crate::format::byte_size;
 use crate::workload::WorkloadError;
 
 /// The protocol version spoken by this build.
-pub const PROTOCOL_VERSION: u16 = 1;
-/// The largest payload either side accepts: 64 MiB.
+pub const PROTOCOL_VERSION: u16 = 2;
+/// The largest payload either side accepts unless the pool sets another limit: 64 MiB.
 pub const MAX_FRAME_LEN: usize = 64 << 20;
+/// The smallest frame limit a pool accepts: 64 KiB, room for every fixed-size frame.
+pub const MIN_FRAME_LEN: usize = 64 << 10;
 /// The descriptor a worker reads requests from.
 pub const REQUEST_FD: i32 = 3;
 /// The descriptor a worker writes responses to.
@@ -66,6 +99,7 @@ pub const RESPONSE_FD: i32 = 4;
 
 const MAGIC: &[u8; 4] = b"PBWK";
 const HELLO: u8 = b'H';
+const PARTIAL: u8 = b'P';
 const RESULTS: u8 = b'R';
 const REJECTED: u8 = b'X';
 const RUN: u8 = b'r';
@@ -79,6 +113,28 @@ pub(crate) enum TaskFailure {
     Failed(WorkloadError),
     /// The task panicked with this message.
     Panicked(String),
+    /// The task ran, but its result alone needed a frame of this many bytes, over the limit.
+    ResultTooLarge { bytes: u64 },
+}
+
+/// Why a frame was not encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum EncodeError {
+    /// The frame would have held `len` bytes, more than `limit`.
+    TooLong { len: usize, limit: usize },
+    /// The codec refused a value; the message says why.
+    Codec(String),
+}
+
+impl std::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EncodeError::TooLong { len, limit } => {
+                write!(f, "a frame of {len} bytes, over the {} frame limit", byte_size(*limit))
+            }
+            EncodeError::Codec(message) => f.write_str(message),
+        }
+    }
 }
 
 /// A worker's hello, decoded.
@@ -93,6 +149,7 @@ pub(crate) struct Hello {
 #[derive(Debug, PartialEq)]
 pub(crate) enum FromWorker<'a> {
     Hello(Hello),
+    Partial { request_id: u64, count: u32, results: &'a [u8] },
     Results { request_id: u64, results: &'a [u8] },
     Rejected { request_id: u64, message: String },
 }
@@ -112,18 +169,15 @@ fn begin_frame(out: &mut Vec<u8>, kind: u8) -> usize {
     start
 }
 
-/// Writes the length of the frame begun at `start`, or removes it if it is too long.
-fn end_frame(out: &mut Vec<u8>, start: usize) -> Result<(), String> {
+/// Writes the length of the frame begun at `start`, or removes it if it is longer than `limit`
+/// (at most `u32::MAX`, as the pool's settings ensure).
+fn end_frame(out: &mut Vec<u8>, start: usize, limit: usize) -> Result<(), EncodeError> {
     let len = out.len() - start - 4;
-    if len > MAX_FRAME_LEN {
+    let Some(header) = u32::try_from(len).ok().filter(|_| len <= limit) else {
         out.truncate(start);
-        return Err(format!(
-            "a frame of {len} bytes exceeds the {} MiB limit; use a smaller chunk size (Chunking::Fixed)",
-            MAX_FRAME_LEN >> 20
-        ));
-    }
-    let len = u32::try_from(len).map_err(|_| format!("a frame of {len} bytes does not fit a u32 length"))?;
-    out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+        return Err(EncodeError::TooLong { len, limit });
+    };
+    out[start..start + 4].copy_from_slice(&header.to_be_bytes());
     Ok(())
 }
 
@@ -134,17 +188,19 @@ pub(crate) fn encode_hello(out: &mut Vec<u8>, codec: Codec, pid: u32) {
     out.extend_from_slice(&PROTOCOL_VERSION.to_be_bytes());
     out.push(codec.id());
     out.extend_from_slice(&pid.to_be_bytes());
-    end_frame(out, start).expect("a hello is a dozen bytes");
+    end_frame(out, start, MIN_FRAME_LEN).expect("a hello is a dozen bytes");
 }
 
-/// Appends a RUN frame; on error (a value the codec refuses, a frame too long) `out` is as before.
+/// Appends a RUN frame; on error (a value the codec refuses, a frame longer than `limit`) `out`
+/// is as before.
 pub(crate) fn encode_run<S: Serialize, I: Serialize>(
     out: &mut Vec<u8>,
     codec: Codec,
     request_id: u64,
     spec: &S,
     inputs: &[I],
-) -> Result<(), String> {
+    limit: usize,
+) -> Result<(), EncodeError> {
     let start = begin_frame(out, RUN);
     out.extend_from_slice(&request_id.to_be_bytes());
     let spec_len_at = out.len();
@@ -157,31 +213,58 @@ pub(crate) fn encode_run<S: Serialize, I: Serialize>(
     });
     if let Err(err) = encoded {
         out.truncate(start);
-        return Err(format!("cannot serialize the request with {codec}: {err}"));
+        return Err(EncodeError::Codec(format!("cannot serialize the request with {codec}: {err}")));
     }
-    end_frame(out, start)
+    end_frame(out, start, limit)
 }
 
 /// Appends a SHUTDOWN frame.
 pub(crate) fn encode_shutdown(out: &mut Vec<u8>) {
     let start = begin_frame(out, SHUTDOWN);
-    end_frame(out, start).expect("an empty frame is short");
+    end_frame(out, start, MIN_FRAME_LEN).expect("an empty frame is short");
 }
 
-/// Appends a RESULTS frame; on error `out` is as before.
+/// Appends a RESULTS frame; on error (a value the codec refuses, a frame longer than `limit`)
+/// `out` is as before.
 pub(crate) fn encode_results<T: Serialize>(
     out: &mut Vec<u8>,
     codec: Codec,
     request_id: u64,
     results: &[T],
-) -> Result<(), String> {
+    limit: usize,
+) -> Result<(), EncodeError> {
     let start = begin_frame(out, RESULTS);
     out.extend_from_slice(&request_id.to_be_bytes());
+    encode_results_body(out, start, codec, results, limit)
+}
+
+/// Appends a PARTIAL frame of one or more results; on error `out` is as before.
+pub(crate) fn encode_partial<T: Serialize>(
+    out: &mut Vec<u8>,
+    codec: Codec,
+    request_id: u64,
+    results: &[T],
+    limit: usize,
+) -> Result<(), EncodeError> {
+    let start = begin_frame(out, PARTIAL);
+    out.extend_from_slice(&request_id.to_be_bytes());
+    let count = u32::try_from(results.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&count.to_be_bytes());
+    encode_results_body(out, start, codec, results, limit)
+}
+
+fn encode_results_body<T: Serialize>(
+    out: &mut Vec<u8>,
+    start: usize,
+    codec: Codec,
+    results: &[T],
+    limit: usize,
+) -> Result<(), EncodeError> {
     if let Err(err) = codec.encode_into(results, out) {
         out.truncate(start);
-        return Err(format!("cannot serialize the results with {codec}: {err}"));
+        return Err(EncodeError::Codec(format!("cannot serialize the results with {codec}: {err}")));
     }
-    end_frame(out, start)
+    end_frame(out, start, limit)
 }
 
 /// Appends a REJECTED frame.
@@ -190,7 +273,7 @@ pub(crate) fn encode_rejected(out: &mut Vec<u8>, request_id: u64, message: &str)
     out.extend_from_slice(&request_id.to_be_bytes());
     // A message longer than a frame is cut: the reason a request was refused fits in a line.
     out.extend_from_slice(&message.as_bytes()[..message.len().min(4096)]);
-    end_frame(out, start).expect("at most 4 KiB of message");
+    end_frame(out, start, MIN_FRAME_LEN).expect("at most 4 KiB of message");
 }
 
 fn split_u64(body: &[u8]) -> Option<(u64, &[u8])> {
@@ -216,6 +299,12 @@ pub(crate) fn decode_from_worker(payload: &[u8]) -> Result<FromWorker<'_>, Strin
                 codec: body[6],
                 pid: u32::from_be_bytes([body[7], body[8], body[9], body[10]]),
             }))
+        }
+        PARTIAL => {
+            let (request_id, rest) = split_u64(body).ok_or("a PARTIAL frame shorter than its request id")?;
+            let (count, results) =
+                rest.split_first_chunk::<4>().ok_or("a PARTIAL frame without its count")?;
+            Ok(FromWorker::Partial { request_id, count: u32::from_be_bytes(*count), results })
         }
         RESULTS => {
             let (request_id, results) =
@@ -251,21 +340,21 @@ pub(crate) fn decode_from_pool(payload: &[u8]) -> Result<FromPool<'_>, String> {
     }
 }
 
-/// Checks an announced frame length against [`MAX_FRAME_LEN`].
-fn check_len(header: [u8; 4]) -> Result<usize, String> {
+/// Checks an announced frame length against the frame limit.
+fn check_len(header: [u8; 4], limit: usize) -> Result<usize, String> {
     let len = u32::from_be_bytes(header) as usize;
-    if len > MAX_FRAME_LEN {
+    if len > limit {
         return Err(format!(
-            "announced a frame of {len} bytes, more than the {} MiB limit: not a poolbench peer, or a corrupt stream",
-            MAX_FRAME_LEN >> 20
+            "announced a frame of {len} bytes, more than the {} limit: not a poolbench peer, or a corrupt stream",
+            byte_size(limit)
         ));
     }
     Ok(len)
 }
 
-/// Reads one frame from a blocking reader (the worker's side). `Ok(None)` is a clean end of
-/// stream between frames.
-pub(crate) fn read_frame(reader: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
+/// Reads one frame of at most `limit` bytes from a blocking reader (the worker's side).
+/// `Ok(None)` is a clean end of stream between frames.
+pub(crate) fn read_frame(reader: &mut impl Read, limit: usize) -> io::Result<Option<Vec<u8>>> {
     let mut header = [0u8; 4];
     let mut filled = 0;
     while filled < header.len() {
@@ -282,7 +371,7 @@ pub(crate) fn read_frame(reader: &mut impl Read) -> io::Result<Option<Vec<u8>>> 
             Err(err) => return Err(err),
         }
     }
-    let len = check_len(header).map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
+    let len = check_len(header, limit).map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
     let mut payload = vec![0; len];
     reader.read_exact(&mut payload)?;
     Ok(Some(payload))
@@ -290,14 +379,20 @@ pub(crate) fn read_frame(reader: &mut impl Read) -> io::Result<Option<Vec<u8>>> 
 
 /// Reassembles frames from a non-blocking stream (the pool's side), whatever pieces the bytes
 /// arrive in.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct FrameReader {
     buffer: Vec<u8>,
     /// Bytes at the front of `buffer` already handed out as frames.
     consumed: usize,
+    limit: usize,
 }
 
 impl FrameReader {
+    /// A reader of frames of at most `limit` bytes.
+    pub(crate) fn new(limit: usize) -> Self {
+        FrameReader { buffer: Vec::new(), consumed: 0, limit }
+    }
+
     /// Reads what `reader` has now. Returns `Ok(true)` at end of stream.
     pub(crate) fn fill(&mut self, reader: &mut impl Read) -> io::Result<bool> {
         if self.consumed > 0 {
@@ -321,11 +416,11 @@ impl FrameReader {
     ///
     /// # Errors
     ///
-    /// The next frame announces more than [`MAX_FRAME_LEN`].
+    /// The next frame announces more than the limit.
     pub(crate) fn next_frame(&mut self) -> Result<Option<Range<usize>>, String> {
         let pending = &self.buffer[self.consumed..];
         let Some(header) = pending.first_chunk::<4>() else { return Ok(None) };
-        let len = check_len(*header)?;
+        let len = check_len(*header, self.limit)?;
         if pending.len() < 4 + len {
             return Ok(None);
         }
@@ -354,8 +449,8 @@ mod tests {
     fn a_run_frame_round_trips_and_names_its_parts() {
         for codec in Codec::ALL {
             let mut out = Vec::new();
-            encode_run(&mut out, codec, 42, &"spec", &[1u32, 2, 3]).unwrap();
-            let payload = read_frame(&mut out.as_slice()).unwrap().unwrap();
+            encode_run(&mut out, codec, 42, &"spec", &[1u32, 2, 3], MAX_FRAME_LEN).unwrap();
+            let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
             let FromPool::Run { request_id, spec, inputs } = decode_from_pool(&payload).unwrap() else {
                 panic!("not a RUN frame")
             };
@@ -369,7 +464,7 @@ mod tests {
     fn a_hello_carries_magic_version_codec_and_pid() {
         let mut out = Vec::new();
         encode_hello(&mut out, Codec::Json, 4242);
-        let mut reader = FrameReader::default();
+        let mut reader = FrameReader::new(MAX_FRAME_LEN);
         reader.fill(&mut out.as_slice()).unwrap();
         let frame = reader.next_frame().unwrap().unwrap();
         let frame = reader.payload(frame);
@@ -380,9 +475,9 @@ mod tests {
     #[test]
     fn frames_split_across_reads_are_reassembled() {
         let mut stream = Vec::new();
-        encode_results(&mut stream, Codec::Postcard, 7, &[1u64, 2]).unwrap();
+        encode_results(&mut stream, Codec::Postcard, 7, &[1u64, 2], MAX_FRAME_LEN).unwrap();
         encode_rejected(&mut stream, 8, "bad spec");
-        let mut reader = FrameReader::default();
+        let mut reader = FrameReader::new(MAX_FRAME_LEN);
         let mut frames = Vec::new();
         for byte in &stream {
             reader.fill(&mut std::slice::from_ref(byte)).unwrap();
@@ -399,21 +494,34 @@ mod tests {
 
     #[test]
     fn an_announced_four_gib_frame_is_refused_before_allocating() {
-        let mut reader = FrameReader::default();
+        let mut reader = FrameReader::new(MAX_FRAME_LEN);
         reader.fill(&mut [0xFF, 0xFF, 0xFF, 0xFF, 0].as_slice()).unwrap();
         let err = reader.next_frame().unwrap_err();
         assert!(err.contains("4294967295 bytes") && err.contains("64 MiB"), "{err}");
-        let err = read_frame(&mut [0xFF, 0xFF, 0xFF, 0xFF].as_slice()).unwrap_err();
+        let err = read_frame(&mut [0xFF, 0xFF, 0xFF, 0xFF].as_slice(), MAX_FRAME_LEN).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
     }
 
     #[test]
     fn a_request_over_the_limit_is_refused_and_leaves_the_buffer_as_it_was() {
         let mut out = vec![9];
-        let inputs = vec![0u8; MAX_FRAME_LEN + 1];
-        let err = encode_run(&mut out, Codec::Postcard, 1, &(), &inputs).unwrap_err();
-        assert!(err.contains("Chunking::Fixed"), "{err}");
+        let inputs = vec![0u8; MIN_FRAME_LEN + 1];
+        let err = encode_run(&mut out, Codec::Postcard, 1, &(), &inputs, MIN_FRAME_LEN).unwrap_err();
+        assert!(matches!(err, EncodeError::TooLong { len, limit } if len > limit && limit == MIN_FRAME_LEN));
+        assert!(err.to_string().ends_with("over the 64 KiB frame limit"), "{err}");
         assert_eq!(out, [9]);
+    }
+
+    #[test]
+    fn a_partial_frame_carries_its_count_and_results() {
+        let mut out = Vec::new();
+        encode_partial(&mut out, Codec::Json, 5, &[10u64, 20], MAX_FRAME_LEN).unwrap();
+        let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
+        let FromWorker::Partial { request_id: 5, count: 2, results } = decode_from_worker(&payload).unwrap()
+        else {
+            panic!("not a PARTIAL frame for request 5 of 2 results")
+        };
+        assert_eq!(Codec::Json.decode::<Vec<u64>>(results).unwrap(), [10, 20]);
     }
 
     proptest! {
@@ -421,12 +529,12 @@ mod tests {
         fn arbitrary_bytes_never_panic_the_decoders(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
             let _ = decode_from_worker(&bytes);
             let _ = decode_from_pool(&bytes);
-            let mut reader = FrameReader::default();
+            let mut reader = FrameReader::new(MAX_FRAME_LEN);
             reader.fill(&mut bytes.as_slice()).unwrap();
             while let Ok(Some(frame)) = reader.next_frame() {
                 let _ = decode_from_worker(reader.payload(frame));
             }
-            let _ = read_frame(&mut bytes.as_slice());
+            let _ = read_frame(&mut bytes.as_slice(), MIN_FRAME_LEN);
         }
     }
 }

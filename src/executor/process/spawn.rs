@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::protocol::{REQUEST_FD, RESPONSE_FD};
-use super::{Codec, sys};
+use super::{Codec, spawner, sys};
 use crate::env::WORKER as WORKER_ENV;
 use crate::executor::Error;
 
@@ -105,6 +105,15 @@ impl StderrTail {
     }
 }
 
+/// Why a worker process could not be started, and whether trying again could help.
+#[derive(Debug)]
+pub(crate) struct SpawnFailure {
+    pub(crate) error: Error,
+    /// The system was short of processes or memory for a moment (EAGAIN, ENOMEM); anything else
+    /// (a program that is missing or not executable, no descriptors left) stays as it is.
+    pub(crate) curable: bool,
+}
+
 /// A running worker process and the pool's ends of its pipes. Dropping it kills and reaps the
 /// process if nothing else has.
 #[derive(Debug)]
@@ -121,10 +130,17 @@ pub(crate) struct WorkerProcess {
 }
 
 impl WorkerProcess {
-    /// Starts `program --codec NAME` with its pipes at descriptors 3 and 4 and its stderr drained.
-    pub(crate) fn spawn(program: &Path, codec: Codec) -> Result<Self, Error> {
-        let fail = |what: &str, err: io::Error| {
-            Error::worker(None, format!("cannot start worker {}: {what}: {err}", program.display()))
+    /// Starts `program --codec NAME --max-frame-len BYTES --parent-pid PID [--stream]` with its
+    /// pipes at descriptors 3 and 4 and its stderr drained.
+    pub(crate) fn spawn(
+        program: &Path,
+        codec: Codec,
+        max_frame_len: usize,
+        stream: bool,
+    ) -> Result<Self, SpawnFailure> {
+        let fail = |what: &str, err: io::Error| SpawnFailure {
+            curable: matches!(err.raw_os_error(), Some(libc::EAGAIN | libc::ENOMEM | libc::EINTR)),
+            error: Error::worker(None, format!("cannot start worker {}: {what}: {err}", program.display())),
         };
         let (request_read, requests) = sys::pipe().map_err(|err| fail("creating the request pipe", err))?;
         let (responses, response_write) =
@@ -135,8 +151,14 @@ impl WorkerProcess {
             (response_write.as_raw_fd(), RESPONSE_FD),
             (stderr_write.as_raw_fd(), libc::STDERR_FILENO),
         ];
-        let pid = sys::spawn(program, &["--codec", codec.name()], &moves)
-            .map_err(|err| fail("spawn failed", err))?;
+        let max_frame_len = max_frame_len.to_string();
+        let parent_pid = std::process::id().to_string();
+        let mut args =
+            vec!["--codec", codec.name(), "--max-frame-len", &max_frame_len, "--parent-pid", &parent_pid];
+        if stream {
+            args.push("--stream");
+        }
+        let pid = spawner::spawn(program, &args, &moves).map_err(|err| fail("spawn failed", err))?;
         let started = Instant::now();
         // The worker holds its own copies now; ours must go, or end-of-file could never arrive.
         drop((request_read, response_write, stderr_write));
