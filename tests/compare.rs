@@ -4,8 +4,8 @@
 //! The fixture is one Criterion directory holding two baselines of the same benchmarks, `base`
 //! and `slow`, each also with a benchmark the other lacks, all first saved by real runs. The gate
 //! reads only the samples, and a test must not hang on the machine's noise (speed is measured in
-//! benchmarks, never asserted in tests: on a loaded machine, a real run doing three times the work
-//! once measured only +46% [-5%, +97%] on a two-thread pool). So each baseline's samples are then
+//! benchmarks, never asserted in tests: `reports/README.md`, "Measured, not assumed", has what a
+//! loaded machine made of a real threefold slowdown). So each baseline's samples are then
 //! replaced by a known spread around the benchmark's measured median, `slow`'s [`SLOWDOWN`] times
 //! `base`'s, with `estimates.json` recomputed to match; `new/` keeps the real run. Both baselines
 //! are written out as `summary.json` files too. Tests that need another machine or another shape

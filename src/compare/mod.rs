@@ -9,34 +9,12 @@
 //!
 //! # The rule
 //!
-//! A benchmark **regressed** when both hold:
-//!
-//! 1. the change is statistically significant: `p < alpha` (default 0.05), and
-//! 2. the confidence interval of the ratio new / base, at level `1 - alpha`, lies wholly above
-//!    `1 + threshold` (default 5%, per benchmark in the [`Config`] file).
-//!
-//! An **improvement** is the mirror image: significant, and the interval wholly below
-//! `1 - threshold`. Everything else is unchanged. With ~200 benchmarks, significance alone would
-//! flag about `200 × alpha` = 10 of them in any two runs of the same code; the threshold on the
-//! interval is what keeps a gate on a shared machine quiet, and the table counts how many changes
-//! were significant but inside it.
-//!
-//! The ratio is of the [`Statistic`] chosen (default `p10`, the 10th percentile of the samples;
-//! or `mean`). When each side pools several runs (`base-1,base-2,base-3`), the run is the unit
-//! that repeats: each run's statistic, on the log scale, is compared across runs by Welch's
-//! t-test. With one run a side, the samples are tested (a bootstrap for a percentile, Welch for the
-//! mean), which sees none of the run-to-run noise. See `statistic.rs` for why.
-//!
-//! # Like with like
-//!
-//! On one machine the gate compares absolute times ([`Gate::Absolute`]). When the machine
-//! fingerprints differ (`fingerprint.rs`: cores, CPU, architecture, OS) the absolute times are
-//! still shown, for information, and the gate compares ratios measured within each run
-//! ([`Gate::Relative`]): each row's time over its reference's in the same run (`reference.rs`:
-//! Sequential in the same group, or the raw pipe (channel) round trip for a process (thread)
-//! pool's round trip). A
-//! faster machine speeds up both, so what is left is what the code changed: a pool's overhead
-//! relative to the loop it should beat.
+//! When a benchmark regressed, improved or is unchanged, which statistic is compared, why the
+//! run and not the sample is the unit that repeats, and what happens when the machines differ,
+//! is specified once, in `reports/README.md`, "Comparing runs". This module implements it:
+//! `statistic.rs` (the percentile or mean, and the test), `welch.rs` and `bootstrap.rs` (the
+//! tests), `fingerprint.rs` and `reference.rs` (absolute or relative times, [`Gate`]), and
+//! [`Config`] (per-benchmark thresholds and exclusions).
 //!
 //! # Listed, not hidden
 //!

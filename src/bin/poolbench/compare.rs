@@ -52,11 +52,8 @@ Exit codes:
      (no benchmark in both runs, or none with samples that can be tested; the table says why)
   2  at least one benchmark regressed
 
-A benchmark regressed when its change is significant (p < ALPHA) and the (1 - ALPHA) interval of
-the ratio new/base lies wholly above 1 + THRESHOLD. When the two runs come from machines that
-differ (cores, CPU, architecture, OS), absolute times are shown for information and the gate
-compares each benchmark's time relative to Sequential (or, for a pool's round trip, to the raw
-pipe or channel round trip) within each run. See reports/README.md.
+The rule (when a benchmark regressed, which statistic, how runs are pooled, what happens across
+machines) is specified in reports/README.md, \"Comparing runs\".
 
 The config file (TOML):
   statistic = \"p10\"
