@@ -50,25 +50,14 @@ mod tests {
 
     fn row(group: &str, executor: &str) -> Row {
         let time = Interval { point: 1.0, lower: 1.0, upper: 1.0 };
-        Row {
-            source: Source::Criterion,
-            id: format!("{group}/{executor}/1"),
-            executor: Some(executor.to_owned()),
-            value: Some("1".to_owned()),
-            size: Some(1),
-            confidence_level: 0.95,
-            median_ns: time,
-            mean_ns: time,
-            std_dev_ns: 0.0,
-            n: 0,
-            samples_ns: Vec::new(),
-            samples_thinned: false,
-            speedup: None,
-            efficiency: None,
-            tasks_per_second: None,
-            criterion_dir: None,
-            criterion_page: None,
-        }
+        Row::for_test(
+            Source::Criterion,
+            &format!("{group}/{executor}/1"),
+            Some(executor),
+            "1",
+            time,
+            Vec::new(),
+        )
     }
 
     fn group(id: &str, executors: &[&str]) -> Group {

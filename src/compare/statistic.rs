@@ -105,15 +105,7 @@ impl Statistic {
             log_ratio += f64::from(factor.power) * moments.mean;
             terms.push(Term::mean(&moments));
         }
-        let test = welch::test(log_ratio, &terms)?;
-        let (lower, upper) = test.interval(level);
-        Some(Change {
-            ratio: log_ratio.exp(),
-            lower: lower.exp(),
-            upper: upper.exp(),
-            p_value: test.p_value,
-            subsample: None,
-        })
+        log_change(log_ratio, &terms, level)
     }
 
     fn test_samples(self, factors: &[Factor<'_>], level: f64, resampling: Resampling) -> Option<Change> {
@@ -126,15 +118,7 @@ impl Statistic {
                     log_ratio += f64::from(factor.power) * moments.mean.ln();
                     terms.push(Term::log_mean(&moments));
                 }
-                let test = welch::test(log_ratio, &terms)?;
-                let (lower, upper) = test.interval(level);
-                Some(Change {
-                    ratio: log_ratio.exp(),
-                    lower: lower.exp(),
-                    upper: upper.exp(),
-                    p_value: test.p_value,
-                    subsample: None,
-                })
+                log_change(log_ratio, &terms, level)
             }
             Statistic::Percentile(percent) => {
                 let probability = f64::from(percent) / 100.0;
@@ -216,6 +200,20 @@ impl<'de> Deserialize<'de> for Statistic {
         let text = String::deserialize(deserializer)?;
         text.parse().map_err(serde::de::Error::custom)
     }
+}
+
+/// The change whose log is `log_ratio`, with Welch's test of it over `terms` and its interval at
+/// `level`, back on the ratio's scale.
+fn log_change(log_ratio: f64, terms: &[Term], level: f64) -> Option<Change> {
+    let test = welch::test(log_ratio, terms)?;
+    let (lower, upper) = test.interval(level);
+    Some(Change {
+        ratio: log_ratio.exp(),
+        lower: lower.exp(),
+        upper: upper.exp(),
+        p_value: test.p_value,
+        subsample: None,
+    })
 }
 
 #[cfg(test)]

@@ -139,23 +139,18 @@ mod tests {
             upper: (sequential + spread) / (median - spread),
         };
         Row {
-            source: crate::schema::Source::Criterion,
-            id: format!("g/{executor}/{size}"),
-            executor: Some(executor.to_owned()),
-            value: Some(size.to_string()),
-            size: Some(size),
-            confidence_level: 0.95,
-            median_ns,
-            mean_ns: median_ns,
             std_dev_ns: spread,
             n: 10,
             samples_ns: Vec::new(),
-            samples_thinned: false,
             speedup: Some(speedup),
-            efficiency: None,
-            tasks_per_second: None,
-            criterion_dir: None,
-            criterion_page: None,
+            ..Row::for_test(
+                crate::schema::Source::Criterion,
+                &format!("g/{executor}/{size}"),
+                Some(executor),
+                &size.to_string(),
+                median_ns,
+                Vec::new(),
+            )
         }
     }
 

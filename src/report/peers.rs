@@ -177,25 +177,8 @@ mod tests {
 
     fn row(source: Source, executor: Option<&str>, value: &str, median: f64) -> Row {
         let median_ns = Interval { point: median, lower: median * 0.99, upper: median * 1.01 };
-        Row {
-            source,
-            id: format!("g/c/{}/{value}", executor.unwrap_or_default()),
-            executor: executor.map(str::to_owned),
-            value: Some(value.to_owned()),
-            size: executor.and_then(|_| value.parse().ok()),
-            confidence_level: 0.95,
-            median_ns,
-            mean_ns: median_ns,
-            std_dev_ns: 0.0,
-            n: 1,
-            samples_ns: vec![median],
-            samples_thinned: false,
-            speedup: None,
-            efficiency: None,
-            tasks_per_second: None,
-            criterion_dir: None,
-            criterion_page: None,
-        }
+        let id = format!("g/c/{}/{value}", executor.unwrap_or_default());
+        Row::for_test(source, &id, executor, value, median_ns, vec![median])
     }
 
     fn peer(executor: &str, value: &str, median: f64, label: &str) -> PeerRow {

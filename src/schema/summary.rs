@@ -426,30 +426,47 @@ pub struct UslFit {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn summary() -> Summary {
-        let time = Interval { point: 10.0, lower: 9.0, upper: 11.0 };
-        let row = Row {
-            source: Source::Criterion,
-            id: "g/c/Sequential/1".to_owned(),
-            executor: Some("Sequential".to_owned()),
-            value: Some("1".to_owned()),
-            size: Some(1),
+impl Row {
+    /// A row of `source` with these names, median and samples, and nothing derived: for the
+    /// tests of everything that reads rows. The size is the value, when there is an executor.
+    pub(crate) fn for_test(
+        source: Source,
+        id: &str,
+        executor: Option<&str>,
+        value: &str,
+        median_ns: Interval,
+        samples_ns: Vec<f64>,
+    ) -> Row {
+        Row {
+            source,
+            id: id.to_owned(),
+            executor: executor.map(str::to_owned),
+            value: Some(value.to_owned()),
+            size: executor.and_then(|_| value.parse().ok()),
             confidence_level: 0.95,
-            median_ns: time,
-            mean_ns: time,
-            std_dev_ns: 0.5,
-            n: 1,
-            samples_ns: vec![10.0],
+            median_ns,
+            mean_ns: median_ns,
+            std_dev_ns: 0.0,
+            n: samples_ns.len(),
+            samples_ns,
             samples_thinned: false,
             speedup: None,
             efficiency: None,
             tasks_per_second: None,
             criterion_dir: None,
             criterion_page: None,
-        };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary() -> Summary {
+        let time = Interval { point: 10.0, lower: 9.0, upper: 11.0 };
+        let row =
+            Row::for_test(Source::Criterion, "g/c/Sequential/1", Some("Sequential"), "1", time, vec![10.0]);
         Summary {
             schema_version: SCHEMA_VERSION,
             generator: "test".to_owned(),
