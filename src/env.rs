@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | [`SIZES`] | the suites, the peers | the pool sizes to sweep, `2,4,8` unless set |
 //! | [`PYTHON`] | the peers | `0` (or `off`, `false`, `no`) leaves the Python peers out; any other value names the interpreter |
-//! | [`WORKER`] | the process executors | the worker program, instead of the one found beside the running executable |
+//! | [`WORKER`] | the process executors | the worker program (of the same build), instead of the running program itself |
 //! | [`INJECT_SLOWDOWN`] | [`CpuSpin`](crate::workload::CpuSpin) | a test-only factor that makes cpu-spin tasks slower, to show the gate catches it |
 
 /// The pool sizes to sweep: comma-separated, e.g. `1,2,4,8,16`.
@@ -13,7 +13,7 @@ pub const SIZES: &str = "POOLBENCH_SIZES";
 /// The Python peers' interpreter, or `0` to leave them out.
 pub const PYTHON: &str = "POOLBENCH_PYTHON";
 
-/// The worker program of the process executors.
+/// The worker program of the process executors, instead of the running program itself.
 pub const WORKER: &str = "POOLBENCH_WORKER";
 
 /// The test-only slowdown factor of cpu-spin tasks.

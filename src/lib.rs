@@ -88,6 +88,84 @@ pub mod schema;
 mod subsample;
 pub mod workload;
 
+/// Makes this program its own worker process: a process pool it starts runs this same program
+/// again, which serves the pool instead of running `main`. [`poolbench::main!`](crate::main)
+/// includes it; a test crate, an example or any other program that starts a process pool invokes
+/// it once, at the top level of any module:
+///
+/// ```no_run
+/// poolbench::worker_entry!();
+/// ```
+///
+/// It runs from the program's initializers (ELF's `.init_array`), before `main` and before
+/// libtest's, which is what lets a test binary serve as a worker too.
+#[macro_export]
+macro_rules! worker_entry {
+    () => {
+        const _: () = {
+            extern "C" fn poolbench_worker_entry() {
+                $crate::__private::worker_entry();
+            }
+
+            #[used]
+            #[unsafe(link_section = ".init_array")]
+            static POOLBENCH_WORKER_ENTRY: extern "C" fn() = poolbench_worker_entry;
+        };
+    };
+}
+
+/// Registers a workload type so that worker processes can run it: the type, its input and its
+/// output must be serde-serializable. Put it beside the type, at the top level of a module:
+///
+/// ```
+/// use poolbench::workload::{Workload, WorkloadError};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Clone, Serialize, Deserialize)]
+/// struct WordCount;
+///
+/// impl Workload for WordCount {
+///     type Input = String;
+///     type Output = usize;
+///     type State = ();
+///
+///     fn setup(&self) -> Result<(), WorkloadError> {
+///         Ok(())
+///     }
+///
+///     fn run(&self, (): &(), document: &String) -> Result<usize, WorkloadError> {
+///         Ok(document.split_whitespace().count())
+///     }
+/// }
+///
+/// poolbench::remote!(WordCount);
+/// ```
+///
+/// Workers know it by its path (`module_path!()` and the type), so two types never share a name.
+#[macro_export]
+macro_rules! remote {
+    ($workload:ty) => {
+        const _: () = {
+            #[$crate::__private::linkme::distributed_slice($crate::__private::REMOTE_WORKLOADS)]
+            #[linkme(crate = $crate::__private::linkme)]
+            static POOLBENCH_REMOTE_WORKLOAD: $crate::__private::Registration =
+                $crate::__private::Registration::of::<$workload>(concat!(
+                    module_path!(),
+                    "::",
+                    stringify!($workload)
+                ));
+        };
+    };
+}
+
+/// What the macros expand to; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::executor::process::registry::{REMOTE_WORKLOADS, Registration};
+    pub use crate::executor::process::role::entry as worker_entry;
+    pub use linkme;
+}
+
 pub use executor::{
     AnyExecutor, Chunking, Executor, ExecutorKind, ProcessPool, ProcessPoolBuilder, RayonPool, Sequential,
     SpawnPerTask, StdPool,

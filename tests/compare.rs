@@ -75,13 +75,13 @@ fn run_criterion(dir: &Path) {
     group.finish();
     let mut group = c.benchmark_group("task/cpu-spin");
     group.bench_with_input(BenchmarkId::from_parameter(5_000u64), &5_000u64, |b, bound| {
-        b.iter(|| CpuSpin.run(black_box(bound)))
+        b.iter(|| CpuSpin.run(&(), black_box(bound)))
     });
     group.finish();
     let only = |c: &mut criterion::Criterion, group: &str| {
         let mut group = c.benchmark_group(group);
         group.bench_with_input(BenchmarkId::from_parameter(1), &3_000u64, |b, bound| {
-            b.iter(|| CpuSpin.run(black_box(bound)))
+            b.iter(|| CpuSpin.run(&(), black_box(bound)))
         });
         group.finish();
     };

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{WORKER, children_of_this_process, fake_worker, process_pool, process_state};
+use common::{children_of_this_process, fake_worker, process_pool, process_state};
 use poolbench::workload::{Fault, FaultAction, Squares};
 use poolbench::{Chunking, Executor, ProcessPool};
 
@@ -44,8 +44,7 @@ fn no_worker_outlives_its_pool_or_its_parent() {
     assert_eq!(children_of_this_process(), Vec::<u32>::new(), "after crashes and a timeout");
 
     {
-        let pool =
-            poolbench::ProcessPool::builder().size(3).worker_program(WORKER).build_spawn_per_task().unwrap();
+        let pool = poolbench::ProcessPool::builder().size(3).build_spawn_per_task().unwrap();
         assert_eq!(pool.map(&Squares, &(1..=10).collect::<Vec<u32>>()).unwrap().len(), 10);
     }
     assert_eq!(children_of_this_process(), Vec::<u32>::new(), "after SpawnPerTask");
@@ -149,8 +148,7 @@ fn helper_parent_holding_a_pool() {
         std::env::var_os(HELPER_ENV).is_some(),
         "not a test: no_worker_outlives_its_pool_or_its_parent runs this helper with {HELPER_ENV}=1"
     );
-    let pool =
-        ProcessPool::builder().size(3).worker_program(WORKER).chunking(Chunking::fixed(1)).build().unwrap();
+    let pool = ProcessPool::builder().size(3).chunking(Chunking::fixed(1)).build().unwrap();
     let pids: Vec<String> = pool.worker_pids().iter().map(u32::to_string).collect();
     std::thread::scope(|scope| {
         scope.spawn(|| pool.map_each(&Fault, &vec![FaultAction::Hang(Duration::from_secs(60)); 3]));
@@ -174,7 +172,7 @@ fn helper_parent_in_a_session_of_its_own() {
     // leads no process group, so it succeeds.
     let session = unsafe { libc::setsid() };
     assert!(session > 0, "setsid: {}", std::io::Error::last_os_error());
-    let pool = ProcessPool::builder().size(1).worker_program(WORKER).build().unwrap();
+    let pool = ProcessPool::builder().size(1).build().unwrap();
     let pids: Vec<String> = pool.worker_pids().iter().map(u32::to_string).collect();
     println!("worker pids: {}", pids.join(" "));
     // Killed by the test long before this ends.

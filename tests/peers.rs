@@ -56,7 +56,7 @@ fn run_criterion(dir: &Path) {
 
     let mut group = c.benchmark_group("task/factorial");
     group.bench_with_input(BenchmarkId::from_parameter(20_000), &20_000u32, |b, n| {
-        b.iter(|| Factorial.run(black_box(n)))
+        b.iter(|| Factorial.run(&(), black_box(n)))
     });
     group.finish();
 

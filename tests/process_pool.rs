@@ -137,14 +137,16 @@ fn a_worker_announcing_a_four_gib_frame_is_refused_without_allocating_it() {
 #[test]
 fn a_worker_that_answers_a_request_with_garbage_fails_that_request_only() {
     let dir = tempfile::tempdir().unwrap();
-    // A valid hello (this protocol, postcard), then, once a request arrives, a frame of unknown kind.
-    let [high, low] = poolbench::executor::process::protocol::PROTOCOL_VERSION.to_be_bytes();
-    let hello = format!(r"\000\000\000\014HPBWK\{high:03o}\{low:03o}\001\000\000\000\001");
+    // A valid hello (this build, postcard), then, once a request arrives, a frame of unknown kind.
+    let hello = dir.path().join("hello");
+    let codec = poolbench::executor::Codec::Postcard;
+    std::fs::write(&hello, poolbench::executor::process::protocol::this_builds_hello(codec, 1)).unwrap();
     let program = fake_worker(
         dir.path(),
         "rude",
         &format!(
-            "printf '{hello}' >&4; head -c 1 <&3 >/dev/null; printf '\\000\\000\\000\\001Z' >&4; sleep 5"
+            "cat '{}' >&4; head -c 1 <&3 >/dev/null; printf '\\000\\000\\000\\001Z' >&4; sleep 5",
+            hello.display()
         ),
     );
     let pool = process_pool(1).worker_program(&program).build().unwrap();
@@ -167,9 +169,8 @@ fn a_missing_worker_program_is_a_clear_error() {
 
 #[test]
 fn the_worker_refuses_to_run_by_hand() {
-    let output = std::process::Command::new(common::WORKER).output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (code, stderr) = common::run_worker_by_hand("");
+    assert_eq!(code, Some(2));
     assert!(stderr.contains("not by hand"), "{stderr}");
 }
 
@@ -177,10 +178,9 @@ fn the_worker_refuses_to_run_by_hand() {
 fn a_worker_whose_parent_is_not_the_pool_exits_at_once() {
     // What a worker sees when its pool's process died between the spawn and its first line.
     // No process has this id: whoever runs this test, its parent is not it.
-    let gone = u32::MAX.to_string();
-    let output = std::process::Command::new(common::WORKER).args(["--parent-pid", &gone]).output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let gone = u32::MAX;
+    let (code, stderr) = common::run_worker_by_hand(&format!("--parent-pid {gone}"));
+    assert_eq!(code, Some(2));
     assert!(stderr.contains(&format!("the pool's process {gone} is gone")), "{stderr}");
 }
 
@@ -240,7 +240,7 @@ fn flaky_worker(dir: &std::path::Path, failing: std::ops::RangeInclusive<u32>) -
         starts = starts.display(),
         first = failing.start(),
         last = failing.end(),
-        worker = common::WORKER,
+        worker = common::worker().display(),
     );
     fake_worker(dir, "flaky", &body)
 }

@@ -9,17 +9,18 @@ use poolbench::workload::{CpuSpin, Factorial};
 
 use super::group;
 
-/// One task of `workload` on `input`, after checking it against the reference.
-fn one_task<W: Workload>(
-    workload: &W,
-    input: &W::Input,
-) -> Result<impl FnMut(u64) -> std::time::Duration, String> {
-    let answer = workload.run(input).map_err(|err| err.to_string())?;
-    let reference = workload.reference(input).map_err(|err| err.to_string())?;
-    if answer != reference {
-        return Err(format!("{} of {input:?} disagrees with its reference", workload.name()));
+/// One task of `workload` on `input`, set up once, after checking it against the reference.
+fn one_task<'a, W: Workload>(
+    workload: &'a W,
+    input: &'a W::Input,
+) -> Result<impl FnMut(u64) -> std::time::Duration + 'a, String> {
+    let state = workload.setup().map_err(|err| err.to_string())?;
+    let answer = workload.run(&state, input).map_err(|err| err.to_string())?;
+    match workload.reference(input) {
+        Some(Ok(reference)) if reference == answer => {}
+        _ => return Err(format!("{} of {input:?} disagrees with its reference", workload.name())),
     }
-    Ok(timed(move || workload.run(black_box(input))))
+    Ok(timed(move || workload.run(&state, black_box(input))))
 }
 
 /// The suite.

@@ -50,7 +50,9 @@ pub(crate) fn criterion_dir() -> PathBuf {
 }
 
 /// A bench binary's `main`: runs each target (a `fn(&mut Criterion)`) with one Criterion, then
-/// writes the pool-size report; what [`Main::run`] does.
+/// writes the pool-size report; what [`Main::run`] does. It also makes the binary its own
+/// worker process ([`poolbench::worker_entry!`](crate::worker_entry)), so the process pools run
+/// the bench's own workloads.
 ///
 /// ```no_run
 /// # use criterion::Criterion;
@@ -72,6 +74,8 @@ pub(crate) fn criterion_dir() -> PathBuf {
 #[macro_export]
 macro_rules! main {
     (config = $main:expr; targets = $($target:path),+ $(,)?) => {
+        $crate::worker_entry!();
+
         fn main() {
             $crate::bench::Main::run($main, &[$($target),+]);
         }

@@ -9,7 +9,7 @@ use criterion::Criterion;
 
 use super::group::{Group, stop, timed};
 use super::sizes::{MAX_SIZE, sizes_from_env};
-use crate::executor::{AnyExecutor, Executor, ExecutorKind, Sequential};
+use crate::executor::{AnyExecutor, Executor, ExecutorKind, Prepared, Sequential};
 use crate::schema::CaseFile;
 use crate::workload::Workload;
 
@@ -38,8 +38,9 @@ enum Timing {
 /// ```
 ///
 /// Each benchmark starts its executor when it first runs (not for `--list`, not when a filter
-/// leaves it out), outside the timed routine, checks once that it gives Sequential's answer,
-/// and stops it when it ends: one pool is alive at a time. Sequential's answer is itself checked
+/// leaves it out), outside the timed routine, [prepares](Executor::prepare) the workload on every
+/// worker (its set-up, once per worker), checks once that it gives Sequential's answer, and stops
+/// it when it ends: one pool is alive at a time. Sequential's answer is itself checked
 /// against the workload's [`reference`](Workload::reference) first.
 #[must_use = "a sweep measures nothing until it is run"]
 pub struct Sweep<'a, W: Workload> {
@@ -146,23 +147,28 @@ impl<'a, W: Workload> Sweep<'a, W> {
             }
             Ok(expected.get().expect("set above"))
         };
+        let (this, sequential_answer) = (&self, &sequential_answer);
         for kind in self.kinds.iter().copied() {
             let kind_sizes: &[usize] = if kind.is_pool() { &sizes } else { &[1] };
             for &size in kind_sizes {
-                let setup = || -> Result<Box<dyn FnMut(u64) -> Duration + '_>, String> {
+                // The executor lives here, beside the benchmark, so that the prepared map the
+                // timed routine owns can borrow it; both are dropped when the benchmark ends.
+                let mut executor: Option<AnyExecutor> = None;
+                let slot = &mut executor;
+                let setup = move || -> Result<Box<dyn FnMut(u64) -> Duration + '_>, String> {
+                    let slot = slot;
                     let expected = sequential_answer()?;
-                    let executor = self.start(kind, size)?;
-                    check(&executor, self.workload, self.inputs, expected)?;
-                    Ok(match self.timing {
-                        Timing::SteadyState => {
-                            let (workload, inputs) = (self.workload, self.inputs);
-                            Box::new(timed(move || executor.map(black_box(workload), black_box(inputs))))
-                        }
-                        Timing::EndToEnd => {
-                            drop(executor);
-                            Box::new(self.end_to_end_routine(kind, size))
-                        }
-                    })
+                    let started = this.start(kind, size)?;
+                    if this.timing == Timing::EndToEnd {
+                        // Checked on a pool of its own, stopped before timing starts more.
+                        check(&this.prepare(&started)?, this.workload, this.inputs, expected)?;
+                        drop(started);
+                        return Ok(Box::new(this.end_to_end_routine(kind, size)));
+                    }
+                    let prepared = this.prepare(slot.insert(started))?;
+                    check(&prepared, this.workload, this.inputs, expected)?;
+                    let inputs = this.inputs;
+                    Ok(Box::new(timed(move || prepared.map(black_box(inputs)))))
                 };
                 group.bench(kind.name(), size, setup);
             }
@@ -207,6 +213,11 @@ impl<'a, W: Workload> Sweep<'a, W> {
         kind.build(size).map_err(|err| format!("cannot start a {kind} of {size}: {err}"))
     }
 
+    fn prepare<'e>(&self, executor: &'e AnyExecutor) -> Result<Prepared<'e, W>, String> {
+        let (kind, size) = (executor.kind(), executor.size());
+        executor.prepare(self.workload).map_err(|err| format!("cannot prepare a {kind} of {size}: {err}"))
+    }
+
     /// Start a pool, map, shut it down: per iteration.
     fn end_to_end_routine(&self, kind: ExecutorKind, size: usize) -> impl FnMut(u64) -> Duration + '_ {
         let id = format!("{}/{kind}/{size}", self.group);
@@ -238,33 +249,35 @@ pub fn expected_answer<W: Workload>(workload: &W, inputs: &[W::Input]) -> Result
         Sequential.map(workload, inputs).map_err(|err| format!("Sequential cannot run {name}: {err}"))?;
     for (input, output) in inputs.iter().zip(&outputs) {
         match workload.reference(input) {
-            Ok(reference) if reference == *output => {}
-            Ok(reference) => {
+            None => {}
+            Some(Ok(reference)) if reference == *output => {}
+            Some(Ok(reference)) => {
                 return Err(format!(
                     "Sequential's answer for input {input:?} is {output:?}, but {name}'s reference says \
                      {reference:?}: the workload and its reference disagree"
                 ));
             }
-            Err(err) => return Err(format!("{name}'s reference fails on input {input:?}: {err}")),
+            Some(Err(err)) => return Err(format!("{name}'s reference fails on input {input:?}: {err}")),
         }
     }
     Ok(outputs)
 }
 
-/// Checks that `executor` gives `expected` (Sequential's answer) for `workload` over `inputs`.
+/// Checks that a prepared executor gives `expected` (Sequential's answer) for `workload` over
+/// `inputs`.
 ///
 /// # Errors
 ///
 /// A message naming the executor, its size and the first input whose answer differs, or the
 /// task's failure.
 pub fn check<W: Workload>(
-    executor: &impl Executor,
+    prepared: &Prepared<'_, W>,
     workload: &W,
     inputs: &[W::Input],
     expected: &[W::Output],
 ) -> Result<(), String> {
-    let (kind, size, name) = (executor.kind(), executor.size(), workload.name());
-    let got = executor.map(workload, inputs).map_err(|err| format!("{kind} of {size}: {err}"))?;
+    let (kind, size, name) = (prepared.kind(), prepared.size(), workload.name());
+    let got = prepared.map(inputs).map_err(|err| format!("{kind} of {size}: {err}"))?;
     match got.iter().zip(expected).position(|(got, expected)| got != expected) {
         None => Ok(()),
         Some(index) => Err(format!(

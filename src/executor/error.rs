@@ -42,6 +42,8 @@ enum ErrorKind {
     ResultTooLarge { task: usize, bytes: u64, limit: usize, hint: &'static str },
     #[error("{}{message}", pid_prefix(*.pid))]
     Worker { pid: Option<u32>, message: String },
+    #[error("{worker} {message}")]
+    SetupFailed { worker: String, message: String },
 }
 
 /// " (its stderr ended with: ...)", or nothing when the worker wrote nothing.
@@ -84,6 +86,12 @@ impl Error {
         Error::new(ErrorKind::Worker { pid, message: message.into() })
     }
 
+    /// `worker` ("thread 2 of a RayonPool of 4") could not set the workload up: `message` says
+    /// so whole ("could not set up workload x: ...").
+    pub(crate) fn setup_failed(worker: String, message: String) -> Self {
+        Error::new(ErrorKind::SetupFailed { worker, message })
+    }
+
     /// The index, in the inputs, of the task that failed; `None` for a failure of the pool.
     pub fn task(&self) -> Option<usize> {
         match &*self.kind {
@@ -92,7 +100,7 @@ impl Error {
             | ErrorKind::WorkerDied { task, .. }
             | ErrorKind::TimedOut { task, .. }
             | ErrorKind::ResultTooLarge { task, .. } => Some(*task),
-            ErrorKind::InvalidConfig(_) | ErrorKind::Worker { .. } => None,
+            ErrorKind::InvalidConfig(_) | ErrorKind::Worker { .. } | ErrorKind::SetupFailed { .. } => None,
         }
     }
 
@@ -150,6 +158,12 @@ impl Error {
     /// Whether the task ran past the pool's task timeout.
     pub fn is_timeout(&self) -> bool {
         matches!(*self.kind, ErrorKind::TimedOut { .. })
+    }
+
+    /// Whether a worker could not set the workload up: its [`setup`](crate::Workload::setup)
+    /// failed or panicked, or (in a worker process) the workload is not one it can run.
+    pub fn is_setup_failure(&self) -> bool {
+        matches!(*self.kind, ErrorKind::SetupFailed { .. })
     }
 
     /// Whether the pool itself is at fault: a bad setting (a task's input or result over the

@@ -1,6 +1,6 @@
 //! Choosing an executor by name: the kind enum, and an owned executor of any kind.
 
-use super::{Error, Executor, ProcessPool, RayonPool, Sequential, SpawnPerTask, StdPool};
+use super::{Error, Executor, Prepared, ProcessPool, RayonPool, Sequential, SpawnPerTask, StdPool};
 use crate::workload::Workload;
 
 /// The kinds of executor, in the order reports show them.
@@ -113,13 +113,13 @@ impl Executor for AnyExecutor {
         }
     }
 
-    fn map_each<W: Workload>(&self, workload: &W, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
+    fn prepare<W: Workload>(&self, workload: &W) -> Result<Prepared<'_, W>, Error> {
         match self {
-            AnyExecutor::Sequential(executor) => executor.map_each(workload, inputs),
-            AnyExecutor::Rayon(executor) => executor.map_each(workload, inputs),
-            AnyExecutor::StdPool(executor) => executor.map_each(workload, inputs),
-            AnyExecutor::ProcessPool(executor) => executor.map_each(workload, inputs),
-            AnyExecutor::SpawnPerTask(executor) => executor.map_each(workload, inputs),
+            AnyExecutor::Sequential(executor) => executor.prepare(workload),
+            AnyExecutor::Rayon(executor) => executor.prepare(workload),
+            AnyExecutor::StdPool(executor) => executor.prepare(workload),
+            AnyExecutor::ProcessPool(executor) => executor.prepare(workload),
+            AnyExecutor::SpawnPerTask(executor) => executor.prepare(workload),
         }
     }
 }

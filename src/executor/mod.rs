@@ -9,15 +9,21 @@
 //! | [`SpawnPerTask`] | a fresh worker process per chunk, `n` at a time | `Process(target=...)` per task |
 //!
 //! Every executor returns results in input order, turns a panicking task into an [`Error`] that
-//! names the task, and stays usable afterwards. Inputs and outputs are serializable (the
-//! [`Workload`] trait demands it) so that executors whose workers are other processes can sit
-//! behind the same trait; their errors say which worker died and how.
+//! names the task, and stays usable afterwards. The process executors run the workloads
+//! registered with [`poolbench::remote!`](crate::remote) (serializable, with serializable inputs
+//! and outputs) and say at [`prepare`](Executor::prepare) that they cannot run any other; their
+//! errors say which worker died and how.
+//!
+//! [`Executor::prepare`] sets a workload up on every worker (its [`setup`](Workload::setup),
+//! once per thread or process) and returns a [`Prepared`] map, which is what a benchmark times;
+//! [`Executor::map`] prepares and maps in one call.
 //!
 //! Thread pools hand out work in chunks, by the rule of Python's `Pool.map`: see [`Chunking`].
 
 mod chunking;
 mod error;
 mod kind;
+mod prepared;
 pub mod process;
 mod rayon_pool;
 mod sequential;
@@ -28,6 +34,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 pub use chunking::Chunking;
 pub use error::Error;
 pub use kind::{AnyExecutor, ExecutorKind};
+pub use prepared::Prepared;
 pub use process::{Codec, ProcessPool, ProcessPoolBuilder, SpawnPerTask};
 pub use rayon_pool::RayonPool;
 pub use sequential::Sequential;
@@ -43,10 +50,27 @@ pub trait Executor {
     /// How many tasks can run at once: the pool size, 1 for [`Sequential`].
     fn size(&self) -> usize;
 
-    /// Runs `workload` on every input and returns each task's own result, in input order.
+    /// Sets `workload` up on every worker, once, and returns the map that runs it there.
+    ///
+    /// # Errors
+    ///
+    /// A worker whose [`setup`](Workload::setup) failed, named with the reason; for the process
+    /// executors, a workload they cannot run (one not registered with
+    /// [`poolbench::remote!`](crate::remote)), or a worker that could not be reached.
+    fn prepare<W: Workload>(&self, workload: &W) -> Result<Prepared<'_, W>, Error>;
+
+    /// Runs `workload` on every input and returns each task's own result, in input order: a
+    /// [`prepare`](Executor::prepare) (whose failure fails every task) and a map. The process
+    /// executors skip the prepare's round of messages to their workers: each worker sets the
+    /// workload up on its first chunk of it, and a set-up that fails fails that chunk's tasks.
     ///
     /// One task's failure does not stop the others: every task runs, and reports.
-    fn map_each<W: Workload>(&self, workload: &W, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>>;
+    fn map_each<W: Workload>(&self, workload: &W, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
+        match self.prepare(workload) {
+            Ok(prepared) => prepared.map_each(inputs),
+            Err(error) => inputs.iter().map(|_| Err(error.clone())).collect(),
+        }
+    }
 
     /// Runs `workload` on every input and returns the outputs in input order.
     ///
@@ -62,14 +86,26 @@ pub trait Executor {
 /// task by its index in the inputs.
 pub(crate) fn run_task<W: Workload>(
     workload: &W,
+    state: &W::State,
     index: usize,
     input: &W::Input,
 ) -> Result<W::Output, Error> {
-    match catch_unwind(AssertUnwindSafe(|| workload.run(input))) {
+    match catch_unwind(AssertUnwindSafe(|| workload.run(state, input))) {
         Ok(Ok(output)) => Ok(output),
         Ok(Err(err)) => Err(Error::failed(index, err)),
         Err(payload) => Err(Error::panicked(index, panic_message(payload.as_ref()))),
     }
+}
+
+/// Runs `workload`'s set-up for the worker `worker` ("thread 2 of a RayonPool of 4"), a panic
+/// included.
+pub(crate) fn set_up<W: Workload>(workload: &W, worker: impl FnOnce() -> String) -> Result<W::State, Error> {
+    let failure = match catch_unwind(AssertUnwindSafe(|| workload.setup())) {
+        Ok(Ok(state)) => return Ok(state),
+        Ok(Err(err)) => err.to_string(),
+        Err(payload) => format!("panicked: {}", panic_message(payload.as_ref())),
+    };
+    Err(Error::setup_failed(worker(), format!("could not set up workload {}: {failure}", workload.name())))
 }
 
 /// The message of a panic payload: `panic!` gives a `&str` or a `String`.

@@ -2,14 +2,17 @@
 
 use rayon::prelude::*;
 
-use super::{Chunking, Error, Executor, ExecutorKind, run_task};
+use super::prepared::{Prepared, PreparedMap};
+use super::{Chunking, Error, Executor, ExecutorKind, run_task, set_up};
 use crate::workload::Workload;
 
 /// A dedicated rayon pool of `size` work-stealing threads.
 ///
 /// Never rayon's global pool: Criterion runs its own statistics there, and a benchmark that
 /// shared it would measure Criterion too. Tasks are split no finer than the [`Chunking`] rule,
-/// and rayon's work stealing balances the rest. Dropping the pool stops its threads.
+/// and rayon's work stealing balances the rest. [`prepare`](Executor::prepare) runs the
+/// workload's set-up on every thread of the pool at once (`broadcast`), and each task gets the
+/// state of the thread it runs on. Dropping the pool stops its threads.
 #[derive(Debug)]
 pub struct RayonPool {
     pool: rayon::ThreadPool,
@@ -54,14 +57,38 @@ impl Executor for RayonPool {
         self.size
     }
 
-    fn map_each<W: Workload>(&self, workload: &W, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
-        let min_len = self.chunking.chunk_len(inputs.len(), self.size);
-        self.pool.install(|| {
+    fn prepare<W: Workload>(&self, workload: &W) -> Result<Prepared<'_, W>, Error> {
+        let size = self.size;
+        let states = self.pool.broadcast(|context| {
+            let thread = context.index();
+            set_up(workload, || format!("thread {thread} of a RayonPool of {size}"))
+        });
+        let states = states.into_iter().collect::<Result<Vec<_>, Error>>()?;
+        let map = Stealing { pool: self, workload: workload.clone(), states };
+        Ok(Prepared::new(ExecutorKind::Rayon, size, map))
+    }
+}
+
+struct Stealing<'p, W: Workload> {
+    pool: &'p RayonPool,
+    workload: W,
+    /// One per thread of the pool, by rayon's thread index.
+    states: Vec<W::State>,
+}
+
+impl<W: Workload> PreparedMap<W> for Stealing<'_, W> {
+    fn map_each(&self, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
+        let min_len = self.pool.chunking.chunk_len(inputs.len(), self.pool.size);
+        self.pool.pool.install(|| {
             inputs
                 .par_iter()
                 .enumerate()
                 .with_min_len(min_len)
-                .map(|(index, input)| run_task(workload, index, input))
+                .map(|(index, input)| {
+                    // Inside `install` every task runs on one of this pool's threads.
+                    let thread = rayon::current_thread_index().unwrap_or(0);
+                    run_task(&self.workload, &self.states[thread], index, input)
+                })
                 .collect()
         })
     }

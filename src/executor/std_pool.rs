@@ -3,10 +3,12 @@
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 
-use super::{Chunking, Error, Executor, ExecutorKind, run_task};
+use super::prepared::{Prepared, PreparedMap};
+use super::{Chunking, Error, Executor, ExecutorKind, run_task, set_up};
 use crate::workload::Workload;
 
-type Job = Box<dyn FnOnce() + Send + 'static>;
+/// A job, given the index of the thread that runs it.
+type Job = Box<dyn FnOnce(usize) + Send + 'static>;
 
 /// `size` threads started up front, taking chunks of tasks from one shared queue.
 ///
@@ -14,7 +16,9 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 /// (a channel whose receiving end the threads share under a mutex), a fixed set of threads, no
 /// work stealing. Each map copies its inputs into the jobs, chunk by chunk, because the threads
 /// outlive any one call; the results come back over a channel and are put in input order.
-/// Dropping the pool closes the queue and joins every thread.
+/// [`prepare`](Executor::prepare) builds one state per thread, on the calling thread, and each
+/// job reads the state of the thread that runs it. Dropping the pool closes the queue and joins
+/// every thread.
 #[derive(Debug)]
 pub struct StdPool {
     queue: Option<mpsc::Sender<Job>>,
@@ -40,7 +44,7 @@ impl StdPool {
             let receiver = Arc::clone(&receiver);
             let thread = std::thread::Builder::new()
                 .name(format!("poolbench-std-{index}"))
-                .spawn(move || take_jobs(&receiver))
+                .spawn(move || take_jobs(index, &receiver))
                 .map_err(|err| {
                     Error::worker(None, format!("cannot start StdPool thread {index} of {size}: {err}"))
                 })?;
@@ -57,7 +61,7 @@ impl StdPool {
     }
 }
 
-fn take_jobs(queue: &Mutex<mpsc::Receiver<Job>>) {
+fn take_jobs(thread: usize, queue: &Mutex<mpsc::Receiver<Job>>) {
     loop {
         // The guard is dropped at the end of the statement, before the job runs.
         let job = match queue.lock() {
@@ -65,7 +69,7 @@ fn take_jobs(queue: &Mutex<mpsc::Receiver<Job>>) {
             Err(_) => return,
         };
         match job {
-            Ok(job) => job(),
+            Ok(job) => job(thread),
             Err(mpsc::RecvError) => return,
         }
     }
@@ -80,26 +84,49 @@ impl Executor for StdPool {
         self.threads.len()
     }
 
-    fn map_each<W: Workload>(&self, workload: &W, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
-        let chunk_len = self.chunking.chunk_len(inputs.len(), self.size());
+    fn prepare<W: Workload>(&self, workload: &W) -> Result<Prepared<'_, W>, Error> {
+        let size = self.size();
+        let states = (0..size)
+            .map(|thread| set_up(workload, || format!("thread {thread} of a StdPool of {size}")))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let shared = Arc::new(Shared { workload: workload.clone(), states });
+        Ok(Prepared::new(ExecutorKind::StdPool, size, Queued { pool: self, shared }))
+    }
+}
+
+/// What the jobs of a prepared map share: they outlive any one call, so they own it.
+struct Shared<W: Workload> {
+    workload: W,
+    /// One per thread of the pool, by thread index.
+    states: Vec<W::State>,
+}
+
+struct Queued<'p, W: Workload> {
+    pool: &'p StdPool,
+    shared: Arc<Shared<W>>,
+}
+
+impl<W: Workload> PreparedMap<W> for Queued<'_, W> {
+    fn map_each(&self, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
+        let chunk_len = self.pool.chunking.chunk_len(inputs.len(), self.pool.size());
         let chunk_count = inputs.len().div_ceil(chunk_len);
-        let workload = Arc::new(workload.clone());
         let (results, arrivals) = mpsc::channel();
         for (chunk_index, chunk) in inputs.chunks(chunk_len).enumerate() {
             let chunk = chunk.to_vec();
-            let workload = Arc::clone(&workload);
+            let shared = Arc::clone(&self.shared);
             let results = results.clone();
             let first = chunk_index * chunk_len;
-            let job: Job = Box::new(move || {
+            let job: Job = Box::new(move |thread| {
+                let state = &shared.states[thread];
                 let outputs: Vec<_> = chunk
                     .iter()
                     .enumerate()
-                    .map(|(offset, input)| run_task(&*workload, first + offset, input))
+                    .map(|(offset, input)| run_task(&shared.workload, state, first + offset, input))
                     .collect();
                 // The caller waits for every chunk, so it is still listening.
                 let _ = results.send((chunk_index, outputs));
             });
-            if let Some(queue) = &self.queue {
+            if let Some(queue) = &self.pool.queue {
                 // Fails only if every thread has exited, which a live pool's threads never do;
                 // the chunk is then reported missing below.
                 let _ = queue.send(job);

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Workload, WorkloadError, WorkloadSpec};
+use super::{Workload, WorkloadError};
 use crate::env::INJECT_SLOWDOWN as INJECT_SLOWDOWN_ENV;
 
 /// The number of primes below the input bound: a task that keeps one core busy.
@@ -31,12 +31,17 @@ pub struct CpuSpin;
 impl Workload for CpuSpin {
     type Input = u64;
     type Output = u64;
+    type State = ();
 
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "cpu-spin"
     }
 
-    fn run(&self, bound: &u64) -> Result<u64, WorkloadError> {
+    fn setup(&self) -> Result<(), WorkloadError> {
+        Ok(())
+    }
+
+    fn run(&self, (): &(), bound: &u64) -> Result<u64, WorkloadError> {
         match injected_slowdown().map_err(WorkloadError::new)? {
             None => Ok(count_primes_below(*bound)),
             Some(factor) => {
@@ -48,9 +53,12 @@ impl Workload for CpuSpin {
         }
     }
 
-    fn reference(&self, bound: &u64) -> Result<u64, WorkloadError> {
-        let bound = usize::try_from(*bound)
-            .map_err(|_| WorkloadError::new(format!("cpu-spin bound {bound} is too large for the sieve")))?;
+    fn reference(&self, bound: &u64) -> Option<Result<u64, WorkloadError>> {
+        let Ok(bound) = usize::try_from(*bound) else {
+            return Some(Err(WorkloadError::new(format!(
+                "cpu-spin bound {bound} is too large for the sieve"
+            ))));
+        };
         let mut composite = vec![false; bound];
         let mut count = 0;
         for k in 2..bound {
@@ -61,11 +69,7 @@ impl Workload for CpuSpin {
                 }
             }
         }
-        Ok(count)
-    }
-
-    fn spec(&self) -> WorkloadSpec {
-        WorkloadSpec::CpuSpin(*self)
+        Some(Ok(count))
     }
 }
 
@@ -133,7 +137,7 @@ mod tests {
     #[test]
     fn known_prime_counts() {
         for (bound, primes) in [(0, 0), (2, 0), (3, 1), (10, 4), (100, 25), (10_000, 1_229)] {
-            assert_eq!(CpuSpin.run(&bound).unwrap(), primes, "primes below {bound}");
+            assert_eq!(CpuSpin.run(&(), &bound).unwrap(), primes, "primes below {bound}");
         }
     }
 
@@ -159,7 +163,7 @@ mod tests {
     proptest! {
         #[test]
         fn trial_division_agrees_with_the_sieve(bound in 0u64..20_000) {
-            prop_assert_eq!(CpuSpin.run(&bound).unwrap(), CpuSpin.reference(&bound).unwrap());
+            prop_assert_eq!(CpuSpin.run(&(), &bound).ok(), CpuSpin.reference(&bound).and_then(Result::ok));
         }
     }
 }

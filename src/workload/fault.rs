@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Workload, WorkloadError, WorkloadSpec};
+use super::{Workload, WorkloadError};
 
 /// The fault-injection workload: each input is a [`FaultAction`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,12 +53,17 @@ fn refused(action: &FaultAction) -> WorkloadError {
 impl Workload for Fault {
     type Input = FaultAction;
     type Output = u64;
+    type State = ();
 
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "fault"
     }
 
-    fn run(&self, action: &FaultAction) -> Result<u64, WorkloadError> {
+    fn setup(&self) -> Result<(), WorkloadError> {
+        Ok(())
+    }
+
+    fn run(&self, (): &(), action: &FaultAction) -> Result<u64, WorkloadError> {
         let process_faults = PROCESS_FAULTS_ALLOWED.load(Ordering::SeqCst);
         match action {
             FaultAction::Return(value) => Ok(*value),
@@ -79,18 +84,14 @@ impl Workload for Fault {
         }
     }
 
-    fn reference(&self, action: &FaultAction) -> Result<u64, WorkloadError> {
-        match action {
+    fn reference(&self, action: &FaultAction) -> Option<Result<u64, WorkloadError>> {
+        Some(match action {
             FaultAction::Return(value) => Ok(*value),
             FaultAction::Hang(_) => Ok(0),
             FaultAction::Fail(message) => Err(WorkloadError::new(message.clone())),
             FaultAction::Panic(message) => Err(WorkloadError::new(format!("panicked: {message}"))),
             FaultAction::Exit(_) | FaultAction::Abort | FaultAction::Kill => Err(refused(action)),
-        }
-    }
-
-    fn spec(&self) -> WorkloadSpec {
-        WorkloadSpec::Fault(*self)
+        })
     }
 }
 
@@ -101,14 +102,14 @@ mod tests {
     #[test]
     fn process_ending_faults_fail_the_task_outside_a_worker() {
         for action in [FaultAction::Exit(3), FaultAction::Abort, FaultAction::Kill] {
-            let err = Fault.run(&action).unwrap_err();
+            let err = Fault.run(&(), &action).unwrap_err();
             assert!(err.message().contains("ProcessPool"), "{err}");
         }
     }
 
     #[test]
     fn fail_and_return_do_what_they_say() {
-        assert_eq!(Fault.run(&FaultAction::Return(9)), Ok(9));
-        assert_eq!(Fault.run(&FaultAction::Fail("no".into())), Err(WorkloadError::new("no")));
+        assert_eq!(Fault.run(&(), &FaultAction::Return(9)), Ok(9));
+        assert_eq!(Fault.run(&(), &FaultAction::Fail("no".into())), Err(WorkloadError::new("no")));
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Workload, WorkloadError, WorkloadSpec};
+use super::{Workload, WorkloadError};
 
 /// Sleeps for a fixed time and returns its input token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,22 +30,23 @@ impl Sleep {
 impl Workload for Sleep {
     type Input = u64;
     type Output = u64;
+    type State = ();
 
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "io-sleep"
     }
 
-    fn run(&self, token: &u64) -> Result<u64, WorkloadError> {
+    fn setup(&self) -> Result<(), WorkloadError> {
+        Ok(())
+    }
+
+    fn run(&self, (): &(), token: &u64) -> Result<u64, WorkloadError> {
         std::thread::sleep(self.duration);
         Ok(*token)
     }
 
-    fn reference(&self, token: &u64) -> Result<u64, WorkloadError> {
-        Ok(*token)
-    }
-
-    fn spec(&self) -> WorkloadSpec {
-        WorkloadSpec::Sleep(*self)
+    fn reference(&self, token: &u64) -> Option<Result<u64, WorkloadError>> {
+        Some(Ok(*token))
     }
 }
 
@@ -87,12 +88,17 @@ impl LoopbackRequest {
 impl Workload for LoopbackRequest {
     type Input = u64;
     type Output = u64;
+    type State = ();
 
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "io-tcp"
     }
 
-    fn run(&self, value: &u64) -> Result<u64, WorkloadError> {
+    fn setup(&self) -> Result<(), WorkloadError> {
+        Ok(())
+    }
+
+    fn run(&self, (): &(), value: &u64) -> Result<u64, WorkloadError> {
         self.round_trip(*value).map_err(|err| {
             WorkloadError::new(format!(
                 "request to the latency server at {} failed: {err}; \
@@ -102,11 +108,7 @@ impl Workload for LoopbackRequest {
         })
     }
 
-    fn reference(&self, value: &u64) -> Result<u64, WorkloadError> {
-        Ok(value.wrapping_add(1))
-    }
-
-    fn spec(&self) -> WorkloadSpec {
-        WorkloadSpec::LoopbackRequest(*self)
+    fn reference(&self, value: &u64) -> Option<Result<u64, WorkloadError>> {
+        Some(Ok(value.wrapping_add(1)))
     }
 }

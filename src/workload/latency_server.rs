@@ -209,7 +209,7 @@ mod tests {
         assert!(server.addr().ip().is_loopback());
         assert_ne!(server.addr().port(), 0);
         let started = Instant::now();
-        assert_eq!(server.request().run(&41).unwrap(), 42);
+        assert_eq!(server.request().run(&(), &41).unwrap(), 42);
         assert!(started.elapsed() >= Duration::from_millis(5), "answered before its latency");
         assert_eq!(server.served(), 1);
     }
@@ -234,7 +234,7 @@ mod tests {
         let request = server.request();
         std::thread::scope(|scope| {
             for value in 0..8 {
-                scope.spawn(move || assert_eq!(request.run(&value).unwrap(), value + 1));
+                scope.spawn(move || assert_eq!(request.run(&(), &value).unwrap(), value + 1));
             }
         });
         assert_eq!(server.served(), 8);
@@ -248,7 +248,7 @@ mod tests {
         let started = Instant::now();
         drop(server);
         assert!(started.elapsed() < Duration::from_secs(5), "shutdown took {:?}", started.elapsed());
-        let err = request.run(&1).unwrap_err();
+        let err = request.run(&(), &1).unwrap_err();
         assert!(err.message().contains(&request.addr.to_string()), "{err}");
         assert!(err.message().contains("latency server"), "{err}");
     }

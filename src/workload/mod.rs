@@ -1,10 +1,10 @@
 //! The notebook's workloads.
 //!
-//! A workload is a pure function from a serializable input to a serializable output, plus a
-//! sequential reference that computes the same answer a different, obviously correct way. Pure
-//! and serializable means any [`Executor`](crate::Executor) can run it, including one whose
-//! workers are other processes; the reference means every executor's answers can be checked, and
-//! every benchmark checks them once before it is timed.
+//! A workload is a pure function from an input to an output ([`Workload`]), plus, for the
+//! notebook's, a sequential reference that computes the same answer a different, obviously
+//! correct way. Pure means any [`Executor`](crate::Executor) can run it and be checked against
+//! Sequential; serializable and registered (all of these are) means one whose workers are other
+//! processes can too; the reference checks Sequential itself, once before every benchmark.
 //!
 //! | workload | input | output | notebook |
 //! |---|---|---|---|
@@ -20,13 +20,23 @@
 //! it lives in [`producer_consumer`] with its own exactly-once accounting. Exercise 5's sharing
 //! primitives under contention live in [`contention`].
 //!
-//! To cross a process boundary a workload names itself with a [`WorkloadSpec`], the closed set of
-//! workloads a worker process knows how to run.
+//! # Your own workloads
+//!
+//! Any type implementing [`Workload`] runs on the thread executors. To run on the process
+//! executors too, where the worker is this same program started again, the type and its input
+//! and output must be serde-serializable, and it must be registered by name with
+//! [`poolbench::remote!`](crate::remote), which the worker looks it up by. [`from_fn`] makes a
+//! workload of a closure, for the thread executors only.
+//!
+//! A workload's [`setup`](Workload::setup) runs once per worker (thread or process), outside the
+//! timed map when the executor is [prepared](crate::Executor::prepare) first (as a sweep does);
+//! its [`State`](Workload::State) is what every task of that worker is given.
 
 pub mod contention;
 mod cpu_spin;
 mod factorial;
 pub(crate) mod fault;
+mod from_fn;
 mod io_wait;
 mod latency_server;
 pub mod producer_consumer;
@@ -35,47 +45,83 @@ mod squares;
 
 use std::fmt::Debug;
 
-use serde::{Serialize, de::DeserializeOwned};
+use serde::Serialize;
 
 pub use cpu_spin::CpuSpin;
 pub use factorial::Factorial;
 pub use fault::{Fault, FaultAction};
+pub use from_fn::{FromFn, from_fn};
 pub use io_wait::{LoopbackRequest, Sleep};
 pub use latency_server::LatencyServer;
-pub use shared_counter::{SharedCounter, SharedCounterFile};
+pub use shared_counter::{CounterMapping, SharedCounter, SharedCounterFile};
 pub use squares::Squares;
 
-/// A pure function over serializable inputs, runnable by any executor.
+/// A function over inputs, runnable by any executor: the unit poolbench measures.
 ///
 /// Implementations must not depend on which thread or process runs them: the same input gives the
-/// same output everywhere, which is what lets [`reference`](Workload::reference) check them.
+/// same output everywhere, which is what lets every executor be checked against
+/// [`Sequential`](crate::Sequential), and [`reference`](Workload::reference) check Sequential.
+///
+/// ```
+/// use poolbench::workload::{Workload, WorkloadError};
+///
+/// /// The length of a document, in words.
+/// #[derive(Clone)]
+/// struct WordCount;
+///
+/// impl Workload for WordCount {
+///     type Input = String;
+///     type Output = usize;
+///     type State = ();
+///
+///     fn setup(&self) -> Result<(), WorkloadError> {
+///         Ok(())
+///     }
+///
+///     fn run(&self, (): &(), document: &String) -> Result<usize, WorkloadError> {
+///         Ok(document.split_whitespace().count())
+///     }
+/// }
+/// ```
 pub trait Workload: Clone + Send + Sync + 'static {
     /// One task's input.
-    type Input: Clone + Debug + Send + Sync + Serialize + DeserializeOwned + 'static;
+    type Input: Clone + Debug + Send + Sync + 'static;
     /// One task's output.
-    type Output: Debug + PartialEq + Send + Serialize + DeserializeOwned + 'static;
+    type Output: Debug + PartialEq + Send + 'static;
+    /// What [`setup`](Workload::setup) builds once per worker and every task of that worker
+    /// reads: a parsed file, a table, a connection; `()` for a workload that needs none.
+    type State: Send + Sync + 'static;
 
-    /// The workload's stable name, as it appears in benchmark ids and reports.
-    fn name(&self) -> &'static str;
+    /// The workload's name, for messages. Default: its type's name, without the path.
+    fn name(&self) -> &str {
+        let name = std::any::type_name::<Self>();
+        let base = name.split('<').next().unwrap_or(name);
+        base.rsplit("::").next().unwrap_or(base)
+    }
 
-    /// Runs one task.
+    /// Builds a worker's state, once per worker (thread or process) before its first task.
+    ///
+    /// # Errors
+    ///
+    /// A set-up that fails fails the executor's [`prepare`](crate::Executor::prepare), naming
+    /// the worker, or every task of a map that was not prepared.
+    fn setup(&self) -> Result<Self::State, WorkloadError>;
+
+    /// Runs one task with its worker's state.
     ///
     /// # Errors
     ///
     /// A workload that does I/O returns an error naming what failed (a refused connection, a
     /// timeout); the pure ones never fail.
-    fn run(&self, input: &Self::Input) -> Result<Self::Output, WorkloadError>;
+    fn run(&self, state: &Self::State, input: &Self::Input) -> Result<Self::Output, WorkloadError>;
 
-    /// Computes what [`run`](Workload::run) must return, by an independent and obviously correct
-    /// method, without the cost `run` is there to measure (no sleeping, no server).
-    ///
-    /// # Errors
-    ///
-    /// The error `run` is expected to return for this input, for workloads that fail on purpose.
-    fn reference(&self, input: &Self::Input) -> Result<Self::Output, WorkloadError>;
-
-    /// This workload as a worker process knows it.
-    fn spec(&self) -> WorkloadSpec;
+    /// What [`run`](Workload::run) must return for `input`, computed by an independent and
+    /// obviously correct method without the cost `run` is there to measure (no sleeping, no
+    /// server), when there is one. Default: none, and Sequential's answer is taken as it is.
+    fn reference(&self, input: &Self::Input) -> Option<Result<Self::Output, WorkloadError>> {
+        let _ = input;
+        None
+    }
 }
 
 /// A workload's own failure: an I/O error, or a failure requested on purpose by [`Fault`].
@@ -94,51 +140,5 @@ impl WorkloadError {
     /// The message.
     pub fn message(&self) -> &str {
         &self.message
-    }
-}
-
-/// The closed set of workloads a worker process can run: a workload's name and parameters, sent
-/// over the pipe ahead of its inputs.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub enum WorkloadSpec {
-    /// [`Factorial`].
-    Factorial(Factorial),
-    /// [`Squares`].
-    Squares(Squares),
-    /// [`CpuSpin`].
-    CpuSpin(CpuSpin),
-    /// [`Sleep`].
-    Sleep(Sleep),
-    /// [`LoopbackRequest`].
-    LoopbackRequest(LoopbackRequest),
-    /// [`Fault`].
-    Fault(Fault),
-    /// [`SharedCounter`].
-    SharedCounter(SharedCounter),
-}
-
-/// Something to do with a workload whose concrete type is known only at run time: the receiving
-/// half of a [`WorkloadSpec`].
-pub trait WorkloadVisitor {
-    /// What the visit returns.
-    type Output;
-
-    /// Called with the concrete workload.
-    fn visit<W: Workload>(self, workload: W) -> Self::Output;
-}
-
-impl WorkloadSpec {
-    /// Calls `visitor` with the concrete workload this spec names.
-    pub fn visit<V: WorkloadVisitor>(self, visitor: V) -> V::Output {
-        match self {
-            WorkloadSpec::Factorial(w) => visitor.visit(w),
-            WorkloadSpec::Squares(w) => visitor.visit(w),
-            WorkloadSpec::CpuSpin(w) => visitor.visit(w),
-            WorkloadSpec::Sleep(w) => visitor.visit(w),
-            WorkloadSpec::LoopbackRequest(w) => visitor.visit(w),
-            WorkloadSpec::Fault(w) => visitor.visit(w),
-            WorkloadSpec::SharedCounter(w) => visitor.visit(w),
-        }
     }
 }

@@ -16,24 +16,32 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Workload, WorkloadError, WorkloadSpec};
+use super::{Workload, WorkloadError};
 
 const LEN: usize = 4096;
 
 /// Adds its input to the shared counter at `path`, one atomic increment at a time, and returns
-/// how many increments it made. Create the counter with [`SharedCounterFile::create`].
+/// how many increments it made. Create the counter with [`SharedCounterFile::create`]. Each
+/// worker maps the file once, in its [`setup`](Workload::setup).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharedCounter {
     /// The counter's file.
     pub path: PathBuf,
 }
 
-/// A mapping of the counter's file; unmapped on drop.
-struct Mapping {
+/// A worker's mapping of the counter's file, the [`SharedCounter`]'s per-worker state; unmapped
+/// on drop.
+pub struct CounterMapping {
     address: *mut libc::c_void,
 }
 
-impl Mapping {
+// SAFETY: the mapping is only ever read or written through the `AtomicU64` that `counter` hands
+// out, which is safe to share and to use from any thread; the address itself is never written.
+unsafe impl Send for CounterMapping {}
+// SAFETY: as above.
+unsafe impl Sync for CounterMapping {}
+
+impl CounterMapping {
     fn new(file: &File) -> io::Result<Self> {
         // SAFETY: mapping LEN bytes of a file at least LEN long, shared, at an address the kernel
         // chooses; failure is checked.
@@ -50,7 +58,7 @@ impl Mapping {
         if address == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        Ok(Mapping { address })
+        Ok(CounterMapping { address })
     }
 
     fn counter(&self) -> &AtomicU64 {
@@ -61,14 +69,14 @@ impl Mapping {
     }
 }
 
-impl Drop for Mapping {
+impl Drop for CounterMapping {
     fn drop(&mut self) {
         // SAFETY: unmapping exactly what new() mapped; no reference from counter() outlives self.
         unsafe { libc::munmap(self.address, LEN) };
     }
 }
 
-fn open(path: &Path) -> io::Result<Mapping> {
+fn open(path: &Path) -> io::Result<CounterMapping> {
     let file = OpenOptions::new().read(true).write(true).open(path)?;
     if file.metadata()?.len() < LEN as u64 {
         return Err(io::Error::new(
@@ -76,24 +84,28 @@ fn open(path: &Path) -> io::Result<Mapping> {
             "the file is too short to be a poolbench shared counter",
         ));
     }
-    Mapping::new(&file)
+    CounterMapping::new(&file)
 }
 
 impl Workload for SharedCounter {
     type Input = u64;
     type Output = u64;
+    type State = CounterMapping;
 
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "shared-counter"
     }
 
-    fn run(&self, increments: &u64) -> Result<u64, WorkloadError> {
-        let mapping = open(&self.path).map_err(|err| {
+    fn setup(&self) -> Result<CounterMapping, WorkloadError> {
+        open(&self.path).map_err(|err| {
             WorkloadError::new(format!(
                 "cannot map the shared counter {}: {err}; create it with SharedCounterFile::create",
                 self.path.display()
             ))
-        })?;
+        })
+    }
+
+    fn run(&self, mapping: &CounterMapping, increments: &u64) -> Result<u64, WorkloadError> {
         let counter = mapping.counter();
         for _ in 0..*increments {
             counter.fetch_add(1, Ordering::Relaxed);
@@ -101,19 +113,15 @@ impl Workload for SharedCounter {
         Ok(*increments)
     }
 
-    fn reference(&self, increments: &u64) -> Result<u64, WorkloadError> {
-        Ok(*increments)
-    }
-
-    fn spec(&self) -> WorkloadSpec {
-        WorkloadSpec::SharedCounter(self.clone())
+    fn reference(&self, increments: &u64) -> Option<Result<u64, WorkloadError>> {
+        Some(Ok(*increments))
     }
 }
 
 /// The owner of a shared counter: creates its file, reads it, and removes the file on drop.
 pub struct SharedCounterFile {
     path: PathBuf,
-    mapping: Mapping,
+    mapping: CounterMapping,
 }
 
 impl std::fmt::Debug for SharedCounterFile {
@@ -137,7 +145,7 @@ impl SharedCounterFile {
             |err: io::Error| io::Error::new(err.kind(), format!("shared counter {}: {err}", path.display()));
         let file =
             OpenOptions::new().read(true).write(true).create_new(true).open(&path).map_err(with_path)?;
-        let counter = file.set_len(LEN as u64).and_then(|()| Mapping::new(&file)).map_err(with_path);
+        let counter = file.set_len(LEN as u64).and_then(|()| CounterMapping::new(&file)).map_err(with_path);
         match counter {
             Ok(mapping) => Ok(SharedCounterFile { path, mapping }),
             Err(err) => {
@@ -179,7 +187,10 @@ mod tests {
         let workload = counter.workload();
         std::thread::scope(|scope| {
             for _ in 0..4 {
-                scope.spawn(|| assert_eq!(workload.run(&2_500), Ok(2_500)));
+                scope.spawn(|| {
+                    let mapping = workload.setup().expect("the counter maps");
+                    assert_eq!(workload.run(&mapping, &2_500), Ok(2_500));
+                });
             }
         });
         assert_eq!(counter.value(), 10_000);
@@ -188,7 +199,7 @@ mod tests {
         let path = workload.path.clone();
         drop(counter);
         assert!(!path.exists());
-        let err = workload.run(&1).unwrap_err();
+        let err = workload.setup().err().expect("a removed counter does not map");
         assert!(err.message().contains(&path.display().to_string()), "{err}");
     }
 }

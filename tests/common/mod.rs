@@ -33,15 +33,13 @@ pub fn latency_server() -> &'static LatencyServer {
 }
 
 /// Asserts that `executor` gives exactly what [`Sequential`] gives, and that Sequential gives
-/// what the workload's independent reference computes.
+/// what the workload's independent reference computes (every workload tested here has one).
 pub fn assert_same_as_sequential<W: Workload>(executor: &impl Executor, workload: &W, inputs: &[W::Input]) {
     let expected = Sequential.map(workload, inputs).expect("the sequential run succeeds");
     for (input, output) in inputs.iter().zip(&expected) {
-        assert_eq!(
-            Ok(output),
-            workload.reference(input).as_ref(),
-            "Sequential vs the reference on {input:?}"
-        );
+        let reference =
+            workload.reference(input).unwrap_or_else(|| panic!("{} has no reference", workload.name()));
+        assert_eq!(Ok(output), reference.as_ref(), "Sequential vs the reference on {input:?}");
     }
     let got = executor.map(workload, inputs).unwrap_or_else(|err| {
         panic!("{} of {} on {}: {err}", executor.kind(), executor.size(), workload.name())
@@ -49,16 +47,30 @@ pub fn assert_same_as_sequential<W: Workload>(executor: &impl Executor, workload
     assert_eq!(got, expected, "{} of {} on {}", executor.kind(), executor.size(), workload.name());
 }
 
-/// The worker program cargo built for this test run.
-pub const WORKER: &str = env!("CARGO_BIN_EXE_poolbench-worker");
+// Every test binary that includes this module is its own worker process: the process pools of
+// its tests start it again, and it serves them instead of running its tests.
+poolbench::worker_entry!();
 
-/// A process pool builder pointed at this build's worker, with a short shutdown timeout so that
-/// tests with misbehaving workers end quickly.
+/// The worker program of this test binary's pools: the test binary itself.
+pub fn worker() -> std::path::PathBuf {
+    std::env::current_exe().expect("the test binary's path")
+}
+
+/// A process pool builder with a short shutdown timeout, so that tests with misbehaving workers
+/// end quickly; its workers are this test binary.
 pub fn process_pool(size: usize) -> poolbench::ProcessPoolBuilder {
-    poolbench::ProcessPool::builder()
-        .size(size)
-        .worker_program(WORKER)
-        .shutdown_timeout(Duration::from_millis(200))
+    poolbench::ProcessPool::builder().size(size).shutdown_timeout(Duration::from_millis(200))
+}
+
+/// Runs this test binary as a worker would be run, by hand: `POOLBENCH_ROLE=worker` with the
+/// settings `args`, without the pool's pipes. Returns the exit code and stderr.
+pub fn run_worker_by_hand(args: &str) -> (Option<i32>, String) {
+    let output = std::process::Command::new(worker())
+        .env("POOLBENCH_ROLE", "worker")
+        .env("POOLBENCH_WORKER_ARGS", args)
+        .output()
+        .expect("the test binary runs");
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
 /// Writes an executable shell script into `dir` and returns its path: a fake worker.

@@ -12,6 +12,9 @@ mod seed;
 
 use std::process::ExitCode;
 
+// `poolbench seed` starts process pools: their workers are this program, started again.
+poolbench::worker_entry!();
+
 fn main() -> ExitCode {
     match app::run() {
         Ok(code) => code,

@@ -25,12 +25,13 @@
 //! whose pool has no worker left fails its queued tasks only once no worker could be had for a
 //! startup timeout (see `restart.rs`).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, Write};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use super::build_id;
 use super::ledger::{Chunk, Job, Ledger, NoJob};
 use super::protocol::{self, EncodeError, FrameReader, FromWorker, PROTOCOL_VERSION};
 use super::restart::Restarts;
@@ -66,6 +67,15 @@ impl Config {
     }
 }
 
+/// Why a SETUP did not make a worker ready.
+#[derive(Debug)]
+enum SetupFailure {
+    /// The worker answered REJECTED: the workload's set-up failed, or the worker does not know it.
+    Refused(String),
+    /// The worker died or broke the protocol before it answered.
+    Lost(String),
+}
+
 /// How long a worker serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lifecycle {
@@ -79,7 +89,11 @@ pub(crate) enum Lifecycle {
 #[derive(Debug)]
 struct InFlight {
     request_id: u64,
+    /// The tasks it carries; none for a SETUP.
     chunk: Chunk,
+    /// Whether it is a SETUP, answered READY or REJECTED, whose outcome [`Workers::setup_all`]
+    /// waits for.
+    setup: bool,
 }
 
 /// A worker process and the pool's view of the conversation with it.
@@ -158,6 +172,8 @@ pub(crate) struct Workers {
     slots: Vec<Option<Worker>>,
     next_request_id: u64,
     restarts: Restarts,
+    /// The outcome of each SETUP sent, by request id, once known.
+    setup_outcomes: HashMap<u64, Result<(), SetupFailure>>,
 }
 
 impl Workers {
@@ -166,7 +182,8 @@ impl Workers {
     pub(crate) fn start(config: Config) -> Result<Self, Error> {
         let slots = (0..config.size).map(|_| None).collect();
         let restarts = Restarts::new(config.startup_timeout);
-        let mut workers = Workers { config, slots, next_request_id: 0, restarts };
+        let mut workers =
+            Workers { config, slots, next_request_id: 0, restarts, setup_outcomes: HashMap::new() };
         if workers.config.lifecycle == Lifecycle::Persistent {
             workers.settle();
             if workers.ready_count() < workers.config.size {
@@ -210,6 +227,75 @@ impl Workers {
         if self.config.lifecycle == Lifecycle::Persistent {
             self.settle();
         }
+    }
+
+    /// Sets the workload of `spec` (named `workload`, for messages) up in every live worker of a
+    /// persistent pool, or in one worker started for the purpose (SpawnPerTask), and waits for
+    /// each to say it is ready.
+    ///
+    /// # Errors
+    ///
+    /// The first worker whose set-up failed, died or was refused, named by its pid, with why; or
+    /// no worker to set up (the pool could not start one).
+    pub(crate) fn setup_all(&mut self, spec: &[u8], workload: &str) -> Result<(), Error> {
+        self.restarts.reset();
+        // Workers retiring from an earlier map or set-up are reaped first, freeing their slots.
+        self.settle();
+        if self.config.lifecycle == Lifecycle::OnePerChunk && self.ready_count() == 0 {
+            if let Some(slot) = self.slots.iter().position(Option::is_none) {
+                self.spawn_into(slot);
+                self.settle();
+            }
+        }
+        let mut sent = Vec::new();
+        for worker in
+            self.slots.iter_mut().flatten().filter(|worker| worker.ready && worker.retiring.is_none())
+        {
+            let request_id = self.next_request_id;
+            self.next_request_id += 1;
+            protocol::encode_setup(&mut worker.outbox, request_id, spec, self.config.max_frame_len).map_err(
+                |err| {
+                    Error::invalid_config(format!(
+                        "cannot send the workload {workload} to the workers: {err}"
+                    ))
+                },
+            )?;
+            if worker.in_flight.is_empty() {
+                worker.head_since = Instant::now();
+            }
+            worker.in_flight.push_back(InFlight {
+                request_id,
+                chunk: Chunk { tasks: 0..0, attempts: 0 },
+                setup: true,
+            });
+            sent.push((request_id, worker.process.pid()));
+        }
+        if sent.is_empty() {
+            return Err(self.restarts.map_error());
+        }
+        let mut nothing = NoJob;
+        let mut ledger = Ledger::new(&mut nothing, self.config.chunking, self.config.size);
+        while sent.iter().any(|(request_id, _)| !self.setup_outcomes.contains_key(request_id)) {
+            self.turn(&mut ledger);
+        }
+        let mut failure = None;
+        for (request_id, pid) in sent {
+            let error = match self.setup_outcomes.remove(&request_id) {
+                Some(Err(SetupFailure::Refused(message))) => {
+                    Error::setup_failed(format!("worker process {pid}"), message)
+                }
+                Some(Err(SetupFailure::Lost(reason))) => Error::worker(
+                    Some(pid),
+                    format!("was lost while setting up workload {workload}: {reason}; the pool replaces it"),
+                ),
+                _ => continue,
+            };
+            failure.get_or_insert(error);
+        }
+        if self.config.lifecycle == Lifecycle::Persistent {
+            self.settle();
+        }
+        failure.map_or(Ok(()), Err)
     }
 
     /// Turns the loop until every slot of a persistent pool holds a ready worker, or the pool gives
@@ -342,12 +428,18 @@ impl Workers {
                 break;
             }
             wanted -= 1;
-            let limit = self.config.max_frame_len;
-            let stream = self.config.streams_results();
-            match WorkerProcess::spawn(&self.config.program, self.config.codec, limit, stream) {
-                Ok(process) => self.slots[slot] = Some(Worker::new(process, limit)),
-                Err(failure) => self.restarts.failed(now, now, failure.error, failure.curable),
-            }
+            self.spawn_into(slot);
+        }
+    }
+
+    /// Starts a worker in the empty `slot`; a failure is the restarts' to count.
+    fn spawn_into(&mut self, slot: usize) {
+        let now = Instant::now();
+        let limit = self.config.max_frame_len;
+        let stream = self.config.streams_results();
+        match WorkerProcess::spawn(&self.config.program, self.config.codec, limit, stream) {
+            Ok(process) => self.slots[slot] = Some(Worker::new(process, limit)),
+            Err(failure) => self.restarts.failed(now, now, failure.error, failure.curable),
         }
     }
 
@@ -378,7 +470,7 @@ impl Workers {
                         if worker.in_flight.is_empty() {
                             worker.head_since = Instant::now();
                         }
-                        worker.in_flight.push_back(InFlight { request_id, chunk });
+                        worker.in_flight.push_back(InFlight { request_id, chunk, setup: false });
                         worker.assigned += 1;
                         handed_out = true;
                     }
@@ -503,6 +595,15 @@ impl Workers {
                             hello.version
                         )));
                     }
+                    if hello.build != build_id::this_build() {
+                        return Err(Cause::Startup(format!(
+                            "is another build of the program (build {}, this one is {}): its types may \
+                             differ from the pool's; start this same build as the worker (unset \
+                             POOLBENCH_WORKER, or point it at this build)",
+                            build_id::hex(&hello.build),
+                            build_id::hex(build_id::this_build())
+                        )));
+                    }
                     if hello.codec != codec.id() {
                         let spoken = Codec::from_id(hello.codec).map_or_else(
                             || format!("unknown codec byte {}", hello.codec),
@@ -515,7 +616,23 @@ impl Workers {
                 }
                 (false, _) => return Err(Cause::Startup("spoke before saying hello".into())),
                 (true, FromWorker::Hello(_)) => return Err(Cause::Protocol("said hello twice".into())),
+                (true, FromWorker::Ready { request_id }) => {
+                    expect_setup(worker, request_id, true)?;
+                    self.setup_outcomes.insert(request_id, Ok(()));
+                    finish_head(worker, lifecycle);
+                    self.restarts.answered(&mut worker.served);
+                }
+                (true, FromWorker::Rejected { request_id, message })
+                    if expect_setup(worker, request_id, false)? =>
+                {
+                    self.setup_outcomes.insert(request_id, Err(SetupFailure::Refused(message)));
+                    finish_head(worker, lifecycle);
+                    self.restarts.answered(&mut worker.served);
+                }
                 (true, FromWorker::Partial { request_id, count, results }) => {
+                    if expect_setup(worker, request_id, false)? {
+                        return Err(Cause::Protocol(format!("sent results for set-up request {request_id}")));
+                    }
                     let head = expect_head(worker, request_id)?;
                     let count = count as usize;
                     // RESULTS carries at least the last task, so a request never ends unanswered.
@@ -535,6 +652,9 @@ impl Workers {
                     self.restarts.answered(&mut worker.served);
                 }
                 (true, FromWorker::Results { request_id, results }) => {
+                    if expect_setup(worker, request_id, false)? {
+                        return Err(Cause::Protocol(format!("sent results for set-up request {request_id}")));
+                    }
                     let head = expect_head(worker, request_id)?;
                     ledger.accept(head.clone(), results).map_err(|message| {
                         Cause::Protocol(format!(
@@ -568,7 +688,15 @@ impl Workers {
         let pid = worker.process.pid();
         let started = worker.process.started();
         let (how, stderr) = worker.process.bury(BURIAL_GRACE);
-        let mut in_flight = worker.in_flight.into_iter();
+        for setup in worker.in_flight.iter().filter(|waiting| waiting.setup) {
+            let reason = match &cause {
+                Cause::Protocol(message) => format!("the worker {message}; it {how}"),
+                _ => how.clone(),
+            };
+            let reason = format!("{reason}{}", stderr_note(&stderr));
+            self.setup_outcomes.insert(setup.request_id, Err(SetupFailure::Lost(reason)));
+        }
+        let mut in_flight = worker.in_flight.into_iter().filter(|waiting| !waiting.setup);
         let Some(head) = in_flight.next() else {
             if worker.served {
                 // It worked, and no task paid for its loss: the pool replaces it, no questions asked.
@@ -646,6 +774,18 @@ fn expect_head(worker: &Worker, request_id: u64) -> Result<Range<usize>, Cause> 
             head.request_id
         ))),
         None => Err(Cause::Protocol(format!("answered request {request_id}, which was never sent"))),
+    }
+}
+
+/// Whether the oldest request, which `request_id` must name, is a SETUP; a READY (`ready`) must
+/// answer one, and tasks' results must not.
+fn expect_setup(worker: &Worker, request_id: u64, ready: bool) -> Result<bool, Cause> {
+    let setup = worker.in_flight.front().is_some_and(|head| head.request_id == request_id && head.setup);
+    match (ready, setup) {
+        (true, false) => {
+            Err(Cause::Protocol(format!("said it was ready for request {request_id}, not a set-up")))
+        }
+        _ => Ok(setup),
     }
 }
 

@@ -3,14 +3,19 @@
 //!
 //! # Lifecycle
 //!
-//! A [`ProcessPool`] starts all its workers up front, in parallel, by executing the
-//! `poolbench-worker` program (never `fork()` without exec: the benchmark process is
-//! multi-threaded). [`build`](ProcessPoolBuilder::build) returns once every worker has sent its
-//! versioned hello, so a pool's start-up and its steady state can be measured apart. Workers are
-//! reused for every map until the pool is dropped. The worker program is found by
-//! [`ProcessPoolBuilder::worker_program`], else `$POOLBENCH_WORKER`, else beside the running
-//! executable (or one directory up, from `target/<profile>/deps/` or `examples/`), which covers `cargo test`,
-//! `cargo bench`, `cargo run` and an installed binary alike.
+//! A [`ProcessPool`] starts all its workers up front, in parallel, by executing its own program
+//! again (procspawn's approach; never `fork()` without exec: the benchmark process is
+//! multi-threaded), with `POOLBENCH_ROLE=worker` in the environment, which the program's
+//! [`poolbench::main!`](crate::main) or [`poolbench::worker_entry!`](crate::worker_entry) turns
+//! into a worker before anything else runs. So a worker has the program's own types, and runs
+//! any workload registered with [`poolbench::remote!`](crate::remote) (poolbench's own are).
+//! [`build`](ProcessPoolBuilder::build) returns once every worker has sent its versioned hello,
+//! which carries the identity of its build: a worker of another build is refused. Workers are
+//! reused for every map until the pool is dropped. [`prepare`](Executor::prepare) sets the
+//! workload up in every worker (its [`setup`](crate::Workload::setup), once per worker) and says
+//! which worker could not; a replacement worker sets it up before its first task. Another worker
+//! program can be named with [`ProcessPoolBuilder::worker_program`] or `$POOLBENCH_WORKER`, as
+//! long as it is of the same build.
 //!
 //! # Faults
 //!
@@ -52,16 +57,19 @@
 //! The wire format is specified in [`protocol`]; the event loop that drives the workers is
 //! described in `dispatch.rs`.
 
+mod build_id;
 mod codec;
 mod dispatch;
 mod ledger;
 pub mod protocol;
+pub(crate) mod registry;
 mod restart;
+pub(crate) mod role;
 mod spawn;
 mod spawn_per_task;
 mod spawner;
 mod sys;
-pub mod worker;
+mod worker;
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -69,13 +77,15 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 pub use codec::Codec;
+pub use registry::Registration;
 pub use spawn_per_task::SpawnPerTask;
 
 use self::dispatch::{Config, Lifecycle, Workers};
 use self::ledger::Job;
 use self::protocol::{EncodeError, TaskFailure};
+use super::prepared::{Prepared, PreparedMap};
 use super::{Chunking, Error, Executor, ExecutorKind};
-use crate::workload::{Workload, WorkloadSpec};
+use crate::workload::Workload;
 
 /// A pool of persistent worker processes fed from one task queue. See the [module
 /// docs](self) for its lifecycle and how it handles faults.
@@ -134,8 +144,9 @@ impl ProcessPoolBuilder {
         self
     }
 
-    /// The worker program to execute. Default: `$POOLBENCH_WORKER`, else `poolbench-worker`
-    /// beside the running executable or one directory above it.
+    /// The worker program to execute, which must be of this build and serve as its own worker
+    /// ([`poolbench::worker_entry!`](crate::worker_entry)). Default: `$POOLBENCH_WORKER`, else
+    /// this program itself.
     pub fn worker_program(mut self, program: impl Into<PathBuf>) -> Self {
         self.program = Some(program.into());
         self
@@ -313,19 +324,80 @@ impl Executor for ProcessPool {
         self.workers().config().size
     }
 
+    fn prepare<W: Workload>(&self, workload: &W) -> Result<Prepared<'_, W>, Error> {
+        let mut workers = self.workers();
+        let wire = Wire::of(workload, workers.config().codec)?;
+        workers.setup_all(&wire.spec, workload.name())?;
+        let size = workers.config().size;
+        drop(workers);
+        Ok(Prepared::new(ExecutorKind::ProcessPool, size, PooledMap { workers: &self.workers, wire }))
+    }
+
+    /// A map without [`prepare`](Executor::prepare)'s round of SETUP frames: a worker sets the
+    /// workload up on its first chunk of it and keeps it set up, and a set-up that fails fails
+    /// that chunk's tasks, saying why.
     fn map_each<W: Workload>(&self, workload: &W, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
-        run_on(&mut self.workers(), workload, inputs)
+        map_unprepared(&self.workers, workload, inputs)
+    }
+}
+
+/// A map on the workers of a process executor without a round of SETUP frames first.
+fn map_unprepared<W: Workload>(
+    workers: &Mutex<Workers>,
+    workload: &W,
+    inputs: &[W::Input],
+) -> Vec<Result<W::Output, Error>> {
+    let mut workers = workers.lock().unwrap_or_else(PoisonError::into_inner);
+    match Wire::of(workload, workers.config().codec) {
+        Ok(wire) => run_on(&mut workers, &wire, inputs),
+        Err(error) => inputs.iter().map(|_| Err(error.clone())).collect(),
+    }
+}
+
+/// A workload as it crosses the pipes: its registration and its spec.
+struct Wire<W: Workload> {
+    workload: W,
+    registration: &'static registry::Registration,
+    spec: Vec<u8>,
+}
+
+impl<W: Workload> Wire<W> {
+    /// `workload`'s registration and spec in `codec`.
+    ///
+    /// # Errors
+    ///
+    /// The workload is not registered (the message says how to register it), or its spec does not
+    /// encode.
+    fn of(workload: &W, codec: Codec) -> Result<Self, Error> {
+        let registration = registry::find(workload).map_err(Error::invalid_config)?;
+        let spec = registration.spec(workload, codec).map_err(|err| {
+            Error::invalid_config(format!("cannot encode the workload {}: {err}", workload.name()))
+        })?;
+        Ok(Wire { workload: workload.clone(), registration, spec })
+    }
+}
+
+/// A process executor's prepared map.
+struct PooledMap<'p, W: Workload> {
+    workers: &'p Mutex<Workers>,
+    wire: Wire<W>,
+}
+
+impl<W: Workload> PreparedMap<W> for PooledMap<'_, W> {
+    fn map_each(&self, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
+        let mut workers = self.workers.lock().unwrap_or_else(PoisonError::into_inner);
+        run_on(&mut workers, &self.wire, inputs)
     }
 }
 
 /// Runs a map on a set of workers: shared by both process executors.
 fn run_on<W: Workload>(
     workers: &mut Workers,
-    workload: &W,
+    wire: &Wire<W>,
     inputs: &[W::Input],
 ) -> Vec<Result<W::Output, Error>> {
     let mut job = MapJob::<W> {
-        spec: workload.spec(),
+        wire,
         inputs,
         codec: workers.config().codec,
         max_frame_len: workers.config().max_frame_len,
@@ -347,7 +419,7 @@ fn run_on<W: Workload>(
 
 /// One map, typed: encodes inputs for the wire, decodes outputs from it.
 struct MapJob<'a, W: Workload> {
-    spec: WorkloadSpec,
+    wire: &'a Wire<W>,
     inputs: &'a [W::Input],
     codec: Codec,
     max_frame_len: usize,
@@ -360,18 +432,37 @@ impl<W: Workload> Job for MapJob<'_, W> {
     }
 
     fn encode(&self, out: &mut Vec<u8>, request_id: u64, tasks: Range<usize>) -> Result<(), EncodeError> {
-        protocol::encode_run(out, self.codec, request_id, &self.spec, &self.inputs[tasks], self.max_frame_len)
+        let (registration, codec, inputs) = (self.wire.registration, self.codec, &self.inputs[tasks]);
+        let encode_inputs = |out: &mut Vec<u8>| registration.encode_inputs(inputs, codec, out);
+        protocol::encode_run(out, request_id, &self.wire.spec, encode_inputs, self.max_frame_len)
     }
 
     fn accept(&mut self, tasks: Range<usize>, results: &[u8]) -> Result<(), String> {
-        let results: Vec<Result<W::Output, TaskFailure>> = self.codec.decode(results)?;
-        if results.len() != tasks.len() {
-            return Err(format!("{} results for {} tasks", results.len(), tasks.len()));
+        let items = protocol::decode_items(results)?;
+        if items.len() != tasks.len() {
+            return Err(format!("{} results for {} tasks", items.len(), tasks.len()));
         }
-        for (task, result) in tasks.zip(results) {
-            self.results[task] = Some(result.map_err(|failure| match failure {
+        let mut decoded: registry::Decoded<W::Output> = Vec::with_capacity(items.len());
+        self.wire.registration.decode_results(self.codec, &items, &mut decoded)?;
+        let name = self.wire.workload.name();
+        for (task, result) in tasks.zip(decoded) {
+            let result = result.map_err(|err| {
+                Error::worker(
+                    None,
+                    format!("task {task} ran, but its result does not deserialize here ({name}): {err}"),
+                )
+            });
+            self.results[task] = Some(result.and_then(|result| result.map_err(|failure| match failure {
                 TaskFailure::Failed(err) => Error::failed(task, err),
                 TaskFailure::Panicked(message) => Error::panicked(task, message),
+                TaskFailure::InputUndecodable(err) => Error::worker(
+                    None,
+                    format!("task {task} did not run: its input does not deserialize in the worker ({name}): {err}"),
+                ),
+                TaskFailure::ResultUnencodable(err) => Error::worker(
+                    None,
+                    format!("task {task} ran, but its result does not serialize ({name}): {err}"),
+                ),
                 TaskFailure::ResultTooLarge { bytes } => {
                     let hint = match self.codec {
                         Codec::Json => {
@@ -382,7 +473,7 @@ impl<W: Workload> Job for MapJob<'_, W> {
                     };
                     Error::result_too_large(task, bytes, self.max_frame_len, hint)
                 }
-            }));
+            })));
         }
         Ok(())
     }

@@ -31,51 +31,61 @@
 //! payload  := kind:u8 body
 //!
 //! worker -> pool
-//!   HELLO    'H'  magic:"PBWK" version:u16be codec:u8 pid:u32be
-//!   PARTIAL  'P'  request_id:u64be count:u32be results
-//!                                            the results of the request's next `count` inputs,
-//!                                            at least 1 and fewer than it has left (RESULTS
-//!                                            carries the last); the request stays open
+//!   HELLO    'H'  magic:"PBWK" version:u16be codec:u8 pid:u32be build_len:u8 build
+//!                                            build: the identity of the program's build, which
+//!                                            must be the pool's own
+//!   READY    'K'  request_id:u64be           the SETUP's workload is set up
+//!   PARTIAL  'P'  request_id:u64be results   the results of the request's next inputs, at least
+//!                                            one and fewer than it has left (RESULTS carries the
+//!                                            last); the request stays open
 //!   RESULTS  'R'  request_id:u64be results   the results of every input of the request not
 //!                                            already sent in a PARTIAL, and the request is done
-//!                   results: codec(Vec<Result<Output, TaskFailure>>), in input order
 //!   REJECTED 'X'  request_id:u64be message   message: UTF-8, why the request could not be served;
 //!                                            its inputs without results fail, and it is done
 //!
 //! pool -> worker
+//!   SETUP    'u'  request_id:u64be spec      set the workload up now (answered READY or REJECTED)
 //!   RUN      'r'  request_id:u64be spec_len:u32be spec inputs
-//!                                            spec: codec(WorkloadSpec), spec_len bytes
-//!                                            inputs: codec(Vec<Input>), to the end of the frame
 //!   SHUTDOWN 's'  (empty)                    the worker exits with status 0
+//!
+//! spec     := name_len:u16be name workload  name: UTF-8, the registered name (registry.rs);
+//!                                            workload: codec(the workload), to the end
+//! inputs   := count:u32be item*count        item: len:u32be codec(Input)
+//! results  := count:u32be item*count        item: len:u32be codec(Result<Output, TaskFailure>)
 //! ```
 //!
-//! The pool chooses the codec (`--codec postcard` or `--codec json` on the worker's command
-//! line) and the worker echoes it in its hello; `--max-frame-len BYTES` gives the frame limit
-//! (default [`MAX_FRAME_LEN`]); `--stream` (given when the pool has a task timeout) asks for
-//! every result as soon as its task ends, one PARTIAL frame per task and the last in RESULTS, so
-//! the pool sees progress per task; `--parent-pid PID` names the pool's process. HELLO,
-//! SHUTDOWN and REJECTED frames are at most a few KiB, so they fit any limit of at least
+//! Each input and each result is encoded on its own, so that one that does not decode fails its
+//! task only (`TaskFailure::InputUndecodable` from the worker, or an error for a result the pool
+//! cannot read), and the worker goes on. A worker sets a workload up once, the first time a
+//! SETUP or RUN names it, and keeps it for the requests that follow.
+//!
+//! The pool chooses the codec and the worker echoes it in its hello; the frame limit (default
+//! [`MAX_FRAME_LEN`]), streaming (given when the pool has a task timeout: every result as soon as
+//! its task ends, one PARTIAL frame per task and the last in RESULTS, so the pool sees progress
+//! per task) and the pool's pid reach the worker in its environment (`worker.rs`). HELLO,
+//! READY, SHUTDOWN and REJECTED frames are at most a few KiB, so they fit any limit of at least
 //! [`MIN_FRAME_LEN`]. A task that panics or fails comes back as a `TaskFailure` in its slot of
 //! the results; the worker goes on serving.
 //!
-//! Without `--stream`, a worker answers a request with one RESULTS frame when it fits the limit:
+//! Without streaming, a worker answers a request with one RESULTS frame when it fits the limit:
 //! one frame per chunk, the fast path for plain maps. When it does not, it sends one PARTIAL
-//! frame per result and the last result in RESULTS, as `--stream` does. Either way, a result
-//! that does not fit a frame on its own is replaced by `TaskFailure::ResultTooLarge`, carrying
-//! the length of the frame it would have needed.
+//! frame per result and the last result in RESULTS, as streaming does. Either way, a result that
+//! does not fit a frame on its own is replaced by `TaskFailure::ResultTooLarge`, carrying the
+//! length of the frame it would have needed.
 //!
 //! # Versioning
 //!
 //! [`PROTOCOL_VERSION`] changes with any change to the format above, or to the meaning of the
-//! serialized types ([`WorkloadSpec`](crate::workload::WorkloadSpec), a workload's input or
-//! output, `TaskFailure`). A pool refuses a worker of another version. A worker refuses
-//! command-line options it does not know, so builds that disagree on those fail at start-up
-//! with the worker's own message.
+//! serialized types (a workload, its input or output, `TaskFailure`). A pool refuses a worker of
+//! another version, or of another build, whose types may differ even where the version agrees.
 //!
 //! - 1: HELLO, RESULTS, REJECTED; RUN, SHUTDOWN.
 //! - 2: PARTIAL, `TaskFailure::ResultTooLarge`, `--max-frame-len`, `--stream` and
 //!   `--parent-pid`: results too many for one frame come back in several, with a task timeout
 //!   one per task, and a worker dies with its parent even when stopped.
+//! - 3: the worker is the pool's own program: a build identity in HELLO, workloads named by
+//!   their registered name (the spec), SETUP and READY, inputs and results encoded one by one
+//!   (`TaskFailure::InputUndecodable`, `ResultUnencodable`), settings in the environment.
 
 use std::io::{self, Read};
 use std::ops::Range;
@@ -87,7 +97,7 @@ use crate::format::byte_size;
 use crate::workload::WorkloadError;
 
 /// The protocol version spoken by this build.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 /// The largest payload either side accepts unless the pool sets another limit: 64 MiB.
 pub const MAX_FRAME_LEN: usize = 64 << 20;
 /// The smallest frame limit a pool accepts: 64 KiB, room for every fixed-size frame.
@@ -99,12 +109,15 @@ pub const RESPONSE_FD: i32 = 4;
 
 const MAGIC: &[u8; 4] = b"PBWK";
 const HELLO: u8 = b'H';
+const READY: u8 = b'K';
 const PARTIAL: u8 = b'P';
 const RESULTS: u8 = b'R';
 const REJECTED: u8 = b'X';
+const SETUP: u8 = b'u';
 const RUN: u8 = b'r';
 const SHUTDOWN: u8 = b's';
-const HELLO_LEN: usize = 1 + 4 + 2 + 1 + 4;
+/// A hello's length before its build identity.
+const HELLO_FIXED_LEN: usize = 1 + 4 + 2 + 1 + 4 + 1;
 
 /// Why a task failed inside a worker, as carried in its RESULTS slot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,6 +128,10 @@ pub(crate) enum TaskFailure {
     Panicked(String),
     /// The task ran, but its result alone needed a frame of this many bytes, over the limit.
     ResultTooLarge { bytes: u64 },
+    /// The task's input did not deserialize in the worker; the message says why.
+    InputUndecodable(String),
+    /// The task ran, but its result did not serialize; the message says why.
+    ResultUnencodable(String),
 }
 
 /// Why a frame was not encoded.
@@ -138,17 +155,20 @@ impl std::fmt::Display for EncodeError {
 }
 
 /// A worker's hello, decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Hello {
     pub version: u16,
     pub codec: u8,
     pub pid: u32,
+    /// The identity of the worker's build.
+    pub build: Vec<u8>,
 }
 
 /// A frame from a worker, decoded as far as the pool needs without knowing the workload.
 #[derive(Debug, PartialEq)]
 pub(crate) enum FromWorker<'a> {
     Hello(Hello),
+    Ready { request_id: u64 },
     Partial { request_id: u64, count: u32, results: &'a [u8] },
     Results { request_id: u64, results: &'a [u8] },
     Rejected { request_id: u64, message: String },
@@ -157,6 +177,7 @@ pub(crate) enum FromWorker<'a> {
 /// A frame from the pool, decoded as far as the worker needs before it picks the workload.
 #[derive(Debug, PartialEq)]
 pub(crate) enum FromPool<'a> {
+    Setup { request_id: u64, spec: &'a [u8] },
     Run { request_id: u64, spec: &'a [u8], inputs: &'a [u8] },
     Shutdown,
 }
@@ -181,39 +202,153 @@ fn end_frame(out: &mut Vec<u8>, start: usize, limit: usize) -> Result<(), Encode
     Ok(())
 }
 
-/// Appends a HELLO frame.
-pub(crate) fn encode_hello(out: &mut Vec<u8>, codec: Codec, pid: u32) {
+/// Appends a HELLO frame; `build` is at most 255 bytes (a longer one is cut).
+pub(crate) fn encode_hello(out: &mut Vec<u8>, codec: Codec, pid: u32, build: &[u8]) {
     let start = begin_frame(out, HELLO);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&PROTOCOL_VERSION.to_be_bytes());
     out.push(codec.id());
     out.extend_from_slice(&pid.to_be_bytes());
-    end_frame(out, start, MIN_FRAME_LEN).expect("a hello is a dozen bytes");
+    let build = &build[..build.len().min(255)];
+    out.push(build.len() as u8);
+    out.extend_from_slice(build);
+    end_frame(out, start, MIN_FRAME_LEN).expect("a hello is a few hundred bytes at most");
 }
 
-/// Appends a RUN frame; on error (a value the codec refuses, a frame longer than `limit`) `out`
-/// is as before.
-pub(crate) fn encode_run<S: Serialize, I: Serialize>(
+/// The HELLO frame a worker of this build says first, with `pid`: for a worker written by hand,
+/// such as a test's fake one. A pool accepts only a hello of its own build.
+pub fn this_builds_hello(codec: Codec, pid: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_hello(&mut out, codec, pid, super::build_id::this_build());
+    out
+}
+
+/// Appends a READY frame.
+pub(crate) fn encode_ready(out: &mut Vec<u8>, request_id: u64) {
+    let start = begin_frame(out, READY);
+    out.extend_from_slice(&request_id.to_be_bytes());
+    end_frame(out, start, MIN_FRAME_LEN).expect("a dozen bytes");
+}
+
+/// Appends a SETUP frame for the workload of `spec`; on error (a frame longer than `limit`)
+/// `out` is as before.
+pub(crate) fn encode_setup(
     out: &mut Vec<u8>,
-    codec: Codec,
     request_id: u64,
-    spec: &S,
-    inputs: &[I],
+    spec: &[u8],
+    limit: usize,
+) -> Result<(), EncodeError> {
+    let start = begin_frame(out, SETUP);
+    out.extend_from_slice(&request_id.to_be_bytes());
+    out.extend_from_slice(spec);
+    end_frame(out, start, limit)
+}
+
+/// The spec of a workload: its registered name, then its encoding by `encode_workload`.
+///
+/// # Errors
+///
+/// The codec's, or a name longer than 65,535 bytes.
+pub(crate) fn encode_spec(
+    name: &str,
+    encode_workload: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
+) -> Result<Vec<u8>, String> {
+    let name_len =
+        u16::try_from(name.len()).map_err(|_| format!("a workload name of {} bytes", name.len()))?;
+    let mut spec = name_len.to_be_bytes().to_vec();
+    spec.extend_from_slice(name.as_bytes());
+    encode_workload(&mut spec)?;
+    Ok(spec)
+}
+
+/// A spec's name and workload bytes.
+pub(crate) fn decode_spec(spec: &[u8]) -> Result<(&str, &[u8]), String> {
+    let (name_len, rest) = spec.split_first_chunk::<2>().ok_or("a spec without its name's length")?;
+    let name_len = usize::from(u16::from_be_bytes(*name_len));
+    if name_len > rest.len() {
+        return Err(format!("a spec announcing a {name_len}-byte name in {} bytes", rest.len()));
+    }
+    let (name, workload) = rest.split_at(name_len);
+    let name = std::str::from_utf8(name).map_err(|_| "a workload name that is not UTF-8".to_owned())?;
+    Ok((name, workload))
+}
+
+/// Writes a sequence of items, `count:u32be (len:u32be item)*`, each appended by `item`.
+///
+/// # Errors
+///
+/// The first `item`'s error, or more than `u32::MAX` items or bytes in one item; `out` may then
+/// hold part of the sequence.
+pub(crate) fn encode_items<T>(
+    out: &mut Vec<u8>,
+    items: impl ExactSizeIterator<Item = T>,
+    mut item: impl FnMut(T, &mut Vec<u8>) -> Result<(), String>,
+) -> Result<(), String> {
+    let count = u32::try_from(items.len()).map_err(|_| format!("{} items in one frame", items.len()))?;
+    out.extend_from_slice(&count.to_be_bytes());
+    for value in items {
+        let at = out.len();
+        out.extend_from_slice(&[0; 4]);
+        item(value, out)?;
+        let len = out.len() - at - 4;
+        let len = u32::try_from(len).map_err(|_| format!("an item of {len} bytes"))?;
+        out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+    }
+    Ok(())
+}
+
+/// The items of a sequence [`encode_items`] wrote.
+///
+/// # Errors
+///
+/// A sequence whose count or lengths run past its end, or with bytes after its last item.
+pub(crate) fn decode_items(mut body: &[u8]) -> Result<Vec<&[u8]>, String> {
+    let (count, rest) = body.split_first_chunk::<4>().ok_or("a sequence without its count")?;
+    let count = u32::from_be_bytes(*count) as usize;
+    body = rest;
+    // Each item takes at least its four-byte length: a count beyond that is a lie, refused
+    // before anything is allocated for it.
+    if count > body.len() / 4 {
+        return Err(format!("a sequence announcing {count} items in {} bytes", body.len()));
+    }
+    let mut items = Vec::with_capacity(count);
+    for index in 0..count {
+        let (len, rest) = body.split_first_chunk::<4>().ok_or(format!("item {index} without its length"))?;
+        let len = u32::from_be_bytes(*len) as usize;
+        if len > rest.len() {
+            return Err(format!("item {index} announcing {len} bytes in {}", rest.len()));
+        }
+        let (item, rest) = rest.split_at(len);
+        items.push(item);
+        body = rest;
+    }
+    if !body.is_empty() {
+        return Err(format!("{} bytes after the last item", body.len()));
+    }
+    Ok(items)
+}
+
+/// Appends a RUN frame of the workload of `spec` and the inputs `encode_inputs` appends (with
+/// [`encode_items`]); on error (a value the codec refuses, a frame longer than `limit`) `out` is
+/// as before.
+pub(crate) fn encode_run(
+    out: &mut Vec<u8>,
+    request_id: u64,
+    spec: &[u8],
+    encode_inputs: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
     limit: usize,
 ) -> Result<(), EncodeError> {
     let start = begin_frame(out, RUN);
     out.extend_from_slice(&request_id.to_be_bytes());
-    let spec_len_at = out.len();
-    out.extend_from_slice(&[0; 4]);
-    let encoded = codec.encode_into(spec, out).and_then(|()| {
-        let spec_len = out.len() - spec_len_at - 4;
-        let spec_len = u32::try_from(spec_len).map_err(|_| "the workload spec is over 4 GiB".to_owned())?;
-        out[spec_len_at..spec_len_at + 4].copy_from_slice(&spec_len.to_be_bytes());
-        codec.encode_into(inputs, out)
-    });
-    if let Err(err) = encoded {
+    let Ok(spec_len) = u32::try_from(spec.len()) else {
         out.truncate(start);
-        return Err(EncodeError::Codec(format!("cannot serialize the request with {codec}: {err}")));
+        return Err(EncodeError::Codec("the workload spec is over 4 GiB".to_owned()));
+    };
+    out.extend_from_slice(&spec_len.to_be_bytes());
+    out.extend_from_slice(spec);
+    if let Err(err) = encode_inputs(out) {
+        out.truncate(start);
+        return Err(EncodeError::Codec(format!("cannot serialize the request: {err}")));
     }
     end_frame(out, start, limit)
 }
@@ -224,45 +359,42 @@ pub(crate) fn encode_shutdown(out: &mut Vec<u8>) {
     end_frame(out, start, MIN_FRAME_LEN).expect("an empty frame is short");
 }
 
-/// Appends a RESULTS frame; on error (a value the codec refuses, a frame longer than `limit`)
-/// `out` is as before.
-pub(crate) fn encode_results<T: Serialize>(
+/// Appends a RESULTS frame of encoded results; on error (a frame longer than `limit`) `out` is
+/// as before.
+pub(crate) fn encode_results(
     out: &mut Vec<u8>,
-    codec: Codec,
     request_id: u64,
-    results: &[T],
+    results: &[Vec<u8>],
     limit: usize,
 ) -> Result<(), EncodeError> {
-    let start = begin_frame(out, RESULTS);
-    out.extend_from_slice(&request_id.to_be_bytes());
-    encode_results_body(out, start, codec, results, limit)
+    encode_answer(out, RESULTS, request_id, results, limit)
 }
 
-/// Appends a PARTIAL frame of one or more results; on error `out` is as before.
-pub(crate) fn encode_partial<T: Serialize>(
+/// Appends a PARTIAL frame of one or more encoded results; on error `out` is as before.
+pub(crate) fn encode_partial(
     out: &mut Vec<u8>,
-    codec: Codec,
     request_id: u64,
-    results: &[T],
+    results: &[Vec<u8>],
     limit: usize,
 ) -> Result<(), EncodeError> {
-    let start = begin_frame(out, PARTIAL);
-    out.extend_from_slice(&request_id.to_be_bytes());
-    let count = u32::try_from(results.len()).unwrap_or(u32::MAX);
-    out.extend_from_slice(&count.to_be_bytes());
-    encode_results_body(out, start, codec, results, limit)
+    encode_answer(out, PARTIAL, request_id, results, limit)
 }
 
-fn encode_results_body<T: Serialize>(
+fn encode_answer(
     out: &mut Vec<u8>,
-    start: usize,
-    codec: Codec,
-    results: &[T],
+    kind: u8,
+    request_id: u64,
+    results: &[Vec<u8>],
     limit: usize,
 ) -> Result<(), EncodeError> {
-    if let Err(err) = codec.encode_into(results, out) {
+    let start = begin_frame(out, kind);
+    out.extend_from_slice(&request_id.to_be_bytes());
+    if let Err(err) = encode_items(out, results.iter(), |result, out| {
+        out.extend_from_slice(result);
+        Ok(())
+    }) {
         out.truncate(start);
-        return Err(EncodeError::Codec(format!("cannot serialize the results with {codec}: {err}")));
+        return Err(EncodeError::Codec(err));
     }
     end_frame(out, start, limit)
 }
@@ -288,22 +420,38 @@ pub(crate) fn decode_from_worker(payload: &[u8]) -> Result<FromWorker<'_>, Strin
     };
     match kind {
         HELLO => {
-            if payload.len() != HELLO_LEN || &body[..4] != MAGIC {
+            if payload.len() < HELLO_FIXED_LEN || &body[..4] != MAGIC {
                 return Err(format!(
                     "a hello without poolbench's magic number (got {:02x?})",
                     &body[..body.len().min(8)]
+                ));
+            }
+            let build = &body[HELLO_FIXED_LEN - 1..];
+            if build.len() != usize::from(body[11]) {
+                return Err(format!(
+                    "a hello announcing a {}-byte build identity in {} bytes",
+                    body[11],
+                    build.len()
                 ));
             }
             Ok(FromWorker::Hello(Hello {
                 version: u16::from_be_bytes([body[4], body[5]]),
                 codec: body[6],
                 pid: u32::from_be_bytes([body[7], body[8], body[9], body[10]]),
+                build: build.to_vec(),
             }))
         }
+        READY => {
+            let (request_id, rest) = split_u64(body).ok_or("a READY frame shorter than its request id")?;
+            if !rest.is_empty() {
+                return Err(format!("a READY frame with {} bytes after its request id", rest.len()));
+            }
+            Ok(FromWorker::Ready { request_id })
+        }
         PARTIAL => {
-            let (request_id, rest) = split_u64(body).ok_or("a PARTIAL frame shorter than its request id")?;
-            let (count, results) =
-                rest.split_first_chunk::<4>().ok_or("a PARTIAL frame without its count")?;
+            let (request_id, results) =
+                split_u64(body).ok_or("a PARTIAL frame shorter than its request id")?;
+            let (count, _) = results.split_first_chunk::<4>().ok_or("a PARTIAL frame without its count")?;
             Ok(FromWorker::Partial { request_id, count: u32::from_be_bytes(*count), results })
         }
         RESULTS => {
@@ -333,6 +481,10 @@ pub(crate) fn decode_from_pool(payload: &[u8]) -> Result<FromPool<'_>, String> {
             }
             let (spec, inputs) = rest.split_at(spec_len);
             Ok(FromPool::Run { request_id, spec, inputs })
+        }
+        Some((&SETUP, body)) => {
+            let (request_id, spec) = split_u64(body).ok_or("a SETUP frame shorter than its request id")?;
+            Ok(FromPool::Setup { request_id, spec })
         }
         Some((&SHUTDOWN, [])) => Ok(FromPool::Shutdown),
         Some((&kind, _)) => Err(format!("a frame of unknown kind 0x{kind:02x}")),
@@ -445,38 +597,52 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    fn items_of(values: &[u32], codec: Codec) -> impl FnOnce(&mut Vec<u8>) -> Result<(), String> + '_ {
+        move |out| encode_items(out, values.iter(), |value, out| codec.encode_into(value, out))
+    }
+
     #[test]
     fn a_run_frame_round_trips_and_names_its_parts() {
         for codec in Codec::ALL {
+            let spec = encode_spec("a::Workload", |out| codec.encode_into(&"params", out)).unwrap();
             let mut out = Vec::new();
-            encode_run(&mut out, codec, 42, &"spec", &[1u32, 2, 3], MAX_FRAME_LEN).unwrap();
+            encode_run(&mut out, 42, &spec, items_of(&[1, 2, 3], codec), MAX_FRAME_LEN).unwrap();
             let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
             let FromPool::Run { request_id, spec, inputs } = decode_from_pool(&payload).unwrap() else {
                 panic!("not a RUN frame")
             };
             assert_eq!(request_id, 42);
-            assert_eq!(codec.decode::<String>(spec).unwrap(), "spec");
-            assert_eq!(codec.decode::<Vec<u32>>(inputs).unwrap(), [1, 2, 3]);
+            let (name, workload) = decode_spec(spec).unwrap();
+            assert_eq!((name, codec.decode::<String>(workload).unwrap().as_str()), ("a::Workload", "params"));
+            let inputs: Vec<u32> =
+                decode_items(inputs).unwrap().into_iter().map(|item| codec.decode(item).unwrap()).collect();
+            assert_eq!(inputs, [1, 2, 3]);
         }
     }
 
     #[test]
-    fn a_hello_carries_magic_version_codec_and_pid() {
+    fn a_hello_carries_magic_version_codec_pid_and_build() {
         let mut out = Vec::new();
-        encode_hello(&mut out, Codec::Json, 4242);
+        encode_hello(&mut out, Codec::Json, 4242, &[7; 20]);
         let mut reader = FrameReader::new(MAX_FRAME_LEN);
         reader.fill(&mut out.as_slice()).unwrap();
         let frame = reader.next_frame().unwrap().unwrap();
         let frame = reader.payload(frame);
-        let hello = Hello { version: PROTOCOL_VERSION, codec: Codec::Json.id(), pid: 4242 };
+        let hello =
+            Hello { version: PROTOCOL_VERSION, codec: Codec::Json.id(), pid: 4242, build: vec![7; 20] };
         assert_eq!(decode_from_worker(frame).unwrap(), FromWorker::Hello(hello));
+        let mut truncated = out[4..out.len() - 1].to_vec();
+        truncated[0] = HELLO;
+        assert!(decode_from_worker(&truncated).unwrap_err().contains("20-byte build identity"));
     }
 
     #[test]
     fn frames_split_across_reads_are_reassembled() {
         let mut stream = Vec::new();
-        encode_results(&mut stream, Codec::Postcard, 7, &[1u64, 2], MAX_FRAME_LEN).unwrap();
+        let results = [vec![1, 2], vec![3]];
+        encode_results(&mut stream, 7, &results, MAX_FRAME_LEN).unwrap();
         encode_rejected(&mut stream, 8, "bad spec");
+        encode_ready(&mut stream, 9);
         let mut reader = FrameReader::new(MAX_FRAME_LEN);
         let mut frames = Vec::new();
         for byte in &stream {
@@ -485,11 +651,40 @@ mod tests {
                 frames.push(reader.payload(frame).to_vec());
             }
         }
-        assert_eq!(frames.len(), 2);
-        assert!(matches!(decode_from_worker(&frames[0]), Ok(FromWorker::Results { request_id: 7, .. })));
+        assert_eq!(frames.len(), 3);
+        let Ok(FromWorker::Results { request_id: 7, results: body }) = decode_from_worker(&frames[0]) else {
+            panic!("not RESULTS for request 7")
+        };
+        assert_eq!(decode_items(body).unwrap(), [&[1u8, 2][..], &[3]]);
         let rejected = decode_from_worker(&frames[1]).unwrap();
         assert_eq!(rejected, FromWorker::Rejected { request_id: 8, message: "bad spec".into() });
+        assert_eq!(decode_from_worker(&frames[2]).unwrap(), FromWorker::Ready { request_id: 9 });
         assert!(!reader.has_partial_frame());
+    }
+
+    #[test]
+    fn a_setup_frame_carries_its_spec() {
+        let spec = encode_spec("w", |_| Ok(())).unwrap();
+        let mut out = Vec::new();
+        encode_setup(&mut out, 3, &spec, MAX_FRAME_LEN).unwrap();
+        let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
+        assert_eq!(decode_from_pool(&payload).unwrap(), FromPool::Setup { request_id: 3, spec: &spec });
+    }
+
+    #[test]
+    fn item_sequences_that_lie_about_their_length_are_refused() {
+        let mut out = Vec::new();
+        encode_items(&mut out, [vec![1u8; 3]].iter(), |item, out| {
+            out.extend_from_slice(item);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(decode_items(&out).unwrap(), [&[1u8, 1, 1][..]]);
+        assert!(decode_items(&out[..out.len() - 1]).unwrap_err().contains("announcing 3 bytes"));
+        assert!(decode_items(&[0xFF, 0xFF, 0xFF, 0xFF]).unwrap_err().contains("4294967295 items"));
+        let mut trailing = out.clone();
+        trailing.push(0);
+        assert!(decode_items(&trailing).unwrap_err().contains("after the last item"));
     }
 
     #[test]
@@ -505,8 +700,8 @@ mod tests {
     #[test]
     fn a_request_over_the_limit_is_refused_and_leaves_the_buffer_as_it_was() {
         let mut out = vec![9];
-        let inputs = vec![0u8; MIN_FRAME_LEN + 1];
-        let err = encode_run(&mut out, Codec::Postcard, 1, &(), &inputs, MIN_FRAME_LEN).unwrap_err();
+        let big = vec![0u32; MIN_FRAME_LEN / 4 + 1];
+        let err = encode_run(&mut out, 1, &[], items_of(&big, Codec::Postcard), MIN_FRAME_LEN).unwrap_err();
         assert!(matches!(err, EncodeError::TooLong { len, limit } if len > limit && limit == MIN_FRAME_LEN));
         assert!(err.to_string().ends_with("over the 64 KiB frame limit"), "{err}");
         assert_eq!(out, [9]);
@@ -515,13 +710,13 @@ mod tests {
     #[test]
     fn a_partial_frame_carries_its_count_and_results() {
         let mut out = Vec::new();
-        encode_partial(&mut out, Codec::Json, 5, &[10u64, 20], MAX_FRAME_LEN).unwrap();
+        encode_partial(&mut out, 5, &[vec![10], vec![20]], MAX_FRAME_LEN).unwrap();
         let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
         let FromWorker::Partial { request_id: 5, count: 2, results } = decode_from_worker(&payload).unwrap()
         else {
             panic!("not a PARTIAL frame for request 5 of 2 results")
         };
-        assert_eq!(Codec::Json.decode::<Vec<u64>>(results).unwrap(), [10, 20]);
+        assert_eq!(decode_items(results).unwrap(), [&[10u8][..], &[20]]);
     }
 
     proptest! {
@@ -529,6 +724,8 @@ mod tests {
         fn arbitrary_bytes_never_panic_the_decoders(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
             let _ = decode_from_worker(&bytes);
             let _ = decode_from_pool(&bytes);
+            let _ = decode_items(&bytes);
+            let _ = decode_spec(&bytes);
             let mut reader = FrameReader::new(MAX_FRAME_LEN);
             reader.fill(&mut bytes.as_slice()).unwrap();
             while let Ok(Some(frame)) = reader.next_frame() {

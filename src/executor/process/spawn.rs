@@ -1,7 +1,6 @@
 //! Starting, watching and burying one worker process.
 
 use std::collections::VecDeque;
-use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::AsRawFd;
@@ -12,18 +11,15 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::protocol::{REQUEST_FD, RESPONSE_FD};
-use super::{Codec, spawner, sys};
+use super::{Codec, role, spawner, sys, worker};
 use crate::env::WORKER as WORKER_ENV;
 use crate::executor::Error;
 
-/// The worker program's file name.
-pub(crate) const WORKER_NAME: &str = "poolbench-worker";
 /// How much of a worker's stderr is kept for error messages.
 const STDERR_TAIL: usize = 2048;
 
-/// Finds the worker program: `$POOLBENCH_WORKER`, else `poolbench-worker` beside the running
-/// executable, or one directory up when the executable is a test, bench or example in
-/// `target/<profile>/deps/` or `target/<profile>/examples/`.
+/// Finds the worker program: `$POOLBENCH_WORKER`, else this program itself, when it can serve as
+/// its own worker (see `role.rs`).
 pub(crate) fn find_worker_program() -> Result<PathBuf, Error> {
     if let Some(path) = std::env::var_os(WORKER_ENV) {
         let path = PathBuf::from(path);
@@ -33,36 +29,23 @@ pub(crate) fn find_worker_program() -> Result<PathBuf, Error> {
             Err(Error::worker(
                 None,
                 format!(
-                    "{WORKER_ENV}={} is not a file; point it at a built poolbench-worker",
+                    "{WORKER_ENV}={} is not a file; point it at a program of this build that serves as its \
+                     own worker (poolbench::main! or poolbench::worker_entry!), or unset it",
                     path.display()
                 ),
             ))
         };
     }
-    let exe = std::env::current_exe().map_err(|err| {
-        Error::worker(None, format!("cannot locate the running executable to find {WORKER_NAME}: {err}"))
-    })?;
-    let name = format!("{WORKER_NAME}{}", std::env::consts::EXE_SUFFIX);
-    let mut candidates = Vec::new();
-    if let Some(dir) = exe.parent() {
-        candidates.push(dir.join(&name));
-        // Tests and benches run from target/<profile>/deps, examples from .../examples.
-        if [Some(OsStr::new("deps")), Some(OsStr::new("examples"))].contains(&dir.file_name()) {
-            if let Some(up) = dir.parent() {
-                candidates.push(up.join(&name));
-            }
-        }
-    }
-    candidates.iter().find(|candidate| candidate.is_file()).cloned().ok_or_else(|| {
-        let looked: Vec<String> = candidates.iter().map(|path| path.display().to_string()).collect();
-        Error::worker(
+    if !role::can_serve() {
+        return Err(Error::worker(
             None,
-            format!(
-                "cannot find the worker program {WORKER_NAME} (looked at {}); build it with `cargo build --bins` \
-                 (add --release for release builds), or set {WORKER_ENV}=/path/to/{WORKER_NAME}",
-                looked.join(", ")
-            ),
-        )
+            "this program cannot be its own worker process: add `poolbench::main!(...)` to a bench, or \
+             `poolbench::worker_entry!();` to a test crate or any other program, so that the process pools \
+             can start it again as their workers",
+        ));
+    }
+    std::env::current_exe().map_err(|err| {
+        Error::worker(None, format!("cannot locate the running program to start it as a worker: {err}"))
     })
 }
 
@@ -130,8 +113,9 @@ pub(crate) struct WorkerProcess {
 }
 
 impl WorkerProcess {
-    /// Starts `program --codec NAME --max-frame-len BYTES --parent-pid PID [--stream]` with its
-    /// pipes at descriptors 3 and 4 and its stderr drained.
+    /// Starts `program` as a worker (`POOLBENCH_ROLE=worker`, its settings in
+    /// `POOLBENCH_WORKER_ARGS`: `--codec NAME --max-frame-len BYTES --parent-pid PID [--stream]`)
+    /// with its pipes at descriptors 3 and 4 and its stderr drained.
     pub(crate) fn spawn(
         program: &Path,
         codec: Codec,
@@ -151,14 +135,17 @@ impl WorkerProcess {
             (response_write.as_raw_fd(), RESPONSE_FD),
             (stderr_write.as_raw_fd(), libc::STDERR_FILENO),
         ];
-        let max_frame_len = max_frame_len.to_string();
-        let parent_pid = std::process::id().to_string();
-        let mut args =
-            vec!["--codec", codec.name(), "--max-frame-len", &max_frame_len, "--parent-pid", &parent_pid];
+        let mut settings = format!(
+            "--codec {} --max-frame-len {max_frame_len} --parent-pid {}",
+            codec.name(),
+            std::process::id()
+        );
         if stream {
-            args.push("--stream");
+            settings.push_str(" --stream");
         }
-        let pid = spawner::spawn(program, &args, &moves).map_err(|err| fail("spawn failed", err))?;
+        let env =
+            [(role::ROLE_ENV.to_owned(), role::WORKER.to_owned()), (worker::ARGS_ENV.to_owned(), settings)];
+        let pid = spawner::spawn(program, &[], &env, &moves).map_err(|err| fail("spawn failed", err))?;
         let started = Instant::now();
         // The worker holds its own copies now; ours must go, or end-of-file could never arrive.
         drop((request_read, response_write, stderr_write));

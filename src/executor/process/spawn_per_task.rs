@@ -3,8 +3,8 @@
 use std::sync::{Mutex, PoisonError};
 
 use super::dispatch::{Lifecycle, Workers};
-use super::{ProcessPool, ProcessPoolBuilder, run_on};
-use crate::executor::{Error, Executor, ExecutorKind};
+use super::{PooledMap, ProcessPool, ProcessPoolBuilder, Wire, map_unprepared};
+use crate::executor::{Error, Executor, ExecutorKind, Prepared};
 use crate::workload::Workload;
 
 /// Starts a new worker process for each chunk of tasks and reaps it afterwards, at most `size`
@@ -12,7 +12,10 @@ use crate::workload::Workload;
 ///
 /// Workers are the same program speaking the same protocol as [`ProcessPool`]'s, so the
 /// difference between the two is process start-up and nothing else. Crashes and timeouts are
-/// handled the same way. Built with [`ProcessPoolBuilder::build_spawn_per_task`](super::ProcessPoolBuilder::build_spawn_per_task).
+/// handled the same way. [`prepare`](Executor::prepare) sets the workload up in one worker
+/// started for the purpose, to say at once whether it can be; every fresh worker then sets it
+/// up again before its chunk, which is part of what spawning per task costs. Built with
+/// [`ProcessPoolBuilder::build_spawn_per_task`](super::ProcessPoolBuilder::build_spawn_per_task).
 #[derive(Debug)]
 pub struct SpawnPerTask {
     workers: Mutex<Workers>,
@@ -44,7 +47,18 @@ impl Executor for SpawnPerTask {
         self.workers.lock().unwrap_or_else(PoisonError::into_inner).config().size
     }
 
+    fn prepare<W: Workload>(&self, workload: &W) -> Result<Prepared<'_, W>, Error> {
+        let mut workers = self.workers.lock().unwrap_or_else(PoisonError::into_inner);
+        let wire = Wire::of(workload, workers.config().codec)?;
+        workers.setup_all(&wire.spec, workload.name())?;
+        let size = workers.config().size;
+        drop(workers);
+        Ok(Prepared::new(ExecutorKind::SpawnPerTask, size, PooledMap { workers: &self.workers, wire }))
+    }
+
+    /// A map without the probe [`prepare`](Executor::prepare) starts: every worker of the map
+    /// sets the workload up anyway, and a set-up that fails fails its chunk's tasks, saying why.
     fn map_each<W: Workload>(&self, workload: &W, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
-        run_on(&mut self.workers.lock().unwrap_or_else(PoisonError::into_inner), workload, inputs)
+        map_unprepared(&self.workers, workload, inputs)
     }
 }

@@ -19,6 +19,7 @@ use super::sys;
 struct Request {
     program: PathBuf,
     args: Vec<String>,
+    env: Vec<(String, String)>,
     moves: Vec<(RawFd, RawFd)>,
     reply: SyncSender<io::Result<libc::pid_t>>,
 }
@@ -28,11 +29,17 @@ static SPAWNER: Mutex<Option<Sender<Request>>> = Mutex::new(None);
 
 /// [`sys::spawn`], run on the spawning thread. The descriptors in `moves` must stay open until
 /// this returns, which they do: the caller owns them and waits here.
-pub(crate) fn spawn(program: &Path, args: &[&str], moves: &[(RawFd, RawFd)]) -> io::Result<libc::pid_t> {
+pub(crate) fn spawn(
+    program: &Path,
+    args: &[&str],
+    env: &[(String, String)],
+    moves: &[(RawFd, RawFd)],
+) -> io::Result<libc::pid_t> {
     let (reply, answer) = mpsc::sync_channel(1);
     let request = Request {
         program: program.to_owned(),
         args: args.iter().map(|&arg| arg.to_owned()).collect(),
+        env: env.to_vec(),
         moves: moves.to_vec(),
         reply,
     };
@@ -58,7 +65,7 @@ fn start() -> io::Result<Sender<Request>> {
         for request in requests {
             let args: Vec<&str> = request.args.iter().map(String::as_str).collect();
             // The caller blocks on the reply until it comes, so it is there to take it.
-            let _ = request.reply.send(sys::spawn(&request.program, &args, &request.moves));
+            let _ = request.reply.send(sys::spawn(&request.program, &args, &request.env, &request.moves));
         }
     })?;
     Ok(sender)

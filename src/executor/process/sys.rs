@@ -48,7 +48,7 @@ pub(crate) fn is_open(fd: RawFd) -> bool {
     unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
 }
 
-/// Starts `program` with `args` and the current environment by posix_spawn(3), with each
+/// Starts `program` with `args` and the current environment, plus `env`, by posix_spawn(3), with each
 /// `(from, to)` descriptor pair placed at `to` in the child, stdin on /dev/null, stdout
 /// inherited, and a clean signal mask. Returns the child's pid.
 ///
@@ -57,7 +57,12 @@ pub(crate) fn is_open(fd: RawFd) -> bool {
 /// per spawn from a process holding 200 MB against 2 ms for posix_spawn, whose glibc
 /// implementation shares the parent's memory until exec (CLONE_VFORK). A benchmark process is
 /// exactly such a parent, and SpawnPerTask would measure the copy rather than the spawn.
-pub(crate) fn spawn(program: &Path, args: &[&str], moves: &[(RawFd, RawFd)]) -> io::Result<libc::pid_t> {
+pub(crate) fn spawn(
+    program: &Path,
+    args: &[&str],
+    env: &[(String, String)],
+    moves: &[(RawFd, RawFd)],
+) -> io::Result<libc::pid_t> {
     let program = CString::new(program.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "the program path contains a NUL byte"))?;
     let mut argv = vec![program.clone()];
@@ -68,9 +73,14 @@ pub(crate) fn spawn(program: &Path, args: &[&str], moves: &[(RawFd, RawFd)]) -> 
             })?,
         );
     }
-    // From std's view of the environment, which std guards against concurrent set_var.
-    let envp: Vec<CString> = std::env::vars_os()
-        .filter_map(|(key, value)| {
+    // From std's view of the environment, which std guards against concurrent set_var, with
+    // `env`'s variables in place of any of the same name.
+    let inherited =
+        std::env::vars_os().filter(|(key, _)| env.iter().all(|(name, _)| key.as_os_str() != name.as_str()));
+    let added = env.iter().map(|(key, value)| (key.into(), value.into()));
+    let envp: Vec<CString> = inherited
+        .chain(added)
+        .filter_map(|(key, value): (std::ffi::OsString, std::ffi::OsString)| {
             let mut entry = key.into_vec();
             entry.push(b'=');
             entry.extend(value.into_vec());

@@ -1,36 +1,45 @@
 //! The worker process's side: read a request, run its tasks, answer, repeat.
 //!
-//! `poolbench-worker` is a few lines around [`serve`]. It is started by a pool, never by hand:
-//! it finds its request and response pipes at descriptors 3 and 4 (see the
-//! [`super::protocol`]). A second thread only waits for the request pipe to hang up and
-//! then ends the process, so a worker never outlives its pool, even mid-task. That thread cannot
-//! run while the worker is stopped (SIGSTOP), so on Linux the worker also asks the kernel to
-//! SIGKILL it when its parent dies (`PR_SET_PDEATHSIG`), and exits at once if its parent is no
-//! longer the pool's process (`--parent-pid`), which died before it could ask.
+//! A worker is the pool's own program started again with `POOLBENCH_ROLE=worker` in its
+//! environment (see `role.rs`), which turns it into [`serve_from_env`] before anything else
+//! runs. It finds its request and response pipes at descriptors 3 and 4 (see the
+//! [`super::protocol`]) and its settings in `POOLBENCH_WORKER_ARGS`, as command-line options:
+//! the program's own command line is its user's. It looks each request's workload up by name in
+//! the registry (`registry.rs`), sets it up the first time it is named, and keeps it set up.
+//!
+//! A second thread only waits for the request pipe to hang up and then ends the process, so a
+//! worker never outlives its pool, even mid-task. That thread cannot run while the worker is
+//! stopped (SIGSTOP), so on Linux the worker also asks the kernel to SIGKILL it when its parent
+//! dies (`PR_SET_PDEATHSIG`), and exits at once if its parent is no longer the pool's process
+//! (`--parent-pid`), which died before it could ask.
 
+use std::any::Any;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::os::fd::FromRawFd;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::process::ExitCode;
-
-use serde::Serialize;
 
 use super::protocol::{self, EncodeError, FromPool, REQUEST_FD, RESPONSE_FD, TaskFailure};
-use super::{Codec, sys};
-use crate::executor::panic_message;
-use crate::workload::{Workload, WorkloadSpec, WorkloadVisitor, fault};
+use super::{Codec, build_id, registry, sys};
+use crate::workload::fault;
 
-/// Serves a pool on descriptors 3 and 4 until it says to stop or goes away.
-///
-/// `args` are the worker's command-line arguments after the program name:
+/// The environment variable that carries a worker's settings, as command-line options:
 /// `--codec NAME [--max-frame-len BYTES] [--stream] [--parent-pid PID]`.
-pub fn serve(args: impl IntoIterator<Item = String>) -> ExitCode {
-    match serve_inner(args) {
-        Ok(()) => ExitCode::SUCCESS,
+pub(crate) const ARGS_ENV: &str = "POOLBENCH_WORKER_ARGS";
+
+/// How many set-up workloads a worker keeps. A pool that maps more kinds of workload than this
+/// sets the others up again when they come back.
+const KEPT_SETUPS: usize = 16;
+
+/// Serves a pool on descriptors 3 and 4 until it says to stop or goes away, with the settings
+/// in [`ARGS_ENV`]; returns the exit status: 0, or 2 after saying on stderr what went wrong.
+pub(crate) fn serve_from_env() -> i32 {
+    let args = std::env::var(ARGS_ENV).unwrap_or_default();
+    match serve_inner(args.split_whitespace().map(str::to_owned)) {
+        Ok(()) => 0,
         Err(message) => {
-            eprintln!("poolbench-worker: {message}");
-            ExitCode::from(2)
+            eprintln!("poolbench worker: {message}");
+            2
         }
     }
 }
@@ -59,9 +68,10 @@ fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
         .map_err(|err| format!("cannot start the watchdog thread: {err}"))?;
 
     let mut out = Vec::new();
-    protocol::encode_hello(&mut out, codec, std::process::id());
+    protocol::encode_hello(&mut out, codec, std::process::id(), build_id::this_build());
     responses.write_all(&out).map_err(|err| format!("cannot write the hello: {err}"))?;
 
+    let mut setups = Setups::default();
     loop {
         let payload = match protocol::read_frame(&mut requests, max_frame_len) {
             Ok(Some(payload)) => payload,
@@ -70,6 +80,19 @@ fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
         };
         match protocol::decode_from_pool(&payload) {
             Ok(FromPool::Shutdown) => return Ok(()),
+            Ok(FromPool::Setup { request_id, spec }) => {
+                let mut answer = Answer {
+                    codec,
+                    request_id,
+                    limit: max_frame_len,
+                    out: &mut out,
+                    responses: &mut responses,
+                };
+                match setups.get(spec, codec) {
+                    Ok(_) => answer.ready()?,
+                    Err(message) => answer.reject(&message)?,
+                }
+            }
             Ok(FromPool::Run { request_id, spec, inputs }) => {
                 let mut answer = Answer {
                     codec,
@@ -78,10 +101,11 @@ fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
                     out: &mut out,
                     responses: &mut responses,
                 };
-                let served = codec
-                    .decode::<WorkloadSpec>(spec)
-                    .map_err(|err| Unanswered::Rejected(format!("cannot decode the workload spec: {err}")))
-                    .and_then(|spec| spec.visit(RunChunk { inputs, stream, answer: &mut answer }));
+                let served = setups.get(spec, codec).map_err(Unanswered::Rejected).and_then(
+                    |(registration, prepared)| {
+                        run_chunk(registration, prepared, codec, inputs, stream, &mut answer)
+                    },
+                );
                 match served {
                     Ok(()) => {}
                     Err(Unanswered::Rejected(message)) => answer.reject(&message)?,
@@ -178,6 +202,77 @@ enum Unanswered {
     Broken(String),
 }
 
+/// The workloads this worker has set up, by spec, and the set-ups that failed, with why: a
+/// workload is set up once, however many requests name it.
+#[derive(Default)]
+struct Setups {
+    by_spec: HashMap<Vec<u8>, Result<(&'static registry::Registration, registry::SetUp), String>>,
+}
+
+impl Setups {
+    /// The registration and the set-up workload of `spec`, set up now if it is new.
+    fn get(
+        &mut self,
+        spec: &[u8],
+        codec: Codec,
+    ) -> Result<(&'static registry::Registration, &dyn Any), String> {
+        if !self.by_spec.contains_key(spec) {
+            if self.by_spec.len() >= KEPT_SETUPS {
+                self.by_spec.clear();
+            }
+            let set_up = protocol::decode_spec(spec).and_then(|(name, workload)| {
+                let registration = registry::named(name)?;
+                let prepared = registration
+                    .setup(codec, workload)
+                    .map_err(|err| format!("could not set up workload {name}: {err}"))?;
+                Ok((registration, prepared))
+            });
+            self.by_spec.insert(spec.to_vec(), set_up);
+        }
+        match &self.by_spec[spec] {
+            Ok((registration, prepared)) => Ok((registration, prepared.as_ref())),
+            Err(message) => Err(message.clone()),
+        }
+    }
+}
+
+/// Runs a request's inputs with a set-up workload and sends the results: all at once, or, when
+/// `stream`, each as soon as its task ends.
+fn run_chunk(
+    registration: &registry::Registration,
+    prepared: &dyn Any,
+    codec: Codec,
+    inputs: &[u8],
+    stream: bool,
+    answer: &mut Answer<'_>,
+) -> Result<(), Unanswered> {
+    let inputs = protocol::decode_items(inputs)
+        .map_err(|err| Unanswered::Rejected(format!("cannot read the request's inputs: {err}")))?;
+    let mut results: Vec<Vec<u8>> = Vec::with_capacity(if stream { 1 } else { inputs.len() });
+    let mut broken = None;
+    let mut left = inputs.len();
+    let ran = registration.run(prepared, codec, &inputs, &mut |result| {
+        left -= 1;
+        if !stream {
+            results.push(result);
+            return Ok(());
+        }
+        // A frame per task is the pool's sign of progress: its task timeout restarts with each.
+        answer.one(&result, left == 0).map_err(|err| {
+            let message = match &err {
+                Unanswered::Rejected(message) | Unanswered::Broken(message) => message.clone(),
+            };
+            broken = Some(err);
+            message
+        })
+    });
+    if let Some(err) = broken {
+        return Err(err);
+    }
+    ran.map_err(Unanswered::Rejected)?;
+    if stream { Ok(()) } else { answer.results(&results) }
+}
+
 /// The frames that answer one request, written as they are made.
 struct Answer<'a> {
     codec: Codec,
@@ -190,14 +285,13 @@ struct Answer<'a> {
 impl Answer<'_> {
     /// Sends `results` and ends the request: in one RESULTS frame if they fit, else one frame
     /// per result, each result too large for a frame of its own replaced by a failure saying so.
-    fn results<T: Serialize>(&mut self, results: &[Result<T, TaskFailure>]) -> Result<(), Unanswered> {
+    fn results(&mut self, results: &[Vec<u8>]) -> Result<(), Unanswered> {
         self.out.clear();
-        let too_long =
-            match protocol::encode_results(self.out, self.codec, self.request_id, results, self.limit) {
-                Ok(()) => return self.write(),
-                Err(err @ EncodeError::TooLong { .. }) => err,
-                Err(EncodeError::Codec(message)) => return Err(Unanswered::Rejected(message)),
-            };
+        let too_long = match protocol::encode_results(self.out, self.request_id, results, self.limit) {
+            Ok(()) => return self.write(),
+            Err(err @ EncodeError::TooLong { .. }) => err,
+            Err(EncodeError::Codec(message)) => return Err(Unanswered::Rejected(message)),
+        };
         // The tasks ran: a smaller chunk would only run them again, so their results travel apart.
         let Some((last, each)) = results.split_last() else {
             return Err(Unanswered::Rejected(too_long.to_string()));
@@ -208,26 +302,42 @@ impl Answer<'_> {
         self.one(last, true)
     }
 
-    /// Sends one result, in a PARTIAL frame, or in the RESULTS frame that ends the request.
-    fn one<T: Serialize>(&mut self, result: &Result<T, TaskFailure>, last: bool) -> Result<(), Unanswered> {
+    /// Sends one encoded result, in a PARTIAL frame, or in the RESULTS frame that ends the
+    /// request.
+    fn one(&mut self, result: &[u8], last: bool) -> Result<(), Unanswered> {
         let (codec, request_id, limit) = (self.codec, self.request_id, self.limit);
-        let encode = |out: &mut Vec<u8>, results: &[Result<T, TaskFailure>]| {
+        let encode = |out: &mut Vec<u8>, result: Vec<u8>| {
+            let results = [result];
             if last {
-                protocol::encode_results(out, codec, request_id, results, limit)
+                protocol::encode_results(out, request_id, &results, limit)
             } else {
-                protocol::encode_partial(out, codec, request_id, results, limit)
+                protocol::encode_partial(out, request_id, &results, limit)
             }
         };
         self.out.clear();
-        match encode(self.out, std::slice::from_ref(result)) {
+        match encode(self.out, result.to_vec()) {
             Ok(()) => {}
             Err(EncodeError::TooLong { len, .. }) => {
-                let too_large = Err(TaskFailure::ResultTooLarge { bytes: len as u64 });
-                encode(self.out, &[too_large]).map_err(|err| Unanswered::Rejected(err.to_string()))?;
+                // A failure's encoding does not depend on the output type: any `Ok` type serves.
+                let mut too_large = Vec::new();
+                codec
+                    .encode_into(
+                        &Err::<(), _>(TaskFailure::ResultTooLarge { bytes: len as u64 }),
+                        &mut too_large,
+                    )
+                    .map_err(Unanswered::Rejected)?;
+                encode(self.out, too_large).map_err(|err| Unanswered::Rejected(err.to_string()))?;
             }
             Err(EncodeError::Codec(message)) => return Err(Unanswered::Rejected(message)),
         }
         self.write()
+    }
+
+    /// Ends a SETUP with a READY frame.
+    fn ready(&mut self) -> Result<(), String> {
+        self.out.clear();
+        protocol::encode_ready(self.out, self.request_id);
+        self.write().map_err(|_| "cannot write a response".to_owned())
     }
 
     /// Ends the request with a REJECTED frame.
@@ -241,39 +351,6 @@ impl Answer<'_> {
         self.responses
             .write_all(self.out)
             .map_err(|err| Unanswered::Broken(format!("cannot write a response: {err}")))
-    }
-}
-
-/// Decodes a request's inputs for the workload the spec named, runs them, sends the results:
-/// all at once, or, when `stream`, each as soon as its task ends.
-struct RunChunk<'a, 'b> {
-    inputs: &'a [u8],
-    stream: bool,
-    answer: &'a mut Answer<'b>,
-}
-
-impl WorkloadVisitor for RunChunk<'_, '_> {
-    type Output = Result<(), Unanswered>;
-
-    fn visit<W: Workload>(self, workload: W) -> Result<(), Unanswered> {
-        let inputs: Vec<W::Input> = self.answer.codec.decode(self.inputs).map_err(|err| {
-            Unanswered::Rejected(format!("cannot decode the inputs of {}: {err}", workload.name()))
-        })?;
-        let run = |input| match catch_unwind(AssertUnwindSafe(|| workload.run(input))) {
-            Ok(Ok(output)) => Ok(output),
-            Ok(Err(err)) => Err(TaskFailure::Failed(err)),
-            Err(payload) => Err(TaskFailure::Panicked(panic_message(payload.as_ref()))),
-        };
-        match inputs.split_last() {
-            Some((last, each)) if self.stream => {
-                // A frame per task is the pool's sign of progress: its task timeout restarts with each.
-                for input in each {
-                    self.answer.one(&run(input), false)?;
-                }
-                self.answer.one(&run(last), true)
-            }
-            _ => self.answer.results(&inputs.iter().map(run).collect::<Vec<_>>()),
-        }
     }
 }
 
@@ -302,30 +379,52 @@ mod tests {
         std::iter::from_fn(|| protocol::read_frame(&mut reader, protocol::MAX_FRAME_LEN).unwrap()).collect()
     }
 
-    #[test]
-    fn a_chunk_runs_every_input_and_turns_panics_into_failures() {
-        use crate::workload::{Fault, FaultAction};
-        let codec = Codec::Postcard;
-        let mut inputs = Vec::new();
-        codec
-            .encode_into(
-                &vec![FaultAction::Return(5), FaultAction::Panic("no".into()), FaultAction::Fail("x".into())],
-                &mut inputs,
-            )
-            .unwrap();
+    /// The spec of `Fault` in `codec`.
+    fn fault_spec(codec: Codec) -> Vec<u8> {
+        use crate::workload::Fault;
+        registry::find(&Fault).unwrap().spec(&Fault, codec).unwrap()
+    }
+
+    /// `inputs` as a RUN frame's inputs.
+    fn items<T: serde::Serialize>(codec: Codec, inputs: &[T]) -> Vec<u8> {
+        let mut out = Vec::new();
+        protocol::encode_items(&mut out, inputs.iter(), |input, out| codec.encode_into(input, out)).unwrap();
+        out
+    }
+
+    /// Serves one RUN of `inputs` (already encoded) with `Fault`; returns each frame's kind and
+    /// results.
+    fn serve_fault(codec: Codec, inputs: &[u8], stream: bool) -> Vec<(bool, Vec<Result<u64, TaskFailure>>)> {
+        let mut setups = Setups::default();
+        let (registration, prepared) = setups.get(&fault_spec(codec), codec).unwrap();
         let (mut out, mut responses) = (Vec::new(), Vec::new());
         let limit = protocol::MAX_FRAME_LEN;
         let mut answer = Answer { codec, request_id: 3, limit, out: &mut out, responses: &mut responses };
-        assert!(Fault.spec().visit(RunChunk { inputs: &inputs, stream: false, answer: &mut answer }).is_ok());
-        let frames = frames(&responses);
-        let [payload] = frames.as_slice() else { panic!("{} frames, not one", frames.len()) };
-        let protocol::FromWorker::Results { request_id, results } =
-            protocol::decode_from_worker(payload).unwrap()
-        else {
-            panic!("not RESULTS")
-        };
-        assert_eq!(request_id, 3);
-        let results: Vec<Result<u64, TaskFailure>> = codec.decode(results).unwrap();
+        assert!(run_chunk(registration, prepared, codec, inputs, stream, &mut answer).is_ok());
+        frames(&responses)
+            .iter()
+            .map(|payload| {
+                let (last, body) = match protocol::decode_from_worker(payload).unwrap() {
+                    protocol::FromWorker::Partial { request_id: 3, results, .. } => (false, results),
+                    protocol::FromWorker::Results { request_id: 3, results } => (true, results),
+                    other => panic!("unexpected {other:?}"),
+                };
+                let results = protocol::decode_items(body).unwrap();
+                (last, results.into_iter().map(|item| codec.decode(item).unwrap()).collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_chunk_runs_every_input_and_turns_panics_into_failures() {
+        use crate::workload::FaultAction;
+        let codec = Codec::Postcard;
+        let inputs = items(
+            codec,
+            &[FaultAction::Return(5), FaultAction::Panic("no".into()), FaultAction::Fail("x".into())],
+        );
+        let frames = serve_fault(codec, &inputs, false);
+        let [(true, results)] = frames.as_slice() else { panic!("{} frames, not one RESULTS", frames.len()) };
         assert_eq!(results[0], Ok(5));
         assert_eq!(results[1], Err(TaskFailure::Panicked("no".into())));
         assert!(matches!(&results[2], Err(TaskFailure::Failed(err)) if err.message() == "x"));
@@ -333,35 +432,58 @@ mod tests {
 
     #[test]
     fn a_streaming_worker_sends_each_result_in_a_frame_of_its_own() {
-        use crate::workload::{Fault, FaultAction};
+        use crate::workload::FaultAction;
         let codec = Codec::Json;
-        let mut inputs = Vec::new();
-        codec.encode_into(&(1..=3).map(FaultAction::Return).collect::<Vec<_>>(), &mut inputs).unwrap();
-        let (mut out, mut responses) = (Vec::new(), Vec::new());
-        let limit = protocol::MAX_FRAME_LEN;
-        let mut answer = Answer { codec, request_id: 4, limit, out: &mut out, responses: &mut responses };
-        assert!(Fault.spec().visit(RunChunk { inputs: &inputs, stream: true, answer: &mut answer }).is_ok());
-        let got: Vec<(bool, Vec<Result<u64, TaskFailure>>)> = frames(&responses)
-            .iter()
-            .map(|payload| match protocol::decode_from_worker(payload).unwrap() {
-                protocol::FromWorker::Partial { request_id: 4, count: 1, results } => {
-                    (false, codec.decode(results).unwrap())
-                }
-                protocol::FromWorker::Results { request_id: 4, results } => {
-                    (true, codec.decode(results).unwrap())
-                }
-                other => panic!("unexpected {other:?}"),
-            })
-            .collect();
+        let inputs = items(codec, &(1..=3).map(FaultAction::Return).collect::<Vec<_>>());
+        let got = serve_fault(codec, &inputs, true);
         assert_eq!(got, [(false, vec![Ok(1)]), (false, vec![Ok(2)]), (true, vec![Ok(3)])]);
+    }
+
+    #[test]
+    fn an_input_that_does_not_decode_fails_its_task_only() {
+        use crate::workload::FaultAction;
+        let codec = Codec::Postcard;
+        let mut inputs = Vec::new();
+        let parts = [
+            codec_bytes(codec, &FaultAction::Return(1)),
+            vec![0xFF, 0xFF],
+            codec_bytes(codec, &FaultAction::Return(3)),
+        ];
+        protocol::encode_items(&mut inputs, parts.iter(), |part, out| {
+            out.extend_from_slice(part);
+            Ok(())
+        })
+        .unwrap();
+        let frames = serve_fault(codec, &inputs, false);
+        let [(true, results)] = frames.as_slice() else { panic!("{} frames", frames.len()) };
+        assert_eq!(results[0], Ok(1));
+        assert!(matches!(&results[1], Err(TaskFailure::InputUndecodable(_))), "{:?}", results[1]);
+        assert_eq!(results[2], Ok(3));
+    }
+
+    fn codec_bytes<T: serde::Serialize>(codec: Codec, value: &T) -> Vec<u8> {
+        let mut out = Vec::new();
+        codec.encode_into(value, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_workload_name_the_worker_does_not_know_is_refused_naming_it_and_how_to_register() {
+        let spec = protocol::encode_spec("my_crate::Unknown", |_| Ok(())).unwrap();
+        let Err(err) = Setups::default().get(&spec, Codec::Postcard) else {
+            panic!("a workload it does not know was set up")
+        };
+        assert!(err.contains("my_crate::Unknown") && err.contains("poolbench::remote!"), "{err}");
     }
 
     #[test]
     fn results_too_many_for_one_frame_go_one_per_frame_and_one_too_large_fails_alone() {
         let codec = Codec::Postcard;
         let limit = protocol::MIN_FRAME_LEN;
-        let results: Vec<Result<String, TaskFailure>> =
-            vec![Ok("a".repeat(30 << 10)), Ok("b".repeat(70 << 10)), Ok("c".repeat(30 << 10))];
+        let results: Vec<Vec<u8>> = ["a".repeat(30 << 10), "b".repeat(70 << 10), "c".repeat(30 << 10)]
+            .iter()
+            .map(|text| codec_bytes(codec, &Ok::<_, TaskFailure>(text.clone())))
+            .collect();
         let (mut out, mut responses) = (Vec::new(), Vec::new());
         let mut answer = Answer { codec, request_id: 9, limit, out: &mut out, responses: &mut responses };
         assert!(answer.results(&results).is_ok());
@@ -372,8 +494,8 @@ mod tests {
                 protocol::FromWorker::Results { request_id: 9, results } => ("results", results),
                 other => panic!("unexpected {other:?}"),
             };
-            let [result]: [Result<String, TaskFailure>; 1] =
-                codec.decode::<Vec<_>>(results).unwrap().try_into().unwrap();
+            let [item] = protocol::decode_items(results).unwrap().try_into().unwrap();
+            let result: Result<String, TaskFailure> = codec.decode(item).unwrap();
             got.push((kind, result.map(|text| text.len())));
         }
         assert_eq!(got[0], ("partial", Ok(30 << 10)));

@@ -1,0 +1,337 @@
+//! The workloads a worker process can run, by name.
+//!
+//! A worker is this same program started again, so it has the same types; what it lacks is a way
+//! to go from the name a request carries to the code that decodes, sets up and runs that
+//! workload. Each registered workload contributes a [`Registration`]: its name and, instantiated
+//! for its type, the functions that move it across the pipe. poolbench's own workloads are
+//! listed here; any crate's are added with [`poolbench::remote!`](crate::remote), which puts the
+//! registration in a distributed slice (`linkme`).
+//!
+//! Why a distributed slice: the registration sits beside the type it registers, in the crate that
+//! defines it, as `#[test]` sits beside a test; there is no list in `main` to keep in step with
+//! the workloads, and nothing runs before `main` to build one (unlike `inventory`'s
+//! constructors). A type registered twice, or two types under one name, is reported when the
+//! registry is first searched.
+//!
+//! The parent finds a workload's registration by its `TypeId` and hands the registration's
+//! functions the workload, inputs and result vector type-erased (`dyn Any`, and [`Inputs`] for a
+//! slice), which they take back as the types they were instantiated for: no serialization bound
+//! reaches the [`Executor`] trait, and a workload that is not registered is refused, by name,
+//! when a process pool is prepared.
+//!
+//! [`Executor`]: crate::Executor
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::Codec;
+use super::protocol::{self, TaskFailure};
+use crate::executor::panic_message;
+use crate::workload::{CpuSpin, Factorial, Fault, LoopbackRequest, SharedCounter, Sleep, Squares, Workload};
+
+/// Where a worker's encoded results go, one at a time, as their tasks end; `Err` when they can
+/// no longer be sent.
+pub(crate) type Answer<'a> = dyn FnMut(Vec<u8>) -> Result<(), String> + 'a;
+
+/// A workload decoded and set up in a worker: the registration's `(W, W::State)`, boxed.
+pub(crate) type SetUp = Box<dyn Any>;
+
+/// A workload, and what moves it across a worker's pipes. Built by [`Registration::of`], through
+/// [`poolbench::remote!`](crate::remote).
+pub struct Registration {
+    name: &'static str,
+    type_id: fn() -> TypeId,
+    encode_workload: fn(&dyn Any, Codec, &mut Vec<u8>) -> Result<(), String>,
+    encode_inputs: fn(Inputs<'_>, Codec, &mut Vec<u8>) -> Result<(), String>,
+    decode_results: DecodeResults,
+    setup: fn(Codec, &[u8]) -> Result<SetUp, String>,
+    run: Run,
+}
+
+type DecodeResults = fn(Codec, &[&[u8]], &mut dyn Any) -> Result<(), String>;
+type Run = fn(&dyn Any, Codec, &[&[u8]], &mut Answer<'_>) -> Result<(), String>;
+
+impl Registration {
+    /// The registration of `W` under `name`, which must be unique in the program:
+    /// [`poolbench::remote!`](crate::remote) gives the type's path.
+    pub const fn of<W>(name: &'static str) -> Self
+    where
+        W: Workload + Serialize + DeserializeOwned,
+        W::Input: Serialize + DeserializeOwned,
+        W::Output: Serialize + DeserializeOwned,
+    {
+        Registration {
+            name,
+            type_id: TypeId::of::<W>,
+            encode_workload: encode_workload::<W>,
+            encode_inputs: encode_inputs::<W>,
+            decode_results: decode_results::<W>,
+            setup: setup::<W>,
+            run: run::<W>,
+        }
+    }
+
+    /// The name requests carry.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The spec of `workload` (which must be this registration's type): what SETUP and RUN
+    /// frames carry to name and rebuild it.
+    pub(crate) fn spec<W: Workload>(&self, workload: &W, codec: Codec) -> Result<Vec<u8>, String> {
+        protocol::encode_spec(self.name, |out| (self.encode_workload)(workload, codec, out))
+    }
+
+    /// Appends `inputs` (of this registration's type), one item each, to `out`.
+    pub(crate) fn encode_inputs<I: 'static>(
+        &self,
+        inputs: &[I],
+        codec: Codec,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        (self.encode_inputs)(Inputs::new(inputs), codec, out)
+    }
+
+    /// Decodes the items of a RESULTS or PARTIAL body into `into`, a
+    /// `Vec<Result<Result<W::Output, TaskFailure>, String>>` for this registration's `W`: one per
+    /// item, `Err` for an item that does not decode.
+    pub(crate) fn decode_results(
+        &self,
+        codec: Codec,
+        items: &[&[u8]],
+        into: &mut dyn Any,
+    ) -> Result<(), String> {
+        (self.decode_results)(codec, items, into)
+    }
+
+    /// In a worker: decodes the workload and sets it up; the pair, boxed, is what
+    /// [`run`](Self::run) takes. `Err` is the set-up's failure, in words.
+    pub(crate) fn setup(&self, codec: Codec, workload: &[u8]) -> Result<SetUp, String> {
+        (self.setup)(codec, workload)
+    }
+
+    /// In a worker: runs each encoded input with a set-up workload and hands each encoded result
+    /// to `answer` as its task ends; an `Err` from `answer` (the pool cannot be written to) stops
+    /// the run and is returned.
+    pub(crate) fn run(
+        &self,
+        prepared: &dyn Any,
+        codec: Codec,
+        inputs: &[&[u8]],
+        answer: &mut Answer<'_>,
+    ) -> Result<(), String> {
+        (self.run)(prepared, codec, inputs, answer)
+    }
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registration").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// A slice of inputs whose element type is known only as a `TypeId`: how a map's inputs reach a
+/// registration's functions, which were instantiated for their type.
+#[derive(Clone, Copy)]
+pub(crate) struct Inputs<'a> {
+    type_id: TypeId,
+    start: *const (),
+    len: usize,
+    slice: PhantomData<&'a ()>,
+}
+
+impl<'a> Inputs<'a> {
+    fn new<T: 'static>(slice: &'a [T]) -> Self {
+        Inputs {
+            type_id: TypeId::of::<T>(),
+            start: slice.as_ptr().cast(),
+            len: slice.len(),
+            slice: PhantomData,
+        }
+    }
+
+    /// The slice, if its elements are `T`s.
+    fn get<T: 'static>(self) -> Option<&'a [T]> {
+        // SAFETY: `start` and `len` come from a `&'a [U]` (in `new`), and `U` is `T`: their
+        // `TypeId`s are equal. The slice is borrowed for 'a, so it is still there.
+        (self.type_id == TypeId::of::<T>())
+            .then(|| unsafe { std::slice::from_raw_parts(self.start.cast(), self.len) })
+    }
+}
+
+fn downcast<T: 'static>(value: &dyn Any) -> Result<&T, String> {
+    value
+        .downcast_ref()
+        .ok_or_else(|| format!("not a {}: a registration used for another type", std::any::type_name::<T>()))
+}
+
+fn encode_workload<W: Workload + Serialize>(
+    workload: &dyn Any,
+    codec: Codec,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    codec.encode_into(downcast::<W>(workload)?, out)
+}
+
+fn encode_inputs<W: Workload>(inputs: Inputs<'_>, codec: Codec, out: &mut Vec<u8>) -> Result<(), String>
+where
+    W::Input: Serialize,
+{
+    let inputs = inputs.get::<W::Input>().ok_or_else(|| {
+        format!("not {}: a registration used for another type", std::any::type_name::<W::Input>())
+    })?;
+    protocol::encode_items(out, inputs.iter(), |input, out| codec.encode_into(input, out))
+}
+
+/// What a worker's answer decodes to, per task: the task's result, or why its bytes did not
+/// decode.
+pub(crate) type Decoded<O> = Vec<Result<Result<O, TaskFailure>, String>>;
+
+fn decode_results<W: Workload>(codec: Codec, items: &[&[u8]], into: &mut dyn Any) -> Result<(), String>
+where
+    W::Output: DeserializeOwned,
+{
+    let into = into
+        .downcast_mut::<Decoded<W::Output>>()
+        .ok_or("the results' vector is not for this registration's type")?;
+    into.extend(items.iter().map(|item| codec.decode(item)));
+    Ok(())
+}
+
+fn setup<W: Workload + DeserializeOwned>(codec: Codec, bytes: &[u8]) -> Result<SetUp, String> {
+    let workload: W = codec.decode(bytes).map_err(|err| format!("cannot decode the workload: {err}"))?;
+    match catch_unwind(AssertUnwindSafe(|| workload.setup())) {
+        Ok(Ok(state)) => Ok(Box::new((workload, state))),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(payload) => Err(format!("panicked: {}", panic_message(payload.as_ref()))),
+    }
+}
+
+fn run<W: Workload>(
+    prepared: &dyn Any,
+    codec: Codec,
+    inputs: &[&[u8]],
+    answer: &mut Answer<'_>,
+) -> Result<(), String>
+where
+    W::Input: DeserializeOwned,
+    W::Output: Serialize,
+{
+    let (workload, state) = downcast::<(W, W::State)>(prepared)?;
+    for item in inputs {
+        let result = match codec.decode::<W::Input>(item) {
+            Err(err) => Err(TaskFailure::InputUndecodable(err)),
+            Ok(input) => match catch_unwind(AssertUnwindSafe(|| workload.run(state, &input))) {
+                Ok(Ok(output)) => Ok(output),
+                Ok(Err(err)) => Err(TaskFailure::Failed(err)),
+                Err(payload) => Err(TaskFailure::Panicked(panic_message(payload.as_ref()))),
+            },
+        };
+        let mut encoded = Vec::new();
+        if let Err(err) = codec.encode_into(&result, &mut encoded) {
+            encoded.clear();
+            // A failure's encoding does not depend on the output type: any `Ok` type serves.
+            codec.encode_into(&Err::<(), _>(TaskFailure::ResultUnencodable(err)), &mut encoded)?;
+        }
+        answer(encoded)?;
+    }
+    Ok(())
+}
+
+/// poolbench's own workloads, always present.
+static BUILTIN: [Registration; 7] = [
+    Registration::of::<Factorial>("poolbench::workload::Factorial"),
+    Registration::of::<Squares>("poolbench::workload::Squares"),
+    Registration::of::<CpuSpin>("poolbench::workload::CpuSpin"),
+    Registration::of::<Sleep>("poolbench::workload::Sleep"),
+    Registration::of::<LoopbackRequest>("poolbench::workload::LoopbackRequest"),
+    Registration::of::<Fault>("poolbench::workload::Fault"),
+    Registration::of::<SharedCounter>("poolbench::workload::SharedCounter"),
+];
+
+/// The registrations of other crates' workloads, added by [`poolbench::remote!`](crate::remote).
+#[doc(hidden)]
+#[linkme::distributed_slice]
+pub static REMOTE_WORKLOADS: [Registration];
+
+/// Every registration by name and by type, checked once: no name or type twice.
+struct Registry {
+    by_name: HashMap<&'static str, &'static Registration>,
+    by_type: HashMap<TypeId, &'static Registration>,
+    duplicate: Option<String>,
+}
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut registry = Registry { by_name: HashMap::new(), by_type: HashMap::new(), duplicate: None };
+        for registration in BUILTIN.iter().chain(REMOTE_WORKLOADS.iter()) {
+            if let Some(earlier) = registry.by_name.insert(registration.name, registration) {
+                registry.duplicate.get_or_insert(format!(
+                    "two workloads are registered under the name {}: register each type once, under its own path",
+                    earlier.name
+                ));
+            }
+            if let Some(earlier) = registry.by_type.insert((registration.type_id)(), registration) {
+                registry.duplicate.get_or_insert(format!(
+                    "one type is registered twice, as {} and as {}: register it once",
+                    earlier.name, registration.name
+                ));
+            }
+        }
+        registry
+    })
+}
+
+/// The registration of `W`, for the parent.
+///
+/// # Errors
+///
+/// `W` is not registered (a closure, or a type without [`poolbench::remote!`](crate::remote)),
+/// or the registry holds a duplicate: the message says what to do.
+pub(crate) fn find<W: Workload>(workload: &W) -> Result<&'static Registration, String> {
+    let registry = registry();
+    if let Some(duplicate) = &registry.duplicate {
+        return Err(duplicate.clone());
+    }
+    registry.by_type.get(&TypeId::of::<W>()).copied().ok_or_else(|| {
+        format!(
+            "workload {} ({}) cannot run in a worker process: it is not registered. Derive Serialize and \
+             Deserialize for it, its input and its output, and add `poolbench::remote!({});` beside it; \
+             a closure (workload::from_fn) runs on the thread executors only",
+            workload.name(),
+            std::any::type_name::<W>(),
+            short_type_name::<W>()
+        )
+    })
+}
+
+/// The registration named `name`, for a worker.
+///
+/// # Errors
+///
+/// No workload of that name is registered in this program, or the registry holds a duplicate.
+pub(crate) fn named(name: &str) -> Result<&'static Registration, String> {
+    let registry = registry();
+    if let Some(duplicate) = &registry.duplicate {
+        return Err(duplicate.clone());
+    }
+    registry.by_name.get(name).copied().ok_or_else(|| {
+        format!(
+            "this worker does not know the workload {name}: register it with `poolbench::remote!` in the \
+             program the pool runs as its worker (this same program, unless the pool was given another)"
+        )
+    })
+}
+
+fn short_type_name<W>() -> &'static str {
+    let name = std::any::type_name::<W>();
+    let base = name.split('<').next().unwrap_or(name);
+    base.rsplit("::").next().unwrap_or(base)
+}
