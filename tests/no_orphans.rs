@@ -1,7 +1,8 @@
 //! No worker outlives its pool: not after a drop, a crash, a timeout or a refused start, and not
 //! when the parent process itself is killed.
 //!
-//! One test drives every scenario in turn: it counts this process's children, so nothing else in
+//! One test drives every scenario in turn: it counts the workers this process started (its
+//! children but its fork server, and the fork server's children), so nothing else in
 //! this binary may start processes at the same time.
 
 mod common;
@@ -11,7 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{children_of_this_process, fake_worker, process_pool, process_state};
+use common::{
+    fake_worker, fork_servers, process_pool, process_state, workers_left, workers_left_after_reaping,
+};
 use poolbench::workload::{Fault, FaultAction, Squares};
 use poolbench::{Chunking, Executor, ProcessPool};
 
@@ -22,9 +25,14 @@ fn no_worker_outlives_its_pool_or_its_parent() {
     {
         let pool = process_pool(4).build().unwrap();
         assert_eq!(pool.map(&Squares, &[1, 2, 3]).unwrap(), [1, 4, 9]);
-        assert_eq!(children_of_this_process().len(), 4, "the pool's four workers are our children");
+        let mut workers = workers_left();
+        workers.sort_unstable();
+        let mut pids = pool.worker_pids();
+        pids.sort_unstable();
+        assert_eq!(workers, pids, "the pool's four workers are the only ones");
     }
-    assert_eq!(children_of_this_process(), Vec::<u32>::new(), "after a plain drop");
+    assert_eq!(workers_left_after_reaping(), Vec::<u32>::new(), "after a plain drop");
+    assert!(fork_servers().len() <= 1, "one fork server at most: {:?}", fork_servers());
 
     {
         let pool = process_pool(2)
@@ -41,26 +49,24 @@ fn no_worker_outlives_its_pool_or_its_parent() {
         assert!(pool.map_each(&Fault, &inputs).iter().all(Result::is_err));
         assert_eq!(pool.worker_pids().len(), 2);
     }
-    assert_eq!(children_of_this_process(), Vec::<u32>::new(), "after crashes and a timeout");
+    assert_eq!(workers_left_after_reaping(), Vec::<u32>::new(), "after crashes and a timeout");
 
     {
         let pool = poolbench::ProcessPool::builder().size(3).build_spawn_per_task().unwrap();
         assert_eq!(pool.map(&Squares, &(1..=10).collect::<Vec<u32>>()).unwrap().len(), 10);
     }
-    assert_eq!(children_of_this_process(), Vec::<u32>::new(), "after SpawnPerTask");
+    assert_eq!(workers_left_after_reaping(), Vec::<u32>::new(), "after SpawnPerTask");
 
     let dir = tempfile::tempdir().unwrap();
     let deaf = fake_worker(dir.path(), "deaf", "exec sleep 60");
-    assert!(
-        process_pool(2).worker_program(&deaf).startup_timeout(Duration::from_millis(300)).build().is_err()
-    );
-    assert_eq!(children_of_this_process(), Vec::<u32>::new(), "after workers that never said hello");
+    assert!(common::fake_pool(2, &deaf).startup_timeout(Duration::from_millis(300)).build().is_err());
+    assert_eq!(workers_left_after_reaping(), Vec::<u32>::new(), "after workers that never said hello");
 
     workers_exit_when_their_parent_is_killed();
-    assert_eq!(children_of_this_process(), Vec::<u32>::new(), "after killing a parent");
+    assert_eq!(workers_left_after_reaping(), Vec::<u32>::new(), "after killing a parent");
 
     a_stopped_worker_dies_with_a_parent_whose_process_group_was_already_orphaned();
-    assert_eq!(children_of_this_process(), Vec::<u32>::new(), "after killing a daemon-like parent");
+    assert_eq!(workers_left_after_reaping(), Vec::<u32>::new(), "after killing a daemon-like parent");
 }
 
 /// Starts the helper test `name` as a parent process and returns it with the worker pids it

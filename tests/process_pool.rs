@@ -119,7 +119,7 @@ fn a_task_past_its_timeout_fails_and_its_worker_is_replaced() {
 fn a_worker_that_sends_garbage_instead_of_a_hello_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let program = fake_worker(dir.path(), "garbage", "printf 'hello, I am not a worker at all' >&4; sleep 5");
-    let err = process_pool(1).worker_program(&program).build().unwrap_err();
+    let err = common::fake_pool(1, &program).build().unwrap_err();
     let text = err.to_string();
     assert!(err.is_pool_error(), "{text}");
     assert!(text.contains("did not start") && text.contains("garbage"), "{text}");
@@ -129,7 +129,7 @@ fn a_worker_that_sends_garbage_instead_of_a_hello_is_refused() {
 fn a_worker_announcing_a_four_gib_frame_is_refused_without_allocating_it() {
     let dir = tempfile::tempdir().unwrap();
     let program = fake_worker(dir.path(), "huge", r"printf '\377\377\377\377' >&4; sleep 5");
-    let err = process_pool(1).worker_program(&program).build().unwrap_err();
+    let err = common::fake_pool(1, &program).build().unwrap_err();
     let text = err.to_string();
     assert!(text.contains("4294967295 bytes") && text.contains("64 MiB"), "{text}");
 }
@@ -149,7 +149,7 @@ fn a_worker_that_answers_a_request_with_garbage_fails_that_request_only() {
             hello.display()
         ),
     );
-    let pool = process_pool(1).worker_program(&program).build().unwrap();
+    let pool = common::fake_pool(1, &program).build().unwrap();
     let results = pool.map_each(&Squares, &[1, 2, 3]);
     assert_eq!(results.len(), 3);
     for result in &results {
@@ -161,7 +161,8 @@ fn a_worker_that_answers_a_request_with_garbage_fails_that_request_only() {
 
 #[test]
 fn a_missing_worker_program_is_a_clear_error() {
-    let err = process_pool(2).worker_program("/nonexistent/poolbench-worker").build().unwrap_err();
+    let err =
+        common::fake_pool(2, std::path::Path::new("/nonexistent/poolbench-worker")).build().unwrap_err();
     let text = err.to_string();
     assert!(text.contains("/nonexistent/poolbench-worker"), "{text}");
     assert!(err.is_pool_error());
@@ -220,7 +221,7 @@ fn a_worker_that_never_says_hello_costs_one_startup_timeout_not_two() {
     let program = fake_worker(dir.path(), "deaf", &format!("echo >> '{}'; exec sleep 60", starts.display()));
     let timeout = Duration::from_secs(1);
     let started = Instant::now();
-    let err = process_pool(2).worker_program(&program).startup_timeout(timeout).build().unwrap_err();
+    let err = common::fake_pool(2, &program).startup_timeout(timeout).build().unwrap_err();
     let elapsed = started.elapsed();
     assert!(err.to_string().contains("did not say hello within 1s"), "{err}");
     let starts = std::fs::read_to_string(&starts).unwrap().lines().count();
@@ -254,7 +255,7 @@ fn a_pool_whose_replacements_fail_to_start_keeps_trying_until_it_is_back_to_full
     let dir = tempfile::tempdir().unwrap();
     // Start 1 builds the pool; the five replacements after it die before their hello.
     let program = flaky_worker(dir.path(), 2..=6);
-    let pool = process_pool(1).worker_program(&program).chunking(Chunking::fixed(1)).build().unwrap();
+    let pool = common::fake_pool(1, &program).chunking(Chunking::fixed(1)).build().unwrap();
     let results = pool.map_each(&Fault, &[FaultAction::Kill]);
     assert!(results[0].as_ref().unwrap_err().is_worker_death(), "{results:?}");
     assert_eq!(starts_of(dir.path()), 7, "five failed starts, then one that works");
@@ -266,8 +267,7 @@ fn a_pool_whose_replacements_fail_to_start_keeps_trying_until_it_is_back_to_full
 fn a_map_without_any_worker_fails_its_tasks_saying_how_many_starts_failed_and_that_the_pool_keeps_trying() {
     let dir = tempfile::tempdir().unwrap();
     let program = flaky_worker(dir.path(), 2..=u32::MAX);
-    let pool = process_pool(1)
-        .worker_program(&program)
+    let pool = common::fake_pool(1, &program)
         .startup_timeout(Duration::from_secs(1))
         .chunking(Chunking::fixed(1))
         .build()

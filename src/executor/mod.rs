@@ -27,6 +27,7 @@ mod prepared;
 pub mod process;
 mod rayon_pool;
 mod sequential;
+mod spin;
 mod std_pool;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -38,7 +39,7 @@ pub use prepared::Prepared;
 pub use process::{Codec, ProcessPool, ProcessPoolBuilder, SpawnPerTask};
 pub use rayon_pool::RayonPool;
 pub use sequential::Sequential;
-pub use std_pool::StdPool;
+pub use std_pool::{StdPool, ThreadStart};
 
 use crate::workload::Workload;
 

@@ -1,56 +1,95 @@
-//! A fixed-size pool of std threads and one shared job queue: ThreadPoolExecutor's shape.
+//! A pool of std threads and one shared job queue: ThreadPoolExecutor's shape, with threads
+//! started on demand and hand-offs that spin before they sleep.
 
-use std::sync::{Arc, Mutex, mpsc};
-use std::thread::JoinHandle;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use super::prepared::{Prepared, PreparedMap};
+use super::spin::{Occupancy, spin_until};
 use super::{Chunking, Error, Executor, ExecutorKind, run_task, set_up};
 use crate::workload::Workload;
 
 /// A job, given the index of the thread that runs it.
 type Job = Box<dyn FnOnce(usize) + Send + 'static>;
 
-/// `size` threads started up front, taking chunks of tasks from one shared queue.
+/// When a [`StdPool`] starts its threads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ThreadStart {
+    /// A thread is started when a job is queued and no thread is idle, up to the size:
+    /// `ThreadPoolExecutor`'s rule. The caller starts the first; after that a thread that takes a
+    /// job and leaves others queued with no thread idle starts the next, so a map's caller pays
+    /// for one thread's start at most, and a pool that only ever runs one job at a time has one.
+    #[default]
+    OnDemand,
+    /// Every thread is started by [`StdPool::with_start`], up front.
+    Eager,
+}
+
+/// Up to `size` threads taking chunks of tasks from one shared queue.
 ///
-/// This is the design of Python's `ThreadPoolExecutor`, written out with std alone: a job queue
-/// (a channel whose receiving end the threads share under a mutex), a fixed set of threads, no
-/// work stealing. Each map copies its inputs into the jobs, chunk by chunk, because the threads
-/// outlive any one call; the results come back over a channel and are put in input order.
-/// [`prepare`](Executor::prepare) builds one state per thread, on the calling thread, and each
-/// job reads the state of the thread that runs it. Dropping the pool closes the queue and joins
-/// every thread.
+/// This is the design of Python's `ThreadPoolExecutor`, written out with std alone: a job queue,
+/// threads started when a job waits and no thread is idle ([`ThreadStart::OnDemand`], the
+/// default) or all up front ([`ThreadStart::Eager`]), no work stealing. Each map copies its
+/// inputs into the jobs, chunk by chunk, because the threads outlive any one call; the results
+/// are put back in input order. [`prepare`](Executor::prepare) builds one state per thread slot,
+/// on the calling thread, and each job reads the state of the thread that runs it.
+///
+/// A hand-off spins before it sleeps (see `spin.rs`): an idle thread watches the queue, and the
+/// caller its results, for a few tens of microseconds, as long as the threads that want a core
+/// fit the cores; then it blocks. A pool at rest uses no CPU. Dropping the pool tells its
+/// threads to stop and returns without waiting for them: each ends after the job it is running.
 #[derive(Debug)]
 pub struct StdPool {
-    queue: Option<mpsc::Sender<Job>>,
-    threads: Vec<JoinHandle<()>>,
+    shared: Arc<Shared>,
+    size: usize,
     chunking: Chunking,
 }
 
+#[derive(Debug)]
+struct Shared {
+    /// The most threads the pool may start.
+    size: usize,
+    state: Mutex<State>,
+    /// Signalled when a job is queued or the pool shuts down, for threads that sleep.
+    work: Condvar,
+    /// The queue's length, readable without the lock by a thread that spins.
+    queued: AtomicUsize,
+    shutdown: AtomicBool,
+    /// The pool's threads running a job or spinning, and callers waiting for results.
+    occupancy: Occupancy,
+}
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<Job>,
+    /// Threads started.
+    threads: usize,
+    /// Threads waiting for a job, spinning or asleep.
+    idle: usize,
+    /// Threads asleep on [`Shared::work`].
+    asleep: usize,
+}
+
 impl StdPool {
-    /// Starts `size` threads with [`Chunking::Auto`].
+    /// A pool of up to `size` threads, started on demand, with [`Chunking::Auto`].
     ///
     /// # Errors
     ///
-    /// `size` is 0, or a thread could not be started (the ones already started are joined).
+    /// `size` is 0.
     pub fn new(size: usize) -> Result<Self, Error> {
         if size == 0 {
             return Err(Error::invalid_config("a StdPool needs at least 1 thread; got a size of 0"));
         }
-        let (sender, receiver) = mpsc::channel::<Job>();
-        let receiver = Arc::new(Mutex::new(receiver));
-        let mut pool =
-            StdPool { queue: Some(sender), threads: Vec::with_capacity(size), chunking: Chunking::Auto };
-        for index in 0..size {
-            let receiver = Arc::clone(&receiver);
-            let thread = std::thread::Builder::new()
-                .name(format!("poolbench-std-{index}"))
-                .spawn(move || take_jobs(index, &receiver))
-                .map_err(|err| {
-                    Error::worker(None, format!("cannot start StdPool thread {index} of {size}: {err}"))
-                })?;
-            pool.threads.push(thread);
-        }
-        Ok(pool)
+        let shared = Shared {
+            size,
+            state: Mutex::new(State::default()),
+            work: Condvar::new(),
+            queued: AtomicUsize::new(0),
+            shutdown: AtomicBool::new(false),
+            occupancy: Occupancy::default(),
+        };
+        Ok(StdPool { shared: Arc::new(shared), size, chunking: Chunking::Auto })
     }
 
     /// The same pool with another chunking rule (default: [`Chunking::Auto`]).
@@ -59,19 +98,119 @@ impl StdPool {
         self.chunking = chunking;
         self
     }
+
+    /// The same pool with another rule for starting threads (default: [`ThreadStart::OnDemand`]);
+    /// [`ThreadStart::Eager`] starts every thread now.
+    ///
+    /// # Errors
+    ///
+    /// A thread could not be started.
+    pub fn with_start(self, start: ThreadStart) -> Result<Self, Error> {
+        if start == ThreadStart::Eager {
+            let mut state = self.shared.lock();
+            while state.threads < self.size {
+                start_thread(&self.shared, &mut state)?;
+            }
+        }
+        Ok(self)
+    }
+
+    /// How many threads the pool has started: at most its size.
+    pub fn threads(&self) -> usize {
+        self.shared.lock().threads
+    }
+
+    /// Queues `job`, starting the pool's first thread if it has none.
+    ///
+    /// # Errors
+    ///
+    /// No thread runs and none could be started: the job is handed back.
+    fn submit(&self, job: Job) -> Result<(), (Job, Error)> {
+        let mut state = self.shared.lock();
+        if state.threads == 0 {
+            if let Err(error) = start_thread(&self.shared, &mut state) {
+                return Err((job, error));
+            }
+        }
+        state.queue.push_back(job);
+        self.shared.queued.fetch_add(1, Ordering::Release);
+        if state.asleep > 0 {
+            self.shared.work.notify_one();
+        }
+        Ok(())
+    }
 }
 
-fn take_jobs(thread: usize, queue: &Mutex<mpsc::Receiver<Job>>) {
-    loop {
-        // The guard is dropped at the end of the statement, before the job runs.
-        let job = match queue.lock() {
-            Ok(receiver) => receiver.recv(),
-            Err(_) => return,
-        };
-        match job {
-            Ok(job) => job(thread),
-            Err(mpsc::RecvError) => return,
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("queued", &self.queue.len())
+            .field("threads", &self.threads)
+            .field("idle", &self.idle)
+            .field("asleep", &self.asleep)
+            .finish()
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A job never runs under the lock, so a panic cannot leave the state half-changed.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next job, or `None` once the pool shuts down. A thread that takes a job and leaves
+    /// others queued with no thread idle starts another thread first, up to the size.
+    fn next_job(self: &Arc<Self>) -> Option<Job> {
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.queue.pop_front() {
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+                if !state.queue.is_empty() && state.idle == 0 && state.threads < self.size {
+                    // The jobs wait either way: a thread that cannot start leaves them to this one.
+                    let _ = start_thread(self, &mut state);
+                }
+                return Some(job);
+            }
+            if self.shutdown.load(Ordering::Acquire) {
+                return None;
+            }
+            state.idle += 1;
+            drop(state);
+            let woken = spin_until(&self.occupancy, || {
+                self.queued.load(Ordering::Acquire) > 0 || self.shutdown.load(Ordering::Acquire)
+            });
+            state = self.lock();
+            if !woken {
+                while state.queue.is_empty() && !self.shutdown.load(Ordering::Acquire) {
+                    state.asleep += 1;
+                    state = self.work.wait(state).unwrap_or_else(PoisonError::into_inner);
+                    state.asleep -= 1;
+                }
+            }
+            state.idle -= 1;
         }
+    }
+}
+
+/// Starts one more thread of the pool; `state` counts it.
+fn start_thread(shared: &Arc<Shared>, state: &mut State) -> Result<(), Error> {
+    let index = state.threads;
+    let size = shared.size;
+    let thread_shared = Arc::clone(shared);
+    std::thread::Builder::new()
+        .name(format!("poolbench-std-{index}"))
+        .spawn(move || take_jobs(index, &thread_shared))
+        .map_err(|err| {
+            Error::worker(None, format!("cannot start StdPool thread {index} of {size}: {err}"))
+        })?;
+    state.threads += 1;
+    Ok(())
+}
+
+fn take_jobs(thread: usize, shared: &Arc<Shared>) {
+    while let Some(job) = shared.next_job() {
+        let _busy = shared.occupancy.busy();
+        job(thread);
     }
 }
 
@@ -81,21 +220,30 @@ impl Executor for StdPool {
     }
 
     fn size(&self) -> usize {
-        self.threads.len()
+        self.size
     }
 
     fn prepare<W: Workload>(&self, workload: &W) -> Result<Prepared<'_, W>, Error> {
-        let size = self.size();
+        let size = self.size;
         let states = (0..size)
             .map(|thread| set_up(workload, || format!("thread {thread} of a StdPool of {size}")))
             .collect::<Result<Vec<_>, Error>>()?;
-        let shared = Arc::new(Shared { workload: workload.clone(), states });
-        Ok(Prepared::new(ExecutorKind::StdPool, size, Queued { pool: self, shared }))
+        let workload = Arc::new(Tasks { workload: workload.clone(), states });
+        Ok(Prepared::new(ExecutorKind::StdPool, size, Queued { pool: self, workload }))
+    }
+}
+
+impl Drop for StdPool {
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::Release);
+        // Under the lock, so no thread is between its check of `shutdown` and its wait.
+        let _state = self.shared.lock();
+        self.shared.work.notify_all();
     }
 }
 
 /// What the jobs of a prepared map share: they outlive any one call, so they own it.
-struct Shared<W: Workload> {
+struct Tasks<W: Workload> {
     workload: W,
     /// One per thread of the pool, by thread index.
     states: Vec<W::State>,
@@ -103,41 +251,36 @@ struct Shared<W: Workload> {
 
 struct Queued<'p, W: Workload> {
     pool: &'p StdPool,
-    shared: Arc<Shared<W>>,
+    workload: Arc<Tasks<W>>,
 }
 
 impl<W: Workload> PreparedMap<W> for Queued<'_, W> {
     fn map_each(&self, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
-        let chunk_len = self.pool.chunking.chunk_len(inputs.len(), self.pool.size());
+        let chunk_len = self.pool.chunking.chunk_len(inputs.len(), self.pool.size);
         let chunk_count = inputs.len().div_ceil(chunk_len);
-        let (results, arrivals) = mpsc::channel();
+        let results = Arc::new(Results::new(chunk_count));
+        let mut no_thread = None;
         for (chunk_index, chunk) in inputs.chunks(chunk_len).enumerate() {
             let chunk = chunk.to_vec();
-            let shared = Arc::clone(&self.shared);
-            let results = results.clone();
+            let tasks = Arc::clone(&self.workload);
+            let delivery = Delivery::new(&results, chunk_index);
             let first = chunk_index * chunk_len;
             let job: Job = Box::new(move |thread| {
-                let state = &shared.states[thread];
+                let state = &tasks.states[thread];
                 let outputs: Vec<_> = chunk
                     .iter()
                     .enumerate()
-                    .map(|(offset, input)| run_task(&shared.workload, state, first + offset, input))
+                    .map(|(offset, input)| run_task(&tasks.workload, state, first + offset, input))
                     .collect();
-                // The caller waits for every chunk, so it is still listening.
-                let _ = results.send((chunk_index, outputs));
+                delivery.deliver(outputs);
             });
-            if let Some(queue) = &self.pool.queue {
-                // Fails only if every thread has exited, which a live pool's threads never do;
-                // the chunk is then reported missing below.
-                let _ = queue.send(job);
+            if let Err((job, error)) = self.pool.submit(job) {
+                // Dropping the job delivers its chunk as lost.
+                drop(job);
+                no_thread.get_or_insert(error);
             }
         }
-        drop(results);
-
-        let mut chunks: Vec<Option<Vec<_>>> = (0..chunk_count).map(|_| None).collect();
-        for (chunk_index, outputs) in arrivals {
-            chunks[chunk_index] = Some(outputs);
-        }
+        let chunks = results.wait(&self.pool.shared.occupancy);
         chunks
             .into_iter()
             .enumerate()
@@ -145,13 +288,12 @@ impl<W: Workload> PreparedMap<W> for Queued<'_, W> {
                 outputs.unwrap_or_else(|| {
                     let first = chunk_index * chunk_len;
                     let last = (first + chunk_len).min(inputs.len());
+                    let reason = no_thread.as_ref().map_or_else(
+                        || "no StdPool thread ran it".to_owned(),
+                        |error| format!("no StdPool thread ran it: {error}"),
+                    );
                     (first..last)
-                        .map(|task| {
-                            Err(Error::worker(
-                                None,
-                                format!("task {task} was lost: no StdPool thread ran it"),
-                            ))
-                        })
+                        .map(|task| Err(Error::worker(None, format!("task {task} was lost: {reason}"))))
                         .collect()
                 })
             })
@@ -159,12 +301,94 @@ impl<W: Workload> PreparedMap<W> for Queued<'_, W> {
     }
 }
 
-impl Drop for StdPool {
-    fn drop(&mut self) {
-        drop(self.queue.take());
-        for thread in self.threads.drain(..) {
-            // Jobs catch their tasks' panics, so a thread only ends by the queue closing.
-            let _ = thread.join();
+/// One map's chunks of results, as the jobs deliver them.
+struct Results<T> {
+    chunks: Mutex<Vec<Option<T>>>,
+    /// Chunks not delivered yet, readable without the lock by a caller that spins.
+    remaining: AtomicUsize,
+    delivered: Condvar,
+}
+
+impl<T> Results<T> {
+    fn new(chunks: usize) -> Self {
+        Results {
+            chunks: Mutex::new((0..chunks).map(|_| None).collect()),
+            remaining: AtomicUsize::new(chunks),
+            delivered: Condvar::new(),
         }
+    }
+
+    /// Every chunk, once each is delivered (or lost: `None`): spins first, then sleeps.
+    fn wait(&self, occupancy: &Occupancy) -> Vec<Option<T>> {
+        let lock = || self.chunks.lock().unwrap_or_else(PoisonError::into_inner);
+        if !spin_until(occupancy, || self.remaining.load(Ordering::Acquire) == 0) {
+            let mut chunks = lock();
+            while self.remaining.load(Ordering::Acquire) > 0 {
+                chunks = self.delivered.wait(chunks).unwrap_or_else(PoisonError::into_inner);
+            }
+        }
+        std::mem::take(&mut *lock())
+    }
+}
+
+/// A job's promise to deliver its chunk: kept by running, or, if the job is dropped unrun (the
+/// pool shut down, or no thread could start), broken on drop, so the caller never waits for ever.
+struct Delivery<T> {
+    results: Arc<Results<T>>,
+    chunk: usize,
+    delivered: bool,
+}
+
+impl<T> Delivery<T> {
+    fn new(results: &Arc<Results<T>>, chunk: usize) -> Self {
+        Delivery { results: Arc::clone(results), chunk, delivered: false }
+    }
+
+    fn deliver(mut self, outputs: T) {
+        self.settle(Some(outputs));
+    }
+
+    fn settle(&mut self, outputs: Option<T>) {
+        self.delivered = true;
+        let mut chunks = self.results.chunks.lock().unwrap_or_else(PoisonError::into_inner);
+        chunks[self.chunk] = outputs;
+        if self.results.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.results.delivered.notify_all();
+        }
+    }
+}
+
+impl<T> Drop for Delivery<T> {
+    fn drop(&mut self) {
+        if !self.delivered {
+            self.settle(None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{CpuSpin, Squares};
+
+    #[test]
+    fn threads_start_on_demand_up_to_the_size_or_all_at_once_when_eager() {
+        let pool = StdPool::new(4).unwrap();
+        assert_eq!(pool.threads(), 0, "none before the first job");
+        assert_eq!(pool.map(&Squares, &[3]).unwrap(), [9]);
+        assert_eq!(pool.threads(), 1, "one job, one thread");
+        assert_eq!(pool.map(&CpuSpin, &[20_000; 16]).unwrap().len(), 16);
+        assert!(pool.threads() <= 4);
+        let eager = StdPool::new(3).unwrap().with_start(ThreadStart::Eager).unwrap();
+        assert_eq!(eager.threads(), 3);
+    }
+
+    #[test]
+    fn a_dropped_pool_delivers_every_chunk_it_had_taken() {
+        let pool = StdPool::new(2).unwrap();
+        let inputs: Vec<u32> = (0..1_000).collect();
+        let answers = pool.map(&Squares, &inputs).unwrap();
+        drop(pool);
+        assert_eq!(answers[999], 998_001);
     }
 }

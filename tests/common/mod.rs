@@ -62,6 +62,12 @@ pub fn process_pool(size: usize) -> poolbench::ProcessPoolBuilder {
     poolbench::ProcessPool::builder().size(size).shutdown_timeout(Duration::from_millis(200))
 }
 
+/// A pool whose workers are `program`, each executed: a fake worker (a shell script) plays a
+/// worker, not a fork server.
+pub fn fake_pool(size: usize, program: &std::path::Path) -> poolbench::ProcessPoolBuilder {
+    process_pool(size).start(poolbench::executor::process::WorkerStart::Exec).worker_program(program)
+}
+
 /// Runs this test binary as a worker would be run, by hand: `POOLBENCH_ROLE=worker` with the
 /// settings `args`, without the pool's pipes. Returns the exit code and stderr.
 pub fn run_worker_by_hand(args: &str) -> (Option<i32>, String) {
@@ -105,7 +111,16 @@ pub fn process_state(pid: u32) -> Option<char> {
 /// Without a readable `/proc`, where there would seem to be no children and a test that none are
 /// left could not fail.
 pub fn children_of_this_process() -> Vec<u32> {
-    let me = std::process::id();
+    children_of(std::process::id())
+}
+
+/// The pids of `parent`'s children, alive or zombie, from `/proc/*/stat`.
+///
+/// # Panics
+///
+/// As [`children_of_this_process`].
+pub fn children_of(parent: u32) -> Vec<u32> {
+    let me = parent;
     require_proc();
     let entries = std::fs::read_dir("/proc").unwrap_or_else(|err| panic!("read /proc: {err}"));
     entries
@@ -117,6 +132,42 @@ pub fn children_of_this_process() -> Vec<u32> {
             }) == Some(me)
         })
         .collect()
+}
+
+/// This process's fork servers: its children started in the zygote role, which live as long as
+/// the process and fork the workers of its pools.
+pub fn fork_servers() -> Vec<u32> {
+    children_of_this_process()
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
+                environ.split(|&byte| byte == 0).any(|entry| entry == b"POOLBENCH_ROLE=zygote")
+            })
+        })
+        .collect()
+}
+
+/// The worker processes this process's pools started that are still there, zombies included:
+/// its children but the fork servers, and the fork servers' children.
+pub fn workers_left() -> Vec<u32> {
+    let servers = fork_servers();
+    let mut left: Vec<u32> =
+        children_of_this_process().into_iter().filter(|pid| !servers.contains(pid)).collect();
+    left.extend(servers.iter().flat_map(|&server| children_of(server)));
+    left
+}
+
+/// Waits up to 10 s for every worker to be gone (reaping goes on after a pool is dropped);
+/// returns those still there.
+pub fn workers_left_after_reaping() -> Vec<u32> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = workers_left();
+        if left.is_empty() || std::time::Instant::now() >= deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn require_proc() {

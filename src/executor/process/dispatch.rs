@@ -34,9 +34,10 @@ use std::time::{Duration, Instant};
 use super::build_id;
 use super::ledger::{Chunk, Job, Ledger, NoJob};
 use super::protocol::{self, EncodeError, FrameReader, FromWorker, PROTOCOL_VERSION};
+use super::reaper;
 use super::restart::Restarts;
 use super::spawn::WorkerProcess;
-use super::{Codec, sys};
+use super::{Codec, WorkerStart, sys};
 use crate::executor::error::stderr_note;
 use crate::executor::{Chunking, Error};
 use crate::format::byte_size;
@@ -47,6 +48,7 @@ const BURIAL_GRACE: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub program: PathBuf,
+    pub start: WorkerStart,
     pub size: usize,
     pub codec: Codec,
     pub max_frame_len: usize,
@@ -437,7 +439,8 @@ impl Workers {
         let now = Instant::now();
         let limit = self.config.max_frame_len;
         let stream = self.config.streams_results();
-        match WorkerProcess::spawn(&self.config.program, self.config.codec, limit, stream) {
+        let (program, start, codec) = (&self.config.program, self.config.start, self.config.codec);
+        match WorkerProcess::spawn(program, start, codec, limit, stream, self.config.startup_timeout) {
             Ok(process) => self.slots[slot] = Some(Worker::new(process, limit)),
             Err(failure) => self.restarts.failed(now, now, failure.error, failure.curable),
         }
@@ -837,10 +840,14 @@ fn finish_head(worker: &mut Worker, lifecycle: Lifecycle) {
 }
 
 impl Drop for Workers {
-    /// Tells every worker to shut down, waits up to the shutdown timeout for them all to hang up,
-    /// then reaps them, killing any that stayed: no zombies, no orphans.
+    /// Tells every worker to shut down and closes its request pipe, then leaves the rest to the
+    /// reaping thread and returns: waiting up to the shutdown timeout for the workers to hang
+    /// up, then reaping them, killing any that stayed. No zombies, no orphans, and no wait.
     fn drop(&mut self) {
         let mut workers: Vec<Worker> = self.slots.iter_mut().filter_map(Option::take).collect();
+        if workers.is_empty() {
+            return;
+        }
         for worker in &mut workers {
             if worker.ready && worker.retiring.is_none() {
                 protocol::encode_shutdown(&mut worker.outbox);
@@ -848,30 +855,36 @@ impl Drop for Workers {
             let _ = worker.flush();
             worker.process.close_requests();
         }
-        let deadline = Instant::now() + self.config.shutdown_timeout;
-        let mut open: Vec<&mut Worker> = workers.iter_mut().collect();
-        while !open.is_empty() && Instant::now() < deadline {
-            let interests: Vec<sys::Interest> = open
-                .iter()
-                .map(|worker| sys::Interest { fd: worker.process.fds().0, read: true, write: false })
-                .collect();
-            let Ok(readiness) =
-                sys::poll(&interests, Some(deadline.saturating_duration_since(Instant::now())))
-            else {
-                break;
-            };
-            let mut index = 0;
-            open.retain_mut(|worker| {
-                let ready = readiness[index];
-                index += 1;
-                // Whatever a worker still says is of no interest now; end-of-file is.
-                let ended = (ready.readable || ready.hung_up)
-                    && worker.reader.fill(worker.process.responses()).unwrap_or(true);
-                !ended
-            });
-        }
-        for worker in workers {
-            worker.process.reap(deadline.saturating_duration_since(Instant::now()));
-        }
+        let timeout = self.config.shutdown_timeout;
+        reaper::later(move || see_out(workers, timeout));
+    }
+}
+
+/// Waits up to `timeout` for workers told to stop to hang up, then reaps them, killing any that
+/// stayed.
+fn see_out(mut workers: Vec<Worker>, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    let mut open: Vec<&mut Worker> = workers.iter_mut().collect();
+    while !open.is_empty() && Instant::now() < deadline {
+        let interests: Vec<sys::Interest> = open
+            .iter()
+            .map(|worker| sys::Interest { fd: worker.process.fds().0, read: true, write: false })
+            .collect();
+        let Ok(readiness) = sys::poll(&interests, Some(deadline.saturating_duration_since(Instant::now())))
+        else {
+            break;
+        };
+        let mut index = 0;
+        open.retain_mut(|worker| {
+            let ready = readiness[index];
+            index += 1;
+            // Whatever a worker still says is of no interest now; end-of-file is.
+            let ended = (ready.readable || ready.hung_up)
+                && worker.reader.fill(worker.process.responses()).unwrap_or(true);
+            !ended
+        });
+    }
+    for worker in workers {
+        worker.process.reap(deadline.saturating_duration_since(Instant::now()));
     }
 }

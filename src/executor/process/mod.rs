@@ -3,11 +3,15 @@
 //!
 //! # Lifecycle
 //!
-//! A [`ProcessPool`] starts all its workers up front, in parallel, by executing its own program
-//! again (procspawn's approach; never `fork()` without exec: the benchmark process is
-//! multi-threaded), with `POOLBENCH_ROLE=worker` in the environment, which the program's
-//! [`poolbench::main!`](crate::main) or [`poolbench::worker_entry!`](crate::worker_entry) turns
-//! into a worker before anything else runs. So a worker has the program's own types, and runs
+//! A [`ProcessPool`] starts all its workers up front. A worker is the pool's own program again
+//! (procspawn's approach; never the benchmark process forked: it is multi-threaded and large):
+//! by default forked by a fork server ([`WorkerStart::Fork`], `zygote.rs`), a small
+//! single-threaded copy of the program executed once per process in that role, which forks each
+//! worker in about a fifth of an exec's time; or, with [`WorkerStart::Exec`], the program
+//! executed once per worker. The first pool of a process pays for the server's exec; the others
+//! only for forks. Either way the program's [`poolbench::main!`](crate::main) or
+//! [`poolbench::worker_entry!`](crate::worker_entry) sees the role in its environment
+//! (`POOLBENCH_ROLE`) and turns it into a worker (or the server) before anything else runs. So a worker has the program's own types, and runs
 //! any workload registered with [`poolbench::remote!`](crate::remote) (poolbench's own are).
 //! [`build`](ProcessPoolBuilder::build) returns once every worker has sent its versioned hello,
 //! which carries the identity of its build: a worker of another build is refused. Workers are
@@ -47,12 +51,16 @@
 //!   is over the limit fails, with an error saying that it ran and what can help. Nothing a worker sends can make the pool panic or allocate more
 //!   than its frame limit ([`max_frame_len`](ProcessPoolBuilder::max_frame_len), 64 MiB by
 //!   default) per frame.
-//! - Dropping the pool tells every worker to shut down, waits up to the shutdown timeout, then
-//!   kills and reaps: no zombies, no orphans. If the parent process dies, even by SIGKILL, its
+//! - Dropping the pool tells every worker to shut down and returns; a background thread waits
+//!   up to the shutdown timeout, then kills and reaps: no zombies, no orphans, no wait. Forked
+//!   workers are the fork server's children: it reaps them and reports how they ended, and the
+//!   pool signals them through a pidfd, which names that process and no other. If the parent process dies, even by SIGKILL, its
 //!   workers see their request pipe hang up and exit at once; on Linux a stopped worker, which
-//!   cannot see it, is killed by the kernel (a parent-death signal). Since Linux sends that
-//!   signal when the thread that started the worker ends, every worker is started from one
-//!   thread that lives as long as the process, so a pool may be built on any thread.
+//!   cannot see it, is killed by the kernel (a parent-death signal: forked workers when the fork
+//!   server dies, the server and executed workers when the pool's process dies). Since Linux
+//!   sends that signal when the thread that started the process ends, the server and every
+//!   executed worker are started from one thread that lives as long as the process, so a pool
+//!   may be built on any thread. A fork server that dies is started again by the next start.
 //!
 //! The wire format is specified in [`protocol`]; the event loop that drives the workers is
 //! described in `dispatch.rs`.
@@ -60,8 +68,10 @@
 mod build_id;
 mod codec;
 mod dispatch;
+mod fd_passing;
 mod ledger;
 pub mod protocol;
+mod reaper;
 pub(crate) mod registry;
 mod restart;
 pub(crate) mod role;
@@ -70,6 +80,7 @@ mod spawn_per_task;
 mod spawner;
 mod sys;
 mod worker;
+mod zygote;
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -79,6 +90,19 @@ use std::time::Duration;
 pub use codec::Codec;
 pub use registry::Registration;
 pub use spawn_per_task::SpawnPerTask;
+pub use zygote::stop_fork_servers;
+
+/// How a process executor starts its workers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum WorkerStart {
+    /// Forked by a fork server: a small single-threaded process, the program started once in
+    /// that role for the whole process, which forks each worker. A worker is ready in about a
+    /// fifth of the time an exec takes; the first pool of a process pays for the server's exec.
+    #[default]
+    Fork,
+    /// The program executed once per worker: no server, each worker a fresh program.
+    Exec,
+}
 
 use self::dispatch::{Config, Lifecycle, Workers};
 use self::ledger::Job;
@@ -109,6 +133,7 @@ pub struct ProcessPool {
 pub struct ProcessPoolBuilder {
     size: Option<usize>,
     program: Option<PathBuf>,
+    start: WorkerStart,
     codec: Codec,
     max_frame_len: usize,
     chunking: Chunking,
@@ -124,6 +149,7 @@ impl Default for ProcessPoolBuilder {
         ProcessPoolBuilder {
             size: None,
             program: None,
+            start: WorkerStart::Fork,
             codec: Codec::default(),
             max_frame_len: protocol::MAX_FRAME_LEN,
             chunking: Chunking::Auto,
@@ -149,6 +175,13 @@ impl ProcessPoolBuilder {
     /// this program itself.
     pub fn worker_program(mut self, program: impl Into<PathBuf>) -> Self {
         self.program = Some(program.into());
+        self
+    }
+
+    /// How workers are started: forked by the fork server, or each executed. Default:
+    /// [`WorkerStart::Fork`], the faster.
+    pub fn start(mut self, start: WorkerStart) -> Self {
+        self.start = start;
         self
     }
 
@@ -243,6 +276,7 @@ impl ProcessPoolBuilder {
             program,
             size,
             codec: self.codec,
+            start: self.start,
             max_frame_len: self.max_frame_len,
             chunking: self.chunking,
             task_timeout: self.task_timeout,

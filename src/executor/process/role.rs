@@ -15,6 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub(crate) const ROLE_ENV: &str = "POOLBENCH_ROLE";
 /// Its value for a worker.
 pub(crate) const WORKER: &str = "worker";
+/// Its value for the fork server that forks the workers (`zygote.rs`).
+pub(crate) const ZYGOTE: &str = "zygote";
 
 static ENTRY_RAN: AtomicBool = AtomicBool::new(false);
 
@@ -22,10 +24,15 @@ static ENTRY_RAN: AtomicBool = AtomicBool::new(false);
 /// that this program can be started as its own worker, and returns.
 pub fn entry() {
     ENTRY_RAN.store(true, Ordering::SeqCst);
-    if std::env::var_os(ROLE_ENV).is_some_and(|role| role == WORKER) {
-        let status = super::worker::serve_from_env();
-        std::process::exit(status);
-    }
+    let Some(role) = std::env::var_os(ROLE_ENV) else { return };
+    let status = if role == WORKER {
+        super::worker::serve_from_env()
+    } else if role == ZYGOTE {
+        super::zygote::serve_from_env()
+    } else {
+        return;
+    };
+    std::process::exit(status);
 }
 
 /// Whether [`entry`] ran in this process: the program can serve as its own worker.

@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
@@ -11,7 +11,8 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::protocol::{REQUEST_FD, RESPONSE_FD};
-use super::{Codec, role, spawner, sys, worker};
+use super::zygote::{self, Zygote};
+use super::{Codec, WorkerStart, role, spawner, sys, worker};
 use crate::env::WORKER as WORKER_ENV;
 use crate::executor::Error;
 
@@ -97,11 +98,25 @@ pub(crate) struct SpawnFailure {
     pub(crate) curable: bool,
 }
 
+/// How a worker process came to be, which decides how it is signalled and reaped.
+#[derive(Debug)]
+enum Origin {
+    /// Executed by this process: its child, reaped with waitpid.
+    Executed,
+    /// Forked by the fork server: signalled through its pidfd, and reaped by the server, which
+    /// reports how it ended.
+    Forked { pidfd: OwnedFd, zygote: Arc<Zygote> },
+}
+
+/// How long a killed worker may take to be reported reaped by the fork server.
+const KILLED_REPORT: Duration = Duration::from_secs(5);
+
 /// A running worker process and the pool's ends of its pipes. Dropping it kills and reaps the
 /// process if nothing else has.
 #[derive(Debug)]
 pub(crate) struct WorkerProcess {
     pid: libc::pid_t,
+    origin: Origin,
     /// How the process ended, once reaped.
     exit: Option<ExitStatus>,
     /// The pool's end of the request pipe (non-blocking); `None` once closed.
@@ -113,14 +128,16 @@ pub(crate) struct WorkerProcess {
 }
 
 impl WorkerProcess {
-    /// Starts `program` as a worker (`POOLBENCH_ROLE=worker`, its settings in
-    /// `POOLBENCH_WORKER_ARGS`: `--codec NAME --max-frame-len BYTES --parent-pid PID [--stream]`)
-    /// with its pipes at descriptors 3 and 4 and its stderr drained.
+    /// Starts a worker of `program`, forked by its fork server or executed (`POOLBENCH_ROLE=worker`),
+    /// with the settings `--codec NAME --max-frame-len BYTES [--stream]`, its pipes at descriptors 3
+    /// and 4 and its stderr drained; a fork that takes longer than `timeout` fails.
     pub(crate) fn spawn(
         program: &Path,
+        start: WorkerStart,
         codec: Codec,
         max_frame_len: usize,
         stream: bool,
+        timeout: Duration,
     ) -> Result<Self, SpawnFailure> {
         let fail = |what: &str, err: io::Error| SpawnFailure {
             curable: matches!(err.raw_os_error(), Some(libc::EAGAIN | libc::ENOMEM | libc::EINTR)),
@@ -135,17 +152,30 @@ impl WorkerProcess {
             (response_write.as_raw_fd(), RESPONSE_FD),
             (stderr_write.as_raw_fd(), libc::STDERR_FILENO),
         ];
-        let mut settings = format!(
-            "--codec {} --max-frame-len {max_frame_len} --parent-pid {}",
-            codec.name(),
-            std::process::id()
-        );
+        let mut settings = format!("--codec {} --max-frame-len {max_frame_len}", codec.name());
         if stream {
             settings.push_str(" --stream");
         }
-        let env =
-            [(role::ROLE_ENV.to_owned(), role::WORKER.to_owned()), (worker::ARGS_ENV.to_owned(), settings)];
-        let pid = spawner::spawn(program, &[], &env, &moves).map_err(|err| fail("spawn failed", err))?;
+        let (pid, origin) = match start {
+            WorkerStart::Fork => {
+                let zygote =
+                    zygote::for_program(program).map_err(|err| fail("starting the fork server", err))?;
+                let fds = [request_read.as_raw_fd(), response_write.as_raw_fd(), stderr_write.as_raw_fd()];
+                let forked = zygote.fork(&settings, fds, timeout).map_err(|err| fail("forking", err))?;
+                (forked.pid as libc::pid_t, Origin::Forked { pidfd: forked.pidfd, zygote })
+            }
+            WorkerStart::Exec => {
+                // The worker's parent is this process: it checks, in case this process died first.
+                settings.push_str(&format!(" --parent-pid {}", std::process::id()));
+                let env = [
+                    (role::ROLE_ENV.to_owned(), role::WORKER.to_owned()),
+                    (worker::ARGS_ENV.to_owned(), settings),
+                ];
+                let pid =
+                    spawner::spawn(program, &[], &env, &moves).map_err(|err| fail("spawn failed", err))?;
+                (pid, Origin::Executed)
+            }
+        };
         let started = Instant::now();
         // The worker holds its own copies now; ours must go, or end-of-file could never arrive.
         drop((request_read, response_write, stderr_write));
@@ -159,7 +189,7 @@ impl WorkerProcess {
             .spawn(move || tail.drain(stderr_read));
         let nonblocking = sys::set_nonblocking(&requests).and_then(|()| sys::set_nonblocking(&responses));
         let mut worker =
-            WorkerProcess { pid, exit: None, requests: Some(requests), responses, stderr, started };
+            WorkerProcess { pid, origin, exit: None, requests: Some(requests), responses, stderr, started };
         if let Err(err) = nonblocking {
             worker.kill();
             return Err(fail("making its pipes non-blocking", err));
@@ -208,8 +238,16 @@ impl WorkerProcess {
     /// Sends SIGKILL, unless already reaped, and reaps the process.
     pub(crate) fn kill(&mut self) -> Option<ExitStatus> {
         if self.exit.is_none() {
-            sys::kill(self.pid);
-            self.exit = sys::wait(self.pid, true).ok().flatten();
+            self.exit = match &self.origin {
+                Origin::Executed => {
+                    sys::kill(self.pid);
+                    sys::wait(self.pid, true).ok().flatten()
+                }
+                Origin::Forked { pidfd, zygote } => {
+                    zygote::pidfd_kill(pidfd);
+                    zygote.exit_status(self.pid(), KILLED_REPORT)
+                }
+            };
         }
         self.exit
     }
@@ -217,7 +255,17 @@ impl WorkerProcess {
     /// Reaps the worker if it has exited.
     fn try_reap(&mut self) -> Option<ExitStatus> {
         if self.exit.is_none() {
-            self.exit = sys::wait(self.pid, false).ok().flatten();
+            self.exit = match &self.origin {
+                Origin::Executed => sys::wait(self.pid, false).ok().flatten(),
+                Origin::Forked { pidfd, zygote } => {
+                    zygote.exit_status(self.pid(), Duration::ZERO).or_else(|| {
+                        // A server that died cannot report; its workers die by the SIGKILL they asked
+                        // for at its death (`PR_SET_PDEATHSIG`), which their pidfd tells.
+                        (!zygote.is_alive() && sys::has_ended(pidfd.as_raw_fd()))
+                            .then(|| ExitStatus::from_raw(libc::SIGKILL))
+                    })
+                }
+            };
         }
         self.exit
     }

@@ -276,6 +276,12 @@ pub(crate) fn poll(interests: &[Interest], timeout: Option<Duration>) -> io::Res
         .collect())
 }
 
+/// Whether the process a pidfd names has ended: its pidfd is readable then.
+pub(crate) fn has_ended(pidfd: RawFd) -> bool {
+    poll(&[Interest { fd: pidfd, read: true, write: false }], Some(Duration::ZERO))
+        .is_ok_and(|ready| ready[0].readable || ready[0].hung_up)
+}
+
 /// Blocks until the write end of the pipe read through `fd` is closed by everyone: how a
 /// worker learns that its pool, or the whole parent process, is gone, even mid-task.
 pub(crate) fn wait_for_hangup(fd: RawFd) {

@@ -34,8 +34,13 @@ const KEPT_SETUPS: usize = 16;
 /// Serves a pool on descriptors 3 and 4 until it says to stop or goes away, with the settings
 /// in [`ARGS_ENV`]; returns the exit status: 0, or 2 after saying on stderr what went wrong.
 pub(crate) fn serve_from_env() -> i32 {
-    let args = std::env::var(ARGS_ENV).unwrap_or_default();
-    match serve_inner(args.split_whitespace().map(str::to_owned)) {
+    serve_with(&std::env::var(ARGS_ENV).unwrap_or_default())
+}
+
+/// Serves a pool on descriptors 3 and 4 with `settings` (as in [`ARGS_ENV`]); returns the exit
+/// status: what a worker forked by the fork server runs.
+pub(crate) fn serve_with(settings: &str) -> i32 {
+    match serve_inner(settings.split_whitespace().map(str::to_owned)) {
         Ok(()) => 0,
         Err(message) => {
             eprintln!("poolbench worker: {message}");
@@ -131,7 +136,7 @@ struct Args {
 /// Has the kernel SIGKILL this process when its parent dies, and fails if the parent is not
 /// `expected`: it died between the spawn and now, too early for the signal.
 #[cfg(target_os = "linux")]
-fn die_with_parent(expected: Option<u32>) -> Result<(), String> {
+pub(crate) fn die_with_parent(expected: Option<u32>) -> Result<(), String> {
     // SAFETY: prctl(2) with PR_SET_PDEATHSIG takes integer arguments only.
     if unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) } != 0 {
         return Err(format!("cannot ask for a parent-death signal: {}", std::io::Error::last_os_error()));
@@ -148,7 +153,7 @@ fn die_with_parent(expected: Option<u32>) -> Result<(), String> {
 
 /// Elsewhere the watchdog thread is the only guard.
 #[cfg(not(target_os = "linux"))]
-fn die_with_parent(_: Option<u32>) -> Result<(), String> {
+pub(crate) fn die_with_parent(_: Option<u32>) -> Result<(), String> {
     Ok(())
 }
 
