@@ -118,7 +118,7 @@ fn workers_exit_when_their_parent_is_killed() {
     assert!(survivors.is_empty(), "workers {survivors:?} outlived their SIGKILLed parent");
 }
 
-/// A stopped worker's watchdog cannot run, and when its parent's process group was orphaned
+/// A stopped worker cannot read end-of-file or run any thread, and when its parent's process group was orphaned
 /// before the parent died (a daemon's, a service's), the kernel sends the group no SIGHUP and
 /// SIGCONT at the death: only the parent-death signal the worker asked for ends it.
 fn a_stopped_worker_dies_with_a_parent_whose_process_group_was_already_orphaned() {

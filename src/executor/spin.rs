@@ -41,7 +41,7 @@ impl Occupancy {
 
     /// Whether one more thread may spin: with it, the threads wanting a core fit the cores.
     pub(crate) fn may_spin(&self) -> bool {
-        self.wanting.load(Ordering::Relaxed) < cores()
+        may_spin_beside(self.wanting.load(Ordering::Relaxed))
     }
 }
 
@@ -66,10 +66,24 @@ pub(crate) fn spin_until(occupancy: &Occupancy, mut ready: impl FnMut() -> bool)
         return false;
     }
     let _spinning = occupancy.busy();
+    spin(ready)
+}
+
+/// Whether a thread may spin beside `busy` others that compute: with it, they fit the cores. For
+/// waiters that count their pool's busy threads themselves (the process pool's event loop, which
+/// knows which workers have requests in flight).
+pub(crate) fn may_spin_beside(busy: usize) -> bool {
+    busy < cores()
+}
+
+/// Spins until `ready` holds, for at most [`SPIN`], whoever else wants a core: the caller has
+/// checked that one is free. Returns whether `ready` held.
+pub(crate) fn spin(mut ready: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + SPIN;
     loop {
-        // Reading the clock costs tens of nanoseconds: check it every few rounds only.
-        for _ in 0..64 {
+        // Reading the clock costs tens of nanoseconds: check it every few rounds only (few, as
+        // `ready` may be a system call of a microsecond).
+        for _ in 0..8 {
             if ready() {
                 return true;
             }
@@ -78,6 +92,9 @@ pub(crate) fn spin_until(occupancy: &Occupancy, mut ready: impl FnMut() -> bool)
         if Instant::now() >= deadline {
             return ready();
         }
+        // The thread that will make `ready` hold may be waiting for this very CPU (the scheduler
+        // put both here): let it run. With nothing else runnable, a yield returns at once.
+        std::thread::yield_now();
     }
 }
 

@@ -33,13 +33,13 @@ use std::time::{Duration, Instant};
 
 use super::build_id;
 use super::ledger::{Chunk, Job, Ledger, NoJob};
-use super::protocol::{self, EncodeError, FrameReader, FromWorker, PROTOCOL_VERSION};
+use super::protocol::{self, EncodeError, FrameReader, FromWorker, PROTOCOL_VERSION, Then};
 use super::reaper;
 use super::restart::Restarts;
-use super::spawn::WorkerProcess;
+use super::spawn::{Starting, WorkerProcess};
 use super::{Codec, WorkerStart, sys};
 use crate::executor::error::stderr_note;
-use crate::executor::{Chunking, Error};
+use crate::executor::{Chunking, Error, spin};
 use crate::format::byte_size;
 /// How long a worker that has closed its end gets to finish dying before it is killed.
 const BURIAL_GRACE: Duration = Duration::from_secs(1);
@@ -214,6 +214,11 @@ impl Workers {
             .collect()
     }
 
+    /// How many workers compute: those with a request in flight.
+    fn busy_count(&self) -> usize {
+        self.slots.iter().flatten().filter(|worker| !worker.in_flight.is_empty()).count()
+    }
+
     fn ready_count(&self) -> usize {
         self.slots.iter().flatten().filter(|worker| worker.ready && worker.retiring.is_none()).count()
     }
@@ -373,9 +378,23 @@ impl Workers {
                 watched.push((slot, true));
             }
         }
+        // Spin, then block: a result due within microseconds is caught without the wake-up of a
+        // blocked thread (spin.rs), when a worker computes and the others computing leave a core
+        // for the spin. A worker still starting takes far longer than a spin: no spin for it.
+        let mut spun = None;
+        let busy = self.busy_count();
+        if busy > 0 && spin::may_spin_beside(busy) {
+            spin::spin(|| match sys::poll(&interests, Some(Duration::ZERO)) {
+                Ok(readiness) if !readiness.iter().any(sys::Readiness::any) => false,
+                outcome => {
+                    spun = Some(outcome);
+                    true
+                }
+            });
+        }
         // With no worker to hear (all slots waiting out a backoff), this is a plain sleep.
         let timeout = due.map(|deadline| deadline.saturating_duration_since(Instant::now()));
-        let readiness = match sys::poll(&interests, timeout) {
+        let readiness = match spun.unwrap_or_else(|| sys::poll(&interests, timeout)) {
             Ok(readiness) => readiness,
             Err(err) => {
                 for slot in 0..self.slots.len() {
@@ -418,6 +437,9 @@ impl Workers {
                 queued.saturating_sub(starting)
             }
         };
+        // Every worker is asked for first and waited for after, so that the fork server forks them
+        // back to back while this thread makes the next one's pipes.
+        let mut starting = Vec::new();
         for slot in 0..self.slots.len() {
             if wanted == 0 {
                 break;
@@ -430,19 +452,39 @@ impl Workers {
                 break;
             }
             wanted -= 1;
-            self.spawn_into(slot);
+            starting.extend(self.begin_in(slot, now));
+        }
+        for begun in starting {
+            self.finish_in(begun);
         }
     }
 
     /// Starts a worker in the empty `slot`; a failure is the restarts' to count.
     fn spawn_into(&mut self, slot: usize) {
-        let now = Instant::now();
-        let limit = self.config.max_frame_len;
-        let stream = self.config.streams_results();
+        if let Some(begun) = self.begin_in(slot, Instant::now()) {
+            self.finish_in(begun);
+        }
+    }
+
+    /// Asks for a worker for `slot` (see [`WorkerProcess::begin`]); a failure is the restarts' to
+    /// count.
+    fn begin_in(&mut self, slot: usize, now: Instant) -> Option<(usize, Instant, Starting)> {
+        let (limit, stream) = (self.config.max_frame_len, self.config.streams_results());
         let (program, start, codec) = (&self.config.program, self.config.start, self.config.codec);
-        match WorkerProcess::spawn(program, start, codec, limit, stream, self.config.startup_timeout) {
-            Ok(process) => self.slots[slot] = Some(Worker::new(process, limit)),
-            Err(failure) => self.restarts.failed(now, now, failure.error, failure.curable),
+        match WorkerProcess::begin(program, start, codec, limit, stream) {
+            Ok(begun) => Some((slot, now, begun)),
+            Err(failure) => {
+                self.restarts.failed(now, now, failure.error, failure.curable);
+                None
+            }
+        }
+    }
+
+    /// Waits for a worker asked for by [`begin_in`](Self::begin_in) and puts it in its slot.
+    fn finish_in(&mut self, (slot, asked, begun): (usize, Instant, Starting)) {
+        match begun.finish(self.config.startup_timeout) {
+            Ok(process) => self.slots[slot] = Some(Worker::new(process, self.config.max_frame_len)),
+            Err(failure) => self.restarts.failed(asked, Instant::now(), failure.error, failure.curable),
         }
     }
 
@@ -452,6 +494,7 @@ impl Workers {
         let lifecycle = self.config.lifecycle;
         let codec = self.config.codec;
         let max_in_flight = self.config.max_in_flight.max(1);
+        let mut busy = self.busy_count();
         let mut handed_out = true;
         while handed_out && ledger.queued() > 0 {
             handed_out = false;
@@ -468,10 +511,24 @@ impl Workers {
                 let Some(chunk) = ledger.next_chunk() else { break };
                 let request_id = self.next_request_id;
                 self.next_request_id += 1;
-                match ledger.encode(&mut worker.outbox, request_id, chunk.tasks.clone()) {
+                // The worker may spin for its next request once it has answered this one only
+                // when this is the map's last chunk (nothing queued waits for a core) and the
+                // workers computing, this one among them, leave a core free.
+                // A worker that retires after this chunk (SpawnPerTask) has no next request.
+                let busy_after = busy + usize::from(worker.in_flight.is_empty());
+                let then = if lifecycle == Lifecycle::Persistent
+                    && ledger.queued() == 0
+                    && spin::may_spin_beside(busy_after)
+                {
+                    Then::Spin
+                } else {
+                    Then::Block
+                };
+                match ledger.encode(&mut worker.outbox, request_id, then, chunk.tasks.clone()) {
                     Ok(()) => {
                         if worker.in_flight.is_empty() {
                             worker.head_since = Instant::now();
+                            busy += 1;
                         }
                         worker.in_flight.push_back(InFlight { request_id, chunk, setup: false });
                         worker.assigned += 1;

@@ -11,15 +11,22 @@
 use std::collections::VecDeque;
 use std::ops::Range;
 
-use super::protocol::EncodeError;
+use super::protocol::{EncodeError, Then};
 use crate::executor::{Chunking, Error};
 
 /// One map's tasks, as the event loop sees them: bytes out, bytes in, results kept by the job.
 pub(crate) trait Job {
     /// How many tasks.
     fn len(&self) -> usize;
-    /// Appends the RUN frame for `tasks` to `out`; on error `out` is unchanged.
-    fn encode(&self, out: &mut Vec<u8>, request_id: u64, tasks: Range<usize>) -> Result<(), EncodeError>;
+    /// Appends the RUN frame for `tasks` to `out`, telling the worker what to do `then`; on error
+    /// `out` is unchanged.
+    fn encode(
+        &self,
+        out: &mut Vec<u8>,
+        request_id: u64,
+        then: Then,
+        tasks: Range<usize>,
+    ) -> Result<(), EncodeError>;
     /// Takes the RESULTS body for `tasks`; on error no task's result is recorded.
     fn accept(&mut self, tasks: Range<usize>, results: &[u8]) -> Result<(), String>;
     /// Records that `task` failed.
@@ -33,7 +40,7 @@ impl Job for NoJob {
     fn len(&self) -> usize {
         0
     }
-    fn encode(&self, _: &mut Vec<u8>, _: u64, _: Range<usize>) -> Result<(), EncodeError> {
+    fn encode(&self, _: &mut Vec<u8>, _: u64, _: Then, _: Range<usize>) -> Result<(), EncodeError> {
         Err(EncodeError::Codec("no tasks".into()))
     }
     fn accept(&mut self, _: Range<usize>, _: &[u8]) -> Result<(), String> {
@@ -107,9 +114,10 @@ impl<'j> Ledger<'j> {
         &self,
         out: &mut Vec<u8>,
         request_id: u64,
+        then: Then,
         tasks: Range<usize>,
     ) -> Result<(), EncodeError> {
-        self.job.encode(out, request_id, tasks)
+        self.job.encode(out, request_id, then, tasks)
     }
 
     /// Settles `tasks` with the results a worker sent; if they do not decode, nothing is settled.
@@ -170,7 +178,7 @@ mod tests {
         fn len(&self) -> usize {
             self.outcomes.len()
         }
-        fn encode(&self, _: &mut Vec<u8>, _: u64, _: Range<usize>) -> Result<(), EncodeError> {
+        fn encode(&self, _: &mut Vec<u8>, _: u64, _: Then, _: Range<usize>) -> Result<(), EncodeError> {
             Ok(())
         }
         fn accept(&mut self, tasks: Range<usize>, results: &[u8]) -> Result<(), String> {

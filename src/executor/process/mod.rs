@@ -13,9 +13,17 @@
 //! [`poolbench::worker_entry!`](crate::worker_entry) sees the role in its environment
 //! (`POOLBENCH_ROLE`) and turns it into a worker (or the server) before anything else runs. So a worker has the program's own types, and runs
 //! any workload registered with [`poolbench::remote!`](crate::remote) (poolbench's own are).
-//! [`build`](ProcessPoolBuilder::build) returns once every worker has sent its versioned hello,
-//! which carries the identity of its build: a worker of another build is refused. Workers are
-//! reused for every map until the pool is dropped. [`prepare`](Executor::prepare) sets the
+//! [`build`](ProcessPoolBuilder::build) asks for every worker before it waits for any (the
+//! server forks them back to back) and returns once each has sent its versioned hello, which
+//! carries the identity of its build: a worker of another build is refused. Workers are reused
+//! for every map until the pool is dropped.
+//!
+//! Waiting spins, then blocks (`spin.rs`): on a VM that halts idle vCPUs, waking a blocked
+//! process costs tens of microseconds, more than a small task. The pool's event loop polls its
+//! workers' pipes without blocking for up to 50 µs before it blocks, when a worker computes and
+//! the others computing leave a core free; a worker whose request was a map's last chunk, sent
+//! with a core free, spins the same way for its next request (the RUN says so). A pool at rest
+//! uses no CPU. [`prepare`](Executor::prepare) sets the
 //! workload up in every worker (its [`setup`](crate::Workload::setup), once per worker) and says
 //! which worker could not; a replacement worker sets it up before its first task. Another worker
 //! program can be named with [`ProcessPoolBuilder::worker_program`] or `$POOLBENCH_WORKER`, as
@@ -54,10 +62,11 @@
 //! - Dropping the pool tells every worker to shut down and returns; a background thread waits
 //!   up to the shutdown timeout, then kills and reaps: no zombies, no orphans, no wait. Forked
 //!   workers are the fork server's children: it reaps them and reports how they ended, and the
-//!   pool signals them through a pidfd, which names that process and no other. If the parent process dies, even by SIGKILL, its
-//!   workers see their request pipe hang up and exit at once; on Linux a stopped worker, which
-//!   cannot see it, is killed by the kernel (a parent-death signal: forked workers when the fork
-//!   server dies, the server and executed workers when the pool's process dies). Since Linux
+//!   pool signals them through a pidfd, which names that process and no other. If the parent
+//!   process dies, even by SIGKILL, its workers die with it, even stopped or mid-task: on Linux
+//!   the kernel kills them (a parent-death signal: forked workers when the fork server dies, the
+//!   server and executed workers when the pool's process dies); elsewhere a worker's watchdog
+//!   thread sees its request pipe hang up. Since Linux
 //!   sends that signal when the thread that started the process ends, the server and every
 //!   executed worker are started from one thread that lives as long as the process, so a pool
 //!   may be built on any thread. A fork server that dies is started again by the next start.
@@ -78,6 +87,7 @@ pub(crate) mod role;
 mod spawn;
 mod spawn_per_task;
 mod spawner;
+mod stderr;
 mod sys;
 mod worker;
 mod zygote;
@@ -106,7 +116,7 @@ pub enum WorkerStart {
 
 use self::dispatch::{Config, Lifecycle, Workers};
 use self::ledger::Job;
-use self::protocol::{EncodeError, TaskFailure};
+use self::protocol::{EncodeError, TaskFailure, Then};
 use super::prepared::{Prepared, PreparedMap};
 use super::{Chunking, Error, Executor, ExecutorKind};
 use crate::workload::Workload;
@@ -465,10 +475,16 @@ impl<W: Workload> Job for MapJob<'_, W> {
         self.inputs.len()
     }
 
-    fn encode(&self, out: &mut Vec<u8>, request_id: u64, tasks: Range<usize>) -> Result<(), EncodeError> {
+    fn encode(
+        &self,
+        out: &mut Vec<u8>,
+        request_id: u64,
+        then: Then,
+        tasks: Range<usize>,
+    ) -> Result<(), EncodeError> {
         let (registration, codec, inputs) = (self.wire.registration, self.codec, &self.inputs[tasks]);
         let encode_inputs = |out: &mut Vec<u8>| registration.encode_inputs(inputs, codec, out);
-        protocol::encode_run(out, request_id, &self.wire.spec, encode_inputs, self.max_frame_len)
+        protocol::encode_run(out, request_id, then, &self.wire.spec, encode_inputs, self.max_frame_len)
     }
 
     fn accept(&mut self, tasks: Range<usize>, results: &[u8]) -> Result<(), String> {

@@ -45,7 +45,9 @@
 //!
 //! pool -> worker
 //!   SETUP    'u'  request_id:u64be spec      set the workload up now (answered READY or REJECTED)
-//!   RUN      'r'  request_id:u64be spec_len:u32be spec inputs
+//!   RUN      'r'  request_id:u64be then:u8 spec_len:u32be spec inputs
+//!                                            then: once answered, 0 = wait for the next request
+//!                                            blocked, 1 = spin for it first (spin.rs)
 //!   SHUTDOWN 's'  (empty)                    the worker exits with status 0
 //!
 //! spec     := name_len:u16be name workload  name: UTF-8, the registered name (registry.rs);
@@ -86,6 +88,7 @@
 //! - 3: the worker is the pool's own program: a build identity in HELLO, workloads named by
 //!   their registered name (the spec), SETUP and READY, inputs and results encoded one by one
 //!   (`TaskFailure::InputUndecodable`, `ResultUnencodable`), settings in the environment.
+//! - 4: `then` in RUN: the pool tells the worker, per request, whether it may spin for the next.
 
 use std::io::{self, Read};
 use std::ops::Range;
@@ -97,7 +100,7 @@ use crate::format::byte_size;
 use crate::workload::WorkloadError;
 
 /// The protocol version spoken by this build.
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;
 /// The largest payload either side accepts unless the pool sets another limit: 64 MiB.
 pub const MAX_FRAME_LEN: usize = 64 << 20;
 /// The smallest frame limit a pool accepts: 64 KiB, room for every fixed-size frame.
@@ -178,8 +181,19 @@ pub(crate) enum FromWorker<'a> {
 #[derive(Debug, PartialEq)]
 pub(crate) enum FromPool<'a> {
     Setup { request_id: u64, spec: &'a [u8] },
-    Run { request_id: u64, spec: &'a [u8], inputs: &'a [u8] },
+    Run { request_id: u64, then: Then, spec: &'a [u8], inputs: &'a [u8] },
     Shutdown,
+}
+
+/// What a worker does once it has answered a RUN: the pool decides, because only the pool knows
+/// how many of its workers are computing ([`crate::executor::spin`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Then {
+    /// Wait for the next request blocked: other workers may need the cores.
+    Block,
+    /// Spin for the next request for a bounded time before blocking: a core is free, and the
+    /// next request of a loop of small maps comes within microseconds.
+    Spin,
 }
 
 /// Starts a frame of `kind` at the end of `out`; returns where it starts, for [`end_frame`].
@@ -334,12 +348,17 @@ pub(crate) fn decode_items(mut body: &[u8]) -> Result<Vec<&[u8]>, String> {
 pub(crate) fn encode_run(
     out: &mut Vec<u8>,
     request_id: u64,
+    then: Then,
     spec: &[u8],
     encode_inputs: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
     limit: usize,
 ) -> Result<(), EncodeError> {
     let start = begin_frame(out, RUN);
     out.extend_from_slice(&request_id.to_be_bytes());
+    out.push(match then {
+        Then::Block => 0,
+        Then::Spin => 1,
+    });
     let Ok(spec_len) = u32::try_from(spec.len()) else {
         out.truncate(start);
         return Err(EncodeError::Codec("the workload spec is over 4 GiB".to_owned()));
@@ -473,6 +492,13 @@ pub(crate) fn decode_from_pool(payload: &[u8]) -> Result<FromPool<'_>, String> {
     match payload.split_first() {
         Some((&RUN, body)) => {
             let (request_id, rest) = split_u64(body).ok_or("a RUN frame shorter than its request id")?;
+            let then = match rest.split_first() {
+                Some((0, _)) => Then::Block,
+                Some((1, _)) => Then::Spin,
+                Some((other, _)) => return Err(format!("a RUN frame whose `then` is {other}, not 0 or 1")),
+                None => return Err("a RUN frame without its `then`".to_owned()),
+            };
+            let rest = &rest[1..];
             let (spec_len, rest) =
                 rest.split_first_chunk::<4>().ok_or("a RUN frame without its spec length")?;
             let spec_len = u32::from_be_bytes(*spec_len) as usize;
@@ -480,7 +506,7 @@ pub(crate) fn decode_from_pool(payload: &[u8]) -> Result<FromPool<'_>, String> {
                 return Err(format!("a RUN frame announcing a {spec_len}-byte spec in {} bytes", rest.len()));
             }
             let (spec, inputs) = rest.split_at(spec_len);
-            Ok(FromPool::Run { request_id, spec, inputs })
+            Ok(FromPool::Run { request_id, then, spec, inputs })
         }
         Some((&SETUP, body)) => {
             let (request_id, spec) = split_u64(body).ok_or("a SETUP frame shorter than its request id")?;
@@ -606,17 +632,32 @@ mod tests {
         for codec in Codec::ALL {
             let spec = encode_spec("a::Workload", |out| codec.encode_into(&"params", out)).unwrap();
             let mut out = Vec::new();
-            encode_run(&mut out, 42, &spec, items_of(&[1, 2, 3], codec), MAX_FRAME_LEN).unwrap();
+            encode_run(&mut out, 42, Then::Spin, &spec, items_of(&[1, 2, 3], codec), MAX_FRAME_LEN).unwrap();
             let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
-            let FromPool::Run { request_id, spec, inputs } = decode_from_pool(&payload).unwrap() else {
+            let FromPool::Run { request_id, then, spec, inputs } = decode_from_pool(&payload).unwrap() else {
                 panic!("not a RUN frame")
             };
-            assert_eq!(request_id, 42);
+            assert_eq!((request_id, then), (42, Then::Spin));
             let (name, workload) = decode_spec(spec).unwrap();
             assert_eq!((name, codec.decode::<String>(workload).unwrap().as_str()), ("a::Workload", "params"));
             let inputs: Vec<u32> =
                 decode_items(inputs).unwrap().into_iter().map(|item| codec.decode(item).unwrap()).collect();
             assert_eq!(inputs, [1, 2, 3]);
+        }
+    }
+
+    #[test]
+    fn a_run_says_block_or_spin_and_anything_else_is_refused() {
+        for then in [Then::Block, Then::Spin] {
+            let mut out = Vec::new();
+            encode_run(&mut out, 7, then, &[], items_of(&[1], Codec::Postcard), MAX_FRAME_LEN).unwrap();
+            let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
+            assert!(matches!(decode_from_pool(&payload), Ok(FromPool::Run { then: got, .. }) if got == then));
+            // The byte after the request id is `then`: 2 is neither.
+            let mut bad = payload.clone();
+            bad[1 + 8] = 2;
+            assert_eq!(decode_from_pool(&bad).unwrap_err(), "a RUN frame whose `then` is 2, not 0 or 1");
+            assert_eq!(decode_from_pool(&payload[..1 + 8]).unwrap_err(), "a RUN frame without its `then`");
         }
     }
 
@@ -701,7 +742,8 @@ mod tests {
     fn a_request_over_the_limit_is_refused_and_leaves_the_buffer_as_it_was() {
         let mut out = vec![9];
         let big = vec![0u32; MIN_FRAME_LEN / 4 + 1];
-        let err = encode_run(&mut out, 1, &[], items_of(&big, Codec::Postcard), MIN_FRAME_LEN).unwrap_err();
+        let err = encode_run(&mut out, 1, Then::Block, &[], items_of(&big, Codec::Postcard), MIN_FRAME_LEN)
+            .unwrap_err();
         assert!(matches!(err, EncodeError::TooLong { len, limit } if len > limit && limit == MIN_FRAME_LEN));
         assert!(err.to_string().ends_with("over the 64 KiB frame limit"), "{err}");
         assert_eq!(out, [9]);

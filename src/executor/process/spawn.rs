@@ -1,23 +1,20 @@
 //! Starting, watching and burying one worker process.
 
-use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::protocol::{REQUEST_FD, RESPONSE_FD};
-use super::zygote::{self, Zygote};
+use super::stderr::{self, StderrTail};
+use super::zygote::{self, ForkTicket, Zygote};
 use super::{Codec, WorkerStart, role, spawner, sys, worker};
 use crate::env::WORKER as WORKER_ENV;
 use crate::executor::Error;
-
-/// How much of a worker's stderr is kept for error messages.
-const STDERR_TAIL: usize = 2048;
 
 /// Finds the worker program: `$POOLBENCH_WORKER`, else this program itself, when it can serve as
 /// its own worker (see `role.rs`).
@@ -48,45 +45,6 @@ pub(crate) fn find_worker_program() -> Result<PathBuf, Error> {
     std::env::current_exe().map_err(|err| {
         Error::worker(None, format!("cannot locate the running program to start it as a worker: {err}"))
     })
-}
-
-/// The last bytes a worker wrote to stderr, kept by a thread that drains the pipe so the
-/// worker can never block on it.
-#[derive(Debug, Default)]
-struct StderrTail {
-    state: Mutex<(VecDeque<u8>, bool)>,
-    done: Condvar,
-}
-
-impl StderrTail {
-    fn drain(&self, mut stderr: impl Read) {
-        let mut chunk = [0u8; 4096];
-        loop {
-            let read = match stderr.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(read) => read,
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
-            };
-            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            state.0.extend(&chunk[..read]);
-            let excess = state.0.len().saturating_sub(STDERR_TAIL);
-            state.0.drain(..excess);
-        }
-        self.state.lock().unwrap_or_else(PoisonError::into_inner).1 = true;
-        self.done.notify_all();
-    }
-
-    /// The tail, once the worker's stderr has closed or `patience` has passed.
-    fn text(&self, patience: Duration) -> String {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let (state, _) = self
-            .done
-            .wait_timeout_while(state, patience, |(_, closed)| !*closed)
-            .unwrap_or_else(PoisonError::into_inner);
-        let bytes: Vec<u8> = state.0.iter().copied().collect();
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
 }
 
 /// Why a worker process could not be started, and whether trying again could help.
@@ -127,42 +85,55 @@ pub(crate) struct WorkerProcess {
     started: Instant,
 }
 
+/// A worker asked for and not yet known to be there: its pipes, and for a forked one the fork
+/// server's answer to wait for. [`finish`](Self::finish) it: a pool asks for all the workers it
+/// needs first, so that the fork server forks them back to back, then finishes each.
+#[derive(Debug)]
+pub(crate) struct Starting {
+    origin: StartingOrigin,
+    requests: File,
+    responses: File,
+    stderr: File,
+    /// The program, for error messages.
+    program: PathBuf,
+}
+
+#[derive(Debug)]
+enum StartingOrigin {
+    Executed(libc::pid_t),
+    Forked(ForkTicket),
+}
+
 impl WorkerProcess {
     /// Starts a worker of `program`, forked by its fork server or executed (`POOLBENCH_ROLE=worker`),
     /// with the settings `--codec NAME --max-frame-len BYTES [--stream]`, its pipes at descriptors 3
-    /// and 4 and its stderr drained; a fork that takes longer than `timeout` fails.
-    pub(crate) fn spawn(
+    /// and 4 and its stderr drained: the first half, the pipes made and the worker asked for
+    /// (forked: the FORK sent; executed: the program started), without waiting for the fork
+    /// server; [`Starting::finish`] is the second.
+    pub(crate) fn begin(
         program: &Path,
         start: WorkerStart,
         codec: Codec,
         max_frame_len: usize,
         stream: bool,
-        timeout: Duration,
-    ) -> Result<Self, SpawnFailure> {
-        let fail = |what: &str, err: io::Error| SpawnFailure {
-            curable: matches!(err.raw_os_error(), Some(libc::EAGAIN | libc::ENOMEM | libc::EINTR)),
-            error: Error::worker(None, format!("cannot start worker {}: {what}: {err}", program.display())),
-        };
+    ) -> Result<Starting, SpawnFailure> {
+        let fail = |what: &str, err: io::Error| spawn_failure(program, what, &err);
         let (request_read, requests) = sys::pipe().map_err(|err| fail("creating the request pipe", err))?;
         let (responses, response_write) =
             sys::pipe().map_err(|err| fail("creating the response pipe", err))?;
         let (stderr_read, stderr_write) = sys::pipe().map_err(|err| fail("creating the stderr pipe", err))?;
-        let moves = [
-            (request_read.as_raw_fd(), REQUEST_FD),
-            (response_write.as_raw_fd(), RESPONSE_FD),
-            (stderr_write.as_raw_fd(), libc::STDERR_FILENO),
-        ];
         let mut settings = format!("--codec {} --max-frame-len {max_frame_len}", codec.name());
         if stream {
             settings.push_str(" --stream");
         }
-        let (pid, origin) = match start {
+        let origin = match start {
             WorkerStart::Fork => {
                 let zygote =
                     zygote::for_program(program).map_err(|err| fail("starting the fork server", err))?;
                 let fds = [request_read.as_raw_fd(), response_write.as_raw_fd(), stderr_write.as_raw_fd()];
-                let forked = zygote.fork(&settings, fds, timeout).map_err(|err| fail("forking", err))?;
-                (forked.pid as libc::pid_t, Origin::Forked { pidfd: forked.pidfd, zygote })
+                StartingOrigin::Forked(
+                    zygote.request_fork(&settings, fds).map_err(|err| fail("forking", err))?,
+                )
             }
             WorkerStart::Exec => {
                 // The worker's parent is this process: it checks, in case this process died first.
@@ -171,22 +142,40 @@ impl WorkerProcess {
                     (role::ROLE_ENV.to_owned(), role::WORKER.to_owned()),
                     (worker::ARGS_ENV.to_owned(), settings),
                 ];
+                let moves = [
+                    (request_read.as_raw_fd(), REQUEST_FD),
+                    (response_write.as_raw_fd(), RESPONSE_FD),
+                    (stderr_write.as_raw_fd(), libc::STDERR_FILENO),
+                ];
                 let pid =
                     spawner::spawn(program, &[], &env, &moves).map_err(|err| fail("spawn failed", err))?;
-                (pid, Origin::Executed)
+                StartingOrigin::Executed(pid)
+            }
+        };
+        // The worker (or the fork server) holds its own copies now; ours must go, or end-of-file
+        // could never arrive.
+        drop((request_read, response_write, stderr_write));
+        Ok(Starting { origin, requests, responses, stderr: stderr_read, program: program.to_owned() })
+    }
+}
+
+impl Starting {
+    /// The second half of [`WorkerProcess::begin`]: waits up to `timeout` for the fork server's
+    /// answer (a fork that takes longer fails), then drains the worker's stderr and makes its
+    /// pipes non-blocking.
+    pub(crate) fn finish(self, timeout: Duration) -> Result<WorkerProcess, SpawnFailure> {
+        let Starting { origin, requests, responses, stderr: stderr_read, program } = self;
+        let fail = |what: &str, err: io::Error| spawn_failure(&program, what, &err);
+        let (pid, origin) = match origin {
+            StartingOrigin::Executed(pid) => (pid, Origin::Executed),
+            StartingOrigin::Forked(ticket) => {
+                let zygote = Arc::clone(ticket.zygote());
+                let forked = ticket.wait(timeout).map_err(|err| fail("forking", err))?;
+                (forked.pid as libc::pid_t, Origin::Forked { pidfd: forked.pidfd, zygote })
             }
         };
         let started = Instant::now();
-        // The worker holds its own copies now; ours must go, or end-of-file could never arrive.
-        drop((request_read, response_write, stderr_write));
-
-        let stderr = Arc::new(StderrTail::default());
-        let tail = Arc::clone(&stderr);
-        // Without the drain the worker could block on a full stderr pipe; if the thread cannot
-        // start, the read end closes with it and the worker's writes to stderr fail instead.
-        let _ = std::thread::Builder::new()
-            .name(format!("poolbench-stderr-{pid}"))
-            .spawn(move || tail.drain(stderr_read));
+        let stderr = stderr::drain(stderr_read);
         let nonblocking = sys::set_nonblocking(&requests).and_then(|()| sys::set_nonblocking(&responses));
         let mut worker =
             WorkerProcess { pid, origin, exit: None, requests: Some(requests), responses, stderr, started };
@@ -196,7 +185,17 @@ impl WorkerProcess {
         }
         Ok(worker)
     }
+}
 
+/// A failed start of a worker of `program` at the step `what`.
+fn spawn_failure(program: &Path, what: &str, err: &io::Error) -> SpawnFailure {
+    SpawnFailure {
+        curable: matches!(err.raw_os_error(), Some(libc::EAGAIN | libc::ENOMEM | libc::EINTR)),
+        error: Error::worker(None, format!("cannot start worker {}: {what}: {err}", program.display())),
+    }
+}
+
+impl WorkerProcess {
     /// The worker's process id.
     pub(crate) fn pid(&self) -> u32 {
         self.pid.unsigned_abs()
@@ -222,7 +221,7 @@ impl WorkerProcess {
         (self.responses.as_raw_fd(), self.requests.as_ref().map(AsRawFd::as_raw_fd))
     }
 
-    /// Closes the request pipe: the worker's watchdog ends the worker at once.
+    /// Closes the request pipe: an idle worker reads end-of-file and exits.
     pub(crate) fn close_requests(&mut self) {
         self.requests = None;
     }
@@ -357,15 +356,5 @@ mod tests {
         assert_eq!(describe_exit(ExitStatus::from_raw(3 << 8)), "exited with code 3");
         assert_eq!(describe_exit(ExitStatus::from_raw(9)), "was killed by signal 9 (SIGKILL)");
         assert_eq!(describe_exit(ExitStatus::from_raw(6)), "was killed by signal 6 (SIGABRT)");
-    }
-
-    #[test]
-    fn the_stderr_tail_keeps_only_the_end() {
-        let tail = StderrTail::default();
-        let long: Vec<u8> = (0..STDERR_TAIL + 100).map(|i| b'a' + (i % 26) as u8).collect();
-        tail.drain(long.as_slice());
-        let text = tail.text(Duration::ZERO);
-        assert_eq!(text.len(), STDERR_TAIL);
-        assert!(long.ends_with(text.as_bytes()));
     }
 }

@@ -1,8 +1,7 @@
 //! Every worker process is started from one thread that lives as long as the process.
 //!
 //! A worker asks the kernel to kill it when its parent dies (`PR_SET_PDEATHSIG`, see
-//! `worker.rs`), so that even a stopped worker, whose watchdog thread cannot run, dies with the
-//! pool's process. But Linux sends that signal when the *thread* that started the child ends,
+//! `worker.rs`), so that a worker dies with the pool's process even mid-task or stopped. But Linux sends that signal when the *thread* that started the child ends,
 //! not the process: the workers of a pool built on a thread that later ends (a test's, a scoped
 //! thread, a request handler's) would all be killed with it. So no pool starts a worker on its
 //! own thread: it hands the spawn to this thread, started on first use and never ended, and

@@ -228,6 +228,13 @@ pub(crate) struct Readiness {
     pub hung_up: bool,
 }
 
+impl Readiness {
+    /// Whether poll(2) said anything: something to read or write, or the end.
+    pub(crate) fn any(&self) -> bool {
+        self.readable || self.writable || self.hung_up
+    }
+}
+
 /// One descriptor to watch, and for what.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Interest {
@@ -283,7 +290,9 @@ pub(crate) fn has_ended(pidfd: RawFd) -> bool {
 }
 
 /// Blocks until the write end of the pipe read through `fd` is closed by everyone: how a
-/// worker learns that its pool, or the whole parent process, is gone, even mid-task.
+/// worker learns that its pool, or the whole parent process, is gone, even mid-task, where there
+/// is no parent-death signal.
+#[cfg(not(target_os = "linux"))]
 pub(crate) fn wait_for_hangup(fd: RawFd) {
     let mut watched = libc::pollfd { fd, events: 0, revents: 0 };
     loop {

@@ -35,7 +35,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::mpsc::{self, SyncSender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -103,6 +103,43 @@ pub fn stop_fork_servers() {
     }
 }
 
+/// A FORK sent to a zygote and not answered yet. Dropped unanswered, the worker it asked for is
+/// killed when the answer comes.
+#[derive(Debug)]
+pub(crate) struct ForkTicket {
+    zygote: Arc<Zygote>,
+    answered: Receiver<io::Result<Forked>>,
+}
+
+impl ForkTicket {
+    /// The zygote the worker comes from.
+    pub(crate) fn zygote(&self) -> &Arc<Zygote> {
+        &self.zygote
+    }
+
+    /// Waits up to `timeout` for the worker.
+    ///
+    /// # Errors
+    ///
+    /// The zygote is gone, failed to fork, or did not answer in time (it is then killed, and
+    /// replaced by the next pool that asks).
+    pub(crate) fn wait(self, timeout: Duration) -> io::Result<Forked> {
+        match self.answered.recv_timeout(timeout) {
+            Ok(forked) => forked,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // A zygote that cannot fork in that long is stuck: it is replaced.
+                self.zygote.alive.store(false, Ordering::Release);
+                sys::kill(self.zygote.pid);
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("the fork server did not fork within {timeout:?}"),
+                ))
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(gone()),
+        }
+    }
+}
+
 impl Zygote {
     fn start(program: &Path) -> io::Result<Arc<Zygote>> {
         let (ours, theirs) = fd_passing::seqpacket_pair()?;
@@ -129,36 +166,23 @@ impl Zygote {
     }
 
     /// Asks for a worker with `settings` (as `POOLBENCH_WORKER_ARGS`) and the pipes `fds`
-    /// (requests, responses, stderr), and waits up to `timeout` for it.
+    /// (requests, responses, stderr), without waiting: the zygote has its own copies of `fds` once
+    /// this returns. Several requests in a row are forked back to back, while the pool goes on.
     ///
     /// # Errors
     ///
-    /// The zygote is gone, failed to fork, or did not answer in time.
-    pub(crate) fn fork(&self, settings: &str, fds: [RawFd; 3], timeout: Duration) -> io::Result<Forked> {
+    /// The zygote is gone, or its socket failed.
+    pub(crate) fn request_fork(self: &Arc<Self>, settings: &str, fds: [RawFd; 3]) -> io::Result<ForkTicket> {
         let (answer, answered) = mpsc::sync_channel(1);
-        {
-            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-            if !self.alive.load(Ordering::Acquire) {
-                return Err(gone());
-            }
-            let mut message = vec![FORK];
-            message.extend_from_slice(settings.as_bytes());
-            fd_passing::send(&self.socket, &message, &fds)?;
-            pending.push_back(answer);
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if !self.alive.load(Ordering::Acquire) {
+            return Err(gone());
         }
-        match answered.recv_timeout(timeout) {
-            Ok(forked) => forked,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                // A zygote that cannot fork in that long is stuck: it is replaced.
-                self.alive.store(false, Ordering::Release);
-                sys::kill(self.pid);
-                Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("the fork server did not fork within {timeout:?}"),
-                ))
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => Err(gone()),
-        }
+        let mut message = vec![FORK];
+        message.extend_from_slice(settings.as_bytes());
+        fd_passing::send(&self.socket, &message, &fds)?;
+        pending.push_back(answer);
+        Ok(ForkTicket { zygote: Arc::clone(self), answered })
     }
 
     /// Whether the server is still there to fork and report.
