@@ -168,7 +168,7 @@ pub const CASES: &[Case] = &[
         "round-trip",
         Some(3),
         1,
-        "one task there and back: raw pipe and channel floors beside each executor's one-task map",
+        "one task there and back: raw pipe floors (unpinned, one CPU, two CPUs) and a channel floor beside each executor's one-task map",
     ),
     case(
         Suite::Ipc,
@@ -232,8 +232,13 @@ pub const CASES: &[Case] = &[
 /// The group of the ipc suite's one-task round trips, where the floors sit beside the executors.
 pub const IPC_ROUND_TRIP: &str = "ipc/round-trip";
 /// The function of [`IPC_ROUND_TRIP`] that is a raw pipe round trip between two processes: the
-/// floor of any process pool.
+/// floor of any process pool, wherever the scheduler puts its two ends (bimodal on a VM).
 pub const PIPE_FLOOR: &str = "pipe-floor";
+/// [`PIPE_FLOOR`] with both ends pinned to one CPU: context switches, no wake-up of an idle CPU.
+pub const PIPE_FLOOR_SAME_CPU: &str = "pipe-floor-same-cpu";
+/// [`PIPE_FLOOR`] with its ends pinned to two different CPUs: the stable floor a process pool,
+/// whose workers run on other cores, is measured against.
+pub const PIPE_FLOOR_CROSS_CPU: &str = "pipe-floor-cross-cpu";
 /// The function of [`IPC_ROUND_TRIP`] that is a raw channel round trip between two threads: the
 /// floor of any thread pool.
 pub const CHANNEL_FLOOR: &str = "channel-floor";

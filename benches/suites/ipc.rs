@@ -1,6 +1,13 @@
 //! ipc: the floor beside the pools. How long one task takes there and back, with nothing else
-//! to do: a raw pipe round trip between two processes, a channel round trip between two threads,
-//! and each executor's one-task map; then what the payload format costs a process pool.
+//! to do: a raw pipe round trip between two processes (three ways: wherever the scheduler puts
+//! the two ends, both pinned to one CPU, pinned to two different CPUs), a channel round trip
+//! between two threads, and each executor's one-task map; then what the payload format costs a
+//! process pool.
+//!
+//! The unpinned pipe floor is bimodal on a VM: a few µs when the scheduler happens to put both
+//! ends on one vCPU (a switch, no wake-up of an idle vCPU), about 50 µs when it puts them apart.
+//! Which one a run sees moves with the load, so the pinned floors are the stable references: a
+//! process pool, whose workers run on other cores, is compared with `pipe-floor-cross-cpu`.
 
 use std::hint::black_box;
 use std::io::{self, Read, Write};
@@ -9,7 +16,9 @@ use std::sync::mpsc;
 
 use criterion::Criterion;
 use poolbench::bench::{Sweep, check, expected_answer, timed};
-use poolbench::catalog::{CHANNEL_FLOOR, IPC_ROUND_TRIP, PIPE_FLOOR};
+use poolbench::catalog::{
+    CHANNEL_FLOOR, IPC_ROUND_TRIP, PIPE_FLOOR, PIPE_FLOOR_CROSS_CPU, PIPE_FLOOR_SAME_CPU,
+};
 use poolbench::executor::Codec;
 use poolbench::workload::{Factorial, Squares};
 use poolbench::{Executor, ProcessPool, Workload};
@@ -97,20 +106,127 @@ fn on_path(program: &str) -> bool {
     })
 }
 
-fn pipe_floor() -> Result<impl FnMut(u64) -> std::time::Duration, String> {
-    let mut echo = PipeEcho::start().map_err(|err| format!("cannot start cat: {err}"))?;
-    match echo.round_trip(41) {
-        Ok(41) => Ok(timed(move || echo.round_trip(black_box(41)))),
-        other => Err(format!("cat echoed {other:?} for 41")),
+/// Where the two ends of a pipe floor run.
+#[derive(Clone, Copy)]
+enum Placement {
+    /// Wherever the scheduler puts them.
+    Unpinned,
+    /// Both on one CPU: each round trip is two context switches, no wake-up of an idle CPU.
+    SameCpu,
+    /// On two different CPUs: each round trip wakes the other CPU twice.
+    CrossCpu,
+}
+
+/// The CPUs this process may run on, from its affinity mask.
+fn allowed_cpus() -> io::Result<Vec<usize>> {
+    // SAFETY: a zeroed cpu_set_t is an empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a valid cpu_set_t of the size passed.
+    if unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } != 0 {
+        return Err(io::Error::last_os_error());
     }
+    // SAFETY: CPU_ISSET reads within the set for cpu < CPU_SETSIZE.
+    Ok((0..libc::CPU_SETSIZE as usize).filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }).collect())
+}
+
+/// Restricts the thread or process `pid` (0: the calling thread) to `cpus`.
+fn set_affinity(pid: libc::pid_t, cpus: &[usize]) -> io::Result<()> {
+    // SAFETY: a zeroed cpu_set_t is an empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    for &cpu in cpus {
+        // SAFETY: CPU_SET writes within the set for cpu < CPU_SETSIZE, as every cpu from
+        // `allowed_cpus` is.
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+    }
+    // SAFETY: `set` is a valid cpu_set_t of the size passed.
+    if unsafe { libc::sched_setaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &set) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The calling thread restricted to one CPU until dropped, then given back the CPUs it had.
+struct Pinned {
+    before: Vec<usize>,
+}
+
+impl Pinned {
+    fn to(cpu: usize) -> io::Result<Self> {
+        let before = allowed_cpus()?;
+        set_affinity(0, &[cpu])?;
+        Ok(Pinned { before })
+    }
+}
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        if let Err(err) = set_affinity(0, &self.before) {
+            // The benchmarks that follow would run on one CPU and measure something else.
+            eprintln!(
+                "Error: cannot give the benchmark thread its CPUs back after a pinned pipe floor: {err}"
+            );
+            std::process::exit(1);
+        }
+    }
+}
+
+/// The pipe floor's routine with its two ends placed as `placement` says. The echo process is
+/// pinned once; the benchmark thread only while it is timed, so that Criterion's analysis and the
+/// benchmarks that follow keep every CPU.
+fn pipe_floor(placement: Placement) -> Result<impl FnMut(u64) -> std::time::Duration, String> {
+    let mut echo = PipeEcho::start().map_err(|err| format!("cannot start cat: {err}"))?;
+    let ours = match placement {
+        Placement::Unpinned => None,
+        Placement::SameCpu | Placement::CrossCpu => {
+            let cpus = allowed_cpus().map_err(|err| format!("cannot read this process's CPUs: {err}"))?;
+            let (ours, theirs) = match (placement, cpus.as_slice()) {
+                (Placement::SameCpu, [first, ..]) => (*first, *first),
+                (Placement::CrossCpu, [first, second, ..]) => (*first, *second),
+                _ => return Err(format!("{} CPUs are too few to place the pipe's ends", cpus.len())),
+            };
+            let pid = libc::pid_t::try_from(echo.child.id()).map_err(|err| format!("cat's pid: {err}"))?;
+            set_affinity(pid, &[theirs]).map_err(|err| format!("cannot pin cat to CPU {theirs}: {err}"))?;
+            // Checked here, where a failure can still stop the bench with a message.
+            drop(
+                Pinned::to(ours)
+                    .map_err(|err| format!("cannot pin the benchmark thread to CPU {ours}: {err}"))?,
+            );
+            Some(ours)
+        }
+    };
+    match echo.round_trip(41) {
+        Ok(41) => {}
+        other => return Err(format!("cat echoed {other:?} for 41")),
+    }
+    let mut routine = timed(move || echo.round_trip(black_box(41)));
+    Ok(move |iters| {
+        let _pinned = ours.map(|cpu| {
+            Pinned::to(cpu).unwrap_or_else(|err| {
+                eprintln!("Error: cannot pin the benchmark thread to CPU {cpu} for a pipe floor: {err}");
+                std::process::exit(1)
+            })
+        });
+        routine(iters)
+    })
 }
 
 fn round_trip(c: &mut Criterion) {
     let mut group = group(c, IPC_ROUND_TRIP);
-    if on_path("cat") {
-        group.bench(PIPE_FLOOR, 1, pipe_floor);
-    } else {
-        eprintln!("{IPC_ROUND_TRIP}/{PIPE_FLOOR} skipped: no cat on PATH to echo through");
+    let cpus = allowed_cpus().map_or(0, |cpus| cpus.len());
+    for (floor, placement, needs) in [
+        (PIPE_FLOOR, Placement::Unpinned, 1),
+        (PIPE_FLOOR_SAME_CPU, Placement::SameCpu, 1),
+        (PIPE_FLOOR_CROSS_CPU, Placement::CrossCpu, 2),
+    ] {
+        if !on_path("cat") {
+            eprintln!("{IPC_ROUND_TRIP}/{floor} skipped: no cat on PATH to echo through");
+        } else if cpus < needs {
+            eprintln!(
+                "{IPC_ROUND_TRIP}/{floor} skipped: it needs {needs} CPUs and this process may use {cpus}"
+            );
+        } else {
+            group.bench(floor, 1, || pipe_floor(placement));
+        }
     }
     group.bench(CHANNEL_FLOOR, 1, || {
         let echo = ChannelEcho::start();
