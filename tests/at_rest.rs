@@ -5,6 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use poolbench::executor::ThreadStart;
 use poolbench::workload::Squares;
 use poolbench::{RayonPool, StdPool};
 
@@ -35,7 +36,9 @@ fn other_threads() -> Vec<String> {
 fn pools_of_eight_at_rest_use_under_one_percent_of_a_core() {
     let inputs: Vec<u32> = (1..=64).collect();
     let process_pool = common::process_pool(8).build().unwrap();
-    let std_pool = StdPool::new(8).unwrap();
+    // Eager, so that all eight threads exist to be watched: started on demand, two CPU-bound
+    // maps on two cores may need only two of them.
+    let std_pool = StdPool::new(8).unwrap().with_start(ThreadStart::Eager).unwrap();
     let rayon_pool = RayonPool::new(8).unwrap();
     // Each pool has worked, and each has just handed off: whatever spins after a hand-off has
     // had its chance to start.
