@@ -11,7 +11,7 @@
 //! Around the timed calls (after the set-up, from the first call of the warm-up to the end of the
 //! last sample) the group measures the machine's load, and once Criterion has saved the
 //! benchmark writes it beside Criterion's files (`record.rs`): so each row of the report says
-//! whether the machine was quiet.
+//! whether the machine was quiet, and the end of the run can measure a disturbed one again.
 
 use std::fmt::Display;
 use std::hint::black_box;
@@ -29,6 +29,7 @@ pub struct Group<'c> {
     id: String,
     inner: BenchmarkGroup<'c, WallTime>,
     threads: Option<u32>,
+    ran: usize,
 }
 
 impl<'c> Group<'c> {
@@ -36,7 +37,7 @@ impl<'c> Group<'c> {
     pub fn new(criterion: &'c mut Criterion, id: impl Into<String>) -> Self {
         let id = id.into();
         let inner = criterion.benchmark_group(id.clone());
-        Group { id, inner, threads: None }
+        Group { id, inner, threads: None, ran: 0 }
     }
 
     /// How many threads or processes the benchmarks registered after this call keep busy at once,
@@ -89,7 +90,8 @@ impl<'c> Group<'c> {
         let full_id = format!("{}/{function}/{value}", self.id);
         let names =
             Names { full_id: &full_id, group: &self.id, function: Some(function), value: Some(&value) };
-        measure(&mut self.inner, BenchmarkId::new(function, &value), names, threads, setup);
+        let ran = measure(&mut self.inner, BenchmarkId::new(function, &value), names, threads, setup);
+        self.ran += usize::from(ran);
     }
 
     /// Benchmarks `<group>/<value>`, an id without a function (a parameter only), as
@@ -105,19 +107,29 @@ impl<'c> Group<'c> {
         let value = value.to_string();
         let full_id = format!("{}/{value}", self.id);
         let names = Names { full_id: &full_id, group: &self.id, function: None, value: Some(&value) };
-        measure(&mut self.inner, BenchmarkId::from_parameter(&value), names, self.threads, setup);
+        let ran = measure(&mut self.inner, BenchmarkId::from_parameter(&value), names, self.threads, setup);
+        self.ran += usize::from(ran);
+    }
+}
+
+/// Once a group's benchmarks are done, and before Criterion draws the group's summary: one line
+/// of progress, when the run keeps count (see [`Main`](super::Main)).
+impl Drop for Group<'_> {
+    fn drop(&mut self) {
+        super::progress::group_done(&self.id, self.ran);
     }
 }
 
 /// Runs the benchmark `id` in `inner`, its load measured around the timed calls and saved beside
-/// Criterion's files.
+/// Criterion's files; whether it ran.
 fn measure<R>(
     inner: &mut BenchmarkGroup<'_, WallTime>,
     id: BenchmarkId,
     names: Names<'_>,
     threads: Option<u32>,
     setup: impl FnOnce() -> Result<R, String>,
-) where
+) -> bool
+where
     R: FnMut(u64) -> Duration,
 {
     let started = Instant::now();
@@ -152,6 +164,7 @@ fn measure<R>(
         let criterion_dir = super::criterion_dir();
         record::save(&criterion_dir, names, Timed { load, threads, last, took: started.elapsed() });
     }
+    last.is_some()
 }
 
 /// Says once per process that the load cannot be measured.

@@ -24,8 +24,10 @@
 //! - [`Group`]: the same lazy set-up for benchmarks that are not a sweep (the floors, the
 //!   primitives of the sync suite), with [`timed`] to turn work into the routine Criterion times.
 //! - [`Main`] and [`poolbench::main!`](crate::main): the bench's `main`: one [`Criterion`]
-//!   configured by [`config`] and the command line, then the report of what it measured
-//!   (`target/poolbench/latest/` unless told otherwise) and a line of history.
+//!   configured by [`config`] and the command line, a line on stderr as each group ends with how
+//!   far the run is (`progress.rs`), the benchmarks judged disturbed measured again
+//!   (`remeasure.rs`), then the report of what it measured (`target/poolbench/latest/` unless
+//!   told otherwise) and a line of history.
 //! - Whether the machine was quiet: every benchmark of a [`Group`] or a [`Sweep`] has the
 //!   machine's load measured around its warm-up and measurement, and written beside Criterion's
 //!   files (`poolbench-load.json`, `record.rs`): the benchmark's own CPU time and its worker
@@ -37,7 +39,9 @@
 
 mod group;
 mod main;
+mod progress;
 mod record;
+mod remeasure;
 mod sizes;
 mod sweep;
 

@@ -61,6 +61,11 @@ impl Ledger {
 
 static LEDGER: Mutex<Ledger> = Mutex::new(Ledger { entries: Vec::new() });
 
+/// What this process measured so far.
+pub(crate) fn measured() -> Vec<Measured> {
+    LEDGER.lock().unwrap_or_else(PoisonError::into_inner).entries.clone()
+}
+
 /// The names Criterion knows a benchmark by.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Names<'a> {

@@ -112,6 +112,15 @@ pub fn efficiency(value: f64) -> String {
     if value > 0.0 && value < 0.001 { "<0.1%".to_owned() } else { percent(value * 100.0) }
 }
 
+/// The first `most` of `items`, comma-separated, and how many more: `a, b and 3 more`.
+pub(crate) fn first_few(items: &[String], most: usize) -> String {
+    let mut text = items.iter().take(most).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > most {
+        text.push_str(&format!(" and {} more", items.len() - most));
+    }
+    text
+}
+
 /// A rate with an SI prefix: `1.23 M`, `456 k`, `12.3`.
 pub fn rate(per_second: f64) -> String {
     match per_second.abs() {
@@ -170,6 +179,14 @@ mod tests {
         assert_eq!(speedup_range(2.1, 3.4), "2.10× – 3.40×");
         assert_eq!(speedup_range(1.0 / 519_000.0, 1.0 / 412_000.0), "412,000× – 519,000× slower");
         assert_eq!(speedup_range(0.5, 2.0), "2.00× slower – 2.00×");
+    }
+
+    #[test]
+    fn a_long_list_names_its_first_few_and_counts_the_rest() {
+        let items = ["a", "b", "c"].map(str::to_owned);
+        assert_eq!(first_few(&items, 2), "a, b and 1 more");
+        assert_eq!(first_few(&items, 3), "a, b, c");
+        assert_eq!(first_few(&[], 3), "");
     }
 
     #[test]

@@ -12,7 +12,7 @@
 mod proc;
 
 use std::io;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use proc::{Descendants, Family, MachineTimes, OwnUsage};
 
@@ -102,6 +102,19 @@ impl Window {
         };
         Some(Load::judge(times, threads, DISTURBANCE_THRESHOLD))
     }
+}
+
+/// The machine's load over the next `duration`, for a benchmark of `threads` threads that is not
+/// running: how much other programs would take from it.
+///
+/// # Errors
+///
+/// As [`Window::start`].
+pub(crate) fn probe(duration: Duration, threads: u32) -> io::Result<Load> {
+    let mut window = Window::start()?;
+    std::thread::sleep(duration);
+    window.mark()?;
+    Ok(window.load(threads).expect("marked above"))
 }
 
 #[cfg(test)]
