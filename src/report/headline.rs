@@ -55,7 +55,11 @@ fn doubt(rows: &[&Row]) -> Option<String> {
     let disturbed: Vec<(String, f64)> = rows
         .iter()
         .filter_map(|row| match &row.load {
-            Quietness::Disturbed(measured) => Some((row_label(row), measured.load.disturbance)),
+            // A row without an executor is named by its id, which holds its value already.
+            Quietness::Disturbed(measured) => {
+                let name = if row.executor.is_some() { row_label(row) } else { row.id.clone() };
+                Some((name, measured.load.disturbance))
+            }
             _ => None,
         })
         .collect();
@@ -290,6 +294,13 @@ mod tests {
         group.results[1].load = Quietness::default();
         group.results[0].load = Quietness::default();
         assert!(!headline(&group, 2).contains("In doubt"));
+        let mut one_thread = row("Sequential", 1, 8_000.0, 10.0, 8_000.0);
+        (one_thread.executor, one_thread.id, one_thread.value) =
+            (None, "task/f/2000".into(), Some("2000".into()));
+        one_thread.load = Quietness::judged(Load::judge(Times::two_cores(1.0, 0.6, 2.0, 0.0), 1, 0.15), 1);
+        group.results = vec![one_thread];
+        let text = headline(&group, 2);
+        assert!(text.contains("In doubt: task/f/2000 was measured"), "named by its id alone: {text}");
     }
 
     #[test]

@@ -36,11 +36,7 @@ fn sentence(tally: &QuietTally) -> Option<String> {
             tally.benchmarks
         ));
     }
-    let mut text = if tally.quiet == tally.benchmarks {
-        format!("The machine was quiet for all {} benchmarks", tally.benchmarks)
-    } else {
-        format!("The machine was quiet for {} of {} benchmarks", tally.quiet, tally.benchmarks)
-    };
+    let mut text = format!("The machine was quiet for {} of {} benchmarks", tally.quiet, tally.benchmarks);
     text.push_str(&format!("; {} measured again", tally.measured_again));
     if !tally.disturbed.is_empty() {
         text.push_str(&format!(
@@ -75,7 +71,7 @@ mod tests {
         let quiet = QuietTally { benchmarks: 4, quiet: 4, ..QuietTally::default() };
         assert_eq!(
             sentence(&quiet).as_deref(),
-            Some("The machine was quiet for all 4 benchmarks; 0 measured again.")
+            Some("The machine was quiet for 4 of 4 benchmarks; 0 measured again.")
         );
         let unknown = QuietTally { benchmarks: 3, not_measured: 3, ..QuietTally::default() };
         assert!(sentence(&unknown).is_some_and(|text| text.contains("not measured for these 3 benchmarks")));
