@@ -207,9 +207,12 @@ fn a_benchmark_measured_beside_a_cpu_hog_is_judged_disturbed_and_its_figures_hol
         // The hog's threads are another process's: no more than a core's worth of it is the
         // benchmark's, and its own CPU time fits the cores in its window.
         assert!(load.others_share > 0.0, "{id}: {load:?}");
-        assert!(load.own_cpu_seconds() <= load.wall_seconds * f64::from(load.cores), "{id}: {load:?}");
+        assert!(
+            load.own_cpu_seconds() <= load.times.wall_seconds * f64::from(load.times.cores),
+            "{id}: {load:?}"
+        );
         assert!(load.busy_cores() <= f64::from(load.usable_cores) + 0.05, "{id}: {load:?}");
-        let usable = if id.contains("Sequential") { 1 } else { 2.min(load.cores) };
+        let usable = if id.contains("Sequential") { 1 } else { 2.min(load.times.cores) };
         assert_eq!(load.usable_cores, usable, "{id}");
         // Criterion's default baseline got its copy of the measurement, and of its load.
         let base = new.parent().expect("the benchmark's directory").join("base");

@@ -157,10 +157,10 @@ pub(crate) fn load_details(load: &Quietness) -> String {
         share(load.others_share),
         share(load.steal_share),
         significant(load.own_cpu_seconds()),
-        significant(load.children_cpu_seconds),
-        load.processes,
-        significant(load.wall_seconds),
-        load.involuntary_switches,
+        significant(load.times.children_cpu_seconds),
+        load.times.processes,
+        significant(load.times.wall_seconds),
+        load.times.involuntary_switches,
         measurement.attempts
     )
 }

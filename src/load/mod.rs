@@ -138,8 +138,11 @@ mod tests {
         window.mark().expect("/proc is readable");
         let load = window.load(1).expect("marked");
         assert_eq!(load.defect(), None, "{load:?}");
-        assert!(load.process_cpu_seconds >= 0.1 && load.wall_seconds > 0.0, "{load:?}");
-        assert!(load.own_cpu_seconds() <= load.wall_seconds * f64::from(load.cores) + 0.05, "{load:?}");
+        assert!(load.times.process_cpu_seconds >= 0.1 && load.times.wall_seconds > 0.0, "{load:?}");
+        assert!(
+            load.own_cpu_seconds() <= load.times.wall_seconds * f64::from(load.times.cores) + 0.05,
+            "{load:?}"
+        );
         assert!((0.0..=1.0).contains(&load.others_share) && (0.0..=1.0).contains(&load.disturbance));
     }
 }

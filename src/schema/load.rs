@@ -52,13 +52,30 @@ const TICK_SLACK_SECONDS: f64 = 0.05;
 /// [`threshold`](Self::threshold) the benchmark is disturbed.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Load {
+    /// The window's figures, as measured.
+    #[serde(flatten)]
+    pub times: Times,
+    /// The cores the benchmark could have used: as many as it runs threads or processes at once
+    /// (its pool size, 1 for Sequential; every core unless told), at most `cores`.
+    pub usable_cores: u32,
+    /// Other programs' CPU time over the machine's (`wall_seconds × cores`), from 0 to 1.
+    pub others_share: f64,
+    /// The hypervisor's steal over the machine's time, from 0 to 1.
+    pub steal_share: f64,
+    /// The share of the usable cores that other programs and the hypervisor took, from 0 to 1.
+    pub disturbance: f64,
+    /// The disturbance above which the benchmark is disturbed, when it was judged.
+    pub threshold: f64,
+}
+
+/// What a window measured, before [`Load::judge`] derives the shares; in the load file, the
+/// first fields of its `load` object. Every time is in seconds over the window.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Times {
     /// The window: warm-up and measurement.
     pub wall_seconds: f64,
     /// The machine's CPUs (`/proc/stat`).
     pub cores: u32,
-    /// The cores the benchmark could have used: as many as it runs threads or processes at once
-    /// (its pool size, 1 for Sequential; every core unless told), at most `cores`.
-    pub usable_cores: u32,
     /// The benchmark process's CPU time, every thread (`getrusage`).
     pub process_cpu_seconds: f64,
     /// The CPU time of the processes it started (a process pool's workers, the fork server, the
@@ -73,35 +90,6 @@ pub struct Load {
     pub steal_seconds: f64,
     /// Involuntary context switches of the benchmark process, the children it reaped, and the
     /// main thread of each process it started that was alive at the end.
-    pub involuntary_switches: u64,
-    /// Other programs' CPU time over the machine's (`wall_seconds × cores`), from 0 to 1.
-    pub others_share: f64,
-    /// The hypervisor's steal over the machine's time, from 0 to 1.
-    pub steal_share: f64,
-    /// The share of the usable cores that other programs and the hypervisor took, from 0 to 1.
-    pub disturbance: f64,
-    /// The disturbance above which the benchmark is disturbed, when it was judged.
-    pub threshold: f64,
-}
-
-/// What a window's raw figures are, before [`Load::judge`] derives the shares.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Times {
-    /// The window.
-    pub wall_seconds: f64,
-    /// The machine's CPUs.
-    pub cores: u32,
-    /// The benchmark process's CPU time.
-    pub process_cpu_seconds: f64,
-    /// Its descendants'.
-    pub children_cpu_seconds: f64,
-    /// Descendants seen.
-    pub processes: u32,
-    /// The machine's busy time.
-    pub machine_busy_seconds: f64,
-    /// The machine's steal time.
-    pub steal_seconds: f64,
-    /// Involuntary context switches.
     pub involuntary_switches: u64,
 }
 
@@ -142,15 +130,8 @@ impl Load {
             0.0
         };
         Load {
-            wall_seconds: times.wall_seconds,
-            cores,
+            times: Times { cores, ..times },
             usable_cores: usable,
-            process_cpu_seconds: times.process_cpu_seconds,
-            children_cpu_seconds: times.children_cpu_seconds,
-            processes: times.processes,
-            machine_busy_seconds: times.machine_busy_seconds,
-            steal_seconds: times.steal_seconds,
-            involuntary_switches: times.involuntary_switches,
             others_share: share(others),
             steal_share: share(times.steal_seconds),
             disturbance,
@@ -160,12 +141,12 @@ impl Load {
 
     /// The benchmark's own CPU time: its process's and its descendants'.
     pub fn own_cpu_seconds(&self) -> f64 {
-        self.process_cpu_seconds + self.children_cpu_seconds
+        self.times.process_cpu_seconds + self.times.children_cpu_seconds
     }
 
     /// How many cores the benchmark kept busy on average: its own CPU time over the window.
     pub fn busy_cores(&self) -> f64 {
-        if self.wall_seconds > 0.0 { self.own_cpu_seconds() / self.wall_seconds } else { 0.0 }
+        if self.times.wall_seconds > 0.0 { self.own_cpu_seconds() / self.times.wall_seconds } else { 0.0 }
     }
 
     /// Whether other programs or the hypervisor took more than the threshold of its usable cores.
@@ -176,11 +157,11 @@ impl Load {
     /// Why these figures cannot be true, if they cannot: a phrase naming the field.
     pub(crate) fn defect(&self) -> Option<String> {
         let seconds = [
-            ("wall_seconds", self.wall_seconds),
-            ("process_cpu_seconds", self.process_cpu_seconds),
-            ("children_cpu_seconds", self.children_cpu_seconds),
-            ("machine_busy_seconds", self.machine_busy_seconds),
-            ("steal_seconds", self.steal_seconds),
+            ("wall_seconds", self.times.wall_seconds),
+            ("process_cpu_seconds", self.times.process_cpu_seconds),
+            ("children_cpu_seconds", self.times.children_cpu_seconds),
+            ("machine_busy_seconds", self.times.machine_busy_seconds),
+            ("steal_seconds", self.times.steal_seconds),
         ];
         if let Some((name, value)) = seconds.iter().find(|(_, value)| !(value.is_finite() && *value >= 0.0)) {
             return Some(format!("its {name} {value} is not a time: negative or not finite"));
@@ -196,19 +177,19 @@ impl Load {
         if !(self.threshold > 0.0 && self.threshold < 1.0) {
             return Some(format!("its threshold {} is not between 0 and 1", self.threshold));
         }
-        if self.cores == 0 || self.usable_cores == 0 || self.usable_cores > self.cores {
+        if self.times.cores == 0 || self.usable_cores == 0 || self.usable_cores > self.times.cores {
             return Some(format!(
                 "its usable_cores {} is not from 1 to its cores {}",
-                self.usable_cores, self.cores
+                self.usable_cores, self.times.cores
             ));
         }
-        let capacity = self.wall_seconds * f64::from(self.cores);
+        let capacity = self.times.wall_seconds * f64::from(self.times.cores);
         if self.own_cpu_seconds() > capacity + TICK_SLACK_SECONDS {
             return Some(format!(
                 "its own CPU time {:.3} s is more than {} cores can give in its {:.3} s",
                 self.own_cpu_seconds(),
-                self.cores,
-                self.wall_seconds
+                self.times.cores,
+                self.times.wall_seconds
             ));
         }
         None
@@ -442,8 +423,8 @@ mod tests {
         type Damage = fn(&mut Load);
         let cases: [(Damage, &str); 4] = [
             (|load| load.disturbance = 1.5, "its disturbance 1.5 is not a share"),
-            (|load| load.wall_seconds = f64::NAN, "its wall_seconds NaN is not a time"),
-            (|load| load.process_cpu_seconds = 3.0, "more than 2 cores can give"),
+            (|load| load.times.wall_seconds = f64::NAN, "its wall_seconds NaN is not a time"),
+            (|load| load.times.process_cpu_seconds = 3.0, "more than 2 cores can give"),
             (|load| load.usable_cores = 3, "usable_cores 3 is not from 1 to its cores 2"),
         ];
         for (damage, expected) in cases {
