@@ -17,6 +17,9 @@
 //! - [`schema`]: the file formats (`summary.json`, the peers file, `history.jsonl`), read and
 //!   written by everything below.
 //! - [`criterion`]: reading Criterion's output directory.
+//! - `load` (private): the machine's load around each benchmark, measured by
+//!   [`bench::Group`] into a load file beside Criterion's ([`schema::LoadFile`]), so that every
+//!   row of the report says whether the machine was quiet.
 //! - [`peers`]: the notebook's own Python programs, measured in the same run as peers of the
 //!   executors (`scripts/python_peers.py`), for the report to show side by side.
 //! - [`report`]: the pool-size report `cargo bench` writes at its end (`reports/latest/`): what
@@ -82,6 +85,7 @@ pub mod executor;
 pub mod export;
 mod format;
 mod fs;
+mod load;
 pub mod peers;
 pub mod report;
 pub mod schema;

@@ -44,6 +44,7 @@ fn contended_counter(c: &mut Criterion) {
     let mut group = group(c, "sync/contention");
     for primitive in Primitive::ALL {
         for threads in thread_counts() {
+            group.threads(threads);
             group.bench(primitive.name(), threads, || {
                 let total = contention::increment(primitive, threads, INCREMENTS);
                 if total != INCREMENTS {
@@ -84,6 +85,7 @@ fn cross_process(c: &mut Criterion) {
     let total = |results: Vec<u64>| results.iter().sum::<u64>();
     let ones = vec![1u32; CROSS_PROCESS_INCREMENTS as usize];
     for processes in sizes() {
+        group.threads(processes);
         // Each pool lives beside its benchmark, so the prepared map the routine owns can borrow it.
         let mut pool = None;
         group.bench("pipe-queue", processes, || {

@@ -25,12 +25,15 @@ fn one_task<'a, W: Workload>(
 
 /// The suite.
 pub fn benches(c: &mut Criterion) {
+    // One thread: other programs on the other cores leave it alone.
     let mut factorial = group(c, "task/factorial");
+    factorial.threads(1);
     for n in [2_000u32, 20_000] {
         factorial.bench_value(n, || one_task(&Factorial, &n));
     }
     drop(factorial);
     let mut cpu_spin = group(c, "task/cpu-spin");
+    cpu_spin.threads(1);
     let bound = 20_000u64;
     cpu_spin.bench_value(bound, || one_task(&CpuSpin, &bound));
 }

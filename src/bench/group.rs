@@ -1,4 +1,5 @@
-//! A Criterion benchmark group whose benchmarks set themselves up only when they run.
+//! A Criterion benchmark group whose benchmarks set themselves up only when they run, and say how
+//! busy the machine was while they did.
 //!
 //! Criterion calls a benchmark's closure only when the benchmark runs: not for `--list`, not when
 //! a filter leaves it out. [`Group::bench`] puts everything that costs (starting a pool, checking
@@ -6,18 +7,29 @@
 //! set-up built as soon as the benchmark ends, so one pool is alive at a time. What is timed is a
 //! routine of the iteration count, `FnMut(u64) -> Duration` (Criterion's `iter_custom`), so that
 //! the same routine can be driven by something other than Criterion.
+//!
+//! Around the timed calls (after the set-up, from the first call of the warm-up to the end of the
+//! last sample) the group measures the machine's load, and once Criterion has saved the
+//! benchmark writes it beside Criterion's files (`record.rs`): so each row of the report says
+//! whether the machine was quiet, and the end of the run can measure a disturbed one again.
 
 use std::fmt::Display;
 use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 
+use super::record::{self, Names, Timed};
+use crate::load::Window;
+
 /// A benchmark group: `<group>/<function>/<value>` ids, set-up on first run.
 pub struct Group<'c> {
     id: String,
     inner: BenchmarkGroup<'c, WallTime>,
+    threads: Option<u32>,
+    ran: usize,
 }
 
 impl<'c> Group<'c> {
@@ -25,7 +37,17 @@ impl<'c> Group<'c> {
     pub fn new(criterion: &'c mut Criterion, id: impl Into<String>) -> Self {
         let id = id.into();
         let inner = criterion.benchmark_group(id.clone());
-        Group { id, inner }
+        Group { id, inner, threads: None, ran: 0 }
+    }
+
+    /// How many threads or processes the benchmarks registered after this call keep busy at once,
+    /// at most: the cores they could use, against which the machine's quiet is judged (other
+    /// programs on the cores a benchmark leaves idle do not disturb it). Default: every core, the
+    /// strictest judgement. A [`Sweep`](super::Sweep) says it per benchmark: 1 for Sequential, the
+    /// pool size for a pool.
+    pub fn threads(&mut self, threads: usize) -> &mut Self {
+        self.threads = Some(u32::try_from(threads).unwrap_or(u32::MAX).max(1));
+        self
     }
 
     /// The group's id.
@@ -50,9 +72,26 @@ impl<'c> Group<'c> {
     where
         R: FnMut(u64) -> Duration,
     {
+        let threads = self.threads;
+        self.bench_on(function, value, threads, setup);
+    }
+
+    /// [`bench`](Self::bench), judged against `threads` cores (`None`: every core).
+    pub(crate) fn bench_on<R>(
+        &mut self,
+        function: &str,
+        value: impl Display,
+        threads: Option<u32>,
+        setup: impl FnOnce() -> Result<R, String>,
+    ) where
+        R: FnMut(u64) -> Duration,
+    {
         let value = value.to_string();
         let full_id = format!("{}/{function}/{value}", self.id);
-        self.run(BenchmarkId::new(function, value), full_id, setup);
+        let names =
+            Names { full_id: &full_id, group: &self.id, function: Some(function), value: Some(&value) };
+        let ran = measure(&mut self.inner, BenchmarkId::new(function, &value), names, threads, setup);
+        self.ran += usize::from(ran);
     }
 
     /// Benchmarks `<group>/<value>`, an id without a function (a parameter only), as
@@ -67,27 +106,75 @@ impl<'c> Group<'c> {
     {
         let value = value.to_string();
         let full_id = format!("{}/{value}", self.id);
-        self.run(BenchmarkId::from_parameter(value), full_id, setup);
+        let names = Names { full_id: &full_id, group: &self.id, function: None, value: Some(&value) };
+        let ran = measure(&mut self.inner, BenchmarkId::from_parameter(&value), names, self.threads, setup);
+        self.ran += usize::from(ran);
     }
+}
 
-    fn run<R>(&mut self, id: BenchmarkId, full_id: String, setup: impl FnOnce() -> Result<R, String>)
-    where
-        R: FnMut(u64) -> Duration,
-    {
-        let mut setup = Some(setup);
-        let mut routine: Option<R> = None;
-        self.inner.bench_function(id, |bencher| {
-            if let Some(setup) = setup.take() {
-                match setup() {
-                    Ok(built) => routine = Some(built),
-                    Err(message) => stop(&full_id, &message),
-                }
+/// Once a group's benchmarks are done, and before Criterion draws the group's summary: one line
+/// of progress, when the run keeps count (see [`Main`](super::Main)).
+impl Drop for Group<'_> {
+    fn drop(&mut self) {
+        super::progress::group_done(&self.id, self.ran);
+    }
+}
+
+/// Runs the benchmark `id` in `inner`, its load measured around the timed calls and saved beside
+/// Criterion's files; whether it ran.
+fn measure<R>(
+    inner: &mut BenchmarkGroup<'_, WallTime>,
+    id: BenchmarkId,
+    names: Names<'_>,
+    threads: Option<u32>,
+    setup: impl FnOnce() -> Result<R, String>,
+) -> bool
+where
+    R: FnMut(u64) -> Duration,
+{
+    let started = Instant::now();
+    let mut setup = Some(setup);
+    let mut routine: Option<R> = None;
+    let mut window: Option<Window> = None;
+    let mut last: Option<(u64, Duration)> = None;
+    inner.bench_function(id, |bencher| {
+        if let Some(setup) = setup.take() {
+            match setup() {
+                Ok(built) => routine = Some(built),
+                Err(message) => stop(names.full_id, &message),
             }
-            if let Some(routine) = routine.as_mut() {
-                bencher.iter_custom(routine);
-            }
+            window = Window::start().map_err(cannot_measure).ok();
+        }
+        let Some(routine) = routine.as_mut() else { return };
+        bencher.iter_custom(|iters| {
+            let time = routine(iters);
+            last = Some((iters, time));
+            time
         });
-        drop(routine);
+        if let Some(open) = window.as_mut() {
+            if let Err(err) = open.mark() {
+                cannot_measure(err);
+                window = None;
+            }
+        }
+    });
+    drop(routine);
+    let threads = threads.unwrap_or(u32::MAX);
+    if let (Some(load), Some(last)) = (window.and_then(|window| window.load(threads)), last) {
+        let criterion_dir = super::criterion_dir();
+        record::save(&criterion_dir, names, Timed { load, threads, last, took: started.elapsed() });
+    }
+    last.is_some()
+}
+
+/// Says once per process that the load cannot be measured.
+fn cannot_measure(err: std::io::Error) {
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if !SAID.swap(true, Ordering::Relaxed) {
+        eprintln!(
+            "poolbench: cannot measure the machine's load ({err}; it is read from Linux's /proc): the report \
+             will say the benchmarks were not measured"
+        );
     }
 }
 

@@ -1,11 +1,14 @@
-//! What a bench binary's `main` does: run the benchmarks, then write the pool-size report.
+//! What a bench binary's `main` does: run the benchmarks (saying once per group where it is),
+//! measure the disturbed ones again, then write the pool-size report.
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use criterion::Criterion;
 
 use super::sizes::sizes_from_env;
+use super::{progress, remeasure};
+use crate::peers::BenchArgs;
 use crate::report::{self, Options};
 
 /// The settings every benchmark starts from, before Criterion's command-line flags
@@ -24,6 +27,12 @@ pub fn config() -> Criterion {
         .nresamples(10_000)
 }
 
+/// The Criterion of a run unless [`Main::criterion`] says otherwise: [`config`], then the command
+/// line.
+fn from_command_line() -> Criterion {
+    config().configure_from_args()
+}
+
 /// A bench binary's `main`: what [`poolbench::main!`](crate::main) runs. Every setter states its
 /// default.
 #[derive(Debug, Clone)]
@@ -31,6 +40,10 @@ pub fn config() -> Criterion {
 pub struct Main {
     report_dir: Option<PathBuf>,
     python_peers: bool,
+    /// `None`: [`from_command_line`], and the run can be listed with `--list`.
+    criterion: Option<fn() -> Criterion>,
+    attempts: u32,
+    budget: Option<Duration>,
 }
 
 impl Default for Main {
@@ -42,7 +55,7 @@ impl Default for Main {
 impl Main {
     /// The defaults: the report beside Criterion's results, no Python peers.
     pub fn new() -> Self {
-        Main { report_dir: None, python_peers: false }
+        Main { report_dir: None, python_peers: false, criterion: None, attempts: 2, budget: None }
     }
 
     /// Where the report goes; its history (`history.jsonl`) goes in the directory above.
@@ -60,9 +73,36 @@ impl Main {
         self
     }
 
-    /// Runs `targets` with one [`Criterion`] configured by [`config`] and the command line, then
-    /// writes the report of what Criterion holds and appends this run to the history. `--list`
-    /// and `--test` write nothing: they measure nothing.
+    /// How each [`Criterion`] of the run is made: the one every target runs with, and one per
+    /// benchmark measured again. Default: [`config`], then the command line
+    /// (`configure_from_args`). A run whose Criterion does not come from the command line cannot
+    /// be listed with `--list`, so its progress lines give no estimate.
+    pub fn criterion(mut self, make: fn() -> Criterion) -> Self {
+        self.criterion = Some(make);
+        self
+    }
+
+    /// How many more times a benchmark judged disturbed (other programs took more than
+    /// [`DISTURBANCE_THRESHOLD`](super::DISTURBANCE_THRESHOLD) of its cores) is measured at the
+    /// end of the run, until it is quiet; 0 measures none again. Default: 2.
+    pub fn remeasure(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// The most time measuring disturbed benchmarks again may take, waiting for a quiet machine
+    /// included. Default: a tenth of the time the benchmarks took, and at least 10 s.
+    pub fn remeasure_budget(mut self, budget: Duration) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Runs `targets` with one [`Criterion`] (configured by [`config`] and the command line, or
+    /// [`criterion`](Self::criterion)), saying on stderr as each group ends how far the run is
+    /// and about how long is left; measures the benchmarks judged disturbed again
+    /// ([`remeasure`](Self::remeasure)); then writes the report of what Criterion holds and
+    /// appends this run to the history. `--list` and `--test` write nothing: they measure
+    /// nothing.
     ///
     /// # Errors
     ///
@@ -76,13 +116,37 @@ impl Main {
             std::process::exit(1);
         });
         println!("poolbench: {cores} cores; pool sizes {sizes:?}");
+        let args = BenchArgs::parse(std::env::args().skip(1));
+        if !args.keeps_nothing && !args.smoke_test {
+            // Listing runs this program again with `--list`, which only Criterion's own command
+            // line turns into a listing: with another Criterion it would run the benchmarks.
+            let total = match self.criterion {
+                Some(_) => None,
+                None => progress::count_benchmarks()
+                    .map_err(|reason| {
+                        eprintln!("poolbench: cannot count the benchmarks to run ({reason}): progress without an estimate")
+                    })
+                    .ok(),
+            };
+            progress::start(total);
+        }
+        let make = self.criterion.unwrap_or(from_command_line);
         // The history records only what this run measured: results written from here on.
         let started = SystemTime::now();
-        let mut criterion = config().configure_from_args();
+        let timer = Instant::now();
+        let mut criterion = make();
         for target in targets {
             target(&mut criterion);
         }
         criterion.final_summary();
+        progress::stop();
+        let budget = self.budget.unwrap_or_else(|| (timer.elapsed() / 10).max(Duration::from_secs(10)));
+        if self.attempts > 0 {
+            let remeasured = remeasure::run(targets, make, self.attempts, budget);
+            if !remeasured.is_empty() {
+                eprintln!("{remeasured}");
+            }
+        }
 
         if self.python_peers {
             match crate::peers::run_for_bench(std::env::args().skip(1)) {

@@ -24,14 +24,24 @@
 //! - [`Group`]: the same lazy set-up for benchmarks that are not a sweep (the floors, the
 //!   primitives of the sync suite), with [`timed`] to turn work into the routine Criterion times.
 //! - [`Main`] and [`poolbench::main!`](crate::main): the bench's `main`: one [`Criterion`]
-//!   configured by [`config`] and the command line, then the report of what it measured
-//!   (`target/poolbench/latest/` unless told otherwise) and a line of history.
+//!   configured by [`config`] and the command line, a line on stderr as each group ends with how
+//!   far the run is (`progress.rs`), the benchmarks judged disturbed measured again
+//!   (`remeasure.rs`), then the report of what it measured (`target/poolbench/latest/` unless
+//!   told otherwise) and a line of history.
+//! - Whether the machine was quiet: every benchmark of a [`Group`] or a [`Sweep`] has the
+//!   machine's load measured around its warm-up and measurement, and written beside Criterion's
+//!   files (`poolbench-load.json`, `record.rs`): the benchmark's own CPU time and its worker
+//!   processes', the machine's busy and steal time. It is *disturbed* when other programs and the
+//!   hypervisor took more than [`DISTURBANCE_THRESHOLD`] of the cores it could have used.
 //! - [`parse_sizes`], [`sizes_from_env`], [`MAX_SIZE`]: pool sizes, bounded and checked up front.
 //!
 //! [`Criterion`]: criterion::Criterion
 
 mod group;
 mod main;
+mod progress;
+mod record;
+mod remeasure;
 mod sizes;
 mod sweep;
 
@@ -42,6 +52,8 @@ pub use group::{Group, timed};
 pub use main::{Main, config};
 pub use sizes::{DEFAULT_SIZES, MAX_SIZE, crossover_sizes, parse_sizes, sizes_from_env};
 pub use sweep::{Sweep, check, expected_answer};
+
+pub use crate::load::DISTURBANCE_THRESHOLD;
 
 /// Criterion's output directory, found once per process (finding it may run `cargo metadata`).
 pub(crate) fn criterion_dir() -> PathBuf {

@@ -41,7 +41,9 @@ enum Timing {
 /// leaves it out), outside the timed routine, [prepares](Executor::prepare) the workload on every
 /// worker (its set-up, once per worker), checks once that it gives Sequential's answer, and stops
 /// it when it ends: one pool is alive at a time. Sequential's answer is itself checked
-/// against the workload's [`reference`](Workload::reference) first.
+/// against the workload's [`reference`](Workload::reference) first. Whether the machine was quiet
+/// is judged against the cores each benchmark could use: one for Sequential, the pool size for a
+/// pool (see [`Group::threads`]).
 #[must_use = "a sweep measures nothing until it is run"]
 pub struct Sweep<'a, W: Workload> {
     group: String,
@@ -170,7 +172,9 @@ impl<'a, W: Workload> Sweep<'a, W> {
                     let inputs = this.inputs;
                     Ok(Box::new(timed(move || prepared.map(black_box(inputs)))))
                 };
-                group.bench(kind.name(), size, setup);
+                // Judged against the cores the benchmark could use: one for Sequential, the pool's size.
+                let threads = u32::try_from(size).unwrap_or(u32::MAX);
+                group.bench_on(kind.name(), size, Some(threads), setup);
             }
         }
     }

@@ -52,7 +52,16 @@ pub fn row(comparison: &Comparison, entry: &Entry) -> Vec<String> {
         .gated
         .and_then(|change| change.subsample)
         .map(|cap| format!("bootstrap resampled {cap} evenly spaced samples of a side with more"));
-    let note = [threshold_note, entry.note.clone(), subsample_note]
+    let left_out = entry.disturbed_left_out;
+    let disturbed_note = (left_out.base + left_out.new > 0).then(|| {
+        let sides: Vec<String> = [("BASE", left_out.base), ("NEW", left_out.new)]
+            .into_iter()
+            .filter(|(_, runs)| *runs > 0)
+            .map(|(side, runs)| format!("{runs} of {side}"))
+            .collect();
+        format!("disturbed runs left out: {}", sides.join(", "))
+    });
+    let note = [threshold_note, entry.note.clone(), subsample_note, disturbed_note]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()

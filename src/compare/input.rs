@@ -8,8 +8,9 @@
 //! Several runs of one side, comma-separated (`base-1,base-2`), are pooled: each benchmark's
 //! samples are put together and the input remembers where each run's begin ([`Input::runs`]),
 //! so that the gate can treat the run, not the sample, as the unit that repeats
-//! (`scripts/ci-bench.sh --rounds`; why: `statistic.rs`). A pooled row keeps the first run's
-//! Criterion estimates; the gate only reads the samples.
+//! (`scripts/ci-bench.sh --rounds`; why: `statistic.rs`), and whether the machine was quiet for
+//! each, so that the gate can leave the disturbed runs out. A pooled row keeps the first run's
+//! Criterion estimates and load; the gate only reads the samples and each run's load.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -17,7 +18,7 @@ use std::path::Path;
 use super::Error;
 use crate::criterion;
 use crate::report;
-use crate::schema::{Machine, Summary};
+use crate::schema::{Machine, Quietness, Row, Summary};
 
 /// One side of a comparison: the results, and how to name them in a table.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,8 +28,25 @@ pub struct Input {
     /// The results.
     pub summary: Summary,
     /// For a row pooled from several runs, by its key: how many samples each run gave, in
-    /// order (they add up to the row's `samples_ns`). A row not here came from one run.
-    pub runs: BTreeMap<String, Vec<usize>>,
+    /// order (they add up to the row's `samples_ns`), and whether the machine was quiet for each.
+    /// A row not here came from one run, measured under its own `load`.
+    pub runs: BTreeMap<String, Vec<PooledRun>>,
+}
+
+/// One run of a pooled row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PooledRun {
+    /// How many of the row's samples it gave.
+    pub samples: usize,
+    /// Whether the machine was quiet while it was measured.
+    pub load: Quietness,
+}
+
+impl PooledRun {
+    /// The one run of `row`, as a side read from one file holds it.
+    fn of(row: &Row) -> PooledRun {
+        PooledRun { samples: row.samples_ns.len(), load: row.load.clone() }
+    }
 }
 
 impl Input {
@@ -37,21 +55,22 @@ impl Input {
         Input { label: label.into(), summary, runs: BTreeMap::new() }
     }
 
-    /// The samples of the row with `key`, one slice per run (one slice for a single run).
-    pub fn runs_of<'a>(&self, key: &str, samples: &'a [f64]) -> Vec<&'a [f64]> {
-        match self.runs.get(key) {
-            Some(lengths) if lengths.iter().sum::<usize>() == samples.len() => {
+    /// The samples of `row` (one of this side's), one slice per run with the run's load (one
+    /// slice for a single run).
+    pub fn runs_of<'a>(&'a self, row: &'a Row) -> Vec<(&'a [f64], &'a Quietness)> {
+        let samples = row.samples_ns.as_slice();
+        match self.runs.get(&row.key()) {
+            Some(runs) if runs.iter().map(|run| run.samples).sum::<usize>() == samples.len() => {
                 let mut rest = samples;
-                lengths
-                    .iter()
-                    .map(|&length| {
-                        let (run, after) = rest.split_at(length);
+                runs.iter()
+                    .map(|run| {
+                        let (samples, after) = rest.split_at(run.samples);
                         rest = after;
-                        run
+                        (samples, &run.load)
                     })
                     .collect()
             }
-            _ => vec![samples],
+            _ => vec![(samples, &row.load)],
         }
     }
 
@@ -137,10 +156,9 @@ impl Input {
                 match mine.results.iter_mut().find(|mine| mine.key() == row.key()) {
                     Some(mine) => {
                         let theirs =
-                            other.runs.remove(&row.key()).unwrap_or_else(|| vec![row.samples_ns.len()]);
-                        let lengths =
-                            self.runs.entry(row.key()).or_insert_with(|| vec![mine.samples_ns.len()]);
-                        lengths.extend(theirs);
+                            other.runs.remove(&row.key()).unwrap_or_else(|| vec![PooledRun::of(&row)]);
+                        let runs = self.runs.entry(row.key()).or_insert_with(|| vec![PooledRun::of(mine)]);
+                        runs.extend(theirs);
                         mine.samples_ns.extend(row.samples_ns);
                         mine.n += row.n;
                         mine.samples_thinned |= row.samples_thinned;

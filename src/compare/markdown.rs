@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::cells;
-use super::table::{counts_line, gate_line, noise_line, rule_line};
+use super::table::{counts_line, disturbed_line, gate_line, noise_line, rule_line};
 use super::{Comparison, Entry, Outcome, Side, Verdict};
 use crate::format::markdown::escape;
 
@@ -41,7 +41,8 @@ pub fn render(comparison: &Comparison) -> String {
         let _ = writeln!(text, "</details>\n");
     }
     let _ = writeln!(text, "{}\n", escape(&counts_line(comparison)));
-    let _ = writeln!(text, "{}", escape(&noise_line(comparison)));
+    let _ = writeln!(text, "{}\n", escape(&noise_line(comparison)));
+    let _ = writeln!(text, "{}", escape(&disturbed_line(comparison)));
     for (name, side) in [("base", &comparison.base), ("new", &comparison.new)] {
         skipped(&mut text, name, side);
     }

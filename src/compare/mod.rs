@@ -20,7 +20,16 @@
 //!
 //! Benchmarks only in the new run are [`Verdict::New`], only in the base [`Verdict::Missing`],
 //! excluded by the config file [`Verdict::Ignored`], and those the gate cannot judge (too few
-//! samples, or no reference across machines) [`Verdict::Ungated`], each with the reason.
+//! samples, no reference across machines, or every run of a side disturbed) [`Verdict::Ungated`],
+//! each with the reason.
+//!
+//! # Disturbed runs
+//!
+//! A run measured while other programs took more than the threshold of a benchmark's cores (its
+//! row's [`Quietness`](crate::schema::Quietness)) is left out of that benchmark's side when the
+//! side has another run to judge by; a benchmark whose every run of a side was disturbed is not
+//! judged at all. Each entry counts what it left out ([`Entry::disturbed_left_out`],
+//! [`Entry::only_disturbed`]), and the tables say how many.
 
 mod bootstrap;
 mod cells;
@@ -35,6 +44,7 @@ mod statistic;
 mod table;
 pub mod welch;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
@@ -43,12 +53,13 @@ use serde::Serialize;
 pub use config::{Config, Rule, glob_matches};
 pub use error::Error;
 pub use fingerprint::differences as machine_differences;
-pub use input::Input;
+pub use input::{Input, PooledRun};
 pub use json::render as render_json;
 pub use markdown::render as render_markdown;
 pub use statistic::Statistic;
 pub use table::render as render_table;
 
+use crate::format::share;
 use crate::schema::{Group, Machine, Row, Skipped};
 use bootstrap::{Factor, Resampling};
 
@@ -293,6 +304,13 @@ pub struct Entry {
     pub threshold_percent: f64,
     /// Why the benchmark is ignored or ungated, or the config file's reason for its threshold.
     pub note: Option<String>,
+    /// Disturbed runs left out of each side: measured while other programs took more than the
+    /// threshold of the benchmark's cores, on a side that has quiet runs (or runs whose load was
+    /// not measured) to judge it by.
+    pub disturbed_left_out: Runs,
+    /// Whether every run of a side was disturbed: the benchmark is then ungated, since no run
+    /// of that side can be trusted.
+    pub only_disturbed: bool,
 }
 
 /// One side of the comparison, as the tables describe it.
@@ -388,6 +406,12 @@ impl Comparison {
             (0, _, _) => {
                 format!("BASE and NEW share no benchmark ({only_base} only in BASE, {only_new} only in NEW)")
             }
+            _ if self.only_disturbed() > 0 => format!(
+                "none of the {} in both runs could be judged ({ungated} ungated, {} of them because every run \
+                 of a side was disturbed by other programs; {ignored} ignored by the config file)",
+                benchmarks(in_both),
+                self.only_disturbed()
+            ),
             _ => format!(
                 "none of the {} in both runs could be judged ({ungated} ungated: too few samples, \
                  or samples that are not positive; {ignored} ignored by the config file)",
@@ -409,6 +433,23 @@ impl Comparison {
     /// How many benchmarks were judged (regressed, improved or unchanged).
     pub fn gated(&self) -> usize {
         [Verdict::Regressed, Verdict::Improved, Verdict::Unchanged].iter().map(|&v| self.count(v)).sum()
+    }
+
+    /// Disturbed runs left out, over both sides and every benchmark, and how many benchmarks they
+    /// were of.
+    pub fn disturbed_left_out(&self) -> (usize, usize) {
+        let with = self
+            .entries
+            .iter()
+            .filter(|entry| entry.disturbed_left_out.base + entry.disturbed_left_out.new > 0);
+        let runs =
+            with.clone().map(|entry| entry.disturbed_left_out.base + entry.disturbed_left_out.new).sum();
+        (runs, with.count())
+    }
+
+    /// Benchmarks not judged because every run of a side was disturbed.
+    pub fn only_disturbed(&self) -> usize {
+        self.entries.iter().filter(|entry| entry.only_disturbed).count()
     }
 
     /// Judged benchmarks whose change was significant at `alpha` but inside the threshold.
@@ -473,10 +514,44 @@ struct Found<'a> {
     input: &'a Input,
 }
 
+/// The samples of a row the gate judges: its runs less the disturbed ones, when a run that is not
+/// disturbed is left; all of them otherwise.
+struct Kept<'a> {
+    /// All the kept runs' samples, in order.
+    values: Cow<'a, [f64]>,
+    /// One slice per kept run.
+    runs: Vec<&'a [f64]>,
+    /// Disturbed runs left out.
+    left_out: usize,
+    /// When every run was disturbed: the largest disturbance.
+    only_disturbed: Option<f64>,
+}
+
 impl<'a> Found<'a> {
-    /// The row's samples, one slice per run.
-    fn runs(&self) -> Vec<&'a [f64]> {
-        self.input.runs_of(&self.row.key(), &self.row.samples_ns)
+    /// The row's samples the gate judges.
+    fn kept(&self) -> Kept<'a> {
+        let runs = self.input.runs_of(self.row);
+        let quiet: Vec<&'a [f64]> =
+            runs.iter().filter(|(_, load)| !load.is_disturbed()).map(|(samples, _)| *samples).collect();
+        if quiet.is_empty() {
+            let worst = runs
+                .iter()
+                .filter_map(|(_, load)| load.measurement().map(|measured| measured.load.disturbance))
+                .fold(0.0, f64::max);
+            return Kept {
+                values: Cow::Borrowed(&self.row.samples_ns),
+                runs: runs.into_iter().map(|(samples, _)| samples).collect(),
+                left_out: 0,
+                only_disturbed: Some(worst),
+            };
+        }
+        let left_out = runs.len() - quiet.len();
+        let values = if left_out == 0 {
+            Cow::Borrowed(self.row.samples_ns.as_slice())
+        } else {
+            Cow::Owned(quiet.concat())
+        };
+        Kept { values, runs: quiet, left_out, only_disturbed: None }
     }
 
     /// A row of the same side: the reference.
@@ -513,28 +588,29 @@ fn entry(
     let rule = settings.rules.iter().find(|rule| rule.matches(id));
     let threshold_percent = rule.and_then(|rule| rule.threshold).unwrap_or(settings.threshold_percent);
     let statistic = settings.statistic;
-    let measured = |side: Option<&Found<'_>>| {
-        side.filter(|found| !found.row.samples_ns.is_empty()).map(|found| {
-            let runs = found.runs();
-            Measured {
-                ns: statistic.estimate(&found.row.samples_ns, &runs),
-                n: found.row.samples_ns.len(),
-                runs: runs.len(),
-            }
+    let (base_kept, new_kept) = (base.map(Found::kept), new.map(Found::kept));
+    let measured = |kept: Option<&Kept<'_>>| {
+        kept.filter(|kept| !kept.values.is_empty()).map(|kept| Measured {
+            ns: statistic.estimate(&kept.values, &kept.runs),
+            n: kept.values.len(),
+            runs: kept.runs.len(),
         })
     };
+    let left_out = |kept: &Option<Kept<'_>>| kept.as_ref().map_or(0, |kept| kept.left_out);
     let mut entry = Entry {
         id: id.to_owned(),
         verdict: Verdict::Ungated,
-        base: measured(base),
-        new: measured(new),
+        base: measured(base_kept.as_ref()),
+        new: measured(new_kept.as_ref()),
         absolute: None,
         relative: None,
         gated: None,
         threshold_percent,
         note: rule.and_then(|rule| rule.reason.clone()),
+        disturbed_left_out: Runs { base: left_out(&base_kept), new: left_out(&new_kept) },
+        only_disturbed: false,
     };
-    let (Some(base), Some(new)) = (base, new) else {
+    let (Some(base), Some(new), Some(base_kept), Some(new_kept)) = (base, new, &base_kept, &new_kept) else {
         entry.verdict = if new.is_some() { Verdict::New } else { Verdict::Missing };
         return entry;
     };
@@ -544,16 +620,14 @@ fn entry(
         max_samples: settings.max_bootstrap_samples,
         seed: bootstrap::seed_for(id),
     };
-    let test = |sides: &[(&Found<'_>, i32)]| {
-        let runs: Vec<Vec<&[f64]>> = sides.iter().map(|(found, _)| found.runs()).collect();
+    let test = |sides: &[(&Kept<'_>, i32)]| {
         let factors: Vec<Factor<'_>> = sides
             .iter()
-            .zip(&runs)
-            .map(|((found, power), runs)| Factor { values: &found.row.samples_ns, runs, power: *power })
+            .map(|(kept, power)| Factor { values: &kept.values, runs: &kept.runs, power: *power })
             .collect();
         statistic.test(&factors, level, resampling)
     };
-    entry.absolute = test(&[(new, 1), (base, -1)]);
+    entry.absolute = test(&[(new_kept, 1), (base_kept, -1)]);
     if rule.is_some_and(|rule| rule.ignore) {
         entry.verdict = Verdict::Ignored;
         entry.note = Some(
@@ -562,12 +636,25 @@ fn entry(
         );
         return entry;
     }
+    let only_disturbed = [("BASE", base_kept), ("NEW", new_kept)]
+        .into_iter()
+        .filter_map(|(side, kept)| Some((side, kept.only_disturbed?)))
+        .map(|(side, worst)| {
+            format!("every run of {side} was disturbed (up to {} of its cores taken)", share(worst))
+        })
+        .collect::<Vec<_>>();
+    if !only_disturbed.is_empty() {
+        entry.only_disturbed = true;
+        entry.note = Some(format!("{}: measure it again on a quiet machine", only_disturbed.join(", and ")));
+        return entry;
+    }
     entry.gated = match gate {
         Gate::Absolute => entry.absolute,
         Gate::Relative => match relative(base, new, statistic) {
             Ok((relative, base_reference, new_reference)) => {
                 entry.relative = Some(relative);
-                test(&[(new, 1), (&new_reference, -1), (base, -1), (&base_reference, 1)])
+                let (base_reference, new_reference) = (base_reference.kept(), new_reference.kept());
+                test(&[(new_kept, 1), (&new_reference, -1), (base_kept, -1), (&base_reference, 1)])
             }
             Err(reason) => {
                 entry.note = Some(format!("not comparable across machines: {reason}"));
@@ -599,11 +686,12 @@ fn relative<'a>(
         ));
     }
     let ratio = |found: &Found<'_>, reference: &Found<'_>| -> Result<f64, String> {
-        if found.row.samples_ns.is_empty() || reference.row.samples_ns.is_empty() {
+        let (found, reference) = (found.kept(), reference.kept());
+        if found.values.is_empty() || reference.values.is_empty() {
             return Err("no samples".to_owned());
         }
-        let estimate = |found: &Found<'_>| statistic.estimate(&found.row.samples_ns, &found.runs());
-        Ok(estimate(found) / estimate(reference))
+        let estimate = |kept: &Kept<'_>| statistic.estimate(&kept.values, &kept.runs);
+        Ok(estimate(&found) / estimate(&reference))
     };
     let relative = Relative {
         reference: new_reference.row.id.clone(),

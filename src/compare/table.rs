@@ -45,6 +45,8 @@ pub fn render(comparison: &Comparison) -> String {
     text.push('\n');
     text.push_str(&noise_line(comparison));
     text.push('\n');
+    text.push_str(&disturbed_line(comparison));
+    text.push('\n');
     for (name, side) in [("base", &comparison.base), ("new", &comparison.new)] {
         skipped(&mut text, name, side);
     }
@@ -120,6 +122,18 @@ pub fn noise_line(comparison: &Comparison) -> String {
         comparison.significant_within_threshold(),
         comparison.alpha,
         significant(judged as f64 * comparison.alpha),
+    )
+}
+
+/// What the gate did about disturbed runs: how many it left out, how many benchmarks it did not
+/// judge because every run of a side was disturbed.
+pub fn disturbed_line(comparison: &Comparison) -> String {
+    let (runs, benchmarks) = comparison.disturbed_left_out();
+    let only = comparison.only_disturbed();
+    format!(
+        "Disturbed runs (other programs took more than the threshold of a benchmark's cores): {runs} left out of \
+         {benchmarks} benchmark(s) judged on their other runs; {only} benchmark(s) not judged, every run of a side \
+         disturbed."
     )
 }
 

@@ -9,11 +9,17 @@
 //! The walk (`reader.rs`, [`Reader`]) reads only regular files, up to [`MAX_FILE_BYTES`] each:
 //! a link to `/dev/zero` or a FIFO is skipped with the reason, never read.
 //!
+//! Beside Criterion's three files, poolbench's own load file (`poolbench-load.json`, written by
+//! [`Group`](crate::bench::Group)) says how busy the machine was during the measurement; it is
+//! read as they are (a regular file, at most 64 KiB), and taken only when its last sample is
+//! `sample.json`'s.
+//!
 //! Directory names are not trusted: Criterion replaces `/`, `<`, `?` and others by `_` and
 //! truncates long names, so the id comes from `benchmark.json`, and a benchmark is any directory
 //! holding `new/benchmark.json`, however deep.
 
 mod error;
+mod locate;
 mod reader;
 
 use std::ffi::OsString;
@@ -23,9 +29,10 @@ use std::process::Command;
 use serde::Deserialize;
 
 pub use error::Error;
+pub(crate) use locate::{copies_of_latest, last_sample, latest_dir};
 pub use reader::{MAX_FILE_BYTES, Reader};
 
-use crate::schema::Skipped;
+use crate::schema::{Quietness, Skipped};
 
 /// Criterion's output directory, found as Criterion 0.8 finds it: `$CRITERION_HOME`, else
 /// `$CARGO_TARGET_DIR/criterion`, else (under cargo, which sets `$CARGO`) the target directory
@@ -202,6 +209,10 @@ pub struct Benchmark {
     /// Criterion's own page for this benchmark, relative to the Criterion directory, when it
     /// exists (Criterion writes none when run without plots).
     pub page: Option<PathBuf>,
+    /// Whether the machine was quiet while it was measured: poolbench's load file beside
+    /// Criterion's ([`LoadFile`](crate::schema::LoadFile)), when there is one that describes this
+    /// measurement; otherwise not measured, and why.
+    pub load: Quietness,
 }
 
 /// Everything read from one Criterion directory.

@@ -21,6 +21,8 @@ mod visible;
 
 pub(crate) use visible::visible;
 
+use crate::schema::Quietness;
+
 /// `value` to three significant digits, without an exponent, with thousands separators:
 /// 164,000, 1,230, 123, 12.3, 1.23, 0.0123.
 pub fn significant(value: f64) -> String {
@@ -112,6 +114,66 @@ pub fn efficiency(value: f64) -> String {
     if value > 0.0 && value < 0.001 { "<0.1%".to_owned() } else { percent(value * 100.0) }
 }
 
+/// A share from 0 to 1 in whole percents: `41%`, and `<1%` for less than a hundredth but more
+/// than nothing.
+pub fn share(value: f64) -> String {
+    if value > 0.0 && value < 0.005 { "<1%".to_owned() } else { format!("{:.0}%", value * 100.0) }
+}
+
+/// Cores kept busy of those a benchmark could use: `1.93 of 2`.
+pub fn busy_cores(busy: f64, of: u32) -> String {
+    format!("{busy:.2} of {of}")
+}
+
+/// Whether the machine was quiet, as a cell says it: `quiet`, `disturbed: 41% taken`, either
+/// followed by `, measured again`; `not measured`.
+pub(crate) fn quietness(load: &Quietness) -> String {
+    let again = if load.measured_again() { ", measured again" } else { "" };
+    match load {
+        Quietness::Quiet(_) => format!("quiet{again}"),
+        Quietness::Disturbed(measurement) => {
+            format!("disturbed: {} taken{again}", share(measurement.load.disturbance))
+        }
+        Quietness::NotMeasured { .. } => "not measured".to_owned(),
+    }
+}
+
+/// Every figure of a load, in a line, for the page's tooltip; or why it was not measured.
+pub(crate) fn load_details(load: &Quietness) -> String {
+    let Some(measurement) = load.measurement() else {
+        return match load {
+            Quietness::NotMeasured { reason } => format!("not measured: {reason}"),
+            _ => String::new(),
+        };
+    };
+    let load = &measurement.load;
+    format!(
+        "other programs and the hypervisor took {} of the {} core(s) it could use (disturbed above {}); other \
+         programs {} of the machine, steal {}; its own CPU time {} s ({} s of it in {} process(es) it started) in \
+         {} s; {} involuntary context switches; measured {} time(s)",
+        share(load.disturbance),
+        load.usable_cores,
+        share(load.threshold),
+        share(load.others_share),
+        share(load.steal_share),
+        significant(load.own_cpu_seconds()),
+        significant(load.times.children_cpu_seconds),
+        load.times.processes,
+        significant(load.times.wall_seconds),
+        load.times.involuntary_switches,
+        measurement.attempts
+    )
+}
+
+/// The first `most` of `items`, comma-separated, and how many more: `a, b and 3 more`.
+pub(crate) fn first_few(items: &[String], most: usize) -> String {
+    let mut text = items.iter().take(most).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > most {
+        text.push_str(&format!(" and {} more", items.len() - most));
+    }
+    text
+}
+
 /// A rate with an SI prefix: `1.23 M`, `456 k`, `12.3`.
 pub fn rate(per_second: f64) -> String {
     match per_second.abs() {
@@ -170,6 +232,23 @@ mod tests {
         assert_eq!(speedup_range(2.1, 3.4), "2.10× – 3.40×");
         assert_eq!(speedup_range(1.0 / 519_000.0, 1.0 / 412_000.0), "412,000× – 519,000× slower");
         assert_eq!(speedup_range(0.5, 2.0), "2.00× slower – 2.00×");
+    }
+
+    #[test]
+    fn a_long_list_names_its_first_few_and_counts_the_rest() {
+        let items = ["a", "b", "c"].map(str::to_owned);
+        assert_eq!(first_few(&items, 2), "a, b and 1 more");
+        assert_eq!(first_few(&items, 3), "a, b, c");
+        assert_eq!(first_few(&[], 3), "");
+    }
+
+    #[test]
+    fn shares_are_whole_percents_and_busy_cores_two_decimals() {
+        assert_eq!(share(0.4123), "41%");
+        assert_eq!(share(0.001), "<1%");
+        assert_eq!(share(0.0), "0%");
+        assert_eq!(share(1.0), "100%");
+        assert_eq!(busy_cores(1.934, 2), "1.93 of 2");
     }
 
     #[test]

@@ -6,11 +6,15 @@
 //! oversubscribes it, which only pays when tasks wait.
 
 use crate::format::{self, duration_ns};
-use crate::schema::{Group, Row, sequential};
+use crate::schema::{Group, Quietness, Row, sequential};
 
 /// The headline of `group`, on a machine with `cores` cores.
 pub fn headline(group: &Group, cores: usize) -> String {
-    let mut text = comparison(&group.results, cores);
+    let (mut text, rests_on) = comparison(&group.results, cores);
+    if let Some(doubt) = doubt(&rests_on) {
+        text.push(' ');
+        text.push_str(&doubt);
+    }
     if let Some(startup) = group.startup.as_ref() {
         // A split within noise (SpawnPerTask's, whose steady state starts processes too) is no
         // start-up cost to quote: it could read as a negative one.
@@ -46,9 +50,42 @@ fn fastest<'a>(rows: impl Iterator<Item = &'a Row>) -> Option<&'a Row> {
     rows.min_by(|a, b| a.median_ns.point.total_cmp(&b.median_ns.point))
 }
 
-fn comparison(rows: &[Row], cores: usize) -> String {
+/// What a sentence that rests on disturbed rows must add: which, and how disturbed.
+fn doubt(rows: &[&Row]) -> Option<String> {
+    let disturbed: Vec<(String, f64)> = rows
+        .iter()
+        .filter_map(|row| match &row.load {
+            // A row without an executor is named by its id, which holds its value already.
+            Quietness::Disturbed(measured) => {
+                let name = if row.executor.is_some() { row_label(row) } else { row.id.clone() };
+                Some((name, measured.load.disturbance))
+            }
+            _ => None,
+        })
+        .collect();
+    let and = |parts: Vec<String>| match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    match disturbed.as_slice() {
+        [] => None,
+        [(label, share)] => Some(format!(
+            "In doubt: {label} was measured while other programs took {} of its cores.",
+            format::share(*share)
+        )),
+        _ => Some(format!(
+            "In doubt: {} were measured while other programs took {} of their cores.",
+            and(disturbed.iter().map(|(label, _)| label.clone()).collect()),
+            and(disturbed.iter().map(|(_, share)| format::share(*share)).collect()),
+        )),
+    }
+}
+
+/// The comparison in words, and the rows it rests on.
+fn comparison(rows: &[Row], cores: usize) -> (String, Vec<&Row>) {
     let Some(best) = fastest(rows.iter().filter(|row| row.executor.is_some())) else {
-        return without_executors(rows);
+        return (without_executors(rows), rows.iter().take(WITHOUT_EXECUTORS_LISTED).collect());
     };
     let best_pool = fastest(rows.iter().filter(|row| row.executor.is_some() && !row.is_sequential()));
     let oversubscribed = |row: &Row| match row.size {
@@ -58,20 +95,25 @@ fn comparison(rows: &[Row], cores: usize) -> String {
         _ => String::new(),
     };
     let Some(sequential) = sequential(rows) else {
-        return format!(
+        let text = format!(
             "Fastest: {}, {}{}. No Sequential run in this group to compare with.",
             row_label(best),
             duration_ns(best.median_ns.point),
             oversubscribed(best)
         );
+        return (text, vec![best]);
     };
     let Some(pool) = best_pool else {
-        return format!("Only Sequential ran: {}.", duration_ns(sequential.median_ns.point));
+        return (
+            format!("Only Sequential ran: {}.", duration_ns(sequential.median_ns.point)),
+            vec![sequential],
+        );
     };
     let Some(speedup) = pool.speedup else {
-        return format!("Fastest pool: {}, {}.", row_label(pool), duration_ns(pool.median_ns.point));
+        let text = format!("Fastest pool: {}, {}.", row_label(pool), duration_ns(pool.median_ns.point));
+        return (text, vec![pool]);
     };
-    if speedup.point <= 1.0 {
+    let text = if speedup.point <= 1.0 {
         format!(
             "No pool beats the sequential loop here: Sequential takes {}; the fastest pool, {}, takes {} ({}).",
             duration_ns(sequential.median_ns.point),
@@ -97,13 +139,17 @@ fn comparison(rows: &[Row], cores: usize) -> String {
             duration_ns(sequential.median_ns.point),
             oversubscribed(pool),
         )
-    }
+    };
+    (text, vec![pool, sequential])
 }
+
+/// How many rows a group without executors names in its headline.
+const WITHOUT_EXECUTORS_LISTED: usize = 4;
 
 fn without_executors(rows: &[Row]) -> String {
     let listed: Vec<String> = rows
         .iter()
-        .take(4)
+        .take(WITHOUT_EXECUTORS_LISTED)
         .map(|row| {
             format!("{} → {}", row.value.as_deref().unwrap_or(&row.id), duration_ns(row.median_ns.point))
         })
@@ -157,7 +203,7 @@ mod tests {
     #[test]
     fn a_sequential_win_is_said_plainly() {
         let rows = [row("Sequential", 1, 1_000.0, 10.0, 1_000.0), row("Rayon", 2, 40_000.0, 10.0, 1_000.0)];
-        let text = comparison(&rows, 2);
+        let (text, _) = comparison(&rows, 2);
         assert!(text.starts_with("No pool beats the sequential loop here"), "{text}");
         assert!(text.contains("Rayon at 2") && text.contains("40.0× slower"), "{text}");
     }
@@ -169,7 +215,7 @@ mod tests {
             row("Rayon", 2, 4_000.0, 10.0, 8_000.0),
             row("Rayon", 4, 2_000.0, 10.0, 8_000.0),
         ];
-        let text = comparison(&rows, 2);
+        let (text, _) = comparison(&rows, 2);
         assert!(text.starts_with("Pooling helps: Rayon at 4 is fastest"), "{text}");
         assert!(text.contains("4.00×") && text.contains("more workers than the machine's 2 cores"), "{text}");
     }
@@ -177,7 +223,7 @@ mod tests {
     #[test]
     fn a_win_inside_the_intervals_is_called_unclear() {
         let rows = [row("Sequential", 1, 1_000.0, 100.0, 1_000.0), row("StdPool", 2, 950.0, 100.0, 1_000.0)];
-        let text = comparison(&rows, 2);
+        let (text, _) = comparison(&rows, 2);
         assert!(text.starts_with("No pool clearly beats the sequential loop"), "{text}");
     }
 
@@ -225,6 +271,36 @@ mod tests {
             "{}",
             headline(&noise_only, 2)
         );
+    }
+
+    #[test]
+    fn a_headline_that_rests_on_a_disturbed_row_says_so() {
+        use crate::schema::{Load, Times};
+        let times = Times::two_cores(1.0, 1.2, 2.0, 0.0);
+        let mut pool = row("StdPool", 2, 4_000.0, 10.0, 8_000.0);
+        pool.load = Quietness::judged(Load::judge(times, 2, 0.15), 1);
+        let mut group = startup_group(Vec::new());
+        group.startup = None;
+        group.results = vec![row("Sequential", 1, 8_000.0, 10.0, 8_000.0), pool];
+        let text = headline(&group, 2);
+        assert!(text.starts_with("Pooling helps: StdPool at 2"), "{text}");
+        assert!(
+            text.ends_with("In doubt: StdPool at 2 was measured while other programs took 40% of its cores."),
+            "{text}"
+        );
+        group.results[0].load = group.results[1].load.clone();
+        let text = headline(&group, 2);
+        assert!(text.contains("In doubt: StdPool at 2 and Sequential at 1 were measured"), "{text}");
+        group.results[1].load = Quietness::default();
+        group.results[0].load = Quietness::default();
+        assert!(!headline(&group, 2).contains("In doubt"));
+        let mut one_thread = row("Sequential", 1, 8_000.0, 10.0, 8_000.0);
+        (one_thread.executor, one_thread.id, one_thread.value) =
+            (None, "task/f/2000".into(), Some("2000".into()));
+        one_thread.load = Quietness::judged(Load::judge(Times::two_cores(1.0, 0.6, 2.0, 0.0), 1, 0.15), 1);
+        group.results = vec![one_thread];
+        let text = headline(&group, 2);
+        assert!(text.contains("In doubt: task/f/2000 was measured"), "named by its id alone: {text}");
     }
 
     #[test]

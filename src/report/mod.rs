@@ -6,8 +6,10 @@
 //! - `summary.json`: the data, versioned ([`crate::schema::Summary`], its
 //!   [`SCHEMA_VERSION`](crate::schema::SCHEMA_VERSION); specified field by field in
 //!   `reports/README.md`): per group, executor and pool size the median and mean with their
-//!   confidence intervals, the samples, speedup over Sequential, efficiency, tasks per second; the
-//!   start-up split; Amdahl and USL fits; the machine.
+//!   confidence intervals, the samples, speedup over Sequential, efficiency, tasks per second,
+//!   whether the machine was quiet and how many cores the benchmark kept busy (its load file's
+//!   figures, [`Quietness`](crate::schema::Quietness)); the start-up split; Amdahl and USL fits;
+//!   the machine.
 //! - `index.html`: one self-contained page, with charts and tables per group and a plain-words
 //!   line saying what each group shows.
 //! - `summary.md`: the short form, for a pull-request comment: per group its headline and the
@@ -164,6 +166,9 @@ pub struct Written {
     pub peers: Option<Peers>,
     /// Rows of the Python peers beside poolbench's.
     pub peer_rows: usize,
+    /// How quiet the machine was: "The machine was quiet for 214 of 216 benchmarks; 2 measured
+    /// again." (counted by [`QuietTally`](crate::schema::QuietTally)).
+    pub quiet: Option<String>,
 }
 
 impl Written {
@@ -177,6 +182,9 @@ impl Written {
 impl fmt::Display for Written {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "poolbench report: {} benchmarks in {} groups", self.benchmarks, self.groups)?;
+        if let Some(quiet) = &self.quiet {
+            writeln!(f, "  {quiet}")?;
+        }
         for path in self.paths() {
             writeln!(f, "  {}", path.display())?;
         }
@@ -246,6 +254,7 @@ pub fn write(options: &Options) -> Result<Written, Error> {
         skipped: summary.skipped.clone(),
         peers: summary.peers.clone(),
         peer_rows: summary.rows_from(Source::Python),
+        quiet: table::quiet_line(&summary).map(|line| line.sentence),
     })
 }
 

@@ -28,7 +28,7 @@ use crate::env::PYTHON as PYTHON_VAR;
 use crate::executor::ExecutorKind;
 use crate::format::significant;
 use crate::schema::{
-    self, Group, ONE_THREAD, PeerRatio, PeerRow, Peers, PeersStatus, Row, Skipped, Source, Summary,
+    self, Group, ONE_THREAD, PeerRatio, PeerRow, Peers, PeersStatus, Quietness, Row, Skipped, Source, Summary,
 };
 
 /// Reads the peers file of `criterion_dir` and adds it to `summary`.
@@ -75,6 +75,7 @@ fn merge(groups: &mut Vec<Group>, peer_rows: Vec<PeerRow>) {
         let mut ratios = ratios(&group.results, &peer);
         group.ratios.append(&mut ratios);
         let mut row = peer.row;
+        row.load = Quietness::not_measured("a Python peer: its script does not measure the machine's load");
         row.tasks_per_second =
             group.case.as_ref().and_then(|case| finite(case.tasks as f64 / (row.median_ns.point * 1e-9)));
         group.results.push(row);

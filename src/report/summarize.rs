@@ -116,6 +116,7 @@ fn row(benchmark: &Benchmark) -> Row {
         tasks_per_second: None,
         criterion_dir: Some(slashed(&benchmark.directory)),
         criterion_page: benchmark.page.as_deref().map(slashed),
+        load: benchmark.load.clone(),
     }
 }
 

@@ -7,6 +7,8 @@
 //!   only what they were derived from, since finite inputs can divide to infinity.
 //! - An interval's lower bound is not above its upper bound.
 //! - A time (a sample, a median, a mean) is not negative.
+//! - A row's load ([`Quietness`](super::Quietness)) holds times that are not negative, shares from
+//!   0 to 1, no more CPU time than its cores can give, and the verdict its figures give.
 //! - No benchmark is listed twice ([`Row::key`]): a comparison or a history keyed on it would
 //!   have to pick one of the two, silently.
 //!
@@ -64,6 +66,9 @@ pub(crate) fn row(row: &Row) -> Result<(), String> {
         row.samples_ns.iter().enumerate().find(|(_, sample)| !(sample.is_finite() && **sample >= 0.0))
     {
         return fail(format!("its sample {index} ({sample}) is not a time: negative or not finite"));
+    }
+    if let Some(defect) = row.load.defect() {
+        return fail(defect);
     }
     Ok(())
 }
@@ -182,6 +187,7 @@ mod tests {
             tasks_per_second: Some(1e8),
             criterion_dir: None,
             criterion_page: None,
+            load: Default::default(),
         }
     }
 

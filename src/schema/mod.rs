@@ -7,9 +7,10 @@
 //! | the peers file, `poolbench-peers.json` | [`Peers`], [`PeerRow`] | `scripts/python_peers.py`, via [`crate::peers`] | the report |
 //! | `history.jsonl` | [`history::Run`], [`history::Point`] | `cargo bench`, after the report | the report's trends |
 //! | `poolbench-cases/*.json` | [`CaseFile`] | [`Sweep`](crate::bench::Sweep) | the report |
+//! | `<benchmark>/new/poolbench-load.json`, and in its baselines | [`LoadFile`], [`Load`] | [`Group`](crate::bench::Group), after each benchmark | the report, into each row's [`Quietness`] |
 //!
 //! `reports/README.md` specifies each format field by field. Each has a version number
-//! ([`SCHEMA_VERSION`], [`PEERS_SCHEMA_VERSION`], [`history::HISTORY_VERSION`]) that goes up when
+//! ([`SCHEMA_VERSION`], [`PEERS_SCHEMA_VERSION`], [`history::HISTORY_VERSION`], [`LOAD_VERSION`]) that goes up when
 //! a field is removed, renamed or changes meaning; adding a field does not bump it, so readers
 //! ignore fields they do not know. No number in these files is NaN or infinite: a quantity that
 //! cannot be computed is absent (`null`). `check.rs` holds what every `summary.json` must hold
@@ -20,12 +21,17 @@ mod case;
 mod check;
 mod error;
 pub mod history;
+mod load;
 mod machine;
 mod peers;
 mod summary;
 
 pub use case::{CASE_VERSION, CASES_DIR, CaseFile};
 pub use error::Error;
+pub use load::{
+    LOAD_FILE, LOAD_VERSION, LastSample, Load, LoadFile, MAX_LOAD_FILE_BYTES, Measurement, QuietTally,
+    Quietness, Times,
+};
 pub use machine::{GitState, Machine};
 pub use peers::{
     Failure, MAX_PEERS_FILE_BYTES, PEERS_FILE, PEERS_SCHEMA_VERSION, Parameters, PeerRow, Peers, PeersStatus,

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Error, Machine, Peers};
+use super::{Error, Machine, Peers, Quietness};
 use crate::executor::ExecutorKind;
 
 /// The version of the `summary.json` schema these types read and write.
@@ -284,6 +284,11 @@ pub struct Row {
     pub criterion_dir: Option<String>,
     /// Criterion's page for the benchmark, relative to the Criterion directory, when it exists.
     pub criterion_page: Option<String>,
+    /// Whether the machine was quiet while the benchmark was measured, with the figures: its load
+    /// file's (`poolbench-load.json`, [`LoadFile`](super::LoadFile)). Not measured in files
+    /// written before the field existed, and for the Python peers.
+    #[serde(default)]
+    pub load: Quietness,
 }
 
 impl Row {
@@ -455,6 +460,7 @@ impl Row {
             tasks_per_second: None,
             criterion_dir: None,
             criterion_page: None,
+            load: Quietness::default(),
         }
     }
 }

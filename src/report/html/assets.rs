@@ -12,7 +12,8 @@ body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; pa
 h1 { font-size: 1.5em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
 code { background: #f4f4f4; padding: 0 .2em; }
 .machine .cores, .headline { background: #f3f7fb; border-left: 4px solid #0072b2; padding: .5em .8em; }
-.skipped { background: #fff4e5; border-left: 4px solid #d55e00; padding: .2em 1em; }
+.skipped, .quiet.warns { background: #fff4e5; border-left: 4px solid #d55e00; padding: .2em 1em; }
+.quiet { background: #f3f7fb; border-left: 4px solid #009e73; padding: .5em .8em; }
 dl { display: grid; grid-template-columns: max-content auto; gap: .2em 1em; } dd { margin: 0; }
 .charts { display: flex; flex-wrap: wrap; gap: 1em; }
 figure { margin: 0; max-width: 540px; } figure svg { max-width: 100%; height: auto; }
@@ -23,6 +24,7 @@ td:first-child, th:first-child, .scaling td:last-child { text-align: left; }
 .sortable th { cursor: pointer; background: #f4f4f4; } th { background: #f4f4f4; }
 tr.oversubscribed td { color: #666; } tr.not-meaningful td { color: #777; }
 tr.python td { background: #fbf8ef; font-style: italic; } tr.within-noise td { color: #777; }
+tr.disturbed td { background: #fdecea; }
 .peers { background: #f7f3e8; border-left: 4px solid #e69f00; padding: .2em 1em; }
 .note { font-size: .85em; color: #555; }
 .trend td:nth-child(2) { padding: 0 .3em; } .sparkline { display: block; }

@@ -13,7 +13,9 @@
 //! `<section class="group" data-group="...">`, each chart a
 //! `<figure class="chart" data-group="..." data-kind="time|speedup|efficiency">`, each table has a
 //! class (`results`, `startup`, `scaling`, `ratios`) and the group's `data-group`, and the machine
-//! section carries `data-cores`. The Python peers' section is `<section class="peers"
+//! section carries `data-cores`. The line saying how quiet the machine was is `<p class="quiet">`
+//! (`quiet warns` when a row is disturbed or not measured); a results row carries `data-load`
+//! (`quiet`, `disturbed`, `not_measured`), and a disturbed one the class `disturbed`. The Python peers' section is `<section class="peers"
 //! data-status="included|skipped|absent">`; their rows in a results table are `<tr class="python"
 //! data-source="python">`; each row of a ratio table carries `data-executor`, `data-peer`,
 //! `data-value` and `data-ratio` (the number, unrounded).
@@ -27,7 +29,7 @@ use maud::{Markup, PreEscaped, html};
 
 use super::history::HistoryFile;
 use super::links::encode_path;
-use super::table::{PeersSection, SkippedList, skipped_list};
+use super::table::{PeersSection, SkippedList, quiet_line, skipped_list};
 use super::{Error, Exporter, trends};
 use crate::format::visible;
 use crate::schema::{Source, Summary};
@@ -73,6 +75,10 @@ pub fn render(summary: &Summary, criterion_href: Option<&str>, history: &History
             p {
                 "Read from " code { (visible(&summary.criterion_dir)) } " by " (visible(&summary.generator)) "; "
                 (summary.groups.len()) " benchmark groups."
+            }
+            @if let Some(quiet) = quiet_line(summary) {
+                "\n"
+                p class=(if quiet.warns { "quiet warns" } else { "quiet" }) { (visible(&quiet.sentence)) }
             }
         }
         "\n"

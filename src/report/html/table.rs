@@ -7,7 +7,10 @@
 use maud::{Markup, html};
 
 use super::link;
-use crate::format::{duration_ns, efficiency, percent, rate, significant, speedup, speedup_range, visible};
+use crate::format::{
+    busy_cores, duration_ns, efficiency, load_details, percent, quietness, rate, significant, speedup,
+    speedup_range, visible,
+};
 use crate::report::table::{Cell, Line, Row, Span, Table};
 
 /// `table` with its caption and notes, for the group `group_id`.
@@ -46,7 +49,7 @@ fn row(table: &Table, row: &Row, criterion_href: Option<&str>) -> Markup {
     html! {
         tr class=[class] data-source=[data.source] data-executor=[data.executor.as_deref().map(visible)]
             data-peer=[data.peer.as_deref().map(visible)] data-value=[data.value.as_deref().map(visible)]
-            data-ratio=[data.ratio] {
+            data-ratio=[data.ratio] data-load=[data.load] {
             @for (column, cell) in table.columns.iter().zip(&row.cells) {
                 @let sort = column
                     .sorts_by_number
@@ -76,6 +79,8 @@ pub(super) fn cell(cell: &Cell, criterion_href: Option<&str>) -> Markup {
             Cell::Size { text, oversubscribed, .. } => { (visible(text)) @if *oversubscribed { "†" } }
             Cell::Link { path, text } => (link(criterion_href, path, text)),
             Cell::Remark(cell, words) => { (self::cell(cell, criterion_href)) " " (words) }
+            Cell::BusyCores { busy, of } => (busy_cores(*busy, *of)),
+            Cell::Load(load) => span title=(visible(&load_details(load))) { (quietness(load)) },
         }
     }
 }

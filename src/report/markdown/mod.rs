@@ -2,12 +2,12 @@
 //!
 //! GitHub refuses a comment longer than [`GITHUB_COMMENT_LIMIT`] characters, and the whole
 //! report does not fit (72 KB on the full suite). So the Markdown is the report's short form,
-//! the telling rows first: the machine in one line, the Python peers in another, then per group
-//! its headline and, from the report's table model (`report/table/`, drawn by `table.rs`), the
-//! compact columns of the rows that tell its story: Sequential and each executor at its fastest
-//! size, their ratios against the Python peers and their start-up cost, and the scaling fits that
-//! mean something. Every row, the charts and the samples are left to `index.html` and
-//! `summary.json`, and the file says so at its top.
+//! the telling rows first: the machine in one line, how quiet it was in another, the Python peers
+//! in a third, then per group its headline and, from the report's table model (`report/table/`,
+//! drawn by `table.rs`), the compact columns of the rows that tell its story: Sequential and each
+//! executor at its fastest size, their ratios against the Python peers and their start-up cost,
+//! and the scaling fits that mean something. Every row, the charts and the samples are left to
+//! `index.html` and `summary.json`, and the file says so at its top.
 //!
 //! Whatever the input, the file stays within [`MAX_CHARS`]: the sections go in order while they
 //! fit, and the ones that do not are counted in a closing line that points to `index.html`.
@@ -18,9 +18,13 @@ mod table;
 
 use std::fmt::Write as _;
 
-use super::table::{PeersSection, ratios_table, results_table, scaling_table, skipped_list, startup_table};
+use super::table::{
+    PeersSection, quiet_line, ratios_table, results_table, scaling_table, skipped_list, startup_table,
+};
 use super::{Error, Exporter};
+use crate::bench::DISTURBANCE_THRESHOLD;
 use crate::format::markdown::{code, escape};
+use crate::format::share;
 use crate::schema::{Group, PeersStatus, Source, Summary};
 
 /// The most characters GitHub takes in a pull-request comment.
@@ -57,6 +61,10 @@ pub fn render(summary: &Summary) -> String {
         escape(&machine.describe()),
         machine.cores
     );
+    if let Some(quiet) = quiet_line(summary) {
+        let mark = if quiet.warns { "⚠️ " } else { "" };
+        let _ = writeln!(head, "**Load:** {mark}{}\n", escape(&quiet.sentence));
+    }
     head.push_str(
         "Per group: what it says, and its telling rows (Sequential, and each executor at its fastest size, with \
          their ratios against the Python peers and start-up costs). Every row, interval, chart and sample is in \
@@ -65,7 +73,9 @@ pub fn render(summary: &Summary) -> String {
     let footer = format!(
         "<sub>Times are medians per iteration with 95% confidence intervals. Speedup is Sequential's median over \
          the row's; below 1 it is written as a slowdown. Ratio = Python median ÷ poolbench median. † more workers \
-         than cores. Written by {}.</sub>\n",
+         than cores. Cores busy = CPU time ÷ wall time, of the cores the benchmark could use; ⚠️ disturbed = other \
+         programs took more than {} of them. Written by {}.</sub>\n",
+        share(DISTURBANCE_THRESHOLD),
         escape(&summary.generator)
     );
     let mut sections = Vec::new();

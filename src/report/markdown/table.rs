@@ -4,7 +4,9 @@
 use std::fmt::Write as _;
 
 use crate::format::markdown::{code, escape};
-use crate::format::{duration_ns, efficiency, percent, rate, significant, speedup, speedup_range};
+use crate::format::{
+    busy_cores, duration_ns, efficiency, percent, quietness, rate, significant, speedup, speedup_range,
+};
 use crate::report::table::{Align, Cell, Line, Span, Table};
 
 /// `table` with its caption: its [`compact`](crate::report::table::Column::compact) columns and
@@ -61,6 +63,9 @@ fn cell(cell: &Cell) -> String {
         }
         Cell::Link { path, .. } => code(path),
         Cell::Remark(inner, words) => format!("{} {words}", self::cell(inner)),
+        Cell::BusyCores { busy, of } => busy_cores(*busy, *of),
+        Cell::Load(load) if load.is_disturbed() => format!("⚠️ **{}**", quietness(load)),
+        Cell::Load(load) => quietness(load),
     }
 }
 

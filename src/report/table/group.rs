@@ -9,7 +9,8 @@
 use std::collections::HashSet;
 
 use super::{Cell, Column, Mark, Row, RowData, Table, code, text};
-use crate::format::ratio;
+use crate::bench::DISTURBANCE_THRESHOLD;
+use crate::format::{ratio, share};
 use crate::schema::{self, Group, Source};
 
 /// The ids of the rows that tell `group`'s story: Sequential's, and each executor's (of each
@@ -48,6 +49,8 @@ pub(crate) fn results_table(group: &Group, cores: usize) -> Table {
         Column::number("interval*").unsorted().page_only(),
         Column::number("efficiency").page_only(),
         Column::number("tasks/s").page_only(),
+        Column::number("cores busy"),
+        Column::text("machine"),
         Column::text("Criterion").page_only(),
     ];
     let telling = telling_ids(group);
@@ -81,22 +84,40 @@ pub(crate) fn results_table(group: &Group, cores: usize) -> Table {
                 row.speedup.map_or(Cell::Empty, |s| Cell::SpeedupRange(s.lower, s.upper)),
                 or_missing(row.efficiency, Cell::Efficiency),
                 or_missing(row.tasks_per_second, Cell::Rate),
+                // The peers' script measures no load: nothing to say, rather than "not measured".
+                match row.load.measurement() {
+                    _ if python => Cell::Empty,
+                    Some(measured) => {
+                        Cell::BusyCores { busy: measured.load.busy_cores(), of: measured.load.usable_cores }
+                    }
+                    None => Cell::Missing,
+                },
+                if python { Cell::Empty } else { Cell::Load(row.load.clone()) },
                 row.criterion_page
                     .as_ref()
                     .map_or(Cell::Empty, |path| Cell::Link { path: path.clone(), text: "page" }),
             ];
-            let marks = [(over, Mark::Oversubscribed), (python, Mark::Python)]
-                .into_iter()
-                .filter_map(|(on, mark)| on.then_some(mark))
-                .collect();
-            let data = RowData { source: Some(row.source.name()), ..RowData::default() };
+            let marks = [
+                (over, Mark::Oversubscribed),
+                (python, Mark::Python),
+                (row.load.is_disturbed(), Mark::Disturbed),
+            ]
+            .into_iter()
+            .filter_map(|(on, mark)| on.then_some(mark))
+            .collect();
+            let load = (!python).then(|| row.load.name());
+            let data = RowData { source: Some(row.source.name()), load, ..RowData::default() };
             Row { marks, data, telling: telling.contains(row.id.as_str()), ..Row::new(cells) }
         })
         .collect();
-    let mut note =
-        "* Speedup intervals divide the medians' opposite bounds: wider than a true 95% interval, \
-                    read them as \"certainly within\". Click a heading to sort."
-            .to_owned();
+    let mut note = format!(
+        "* Speedup intervals divide the medians' opposite bounds: wider than a true 95% interval, read them as \
+         \"certainly within\". Cores busy: the benchmark's CPU time (its process and the processes it started) \
+         over its wall time, of the cores it could use: a pool that keeps them busy computes, one that does not \
+         waits. Machine: disturbed when other programs and the hypervisor took more than {} of those cores, \
+         which puts the row's numbers in doubt. Click a heading to sort.",
+        share(DISTURBANCE_THRESHOLD)
+    );
     if oversubscribed {
         note.push_str(&format!(" † More workers than the machine's {cores} cores."));
     }

@@ -14,12 +14,17 @@
 //! - `group.rs` builds a group's tables: results, the ratios against the Python peers, the
 //!   start-up split, the scaling fits.
 //! - `lists.rs` builds the report's lists: the skipped files and the Python peers' section.
+//! - `quiet.rs` builds the line near the top that says how quiet the machine was.
 
 mod group;
 mod lists;
+mod quiet;
 
 pub(crate) use group::{ratios_table, results_table, scaling_table, startup_table};
 pub(crate) use lists::{PeersSection, SkippedList, skipped_list};
+pub(crate) use quiet::quiet_line;
+
+use crate::schema::Quietness;
 
 /// How a column's cells line up (in Markdown; the page's stylesheet aligns its own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +139,16 @@ pub(crate) enum Cell {
     },
     /// A cell followed by a remark in words: "(within noise)".
     Remark(Box<Cell>, &'static str),
+    /// The cores a benchmark kept busy, of those it could use: "1.93 of 2".
+    BusyCores {
+        /// Its CPU time over its wall time.
+        busy: f64,
+        /// The cores it could use.
+        of: u32,
+    },
+    /// Whether the machine was quiet while the row was measured: "quiet", "disturbed: 41%
+    /// taken", "not measured".
+    Load(Quietness),
 }
 
 impl Cell {
@@ -154,6 +169,8 @@ impl Cell {
             Cell::Count(count) => Some(*count as f64),
             Cell::Size { size, .. } => size.map(f64::from),
             Cell::Remark(cell, _) => cell.sort_key(),
+            Cell::BusyCores { busy, .. } => Some(*busy),
+            Cell::Load(load) => load.measurement().map(|measurement| measurement.load.disturbance),
             _ => None,
         }
     }
@@ -172,6 +189,8 @@ pub(crate) enum Mark {
     Meaningful,
     /// A fit that does not.
     NotMeaningful,
+    /// Measured while other programs took more than the threshold of its cores.
+    Disturbed,
 }
 
 impl Mark {
@@ -183,6 +202,7 @@ impl Mark {
             Mark::WithinNoise => "within-noise",
             Mark::Meaningful => "meaningful",
             Mark::NotMeaningful => "not-meaningful",
+            Mark::Disturbed => "disturbed",
         }
     }
 }
@@ -200,6 +220,8 @@ pub(crate) struct RowData {
     pub value: Option<String>,
     /// A ratio row's ratio, unrounded.
     pub ratio: Option<f64>,
+    /// A results row's load verdict: `quiet`, `disturbed` or `not_measured`.
+    pub load: Option<&'static str>,
 }
 
 /// One row of a table.

@@ -1,0 +1,471 @@
+//! The load file, `poolbench-load.json`: how busy the machine was while one benchmark was
+//! measured, and whether that leaves its numbers standing.
+//!
+//! [`Group`](crate::bench::Group) writes one per benchmark beside Criterion's files: in the
+//! benchmark's `new/` directory, and in every baseline directory Criterion copied `new/` to in the
+//! same run (`base/`, or the name given to `--save-baseline`), so that a baseline keeps the load
+//! it was measured under. The window is the benchmark's warm-up and measurement, from its first
+//! timed call to the end of its last: not the set-up before, nor Criterion's analysis after.
+//!
+//! ```json
+//! {"load_version": 1, "benchmark": "pools/cpu-spin/StdPool/2",
+//!  "last_sample": {"iters": 160.0, "ns": 40961122.0}, "attempts": 1,
+//!  "load": {"wall_seconds": 1.04, "cores": 2, "usable_cores": 2, "process_cpu_seconds": 2.01,
+//!           "children_cpu_seconds": 0.0, "processes": 0, "machine_busy_seconds": 2.05,
+//!           "steal_seconds": 0.0, "involuntary_switches": 41, "others_share": 0.019,
+//!           "steal_share": 0.0, "disturbance": 0.019, "threshold": 0.15}}
+//! ```
+//!
+//! `last_sample` is the last sample's iteration count and time, as `sample.json` holds them: a
+//! reader takes the file for the measurement beside it only when they match, so a benchmark
+//! measured again by other means since (Criterion alone) is not given an older load. What the
+//! figures mean, and how the verdict follows from them, is [`Load`]'s documentation and
+//! `reports/README.md`, "The load file".
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::Row;
+use super::Source;
+
+/// The load file's name, in a benchmark's `new/` directory and its baselines'.
+pub const LOAD_FILE: &str = "poolbench-load.json";
+
+/// The version of the load file's format.
+pub const LOAD_VERSION: u32 = 1;
+
+/// The largest load file read: a few hundred bytes are written.
+pub const MAX_LOAD_FILE_BYTES: u64 = 64 << 10;
+
+/// How much a process's CPU time read in clock ticks (10 ms) can be over the truth, twice (the
+/// start and the end of a window), with room for the few processes that reap others: what
+/// [`Load`]'s check allows its CPU time above `wall_seconds × cores`.
+const TICK_SLACK_SECONDS: f64 = 0.05;
+
+/// The machine while one benchmark was measured. Every time is in seconds over the window.
+///
+/// The verdict: other programs' CPU time is the machine's busy time less the benchmark's own
+/// (its process and the processes it started). Other programs are taken to use first the cores
+/// the benchmark would leave idle (`cores − usable_cores`); what they take beyond those, plus the
+/// hypervisor's steal, over `usable_cores`, is the [`disturbance`](Self::disturbance). Above
+/// [`threshold`](Self::threshold) the benchmark is disturbed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Load {
+    /// The window's figures, as measured.
+    #[serde(flatten)]
+    pub times: Times,
+    /// The cores the benchmark could have used: as many as it runs threads or processes at once
+    /// (its pool size, 1 for Sequential; every core unless told), at most `cores`.
+    pub usable_cores: u32,
+    /// Other programs' CPU time over the machine's (`wall_seconds × cores`), from 0 to 1.
+    pub others_share: f64,
+    /// The hypervisor's steal over the machine's time, from 0 to 1.
+    pub steal_share: f64,
+    /// The share of the usable cores that other programs and the hypervisor took, from 0 to 1.
+    pub disturbance: f64,
+    /// The disturbance above which the benchmark is disturbed, when it was judged.
+    pub threshold: f64,
+}
+
+/// What a window measured, before [`Load::judge`] derives the shares; in the load file, the
+/// first fields of its `load` object. Every time is in seconds over the window.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Times {
+    /// The window: warm-up and measurement.
+    pub wall_seconds: f64,
+    /// The machine's CPUs (`/proc/stat`).
+    pub cores: u32,
+    /// The benchmark process's CPU time, every thread (`getrusage`).
+    pub process_cpu_seconds: f64,
+    /// The CPU time of the processes it started (a process pool's workers, the fork server, the
+    /// processes of `SpawnPerTask`) and of their children, alive or reaped.
+    pub children_cpu_seconds: f64,
+    /// How many such processes were seen in the window.
+    pub processes: u32,
+    /// The whole machine's busy time, every CPU: `user + nice + system + irq + softirq` of
+    /// `/proc/stat`.
+    pub machine_busy_seconds: f64,
+    /// The time the hypervisor gave this machine's CPUs to others while they had work: `steal`.
+    pub steal_seconds: f64,
+    /// Involuntary context switches of the benchmark process, the children it reaped, and the
+    /// main thread of each process it started that was alive at the end.
+    pub involuntary_switches: u64,
+}
+
+#[cfg(test)]
+impl Times {
+    /// A window of `wall` s on 2 cores in which the benchmark's process took `own` s of CPU and
+    /// the machine `busy` s, `steal` s stolen: the figures the unit tests judge.
+    pub(crate) fn two_cores(wall: f64, own: f64, busy: f64, steal: f64) -> Times {
+        Times {
+            wall_seconds: wall,
+            cores: 2,
+            process_cpu_seconds: own,
+            children_cpu_seconds: 0.0,
+            processes: 0,
+            machine_busy_seconds: busy,
+            steal_seconds: steal,
+            involuntary_switches: 0,
+        }
+    }
+}
+
+impl Load {
+    /// The load of `times` for a benchmark that runs `threads` threads or processes at once,
+    /// judged against `threshold`: the shares and the disturbance derived as [`Load`] says.
+    pub fn judge(times: Times, threads: u32, threshold: f64) -> Load {
+        let cores = times.cores.max(1);
+        let usable = threads.clamp(1, cores);
+        let capacity = times.wall_seconds * f64::from(cores);
+        let own = times.process_cpu_seconds + times.children_cpu_seconds;
+        let others = (times.machine_busy_seconds - own).max(0.0);
+        let share = |seconds: f64| if capacity > 0.0 { (seconds / capacity).clamp(0.0, 1.0) } else { 0.0 };
+        let disturbance = if times.wall_seconds > 0.0 {
+            let spare = f64::from(cores - usable);
+            let taken =
+                (others / times.wall_seconds - spare).max(0.0) + times.steal_seconds / times.wall_seconds;
+            (taken / f64::from(usable)).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        Load {
+            times: Times { cores, ..times },
+            usable_cores: usable,
+            others_share: share(others),
+            steal_share: share(times.steal_seconds),
+            disturbance,
+            threshold,
+        }
+    }
+
+    /// The benchmark's own CPU time: its process's and its descendants'.
+    pub fn own_cpu_seconds(&self) -> f64 {
+        self.times.process_cpu_seconds + self.times.children_cpu_seconds
+    }
+
+    /// How many cores the benchmark kept busy on average: its own CPU time over the window.
+    pub fn busy_cores(&self) -> f64 {
+        if self.times.wall_seconds > 0.0 { self.own_cpu_seconds() / self.times.wall_seconds } else { 0.0 }
+    }
+
+    /// Whether other programs or the hypervisor took more than the threshold of its usable cores.
+    pub fn is_disturbed(&self) -> bool {
+        self.disturbance > self.threshold
+    }
+
+    /// Why these figures cannot be true, if they cannot: a phrase naming the field.
+    pub(crate) fn defect(&self) -> Option<String> {
+        let seconds = [
+            ("wall_seconds", self.times.wall_seconds),
+            ("process_cpu_seconds", self.times.process_cpu_seconds),
+            ("children_cpu_seconds", self.times.children_cpu_seconds),
+            ("machine_busy_seconds", self.times.machine_busy_seconds),
+            ("steal_seconds", self.times.steal_seconds),
+        ];
+        if let Some((name, value)) = seconds.iter().find(|(_, value)| !(value.is_finite() && *value >= 0.0)) {
+            return Some(format!("its {name} {value} is not a time: negative or not finite"));
+        }
+        let shares = [
+            ("others_share", self.others_share),
+            ("steal_share", self.steal_share),
+            ("disturbance", self.disturbance),
+        ];
+        if let Some((name, value)) = shares.iter().find(|(_, value)| !(0.0..=1.0).contains(value)) {
+            return Some(format!("its {name} {value} is not a share from 0 to 1"));
+        }
+        if !(self.threshold > 0.0 && self.threshold < 1.0) {
+            return Some(format!("its threshold {} is not between 0 and 1", self.threshold));
+        }
+        if self.times.cores == 0 || self.usable_cores == 0 || self.usable_cores > self.times.cores {
+            return Some(format!(
+                "its usable_cores {} is not from 1 to its cores {}",
+                self.usable_cores, self.times.cores
+            ));
+        }
+        let capacity = self.times.wall_seconds * f64::from(self.times.cores);
+        if self.own_cpu_seconds() > capacity + TICK_SLACK_SECONDS {
+            return Some(format!(
+                "its own CPU time {:.3} s is more than {} cores can give in its {:.3} s",
+                self.own_cpu_seconds(),
+                self.times.cores,
+                self.times.wall_seconds
+            ));
+        }
+        None
+    }
+}
+
+/// The last sample of a measurement, as Criterion's `sample.json` holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LastSample {
+    /// Its iteration count.
+    pub iters: f64,
+    /// Its time, ns.
+    pub ns: f64,
+}
+
+/// One benchmark's load file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadFile {
+    /// [`LOAD_VERSION`] when written.
+    pub load_version: u32,
+    /// The benchmark's full id.
+    pub benchmark: String,
+    /// The last sample of the measurement it describes.
+    pub last_sample: LastSample,
+    /// How many times the run measured the benchmark, this measurement included: above 1 when
+    /// it was disturbed and measured again.
+    pub attempts: u32,
+    /// The machine while it was measured.
+    pub load: Load,
+}
+
+impl LoadFile {
+    /// Writes the file into `dir` (a benchmark's `new/` or a baseline's directory).
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be written.
+    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
+        let text = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        crate::fs::write_atomically(&dir.join(LOAD_FILE), &text)
+    }
+
+    /// Reads the file in `dir`; `Ok(None)` when there is none.
+    ///
+    /// # Errors
+    ///
+    /// Why the file there cannot be used, as a phrase naming it: unreadable, not a load file,
+    /// another version, or figures that cannot be true.
+    pub fn read(dir: &Path) -> Result<Option<LoadFile>, String> {
+        let path = dir.join(LOAD_FILE);
+        let text = match crate::fs::read_regular_file(&path, MAX_LOAD_FILE_BYTES) {
+            Ok(text) => text,
+            Err(crate::fs::ReadError::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(None);
+            }
+            Err(err) => return Err(format!("{} cannot be read: {err}", path.display())),
+        };
+        let file: LoadFile = serde_json::from_slice(&text)
+            .map_err(|err| format!("{} is not a poolbench load file ({err})", path.display()))?;
+        if file.load_version != LOAD_VERSION {
+            return Err(format!(
+                "{} has load version {}; this poolbench reads {LOAD_VERSION}",
+                path.display(),
+                file.load_version
+            ));
+        }
+        if file.attempts == 0 {
+            return Err(format!("{} counts 0 attempts: not a measurement", path.display()));
+        }
+        match file.load.defect() {
+            Some(defect) => Err(format!("{}: {defect}", path.display())),
+            None => Ok(Some(file)),
+        }
+    }
+}
+
+/// A benchmark's load as the report holds it: measured and judged, or not measured.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// How many times the run measured it (above 1: measured again).
+    pub attempts: u32,
+    /// The figures of the measurement kept.
+    #[serde(flatten)]
+    pub load: Load,
+}
+
+/// Whether the machine was quiet while a benchmark was measured: a row's `load` in
+/// `summary.json`, `{"verdict": "quiet" | "disturbed", "attempts", ...the figures}` or
+/// `{"verdict": "not_measured", "reason"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Quietness {
+    /// Other programs left it its cores.
+    Quiet(Measurement),
+    /// Other programs or the hypervisor took more than the threshold of its cores.
+    Disturbed(Measurement),
+    /// No load file describes the measurement, and why.
+    NotMeasured {
+        /// Why: no load file (measured outside poolbench's bench API, or before it measured the
+        /// load), or one that cannot be used.
+        reason: String,
+    },
+}
+
+impl Default for Quietness {
+    /// What a row of a `summary.json` written before load was measured holds.
+    fn default() -> Self {
+        Quietness::not_measured("the summary was written before poolbench measured the machine's load")
+    }
+}
+
+impl Quietness {
+    /// `load`, measured `attempts` times, with its verdict.
+    pub fn judged(load: Load, attempts: u32) -> Self {
+        let measurement = Measurement { attempts, load };
+        if load.is_disturbed() { Quietness::Disturbed(measurement) } else { Quietness::Quiet(measurement) }
+    }
+
+    /// Not measured, for `reason`.
+    pub fn not_measured(reason: impl Into<String>) -> Self {
+        Quietness::NotMeasured { reason: reason.into() }
+    }
+
+    /// The measurement, when there is one.
+    pub fn measurement(&self) -> Option<&Measurement> {
+        match self {
+            Quietness::Quiet(measurement) | Quietness::Disturbed(measurement) => Some(measurement),
+            Quietness::NotMeasured { .. } => None,
+        }
+    }
+
+    /// Whether the benchmark was disturbed.
+    pub fn is_disturbed(&self) -> bool {
+        matches!(self, Quietness::Disturbed(_))
+    }
+
+    /// Whether it was measured more than once.
+    pub fn measured_again(&self) -> bool {
+        self.measurement().is_some_and(|measurement| measurement.attempts > 1)
+    }
+
+    /// The verdict as `summary.json` spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Quietness::Quiet(_) => "quiet",
+            Quietness::Disturbed(_) => "disturbed",
+            Quietness::NotMeasured { .. } => "not_measured",
+        }
+    }
+
+    /// Why the load cannot be true, if it cannot: figures out of range, or a verdict they do not
+    /// give.
+    pub(crate) fn defect(&self) -> Option<String> {
+        let measurement = self.measurement()?;
+        if let Some(defect) = measurement.load.defect() {
+            return Some(format!("its load: {defect}"));
+        }
+        if measurement.attempts == 0 {
+            return Some("its load counts 0 attempts".to_owned());
+        }
+        (measurement.load.is_disturbed() != self.is_disturbed()).then(|| {
+            format!(
+                "its load says {} but its disturbance {} is {} its threshold {}",
+                self.name(),
+                measurement.load.disturbance,
+                if measurement.load.is_disturbed() { "above" } else { "not above" },
+                measurement.load.threshold
+            )
+        })
+    }
+}
+
+/// How quiet a run was, over poolbench's own rows: what the report's line near the top counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuietTally {
+    /// Rows counted (the Python peers' are not: their script does not measure the load).
+    pub benchmarks: usize,
+    /// Measured quiet.
+    pub quiet: usize,
+    /// The ids of the rows still disturbed.
+    pub disturbed: Vec<String>,
+    /// Rows without a load.
+    pub not_measured: usize,
+    /// Rows measured more than once.
+    pub measured_again: usize,
+}
+
+impl QuietTally {
+    /// The tally of `rows`.
+    pub fn of<'a>(rows: impl IntoIterator<Item = &'a Row>) -> QuietTally {
+        let mut tally = QuietTally::default();
+        for row in rows.into_iter().filter(|row| row.source == Source::Criterion) {
+            tally.benchmarks += 1;
+            tally.measured_again += usize::from(row.load.measured_again());
+            match &row.load {
+                Quietness::Quiet(_) => tally.quiet += 1,
+                Quietness::Disturbed(_) => tally.disturbed.push(row.id.clone()),
+                Quietness::NotMeasured { .. } => tally.not_measured += 1,
+            }
+        }
+        tally
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn other_programs_count_against_a_benchmark_only_beyond_the_cores_it_leaves_idle() {
+        // One other program on the core Sequential leaves idle: no disturbance.
+        let beside = Load::judge(Times::two_cores(1.0, 1.0, 2.0, 0.0), 1, 0.15);
+        assert_eq!((beside.others_share, beside.disturbance, beside.is_disturbed()), (0.5, 0.0, false));
+        // Two, sharing both cores with it: it got two thirds of its core.
+        let crowded = Load::judge(Times::two_cores(1.0, 2.0 / 3.0, 2.0, 0.0), 1, 0.15);
+        assert!((crowded.disturbance - 1.0 / 3.0).abs() < 1e-9 && crowded.is_disturbed(), "{crowded:?}");
+        // A pool of two that kept one core while another program took the other.
+        let pool = Load::judge(Times::two_cores(1.0, 1.0, 2.0, 0.0), 2, 0.15);
+        assert!((pool.disturbance - 0.5).abs() < 1e-9 && (pool.busy_cores() - 1.0).abs() < 1e-9, "{pool:?}");
+        // Steal counts whatever the cores.
+        let stolen = Load::judge(Times::two_cores(1.0, 1.0, 1.0, 0.3), 1, 0.15);
+        assert!((stolen.disturbance - 0.3).abs() < 1e-9 && (stolen.steal_share - 0.15).abs() < 1e-9);
+        // A pool larger than the machine can use every core, and no more.
+        assert_eq!(Load::judge(Times::two_cores(1.0, 2.0, 2.0, 0.0), 8, 0.15).usable_cores, 2);
+        assert_eq!(beside.defect(), None);
+    }
+
+    #[test]
+    fn figures_that_cannot_be_true_are_named() {
+        let good = Load::judge(Times::two_cores(1.0, 1.0, 1.2, 0.0), 2, 0.15);
+        type Damage = fn(&mut Load);
+        let cases: [(Damage, &str); 4] = [
+            (|load| load.disturbance = 1.5, "its disturbance 1.5 is not a share"),
+            (|load| load.times.wall_seconds = f64::NAN, "its wall_seconds NaN is not a time"),
+            (|load| load.times.process_cpu_seconds = 3.0, "more than 2 cores can give"),
+            (|load| load.usable_cores = 3, "usable_cores 3 is not from 1 to its cores 2"),
+        ];
+        for (damage, expected) in cases {
+            let mut load = good;
+            damage(&mut load);
+            let defect = load.defect().expect(expected);
+            assert!(defect.contains(expected), "{defect}");
+        }
+        let mut lying = Quietness::judged(good, 1);
+        if let Quietness::Quiet(measurement) = &mut lying {
+            measurement.load.disturbance = 0.5;
+        }
+        assert!(lying.defect().expect("a quiet verdict above the threshold").contains("says quiet"));
+    }
+
+    #[test]
+    fn a_load_file_round_trips_and_a_missing_one_is_none_not_an_error() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        assert_eq!(LoadFile::read(dir.path()), Ok(None));
+        let file = LoadFile {
+            load_version: LOAD_VERSION,
+            benchmark: "g/f/2".to_owned(),
+            last_sample: LastSample { iters: 160.0, ns: 40_961_122.0 },
+            attempts: 2,
+            load: Load::judge(Times::two_cores(1.0, 1.0, 1.5, 0.0), 2, 0.15),
+        };
+        file.write(dir.path()).expect("written");
+        assert_eq!(LoadFile::read(dir.path()), Ok(Some(file)));
+        std::fs::write(dir.path().join(LOAD_FILE), "{").expect("written");
+        assert!(LoadFile::read(dir.path()).unwrap_err().contains("is not a poolbench load file"));
+    }
+
+    #[test]
+    fn the_verdict_is_the_tag_of_a_flat_object_in_json() {
+        let load = Load::judge(Times::two_cores(1.0, 0.5, 2.0, 0.0), 2, 0.15);
+        let value = serde_json::to_value(Quietness::judged(load, 2)).expect("encodes");
+        assert_eq!((value["verdict"].as_str(), value["attempts"].as_u64()), (Some("disturbed"), Some(2)));
+        assert_eq!(value["disturbance"].as_f64(), Some(0.75));
+        let back: Quietness = serde_json::from_value(value).expect("decodes");
+        assert_eq!(back, Quietness::judged(load, 2));
+        let missing = serde_json::to_value(Quietness::not_measured("no file")).expect("encodes");
+        assert_eq!(missing, serde_json::json!({"verdict": "not_measured", "reason": "no file"}));
+    }
+}
