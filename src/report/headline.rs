@@ -131,16 +131,61 @@ fn comparison(rows: &[Row], cores: usize) -> (String, Vec<&Row>) {
             oversubscribed(pool),
         )
     } else {
-        format!(
+        let mut text = format!(
             "Pooling helps: {} is fastest, {}, {} the sequential loop's speed ({}){}.",
             row_label(pool),
             duration_ns(pool.median_ns.point),
             format::speedup(speedup.point),
             duration_ns(sequential.median_ns.point),
             oversubscribed(pool),
-        )
+        );
+        if let Some(beyond) = beyond_the_cores(pool, sequential, speedup.point, cores) {
+            text.push(' ');
+            text.push_str(&beyond);
+        }
+        text
     };
     (text, vec![pool, sequential])
+}
+
+/// How much more than the cores can give a speedup may be before it is questioned: 10%.
+const BEYOND_THE_CORES: f64 = 1.10;
+
+/// How much less CPU time the pool's iteration may take than Sequential's before the two are
+/// said not to have run on the same machine: 15%.
+const LESS_CPU: f64 = 0.85;
+
+/// What a speedup above what the pool's cores can give must add, when the load measured around
+/// both rows shows that the pool's iteration took less CPU time than the sequential loop's: the
+/// same work done in less CPU time means the CPU itself was faster for one row than for the
+/// other (on a VM, the host's other tenants or its clock, which `/proc` inside the guest does not
+/// show), or that the work fits the caches of several cores better than one. Either way the
+/// speedup is not the executor's alone. Work that waits (io-sleep) takes little CPU time in the
+/// sequential loop, so it is not questioned.
+fn beyond_the_cores(pool: &Row, sequential: &Row, speedup: f64, cores: usize) -> Option<String> {
+    let usable =
+        pool.size.map_or(cores, |size| usize::try_from(size).unwrap_or(usize::MAX).min(cores)).max(1);
+    if speedup <= usable as f64 * BEYOND_THE_CORES {
+        return None;
+    }
+    let cpu = |row: &Row| {
+        let load = row.load.measurement()?.load;
+        Some(row.median_ns.point * load.busy_cores())
+    };
+    let (pool_cpu, sequential_cpu) = (cpu(pool)?, cpu(sequential)?);
+    if !(sequential_cpu > 0.0 && pool_cpu < sequential_cpu * LESS_CPU) {
+        return None;
+    }
+    Some(format!(
+        "In doubt: that is more than {usable} cores can give, and an iteration of {} took {} of the CPU time \
+         an iteration of Sequential did ({} against {}): the CPU ran faster for one row \
+         than for the other (on a VM, a change /proc cannot see) or the work fits several cores' caches \
+         better, so the speedup is not the executor's alone.",
+        row_label(pool),
+        format::share(pool_cpu / sequential_cpu),
+        duration_ns(pool_cpu),
+        duration_ns(sequential_cpu),
+    ))
 }
 
 /// How many rows a group without executors names in its headline.
@@ -271,6 +316,38 @@ mod tests {
             "{}",
             headline(&noise_only, 2)
         );
+    }
+
+    #[test]
+    fn a_speedup_beyond_the_cores_with_less_cpu_time_than_sequential_is_questioned() {
+        use crate::schema::{Load, Times};
+        // Sequential: 6.76 ms with one core busy; StdPool at 2: 2.62 ms with 1.96 busy, so
+        // 5.14 ms of CPU per iteration against 6.76 (the figures of a real run).
+        let quiet = |busy: f64, threads: u32| {
+            Quietness::judged(Load::judge(Times::two_cores(1.0, busy, busy, 0.0), threads, 0.15), 1)
+        };
+        let mut sequential = row("Sequential", 1, 6_760_000.0, 10.0, 6_760_000.0);
+        sequential.load = quiet(1.0, 1);
+        let mut pool = row("StdPool", 2, 2_620_000.0, 10.0, 6_760_000.0);
+        pool.load = quiet(1.96, 2);
+        let mut group = startup_group(Vec::new());
+        group.startup = None;
+        group.results = vec![sequential, pool];
+        let text = headline(&group, 2);
+        assert!(text.contains("In doubt: that is more than 2 cores can give, and an iteration of StdPool at 2 took 76% of the CPU time"), "{text}");
+        // Within what two cores give: not questioned.
+        group.results[1].median_ns.point = 3_500_000.0;
+        group.results[1].speedup = Some(Interval { point: 6.76 / 3.5, lower: 1.9, upper: 1.95 });
+        assert!(!headline(&group, 2).contains("In doubt"), "{}", headline(&group, 2));
+        // Beyond the cores, but with as much CPU time as Sequential (work that waits): not
+        // questioned either.
+        group.results[1].median_ns.point = 2_620_000.0;
+        group.results[1].speedup = Some(Interval { point: 2.58, lower: 2.5, upper: 2.6 });
+        group.results[0].load = quiet(0.3, 1);
+        assert!(!headline(&group, 2).contains("In doubt"), "{}", headline(&group, 2));
+        // Without load figures nothing can be said.
+        group.results[0].load = Quietness::default();
+        assert!(!headline(&group, 2).contains("In doubt"), "{}", headline(&group, 2));
     }
 
     #[test]
