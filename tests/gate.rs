@@ -149,7 +149,8 @@ fn refuses_bad_input() {
 }
 
 fn a_a_is_unchanged() {
-    let report = gate::run(&request(&[], "^gatetest/steady/[ab]$"), &settings(), &mut |_| {}).expect("a gate run");
+    let report =
+        gate::run(&request(&[], "^gatetest/steady/[ab]$"), &settings(), &mut |_| {}).expect("a gate run");
     assert_eq!(report.entries.len(), 2);
     for entry in &report.entries {
         assert_eq!(entry.verdict, Verdict::Unchanged, "{entry:?}");
@@ -161,14 +162,16 @@ fn a_a_is_unchanged() {
     assert_eq!(report.outcome().exit_code(), 0);
     let markdown = gate::render_markdown(&report);
     assert!(markdown.starts_with("## poolbench gate: ✅ no regression"), "{markdown}");
-    let json: serde_json::Value = serde_json::from_str(&gate::render_json(&report).expect("json")).expect("parses");
+    let json: serde_json::Value =
+        serde_json::from_str(&gate::render_json(&report).expect("json")).expect("parses");
     assert_eq!(json["outcome"], "no_regression");
     assert_eq!(json["entries"][0]["verdict"], "unchanged");
 }
 
 fn slowdown_regresses() {
-    let report = gate::run(&request(&[(FACTOR_ENV, "1.05")], "^gatetest/steady/[ab]$"), &settings(), &mut |_| {})
-        .expect("a gate run");
+    let report =
+        gate::run(&request(&[(FACTOR_ENV, "1.05")], "^gatetest/steady/[ab]$"), &settings(), &mut |_| {})
+            .expect("a gate run");
     for entry in &report.entries {
         assert_eq!(entry.verdict, Verdict::Regressed, "{entry:?}");
         let ratio = entry.change.expect("a change").ratio;
@@ -182,8 +185,8 @@ fn slowdown_regresses() {
 }
 
 fn failure_is_reported() {
-    let report =
-        gate::run(&request(&[(FAIL_ENV, "1")], "^gatetest/steady/"), &settings(), &mut |_| {}).expect("a gate run");
+    let report = gate::run(&request(&[(FAIL_ENV, "1")], "^gatetest/steady/"), &settings(), &mut |_| {})
+        .expect("a gate run");
     let failed: Vec<_> = report.entries.iter().filter(|entry| entry.verdict == Verdict::Failed).collect();
     assert_eq!(failed.len(), 1, "{:?}", report.entries);
     let note = failed[0].note.as_deref().unwrap_or_default();

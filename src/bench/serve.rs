@@ -84,7 +84,8 @@ fn run(id: std::ffi::OsString, targets: &[fn(&mut Criterion)]) -> Result<(), Str
         .ok()
         .filter(|id| !id.trim().is_empty() && !id.contains(['\n', '\r']))
         .ok_or_else(|| format!("{SERVE} must name one benchmark id (as `--list` prints it)"))?;
-    let channel = take_protocol_descriptors().map_err(|err| format!("serve mode cannot take its pipes: {err}"))?;
+    let channel =
+        take_protocol_descriptors().map_err(|err| format!("serve mode cannot take its pipes: {err}"))?;
     let serving = Serving { id: id.clone(), channel: Mutex::new(Some(channel)) };
     if SERVING.set(serving).is_err() {
         return Err("serve mode was entered twice in one process".to_owned());
@@ -120,7 +121,7 @@ where
     if serving.id != full_id {
         return None;
     }
-    let Some(mut channel) = lock(serving).take() else { return None };
+    let mut channel = lock(serving).take()?;
     let mut routine = setup().unwrap_or_else(|message| super::group::stop(full_id, &message));
     if let Err(message) = serve(full_id, &mut channel, &mut routine) {
         super::group::stop(full_id, &message);

@@ -38,7 +38,11 @@ mod tests {
     #[test]
     fn columns_are_padded_to_their_widest_cell_and_numbers_align_right() {
         let headings = vec!["name".to_owned(), "time".to_owned()];
-        let rows = vec![vec!["a".to_owned(), "1.5 ms".to_owned()], vec!["longer".to_owned(), "12 µs".to_owned()]];
-        assert_eq!(aligned(&headings, &[false, true], &rows), "name      time\na       1.5 ms\nlonger   12 µs\n");
+        let rows =
+            vec![vec!["a".to_owned(), "1.5 ms".to_owned()], vec!["longer".to_owned(), "12 µs".to_owned()]];
+        assert_eq!(
+            aligned(&headings, &[false, true], &rows),
+            "name      time\na       1.5 ms\nlonger   12 µs\n"
+        );
     }
 }

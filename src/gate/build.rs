@@ -187,7 +187,9 @@ fn bench_executables(messages: &str) -> Vec<PathBuf> {
         .lines()
         .filter_map(|line| serde_json::from_str::<Message>(line).ok())
         .filter(|message| message.reason == "compiler-artifact")
-        .filter(|message| message.target.as_ref().is_some_and(|target| target.kind.iter().any(|kind| kind == "bench")))
+        .filter(|message| {
+            message.target.as_ref().is_some_and(|target| target.kind.iter().any(|kind| kind == "bench"))
+        })
         .filter_map(|message| message.executable)
         .collect();
     programs.sort();
@@ -197,7 +199,8 @@ fn bench_executables(messages: &str) -> Vec<PathBuf> {
 
 /// The benchmark ids `program --bench --list` prints (`<id>: benchmark` lines).
 fn list(program: &Path) -> Result<Vec<String>, Error> {
-    let scratch = tempfile::tempdir().map_err(|err| Error::input(format!("cannot create a scratch directory: {err}")))?;
+    let scratch = tempfile::tempdir()
+        .map_err(|err| Error::input(format!("cannot create a scratch directory: {err}")))?;
     let mut child = Command::new(program)
         .args(["--bench", "--list"])
         .env_remove(SERVE)

@@ -122,7 +122,9 @@ pub fn calibrate(
     progress: &mut dyn FnMut(&str),
     each: &mut dyn FnMut(&str, &Report),
 ) -> Result<Calibration, Error> {
-    if let Some(bad) = injections.iter().find(|injection| !(injection.factor.is_finite() && injection.factor > 1.0)) {
+    if let Some(bad) =
+        injections.iter().find(|injection| !(injection.factor.is_finite() && injection.factor > 1.0))
+    {
         return Err(Error::input(format!("--inject {}: give factors above 1, such as 1.05", bad.factor)));
     }
     let mut reports: Vec<(String, Option<f64>, Report)> = Vec::new();
@@ -163,7 +165,8 @@ fn flagged(verdict: Verdict) -> bool {
 /// The calibration of finished runs: `(label, injected factor, report)`.
 pub(crate) fn summarize(reports: &[(String, Option<f64>, Report)]) -> Calibration {
     let spin = spin_shares(reports);
-    let mostly: Vec<&str> = spin.iter().filter(|share| share.mostly_spin).map(|share| share.id.as_str()).collect();
+    let mostly: Vec<&str> =
+        spin.iter().filter(|share| share.mostly_spin).map(|share| share.id.as_str()).collect();
     let runs: Vec<CalibrationRun> = reports
         .iter()
         .map(|(label, factor, report)| {
@@ -173,7 +176,9 @@ pub(crate) fn summarize(reports: &[(String, Option<f64>, Report)]) -> Calibratio
             let spin_flagged: Vec<String> = report
                 .entries
                 .iter()
-                .filter(|entry| factor.is_some() && is_cpu_spin(&entry.id) && entry.verdict == Verdict::Regressed)
+                .filter(|entry| {
+                    factor.is_some() && is_cpu_spin(&entry.id) && entry.verdict == Verdict::Regressed
+                })
                 .map(|entry| entry.id.clone())
                 .collect();
             CalibrationRun {
@@ -182,8 +187,14 @@ pub(crate) fn summarize(reports: &[(String, Option<f64>, Report)]) -> Calibratio
                 outcome: report.outcome(),
                 wall_seconds: report.wall_seconds,
                 benchmarks: report.entries.len(),
-                false_regressions: false_alarms.iter().filter(|entry| entry.verdict == Verdict::Regressed).count(),
-                false_alarms: false_alarms.iter().map(|entry| format!("{} {}", entry.id, entry.verdict.name())).collect(),
+                false_regressions: false_alarms
+                    .iter()
+                    .filter(|entry| entry.verdict == Verdict::Regressed)
+                    .count(),
+                false_alarms: false_alarms
+                    .iter()
+                    .map(|entry| format!("{} {}", entry.id, entry.verdict.name()))
+                    .collect(),
                 mostly_spin_flagged: spin_flagged.iter().filter(|id| mostly.contains(&id.as_str())).count(),
                 mostly_spin: if factor.is_some() { mostly.len() } else { 0 },
                 spin_flagged,
@@ -211,7 +222,11 @@ fn spin_shares(reports: &[(String, Option<f64>, Report)]) -> Vec<SpinShare> {
         .filter(|entry| is_cpu_spin(&entry.id))
         .map(|entry| {
             let share = entry.change.map(|change| (change.ratio - 1.0) / (factor - 1.0));
-            SpinShare { id: entry.id.clone(), share, mostly_spin: share.is_some_and(|share| share >= MOSTLY_SPIN) }
+            SpinShare {
+                id: entry.id.clone(),
+                share,
+                mostly_spin: share.is_some_and(|share| share >= MOSTLY_SPIN),
+            }
         })
         .collect()
 }
@@ -246,7 +261,8 @@ fn resolutions(reports: &[(String, Option<f64>, Report)]) -> Vec<GroupResolution
 
 fn goals(runs: &[CalibrationRun]) -> Vec<Goal> {
     let mut goals = Vec::new();
-    let walls: Vec<String> = runs.iter().map(|run| format!("{} {:.0} s", run.label, run.wall_seconds)).collect();
+    let walls: Vec<String> =
+        runs.iter().map(|run| format!("{} {:.0} s", run.label, run.wall_seconds)).collect();
     let slowest = runs.iter().map(|run| run.wall_seconds).fold(0.0, f64::max);
     goals.push(Goal {
         goal: format!("wall time at most {WALL_GOAL_SECONDS:.0} s per run, builds included (aim {WALL_AIM_SECONDS:.0} s)"),
@@ -271,7 +287,8 @@ fn goals(runs: &[CalibrationRun]) -> Vec<Goal> {
     for run in runs.iter().filter(|run| run.factor.is_some()) {
         let factor = run.factor.unwrap_or(1.0);
         let needed = if factor < 1.1 { 0.9 } else { 1.0 };
-        let share = if run.mostly_spin == 0 { 0.0 } else { run.mostly_spin_flagged as f64 / run.mostly_spin as f64 };
+        let share =
+            if run.mostly_spin == 0 { 0.0 } else { run.mostly_spin_flagged as f64 / run.mostly_spin as f64 };
         goals.push(Goal {
             goal: format!(
                 "{}: at least {:.0}% of the mostly-spin cpu-spin benchmarks flagged as regressed, nothing else \
@@ -309,7 +326,12 @@ pub fn render(calibration: &Calibration) -> String {
             run.inconclusive,
             if run.false_alarms.is_empty() { "none".to_owned() } else { run.false_alarms.join(", ") },
             if run.factor.is_some() {
-                format!("; cpu-spin regressed: {} ({} of {} mostly spin)", run.spin_flagged.len(), run.mostly_spin_flagged, run.mostly_spin)
+                format!(
+                    "; cpu-spin regressed: {} ({} of {} mostly spin)",
+                    run.spin_flagged.len(),
+                    run.mostly_spin_flagged,
+                    run.mostly_spin
+                )
             } else {
                 String::new()
             },
@@ -317,13 +339,21 @@ pub fn render(calibration: &Calibration) -> String {
         );
     }
     if !calibration.spin.is_empty() {
-        let _ = writeln!(text, "\ncpu-spin benchmarks not mostly spin (share below {MOSTLY_SPIN}), not expected to be flagged:");
+        let _ = writeln!(
+            text,
+            "\ncpu-spin benchmarks not mostly spin (share below {MOSTLY_SPIN}), not expected to be flagged:"
+        );
         for share in calibration.spin.iter().filter(|share| !share.mostly_spin) {
-            let measured = share.share.map_or_else(|| "not measured".to_owned(), |share| format!("{:.0}% spin", share * 100.0));
+            let measured = share
+                .share
+                .map_or_else(|| "not measured".to_owned(), |share| format!("{:.0}% spin", share * 100.0));
             let _ = writeln!(text, "  {} ({measured})", share.id);
         }
     }
-    let _ = writeln!(text, "\nsmallest change each group can detect within the budget (A/A runs; median, worst):");
+    let _ = writeln!(
+        text,
+        "\nsmallest change each group can detect within the budget (A/A runs; median, worst):"
+    );
     for group in &calibration.groups {
         let _ = writeln!(
             text,
@@ -333,7 +363,13 @@ pub fn render(calibration: &Calibration) -> String {
     }
     let _ = writeln!(text, "\ngoals:");
     for goal in &calibration.goals {
-        let _ = writeln!(text, "  [{}] {}\n        {}", if goal.met { "met" } else { "NOT MET" }, goal.goal, goal.measured);
+        let _ = writeln!(
+            text,
+            "  [{}] {}\n        {}",
+            if goal.met { "met" } else { "NOT MET" },
+            goal.goal,
+            goal.measured
+        );
     }
     text
 }
@@ -345,7 +381,11 @@ mod tests {
     #[test]
     fn cpu_spin_benchmarks_are_those_of_cpu_spin_groups() {
         assert!(is_cpu_spin("pools/cpu-spin/Rayon/2") && is_cpu_spin("task/cpu-spin/20000"));
-        assert!(!is_cpu_spin("pools/squares-10/Rayon/2") && !is_cpu_spin("cpu-spin") && !is_cpu_spin("a/b/cpu-spin"));
+        assert!(
+            !is_cpu_spin("pools/squares-10/Rayon/2")
+                && !is_cpu_spin("cpu-spin")
+                && !is_cpu_spin("a/b/cpu-spin")
+        );
         assert_eq!(group_of("crossover/cpu-spin/Rayon/16"), "crossover/cpu-spin");
     }
 }

@@ -56,7 +56,8 @@ fn note(entry: &Entry) -> String {
         .change
         .filter(|_| stop.is_some())
         .map(|change| format!("could flag {} or more", percent(change.detectable)));
-    let dropped = (entry.dropped_pairs > 0).then(|| format!("{} disturbed pair(s) dropped", entry.dropped_pairs));
+    let dropped =
+        (entry.dropped_pairs > 0).then(|| format!("{} disturbed pair(s) dropped", entry.dropped_pairs));
     [stop, detectable, dropped, entry.note.clone()].into_iter().flatten().collect::<Vec<_>>().join("; ")
 }
 

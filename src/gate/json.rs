@@ -21,8 +21,10 @@ struct Document<'a> {
 /// serde's, should the report not encode (a number that is not finite becomes `null`).
 pub fn render(report: &Report) -> Result<String, Error> {
     let outcome = report.outcome();
-    let document = Document { outcome, exit_code: outcome.exit_code(), inconclusive: report.inconclusive(), report };
-    let mut text = serde_json::to_string_pretty(&document).map_err(|err| Error::encode("gate report", err))?;
+    let document =
+        Document { outcome, exit_code: outcome.exit_code(), inconclusive: report.inconclusive(), report };
+    let mut text =
+        serde_json::to_string_pretty(&document).map_err(|err| Error::encode("gate report", err))?;
     text.push('\n');
     Ok(text)
 }

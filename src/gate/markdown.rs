@@ -25,12 +25,17 @@ pub fn render(report: &Report) -> String {
     };
     let _ = writeln!(text, "## poolbench gate: {heading}\n");
     let _ = writeln!(text, "- **base:** {}", escape(&report.base.label));
-    let head_env = if report.head.env.is_empty() { String::new() } else { format!(", with `{}`", report.head.env.join(" ")) };
+    let head_env = if report.head.env.is_empty() {
+        String::new()
+    } else {
+        format!(", with `{}`", report.head.env.join(" "))
+    };
     let _ = writeln!(text, "- **head:** {}{head_env}", escape(&report.head.label));
     let _ = writeln!(text, "- **rule:** {}", escape(&rule_line(report)));
     let _ = writeln!(text, "- **canary:** {}", escape(&canary_line(report)));
     let _ = writeln!(text, "- **time:** {}\n", escape(&time_line(report)));
-    let mut footer = format!("{}\n\n**result:** {}\n", escape(&counts_line(report)), escape(&result_line(report)));
+    let mut footer =
+        format!("{}\n\n**result:** {}\n", escape(&counts_line(report)), escape(&result_line(report)));
     footer.push_str(&format!("\n<sub>disturbed slots: {}</sub>\n", escape(&report.disturbance)));
     let (shown, folded): (Vec<&Entry>, Vec<&Entry>) =
         report.entries.iter().partition(|entry| entry.verdict != Verdict::Unchanged);
@@ -56,7 +61,11 @@ pub fn render(report: &Report) -> String {
 fn table(text: &mut String, report: &Report, entries: &[&Entry], room: usize) -> usize {
     let mut written = String::new();
     let headings = cells::headings(report);
-    let _ = writeln!(written, "| {} |", headings.iter().map(|heading| escape(heading)).collect::<Vec<_>>().join(" | "));
+    let _ = writeln!(
+        written,
+        "| {} |",
+        headings.iter().map(|heading| escape(heading)).collect::<Vec<_>>().join(" | ")
+    );
     let rule: Vec<&str> = cells::numeric().iter().map(|&right| if right { "---:" } else { "---" }).collect();
     let _ = writeln!(written, "|{}|", rule.join("|"));
     let mut left_out = 0;
@@ -74,7 +83,10 @@ fn table(text: &mut String, report: &Report, entries: &[&Entry], room: usize) ->
         }
     }
     if left_out > 0 {
-        let _ = writeln!(written, "\n{left_out} more not shown, to stay within a comment's length: the JSON has them all.");
+        let _ = writeln!(
+            written,
+            "\n{left_out} more not shown, to stay within a comment's length: the JSON has them all."
+        );
     }
     written.push('\n');
     text.push_str(&written);

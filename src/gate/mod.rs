@@ -121,8 +121,14 @@ impl Settings {
     /// A message naming the setting and its range.
     pub fn check(&self) -> Result<(), Error> {
         let fail = |message: String| Err(Error::input(message));
-        if !(self.threshold_percent.is_finite() && self.threshold_percent > 0.0 && self.threshold_percent < 100.0) {
-            return fail(format!("--threshold {}: give a percentage above 0 and below 100", self.threshold_percent));
+        if !(self.threshold_percent.is_finite()
+            && self.threshold_percent > 0.0
+            && self.threshold_percent < 100.0)
+        {
+            return fail(format!(
+                "--threshold {}: give a percentage above 0 and below 100",
+                self.threshold_percent
+            ));
         }
         if !(self.alpha > 0.0 && self.alpha <= 0.5) {
             return fail(format!("--alpha {}: give a level above 0 and at most 0.5", self.alpha));
@@ -154,7 +160,10 @@ impl Default for Settings {
 }
 
 mod seconds {
-    pub fn serialize<S: serde::Serializer>(duration: &std::time::Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        duration: &std::time::Duration,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_f64(duration.as_secs_f64())
     }
 }
@@ -342,7 +351,10 @@ impl Report {
 
     /// What the gate says.
     pub fn outcome(&self) -> Outcome {
-        let decided = [Verdict::Regressed, Verdict::Improved, Verdict::Unchanged].iter().map(|&v| self.count(v)).sum::<usize>();
+        let decided = [Verdict::Regressed, Verdict::Improved, Verdict::Unchanged]
+            .iter()
+            .map(|&v| self.count(v))
+            .sum::<usize>();
         if self.canary.flagged.is_some() {
             Outcome::Inconclusive
         } else if self.count(Verdict::Regressed) > 0 {

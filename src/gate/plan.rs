@@ -33,7 +33,8 @@ pub(crate) fn plan(
     canaries: usize,
     env: &Environments,
 ) -> Plan {
-    let launch = |program: &PathBuf, env: &[(String, String)]| Launch { program: program.clone(), env: env.to_vec() };
+    let launch =
+        |program: &PathBuf, env: &[(String, String)]| Launch { program: program.clone(), env: env.to_vec() };
     let both: Vec<Job> = head
         .iter()
         .filter(|(id, _)| selected(id))
@@ -101,9 +102,10 @@ mod tests {
     fn canaries_run_the_head_on_both_sides_spread_among_the_benchmarks() {
         let names: Vec<String> = (0..9).map(|k| format!("g/{k}")).collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        let plan = plan(&ids(&names, "base"), &ids(&names, "head"), |_| true, 3, &environments());
-        assert_eq!(plan.jobs.len(), 12);
-        let canaries: Vec<(usize, &Job)> = plan.jobs.iter().enumerate().filter(|(_, job)| job.canary).collect();
+        let spread_out = plan(&ids(&names, "base"), &ids(&names, "head"), |_| true, 3, &environments());
+        assert_eq!(spread_out.jobs.len(), 12);
+        let canaries: Vec<(usize, &Job)> =
+            spread_out.jobs.iter().enumerate().filter(|(_, job)| job.canary).collect();
         assert_eq!(canaries.len(), 3);
         for (_, job) in &canaries {
             assert_eq!(job.base, job.head, "a canary is head against head");

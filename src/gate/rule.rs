@@ -157,7 +157,13 @@ mod tests {
     }
 
     /// Measures a synthetic benchmark round by round under the rule, as the gate does.
-    fn measured(rule: &Rule, rng: &mut fastrand::Rng, change: f64, offset_sd: f64, pair_sd: f64) -> Option<Estimate> {
+    fn measured(
+        rule: &Rule,
+        rng: &mut fastrand::Rng,
+        change: f64,
+        offset_sd: f64,
+        pair_sd: f64,
+    ) -> Option<Estimate> {
         let mut values = Vec::new();
         for _ in 0..rule.max_rounds {
             values.extend(rounds(rng, change, offset_sd, pair_sd, 1));
@@ -205,7 +211,11 @@ mod tests {
         let judged = rule.judge(&estimates);
         let regressed: Vec<bool> = judged.iter().map(|judged| judged.verdict == Verdict::Regressed).collect();
         assert!(regressed[..30].iter().all(|&flag| flag), "{:?}", &judged[..30]);
-        assert!(!judged[30..].iter().any(|judged| matches!(judged.verdict, Verdict::Regressed | Verdict::Improved)));
+        assert!(
+            !judged[30..]
+                .iter()
+                .any(|judged| matches!(judged.verdict, Verdict::Regressed | Verdict::Improved))
+        );
         assert!(judged[30..].iter().filter(|judged| judged.verdict == Verdict::Unchanged).count() > 190);
     }
 
@@ -229,9 +239,15 @@ mod tests {
         let slower = Estimate { log_ratio: 0.2, standard_error: 0.001, df: 4.0, rounds: 5 };
         let faster = Estimate { log_ratio: -0.2, ..slower };
         let same = Estimate { log_ratio: 0.0, ..slower };
-        let verdicts: Vec<Verdict> =
-            rule.judge(&[Some(slower), Some(faster), Some(same), None]).iter().map(|judged| judged.verdict).collect();
-        assert_eq!(verdicts, [Verdict::Regressed, Verdict::Improved, Verdict::Unchanged, Verdict::Inconclusive]);
+        let verdicts: Vec<Verdict> = rule
+            .judge(&[Some(slower), Some(faster), Some(same), None])
+            .iter()
+            .map(|judged| judged.verdict)
+            .collect();
+        assert_eq!(
+            verdicts,
+            [Verdict::Regressed, Verdict::Improved, Verdict::Unchanged, Verdict::Inconclusive]
+        );
     }
 
     #[test]

@@ -92,7 +92,15 @@ pub(crate) struct Measured {
 
 impl Measured {
     fn new(job: Job) -> Self {
-        Measured { job, iterations: None, rounds: Vec::new(), dropped: 0, spent: Duration::ZERO, stop: None, failure: None }
+        Measured {
+            job,
+            iterations: None,
+            rounds: Vec::new(),
+            dropped: 0,
+            spent: Duration::ZERO,
+            stop: None,
+            failure: None,
+        }
     }
 
     /// The estimate from the rounds so far.
@@ -111,7 +119,9 @@ impl Measured {
         if pairs.is_empty() {
             return None;
         }
-        let mean = |side: fn(&Pair) -> f64| (pairs.iter().map(|pair| side(pair).ln()).sum::<f64>() / pairs.len() as f64).exp();
+        let mean = |side: fn(&Pair) -> f64| {
+            (pairs.iter().map(|pair| side(pair).ln()).sum::<f64>() / pairs.len() as f64).exp()
+        };
         Some((mean(|pair| pair.base_ns), mean(|pair| pair.head_ns)))
     }
 }
@@ -238,7 +248,8 @@ fn round(
     totals.base_processes += 1;
     let mut head = Server::start(&entry.job.head, &id, START_TIMEOUT).map_err(|failure| ("head", failure))?;
     totals.head_processes += 1;
-    let pairs = timed_pairs(entry, settings, base_first, &mut base, &mut head).map_err(|failure| ("pair", failure))?;
+    let pairs = timed_pairs(entry, settings, base_first, &mut base, &mut head)
+        .map_err(|failure| ("pair", failure))?;
     // Stopped before the next round starts, so that no pool is reaped while another is timed.
     base.stop(STOP_TIMEOUT).map_err(|failure| ("base", failure))?;
     head.stop(STOP_TIMEOUT).map_err(|failure| ("head", failure))?;
@@ -313,7 +324,8 @@ fn calibrate(server: &mut Server, slot: Duration) -> Result<u64, Failure> {
             let scaled = iterations as f64 * slot.as_secs_f64() / took.as_secs_f64().max(1e-9);
             return Ok((scaled.round() as u64).max(1));
         }
-        let factor = if took.is_zero() { 1_000.0 } else { (slot.as_secs_f64() / took.as_secs_f64()).min(1_000.0) };
+        let factor =
+            if took.is_zero() { 1_000.0 } else { (slot.as_secs_f64() / took.as_secs_f64()).min(1_000.0) };
         iterations = ((iterations as f64 * factor).ceil() as u64).clamp(iterations + 1, 1 << 40);
     }
     Ok(iterations)

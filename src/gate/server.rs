@@ -87,9 +87,9 @@ impl Server {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = command.spawn().map_err(|err| {
-            Failure::Broken(format!("cannot start {}: {err}", launch.program.display()))
-        })?;
+        let mut child = command
+            .spawn()
+            .map_err(|err| Failure::Broken(format!("cannot start {}: {err}", launch.program.display())))?;
         let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let (Some(stdin), Some(stdout), Some(stderr)) = (stdin, stdout, stderr) else {
             kill(&mut child);
@@ -176,7 +176,8 @@ impl Server {
             Ok(Line::End) | Err(RecvTimeoutError::Disconnected) => {
                 // It closed its output: give it a moment to exit, for its status.
                 let status = wait(&mut self.child, Duration::from_secs(2));
-                let how = status.map_or_else(|| "closed its output".to_owned(), |status| format!("exited with {status}"));
+                let how = status
+                    .map_or_else(|| "closed its output".to_owned(), |status| format!("exited with {status}"));
                 Err(self.broken(&format!("it {how} before {what}")))
             }
             Err(RecvTimeoutError::Timeout) => {

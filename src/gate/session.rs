@@ -49,12 +49,13 @@ pub fn run(request: &Request, settings: &Settings, progress: &mut dyn FnMut(&str
     let started = Instant::now();
     settings.check()?;
     check_env(&request.head_env)?;
-    let filter = match &request.filter {
-        Some(text) => Some(regex::Regex::new(text).map_err(|err| {
-            Error::input(format!("--filter {text:?} is not a regular expression: {err}"))
-        })?),
-        None => None,
-    };
+    let filter =
+        match &request.filter {
+            Some(text) => Some(regex::Regex::new(text).map_err(|err| {
+                Error::input(format!("--filter {text:?} is not a regular expression: {err}"))
+            })?),
+            None => None,
+        };
     let head_repo = match &request.head_programs {
         Some(_) => None,
         None => Some(build::toplevel(&request.dir)?),
@@ -146,7 +147,8 @@ fn check_env(env: &[(String, String)]) -> Result<(), Error> {
 fn environments(work_dir: &Path, head_env: &[(String, String)]) -> Result<Environments, Error> {
     let scratch = |name: &str| -> Result<(String, String), Error> {
         let dir = work_dir.join(name);
-        std::fs::create_dir_all(&dir).map_err(|err| Error::input(format!("cannot create {}: {err}", dir.display())))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|err| Error::input(format!("cannot create {}: {err}", dir.display())))?;
         Ok(("CRITERION_HOME".to_owned(), dir.to_string_lossy().into_owned()))
     };
     let mut head = vec![scratch("head-criterion")?];
@@ -177,7 +179,11 @@ fn head_side(
     Ok((built, side))
 }
 
-fn base_side(request: &Request, work_dir: &Path, progress: &mut dyn FnMut(&str)) -> Result<(Built, Side), Error> {
+fn base_side(
+    request: &Request,
+    work_dir: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Built, Side), Error> {
     match &request.base {
         Base::Programs(programs) => listed(programs, "the programs given", None, Vec::new()),
         Base::Commit(rev) => {
@@ -193,7 +199,12 @@ fn base_side(request: &Request, work_dir: &Path, progress: &mut dyn FnMut(&str))
     }
 }
 
-fn listed(programs: &[PathBuf], label: &str, commit: Option<String>, env: Vec<String>) -> Result<(Built, Side), Error> {
+fn listed(
+    programs: &[PathBuf],
+    label: &str,
+    commit: Option<String>,
+    env: Vec<String>,
+) -> Result<(Built, Side), Error> {
     let started = Instant::now();
     let ids = build::list_all(programs)?;
     let built = Built { ids, took: started.elapsed() };
@@ -223,11 +234,15 @@ fn report(
     totals: Totals,
     started: Instant,
 ) -> Report {
-    let (canaries, benchmarks): (Vec<Measured>, Vec<Measured>) = measured.into_iter().partition(|m| m.job.canary);
+    let (canaries, benchmarks): (Vec<Measured>, Vec<Measured>) =
+        measured.into_iter().partition(|m| m.job.canary);
     let estimates: Vec<_> = benchmarks.iter().map(Measured::estimate).collect();
     let judged = rule.judge(&estimates);
-    let mut entries: Vec<Entry> =
-        benchmarks.iter().zip(judged).map(|(measured, judged)| entry(measured, Some(judged), rule, settings)).collect();
+    let mut entries: Vec<Entry> = benchmarks
+        .iter()
+        .zip(judged)
+        .map(|(measured, judged)| entry(measured, Some(judged), rule, settings))
+        .collect();
     entries.extend(new.iter().map(|id| unmeasured(id, Verdict::New)));
     entries.extend(missing.iter().map(|id| unmeasured(id, Verdict::Missing)));
     entries.sort_by(table_order);
@@ -249,7 +264,8 @@ fn report(
         .iter()
         .filter(|entry| matches!(entry.verdict, Verdict::Regressed | Verdict::Improved))
         .map(|entry| {
-            let change = entry.change.map(|change| super::cells::change_with_interval(&change)).unwrap_or_default();
+            let change =
+                entry.change.map(|change| super::cells::change_with_interval(&change)).unwrap_or_default();
             format!("{} {change}", entry.id)
         })
         .collect();
@@ -275,8 +291,9 @@ fn report(
         wall_seconds: started.elapsed().as_secs_f64(),
         passes: totals.passes,
         dropped_pairs,
-        disturbance: "not measured per slot yet: no pair is dropped (the load measurement of issue 15 is the seam)"
-            .to_owned(),
+        disturbance:
+            "not measured per slot yet: no pair is dropped (the load measurement of issue 15 is the seam)"
+                .to_owned(),
     }
 }
 

@@ -10,7 +10,11 @@ use crate::format::columns::aligned;
 pub fn render(report: &Report) -> String {
     let mut text = String::from("poolbench gate\n");
     let _ = writeln!(text, "  base:   {}", report.base.label);
-    let head_env = if report.head.env.is_empty() { String::new() } else { format!(", with {}", report.head.env.join(" ")) };
+    let head_env = if report.head.env.is_empty() {
+        String::new()
+    } else {
+        format!(", with {}", report.head.env.join(" "))
+    };
     let _ = writeln!(text, "  head:   {}{head_env}", report.head.label);
     let _ = writeln!(text, "  rule:   {}", rule_line(report));
     let _ = writeln!(text, "  canary: {}", canary_line(report));

@@ -22,7 +22,7 @@ enum Command {
     Compare(crate::compare::Args),
     /// Gate a change against a base commit, base and head timed in interleaved pairs: exit 0 none, 1
     /// error, 2 regression, 3 inconclusive, 4 base without serve mode.
-    Gate(crate::gate::Args),
+    Gate(Box<crate::gate::Args>),
     /// Write a summary in Bencher's or github-action-benchmark's JSON.
     Export(crate::export::Args),
 }

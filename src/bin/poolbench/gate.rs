@@ -200,7 +200,10 @@ fn run_calibration(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
             .filter(|run| run.outcome == gate::Outcome::Failed)
             .map(|run| run.label.as_str())
             .collect();
-        anyhow::ensure!(failed.is_empty(), "gate calibrate --smoke: a benchmark could not be measured in {failed:?}");
+        anyhow::ensure!(
+            failed.is_empty(),
+            "gate calibrate --smoke: a benchmark could not be measured in {failed:?}"
+        );
         println!("gate calibrate --smoke: the path works; the goals above are measurements, not judged here");
         return Ok(ExitCode::SUCCESS);
     }
