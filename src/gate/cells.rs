@@ -57,7 +57,7 @@ fn note(entry: &Entry) -> String {
         .filter(|_| stop.is_some())
         .map(|change| format!("could flag {} or more", percent(change.detectable)));
     let dropped =
-        (entry.dropped_pairs > 0).then(|| format!("{} disturbed pair(s) dropped", entry.dropped_pairs));
+        (entry.dropped_rounds > 0).then(|| format!("{} disturbed round(s) dropped", entry.dropped_rounds));
     [stop, detectable, dropped, entry.note.clone()].into_iter().flatten().collect::<Vec<_>>().join("; ")
 }
 

@@ -36,7 +36,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(text, "- **time:** {}\n", escape(&time_line(report)));
     let mut footer =
         format!("{}\n\n**result:** {}\n", escape(&counts_line(report)), escape(&result_line(report)));
-    footer.push_str(&format!("\n<sub>disturbed slots: {}</sub>\n", escape(&report.disturbance)));
+    footer.push_str(&format!("\n<sub>disturbed rounds: {}</sub>\n", escape(&report.disturbance)));
     let (shown, folded): (Vec<&Entry>, Vec<&Entry>) =
         report.entries.iter().partition(|entry| entry.verdict != Verdict::Unchanged);
     // What is left for the tables once the header and footer are in.

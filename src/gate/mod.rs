@@ -31,6 +31,7 @@ mod calibration;
 mod cells;
 mod error;
 mod json;
+mod load;
 mod markdown;
 mod multiplicity;
 mod plan;
@@ -51,6 +52,7 @@ pub use calibration::{
 };
 pub use error::Error;
 pub use json::render as render_json;
+pub use load::DISTURBANCE_THRESHOLD;
 pub use markdown::{MAX_MARKDOWN_CHARS, render as render_markdown};
 pub use rule::CANARY_ALPHA;
 pub use run::Stop;
@@ -95,6 +97,9 @@ pub struct Settings {
     pub canaries: usize,
     /// The seed of the slot order within rounds. Default: 1.
     pub seed: u64,
+    /// A round whose window shows other programs took more than this share of the machine (0 to
+    /// 1) is dropped and measured again; 1 keeps every round. Default: [`DISTURBANCE_THRESHOLD`].
+    pub max_disturbance: f64,
 }
 
 impl Settings {
@@ -111,6 +116,7 @@ impl Settings {
             max_rounds: 12,
             canaries: DEFAULT_CANARIES,
             seed: 1,
+            max_disturbance: DISTURBANCE_THRESHOLD,
         }
     }
 
@@ -144,6 +150,12 @@ impl Settings {
                 "--min-rounds {} --max-rounds {}: at least 2 rounds before the first look (two processes a \
                  side, to measure their spread), at most 1000, and no fewer than the minimum",
                 self.min_rounds, self.max_rounds
+            ));
+        }
+        if !(self.max_disturbance > 0.0 && self.max_disturbance <= 1.0) {
+            return fail(format!(
+                "--max-disturbance {}: give a share above 0 and at most 1 (1 keeps every round)",
+                self.max_disturbance
             ));
         }
         if self.canaries > 100 {
@@ -250,8 +262,9 @@ pub struct Entry {
     pub rounds: usize,
     /// Pairs of slots measured.
     pub pairs: usize,
-    /// Pairs dropped because another program disturbed a slot.
-    pub dropped_pairs: usize,
+    /// Rounds dropped because other programs took more than [`DISTURBANCE_THRESHOLD`] of the
+    /// machine while they ran.
+    pub dropped_rounds: usize,
     /// Iterations per slot.
     pub iterations: Option<u64>,
     /// Time spent on it, set-ups included.
@@ -310,9 +323,9 @@ pub struct Report {
     pub wall_seconds: f64,
     /// Passes over the benchmarks.
     pub passes: usize,
-    /// Pairs dropped as disturbed, over all benchmarks, and why none can be yet.
-    pub dropped_pairs: usize,
-    /// How disturbed slots are found.
+    /// Rounds dropped as disturbed, over all benchmarks and canaries.
+    pub dropped_rounds: usize,
+    /// How disturbed rounds are found, and what was dropped.
     pub disturbance: String,
 }
 

@@ -15,13 +15,16 @@
 //! when it has had [`Settings::benchmark_budget`], and every benchmark stops when the run has had
 //! [`Settings::budget`] (once each has had its first `min_rounds`, which always run).
 //!
-//! **Disturbed slots** (issue 15's load measurement) are the seam [`disturbed`]: a pair whose
-//! slot another program disturbed is dropped and counted. The load is not measured per slot yet,
-//! so no pair is dropped; the tables say so.
+//! **Disturbed rounds** are dropped, counted and measured again: a round whose window
+//! ([`load::Window`](super::load::Window), from before its servers start to after they are reaped)
+//! shows other programs took more than [`Settings::max_disturbance`] of the machine. A benchmark has
+//! at most twice `max_rounds` rounds in all, dropped ones included, so a machine that stays busy
+//! ends it inconclusive rather than measuring forever.
 
 use std::time::{Duration, Instant};
 
 use super::Settings;
+use super::load::Window;
 use super::rule::{Look, Rule};
 use super::server::{Failure, Launch, Server};
 use super::statistic::{Estimate, round_value};
@@ -82,7 +85,7 @@ pub(crate) struct Measured {
     pub iterations: Option<u64>,
     /// Each round's pairs.
     pub rounds: Vec<Vec<Pair>>,
-    /// Pairs dropped as disturbed.
+    /// Rounds dropped as disturbed.
     pub dropped: usize,
     /// Time spent on it, set-ups included.
     pub spent: Duration,
@@ -138,6 +141,10 @@ pub(crate) struct Totals {
     pub head_processes: usize,
     /// Whether the run's budget stopped benchmarks that were still undecided.
     pub budget_ran_out: bool,
+    /// The largest others' share of a dropped round.
+    pub disturbed_share: f64,
+    /// Whether the load could be read (`/proc/stat`, `getrusage`).
+    pub load_measured: bool,
 }
 
 /// A fatal problem: the base (or head) cannot serve at all, so nothing can be measured.
@@ -164,7 +171,8 @@ pub(crate) fn measure(
     let mut rng = fastrand::Rng::with_seed(settings.seed);
     let mut measured: Vec<Measured> = jobs.into_iter().map(Measured::new).collect();
     let mut last_line = Instant::now();
-    for pass in 0..rule.max_rounds {
+    let attempts = 2 * rule.max_rounds;
+    for pass in 0..attempts {
         let open: Vec<usize> = (0..measured.len()).filter(|&index| measured[index].stop.is_none()).collect();
         if open.is_empty() {
             break;
@@ -187,7 +195,11 @@ pub(crate) fn measure(
             let result = round(entry, settings, base_first, &mut totals);
             entry.spent += round_started.elapsed();
             match result {
-                Ok(pairs) => entry.rounds.push(pairs),
+                Ok(Round { others_share: Some(share), .. }) if share > settings.max_disturbance => {
+                    entry.dropped += 1;
+                    totals.disturbed_share = totals.disturbed_share.max(share);
+                }
+                Ok(Round { pairs, .. }) => entry.rounds.push(pairs),
                 Err((side, Failure::NoServeMode(line))) => {
                     let launch = if side == "base" { &entry.job.base } else { &entry.job.head };
                     return Err(NoServeMode {
@@ -205,7 +217,12 @@ pub(crate) fn measure(
             entry.stop = match rule.look(entry.estimate().as_ref()) {
                 Look::Changed => Some(Stop::Changed),
                 Look::Unchanged => Some(Stop::Unchanged),
-                Look::Continue if entry.rounds.len() >= rule.max_rounds => Some(Stop::Rounds),
+                Look::Continue
+                    if entry.rounds.len() >= rule.max_rounds
+                        || entry.rounds.len() + entry.dropped >= attempts =>
+                {
+                    Some(Stop::Rounds)
+                }
                 Look::Continue => None,
             };
             if last_line.elapsed() >= Duration::from_secs(15) {
@@ -235,6 +252,12 @@ pub(crate) fn measure(
     Ok((measured, totals))
 }
 
+/// A round's pairs, and the others' share of the machine over it (`None`: not readable).
+struct Round {
+    pairs: Vec<Pair>,
+    others_share: Option<f64>,
+}
+
 /// One round: fresh servers, warm-up, the pairs; a failure says which side's server failed
 /// to start (`base` or `head`), or `pair` for one that failed later.
 fn round(
@@ -242,8 +265,9 @@ fn round(
     settings: &Settings,
     base_first: bool,
     totals: &mut Totals,
-) -> Result<Vec<Pair>, (&'static str, Failure)> {
+) -> Result<Round, (&'static str, Failure)> {
     let id = entry.job.id.clone();
+    let window = Window::open().ok();
     let mut base = Server::start(&entry.job.base, &id, START_TIMEOUT).map_err(|failure| ("base", failure))?;
     totals.base_processes += 1;
     let mut head = Server::start(&entry.job.head, &id, START_TIMEOUT).map_err(|failure| ("head", failure))?;
@@ -253,7 +277,9 @@ fn round(
     // Stopped before the next round starts, so that no pool is reaped while another is timed.
     base.stop(STOP_TIMEOUT).map_err(|failure| ("base", failure))?;
     head.stop(STOP_TIMEOUT).map_err(|failure| ("head", failure))?;
-    Ok(pairs)
+    let others_share = window.and_then(|window| window.others_share().ok());
+    totals.load_measured |= others_share.is_some();
+    Ok(Round { pairs, others_share })
 }
 
 /// The calibration (first round only), the warm-up and the pairs of a round, then both servers
@@ -295,20 +321,9 @@ fn timed_pairs(
                 "{id}: a slot of {iterations} iteration(s) took 0 ns; the routine must return the time it took"
             )));
         }
-        if disturbed(&pair) {
-            entry.dropped += 1;
-        } else {
-            pairs.push(pair);
-        }
+        pairs.push(pair);
     }
     Ok(pairs)
-}
-
-/// Whether another program disturbed either slot of `pair`: the seam for issue 15's load
-/// measurement, which a server will report beside each answer (a field after the nanoseconds,
-/// which protocol version 1 readers ignore). Until then no slot is judged disturbed.
-fn disturbed(_pair: &Pair) -> bool {
-    false
 }
 
 /// The iterations that take about `slot` on `server`: one iteration twice (the first is cold),

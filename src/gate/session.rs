@@ -279,7 +279,23 @@ fn report(
             )
         }),
     };
-    let dropped_pairs = entries.iter().chain(&canary.entries).map(|entry| entry.dropped_pairs).sum();
+    let dropped_rounds: usize = entries.iter().chain(&canary.entries).map(|entry| entry.dropped_rounds).sum();
+    let disturbance = if !totals.load_measured {
+        "not measured: /proc/stat or getrusage could not be read, so no round was dropped".to_owned()
+    } else if dropped_rounds == 0 {
+        format!(
+            "each round's others' share of the machine measured (/proc/stat less the gate's own CPU time); none \
+             above {:.0}%",
+            settings.max_disturbance * 100.0
+        )
+    } else {
+        format!(
+            "{dropped_rounds} round(s) dropped and measured again: other programs took more than {:.0}% of the \
+             machine (up to {:.0}%)",
+            settings.max_disturbance * 100.0,
+            totals.disturbed_share * 100.0
+        )
+    };
     Report {
         base: sides.base,
         head: sides.head,
@@ -290,10 +306,8 @@ fn report(
         measure_seconds: totals.elapsed.as_secs_f64(),
         wall_seconds: started.elapsed().as_secs_f64(),
         passes: totals.passes,
-        dropped_pairs,
-        disturbance:
-            "not measured per slot yet: no pair is dropped (the load measurement of issue 15 is the seam)"
-                .to_owned(),
+        dropped_rounds,
+        disturbance,
     }
 }
 
@@ -325,7 +339,7 @@ fn entry(measured: &Measured, judged: Option<Judged>, rule: &Rule, settings: &Se
         change,
         rounds: measured.rounds.len(),
         pairs: measured.rounds.iter().map(Vec::len).sum(),
-        dropped_pairs: measured.dropped,
+        dropped_rounds: measured.dropped,
         iterations: measured.iterations,
         seconds: measured.spent.as_secs_f64(),
         stop: measured.stop,
@@ -342,7 +356,7 @@ fn unmeasured(id: &str, verdict: Verdict) -> Entry {
         change: None,
         rounds: 0,
         pairs: 0,
-        dropped_pairs: 0,
+        dropped_rounds: 0,
         iterations: None,
         seconds: 0.0,
         stop: None::<Stop>,

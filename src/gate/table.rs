@@ -19,7 +19,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(text, "  rule:   {}", rule_line(report));
     let _ = writeln!(text, "  canary: {}", canary_line(report));
     let _ = writeln!(text, "  time:   {}", time_line(report));
-    let _ = writeln!(text, "  disturbed slots: {}\n", report.disturbance);
+    let _ = writeln!(text, "  disturbed rounds: {}\n", report.disturbance);
     let rows: Vec<Vec<String>> = report.entries.iter().map(cells::row).collect();
     text.push_str(&aligned(&cells::headings(report), &cells::numeric(), &rows));
     let _ = writeln!(text, "\n{}", counts_line(report));

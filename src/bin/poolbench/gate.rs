@@ -94,6 +94,10 @@ struct Options {
     /// Canaries, head against head [default: 3].
     #[arg(long, value_name = "N")]
     canaries: Option<usize>,
+    /// Drop and re-measure a round when other programs took more than this share of the machine,
+    /// in percent; 100 keeps every round [default: 15].
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    max_disturbance: Option<f64>,
     /// Seed of the slot order [default: 1].
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
@@ -228,6 +232,7 @@ fn settings(options: &Options) -> Settings {
         max_rounds: options.max_rounds.unwrap_or(defaults.max_rounds),
         canaries: options.canaries.unwrap_or(defaults.canaries),
         seed: options.seed.unwrap_or(defaults.seed),
+        max_disturbance: options.max_disturbance.map_or(defaults.max_disturbance, |percent| percent / 100.0),
     }
 }
 

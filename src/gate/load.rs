@@ -1,0 +1,162 @@
+//! Whether other programs disturbed a round: the share of the machine's CPU time that went
+//! neither to the gate nor to anything it started.
+//!
+//! A round's window opens before its two servers start and closes after both have been stopped
+//! and reaped, so every process of the round (the servers, their pools' workers, which each
+//! server reaps before it exits) is counted in the gate's own `getrusage(RUSAGE_CHILDREN)` by
+//! then. The machine's busy time comes from `/proc/stat` (user, nice, system, irq, softirq and
+//! steal: the hypervisor's share counts as disturbance too). What is left after the gate's own
+//! time and its children's, over the window's wall time times the CPUs, is the others' share;
+//! a round above [`DISTURBANCE_THRESHOLD`] is dropped, counted, and measured again.
+//!
+//! This is the gate's own, round-level measurement. When the per-benchmark load window (issue 15)
+//! is in the library, the servers can report it per slot instead, as a field after the
+//! nanoseconds (protocol version 1 readers ignore it), and [`Window`] is the one seam to replace.
+
+use std::io;
+use std::time::Instant;
+
+/// The others' share above which a round is disturbed: as the quiet-machine verdict's, more than
+/// 15% of the cores taken by other programs and the hypervisor.
+pub const DISTURBANCE_THRESHOLD: f64 = 0.15;
+
+/// The CPU seconds the machine spent busy, and its CPU count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Machine {
+    busy: f64,
+    cpus: u32,
+}
+
+/// A moment: the machine's busy time, and the gate's own and its reaped children's CPU time.
+#[derive(Debug, Clone, Copy)]
+struct Snapshot {
+    at: Instant,
+    machine: Machine,
+    own: f64,
+}
+
+impl Snapshot {
+    fn take() -> io::Result<Snapshot> {
+        let at = Instant::now();
+        let machine = machine_from(&std::fs::read_to_string("/proc/stat")?)?;
+        Ok(Snapshot { at, machine, own: own_cpu()? })
+    }
+}
+
+/// One round's window.
+#[derive(Debug)]
+pub(crate) struct Window {
+    start: Snapshot,
+}
+
+impl Window {
+    /// Opens a window now.
+    ///
+    /// # Errors
+    ///
+    /// When `/proc/stat` or `getrusage` cannot be read (not Linux, `/proc` not mounted).
+    pub fn open() -> io::Result<Window> {
+        Ok(Window { start: Snapshot::take()? })
+    }
+
+    /// The others' share of the machine since the window opened, from 0 to 1; call it once the
+    /// round's processes have been reaped.
+    ///
+    /// # Errors
+    ///
+    /// As [`Window::open`].
+    pub fn others_share(&self) -> io::Result<f64> {
+        let end = Snapshot::take()?;
+        Ok(share(&self.start, &end))
+    }
+}
+
+fn share(start: &Snapshot, end: &Snapshot) -> f64 {
+    let capacity = end.at.duration_since(start.at).as_secs_f64() * f64::from(end.machine.cpus.max(1));
+    if capacity <= 0.0 {
+        return 0.0;
+    }
+    let others = (end.machine.busy - start.machine.busy) - (end.own - start.own);
+    (others / capacity).clamp(0.0, 1.0)
+}
+
+/// The `cpu` line of `/proc/stat`: busy seconds over every CPU, and how many `cpuN` lines follow.
+fn machine_from(stat: &str) -> io::Result<Machine> {
+    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("/proc/stat: {what}"));
+    let line = stat.lines().find(|line| line.starts_with("cpu ")).ok_or_else(|| bad("no `cpu` line"))?;
+    let fields: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(str::parse::<f64>)
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad("a field is no number"))?;
+    // user nice system idle iowait irq softirq steal (guest is within user already).
+    let [user, nice, system, _idle, _iowait, irq, softirq, steal, ..] = fields[..] else {
+        return Err(bad("fewer than 8 fields on the `cpu` line"));
+    };
+    // SAFETY: sysconf with a valid name reads a constant.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let ticks = if ticks > 0 { ticks as f64 } else { 100.0 };
+    let cpus = stat.lines().filter(|line| line.starts_with("cpu") && !line.starts_with("cpu ")).count();
+    Ok(Machine {
+        busy: (user + nice + system + irq + softirq + steal) / ticks,
+        cpus: u32::try_from(cpus).unwrap_or(u32::MAX).max(1),
+    })
+}
+
+/// CPU seconds of this process and of its children that were reaped.
+fn own_cpu() -> io::Result<f64> {
+    let seconds = |usage: &libc::rusage| {
+        let time = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+        time(usage.ru_utime) + time(usage.ru_stime)
+    };
+    let mut total = 0.0;
+    for who in [libc::RUSAGE_SELF, libc::RUSAGE_CHILDREN] {
+        // SAFETY: getrusage fills the struct it is given; a zeroed rusage is a valid one.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(who, &mut usage) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        total += seconds(&usage);
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_cpu_line_gives_busy_seconds_with_steal_and_the_cpu_count() {
+        let stat = "cpu  100 0 50 1000 5 1 2 7 0 0\ncpu0 50 0 25 500 2 0 1 3 0 0\ncpu1 50 0 25 500 3 1 1 4 0 0\nintr 1\n";
+        let machine = machine_from(stat).expect("a cpu line");
+        // SAFETY: as in machine_from.
+        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        assert!((machine.busy - 160.0 / ticks).abs() < 1e-9);
+        assert_eq!(machine.cpus, 2);
+        for bad in ["intr 1\n", "cpu  1 2 3\n", "cpu  a b c d e f g h\n"] {
+            assert!(machine_from(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_others_share_is_what_the_machine_did_beyond_the_gate_over_its_capacity() {
+        let at = Instant::now();
+        let start = Snapshot { at, machine: Machine { busy: 10.0, cpus: 2 }, own: 3.0 };
+        // One second on two CPUs: 1.5 s busy, 1.2 s of it the gate's: 0.3 of 2 s is 15%.
+        let end =
+            Snapshot { at: at + Duration::from_secs(1), machine: Machine { busy: 11.5, cpus: 2 }, own: 4.2 };
+        assert!((share(&start, &end) - 0.15).abs() < 1e-9);
+        // Jiffies round: the gate may seem to take more than the machine did, never below 0.
+        let rounded = Snapshot { own: 5.0, ..end };
+        assert_eq!(share(&start, &rounded), 0.0);
+    }
+
+    #[test]
+    fn a_window_over_this_process_reads_the_machine() {
+        let window = Window::open().expect("/proc/stat and getrusage on Linux");
+        let share = window.others_share().expect("read again");
+        assert!((0.0..=1.0).contains(&share), "{share}");
+    }
+}
