@@ -9,12 +9,57 @@
 //! time and its children's, over the window's wall time times the CPUs, is the others' share;
 //! a round above [`DISTURBANCE_THRESHOLD`] is dropped, counted, and measured again.
 //!
+//! A pool's workers may outlive the server that started them by a few milliseconds (a pool's drop
+//! tells them to stop and a background thread reaps them), so they are orphaned to `init` and
+//! their CPU time would pass for another program's. So the gate makes itself the child
+//! subreaper of its descendants ([`adopt_orphans`]): orphans become its children, and a window
+//! reaps them (for at most [`ORPHAN_WAIT`]) before it closes, so their time is the gate's own.
+//!
 //! This is the gate's own, round-level measurement. When the per-benchmark load window (issue 15)
 //! is in the library, the servers can report it per slot instead, as a field after the
 //! nanoseconds (protocol version 1 readers ignore it), and [`Window`] is the one seam to replace.
 
 use std::io;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a closing window waits for adopted orphans to exit.
+pub const ORPHAN_WAIT: Duration = Duration::from_millis(50);
+
+static ADOPTING: AtomicBool = AtomicBool::new(false);
+
+/// Makes this process the subreaper of its descendants (`prctl(PR_SET_CHILD_SUBREAPER)`), so
+/// that windows can reap orphaned pool workers; returns whether it could.
+///
+/// A window then reaps *any* child that has exited when it closes: call it only in a process
+/// whose other children nobody else waits for (the `poolbench` command line).
+pub fn adopt_orphans() -> bool {
+    // SAFETY: prctl with integer arguments changes only this process's own attribute.
+    let adopted = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } == 0;
+    ADOPTING.store(adopted, Ordering::Relaxed);
+    adopted
+}
+
+/// Reaps exited children (adopted orphans) until none is left or [`ORPHAN_WAIT`] has passed.
+fn reap_orphans() {
+    if !ADOPTING.load(Ordering::Relaxed) {
+        return;
+    }
+    let deadline = Instant::now() + ORPHAN_WAIT;
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid with a valid pointer to an int.
+        let reaped = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if reaped > 0 {
+            continue;
+        }
+        // 0: children left, none exited yet; below 0: no children at all.
+        if reaped < 0 || Instant::now() >= deadline {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
 
 /// The others' share above which a round is disturbed: as the quiet-machine verdict's, more than
 /// 15% of the cores taken by other programs and the hypervisor.
@@ -25,6 +70,8 @@ pub const DISTURBANCE_THRESHOLD: f64 = 0.15;
 struct Machine {
     busy: f64,
     cpus: u32,
+    /// Clock ticks a second, the unit `/proc/stat` counts in.
+    ticks: f64,
 }
 
 /// A moment: the machine's busy time, and the gate's own and its reaped children's CPU time.
@@ -66,6 +113,7 @@ impl Window {
     ///
     /// As [`Window::open`].
     pub fn others_share(&self) -> io::Result<f64> {
+        reap_orphans();
         let end = Snapshot::take()?;
         Ok(share(&self.start, &end))
     }
@@ -76,7 +124,10 @@ fn share(start: &Snapshot, end: &Snapshot) -> f64 {
     if capacity <= 0.0 {
         return 0.0;
     }
-    let others = (end.machine.busy - start.machine.busy) - (end.own - start.own);
+    // /proc/stat counts in clock ticks: each CPU's count may be a tick short at either end of
+    // the window, so that much is not held against the others.
+    let quantum = 2.0 * f64::from(end.machine.cpus.max(1)) / end.machine.ticks;
+    let others = (end.machine.busy - start.machine.busy) - (end.own - start.own) - quantum;
     (others / capacity).clamp(0.0, 1.0)
 }
 
@@ -101,6 +152,7 @@ fn machine_from(stat: &str) -> io::Result<Machine> {
     Ok(Machine {
         busy: (user + nice + system + irq + softirq + steal) / ticks,
         cpus: u32::try_from(cpus).unwrap_or(u32::MAX).max(1),
+        ticks,
     })
 }
 
@@ -125,7 +177,6 @@ fn own_cpu() -> io::Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn the_cpu_line_gives_busy_seconds_with_steal_and_the_cpu_count() {
@@ -134,7 +185,7 @@ mod tests {
         // SAFETY: as in machine_from.
         let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
         assert!((machine.busy - 160.0 / ticks).abs() < 1e-9);
-        assert_eq!(machine.cpus, 2);
+        assert_eq!((machine.cpus, machine.ticks), (2, ticks));
         for bad in ["intr 1\n", "cpu  1 2 3\n", "cpu  a b c d e f g h\n"] {
             assert!(machine_from(bad).is_err(), "{bad:?}");
         }
@@ -143,11 +194,12 @@ mod tests {
     #[test]
     fn the_others_share_is_what_the_machine_did_beyond_the_gate_over_its_capacity() {
         let at = Instant::now();
-        let start = Snapshot { at, machine: Machine { busy: 10.0, cpus: 2 }, own: 3.0 };
-        // One second on two CPUs: 1.5 s busy, 1.2 s of it the gate's: 0.3 of 2 s is 15%.
-        let end =
-            Snapshot { at: at + Duration::from_secs(1), machine: Machine { busy: 11.5, cpus: 2 }, own: 4.2 };
-        assert!((share(&start, &end) - 0.15).abs() < 1e-9);
+        let start = Snapshot { at, machine: Machine { busy: 10.0, cpus: 2, ticks: 100.0 }, own: 3.0 };
+        // One second on two CPUs: 1.54 s busy, 1.2 s of it the gate's and 0.04 s the ticks'
+        // rounding (a tick per CPU at either end): 0.3 of 2 s is 15%.
+        let machine = Machine { busy: 11.54, ..start.machine };
+        let end = Snapshot { at: at + Duration::from_secs(1), machine, own: 4.2 };
+        assert!((share(&start, &end) - 0.15).abs() < 1e-9, "{}", share(&start, &end));
         // Jiffies round: the gate may seem to take more than the machine did, never below 0.
         let rounded = Snapshot { own: 5.0, ..end };
         assert_eq!(share(&start, &rounded), 0.0);

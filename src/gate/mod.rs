@@ -52,7 +52,7 @@ pub use calibration::{
 };
 pub use error::Error;
 pub use json::render as render_json;
-pub use load::DISTURBANCE_THRESHOLD;
+pub use load::{DISTURBANCE_THRESHOLD, adopt_orphans};
 pub use markdown::{MAX_MARKDOWN_CHARS, render as render_markdown};
 pub use rule::CANARY_ALPHA;
 pub use run::Stop;

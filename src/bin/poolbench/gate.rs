@@ -148,6 +148,14 @@ fn parse_percent(text: &str) -> Result<f64, String> {
 
 /// Runs the gate, or its calibration.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    // The pools' workers that outlive their server by a moment are then the gate's to reap and
+    // count, not another program's load (gate::adopt_orphans). Without it, rounds of process
+    // pools may be dropped as disturbed.
+    if !gate::adopt_orphans() {
+        eprintln!(
+            "poolbench gate: cannot become the subreaper of its servers' workers; their exit may read as load"
+        );
+    }
     match &args.action {
         Some(Action::Calibrate(calibrate)) => run_calibration(calibrate),
         None => run_gate(&args.options),
@@ -239,7 +247,10 @@ fn settings(options: &Options) -> Settings {
 /// The request; `default_base` when neither --base nor --base-program nor --same-build is given.
 fn request(options: &Options, default_base: Option<&str>) -> anyhow::Result<Request> {
     let dir = std::env::current_dir().context("cannot read the current directory")?;
-    let head_programs = (!options.head_program.is_empty()).then(|| options.head_program.clone());
+    // Servers run in scratch directories of their own: a relative path must not depend on that.
+    let absolute =
+        |programs: &[PathBuf]| -> Vec<PathBuf> { programs.iter().map(|program| dir.join(program)).collect() };
+    let head_programs = (!options.head_program.is_empty()).then(|| absolute(&options.head_program));
     let base = if options.same_build {
         let programs = match &head_programs {
             Some(programs) => programs.clone(),
@@ -247,7 +258,7 @@ fn request(options: &Options, default_base: Option<&str>) -> anyhow::Result<Requ
         };
         Base::Programs(programs)
     } else if !options.base_program.is_empty() {
-        Base::Programs(options.base_program.clone())
+        Base::Programs(absolute(&options.base_program))
     } else {
         let rev = options.base.as_deref().or(default_base).context(
             "give --base REF (the commit to compare with, e.g. origin/main), or --base-program PATH, or --same-build",
