@@ -62,7 +62,7 @@ pub fn run(request: &Request, settings: &Settings, progress: &mut dyn FnMut(&str
     };
     let work_dir = match (&request.work_dir, &head_repo) {
         (Some(dir), _) => dir.clone(),
-        (None, Some(repo)) => build::target_dir(repo)?.join("gate"),
+        (None, Some(_)) => build::target_dir(&request.dir)?.join("gate"),
         (None, None) => std::env::temp_dir().join("poolbench-gate"),
     };
     let (head, head_side) = head_side(request, head_repo.as_deref(), progress)?;
@@ -117,7 +117,7 @@ pub fn run(request: &Request, settings: &Settings, progress: &mut dyn FnMut(&str
 pub fn build_head(dir: &Path, progress: &mut dyn FnMut(&str)) -> Result<Vec<PathBuf>, Error> {
     let repo = build::toplevel(dir)?;
     progress(&format!("building the head (the working tree at {})", repo.display()));
-    let built = build::build(&repo, None)?;
+    let built = build::build(dir, None)?;
     let mut programs: Vec<PathBuf> = built.ids.into_values().collect();
     programs.sort();
     programs.dedup();
@@ -167,7 +167,9 @@ fn head_side(
     }
     let repo = repo.ok_or_else(|| Error::input("no head checkout"))?;
     progress(&format!("building the head (the working tree at {})", repo.display()));
-    let built = build::build(repo, None)?;
+    // The package cargo finds from where the gate was started: a crate in a subdirectory of its
+    // repository is built as itself, on both sides.
+    let built = build::build(&request.dir, None)?;
     let commit = build::resolve(repo, "HEAD").ok();
     let dirty = build::is_dirty(repo);
     let label = format!(
@@ -192,7 +194,14 @@ fn base_side(
             let checkout = work_dir.join("base");
             progress(&format!("building the base ({rev} at {}) in {}", short(&commit), checkout.display()));
             build::check_out(&repo, &commit, &checkout)?;
-            let built = build::build(&checkout, Some(&work_dir.join("base-target")))?;
+            // The head's package, as a path inside the repository, found again in the base.
+            let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            let inside = canonical(&request.dir)
+                .strip_prefix(canonical(&repo))
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let package = checkout.join(inside);
+            let built = build::build(&package, Some(&work_dir.join("base-target")))?;
             let side = side(format!("{rev} ({})", short(&commit)), Some(commit), &built, Vec::new());
             Ok((built, side))
         }
