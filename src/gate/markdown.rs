@@ -92,3 +92,95 @@ fn table(text: &mut String, report: &Report, entries: &[&Entry], room: usize) ->
     text.push_str(&written);
     written.chars().count()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::statistic::Estimate;
+    use super::super::{Canary, Change, Settings, Side};
+    use super::*;
+
+    fn side(label: &str) -> Side {
+        Side {
+            label: label.to_owned(),
+            commit: None,
+            programs: vec![],
+            env: vec![],
+            build_seconds: 1.0,
+            processes: 6,
+        }
+    }
+
+    fn entry(id: String, verdict: Verdict, log_ratio: f64) -> Entry {
+        let estimate = Estimate { log_ratio, standard_error: 0.001, df: 2.0, rounds: 3 };
+        let ratio = log_ratio.exp();
+        Entry {
+            id,
+            verdict,
+            base_ns: Some(1_000.0),
+            head_ns: Some(1_000.0 * ratio),
+            change: Some(Change {
+                ratio,
+                lower: ratio * 0.99,
+                upper: ratio * 1.01,
+                p_value: 0.001,
+                q_value: Some(0.002),
+                detectable: 1.03,
+                estimate,
+            }),
+            rounds: 3,
+            pairs: 18,
+            dropped_rounds: 0,
+            iterations: Some(100),
+            seconds: 1.0,
+            stop: None,
+            note: None,
+        }
+    }
+
+    fn report(entries: Vec<Entry>) -> Report {
+        Report {
+            base: side("main"),
+            head: side("working tree"),
+            settings: Settings::new(),
+            entries,
+            canary: Canary { entries: vec![], flagged: None },
+            budget_ran_out: false,
+            measure_seconds: 10.0,
+            wall_seconds: 20.0,
+            passes: 3,
+            dropped_rounds: 0,
+            disturbance: "none".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_huge_run_stays_under_the_comment_limit_with_the_largest_regressions_kept() {
+        // 3,000 regressions with long ids, largest first as the session sorts them.
+        let entries: Vec<Entry> = (0..3_000)
+            .map(|k| {
+                let id = format!("suite/a-rather-long-group-name/SomeExecutorKind/{k:05}");
+                entry(id, Verdict::Regressed, 0.5 - f64::from(k) * 1e-4)
+            })
+            .collect();
+        let text = render(&report(entries));
+        assert!(text.chars().count() <= MAX_MARKDOWN_CHARS, "{} chars", text.chars().count());
+        assert!(MAX_MARKDOWN_CHARS < 65_536);
+        assert!(
+            text.contains("/00000**") && !text.contains("/02999**"),
+            "the largest kept, the smallest left out"
+        );
+        assert!(text.contains("more not shown") && text.contains("❌ 3000 regressions"));
+    }
+
+    #[test]
+    fn unchanged_benchmarks_are_folded_and_the_rest_shown() {
+        let entries = vec![
+            entry("g/c/1".to_owned(), Verdict::Improved, -0.1),
+            entry("g/c/2".to_owned(), Verdict::Unchanged, 0.0),
+        ];
+        let text = render(&report(entries));
+        assert!(text.starts_with("## poolbench gate: ✅ no regression"), "{text}");
+        let folded = text.find("<details>").expect("a folded block");
+        assert!(text.find("g/c/1").expect("shown") < folded && text.find("g/c/2").expect("folded") > folded);
+    }
+}
