@@ -13,7 +13,8 @@
 //! spreads over many benchmarks' rounds rather than spoiling one benchmark's. After each round
 //! from the rule's `min_rounds`-th on, the rule looks ([`Rule::look`]); a benchmark also stops
 //! when it has had [`Settings::benchmark_budget`], and every benchmark stops when the run has had
-//! [`Settings::budget`] (once each has had its first `min_rounds`, which always run).
+//! [`Settings::budget`] (once each has had its first `min_rounds`, dropped ones included, which
+//! always run).
 //!
 //! **Disturbed rounds** are dropped, counted and measured again: a round whose window
 //! ([`load::Window`](super::load::Window), from before its servers start to after they are reaped)
@@ -180,7 +181,9 @@ pub(crate) fn measure(
         totals.passes = pass + 1;
         for (done, &index) in open.iter().enumerate() {
             let entry = &mut measured[index];
-            let mandatory = entry.rounds.len() < rule.min_rounds;
+            // Dropped rounds count here: once the budget is spent, a busy machine ends a benchmark
+            // inconclusive instead of keeping the run going round after dropped round.
+            let mandatory = entry.rounds.len() + entry.dropped < rule.min_rounds;
             if !mandatory && started.elapsed() >= settings.budget {
                 entry.stop = Some(Stop::Budget);
                 totals.budget_ran_out = true;
