@@ -15,9 +15,11 @@
 //! subreaper of its descendants ([`adopt_orphans`]): orphans become its children, and a window
 //! reaps them (for at most [`ORPHAN_WAIT`]) before it closes, so their time is the gate's own.
 //!
-//! This is the gate's own, round-level measurement. When the per-benchmark load window (issue 15)
-//! is in the library, the servers can report it per slot instead, as a field after the
-//! nanoseconds (protocol version 1 readers ignore it), and [`Window`] is the one seam to replace.
+//! This is the gate's own, round-level measurement, from the driver's side: it needs nothing from
+//! the servers, so it works with any base that has serve mode. The per-benchmark load window of
+//! the quiet-machine measurement (`crate::load`, which a served benchmark does not open) could
+//! instead be reported per slot by the servers, as a field after the nanoseconds (protocol
+//! version 1 readers ignore it); [`Window`] is the one seam to replace. The threshold is shared.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -61,9 +63,9 @@ fn reap_orphans() {
     }
 }
 
-/// The others' share above which a round is disturbed: as the quiet-machine verdict's, more than
-/// 15% of the cores taken by other programs and the hypervisor.
-pub const DISTURBANCE_THRESHOLD: f64 = 0.15;
+/// The others' share above which a round is disturbed: the quiet-machine verdict's own threshold
+/// (more than 15% of the cores taken by other programs and the hypervisor), one constant for both.
+pub use crate::load::DISTURBANCE_THRESHOLD;
 
 /// The CPU seconds the machine spent busy, and its CPU count.
 #[derive(Debug, Clone, Copy, PartialEq)]
