@@ -1,4 +1,4 @@
-# Shared by scripts/ci-bench.sh and scripts/gate-check.sh: build a checkout's Criterion bench,
+# Shared by scripts/ci-bench.sh's run-level fallback: build a checkout's Criterion bench,
 # list its groups, choose the rounds and the Criterion settings, run one group into a named
 # baseline. Source it; it defines functions only.
 #

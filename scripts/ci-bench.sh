@@ -1,34 +1,34 @@
 #!/usr/bin/env bash
-# Benchmarks a base commit and the checkout on this machine, in one job, and compares them:
+# The regression gate for a pull request: a base commit and the checkout, on this machine, in one
+# job:
 #
-#   scripts/ci-bench.sh [--quick] [--rounds N] [--filter REGEX] [--out DIR] [BASE_REF]
+#   scripts/ci-bench.sh [--quick] [--budget DURATION] [--rounds N] [--filter REGEX] [--out DIR] [BASE_REF]
 #
 # BASE_REF defaults to origin/$GITHUB_BASE_REF (set on pull requests), else origin/main, else
-# main; the base benchmarked is its merge base with HEAD: what the change started from. The
-# checkout is benchmarked as it is, uncommitted changes included.
+# main; the base is its merge base with HEAD: what the change started from. The checkout is the
+# head as it is, uncommitted changes included.
 #
-# Why both in one job: absolute times from another day or another runner differ by more than
-# the regressions worth catching. Here base and head share the machine, and their runs are
-# interleaved group by group, in alternating order (base then head, head then base, ...), so that
-# a slow spell of the machine hits both sides, not one.
+# It runs `poolbench gate` (the head's): both sides built, every benchmark timed in interleaved
+# base/head pairs of slots in fresh server processes, judged in Rust (reports/README.md, "The
+# paired gate"). When the base predates the gate's serve mode (gate exit 4), it says so and falls
+# back to comparing whole runs: each side's Criterion benches run group by group in alternating
+# order, N times, compared by `poolbench compare` (reports/README.md, "Comparing runs").
 #
-#   --quick          pull-request mode (also POOLBENCH_CI_QUICK=1): 3 rounds instead of 5, and
-#                    0.3 s warm-up, 0.5 s measurement, 20 samples per benchmark (the suites'
-#                    own settings otherwise: 0.2 s, 0.8 s, 20 samples, benches/suites/mod.rs)
-#   --rounds N       run each side N times, in separate processes (default 3 with --quick,
-#                    else 5): whole runs come out slower on a shared machine, so compare takes
-#                    the run, not the sample, as the unit that repeats and tests across runs
-#   --filter REGEX   only the groups matching REGEX (grep -E on group ids such as pools/cpu-spin;
-#                    also POOLBENCH_CI_FILTER)
+#   --quick          pull-request mode (also POOLBENCH_CI_QUICK=1): the gate's budget 5m; in the
+#                    fallback, 3 rounds instead of 5 and short Criterion settings
+#   --budget D       the gate's measurement budget (default 5m with --quick, else 10m)
+#   --rounds N       fallback only: run each side N times, in separate processes
+#   --filter REGEX   only the benchmark ids matching REGEX (also POOLBENCH_CI_FILTER); in the
+#                    fallback, the groups matching it (grep -E on ids such as pools/cpu-spin)
 #   --out DIR        where the results go (default target/ci-bench): comparison.md (for the pull
-#                    request), comparison.txt, comparison.json, the Criterion directory, logs
+#                    request), comparison.txt, comparison.json, and the gate's or the runs' files
 #
-# The base is built in its own target directory ($POOLBENCH_CI_BASE_TARGET, default
-# target/ci-base): it is different code, and a shared one would let the last build's worker
-# program stand in for the other's. Both sides save Criterion baselines (base-N, head-N) in one
-# Criterion directory, which `poolbench compare` (the head's) reads.
+# The base is built in a target directory of its own: it is different code, and a shared one
+# would let the last build's worker program stand in for the other's.
 #
-# Exit code: compare's. 0 no regression, 1 error, 2 regression.
+# Exit code: the gate's. 0 no regression, 1 error, 2 regression, 3 inconclusive (the canary,
+# head against head, flagged: the machine was too noisy; run again). The fallback's: compare's,
+# 0, 1 or 2.
 set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 cd "$root"
@@ -37,6 +37,7 @@ cd "$root"
 
 quick=${POOLBENCH_CI_QUICK:-0}
 rounds=
+budget=
 filter=${POOLBENCH_CI_FILTER:-}
 out=$root/target/ci-bench
 base_ref=
@@ -44,6 +45,7 @@ while [ $# -gt 0 ]; do
     case $1 in
     --quick) quick=1 ;;
     --rounds) rounds=${2:?--rounds needs a number}; shift ;;
+    --budget) budget=${2:?--budget needs a duration such as 5m}; shift ;;
     --filter) filter=${2:?--filter needs a regular expression}; shift ;;
     --out) out=${2:?--out needs a directory}; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -66,6 +68,35 @@ fi
 base=$(git merge-base HEAD "$base_ref") || die "no merge base between HEAD and $base_ref (a shallow clone? fetch with --depth 0)"
 echo "== base: $base_ref, merge base $(git rev-parse --short "$base"); head: $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' + uncommitted changes')"
 
+head_target=${CARGO_TARGET_DIR:-$root/target}
+echo "== building poolbench (the head's)"
+CARGO_TARGET_DIR=$head_target cargo build --release --quiet --bin poolbench
+poolbench=$head_target/release/poolbench
+
+rm -rf "$out"
+mkdir -p "$out"
+# Absolute: the runs work in directories of their own.
+out=$(cd "$out" && pwd)
+
+[ -n "$budget" ] || budget=$([ "$quick" = 1 ] && echo 5m || echo 10m)
+head_line="head $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' with uncommitted changes')"
+gate_args=(gate --base "$base" --budget "$budget" --out "$out/gate" --work-dir "$head_target/ci-gate")
+[ -z "$filter" ] || gate_args+=(--filter "$filter")
+code=0
+"$poolbench" "${gate_args[@]}" || code=$?
+if [ "$code" != 4 ]; then
+    cp "$out/gate/gate.md" "$out/comparison.md" 2>/dev/null || true
+    cp "$out/gate/gate.txt" "$out/comparison.txt" 2>/dev/null || true
+    cp "$out/gate/gate.json" "$out/comparison.json" 2>/dev/null || true
+    if [ -f "$out/comparison.md" ]; then
+        printf '\n<sub>scripts/ci-bench.sh: poolbench gate, base %s (merge base of %s), %s; budget %s; %s cores.</sub>\n' \
+            "$(git rev-parse --short "$base")" "$base_ref" "$head_line" "$budget" "$(nproc)" >>"$out/comparison.md"
+    fi
+    echo "== exit code $code (0 no regression, 1 error, 2 regression, 3 inconclusive: run again)"
+    exit "$code"
+fi
+echo "== the base $(git rev-parse --short "$base") predates the gate's serve mode: falling back to comparing whole runs (poolbench compare), $rounds round(s) per side"
+
 scratch=$(mktemp -d)
 cleanup() {
     git worktree remove --force "$scratch/base" >/dev/null 2>&1 || true
@@ -74,19 +105,12 @@ cleanup() {
 trap cleanup EXIT
 git worktree add --detach --quiet "$scratch/base" "$base"
 
-head_target=${CARGO_TARGET_DIR:-$root/target}
-base_target=${POOLBENCH_CI_BASE_TARGET:-$root/target/ci-base}
-echo "== building the head's benches and poolbench"
+base_target=${POOLBENCH_CI_BASE_TARGET:-$head_target/ci-gate/base-target}
+echo "== building the head's benches"
 head_exe=$(bench_exe "$root" "$head_target")
-CARGO_TARGET_DIR=$head_target cargo build --release --quiet --bin poolbench
-poolbench=$head_target/release/poolbench
 echo "== building the base's benches (in $base_target)"
 base_exe=$(bench_exe "$scratch/base" "$base_target")
 
-rm -rf "$out"
-mkdir -p "$out"
-# Absolute: the runs work in directories of their own.
-out=$(cd "$out" && pwd)
 criterion=$out/criterion
 mapfile -t criterion_args < <(criterion_settings "$quick")
 mapfile -t groups < <({ bench_groups "$head_exe"; bench_groups "$base_exe"; } | sort -u | grep -E -- "${filter:-.}" || true)
@@ -117,8 +141,7 @@ code=0
 compare --format markdown >"$out/comparison.md" || code=$?
 compare --format json >"$out/comparison.json" || true
 compare --format table | tee "$out/comparison.txt" || true
-head_line="head $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' with uncommitted changes')"
-printf '\n<sub>scripts/ci-bench.sh: base %s (merge base of %s), %s; %s mode, %d round(s) per side, interleaved; %s cores.</sub>\n' \
+printf '\n<sub>scripts/ci-bench.sh: the base predates poolbench gate, so whole runs were compared: base %s (merge base of %s), %s; %s mode, %d round(s) per side, interleaved; %s cores.</sub>\n' \
     "$(git rev-parse --short "$base")" "$base_ref" "$head_line" "$([ "$quick" = 1 ] && echo quick || echo full)" \
     "$rounds" "$(nproc)" >>"$out/comparison.md"
 echo "== $out/comparison.md written; exit code $code (0 no regression, 1 error, 2 regression)"

@@ -5,6 +5,7 @@
 //! | [`SIZES`] | the suites, the peers | the pool sizes to sweep, `2,4,8` unless set |
 //! | [`PYTHON`] | the peers | `0` (or `off`, `false`, `no`) leaves the Python peers out; any other value names the interpreter |
 //! | [`WORKER`] | the process executors | the worker program (of the same build), instead of the running program itself |
+//! | [`SERVE`] | [`bench::Main`](crate::bench::Main) | serve mode: the one benchmark id to set up and time on request ([`bench::serve`](crate::bench::serve)) |
 //! | [`INJECT_SLOWDOWN`] | [`CpuSpin`](crate::workload::CpuSpin) | a test-only factor that makes cpu-spin tasks slower, to show the gate catches it |
 
 /// The pool sizes to sweep: comma-separated, e.g. `1,2,4,8,16`.
@@ -18,3 +19,6 @@ pub const WORKER: &str = "POOLBENCH_WORKER";
 
 /// The test-only slowdown factor of cpu-spin tasks.
 pub const INJECT_SLOWDOWN: &str = "POOLBENCH_INJECT_SLOWDOWN";
+
+/// Serve mode's benchmark id: a bench binary set up for that benchmark only, timed on request.
+pub const SERVE: &str = "POOLBENCH_SERVE";

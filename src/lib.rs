@@ -26,6 +26,10 @@
 //!   Criterion's numbers mean across executors and pool sizes, as JSON, HTML and Markdown.
 //! - [`compare`]: regression tracking: two runs in, a verdict per benchmark out (`poolbench
 //!   compare`, exit code 2 on a regression).
+//! - [`gate`]: the regression gate in minutes (`poolbench gate --base REF`): a base and a head
+//!   build timed in interleaved pairs of slots by their bench binaries' serve mode
+//!   ([`bench::serve`]), judged by a sequential rule with false alarms controlled across
+//!   benchmarks, with a canary; exit code 2 on a regression, 3 when inconclusive.
 //! - [`export`]: a summary in the formats of Bencher and github-action-benchmark.
 //!
 //! ```
@@ -85,6 +89,7 @@ pub mod executor;
 pub mod export;
 mod format;
 mod fs;
+pub mod gate;
 mod load;
 pub mod peers;
 pub mod report;

@@ -110,6 +110,9 @@ impl Main {
     /// message and exit status 1; a benchmark that cannot be set up does too (see
     /// [`Group::bench`](super::Group::bench)).
     pub fn run(self, targets: &[fn(&mut Criterion)]) {
+        if let Some(status) = super::serve::main(targets) {
+            std::process::exit(status);
+        }
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let sizes = sizes_from_env().unwrap_or_else(|message| {
             eprintln!("Error: {message}");

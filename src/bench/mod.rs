@@ -34,6 +34,9 @@
 //!   processes', the machine's busy and steal time. It is *disturbed* when other programs and the
 //!   hypervisor took more than [`DISTURBANCE_THRESHOLD`] of the cores it could have used.
 //! - [`parse_sizes`], [`sizes_from_env`], [`MAX_SIZE`]: pool sizes, bounded and checked up front.
+//! - [`serve`]: serve mode (`POOLBENCH_SERVE=<id>`): any benchmark of a bench built on [`Main`],
+//!   set up once and timed on request over a pipe, which is how `poolbench gate` times a base and
+//!   a head build in alternating slots; its protocol is specified there.
 //!
 //! [`Criterion`]: criterion::Criterion
 
@@ -42,6 +45,7 @@ mod main;
 mod progress;
 mod record;
 mod remeasure;
+pub mod serve;
 mod sizes;
 mod sweep;
 

@@ -32,7 +32,7 @@
 //! [`Entry::only_disturbed`]), and the tables say how many.
 
 mod bootstrap;
-mod cells;
+pub(crate) mod cells;
 mod config;
 mod error;
 mod fingerprint;

@@ -17,7 +17,7 @@
 //! percentile of sync/producer-consumer/mutex-condvar came out at 6.6, 3.8 and 6.3 ms in three
 //! runs of one binary, each run tight within itself. A test over the pooled samples measures
 //! only the spread within runs, so it took such a run-to-run difference for a change: 23 of 216
-//! benchmarks were flagged when one commit was compared with itself (`scripts/gate-check.sh`,
+//! benchmarks were flagged when one commit was compared with itself (the retired `scripts/gate-check.sh`,
 //! `reports/README.md`). So when every factor has two runs or more, the run is the unit that
 //! repeats: each run gives one value, the log of its statistic, and Welch's t-test compares those
 //! values across runs (the interval from Student's t with the Welch-Satterthwaite degrees of

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::cells::{self, confidence, plain};
 use super::{Comparison, Gate, Outcome, Side, Verdict};
+use crate::format::columns::aligned;
 use crate::format::significant;
 
 /// The comparison as a terminal table.
@@ -19,27 +20,7 @@ pub fn render(comparison: &Comparison) -> String {
     let numeric = cells::numeric(comparison);
     let rows: Vec<Vec<String>> =
         comparison.entries.iter().map(|entry| cells::row(comparison, entry)).collect();
-    let widths: Vec<usize> = (0..headings.len())
-        .map(|column| {
-            rows.iter()
-                .map(|row| row[column].chars().count())
-                .chain([headings[column].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in std::iter::once(&headings).chain(&rows) {
-        let mut line = String::new();
-        for (column, cell) in row.iter().enumerate() {
-            let pad = widths[column] - cell.chars().count();
-            if numeric[column] {
-                let _ = write!(line, "{}{cell}  ", " ".repeat(pad));
-            } else {
-                let _ = write!(line, "{cell}{}  ", " ".repeat(pad));
-            }
-        }
-        let _ = writeln!(text, "{}", line.trim_end());
-    }
+    text.push_str(&aligned(&headings, &numeric, &rows));
     text.push('\n');
     text.push_str(&counts_line(comparison));
     text.push('\n');

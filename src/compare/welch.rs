@@ -16,7 +16,7 @@ fn students_t(df: f64) -> Option<StudentsT> {
 }
 
 /// The `p` quantile of Student's t with `df` degrees of freedom; NaN where it does not exist.
-fn quantile(p: f64, df: f64) -> f64 {
+pub(crate) fn quantile(p: f64, df: f64) -> f64 {
     match students_t(df) {
         Some(t) if p > 0.0 && p < 1.0 => t.inverse_cdf(p),
         _ => f64::NAN,
@@ -29,6 +29,17 @@ fn two_sided_p(t: f64, df: f64) -> f64 {
         Some(_) if t.is_infinite() => 0.0,
         // The upper tail, not 1 - cdf: small p-values keep their digits.
         Some(distribution) => (2.0 * distribution.sf(t.abs())).clamp(0.0, 1.0),
+        None => f64::NAN,
+    }
+}
+
+/// The upper tail `P(T >= t)` of Student's t with `df` degrees of freedom; NaN for degrees of
+/// freedom that are not a positive number.
+pub(crate) fn upper_tail(t: f64, df: f64) -> f64 {
+    match students_t(df) {
+        Some(_) if t == f64::INFINITY => 0.0,
+        Some(_) if t == f64::NEG_INFINITY => 1.0,
+        Some(distribution) => distribution.sf(t).clamp(0.0, 1.0),
         None => f64::NAN,
     }
 }

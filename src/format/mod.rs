@@ -16,6 +16,7 @@
 //! `summary.json` keeps every number unrounded; only its sentences (the headline, the scaling
 //! verdict, a ratio in words) are written with these functions.
 
+pub(crate) mod columns;
 pub(crate) mod markdown;
 mod visible;
 

@@ -7,8 +7,9 @@
 //!
 //! **Test-only knob.** `POOLBENCH_INJECT_SLOWDOWN=1.2` makes every task take 1.2 times as long,
 //! answer unchanged: after counting, the task busy-waits for 0.2 times the counting's own
-//! duration. It exists to show that the regression gate (`poolbench compare`) flags a known
-//! slowdown (`scripts/gate-check.sh`, `.ci/run`); never set it for real measurements. It is read
+//! duration. It exists to show that the regression gates (`poolbench gate`, `poolbench compare`)
+//! flag a known slowdown (`poolbench gate calibrate`, `.ci/run`); never set it for
+//! real measurements. It is read
 //! once per process (worker processes inherit it), costs one load of an initialized `OnceLock`
 //! when unset, and a value that is not a factor of at least 1 fails every task with a message
 //! saying so, rather than measuring something other than what was asked.

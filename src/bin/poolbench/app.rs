@@ -20,6 +20,9 @@ enum Command {
     Report(crate::report::Args),
     /// Compare two runs and fail on a regression: exit 0 none, 1 error, 2 regression.
     Compare(crate::compare::Args),
+    /// Gate a change against a base commit, base and head timed in interleaved pairs: exit 0 none, 1
+    /// error, 2 regression, 3 inconclusive, 4 base without serve mode.
+    Gate(Box<crate::gate::Args>),
     /// Write a summary in Bencher's or github-action-benchmark's JSON.
     Export(crate::export::Args),
 }
@@ -40,5 +43,6 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Report(args) => crate::report::run(&args),
         Command::Compare(args) => crate::compare::run(&args),
         Command::Export(args) => crate::export::run(&args),
+        Command::Gate(args) => crate::gate::run(&args),
     }
 }

@@ -1,12 +1,14 @@
 //! The poolbench command line: `poolbench seed` runs the notebook's programs, `poolbench report`
 //! writes the pool-size report from Criterion's results, `poolbench compare` gates a change on
-//! regressions, `poolbench export` feeds other trackers.
+//! regressions between two runs, `poolbench gate` between two builds timed in interleaved pairs,
+//! `poolbench export` feeds other trackers.
 //!
 //! `main` only runs [`app::run`] and prints its error with the whole chain of context.
 
 mod app;
 mod compare;
 mod export;
+mod gate;
 mod report;
 mod seed;
 

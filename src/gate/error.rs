@@ -1,0 +1,52 @@
+//! The gate's error: what it could not do, and what to do about it.
+//!
+//! A regression is not an error: it is a [`Verdict`](super::Verdict). Errors are what the command
+//! line reports with exit code 1, or 4 when the base predates serve mode.
+
+use std::path::PathBuf;
+
+/// Why the gate could not run.
+///
+/// Opaque, as the comparison's error is: its message names the input, program or setting at
+/// fault and says what to do.
+#[derive(Debug)]
+pub struct Error {
+    kind: Box<ErrorKind>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ErrorKind {
+    #[error("{0}")]
+    Input(String),
+    #[error(
+        "the {side}'s bench binary {} cannot serve benchmarks: {message}; compare whole runs instead \
+         (scripts/ci-bench.sh does so by itself)",
+        .program.display()
+    )]
+    NoServeMode { side: &'static str, program: PathBuf, message: String },
+    #[error("cannot encode the {what}: {source}")]
+    Encode { what: &'static str, source: serde_json::Error },
+}
+
+impl Error {
+    pub(crate) fn input(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Input(message.into()))
+    }
+
+    pub(crate) fn no_serve_mode(side: &'static str, program: PathBuf, message: String) -> Self {
+        Error::new(ErrorKind::NoServeMode { side, program, message })
+    }
+
+    pub(crate) fn encode(what: &'static str, source: serde_json::Error) -> Self {
+        Error::new(ErrorKind::Encode { what, source })
+    }
+
+    /// Whether a side's program predates serve mode (or is no bench built on
+    /// [`Main`](crate::bench::Main)): the run measured nothing, and comparing whole runs is the
+    /// way left.
+    pub fn is_no_serve_mode(&self) -> bool {
+        matches!(*self.kind, ErrorKind::NoServeMode { .. })
+    }
+}
+
+opaque_error!(Error, ErrorKind);

@@ -1,0 +1,386 @@
+//! A whole gate run, in order: build (or take) both sides, plan, measure, judge.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::build::{self, Built};
+use super::plan::{Environments, plan};
+use super::rule::{Judged, Rule};
+use super::run::{Measured, Stop, Totals, measure};
+use super::{Canary, Change, Entry, Error, Report, Settings, Side, Verdict};
+use crate::env::SERVE;
+
+/// What the base is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Base {
+    /// A commit (branch, tag, hash) of the head's repository: checked out in a worktree of its own
+    /// and built in a target directory of its own.
+    Commit(String),
+    /// Bench binaries already built (the same as the head's for an A/A run).
+    Programs(Vec<PathBuf>),
+}
+
+/// What to gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The base.
+    pub base: Base,
+    /// The head's bench binaries; `None` builds the working tree's.
+    pub head_programs: Option<Vec<PathBuf>>,
+    /// Variables added to the head's environment only (`POOLBENCH_INJECT_SLOWDOWN=1.05`).
+    pub head_env: Vec<(String, String)>,
+    /// A regular expression: only the benchmark ids it matches (anywhere in the id) are gated.
+    pub filter: Option<String>,
+    /// Where the head is: the working tree's directory (or one inside it).
+    pub dir: PathBuf,
+    /// Where the base's worktree and target directory, and the servers' scratch directories, go.
+    /// Default: `gate/` in the head's cargo target directory.
+    pub work_dir: Option<PathBuf>,
+}
+
+/// Runs the gate, saying how far it is through `progress`.
+///
+/// # Errors
+///
+/// A setting out of range, a filter that is no regular expression or selects nothing, a bad
+/// `--head-env`, a build that fails, a binary that cannot list its benchmarks, or a side whose
+/// binary predates serve mode ([`Error::is_no_serve_mode`]).
+pub fn run(request: &Request, settings: &Settings, progress: &mut dyn FnMut(&str)) -> Result<Report, Error> {
+    let started = Instant::now();
+    settings.check()?;
+    check_env(&request.head_env)?;
+    let filter =
+        match &request.filter {
+            Some(text) => Some(regex::Regex::new(text).map_err(|err| {
+                Error::input(format!("--filter {text:?} is not a regular expression: {err}"))
+            })?),
+            None => None,
+        };
+    let head_repo = match &request.head_programs {
+        Some(_) => None,
+        None => Some(build::toplevel(&request.dir)?),
+    };
+    let work_dir = match (&request.work_dir, &head_repo) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(_)) => build::target_dir(&request.dir)?.join("gate"),
+        (None, None) => std::env::temp_dir().join("poolbench-gate"),
+    };
+    let (head, head_side) = head_side(request, head_repo.as_deref(), progress)?;
+    let (base, base_side) = base_side(request, &work_dir, progress)?;
+
+    let environments = environments(&work_dir, &request.head_env)?;
+    let selected = |id: &str| filter.as_ref().is_none_or(|filter| filter.is_match(id));
+    let plan = plan(&base.ids, &head.ids, selected, settings.canaries, &environments);
+    let benchmarks = plan.jobs.iter().filter(|job| !job.canary).count();
+    if benchmarks == 0 {
+        return Err(Error::input(format!(
+            "no benchmark that both sides have matches --filter {:?} (the base lists {}, the head {}); `cargo \
+             bench -- --list` lists the ids",
+            request.filter.as_deref().unwrap_or(""),
+            base.ids.len(),
+            head.ids.len()
+        )));
+    }
+    let rule = Rule {
+        margin: (1.0 + settings.threshold_percent / 100.0).ln(),
+        alpha: settings.alpha,
+        benchmarks,
+        canaries: plan.jobs.len() - benchmarks,
+        min_rounds: settings.min_rounds,
+        max_rounds: settings.max_rounds,
+    };
+    progress(&format!(
+        "measuring {benchmarks} benchmarks and {} canaries: rounds of {} pairs of ~{} ms slots, {}-{} rounds each, \
+         budget {} s",
+        rule.canaries,
+        settings.pairs,
+        settings.slot.as_millis(),
+        settings.min_rounds,
+        settings.max_rounds,
+        settings.budget.as_secs()
+    ));
+    let (measured, totals) = measure(plan.jobs, &rule, settings, progress)
+        .map_err(|failed| Error::no_serve_mode(failed.side, failed.program, failed.message))?;
+    let sides = Sides {
+        base: Side { processes: totals.base_processes, ..base_side },
+        head: Side { processes: totals.head_processes, ..head_side },
+    };
+    Ok(report(measured, &plan.new, &plan.missing, &rule, settings, sides, totals, started))
+}
+
+/// Builds the bench binaries of the working tree that holds `dir`, as a run builds the head, and
+/// returns them: for a run whose base is the head's own build (`--same-build`).
+///
+/// # Errors
+///
+/// When `dir` is in no git checkout, or the build fails.
+pub fn build_head(dir: &Path, progress: &mut dyn FnMut(&str)) -> Result<Vec<PathBuf>, Error> {
+    let repo = build::toplevel(dir)?;
+    progress(&format!("building the head (the working tree at {})", repo.display()));
+    let built = build::build(dir, None)?;
+    let mut programs: Vec<PathBuf> = built.ids.into_values().collect();
+    programs.sort();
+    programs.dedup();
+    Ok(programs)
+}
+
+struct Sides {
+    base: Side,
+    head: Side,
+}
+
+fn check_env(env: &[(String, String)]) -> Result<(), Error> {
+    for (key, value) in env {
+        if key.is_empty() || key.contains(['=', '\0']) || value.contains('\0') {
+            return Err(Error::input(format!(
+                "--head-env {key}={value}: give KEY=VALUE, a name without `=` and no NUL byte"
+            )));
+        }
+        if key == SERVE || key == "CRITERION_HOME" {
+            return Err(Error::input(format!("--head-env {key}: the gate sets {key} itself")));
+        }
+    }
+    Ok(())
+}
+
+/// Each side's scratch Criterion directory (a served benchmark may write a case file there).
+fn environments(work_dir: &Path, head_env: &[(String, String)]) -> Result<Environments, Error> {
+    let scratch = |name: &str| -> Result<(String, String), Error> {
+        let dir = work_dir.join(name);
+        std::fs::create_dir_all(&dir)
+            .map_err(|err| Error::input(format!("cannot create {}: {err}", dir.display())))?;
+        Ok(("CRITERION_HOME".to_owned(), dir.to_string_lossy().into_owned()))
+    };
+    let mut head = vec![scratch("head-criterion")?];
+    head.extend(head_env.iter().cloned());
+    Ok(Environments { base: vec![scratch("base-criterion")?], head })
+}
+
+fn head_side(
+    request: &Request,
+    repo: Option<&Path>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Built, Side), Error> {
+    let env: Vec<String> = request.head_env.iter().map(|(key, value)| format!("{key}={value}")).collect();
+    if let Some(programs) = &request.head_programs {
+        return listed(programs, "the programs given", None, env);
+    }
+    let repo = repo.ok_or_else(|| Error::input("no head checkout"))?;
+    progress(&format!("building the head (the working tree at {})", repo.display()));
+    // The package cargo finds from where the gate was started: a crate in a subdirectory of its
+    // repository is built as itself, on both sides.
+    let built = build::build(&request.dir, None)?;
+    let commit = build::resolve(repo, "HEAD").ok();
+    let dirty = build::is_dirty(repo);
+    let label = format!(
+        "working tree{}{}",
+        commit.as_deref().map(|commit| format!(" at {}", short(commit))).unwrap_or_default(),
+        if dirty { " with uncommitted changes" } else { "" }
+    );
+    let side = side(label, commit, &built, env);
+    Ok((built, side))
+}
+
+fn base_side(
+    request: &Request,
+    work_dir: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Built, Side), Error> {
+    match &request.base {
+        Base::Programs(programs) => listed(programs, "the programs given", None, Vec::new()),
+        Base::Commit(rev) => {
+            let repo = build::toplevel(&request.dir)?;
+            let commit = build::resolve(&repo, rev)?;
+            let checkout = work_dir.join("base");
+            progress(&format!("building the base ({rev} at {}) in {}", short(&commit), checkout.display()));
+            build::check_out(&repo, &commit, &checkout)?;
+            // The head's package, as a path inside the repository, found again in the base.
+            let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            let inside = canonical(&request.dir)
+                .strip_prefix(canonical(&repo))
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let package = checkout.join(inside);
+            let built = build::build(&package, Some(&work_dir.join("base-target")))?;
+            let side = side(format!("{rev} ({})", short(&commit)), Some(commit), &built, Vec::new());
+            Ok((built, side))
+        }
+    }
+}
+
+fn listed(
+    programs: &[PathBuf],
+    label: &str,
+    commit: Option<String>,
+    env: Vec<String>,
+) -> Result<(Built, Side), Error> {
+    let started = Instant::now();
+    let ids = build::list_all(programs)?;
+    let built = Built { ids, took: started.elapsed() };
+    let side = side(label.to_owned(), commit, &built, env);
+    Ok((built, side))
+}
+
+fn side(label: String, commit: Option<String>, built: &Built, env: Vec<String>) -> Side {
+    let mut programs: Vec<String> = built.ids.values().map(|program| program.display().to_string()).collect();
+    programs.sort();
+    programs.dedup();
+    Side { label, commit, programs, env, build_seconds: built.took.as_secs_f64(), processes: 0 }
+}
+
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
+#[expect(clippy::too_many_arguments, reason = "the parts of one report, each from a different step")]
+fn report(
+    measured: Vec<Measured>,
+    new: &[String],
+    missing: &[String],
+    rule: &Rule,
+    settings: &Settings,
+    sides: Sides,
+    totals: Totals,
+    started: Instant,
+) -> Report {
+    let (canaries, benchmarks): (Vec<Measured>, Vec<Measured>) =
+        measured.into_iter().partition(|m| m.job.canary);
+    let estimates: Vec<_> = benchmarks.iter().map(Measured::estimate).collect();
+    let judged = rule.judge(&estimates);
+    let mut entries: Vec<Entry> = benchmarks
+        .iter()
+        .zip(judged)
+        .map(|(measured, judged)| entry(measured, Some(judged), rule, settings))
+        .collect();
+    entries.extend(new.iter().map(|id| unmeasured(id, Verdict::New)));
+    entries.extend(missing.iter().map(|id| unmeasured(id, Verdict::Missing)));
+    entries.sort_by(table_order);
+    let canary_entries: Vec<Entry> = canaries
+        .iter()
+        .map(|measured| {
+            let mut entry = entry(measured, None, rule, settings);
+            let flags = rule.canary_flags(measured.estimate().as_ref());
+            entry.verdict = match (&entry.verdict, flags) {
+                (Verdict::Failed, _) => Verdict::Failed,
+                (_, true) if entry.change.is_some_and(|change| change.ratio > 1.0) => Verdict::Regressed,
+                (_, true) => Verdict::Improved,
+                (_, false) => Verdict::Unchanged,
+            };
+            entry
+        })
+        .collect();
+    let flagged: Vec<String> = canary_entries
+        .iter()
+        .filter(|entry| matches!(entry.verdict, Verdict::Regressed | Verdict::Improved))
+        .map(|entry| {
+            let change =
+                entry.change.map(|change| super::cells::change_with_interval(&change)).unwrap_or_default();
+            format!("{} {change}", entry.id)
+        })
+        .collect();
+    let canary = Canary {
+        entries: canary_entries,
+        flagged: (!flagged.is_empty()).then(|| {
+            format!(
+                "the canary measured the head against itself and found a change ({}): the machine was too noisy for \
+                 this run's verdicts to be trusted; run the gate again when it is quieter",
+                flagged.join("; ")
+            )
+        }),
+    };
+    let dropped_rounds: usize = entries.iter().chain(&canary.entries).map(|entry| entry.dropped_rounds).sum();
+    let disturbance = if !totals.load_measured {
+        "not measured: /proc/stat or getrusage could not be read, so no round was dropped".to_owned()
+    } else if dropped_rounds == 0 {
+        format!(
+            "each round's others' share of the machine measured (/proc/stat less the gate's own CPU time); none \
+             above {:.0}%",
+            settings.max_disturbance * 100.0
+        )
+    } else {
+        format!(
+            "{dropped_rounds} round(s) dropped and measured again: other programs took more than {:.0}% of the \
+             machine (up to {:.0}%)",
+            settings.max_disturbance * 100.0,
+            totals.disturbed_share * 100.0
+        )
+    };
+    Report {
+        base: sides.base,
+        head: sides.head,
+        settings: settings.clone(),
+        entries,
+        canary,
+        budget_ran_out: totals.budget_ran_out,
+        measure_seconds: totals.elapsed.as_secs_f64(),
+        wall_seconds: started.elapsed().as_secs_f64(),
+        passes: totals.passes,
+        dropped_rounds,
+        disturbance,
+    }
+}
+
+fn entry(measured: &Measured, judged: Option<Judged>, rule: &Rule, settings: &Settings) -> Entry {
+    let estimate = measured.estimate();
+    let means = measured.geometric_means();
+    let change = estimate.map(|estimate| {
+        let (lower, upper) = estimate.interval(1.0 - settings.alpha);
+        Change {
+            ratio: estimate.ratio(),
+            lower,
+            upper,
+            p_value: estimate.p_changed(rule.margin),
+            q_value: judged.map(|judged| judged.q_value),
+            detectable: rule.detectable(&estimate).exp(),
+            estimate,
+        }
+    });
+    let verdict = match (&measured.failure, judged) {
+        (Some(_), _) => Verdict::Failed,
+        (None, Some(judged)) => judged.verdict,
+        (None, None) => Verdict::Inconclusive,
+    };
+    Entry {
+        id: measured.job.id.clone(),
+        verdict,
+        base_ns: means.map(|(base, _)| base),
+        head_ns: means.map(|(_, head)| head),
+        change,
+        rounds: measured.rounds.len(),
+        pairs: measured.rounds.iter().map(Vec::len).sum(),
+        dropped_rounds: measured.dropped,
+        iterations: measured.iterations,
+        seconds: measured.spent.as_secs_f64(),
+        stop: measured.stop,
+        note: measured.failure.clone(),
+    }
+}
+
+fn unmeasured(id: &str, verdict: Verdict) -> Entry {
+    Entry {
+        id: id.to_owned(),
+        verdict,
+        base_ns: None,
+        head_ns: None,
+        change: None,
+        rounds: 0,
+        pairs: 0,
+        dropped_rounds: 0,
+        iterations: None,
+        seconds: 0.0,
+        stop: None::<Stop>,
+        note: None,
+    }
+}
+
+/// By verdict, the changes largest first, the rest by id.
+fn table_order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
+    let size = |entry: &Entry| entry.change.map_or(0.0, |change| change.estimate.log_ratio.abs());
+    a.verdict
+        .cmp(&b.verdict)
+        .then_with(|| match a.verdict {
+            Verdict::Regressed | Verdict::Improved | Verdict::Inconclusive => size(b).total_cmp(&size(a)),
+            _ => std::cmp::Ordering::Equal,
+        })
+        .then_with(|| a.id.cmp(&b.id))
+}
