@@ -231,11 +231,13 @@ fn a_worker_that_never_says_hello_costs_one_startup_timeout_not_two() {
 }
 
 /// A fake worker that counts its starts in `dir/starts` and exits at once, saying so on stderr,
-/// on every start numbered in `failing`; every other start execs the real worker.
+/// on every start numbered in `failing`; every other start execs the real worker. The count is
+/// renamed into place, so a test reading it while the pool keeps starting workers never sees the
+/// file half written (a CI run read it empty).
 fn flaky_worker(dir: &std::path::Path, failing: std::ops::RangeInclusive<u32>) -> std::path::PathBuf {
     let starts = dir.join("starts");
     let body = format!(
-        "n=$(( $(cat '{starts}' 2>/dev/null || echo 0) + 1 )); echo $n > '{starts}'\n\
+        "n=$(( $(cat '{starts}' 2>/dev/null || echo 0) + 1 )); echo $n > '{starts}.$$'; mv '{starts}.$$' '{starts}'\n\
          if [ $n -ge {first} ] && [ $n -le {last} ]; then echo \"start $n refused\" >&2; exit 1; fi\n\
          exec '{worker}' \"$@\"",
         starts = starts.display(),
