@@ -78,6 +78,7 @@ mod build_id;
 mod codec;
 mod dispatch;
 mod fd_passing;
+mod items;
 mod ledger;
 pub mod protocol;
 mod reaper;
@@ -117,6 +118,7 @@ pub enum WorkerStart {
 use self::dispatch::{Config, Lifecycle, Workers};
 use self::ledger::Job;
 use self::protocol::{EncodeError, TaskFailure, Then};
+use self::registry::NoOutput;
 use super::prepared::{Prepared, PreparedMap};
 use super::{Chunking, Error, Executor, ExecutorKind};
 use crate::workload::Workload;
@@ -403,6 +405,7 @@ struct Wire<W: Workload> {
     workload: W,
     registration: &'static registry::Registration,
     spec: Vec<u8>,
+    decode: registry::DecodeResults<W::Output>,
 }
 
 impl<W: Workload> Wire<W> {
@@ -417,7 +420,14 @@ impl<W: Workload> Wire<W> {
         let spec = registration.spec(workload, codec).map_err(|err| {
             Error::invalid_config(format!("cannot encode the workload {}: {err}", workload.name()))
         })?;
-        Ok(Wire { workload: workload.clone(), registration, spec })
+        let decode = registration.decoder::<W::Output>().ok_or_else(|| {
+            Error::invalid_config(format!(
+                "the registration {} is not for {}: a bug in the registry",
+                registration.name(),
+                std::any::type_name::<W>()
+            ))
+        })?;
+        Ok(Wire { workload: workload.clone(), registration, spec, decode })
     }
 }
 
@@ -488,44 +498,41 @@ impl<W: Workload> Job for MapJob<'_, W> {
     }
 
     fn accept(&mut self, tasks: Range<usize>, results: &[u8]) -> Result<(), String> {
-        let items = protocol::decode_items(results)?;
-        if items.len() != tasks.len() {
-            return Err(format!("{} results for {} tasks", items.len(), tasks.len()));
-        }
-        let mut decoded: registry::Decoded<W::Output> = Vec::with_capacity(items.len());
-        self.wire.registration.decode_results(self.codec, &items, &mut decoded)?;
-        let name = self.wire.workload.name();
-        for (task, result) in tasks.zip(decoded) {
-            let result = result.map_err(|err| {
-                Error::worker(
+        let (name, codec, max_frame_len) = (self.wire.workload.name(), self.codec, self.max_frame_len);
+        let first = tasks.start;
+        (self.wire.decode)(codec, results, &mut self.results[tasks], &mut |index, no_output| {
+            let task = first + index;
+            match no_output {
+                NoOutput::Unreadable(err) => Error::worker(
                     None,
                     format!("task {task} ran, but its result does not deserialize here ({name}): {err}"),
-                )
-            });
-            self.results[task] = Some(result.and_then(|result| result.map_err(|failure| match failure {
-                TaskFailure::Failed(err) => Error::failed(task, err),
-                TaskFailure::Panicked(message) => Error::panicked(task, message),
-                TaskFailure::InputUndecodable(err) => Error::worker(
-                    None,
-                    format!("task {task} did not run: its input does not deserialize in the worker ({name}): {err}"),
                 ),
-                TaskFailure::ResultUnencodable(err) => Error::worker(
+                NoOutput::Failed(TaskFailure::Failed(err)) => Error::failed(task, err),
+                NoOutput::Failed(TaskFailure::Panicked(message)) => Error::panicked(task, message),
+                NoOutput::Failed(TaskFailure::InputUndecodable(err)) => Error::worker(
+                    None,
+                    format!(
+                        "task {task} did not run: its input does not deserialize in the worker ({name}): {err}"
+                    ),
+                ),
+                NoOutput::Failed(TaskFailure::ResultUnencodable(err)) => Error::worker(
                     None,
                     format!("task {task} ran, but its result does not serialize ({name}): {err}"),
                 ),
-                TaskFailure::ResultTooLarge { bytes } => {
-                    let hint = match self.codec {
+                NoOutput::Failed(TaskFailure::ResultTooLarge { bytes }) => {
+                    let hint = match codec {
                         Codec::Json => {
                             "use the postcard codec (more compact than json), make the output smaller, or raise \
                              ProcessPoolBuilder::max_frame_len"
                         }
-                        Codec::Postcard => "make the output smaller, or raise ProcessPoolBuilder::max_frame_len",
+                        Codec::Postcard => {
+                            "make the output smaller, or raise ProcessPoolBuilder::max_frame_len"
+                        }
                     };
-                    Error::result_too_large(task, bytes, self.max_frame_len, hint)
+                    Error::result_too_large(task, bytes, max_frame_len, hint)
                 }
-            })));
-        }
-        Ok(())
+            }
+        })
     }
 
     fn fail(&mut self, task: usize, error: Error) {

@@ -52,13 +52,15 @@
 //!
 //! spec     := name_len:u16be name workload  name: UTF-8, the registered name (registry.rs);
 //!                                            workload: codec(the workload), to the end
-//! inputs   := count:u32be item*count        item: len:u32be codec(Input)
-//! results  := count:u32be item*count        item: len:u32be codec(Result<Output, TaskFailure>)
+//! inputs   := items of Input                  (items.rs: the codec's own sequence, and an
+//! results  := items of Result<Output, TaskFailure>   index of where each value lies)
 //! ```
 //!
-//! Each input and each result is encoded on its own, so that one that does not decode fails its
-//! task only (`TaskFailure::InputUndecodable` from the worker, or an error for a result the pool
-//! cannot read), and the worker goes on. A worker sets a workload up once, the first time a
+//! A chunk's inputs and results each travel as one sequence in the codec's own encoding, decoded
+//! in one call, with an index of where each value lies: when the whole does not decode, the
+//! values are decoded one by one, so that one that does not decode fails its task only
+//! (`TaskFailure::InputUndecodable` from the worker, or an error for a result the pool cannot
+//! read), and the worker goes on. A worker sets a workload up once, the first time a
 //! SETUP or RUN names it, and keeps it for the requests that follow.
 //!
 //! The pool chooses the codec and the worker echoes it in its hello; the frame limit (default
@@ -89,6 +91,9 @@
 //!   their registered name (the spec), SETUP and READY, inputs and results encoded one by one
 //!   (`TaskFailure::InputUndecodable`, `ResultUnencodable`), settings in the environment.
 //! - 4: `then` in RUN: the pool tells the worker, per request, whether it may spin for the next.
+//! - 5: inputs and results as one sequence in the codec's encoding with an index (`items.rs`),
+//!   instead of one length-prefixed encoding per value: the same isolation of a value that does
+//!   not decode, at the cost of one decode per chunk (issue 19).
 
 use std::io::{self, Read};
 use std::ops::Range;
@@ -100,7 +105,7 @@ use crate::format::byte_size;
 use crate::workload::WorkloadError;
 
 /// The protocol version spoken by this build.
-pub const PROTOCOL_VERSION: u16 = 4;
+pub const PROTOCOL_VERSION: u16 = 5;
 /// The largest payload either side accepts unless the pool sets another limit: 64 MiB.
 pub const MAX_FRAME_LEN: usize = 64 << 20;
 /// The smallest frame limit a pool accepts: 64 KiB, room for every fixed-size frame.
@@ -287,63 +292,8 @@ pub(crate) fn decode_spec(spec: &[u8]) -> Result<(&str, &[u8]), String> {
     Ok((name, workload))
 }
 
-/// Writes a sequence of items, `count:u32be (len:u32be item)*`, each appended by `item`.
-///
-/// # Errors
-///
-/// The first `item`'s error, or more than `u32::MAX` items or bytes in one item; `out` may then
-/// hold part of the sequence.
-pub(crate) fn encode_items<T>(
-    out: &mut Vec<u8>,
-    items: impl ExactSizeIterator<Item = T>,
-    mut item: impl FnMut(T, &mut Vec<u8>) -> Result<(), String>,
-) -> Result<(), String> {
-    let count = u32::try_from(items.len()).map_err(|_| format!("{} items in one frame", items.len()))?;
-    out.extend_from_slice(&count.to_be_bytes());
-    for value in items {
-        let at = out.len();
-        out.extend_from_slice(&[0; 4]);
-        item(value, out)?;
-        let len = out.len() - at - 4;
-        let len = u32::try_from(len).map_err(|_| format!("an item of {len} bytes"))?;
-        out[at..at + 4].copy_from_slice(&len.to_be_bytes());
-    }
-    Ok(())
-}
-
-/// The items of a sequence [`encode_items`] wrote.
-///
-/// # Errors
-///
-/// A sequence whose count or lengths run past its end, or with bytes after its last item.
-pub(crate) fn decode_items(mut body: &[u8]) -> Result<Vec<&[u8]>, String> {
-    let (count, rest) = body.split_first_chunk::<4>().ok_or("a sequence without its count")?;
-    let count = u32::from_be_bytes(*count) as usize;
-    body = rest;
-    // Each item takes at least its four-byte length: a count beyond that is a lie, refused
-    // before anything is allocated for it.
-    if count > body.len() / 4 {
-        return Err(format!("a sequence announcing {count} items in {} bytes", body.len()));
-    }
-    let mut items = Vec::with_capacity(count);
-    for index in 0..count {
-        let (len, rest) = body.split_first_chunk::<4>().ok_or(format!("item {index} without its length"))?;
-        let len = u32::from_be_bytes(*len) as usize;
-        if len > rest.len() {
-            return Err(format!("item {index} announcing {len} bytes in {}", rest.len()));
-        }
-        let (item, rest) = rest.split_at(len);
-        items.push(item);
-        body = rest;
-    }
-    if !body.is_empty() {
-        return Err(format!("{} bytes after the last item", body.len()));
-    }
-    Ok(items)
-}
-
-/// Appends a RUN frame of the workload of `spec` and the inputs `encode_inputs` appends (with
-/// [`encode_items`]); on error (a value the codec refuses, a frame longer than `limit`) `out` is
+/// Appends a RUN frame of the workload of `spec` and the inputs `encode_inputs` appends (an
+/// items sequence, `items.rs`); on error (a value the codec refuses, a frame longer than `limit`) `out` is
 /// as before.
 pub(crate) fn encode_run(
     out: &mut Vec<u8>,
@@ -378,22 +328,22 @@ pub(crate) fn encode_shutdown(out: &mut Vec<u8>) {
     end_frame(out, start, MIN_FRAME_LEN).expect("an empty frame is short");
 }
 
-/// Appends a RESULTS frame of encoded results; on error (a frame longer than `limit`) `out` is
-/// as before.
+/// Appends a RESULTS frame of `results`, an items sequence (`items.rs`); on error (a frame
+/// longer than `limit`) `out` is as before.
 pub(crate) fn encode_results(
     out: &mut Vec<u8>,
     request_id: u64,
-    results: &[Vec<u8>],
+    results: &[u8],
     limit: usize,
 ) -> Result<(), EncodeError> {
     encode_answer(out, RESULTS, request_id, results, limit)
 }
 
-/// Appends a PARTIAL frame of one or more encoded results; on error `out` is as before.
+/// Appends a PARTIAL frame of `results`, as [`encode_results`]; on error `out` is as before.
 pub(crate) fn encode_partial(
     out: &mut Vec<u8>,
     request_id: u64,
-    results: &[Vec<u8>],
+    results: &[u8],
     limit: usize,
 ) -> Result<(), EncodeError> {
     encode_answer(out, PARTIAL, request_id, results, limit)
@@ -403,18 +353,12 @@ fn encode_answer(
     out: &mut Vec<u8>,
     kind: u8,
     request_id: u64,
-    results: &[Vec<u8>],
+    results: &[u8],
     limit: usize,
 ) -> Result<(), EncodeError> {
     let start = begin_frame(out, kind);
     out.extend_from_slice(&request_id.to_be_bytes());
-    if let Err(err) = encode_items(out, results.iter(), |result, out| {
-        out.extend_from_slice(result);
-        Ok(())
-    }) {
-        out.truncate(start);
-        return Err(EncodeError::Codec(err));
-    }
+    out.extend_from_slice(results);
     end_frame(out, start, limit)
 }
 
@@ -559,29 +503,38 @@ pub(crate) fn read_frame(reader: &mut impl Read, limit: usize) -> io::Result<Opt
 /// arrive in.
 #[derive(Debug)]
 pub(crate) struct FrameReader {
+    /// Bytes read, then room to read into: `buffer[..filled]` came from the stream, and the rest
+    /// is zeroed space kept between reads, so that a read zeroes nothing.
     buffer: Vec<u8>,
+    filled: usize,
     /// Bytes at the front of `buffer` already handed out as frames.
     consumed: usize,
     limit: usize,
 }
 
+/// How much room a read asks for at least.
+const READ_ROOM: usize = 64 * 1024;
+
 impl FrameReader {
     /// A reader of frames of at most `limit` bytes.
     pub(crate) fn new(limit: usize) -> Self {
-        FrameReader { buffer: Vec::new(), consumed: 0, limit }
+        FrameReader { buffer: Vec::new(), filled: 0, consumed: 0, limit }
     }
 
     /// Reads what `reader` has now. Returns `Ok(true)` at end of stream.
     pub(crate) fn fill(&mut self, reader: &mut impl Read) -> io::Result<bool> {
         if self.consumed > 0 {
-            self.buffer.drain(..self.consumed);
+            self.buffer.copy_within(self.consumed..self.filled, 0);
+            self.filled -= self.consumed;
             self.consumed = 0;
         }
-        let mut chunk = [0u8; 64 * 1024];
         loop {
-            match reader.read(&mut chunk) {
+            if self.buffer.len() - self.filled < READ_ROOM {
+                self.buffer.resize(self.filled + READ_ROOM, 0);
+            }
+            match reader.read(&mut self.buffer[self.filled..]) {
                 Ok(0) => return Ok(true),
-                Ok(read) => self.buffer.extend_from_slice(&chunk[..read]),
+                Ok(read) => self.filled += read,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) => return Err(err),
@@ -596,7 +549,7 @@ impl FrameReader {
     ///
     /// The next frame announces more than the limit.
     pub(crate) fn next_frame(&mut self) -> Result<Option<Range<usize>>, String> {
-        let pending = &self.buffer[self.consumed..];
+        let pending = &self.buffer[self.consumed..self.filled];
         let Some(header) = pending.first_chunk::<4>() else { return Ok(None) };
         let len = check_len(*header, self.limit)?;
         if pending.len() < 4 + len {
@@ -614,17 +567,18 @@ impl FrameReader {
 
     /// Whether bytes of an unfinished frame are waiting.
     pub(crate) fn has_partial_frame(&self) -> bool {
-        self.buffer.len() > self.consumed
+        self.filled > self.consumed
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::executor::process::items::{self, Items};
     use proptest::prelude::*;
 
-    fn items_of(values: &[u32], codec: Codec) -> impl FnOnce(&mut Vec<u8>) -> Result<(), String> + '_ {
-        move |out| encode_items(out, values.iter(), |value, out| codec.encode_into(value, out))
+    fn inputs_of(values: &[u32], codec: Codec) -> impl FnOnce(&mut Vec<u8>) -> Result<(), String> + '_ {
+        move |out| items::encode(codec, out, values)
     }
 
     #[test]
@@ -632,7 +586,7 @@ mod tests {
         for codec in Codec::ALL {
             let spec = encode_spec("a::Workload", |out| codec.encode_into(&"params", out)).unwrap();
             let mut out = Vec::new();
-            encode_run(&mut out, 42, Then::Spin, &spec, items_of(&[1, 2, 3], codec), MAX_FRAME_LEN).unwrap();
+            encode_run(&mut out, 42, Then::Spin, &spec, inputs_of(&[1, 2, 3], codec), MAX_FRAME_LEN).unwrap();
             let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
             let FromPool::Run { request_id, then, spec, inputs } = decode_from_pool(&payload).unwrap() else {
                 panic!("not a RUN frame")
@@ -640,9 +594,7 @@ mod tests {
             assert_eq!((request_id, then), (42, Then::Spin));
             let (name, workload) = decode_spec(spec).unwrap();
             assert_eq!((name, codec.decode::<String>(workload).unwrap().as_str()), ("a::Workload", "params"));
-            let inputs: Vec<u32> =
-                decode_items(inputs).unwrap().into_iter().map(|item| codec.decode(item).unwrap()).collect();
-            assert_eq!(inputs, [1, 2, 3]);
+            assert_eq!(Items::parse(codec, inputs).unwrap().decode_all::<u32>(), Some(vec![1, 2, 3]));
         }
     }
 
@@ -650,7 +602,7 @@ mod tests {
     fn a_run_says_block_or_spin_and_anything_else_is_refused() {
         for then in [Then::Block, Then::Spin] {
             let mut out = Vec::new();
-            encode_run(&mut out, 7, then, &[], items_of(&[1], Codec::Postcard), MAX_FRAME_LEN).unwrap();
+            encode_run(&mut out, 7, then, &[], inputs_of(&[1], Codec::Postcard), MAX_FRAME_LEN).unwrap();
             let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
             assert!(matches!(decode_from_pool(&payload), Ok(FromPool::Run { then: got, .. }) if got == then));
             // The byte after the request id is `then`: 2 is neither.
@@ -680,7 +632,8 @@ mod tests {
     #[test]
     fn frames_split_across_reads_are_reassembled() {
         let mut stream = Vec::new();
-        let results = [vec![1, 2], vec![3]];
+        let mut results = Vec::new();
+        items::encode(Codec::Postcard, &mut results, &[12u8, 3]).unwrap();
         encode_results(&mut stream, 7, &results, MAX_FRAME_LEN).unwrap();
         encode_rejected(&mut stream, 8, "bad spec");
         encode_ready(&mut stream, 9);
@@ -696,7 +649,7 @@ mod tests {
         let Ok(FromWorker::Results { request_id: 7, results: body }) = decode_from_worker(&frames[0]) else {
             panic!("not RESULTS for request 7")
         };
-        assert_eq!(decode_items(body).unwrap(), [&[1u8, 2][..], &[3]]);
+        assert_eq!(body, results.as_slice());
         let rejected = decode_from_worker(&frames[1]).unwrap();
         assert_eq!(rejected, FromWorker::Rejected { request_id: 8, message: "bad spec".into() });
         assert_eq!(decode_from_worker(&frames[2]).unwrap(), FromWorker::Ready { request_id: 9 });
@@ -713,22 +666,6 @@ mod tests {
     }
 
     #[test]
-    fn item_sequences_that_lie_about_their_length_are_refused() {
-        let mut out = Vec::new();
-        encode_items(&mut out, [vec![1u8; 3]].iter(), |item, out| {
-            out.extend_from_slice(item);
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(decode_items(&out).unwrap(), [&[1u8, 1, 1][..]]);
-        assert!(decode_items(&out[..out.len() - 1]).unwrap_err().contains("announcing 3 bytes"));
-        assert!(decode_items(&[0xFF, 0xFF, 0xFF, 0xFF]).unwrap_err().contains("4294967295 items"));
-        let mut trailing = out.clone();
-        trailing.push(0);
-        assert!(decode_items(&trailing).unwrap_err().contains("after the last item"));
-    }
-
-    #[test]
     fn an_announced_four_gib_frame_is_refused_before_allocating() {
         let mut reader = FrameReader::new(MAX_FRAME_LEN);
         reader.fill(&mut [0xFF, 0xFF, 0xFF, 0xFF, 0].as_slice()).unwrap();
@@ -742,7 +679,7 @@ mod tests {
     fn a_request_over_the_limit_is_refused_and_leaves_the_buffer_as_it_was() {
         let mut out = vec![9];
         let big = vec![0u32; MIN_FRAME_LEN / 4 + 1];
-        let err = encode_run(&mut out, 1, Then::Block, &[], items_of(&big, Codec::Postcard), MIN_FRAME_LEN)
+        let err = encode_run(&mut out, 1, Then::Block, &[], inputs_of(&big, Codec::Postcard), MIN_FRAME_LEN)
             .unwrap_err();
         assert!(matches!(err, EncodeError::TooLong { len, limit } if len > limit && limit == MIN_FRAME_LEN));
         assert!(err.to_string().ends_with("over the 64 KiB frame limit"), "{err}");
@@ -752,13 +689,15 @@ mod tests {
     #[test]
     fn a_partial_frame_carries_its_count_and_results() {
         let mut out = Vec::new();
-        encode_partial(&mut out, 5, &[vec![10], vec![20]], MAX_FRAME_LEN).unwrap();
+        let mut results = Vec::new();
+        items::encode(Codec::Postcard, &mut results, &[10u8, 20]).unwrap();
+        encode_partial(&mut out, 5, &results, MAX_FRAME_LEN).unwrap();
         let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
         let FromWorker::Partial { request_id: 5, count: 2, results } = decode_from_worker(&payload).unwrap()
         else {
             panic!("not a PARTIAL frame for request 5 of 2 results")
         };
-        assert_eq!(decode_items(results).unwrap(), [&[10u8][..], &[20]]);
+        assert_eq!(Items::parse(Codec::Postcard, results).unwrap().decode_all::<u8>(), Some(vec![10, 20]));
     }
 
     proptest! {
@@ -766,7 +705,6 @@ mod tests {
         fn arbitrary_bytes_never_panic_the_decoders(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
             let _ = decode_from_worker(&bytes);
             let _ = decode_from_pool(&bytes);
-            let _ = decode_items(&bytes);
             let _ = decode_spec(&bytes);
             let mut reader = FrameReader::new(MAX_FRAME_LEN);
             reader.fill(&mut bytes.as_slice()).unwrap();

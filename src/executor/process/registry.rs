@@ -31,13 +31,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::Codec;
+use super::items::{self, Items, ItemsWriter};
 use super::protocol::{self, TaskFailure};
-use crate::executor::panic_message;
+use crate::executor::{Error, panic_message};
 use crate::workload::{CpuSpin, Factorial, Fault, LoopbackRequest, SharedCounter, Sleep, Squares, Workload};
 
-/// Where a worker's encoded results go, one at a time, as their tasks end; `Err` when they can
-/// no longer be sent.
-pub(crate) type Answer<'a> = dyn FnMut(Vec<u8>) -> Result<(), String> + 'a;
+/// Where a worker's results go: an items sequence (`items.rs`) and whether it is the request's
+/// last; `Err` when results can no longer be sent.
+pub(crate) type Send<'a> = dyn FnMut(&[u8], bool) -> Result<(), String> + 'a;
 
 /// A workload decoded and set up in a worker: the registration's `(W, W::State)`, boxed.
 pub(crate) type SetUp = Box<dyn Any>;
@@ -49,13 +50,39 @@ pub struct Registration {
     type_id: fn() -> TypeId,
     encode_workload: fn(&dyn Any, Codec, &mut Vec<u8>) -> Result<(), String>,
     encode_inputs: fn(Inputs<'_>, Codec, &mut Vec<u8>) -> Result<(), String>,
-    decode_results: DecodeResults,
+    /// A [`DecodeResults`] of the workload's output, type-erased: [`Registration::decoder`] gives
+    /// it back typed, so the pool decodes each result straight into its slot.
+    decode_result: &'static (dyn Any + Sync),
     setup: fn(Codec, &[u8]) -> Result<SetUp, String>,
     run: Run,
 }
 
-type DecodeResults = fn(Codec, &[&[u8]], &mut dyn Any) -> Result<(), String>;
-type Run = fn(&dyn Any, Codec, &[&[u8]], &mut Answer<'_>) -> Result<(), String>;
+/// Decodes the results of a RESULTS or PARTIAL frame (an items sequence) straight into their
+/// tasks' slots, in order; a task that failed, or whose bytes do not decode here, gets the error
+/// `failed` makes of it, given its index in `slots`. `Err` when the results cannot be read at
+/// all, or are not one per slot: then no slot was written.
+pub(crate) type DecodeResults<O> = fn(
+    Codec,
+    &[u8],
+    &mut [Option<Result<O, Error>>],
+    &mut dyn FnMut(usize, NoOutput) -> Error,
+) -> Result<(), String>;
+
+/// Why a task's result carries no output.
+pub(crate) enum NoOutput {
+    /// The worker says why: the task failed, panicked, or its input or result did not cross.
+    Failed(TaskFailure),
+    /// Its bytes do not decode here; the message says why.
+    Unreadable(String),
+}
+
+/// The [`DecodeResults`] of `O`, as a constant a `const fn` can refer to.
+struct Decoder<O>(PhantomData<O>);
+
+impl<O: DeserializeOwned + 'static> Decoder<O> {
+    const FN: &'static DecodeResults<O> = &(decode_results::<O> as DecodeResults<O>);
+}
+type Run = fn(&dyn Any, Codec, &[u8], bool, &mut Vec<u8>, &mut Send<'_>) -> Result<(), String>;
 
 impl Registration {
     /// The registration of `W` under `name`, which must be unique in the program:
@@ -71,7 +98,7 @@ impl Registration {
             type_id: TypeId::of::<W>,
             encode_workload: encode_workload::<W>,
             encode_inputs: encode_inputs::<W>,
-            decode_results: decode_results::<W>,
+            decode_result: Decoder::<W::Output>::FN,
             setup: setup::<W>,
             run: run::<W>,
         }
@@ -98,16 +125,10 @@ impl Registration {
         (self.encode_inputs)(Inputs::new(inputs), codec, out)
     }
 
-    /// Decodes the items of a RESULTS or PARTIAL body into `into`, a
-    /// `Vec<Result<Result<W::Output, TaskFailure>, String>>` for this registration's `W`: one per
-    /// item, `Err` for an item that does not decode.
-    pub(crate) fn decode_results(
-        &self,
-        codec: Codec,
-        items: &[&[u8]],
-        into: &mut dyn Any,
-    ) -> Result<(), String> {
-        (self.decode_results)(codec, items, into)
+    /// The decoder of this registration's results, if its output type is `O`.
+    pub(crate) fn decoder<O: 'static>(&self) -> Option<DecodeResults<O>> {
+        let decode_result: &dyn Any = self.decode_result;
+        decode_result.downcast_ref::<DecodeResults<O>>().copied()
     }
 
     /// In a worker: decodes the workload and sets it up; the pair, boxed, is what
@@ -116,17 +137,20 @@ impl Registration {
         (self.setup)(codec, workload)
     }
 
-    /// In a worker: runs each encoded input with a set-up workload and hands each encoded result
-    /// to `answer` as its task ends; an `Err` from `answer` (the pool cannot be written to) stops
-    /// the run and is returned.
+    /// In a worker: runs each input of `inputs` (an items sequence) with a set-up workload and
+    /// sends the results, encoded into `results`: all at once, or, when `stream`, one at a time as
+    /// each task ends. An `Err` from `send` (the pool cannot be written to) stops the run and is
+    /// returned, as is inputs that cannot be read at all.
     pub(crate) fn run(
         &self,
         prepared: &dyn Any,
         codec: Codec,
-        inputs: &[&[u8]],
-        answer: &mut Answer<'_>,
+        inputs: &[u8],
+        stream: bool,
+        results: &mut Vec<u8>,
+        send: &mut Send<'_>,
     ) -> Result<(), String> {
-        (self.run)(prepared, codec, inputs, answer)
+        (self.run)(prepared, codec, inputs, stream, results, send)
     }
 }
 
@@ -186,21 +210,39 @@ where
     let inputs = inputs.get::<W::Input>().ok_or_else(|| {
         format!("not {}: a registration used for another type", std::any::type_name::<W::Input>())
     })?;
-    protocol::encode_items(out, inputs.iter(), |input, out| codec.encode_into(input, out))
+    items::encode(codec, out, inputs)
 }
 
-/// What a worker's answer decodes to, per task: the task's result, or why its bytes did not
-/// decode.
-pub(crate) type Decoded<O> = Vec<Result<Result<O, TaskFailure>, String>>;
-
-fn decode_results<W: Workload>(codec: Codec, items: &[&[u8]], into: &mut dyn Any) -> Result<(), String>
-where
-    W::Output: DeserializeOwned,
-{
-    let into = into
-        .downcast_mut::<Decoded<W::Output>>()
-        .ok_or("the results' vector is not for this registration's type")?;
-    into.extend(items.iter().map(|item| codec.decode(item)));
+fn decode_results<O: DeserializeOwned>(
+    codec: Codec,
+    results: &[u8],
+    slots: &mut [Option<Result<O, Error>>],
+    failed: &mut dyn FnMut(usize, NoOutput) -> Error,
+) -> Result<(), String> {
+    let items = Items::parse(codec, results)?;
+    if items.len() != slots.len() {
+        return Err(format!("{} results for {} tasks", items.len(), slots.len()));
+    }
+    let mut settle = |index, result: Result<Result<O, TaskFailure>, String>| {
+        Some(match result {
+            Ok(Ok(output)) => Ok(output),
+            Ok(Err(failure)) => Err(failed(index, NoOutput::Failed(failure))),
+            Err(err) => Err(failed(index, NoOutput::Unreadable(err))),
+        })
+    };
+    match items.decode_all::<Result<O, TaskFailure>>() {
+        Some(all) => {
+            for (index, (slot, result)) in slots.iter_mut().zip(all).enumerate() {
+                *slot = settle(index, Ok(result));
+            }
+        }
+        // One result does not decode here: the others still do, one by one.
+        None => {
+            for (index, slot) in slots.iter_mut().enumerate() {
+                *slot = settle(index, items.decode_one(index));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -216,32 +258,66 @@ fn setup<W: Workload + DeserializeOwned>(codec: Codec, bytes: &[u8]) -> Result<S
 fn run<W: Workload>(
     prepared: &dyn Any,
     codec: Codec,
-    inputs: &[&[u8]],
-    answer: &mut Answer<'_>,
+    inputs: &[u8],
+    stream: bool,
+    results: &mut Vec<u8>,
+    send: &mut Send<'_>,
 ) -> Result<(), String>
 where
     W::Input: DeserializeOwned,
     W::Output: Serialize,
 {
     let (workload, state) = downcast::<(W, W::State)>(prepared)?;
-    for item in inputs {
-        let result = match codec.decode::<W::Input>(item) {
-            Err(err) => Err(TaskFailure::InputUndecodable(err)),
-            Ok(input) => match catch_unwind(AssertUnwindSafe(|| workload.run(state, &input))) {
-                Ok(Ok(output)) => Ok(output),
-                Ok(Err(err)) => Err(TaskFailure::Failed(err)),
-                Err(payload) => Err(TaskFailure::Panicked(panic_message(payload.as_ref()))),
-            },
+    let inputs =
+        Items::parse(codec, inputs).map_err(|err| format!("cannot read the request's inputs: {err}"))?;
+    let count = inputs.len();
+    // The whole chunk in one decode; value by value only when one of them does not decode.
+    let whole = inputs.decode_all::<W::Input>();
+    let task = |at: usize| -> Result<W::Output, TaskFailure> {
+        let one;
+        let input = match &whole {
+            Some(all) => &all[at],
+            None => {
+                one = inputs.decode_one::<W::Input>(at).map_err(TaskFailure::InputUndecodable)?;
+                &one
+            }
         };
-        let mut encoded = Vec::new();
-        if let Err(err) = codec.encode_into(&result, &mut encoded) {
-            encoded.clear();
-            // A failure's encoding does not depend on the output type: any `Ok` type serves.
-            codec.encode_into(&Err::<(), _>(TaskFailure::ResultUnencodable(err)), &mut encoded)?;
+        match catch_unwind(AssertUnwindSafe(|| workload.run(state, input))) {
+            Ok(Ok(output)) => Ok(output),
+            Ok(Err(err)) => Err(TaskFailure::Failed(err)),
+            Err(payload) => Err(TaskFailure::Panicked(panic_message(payload.as_ref()))),
         }
-        answer(encoded)?;
+    };
+    if stream && count > 0 {
+        // A frame per task is the pool's sign of progress: its task timeout restarts with each.
+        for at in 0..count {
+            let result = task(at);
+            results.clear();
+            let mut answer = ItemsWriter::begin(codec, results, 1)?;
+            push_result(&mut answer, &result)?;
+            answer.finish()?;
+            send(results, at + 1 == count)?;
+        }
+        return Ok(());
     }
-    Ok(())
+    results.clear();
+    let mut answer = ItemsWriter::begin(codec, results, count)?;
+    for at in 0..count {
+        push_result(&mut answer, &task(at))?;
+    }
+    answer.finish()?;
+    send(results, true)
+}
+
+/// Appends a task's result, or, if it does not serialize, a failure saying so.
+fn push_result<O: Serialize>(
+    answer: &mut ItemsWriter<'_>,
+    result: &Result<O, TaskFailure>,
+) -> Result<(), String> {
+    answer.push(result).or_else(|err| {
+        // A failure's encoding does not depend on the output type: any `Ok` type serves.
+        answer.push(&Err::<(), _>(TaskFailure::ResultUnencodable(err)))
+    })
 }
 
 /// poolbench's own workloads, always present.

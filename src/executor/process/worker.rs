@@ -22,6 +22,7 @@ use std::io::Write;
 use std::os::fd::FromRawFd;
 use std::time::Duration;
 
+use super::items::{Items, ItemsWriter};
 use super::protocol::{self, EncodeError, FromPool, REQUEST_FD, RESPONSE_FD, TaskFailure, Then};
 use super::{Codec, build_id, registry, sys};
 use crate::executor::spin;
@@ -74,6 +75,7 @@ fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
     responses.write_all(&out).map_err(|err| format!("cannot write the hello: {err}"))?;
 
     let mut setups = Setups::default();
+    let mut results = Vec::new();
     loop {
         let payload = match protocol::read_frame(&mut requests, max_frame_len) {
             Ok(Some(payload)) => payload,
@@ -105,7 +107,7 @@ fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
                 };
                 let served = setups.get(spec, codec).map_err(Unanswered::Rejected).and_then(
                     |(registration, prepared)| {
-                        run_chunk(registration, prepared, codec, inputs, stream, &mut answer)
+                        run_chunk(registration, prepared, codec, inputs, stream, &mut results, &mut answer)
                     },
                 );
                 match served {
@@ -269,28 +271,21 @@ impl Setups {
 }
 
 /// Runs a request's inputs with a set-up workload and sends the results: all at once, or, when
-/// `stream`, each as soon as its task ends.
+/// `stream`, each as soon as its task ends. `results` is the buffer they are encoded into, kept
+/// from one request to the next so that a chunk allocates nothing for its results.
 fn run_chunk(
     registration: &registry::Registration,
     prepared: &dyn Any,
     codec: Codec,
     inputs: &[u8],
     stream: bool,
+    results: &mut Vec<u8>,
     answer: &mut Answer<'_>,
 ) -> Result<(), Unanswered> {
-    let inputs = protocol::decode_items(inputs)
-        .map_err(|err| Unanswered::Rejected(format!("cannot read the request's inputs: {err}")))?;
-    let mut results: Vec<Vec<u8>> = Vec::with_capacity(if stream { 1 } else { inputs.len() });
     let mut broken = None;
-    let mut left = inputs.len();
-    let ran = registration.run(prepared, codec, &inputs, &mut |result| {
-        left -= 1;
-        if !stream {
-            results.push(result);
-            return Ok(());
-        }
-        // A frame per task is the pool's sign of progress: its task timeout restarts with each.
-        answer.one(&result, left == 0).map_err(|err| {
+    let ran = registration.run(prepared, codec, inputs, stream, results, &mut |results, last| {
+        let sent = if stream { answer.one(results, last) } else { answer.results(results) };
+        sent.map_err(|err| {
             let message = match &err {
                 Unanswered::Rejected(message) | Unanswered::Broken(message) => message.clone(),
             };
@@ -298,11 +293,10 @@ fn run_chunk(
             message
         })
     });
-    if let Some(err) = broken {
-        return Err(err);
+    match broken {
+        Some(err) => Err(err),
+        None => ran.map_err(Unanswered::Rejected),
     }
-    ran.map_err(Unanswered::Rejected)?;
-    if stream { Ok(()) } else { answer.results(&results) }
 }
 
 /// The frames that answer one request, written as they are made.
@@ -315,9 +309,10 @@ struct Answer<'a> {
 }
 
 impl Answer<'_> {
-    /// Sends `results` and ends the request: in one RESULTS frame if they fit, else one frame
-    /// per result, each result too large for a frame of its own replaced by a failure saying so.
-    fn results(&mut self, results: &[Vec<u8>]) -> Result<(), Unanswered> {
+    /// Sends `results` (an items sequence) and ends the request: in one RESULTS frame if they
+    /// fit, else one frame per result, each result too large for a frame of its own replaced by
+    /// a failure saying so.
+    fn results(&mut self, results: &[u8]) -> Result<(), Unanswered> {
         self.out.clear();
         let too_long = match protocol::encode_results(self.out, self.request_id, results, self.limit) {
             Ok(()) => return self.write(),
@@ -325,40 +320,43 @@ impl Answer<'_> {
             Err(EncodeError::Codec(message)) => return Err(Unanswered::Rejected(message)),
         };
         // The tasks ran: a smaller chunk would only run them again, so their results travel apart.
-        let Some((last, each)) = results.split_last() else {
+        let each = Items::parse(self.codec, results).map_err(Unanswered::Rejected)?;
+        if each.len() == 0 {
             return Err(Unanswered::Rejected(too_long.to_string()));
-        };
-        for result in each {
-            self.one(result, false)?;
         }
-        self.one(last, true)
+        let mut one = Vec::new();
+        for at in 0..each.len() {
+            one.clear();
+            let mut single = ItemsWriter::begin(self.codec, &mut one, 1).map_err(Unanswered::Rejected)?;
+            let bytes = each.bytes(at).map_err(Unanswered::Rejected)?;
+            single.push_encoded(bytes).and_then(|()| single.finish()).map_err(Unanswered::Rejected)?;
+            self.one(&one, at + 1 == each.len())?;
+        }
+        Ok(())
     }
 
-    /// Sends one encoded result, in a PARTIAL frame, or in the RESULTS frame that ends the
-    /// request.
+    /// Sends one result (an items sequence of one), in a PARTIAL frame, or in the RESULTS frame
+    /// that ends the request.
     fn one(&mut self, result: &[u8], last: bool) -> Result<(), Unanswered> {
         let (codec, request_id, limit) = (self.codec, self.request_id, self.limit);
-        let encode = |out: &mut Vec<u8>, result: Vec<u8>| {
-            let results = [result];
+        let encode = |out: &mut Vec<u8>, result: &[u8]| {
             if last {
-                protocol::encode_results(out, request_id, &results, limit)
+                protocol::encode_results(out, request_id, result, limit)
             } else {
-                protocol::encode_partial(out, request_id, &results, limit)
+                protocol::encode_partial(out, request_id, result, limit)
             }
         };
         self.out.clear();
-        match encode(self.out, result.to_vec()) {
+        match encode(self.out, result) {
             Ok(()) => {}
             Err(EncodeError::TooLong { len, .. }) => {
                 // A failure's encoding does not depend on the output type: any `Ok` type serves.
+                let failure = Err::<(), _>(TaskFailure::ResultTooLarge { bytes: len as u64 });
                 let mut too_large = Vec::new();
-                codec
-                    .encode_into(
-                        &Err::<(), _>(TaskFailure::ResultTooLarge { bytes: len as u64 }),
-                        &mut too_large,
-                    )
-                    .map_err(Unanswered::Rejected)?;
-                encode(self.out, too_large).map_err(|err| Unanswered::Rejected(err.to_string()))?;
+                let mut single =
+                    ItemsWriter::begin(codec, &mut too_large, 1).map_err(Unanswered::Rejected)?;
+                single.push(&failure).and_then(|()| single.finish()).map_err(Unanswered::Rejected)?;
+                encode(self.out, &too_large).map_err(|err| Unanswered::Rejected(err.to_string()))?;
             }
             Err(EncodeError::Codec(message)) => return Err(Unanswered::Rejected(message)),
         }
@@ -389,6 +387,7 @@ impl Answer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::executor::process::items;
 
     #[test]
     fn arguments_choose_the_codec_the_frame_limit_streaming_and_the_parent_and_anything_else_is_refused() {
@@ -420,7 +419,7 @@ mod tests {
     /// `inputs` as a RUN frame's inputs.
     fn items<T: serde::Serialize>(codec: Codec, inputs: &[T]) -> Vec<u8> {
         let mut out = Vec::new();
-        protocol::encode_items(&mut out, inputs.iter(), |input, out| codec.encode_into(input, out)).unwrap();
+        items::encode(codec, &mut out, inputs).unwrap();
         out
     }
 
@@ -432,7 +431,9 @@ mod tests {
         let (mut out, mut responses) = (Vec::new(), Vec::new());
         let limit = protocol::MAX_FRAME_LEN;
         let mut answer = Answer { codec, request_id: 3, limit, out: &mut out, responses: &mut responses };
-        assert!(run_chunk(registration, prepared, codec, inputs, stream, &mut answer).is_ok());
+        assert!(
+            run_chunk(registration, prepared, codec, inputs, stream, &mut Vec::new(), &mut answer).is_ok()
+        );
         frames(&responses)
             .iter()
             .map(|payload| {
@@ -441,8 +442,7 @@ mod tests {
                     protocol::FromWorker::Results { request_id: 3, results } => (true, results),
                     other => panic!("unexpected {other:?}"),
                 };
-                let results = protocol::decode_items(body).unwrap();
-                (last, results.into_iter().map(|item| codec.decode(item).unwrap()).collect())
+                (last, Items::parse(codec, body).unwrap().decode_all().unwrap())
             })
             .collect()
     }
@@ -476,27 +476,17 @@ mod tests {
         use crate::workload::FaultAction;
         let codec = Codec::Postcard;
         let mut inputs = Vec::new();
-        let parts = [
-            codec_bytes(codec, &FaultAction::Return(1)),
-            vec![0xFF, 0xFF],
-            codec_bytes(codec, &FaultAction::Return(3)),
-        ];
-        protocol::encode_items(&mut inputs, parts.iter(), |part, out| {
-            out.extend_from_slice(part);
-            Ok(())
-        })
-        .unwrap();
+        let mut writer = ItemsWriter::begin(codec, &mut inputs, 3).unwrap();
+        writer.push(&FaultAction::Return(1)).unwrap();
+        // Valid postcard, but not a FaultAction: the variant index is out of range.
+        writer.push_encoded(&[0x7F, 0x01]).unwrap();
+        writer.push(&FaultAction::Return(3)).unwrap();
+        writer.finish().unwrap();
         let frames = serve_fault(codec, &inputs, false);
         let [(true, results)] = frames.as_slice() else { panic!("{} frames", frames.len()) };
         assert_eq!(results[0], Ok(1));
         assert!(matches!(&results[1], Err(TaskFailure::InputUndecodable(_))), "{:?}", results[1]);
         assert_eq!(results[2], Ok(3));
-    }
-
-    fn codec_bytes<T: serde::Serialize>(codec: Codec, value: &T) -> Vec<u8> {
-        let mut out = Vec::new();
-        codec.encode_into(value, &mut out).unwrap();
-        out
     }
 
     #[test]
@@ -512,10 +502,10 @@ mod tests {
     fn results_too_many_for_one_frame_go_one_per_frame_and_one_too_large_fails_alone() {
         let codec = Codec::Postcard;
         let limit = protocol::MIN_FRAME_LEN;
-        let results: Vec<Vec<u8>> = ["a".repeat(30 << 10), "b".repeat(70 << 10), "c".repeat(30 << 10)]
-            .iter()
-            .map(|text| codec_bytes(codec, &Ok::<_, TaskFailure>(text.clone())))
-            .collect();
+        let texts = ["a".repeat(30 << 10), "b".repeat(70 << 10), "c".repeat(30 << 10)];
+        let mut results = Vec::new();
+        let oks: Vec<Result<String, TaskFailure>> = texts.into_iter().map(Ok).collect();
+        items::encode(codec, &mut results, &oks).unwrap();
         let (mut out, mut responses) = (Vec::new(), Vec::new());
         let mut answer = Answer { codec, request_id: 9, limit, out: &mut out, responses: &mut responses };
         assert!(answer.results(&results).is_ok());
@@ -526,8 +516,8 @@ mod tests {
                 protocol::FromWorker::Results { request_id: 9, results } => ("results", results),
                 other => panic!("unexpected {other:?}"),
             };
-            let [item] = protocol::decode_items(results).unwrap().try_into().unwrap();
-            let result: Result<String, TaskFailure> = codec.decode(item).unwrap();
+            let [result]: [Result<String, TaskFailure>; 1] =
+                Items::parse(codec, results).unwrap().decode_all().unwrap().try_into().unwrap();
             got.push((kind, result.map(|text| text.len())));
         }
         assert_eq!(got[0], ("partial", Ok(30 << 10)));
