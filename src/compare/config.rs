@@ -16,6 +16,12 @@
 //! id = "crossover/io-tcp/*"
 //! ignore = true
 //! reason = "loopback latency on shared runners"
+//!
+//! [[benchmark]]
+//! id = "pools/squares-10k/ProcessPool/*"
+//! accept = true       # `poolbench gate`: a slowdown here is intended
+//! base = "c85d37f"    # against this base only (a commit prefix); omit for any base
+//! reason = "every result now checked twice: #123"
 //! ```
 //!
 //! For each benchmark the first `[[benchmark]]` entry whose pattern matches its id applies: put
@@ -56,6 +62,13 @@ pub struct Rule {
     /// Leave these benchmarks out of the gate (they are still listed, as ignored).
     #[serde(default)]
     pub ignore: bool,
+    /// A slowdown of these benchmarks is intended: `poolbench gate` reports a regression of
+    /// theirs as accepted, with `reason`, and does not fail for it.
+    #[serde(default)]
+    pub accept: bool,
+    /// With `accept`: only when the gate's base commit starts with this, so that an accepted
+    /// slowdown stops being accepted once the change has landed and the base has moved on.
+    pub base: Option<String>,
     /// Why, for the table.
     pub reason: Option<String>,
 }
@@ -64,6 +77,20 @@ impl Rule {
     /// Whether `id` matches this rule's pattern.
     pub fn matches(&self, id: &str) -> bool {
         glob_matches(&self.id, id)
+    }
+
+    /// Whether a regression of `id`, gated against the base commit `base`, is accepted.
+    pub fn accepts(&self, id: &str, base: Option<&str>) -> bool {
+        self.accept && self.matches(id) && self.accepts_base(base)
+    }
+
+    /// Whether this rule's `base`, if it gives one, is the base commit `base`.
+    pub fn accepts_base(&self, base: Option<&str>) -> bool {
+        match (&self.base, base) {
+            (None, _) => true,
+            (Some(prefix), Some(commit)) => !prefix.is_empty() && commit.starts_with(prefix.as_str()),
+            (Some(_), None) => false,
+        }
     }
 }
 
@@ -105,11 +132,31 @@ impl Config {
                     Error::config(path, format!("[[benchmark]] id = {:?}: {message}", rule.id))
                 })?;
             }
-            if rule.threshold.is_none() && !rule.ignore {
+            if rule.threshold.is_none() && !rule.ignore && !rule.accept {
                 return Err(Error::config(
                     path,
                     format!(
-                        "[[benchmark]] id = {:?} sets neither threshold nor ignore = true; give one or remove the entry",
+                        "[[benchmark]] id = {:?} sets neither threshold nor ignore = true nor accept = true; give \
+                         one or remove the entry",
+                        rule.id
+                    ),
+                ));
+            }
+            if rule.accept && rule.reason.as_deref().is_none_or(|reason| reason.trim().is_empty()) {
+                return Err(Error::config(
+                    path,
+                    format!(
+                        "[[benchmark]] id = {:?} accepts a slowdown without a reason; say why in reason = \"...\", \
+                         as a reviewer would ask",
+                        rule.id
+                    ),
+                ));
+            }
+            if rule.base.is_some() && !rule.accept {
+                return Err(Error::config(
+                    path,
+                    format!(
+                        "[[benchmark]] id = {:?} gives base without accept = true; base only scopes an acceptance",
                         rule.id
                     ),
                 ));
@@ -216,6 +263,30 @@ mod tests {
     }
 
     #[test]
+    fn an_accepted_slowdown_applies_to_its_ids_and_only_against_its_base() {
+        let text = r#"
+            [[benchmark]]
+            id = "pools/*/ProcessPool/*"
+            accept = true
+            base = "c85d37f"
+            reason = "results checked twice"
+
+            [[benchmark]]
+            id = "startup/*"
+            accept = true
+            reason = "a slower start for a safer one"
+        "#;
+        let config = Config::parse(text, Path::new("c.toml")).unwrap();
+        let [scoped, any] = &config.rules[..] else { panic!("two rules") };
+        assert!(scoped.accepts("pools/squares-10k/ProcessPool/2", Some("c85d37fea73d")));
+        assert!(!scoped.accepts("pools/squares-10k/ProcessPool/2", Some("a81a6a2")));
+        assert!(!scoped.accepts("pools/squares-10k/ProcessPool/2", None));
+        assert!(!scoped.accepts("pools/squares-10k/StdPool/2", Some("c85d37f")));
+        assert!(any.accepts("startup/ex8-squares/Rayon/2", None));
+        assert!(any.accepts("startup/ex8-squares/Rayon/2", Some("anything")));
+    }
+
+    #[test]
     fn mistakes_in_the_config_file_are_errors_naming_the_file() {
         for (text, expected) in [
             ("treshold = 5", "unknown field"),
@@ -223,6 +294,9 @@ mod tests {
             ("alpha = 1.5", "not a significance level"),
             ("statistic = \"p200\"", "not a statistic"),
             ("[[benchmark]]\nid = \"x\"", "neither threshold nor ignore"),
+            ("[[benchmark]]\nid = \"x\"\naccept = true", "without a reason"),
+            ("[[benchmark]]\nid = \"x\"\naccept = true\nreason = \" \"", "without a reason"),
+            ("[[benchmark]]\nid = \"x\"\nignore = true\nbase = \"abc\"", "base without accept"),
             ("threshold = ", "c.toml"),
         ] {
             let err = Config::parse(text, Path::new("c.toml")).unwrap_err().to_string();

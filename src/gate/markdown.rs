@@ -154,6 +154,50 @@ mod tests {
     }
 
     #[test]
+    fn a_regression_the_config_accepts_against_this_base_passes_with_its_reason() {
+        let rules = crate::compare::Config::parse(
+            r#"
+            [[benchmark]]
+            id = "pools/*/ProcessPool/*"
+            accept = true
+            base = "c85d37f"
+            reason = "results now checked twice"
+
+            [[benchmark]]
+            id = "startup/*"
+            accept = true
+            reason = "not needed any more"
+            "#,
+            std::path::Path::new("poolbench-compare.toml"),
+        )
+        .unwrap()
+        .rules;
+        let entries = vec![
+            entry("pools/squares-10k/ProcessPool/2".to_owned(), Verdict::Regressed, 0.2),
+            entry("pools/squares-10k/StdPool/2".to_owned(), Verdict::Regressed, 0.1),
+        ];
+        let mut on_its_base = report(entries.clone());
+        on_its_base.base.commit = Some("c85d37fea73d".to_owned());
+        let unused = on_its_base.accept_intended(&rules);
+        assert_eq!(on_its_base.entries[0].verdict, Verdict::Accepted);
+        assert_eq!(on_its_base.entries[0].note.as_deref(), Some("accepted: results now checked twice"));
+        assert_eq!(on_its_base.entries[1].verdict, Verdict::Regressed, "another executor is not accepted");
+        assert_eq!(on_its_base.outcome(), Outcome::Regression);
+        assert_eq!(unused.iter().map(|rule| rule.id.as_str()).collect::<Vec<_>>(), ["startup/*"]);
+
+        let mut only_the_accepted = report(entries[..1].to_vec());
+        only_the_accepted.base.commit = Some("c85d37fea73d".to_owned());
+        only_the_accepted.accept_intended(&rules);
+        assert_eq!(only_the_accepted.outcome(), Outcome::NoRegression);
+        assert!(render(&only_the_accepted).contains("accepted: results now checked twice"));
+
+        let mut on_another_base = report(entries[..1].to_vec());
+        on_another_base.base.commit = Some("0123456789ab".to_owned());
+        on_another_base.accept_intended(&rules);
+        assert_eq!(on_another_base.entries[0].verdict, Verdict::Regressed, "the base moved on");
+    }
+
+    #[test]
     fn a_huge_run_stays_under_the_comment_limit_with_the_largest_regressions_kept() {
         // 3,000 regressions with long ids, largest first as the session sorts them.
         let entries: Vec<Entry> = (0..3_000)

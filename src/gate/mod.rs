@@ -186,6 +186,9 @@ mod seconds {
 pub enum Verdict {
     /// Clearly slower than the base, by more than the threshold.
     Regressed,
+    /// Regressed, and the config file accepts the slowdown as intended (its reason is the
+    /// entry's note): not a failure.
+    Accepted,
     /// Clearly faster, by more than the threshold.
     Improved,
     /// Could not be measured: see [`Entry::note`].
@@ -205,6 +208,7 @@ impl Verdict {
     pub fn name(self) -> &'static str {
         match self {
             Verdict::Regressed => "regressed",
+            Verdict::Accepted => "accepted",
             Verdict::Improved => "improved",
             Verdict::Failed => "failed",
             Verdict::Inconclusive => "inconclusive",
@@ -215,8 +219,9 @@ impl Verdict {
     }
 
     /// Every verdict, in table order.
-    pub const ALL: [Verdict; 7] = [
+    pub const ALL: [Verdict; 8] = [
         Verdict::Regressed,
+        Verdict::Accepted,
         Verdict::Improved,
         Verdict::Failed,
         Verdict::Inconclusive,
@@ -362,9 +367,40 @@ impl Report {
         self.entries.iter().filter(|entry| entry.verdict == verdict).count()
     }
 
+    /// Turns each regression that a rule of the config file accepts (`accept = true`, its `base`
+    /// matching this run's base commit, when it gives one) into [`Verdict::Accepted`], its reason
+    /// in the note. Returns the rules that accept a slowdown against this base but matched no
+    /// regression: an acceptance no longer needed, for the caller to mention.
+    pub fn accept_intended<'r>(
+        &mut self,
+        rules: &'r [crate::compare::Rule],
+    ) -> Vec<&'r crate::compare::Rule> {
+        let base = self.base.commit.as_deref();
+        let mut used = vec![false; rules.len()];
+        for entry in &mut self.entries {
+            if entry.verdict != Verdict::Regressed {
+                continue;
+            }
+            let Some(at) = rules.iter().position(|rule| rule.accepts(&entry.id, base)) else { continue };
+            used[at] = true;
+            entry.verdict = Verdict::Accepted;
+            let reason = rules[at].reason.as_deref().unwrap_or("");
+            entry.note = Some(match entry.note.take() {
+                Some(note) => format!("accepted: {reason}; {note}"),
+                None => format!("accepted: {reason}"),
+            });
+        }
+        rules
+            .iter()
+            .zip(used)
+            .filter(|(rule, used)| !used && rule.accept && rule.accepts_base(base))
+            .map(|(rule, _)| rule)
+            .collect()
+    }
+
     /// What the gate says.
     pub fn outcome(&self) -> Outcome {
-        let decided = [Verdict::Regressed, Verdict::Improved, Verdict::Unchanged]
+        let decided = [Verdict::Regressed, Verdict::Accepted, Verdict::Improved, Verdict::Unchanged]
             .iter()
             .map(|&v| self.count(v))
             .sum::<usize>();

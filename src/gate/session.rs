@@ -379,7 +379,9 @@ fn table_order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
     a.verdict
         .cmp(&b.verdict)
         .then_with(|| match a.verdict {
-            Verdict::Regressed | Verdict::Improved | Verdict::Inconclusive => size(b).total_cmp(&size(a)),
+            Verdict::Regressed | Verdict::Accepted | Verdict::Improved | Verdict::Inconclusive => {
+                size(b).total_cmp(&size(a))
+            }
             _ => std::cmp::Ordering::Equal,
         })
         .then_with(|| a.id.cmp(&b.id))

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
+use poolbench::compare;
 use poolbench::gate::{self, Base, Injection, Report, Request, Settings};
 
 /// Options of `poolbench gate`.
@@ -104,6 +105,10 @@ struct Options {
     /// Where the base's worktree and target directory go [default: gate/ in the cargo target directory].
     #[arg(long, value_name = "DIR")]
     work_dir: Option<PathBuf>,
+    /// The config file whose `[[benchmark]]` entries with `accept = true` accept an intended
+    /// slowdown [default: poolbench-compare.toml, when there is one].
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
 }
 
 const AFTER_HELP: &str = "\
@@ -165,7 +170,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 fn run_gate(options: &Options) -> anyhow::Result<ExitCode> {
     let settings = settings(options);
     let request = request(options, None)?;
-    let report = match gate::run(&request, &settings, &mut say) {
+    let config = config(options)?;
+    let mut report = match gate::run(&request, &settings, &mut say) {
         Ok(report) => report,
         Err(err) if err.is_no_serve_mode() => {
             eprintln!("Error: {err}");
@@ -173,6 +179,14 @@ fn run_gate(options: &Options) -> anyhow::Result<ExitCode> {
         }
         Err(err) => return Err(err.into()),
     };
+    for unused in report.accept_intended(&config.rules) {
+        say(&format!(
+            "the config file accepts a slowdown of {} ({}), but none regressed: remove the entry once the \
+             change has landed",
+            unused.id,
+            unused.reason.as_deref().unwrap_or("")
+        ));
+    }
     if let Some(dir) = &options.out {
         write_report(dir, "gate", &report)?;
     }
@@ -221,6 +235,15 @@ fn run_calibration(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
     }
     let met = calibration.goals.iter().all(|goal| goal.met);
     Ok(if met { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+/// The config file: --config, or poolbench-compare.toml in the current directory when there is one.
+fn config(options: &Options) -> anyhow::Result<compare::Config> {
+    let default = Path::new(compare::DEFAULT_CONFIG_FILE);
+    match options.config.as_deref().or_else(|| default.is_file().then_some(default)) {
+        Some(path) => Ok(compare::Config::load(path)?),
+        None => Ok(compare::Config::default()),
+    }
 }
 
 fn say(line: &str) {
