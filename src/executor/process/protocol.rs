@@ -509,16 +509,22 @@ pub(crate) struct FrameReader {
     filled: usize,
     /// Bytes at the front of `buffer` already handed out as frames.
     consumed: usize,
+    /// How much room a read asks for: small for a worker that answers little (a new worker's
+    /// first pages cost a fault each, 1.5 µs here, and SpawnPerTask starts one per chunk),
+    /// doubled whenever a read fills it, up to [`MAX_READ_ROOM`].
+    room: usize,
     limit: usize,
 }
 
-/// How much room a read asks for at least.
-const READ_ROOM: usize = 64 * 1024;
+/// The room a reader starts with.
+const MIN_READ_ROOM: usize = 4 << 10;
+/// The most room a read asks for.
+const MAX_READ_ROOM: usize = 1 << 20;
 
 impl FrameReader {
     /// A reader of frames of at most `limit` bytes.
     pub(crate) fn new(limit: usize) -> Self {
-        FrameReader { buffer: Vec::new(), filled: 0, consumed: 0, limit }
+        FrameReader { buffer: Vec::new(), filled: 0, consumed: 0, room: MIN_READ_ROOM, limit }
     }
 
     /// Reads what `reader` has now. Returns `Ok(true)` at end of stream.
@@ -529,12 +535,17 @@ impl FrameReader {
             self.consumed = 0;
         }
         loop {
-            if self.buffer.len() - self.filled < READ_ROOM {
-                self.buffer.resize(self.filled + READ_ROOM, 0);
+            if self.buffer.len() - self.filled < self.room {
+                self.buffer.resize(self.filled + self.room, 0);
             }
             match reader.read(&mut self.buffer[self.filled..]) {
                 Ok(0) => return Ok(true),
-                Ok(read) => self.filled += read,
+                Ok(read) => {
+                    if read == self.buffer.len() - self.filled {
+                        self.room = (self.room * 2).min(MAX_READ_ROOM);
+                    }
+                    self.filled += read;
+                }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) => return Err(err),
