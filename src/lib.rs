@@ -91,6 +91,7 @@ mod format;
 mod fs;
 pub mod gate;
 mod load;
+pub mod paired;
 pub mod peers;
 pub mod report;
 pub mod schema;

@@ -471,7 +471,7 @@ fn bad_inputs_exit_1_and_say_what_to_do() {
     std::fs::write(&future, "{\"schema_version\": 99}").expect("write");
     let stderr = run(&["compare", &path(&future), &base]);
     assert!(
-        stderr.contains("has summary schema version 99, this poolbench reads versions 1 to 2"),
+        stderr.contains("has summary schema version 99, this poolbench reads versions 1 to 3"),
         "{stderr}"
     );
 

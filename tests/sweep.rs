@@ -21,6 +21,10 @@ const CASE_ENV: &str = "POOLBENCH_SWEEP_CASE";
 /// Runs `case` in a child process with Criterion's files in `criterion_dir`; returns its exit
 /// code and its stderr.
 fn run_case(case: &str, criterion_dir: &Path) -> (Option<i32>, String) {
+    // One child at a time: a sweep judges its rounds against the machine's load, which the other
+    // tests of this binary, run on threads beside it, would be.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let output = Command::new(std::env::current_exe().expect("this test binary"))
         .args(["--exact", "child", "--ignored", "--nocapture", "--test-threads", "1"])
         .env(CASE_ENV, case)
@@ -69,6 +73,14 @@ fn child() {
                 .tasks_per_iteration(8)
                 .run(&mut c);
         }
+        "rounds" => {
+            let mut c = criterion(BenchmarkFilter::AcceptAll);
+            Sweep::new("mine/rounds", &CpuSpin, &inputs)
+                .executors([ExecutorKind::Sequential, ExecutorKind::Rayon, ExecutorKind::StdPool])
+                .sizes([2])
+                .rounds_budget(std::time::Duration::from_millis(500))
+                .run(&mut c);
+        }
         "no-inputs" => {
             Sweep::new("mine/empty", &Squares, &[]).run(&mut criterion(BenchmarkFilter::AcceptAll))
         }
@@ -90,6 +102,44 @@ fn benchmarks_a_filter_leaves_out_start_no_pool_whatever_their_size() {
     let (code, stderr) = run_case("filtered-out", dir.path());
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!dir.path().join("poolbench-cases").exists(), "a group that did not run writes no case file");
+    assert!(!dir.path().join("poolbench-rounds").exists(), "nor rounds");
+}
+
+#[test]
+fn a_sweeps_configurations_are_timed_together_in_rounds_and_the_answer_comes_from_them() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (code, stderr) = run_case("rounds", dir.path());
+    assert_eq!(code, Some(0), "{stderr}");
+    let (files, skipped) = poolbench::schema::RoundsFile::read_all(dir.path());
+    assert!(skipped.is_empty(), "{skipped:?}");
+    let [file] = files.as_slice() else { panic!("one rounds file, not {}", files.len()) };
+    assert_eq!(file.reference, "mine/rounds/Sequential/1");
+    let ids: Vec<&str> = file.batches[0].contenders.iter().map(|contender| contender.id.as_str()).collect();
+    assert_eq!(ids, ["mine/rounds/Sequential/1", "mine/rounds/Rayon/2", "mine/rounds/StdPool/2"]);
+    let rounds = &file.batches[0].rounds;
+    assert!(rounds.len() >= 12, "at least the mandatory rounds: {}", rounds.len());
+    for round in rounds {
+        let mut order = round.order.clone();
+        order.sort_unstable();
+        assert_eq!(order, [0, 1, 2], "every configuration once a round");
+        assert_eq!(round.probes.len(), 4, "a probe beside every slot");
+    }
+    assert!(rounds.windows(2).any(|pair| pair[0].order != pair[1].order), "the order is drawn afresh");
+
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let options = Options::with_dirs(dir.path(), out.path().join("latest"));
+    report::write(&options).expect("the report is written");
+    let summary =
+        poolbench::schema::Summary::read(&out.path().join("latest/summary.json")).expect("read back");
+    let group = summary.groups.iter().find(|group| group.id == "mine/rounds").expect("the group");
+    assert!(group.rounds.as_ref().is_some_and(|rounds| rounds.kept >= 1), "{:?}", group.rounds);
+    for row in &group.results {
+        assert_eq!(row.speedup_basis, poolbench::schema::SpeedupBasis::Rounds, "{}", row.id);
+    }
+    let answer = group.answer.as_ref().expect("an answer");
+    assert!(answer.tied.contains(&answer.fastest) && !answer.recommended.is_empty(), "{answer:?}");
+    assert_eq!(group.headline.split('.').next(), answer.sentence.split('.').next());
+    assert!(summary.capacity.is_some_and(|capacity| capacity.cores >= 1 && capacity.probes >= 4 * 12));
 }
 
 #[test]

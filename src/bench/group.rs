@@ -76,14 +76,16 @@ impl<'c> Group<'c> {
         self.bench_on(function, value, threads, setup);
     }
 
-    /// [`bench`](Self::bench), judged against `threads` cores (`None`: every core).
+    /// [`bench`](Self::bench), judged against `threads` cores (`None`: every core); whether
+    /// it ran (not listed, not filtered out, not served).
     pub(crate) fn bench_on<R>(
         &mut self,
         function: &str,
         value: impl Display,
         threads: Option<u32>,
         setup: impl FnOnce() -> Result<R, String>,
-    ) where
+    ) -> bool
+    where
         R: FnMut(u64) -> Duration,
     {
         let value = value.to_string();
@@ -92,6 +94,7 @@ impl<'c> Group<'c> {
             Names { full_id: &full_id, group: &self.id, function: Some(function), value: Some(&value) };
         let ran = measure(&mut self.inner, BenchmarkId::new(function, &value), names, threads, setup);
         self.ran += usize::from(ran);
+        ran
     }
 
     /// Benchmarks `<group>/<value>`, an id without a function (a parameter only), as

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use criterion::Criterion;
 
+use super::interleave::Mode;
 use super::sizes::sizes_from_env;
 use super::{progress, remeasure};
 use crate::peers::BenchArgs;
@@ -120,6 +121,13 @@ impl Main {
         });
         println!("poolbench: {cores} cores; pool sizes {sizes:?}");
         let args = BenchArgs::parse(std::env::args().skip(1));
+        super::interleave::set_mode(if args.keeps_nothing {
+            Mode::Off
+        } else if args.smoke_test {
+            Mode::Smoke
+        } else {
+            Mode::Measure
+        });
         if !args.keeps_nothing && !args.smoke_test {
             // Listing runs this program again with `--list`, which only Criterion's own command
             // line turns into a listing: with another Criterion it would run the benchmarks.
@@ -145,6 +153,8 @@ impl Main {
         progress::stop();
         let budget = self.budget.unwrap_or_else(|| (timer.elapsed() / 10).max(Duration::from_secs(10)));
         if self.attempts > 0 {
+            // One benchmark at a time: its group's rounds, measured already, stay as they are.
+            super::interleave::set_mode(Mode::Off);
             let remeasured = remeasure::run(targets, make, self.attempts, budget);
             if !remeasured.is_empty() {
                 eprintln!("{remeasured}");

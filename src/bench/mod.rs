@@ -41,6 +41,7 @@
 //! [`Criterion`]: criterion::Criterion
 
 mod group;
+mod interleave;
 mod main;
 mod progress;
 mod record;
@@ -53,6 +54,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 pub use group::{Group, timed};
+pub use interleave::{DEFAULT_ROUNDS_BUDGET, MAX_WORKERS_ALIVE};
 pub use main::{Main, config};
 pub use sizes::{DEFAULT_SIZES, MAX_SIZE, crossover_sizes, parse_sizes, sizes_from_env};
 pub use sweep::{Sweep, check, expected_answer};

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 
 use super::group::{Group, stop, timed};
+use super::interleave::DEFAULT_ROUNDS_BUDGET;
 use super::sizes::{MAX_SIZE, sizes_from_env};
 use crate::executor::{AnyExecutor, Executor, ExecutorKind, Prepared, Sequential};
 use crate::schema::CaseFile;
@@ -15,7 +16,7 @@ use crate::workload::Workload;
 
 /// What is timed: a map on a pool already up, or the whole program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Timing {
+pub(super) enum Timing {
     /// The pool is started before timing and reused: what a map costs once the pool exists.
     SteadyState,
     /// Every iteration starts a pool, maps, and shuts it down: what a program that needs a pool
@@ -46,14 +47,15 @@ enum Timing {
 /// pool (see [`Group::threads`]).
 #[must_use = "a sweep measures nothing until it is run"]
 pub struct Sweep<'a, W: Workload> {
-    group: String,
-    workload: &'a W,
-    inputs: &'a [W::Input],
+    pub(super) group: String,
+    pub(super) workload: &'a W,
+    pub(super) inputs: &'a [W::Input],
     kinds: Vec<ExecutorKind>,
     sizes: Option<Vec<usize>>,
-    timing: Timing,
+    pub(super) timing: Timing,
     about: Option<String>,
     tasks: Option<u64>,
+    pub(super) rounds_budget: Option<Duration>,
 }
 
 impl<'a, W: Workload> Sweep<'a, W> {
@@ -69,6 +71,7 @@ impl<'a, W: Workload> Sweep<'a, W> {
             timing: Timing::SteadyState,
             about: None,
             tasks: None,
+            rounds_budget: Some(DEFAULT_ROUNDS_BUDGET),
         }
     }
 
@@ -102,6 +105,17 @@ impl<'a, W: Workload> Sweep<'a, W> {
     /// catalog's for poolbench's own groups, else the number of inputs.
     pub fn tasks_per_iteration(mut self, tasks: u64) -> Self {
         self.tasks = Some(tasks);
+        self
+    }
+
+    /// The most time the group's interleaved rounds may take, once Criterion has timed each
+    /// configuration alone: every configuration up at once, one slot of each a round in a fresh
+    /// random order, until every speedup over Sequential is known to ±2% (`reports/README.md`,
+    /// "Paired rounds"). The report's speedups, and its answer to "which, and how many", come
+    /// from them. [`Duration::ZERO`] measures no rounds: the speedups are then the ratios of
+    /// Criterion's medians, each from a window of its own. Default: [`DEFAULT_ROUNDS_BUDGET`].
+    pub fn rounds_budget(mut self, budget: Duration) -> Self {
+        self.rounds_budget = Some(budget);
         self
     }
 
@@ -150,6 +164,7 @@ impl<'a, W: Workload> Sweep<'a, W> {
             Ok(expected.get().expect("set above"))
         };
         let (this, sequential_answer) = (&self, &sequential_answer);
+        let mut ran = Vec::new();
         for kind in self.kinds.iter().copied() {
             let kind_sizes: &[usize] = if kind.is_pool() { &sizes } else { &[1] };
             for &size in kind_sizes {
@@ -174,9 +189,16 @@ impl<'a, W: Workload> Sweep<'a, W> {
                 };
                 // Judged against the cores the benchmark could use: one for Sequential, the pool's size.
                 let threads = u32::try_from(size).unwrap_or(u32::MAX);
-                group.bench_on(kind.name(), size, Some(threads), setup);
+                if group.bench_on(kind.name(), size, Some(threads), setup) {
+                    ran.push((kind, size));
+                }
             }
         }
+        if ran.is_empty() {
+            return;
+        }
+        let expected = sequential_answer().unwrap_or_else(|message| stop(&self.group, &message));
+        self.interleave(&ran, expected);
     }
 
     fn checked_sizes(&self) -> Result<Vec<usize>, String> {
@@ -213,17 +235,21 @@ impl<'a, W: Workload> Sweep<'a, W> {
         }
     }
 
-    fn start(&self, kind: ExecutorKind, size: usize) -> Result<AnyExecutor, String> {
+    pub(super) fn start(&self, kind: ExecutorKind, size: usize) -> Result<AnyExecutor, String> {
         kind.build(size).map_err(|err| format!("cannot start a {kind} of {size}: {err}"))
     }
 
-    fn prepare<'e>(&self, executor: &'e AnyExecutor) -> Result<Prepared<'e, W>, String> {
+    pub(super) fn prepare<'e>(&self, executor: &'e AnyExecutor) -> Result<Prepared<'e, W>, String> {
         let (kind, size) = (executor.kind(), executor.size());
         executor.prepare(self.workload).map_err(|err| format!("cannot prepare a {kind} of {size}: {err}"))
     }
 
     /// Start a pool, map, shut it down: per iteration.
-    fn end_to_end_routine(&self, kind: ExecutorKind, size: usize) -> impl FnMut(u64) -> Duration + '_ {
+    pub(super) fn end_to_end_routine(
+        &self,
+        kind: ExecutorKind,
+        size: usize,
+    ) -> impl FnMut(u64) -> Duration + '_ {
         let id = format!("{}/{kind}/{size}", self.group);
         move |iters| {
             let started = Instant::now();

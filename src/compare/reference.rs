@@ -74,6 +74,8 @@ mod tests {
             scaling: Vec::new(),
             criterion_page: None,
             ratios: Vec::new(),
+            rounds: None,
+            answer: None,
         }
     }
 

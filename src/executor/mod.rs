@@ -27,7 +27,7 @@ mod prepared;
 pub mod process;
 mod rayon_pool;
 mod sequential;
-mod spin;
+pub(crate) mod spin;
 mod std_pool;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -83,6 +83,15 @@ pub(crate) fn byte_size(bytes: usize) -> String {
     }
 }
 
+/// Names joined as a sentence joins them: `a`, `a and b`, `a, b and c`.
+pub(crate) fn join_and(parts: Vec<String>) -> String {
+    match parts.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 /// A ratio: `3.10×`. A ratio where more is faster is a [`speedup`].
 pub fn ratio(value: f64) -> String {
     format!("{}×", significant(value))

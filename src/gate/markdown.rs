@@ -95,9 +95,9 @@ fn table(text: &mut String, report: &Report, entries: &[&Entry], room: usize) ->
 
 #[cfg(test)]
 mod tests {
-    use super::super::statistic::Estimate;
     use super::super::{Canary, Change, Settings, Side};
     use super::*;
+    use crate::paired::Estimate;
 
     fn side(label: &str) -> Side {
         Side {

@@ -13,8 +13,9 @@
 //!
 //! When a benchmark regressed, improved, is unchanged or is inconclusive, when measuring stops,
 //! how false alarms are kept down across benchmarks, and what the canary does, is specified once,
-//! in `reports/README.md`, "The paired gate". This module implements it: `statistic.rs` (paired
-//! log ratios, rounds as the unit that repeats), `rule.rs` (the sequential rule and the
+//! in `reports/README.md`, "The paired gate". This module implements it on the paired engine
+//! (`crate::paired`: paired log ratios with rounds as the unit that repeats, slot lengths), with
+//! `rule.rs` (the sequential rule and the
 //! verdicts), `multiplicity.rs` (Benjamini-Hochberg), `run.rs` (rounds, slots and passes),
 //! `server.rs` (the driver's side of serve mode), `build.rs` and `plan.rs` (the builds, the
 //! benchmarks and the canaries), `session.rs` (all of it in order), and the renderers.
@@ -39,13 +40,13 @@ mod rule;
 mod run;
 mod server;
 mod session;
-mod statistic;
 mod table;
 
 use std::time::Duration;
 
 use serde::Serialize;
 
+pub use crate::paired::Estimate;
 pub use calibration::{
     Calibration, CalibrationRun, Goal, GroupResolution, Injection, MOSTLY_SPIN, SpinShare, calibrate,
     render as render_calibration,
@@ -57,7 +58,6 @@ pub use markdown::{MAX_MARKDOWN_CHARS, render as render_markdown};
 pub use rule::CANARY_ALPHA;
 pub use run::Stop;
 pub use session::{Base, Request, build_head, run};
-pub use statistic::Estimate;
 pub use table::render as render_table;
 
 /// The threshold unless told otherwise, in percent: changes within it are never flagged.

@@ -21,7 +21,7 @@
 
 use super::Verdict;
 use super::multiplicity::{adjusted, benjamini_hochberg};
-use super::statistic::Estimate;
+use crate::paired::Estimate;
 
 /// The canaries' family level: a quiet machine makes a run inconclusive about once in a hundred.
 pub const CANARY_ALPHA: f64 = 0.01;
@@ -137,9 +137,9 @@ impl Rule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::statistic::tests::normal;
-    use super::super::statistic::{Estimate, round_value};
     use super::*;
+    use crate::paired::statistic::tests::normal;
+    use crate::paired::statistic::{Estimate, round_value};
 
     fn rule(benchmarks: usize) -> Rule {
         Rule { margin: 1.02f64.ln(), alpha: 0.05, benchmarks, canaries: 3, min_rounds: 3, max_rounds: 12 }

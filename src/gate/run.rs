@@ -28,7 +28,7 @@ use super::Settings;
 use super::load::Window;
 use super::rule::{Look, Rule};
 use super::server::{Failure, Launch, Server};
-use super::statistic::{Estimate, round_value};
+use crate::paired::statistic::{Estimate, round_value};
 
 /// How long a server may take to set up (start its pool, check its answer) and say hello.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
@@ -329,24 +329,10 @@ fn timed_pairs(
     Ok(pairs)
 }
 
-/// The iterations that take about `slot` on `server`: one iteration twice (the first is cold),
-/// then scaled until a slot takes at least half the target.
+/// The iterations that take about `slot` on `server` (`crate::paired::slot_iterations`).
 fn calibrate(server: &mut Server, slot: Duration) -> Result<u64, Failure> {
     let timeout = slot_timeout(slot);
-    server.time(1, timeout)?;
-    let mut iterations: u64 = 1;
-    // Bounded: each step multiplies the count by up to 1,000.
-    for _ in 0..12 {
-        let took = server.time(iterations, timeout)?;
-        if took >= slot / 2 || iterations >= 1 << 40 {
-            let scaled = iterations as f64 * slot.as_secs_f64() / took.as_secs_f64().max(1e-9);
-            return Ok((scaled.round() as u64).max(1));
-        }
-        let factor =
-            if took.is_zero() { 1_000.0 } else { (slot.as_secs_f64() / took.as_secs_f64()).min(1_000.0) };
-        iterations = ((iterations as f64 * factor).ceil() as u64).clamp(iterations + 1, 1 << 40);
-    }
-    Ok(iterations)
+    crate::paired::slot_iterations(slot, |iterations| server.time(iterations, timeout))
 }
 
 /// How long one slot may take: generous, since one iteration of some benchmarks exceeds the

@@ -1,4 +1,16 @@
-//! The statistic of one benchmark: paired log ratios, summarized round by round.
+//! The statistic of paired measurements: log ratios, summarized round by round.
+//!
+//! Two uses, one engine. The gate's *round* is a fresh base process and a fresh head process and
+//! several pairs timed on them ([`round_value`] summarizes a round's pairs, [`Estimate::of`] the
+//! rounds: a mean and Student's t, which its calibration was measured with). The sweep's round is
+//! one slot of every configuration of a group in a random order, so each round gives one log
+//! ratio per configuration against Sequential. A VM that gives one core's worth of time to two
+//! vCPUs for a few tens of milliseconds halves a pool's slot in a quarter of the rounds or more
+//! (measured on this project's machine: `reports/README.md`, "Paired rounds"), so the sweep
+//! summarizes its rounds by their [`Median`], with the distribution-free interval of order
+//! statistics: half the rounds may be spoiled before it moves.
+//!
+//! The gate's rounds in detail:
 //!
 //! A *pair* is a base slot and a head slot timed back to back (in alternating order), and its
 //! value `ln(head / base)` of the two times per iteration: whatever the machine did to both
@@ -102,6 +114,77 @@ impl Estimate {
     }
 }
 
+/// The median of per-round log ratios, with its distribution-free interval: the order statistics
+/// `x(k)` and `x(n−k+1)` for the largest `k` whose binomial tail `P(Bin(n, ½) < k)` is at most
+/// half of `1 − level`. It assumes nothing of the ratios' distribution but that rounds are
+/// independent, so a share of rounds the machine spoiled widens it rather than moving it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Median {
+    /// The median log ratio.
+    pub log_ratio: f64,
+    /// The interval's lower bound, log scale.
+    pub lower: f64,
+    /// Its upper bound.
+    pub upper: f64,
+    /// Rounds it rests on.
+    pub rounds: usize,
+}
+
+/// The level of the sweep's intervals.
+pub const MEDIAN_LEVEL: f64 = 0.95;
+
+impl Median {
+    /// The median of `values` and its interval at [`MEDIAN_LEVEL`]; `None` for no values or one
+    /// that is not finite. With fewer than six values no pair of order statistics reaches 95%:
+    /// the interval is then the whole range.
+    pub fn of(values: &[f64]) -> Option<Median> {
+        if values.is_empty() || !values.iter().all(|value| value.is_finite()) {
+            return None;
+        }
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let middle = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+        let k = order_statistic(n, (1.0 - MEDIAN_LEVEL) / 2.0);
+        let (lower, upper) = if k == 0 { (sorted[0], sorted[n - 1]) } else { (sorted[k - 1], sorted[n - k]) };
+        Some(Median { log_ratio: middle, lower, upper, rounds: n })
+    }
+
+    /// The ratio: `exp` of the median log ratio.
+    pub fn ratio(&self) -> f64 {
+        self.log_ratio.exp()
+    }
+
+    /// The interval as ratios.
+    pub fn interval(&self) -> (f64, f64) {
+        (self.lower.exp(), self.upper.exp())
+    }
+
+    /// The interval's larger distance from the median, log scale: how well it is known.
+    pub fn half_width(&self) -> f64 {
+        (self.log_ratio - self.lower).max(self.upper - self.log_ratio)
+    }
+}
+
+/// The largest `k` (1-based) with `P(Bin(n, ½) ≤ k − 1) ≤ tail`; 0 when even `k = 1` is too
+/// likely.
+fn order_statistic(n: usize, tail: f64) -> usize {
+    // P(B = j) = C(n, j) / 2^n, summed in logs so that n in the hundreds does not overflow.
+    let ln_half_n = n as f64 * 0.5f64.ln();
+    let mut ln_choose = 0.0; // ln C(n, 0)
+    let mut cumulative = 0.0;
+    let mut k = 0;
+    for j in 0..n {
+        cumulative += (ln_choose + ln_half_n).exp();
+        if cumulative > tail {
+            break;
+        }
+        k = j + 1;
+        ln_choose += ((n - j) as f64).ln() - ((j + 1) as f64).ln();
+    }
+    k
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -201,6 +284,40 @@ pub(crate) mod tests {
         }
         assert!(flagged_by_rounds <= 15, "{flagged_by_rounds} of 500 flagged by rounds");
         assert!(flagged_by_pairs > 150, "{flagged_by_pairs} of 500 flagged by pairs");
+    }
+
+    #[test]
+    fn the_median_interval_is_the_binomial_order_statistics() {
+        // n = 10: P(B <= 1) = 11/1024 = 0.0107 <= 0.025 < P(B <= 2) = 0.0547, so k = 2: the
+        // interval is x(2) .. x(9) (the textbook 97.9% interval for n = 10).
+        assert_eq!(order_statistic(10, 0.025), 2);
+        // n = 100: k = 40, x(40) .. x(61) (the usual table).
+        assert_eq!(order_statistic(100, 0.025), 40);
+        assert_eq!(order_statistic(5, 0.025), 0);
+        let values: Vec<f64> = (1..=10).map(f64::from).collect();
+        let median = Median::of(&values).expect("ten values");
+        assert_eq!((median.log_ratio, median.lower, median.upper, median.rounds), (5.5, 2.0, 9.0, 10));
+        assert_eq!(
+            Median::of(&[3.0, 1.0, 2.0]).map(|m| (m.log_ratio, m.lower, m.upper)),
+            Some((2.0, 1.0, 3.0))
+        );
+        assert!(Median::of(&[]).is_none() && Median::of(&[1.0, f64::NAN]).is_none());
+    }
+
+    #[test]
+    fn a_third_of_spoiled_rounds_does_not_move_the_median() {
+        // 60 rounds at a speedup of 1.9 with a little noise; 20 of them halved by the machine.
+        let mut rng = fastrand::Rng::with_seed(5);
+        let values: Vec<f64> = (0..60)
+            .map(|round| {
+                let spoiled = if round % 3 == 0 { 2.0f64.ln() } else { 0.0 };
+                1.9f64.ln() + 0.01 * normal(&mut rng) - spoiled
+            })
+            .collect();
+        let median = Median::of(&values).expect("rounds");
+        assert!((median.ratio() - 1.9).abs() < 0.03, "{}", median.ratio());
+        let mean = Estimate::of(&values).expect("rounds").ratio();
+        assert!(mean < 1.65, "a mean would say {mean}");
     }
 
     #[test]

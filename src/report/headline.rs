@@ -1,6 +1,8 @@
 //! "What this says": one plain sentence or two per group, the line a reader should leave with.
 //!
-//! It names the fastest executor and size and its speedup over the sequential loop, and says
+//! A group with interleaved rounds gets their answer (`rounds.rs`): the fastest configuration,
+//! those tied with it, the smallest pool size among them. Without rounds, it names the fastest
+//! executor and size and its speedup over the sequential loop from Criterion's medians, and says
 //! plainly when no pool beats that loop, or when the difference is within the confidence
 //! intervals. Sizes above the core count are called out: on a two-core machine a pool of 8
 //! oversubscribes it, which only pays when tasks wait.
@@ -8,13 +10,20 @@
 use crate::format::{self, duration_ns};
 use crate::schema::{Group, Quietness, Row, sequential};
 
-/// The headline of `group`, on a machine with `cores` cores.
+/// The headline of `group`, on a machine with `cores` cores: the answer from its interleaved
+/// rounds when it had them, else the comparison of Criterion's medians.
 pub fn headline(group: &Group, cores: usize) -> String {
-    let (mut text, rests_on) = comparison(&group.results, cores);
-    if let Some(doubt) = doubt(&rests_on) {
-        text.push(' ');
-        text.push_str(&doubt);
-    }
+    let mut text = match &group.answer {
+        Some(answer) => answer.sentence.clone(),
+        None => {
+            let (mut text, rests_on) = comparison(&group.results, cores);
+            if let Some(doubt) = doubt(&rests_on) {
+                text.push(' ');
+                text.push_str(&doubt);
+            }
+            text
+        }
+    };
     if let Some(startup) = group.startup.as_ref() {
         // A split within noise (SpawnPerTask's, whose steady state starts processes too) is no
         // start-up cost to quote: it could read as a negative one.
@@ -63,11 +72,6 @@ fn doubt(rows: &[&Row]) -> Option<String> {
             _ => None,
         })
         .collect();
-    let and = |parts: Vec<String>| match parts.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-        None => String::new(),
-    };
     match disturbed.as_slice() {
         [] => None,
         [(label, share)] => Some(format!(
@@ -76,8 +80,8 @@ fn doubt(rows: &[&Row]) -> Option<String> {
         )),
         _ => Some(format!(
             "In doubt: {} were measured while other programs took {} of their cores.",
-            and(disturbed.iter().map(|(label, _)| label.clone()).collect()),
-            and(disturbed.iter().map(|(_, share)| format::share(*share)).collect()),
+            format::join_and(disturbed.iter().map(|(label, _)| label.clone()).collect()),
+            format::join_and(disturbed.iter().map(|(_, share)| format::share(*share)).collect()),
         )),
     }
 }
@@ -296,6 +300,8 @@ mod tests {
             scaling: Vec::new(),
             criterion_page: None,
             ratios: Vec::new(),
+            rounds: None,
+            answer: None,
         }
     }
 

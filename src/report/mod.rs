@@ -73,6 +73,7 @@ mod json;
 mod links;
 mod markdown;
 mod peers;
+mod rounds;
 pub mod scaling;
 mod startup;
 mod summarize;

@@ -97,6 +97,8 @@ fn peers_only(id: &str) -> Group {
         scaling: Vec::new(),
         criterion_page: None,
         ratios: Vec::new(),
+        rounds: None,
+        answer: None,
     }
 }
 

@@ -4,8 +4,10 @@
 //! - The pool size is the value, when the id has an executor (function) and the value is a
 //!   positive integer. Without an executor (the task suite's `BenchmarkId::from_parameter`) the
 //!   value is an input, not a pool size.
-//! - Speedup is Sequential's median in the same group (its size-1 row when it has several) over
-//!   the row's median; efficiency is speedup over pool size; tasks per second is the tasks per
+//! - Speedup is paired where the group had interleaved rounds (its rounds file, `rounds.rs`):
+//!   Sequential's slot over the row's in the same round, over the rounds kept. Elsewhere (rows
+//!   the rounds did not measure, groups without them) it is Sequential's median in the same
+//!   group (its size-1 row when it has several) over the row's median; efficiency is speedup over pool size; tasks per second is the tasks per
 //!   iteration over the median. The tasks per iteration, and a group's description, come from
 //!   the group's case file (`poolbench-cases/`, written by the sweep), else from the catalog for
 //!   poolbench's own groups; a group with neither gets no tasks per second.
@@ -17,6 +19,7 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path};
 
 use super::headline::headline;
+use super::rounds::{self, Rounds};
 use super::scaling;
 use super::startup;
 use crate::catalog::{self, CASES};
@@ -24,8 +27,8 @@ use crate::criterion::{Benchmark, Results};
 use crate::executor::ExecutorKind;
 use crate::schema::Machine;
 use crate::schema::{
-    CaseFile, CaseInfo, Group, Interval, Row, SCHEMA_VERSION, Scaling, ScalingPoint, Source, Summary,
-    sequential,
+    CaseFile, CaseInfo, Group, Interval, RoundsFile, Row, SCHEMA_VERSION, Scaling, ScalingPoint, Source,
+    SpeedupBasis, Summary, sequential,
 };
 
 /// Builds the summary of `results`, read from `criterion_dir`, on `machine`.
@@ -35,6 +38,8 @@ pub fn summarize(results: &Results, machine: Machine, criterion_dir: &Path) -> S
         by_group.entry(&benchmark.id.group_id).or_default().push(row(benchmark));
     }
     let (case_files, mut skipped) = CaseFile::read_all(criterion_dir);
+    let (rounds_files, unread) = RoundsFile::read_all(criterion_dir);
+    skipped.extend(unread);
     let mut groups: Vec<Group> = by_group
         .into_iter()
         .map(|(id, rows)| {
@@ -48,7 +53,8 @@ pub fn summarize(results: &Results, machine: Machine, criterion_dir: &Path) -> S
                     steady_state: catalog::find(id).and_then(|case| case.steady_state).map(str::to_owned),
                 })
                 .or_else(|| case_info(id));
-            group(id, rows, case, machine.cores, criterion_dir)
+            let rounds = rounds_files.iter().find(|file| file.group == id).map(Rounds::new);
+            group(id, rows, case, rounds.as_ref(), machine.cores, criterion_dir)
         })
         .collect();
     skipped.extend(results.skipped.iter().cloned());
@@ -62,6 +68,7 @@ pub fn summarize(results: &Results, machine: Machine, criterion_dir: &Path) -> S
         groups,
         skipped,
         peers: None,
+        capacity: rounds::capacity(&rounds_files),
     }
 }
 
@@ -112,6 +119,8 @@ fn row(benchmark: &Benchmark) -> Row {
         samples_ns,
         samples_thinned: false,
         speedup: None,
+        speedup_basis: SpeedupBasis::Medians,
+        rounds: None,
         efficiency: None,
         tasks_per_second: None,
         criterion_dir: Some(slashed(&benchmark.directory)),
@@ -132,7 +141,14 @@ fn slashed(path: &Path) -> String {
     parts.join("/")
 }
 
-fn group(id: &str, mut rows: Vec<Row>, case: Option<CaseInfo>, cores: usize, criterion_dir: &Path) -> Group {
+fn group(
+    id: &str,
+    mut rows: Vec<Row>,
+    case: Option<CaseInfo>,
+    rounds: Option<&Rounds<'_>>,
+    cores: usize,
+    criterion_dir: &Path,
+) -> Group {
     rows.sort_by_key(row_order);
     let baseline = sequential(&rows).map(|row| (row.id.clone(), row.median_ns));
     for row in &mut rows {
@@ -142,6 +158,11 @@ fn group(id: &str, mut rows: Vec<Row>, case: Option<CaseInfo>, cores: usize, cri
             Some((_, sequential)) => speedup(*sequential, row.median_ns),
             None => None,
         };
+    }
+    if let Some(rounds) = rounds {
+        rounds::apply(&mut rows, rounds);
+    }
+    for row in &mut rows {
         row.efficiency = match (row.speedup, row.size) {
             (Some(speedup), Some(size)) => finite(speedup.point / f64::from(size)),
             _ => None,
@@ -160,7 +181,10 @@ fn group(id: &str, mut rows: Vec<Row>, case: Option<CaseInfo>, cores: usize, cri
         scaling,
         criterion_page: None,
         ratios: Vec::new(),
+        rounds: rounds.map(Rounds::summary),
+        answer: None,
     };
+    group.answer = rounds.and_then(|rounds| rounds::answer(&group.results, rounds, cores));
     group.criterion_page = group_page(&group.results, criterion_dir);
     group.headline = headline(&group, cores);
     group
@@ -218,16 +242,18 @@ fn scaling_fits(rows: &[Row], cores: usize) -> Vec<Scaling> {
                 .iter()
                 .filter(|row| row.executor.as_deref() == Some(executor) && row.size.is_some())
                 .collect();
-            let own =
-                sized.iter().find(|row| row.size == Some(1)).map(|row| ("own size 1", row.median_ns.point));
-            let baseline = own.or_else(|| {
-                sequential(rows).map(|row| (ExecutorKind::Sequential.name(), row.median_ns.point))
-            });
+            // Speedups over Sequential (paired where the group had rounds): over the executor's
+            // own size 1 they are divided by that point's.
+            let own = sized
+                .iter()
+                .find(|row| row.size == Some(1))
+                .and_then(|row| Some(("own size 1", row.speedup?.point)));
+            let baseline = own.or_else(|| sequential(rows).map(|_| (ExecutorKind::Sequential.name(), 1.0)));
             let points = match baseline {
                 Some((_, baseline)) => sized
                     .iter()
                     .filter_map(|row| {
-                        let speedup = finite(baseline / row.median_ns.point).filter(|s| *s > 0.0)?;
+                        let speedup = finite(row.speedup?.point / baseline).filter(|s| *s > 0.0)?;
                         Some(ScalingPoint { size: row.size?, speedup })
                     })
                     .collect(),

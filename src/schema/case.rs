@@ -39,13 +39,7 @@ pub struct CaseFile {
 impl CaseFile {
     /// The file of `group` in `criterion_dir`.
     pub fn path(criterion_dir: &Path, group: &str) -> PathBuf {
-        let safe: String =
-            group.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
-        // FNV-1a: stable across builds and platforms, unlike std's hasher.
-        let hash = group.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
-        criterion_dir.join(CASES_DIR).join(format!("{safe}-{:08x}.json", hash as u32))
+        group_file(criterion_dir, CASES_DIR, group)
     }
 
     /// Writes the file into `criterion_dir`.
@@ -88,6 +82,18 @@ impl CaseFile {
         }
         (cases, skipped)
     }
+}
+
+/// The file of `group` in the directory `dir` of `criterion_dir`: the group id made file-safe,
+/// with a hash of the id so that two ids never share one.
+pub(crate) fn group_file(criterion_dir: &Path, dir: &str, group: &str) -> PathBuf {
+    let safe: String =
+        group.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let hash = group.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    criterion_dir.join(dir).join(format!("{safe}-{:08x}.json", hash as u32))
 }
 
 #[cfg(test)]

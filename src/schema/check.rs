@@ -183,6 +183,8 @@ mod tests {
             samples_ns: vec![10.0, 10.5],
             samples_thinned: false,
             speedup: Some(Interval { point: 1.5, lower: 1.4, upper: 1.6 }),
+            speedup_basis: crate::schema::SpeedupBasis::Medians,
+            rounds: None,
             efficiency: Some(0.75),
             tasks_per_second: Some(1e8),
             criterion_dir: None,

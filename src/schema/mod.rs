@@ -7,10 +7,12 @@
 //! | the peers file, `poolbench-peers.json` | [`Peers`], [`PeerRow`] | `scripts/python_peers.py`, via [`crate::peers`] | the report |
 //! | `history.jsonl` | [`history::Run`], [`history::Point`] | `cargo bench`, after the report | the report's trends |
 //! | `poolbench-cases/*.json` | [`CaseFile`] | [`Sweep`](crate::bench::Sweep) | the report |
+//! | `poolbench-rounds/*.json` | [`RoundsFile`] | [`Sweep`](crate::bench::Sweep), after Criterion has timed its group | the report: paired speedups, ties, the cores the machine gave |
 //! | `<benchmark>/new/poolbench-load.json`, and in its baselines | [`LoadFile`], [`Load`] | [`Group`](crate::bench::Group), after each benchmark | the report, into each row's [`Quietness`] |
 //!
 //! `reports/README.md` specifies each format field by field. Each has a version number
-//! ([`SCHEMA_VERSION`], [`PEERS_SCHEMA_VERSION`], [`history::HISTORY_VERSION`], [`LOAD_VERSION`]) that goes up when
+//! ([`SCHEMA_VERSION`], [`PEERS_SCHEMA_VERSION`], [`history::HISTORY_VERSION`], [`LOAD_VERSION`],
+//! [`ROUNDS_VERSION`]) that goes up when
 //! a field is removed, renamed or changes meaning; adding a field does not bump it, so readers
 //! ignore fields they do not know. No number in these files is NaN or infinite: a quantity that
 //! cannot be computed is absent (`null`). `check.rs` holds what every `summary.json` must hold
@@ -24,6 +26,7 @@ pub mod history;
 mod load;
 mod machine;
 mod peers;
+mod rounds;
 mod summary;
 
 pub use case::{CASE_VERSION, CASES_DIR, CaseFile};
@@ -37,8 +40,13 @@ pub use peers::{
     Failure, MAX_PEERS_FILE_BYTES, PEERS_FILE, PEERS_SCHEMA_VERSION, Parameters, PeerRow, Peers, PeersStatus,
     PythonInfo, peers_file_in,
 };
+pub use rounds::{
+    Batch, Configuration, MAX_ROUNDS_FILE_BYTES, ROUNDS_DIR, ROUNDS_VERSION, RoundRecord, RoundsFile,
+    RoundsSettings,
+};
 pub(crate) use summary::ONE_THREAD;
 pub use summary::{
-    AmdahlFit, CaseInfo, Group, Interval, PeerRatio, Row, SCHEMA_VERSION, Scaling, ScalingPoint, Skipped,
-    Source, SplitRow, StartupSplit, Summary, UslFit, sequential,
+    AmdahlFit, Answer, Capacity, CaseInfo, Group, GroupRounds, Interval, PeerRatio, Row, RowRounds,
+    SCHEMA_VERSION, Scaling, ScalingPoint, Skipped, Source, SpeedupBasis, SplitRow, StartupSplit, Summary,
+    UslFit, sequential,
 };

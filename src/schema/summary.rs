@@ -15,8 +15,11 @@ use crate::executor::ExecutorKind;
 /// The version of the `summary.json` schema these types read and write.
 ///
 /// Version 2 made `peers` the peers file's own top level ([`Peers`]): its status is `measured` or
-/// `skipped`, and its rows are counted from the groups rather than stated.
-pub const SCHEMA_VERSION: u32 = 2;
+/// `skipped`, and its rows are counted from the groups rather than stated. Version 3 made a
+/// row's `speedup` (and so its `efficiency`, the scaling points and fits, the headline) the paired
+/// speedup from the group's interleaved rounds where it had them ([`SpeedupBasis::Rounds`]),
+/// rather than the ratio of two Criterion medians measured a second apart.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The whole report: `summary.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,13 +41,34 @@ pub struct Summary {
     /// for them ([`summarize`](crate::report::summarize) alone).
     #[serde(default)]
     pub peers: Option<Peers>,
+    /// The cores the machine really gave over every group's rounds; `None` without rounds.
+    #[serde(default)]
+    pub capacity: Option<Capacity>,
+}
+
+/// The cores the machine gave while the rounds ran: its capacity probes (a fixed spin on one
+/// thread, then on every core at once), one beside every slot of every round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Capacity {
+    /// The cores the probes spun on.
+    pub cores: u32,
+    /// Probes taken.
+    pub probes: usize,
+    /// The median capacity, in cores.
+    pub median: f64,
+    /// The 10th percentile.
+    pub p10: f64,
+    /// The share of the cores below which a probe spoiled the slots beside it.
+    pub threshold: f64,
+    /// The share of probes at or above the threshold.
+    pub share_kept: f64,
 }
 
 impl Summary {
     /// Reads a `summary.json`, checking its schema version before anything else, so that a future
-    /// version is reported as such rather than as a missing field. Version 1 files are read
-    /// too, without their `peers` (which version 2 changed): comparing against a baseline written
-    /// before the change still works.
+    /// version is reported as such rather than as a missing field. Versions 1 and 2 are read too
+    /// (version 1 without its `peers`, which version 2 changed; version 2's speedups as the
+    /// medians' ratios they are): comparing against a baseline written before a change still works.
     ///
     /// The summary is checked as the report checks it before writing (`check.rs`: finite numbers,
     /// intervals whose lower bound is not above their upper, times that are not negative).
@@ -72,7 +96,8 @@ impl Summary {
         let text = std::fs::read(path).map_err(|err| Error::read_summary(path, err))?;
         let version: Version = serde_json::from_slice(&text).map_err(|err| Error::not_summary(path, err))?;
         match version.schema_version {
-            SCHEMA_VERSION => serde_json::from_slice(&text).map_err(|err| Error::not_summary(path, err)),
+            // Version 2's rows say nothing of rounds: read, their speedups are the medians'.
+            SCHEMA_VERSION | 2 => serde_json::from_slice(&text).map_err(|err| Error::not_summary(path, err)),
             1 => {
                 let mut value: serde_json::Value =
                     serde_json::from_slice(&text).map_err(|err| Error::not_summary(path, err))?;
@@ -161,6 +186,54 @@ pub struct Group {
     /// poolbench's rows against the Python peers doing the same work at the same size.
     #[serde(default)]
     pub ratios: Vec<PeerRatio>,
+    /// How the group's interleaved rounds went; `None` when it had none.
+    #[serde(default)]
+    pub rounds: Option<GroupRounds>,
+    /// The answer a person acts on, from the rounds: the fastest configuration, those tied with
+    /// it, and the smallest pool size among them; `None` without rounds.
+    #[serde(default)]
+    pub answer: Option<Answer>,
+}
+
+/// How a group's interleaved rounds went (its rounds file, `poolbench-rounds/`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupRounds {
+    /// Rounds kept, over every batch.
+    pub kept: usize,
+    /// Rounds dropped because a probe beside Sequential's slot found fewer cores than the
+    /// threshold (a pool's slot so spoiled leaves out only that pool's ratio).
+    pub dropped_capacity: usize,
+    /// Rounds dropped because other programs took more than the disturbance threshold.
+    pub dropped_disturbed: usize,
+    /// Batches: more than one when the pools' workers did not fit alive at once.
+    pub batches: usize,
+    /// Why measuring stopped, per batch: `resolved`, `rounds` or `budget`.
+    pub stops: Vec<String>,
+    /// The resolution aimed at (0.02: every speedup's 95% interval within ±2%).
+    pub resolution: f64,
+    /// Seconds the rounds took.
+    pub seconds: f64,
+}
+
+/// Which configuration to pick, and how many workers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// The configuration with the highest paired speedup (a benchmark id).
+    pub fastest: String,
+    /// Every configuration tied with it: not shown slower by more than the resolution (the
+    /// paired ratio's 95% interval reaches within it), the fastest included, fastest first.
+    pub tied: Vec<String>,
+    /// The tied configurations at the smallest pool size among them: what to pick.
+    pub recommended: Vec<String>,
+    /// That size: the answer to "how many".
+    pub size: u32,
+    /// Whether Sequential is among the tied: no pool beats the plain loop.
+    pub sequential: bool,
+    /// Configurations whose speedup exceeds what their workers and the cores can give, beyond
+    /// its interval: measured, but not taken as a result.
+    pub beyond_the_cores: Vec<String>,
+    /// The answer in words.
+    pub sentence: String,
 }
 
 /// One of poolbench's rows against the Python peer doing the same work at the same size.
@@ -273,9 +346,18 @@ pub struct Row {
     /// over the run. `false` in files written before the field existed.
     #[serde(default)]
     pub samples_thinned: bool,
-    /// Sequential's median over this one, same group. The interval is approximate: the ratio of
-    /// the medians' opposite bounds, wider than a true 95% interval of the ratio.
+    /// The speedup over Sequential, same group. From the group's interleaved rounds when it had
+    /// them ([`SpeedupBasis::Rounds`]): the paired ratio of Sequential's slot over this one's in
+    /// the same round, the median over the rounds kept, with its 95% order-statistic interval. Else
+    /// ([`SpeedupBasis::Medians`]) Sequential's median over this one: the interval then divides
+    /// the medians' opposite bounds, wider than a true 95% interval.
     pub speedup: Option<Interval>,
+    /// Where `speedup` comes from. `medians` in files written before the field existed.
+    #[serde(default)]
+    pub speedup_basis: SpeedupBasis,
+    /// The rounds this row's speedup rests on, when it rests on rounds.
+    #[serde(default)]
+    pub rounds: Option<RowRounds>,
     /// Speedup over pool size.
     pub efficiency: Option<f64>,
     /// The catalog's tasks per iteration over the median, for catalog cases.
@@ -289,6 +371,30 @@ pub struct Row {
     /// written before the field existed, and for the Python peers.
     #[serde(default)]
     pub load: Quietness,
+}
+
+/// Where a row's speedup comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpeedupBasis {
+    /// The group's interleaved rounds: slots timed in the same round, paired.
+    Rounds,
+    /// Two Criterion medians, each from a window of its own.
+    #[default]
+    Medians,
+}
+
+/// The rounds one row's paired speedup rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowRounds {
+    /// Rounds its speedup rests on: kept, and its slot not spoiled.
+    pub kept: usize,
+    /// Rounds of its batch that it does not rest on: dropped whole, or its slot spoiled.
+    pub dropped: usize,
+    /// Its batch (0 for most).
+    pub batch: usize,
+    /// Iterations in each of its slots.
+    pub iterations: u64,
 }
 
 impl Row {
@@ -456,6 +562,8 @@ impl Row {
             samples_ns,
             samples_thinned: false,
             speedup: None,
+            speedup_basis: SpeedupBasis::Medians,
+            rounds: None,
             efficiency: None,
             tasks_per_second: None,
             criterion_dir: None,
@@ -488,9 +596,12 @@ mod tests {
                 scaling: Vec::new(),
                 criterion_page: None,
                 ratios: Vec::new(),
+                rounds: None,
+                answer: None,
             }],
             skipped: Vec::new(),
             peers: None,
+            capacity: None,
         }
     }
 
@@ -508,6 +619,6 @@ mod tests {
         value["schema_version"] = 99.into();
         std::fs::write(&old, value.to_string()).expect("written");
         let err = Summary::read(&old).expect_err("version 99 is refused").to_string();
-        assert!(err.contains("schema version 99, this poolbench reads versions 1 to 2"), "{err}");
+        assert!(err.contains("schema version 99, this poolbench reads versions 1 to 3"), "{err}");
     }
 }

@@ -5,7 +5,7 @@ use maud::{Markup, PreEscaped, html};
 use super::{link, table};
 use crate::format::visible;
 use crate::report::charts::{self, ChartKind};
-use crate::report::table::{ratios_table, results_table, scaling_table, startup_table};
+use crate::report::table::{ratios_table, results_table, rounds_line, scaling_table, startup_table};
 use crate::schema::Group;
 
 /// The section of the group at `index` on the page.
@@ -28,6 +28,9 @@ pub(super) fn section(index: usize, group: &Group, cores: usize, criterion_href:
             }
             "\n"
             p.headline { strong { "What this says:" } " " (visible(&group.headline)) } "\n"
+            @if let Some(rounds) = rounds_line(group) {
+                p.rounds { (visible(&rounds)) } "\n"
+            }
             (self::charts(group, cores))
             @for table in tables.iter().flatten() {
                 (table::table(table, id, criterion_href))

@@ -29,7 +29,7 @@ use maud::{Markup, PreEscaped, html};
 
 use super::history::HistoryFile;
 use super::links::encode_path;
-use super::table::{PeersSection, SkippedList, quiet_line, skipped_list};
+use super::table::{PeersSection, SkippedList, answers_table, quiet_line, skipped_list};
 use super::{Error, Exporter, trends};
 use crate::format::visible;
 use crate::schema::{Source, Summary};
@@ -88,6 +88,13 @@ pub fn render(summary: &Summary, criterion_href: Option<&str>, history: &History
         }
         @if let Some(skipped) = skipped_list(&summary.skipped) {
             (self::skipped(&skipped))
+        }
+        @if let Some(answers) = answers_table(summary) {
+            section.answers {
+                "\n"
+                (table::table(&answers, "", criterion_href))
+            }
+            "\n"
         }
         (contents(summary))
         @for (index, group) in summary.groups.iter().enumerate() {

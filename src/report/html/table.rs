@@ -81,6 +81,11 @@ pub(super) fn cell(cell: &Cell, criterion_href: Option<&str>) -> Markup {
             Cell::Remark(cell, words) => { (self::cell(cell, criterion_href)) " " (words) }
             Cell::BusyCores { busy, of } => (busy_cores(*busy, *of)),
             Cell::Load(load) => span title=(visible(&load_details(load))) { (quietness(load)) },
+            Cell::Choice { size, speedup, recommended, tied } => {
+                span class=(if *recommended { "choice recommended" } else if *tied { "choice tied" } else { "choice" }) {
+                    (Cell::choice_text(*size, *speedup, *recommended, *tied))
+                }
+            }
         }
     }
 }

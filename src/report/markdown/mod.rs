@@ -19,7 +19,8 @@ mod table;
 use std::fmt::Write as _;
 
 use super::table::{
-    PeersSection, quiet_line, ratios_table, results_table, scaling_table, skipped_list, startup_table,
+    PeersSection, answers_table, quiet_line, ratios_table, results_table, rounds_line, scaling_table,
+    skipped_list, startup_table,
 };
 use super::{Error, Exporter};
 use crate::bench::DISTURBANCE_THRESHOLD;
@@ -70,9 +71,14 @@ pub fn render(summary: &Summary) -> String {
          their ratios against the Python peers and start-up costs). Every row, interval, chart and sample is in \
          the report's `index.html` and `summary.json`.\n\n",
     );
+    if let Some(answers) = answers_table(summary) {
+        table::table(&mut head, &answers);
+    }
     let footer = format!(
-        "<sub>Times are medians per iteration with 95% confidence intervals. Speedup is Sequential's median over \
-         the row's; below 1 it is written as a slowdown. Ratio = Python median ÷ poolbench median. † more workers \
+        "<sub>Times are Criterion's medians per iteration (its terminal line shows the mean), with 95% confidence \
+         intervals. Speedup is paired where a group had interleaved rounds (Sequential's slot over the row's in \
+         the same round, 20% trimmed mean over the rounds), else Sequential's median over the row's; below 1 it is \
+         written as a slowdown. Ratio = Python median ÷ poolbench median. † more workers \
          than cores. Cores busy = CPU time ÷ wall time, of the cores the benchmark could use; ⚠️ disturbed = other \
          programs took more than {} of them. Written by {}.</sub>\n",
         share(DISTURBANCE_THRESHOLD),
@@ -170,6 +176,9 @@ fn section(group: &Group, cores: usize) -> String {
         let _ = writeln!(text, "_{}_ ({} task(s) per iteration)\n", escape(&case.about), case.tasks);
     }
     let _ = writeln!(text, "{}\n", escape(&group.headline));
+    if let Some(rounds) = rounds_line(group) {
+        let _ = writeln!(text, "<sub>{}</sub>\n", escape(&rounds));
+    }
     table::table(&mut text, &results_table(group, cores));
     for table in [ratios_table(group), startup_table(group), scaling_table(group)].iter().flatten() {
         table::table(&mut text, table);

@@ -66,6 +66,12 @@ fn cell(cell: &Cell) -> String {
         Cell::BusyCores { busy, of } => busy_cores(*busy, *of),
         Cell::Load(load) if load.is_disturbed() => format!("⚠️ **{}**", quietness(load)),
         Cell::Load(load) => quietness(load),
+        Cell::Choice { size, speedup, recommended: true, tied } => {
+            format!("**{}**", Cell::choice_text(*size, *speedup, true, *tied))
+        }
+        Cell::Choice { size, speedup, recommended: false, tied } => {
+            Cell::choice_text(*size, *speedup, false, *tied)
+        }
     }
 }
 

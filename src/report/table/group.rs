@@ -13,9 +13,16 @@ use crate::bench::DISTURBANCE_THRESHOLD;
 use crate::format::{ratio, share};
 use crate::schema::{self, Group, Source};
 
-/// The ids of the rows that tell `group`'s story: Sequential's, and each executor's (of each
-/// source) at its fastest pool size; every row whose value is no pool size (an input, a variant).
+/// The ids of the rows that tell `group`'s story: Sequential's, the answer's recommended ones,
+/// and each executor's (of each source) at its fastest pool size, by its speedup where it has
+/// one (paired, where the group had rounds: the same measure the headline uses, so the two never
+/// name different rows), else by its median; every row whose value is no pool size (an input, a
+/// variant).
 fn telling_ids(group: &Group) -> HashSet<&str> {
+    let faster = |a: &schema::Row, b: &schema::Row| match (a.speedup, b.speedup) {
+        (Some(a), Some(b)) => a.point > b.point,
+        _ => a.median_ns.point < b.median_ns.point,
+    };
     let mut fastest: Vec<&schema::Row> = Vec::new();
     for row in &group.results {
         let same = fastest.iter().position(|other| {
@@ -23,7 +30,7 @@ fn telling_ids(group: &Group) -> HashSet<&str> {
         });
         match same {
             Some(index) if row.size.is_some() => {
-                if row.median_ns.point < fastest[index].median_ns.point {
+                if faster(row, fastest[index]) {
                     fastest[index] = row;
                 }
             }
@@ -31,7 +38,8 @@ fn telling_ids(group: &Group) -> HashSet<&str> {
         }
     }
     let sequential = schema::sequential(&group.results);
-    fastest.iter().chain(sequential.as_ref()).map(|row| row.id.as_str()).collect()
+    let recommended = group.answer.iter().flat_map(|answer| &answer.recommended).map(String::as_str);
+    fastest.iter().chain(sequential.as_ref()).map(|row| row.id.as_str()).chain(recommended).collect()
 }
 
 /// Every row of the group: time, speedup, efficiency, tasks per second.
@@ -47,6 +55,7 @@ pub(crate) fn results_table(group: &Group, cores: usize) -> Table {
         Column::number("samples").page_only(),
         Column::number("speedup"),
         Column::number("interval*").unsorted().page_only(),
+        Column::text("basis").page_only(),
         Column::number("efficiency").page_only(),
         Column::number("tasks/s").page_only(),
         Column::number("cores busy"),
@@ -82,6 +91,14 @@ pub(crate) fn results_table(group: &Group, cores: usize) -> Table {
                 Cell::Count(row.n),
                 or_missing(row.speedup.map(|s| s.point), Cell::Speedup),
                 row.speedup.map_or(Cell::Empty, |s| Cell::SpeedupRange(s.lower, s.upper)),
+                match (row.speedup_basis, row.rounds, row.speedup) {
+                    (_, _, None) => Cell::Empty,
+                    (schema::SpeedupBasis::Rounds, Some(rounds), _) => {
+                        Cell::Text(format!("{} rounds", rounds.kept))
+                    }
+                    (schema::SpeedupBasis::Rounds, None, _) => Cell::Text("rounds".to_owned()),
+                    (schema::SpeedupBasis::Medians, ..) => Cell::Text("medians".to_owned()),
+                },
                 or_missing(row.efficiency, Cell::Efficiency),
                 or_missing(row.tasks_per_second, Cell::Rate),
                 // The peers' script measures no load: nothing to say, rather than "not measured".
@@ -111,7 +128,10 @@ pub(crate) fn results_table(group: &Group, cores: usize) -> Table {
         })
         .collect();
     let mut note = format!(
-        "* Speedup intervals divide the medians' opposite bounds: wider than a true 95% interval, read them as \
+        "Median: Criterion's, per iteration, from the configuration's own measurement window. * Speedup \
+         intervals: a row of basis \"N rounds\" is paired, the median over N interleaved rounds of Sequential's \
+         slot over the row's in the same round, with its 95% order-statistic interval; a row of basis \
+         \"medians\" divides the medians' opposite bounds: wider than a true 95% interval, read it as \
          \"certainly within\". Cores busy: the benchmark's CPU time (its process and the processes it started) \
          over its wall time, of the cores it could use: a pool that keeps them busy computes, one that does not \
          waits. Machine: disturbed when other programs and the hypervisor took more than {} of those cores, \

@@ -15,11 +15,14 @@
 //!   start-up split, the scaling fits.
 //! - `lists.rs` builds the report's lists: the skipped files and the Python peers' section.
 //! - `quiet.rs` builds the line near the top that says how quiet the machine was.
+//! - `answers.rs` builds the first table: every group's answer at a glance.
 
+mod answers;
 mod group;
 mod lists;
 mod quiet;
 
+pub(crate) use answers::{answers_table, rounds_line};
 pub(crate) use group::{ratios_table, results_table, scaling_table, startup_table};
 pub(crate) use lists::{PeersSection, SkippedList, skipped_list};
 pub(crate) use quiet::quiet_line;
@@ -149,6 +152,41 @@ pub(crate) enum Cell {
     /// Whether the machine was quiet while the row was measured: "quiet", "disturbed: 41%
     /// taken", "not measured".
     Load(Quietness),
+    /// An executor's fastest configuration in a group, and whether the group's answer picks it:
+    /// "★ 2: 1.91×".
+    Choice {
+        /// Its pool size.
+        size: Option<u32>,
+        /// Its speedup over Sequential.
+        speedup: Option<f64>,
+        /// The answer picks it.
+        recommended: bool,
+        /// Tied with the fastest, not picked (a larger size).
+        tied: bool,
+    },
+}
+
+impl Cell {
+    /// A [`Cell::Choice`] in words, before a renderer marks it up: `★ 2: 1.91×`, `≈ 8: 1.89×`.
+    pub(crate) fn choice_text(
+        size: Option<u32>,
+        speedup: Option<f64>,
+        recommended: bool,
+        tied: bool,
+    ) -> String {
+        let mark = if recommended {
+            "★ "
+        } else if tied {
+            "≈ "
+        } else {
+            ""
+        };
+        let speedup = speedup.map_or_else(|| "—".to_owned(), crate::format::speedup);
+        match size {
+            Some(size) => format!("{mark}{size}: {speedup}"),
+            None => format!("{mark}{speedup}"),
+        }
+    }
 }
 
 impl Cell {
@@ -170,6 +208,7 @@ impl Cell {
             Cell::Size { size, .. } => size.map(f64::from),
             Cell::Remark(cell, _) => cell.sort_key(),
             Cell::BusyCores { busy, .. } => Some(*busy),
+            Cell::Choice { speedup, .. } => *speedup,
             Cell::Load(load) => load.measurement().map(|measurement| measurement.load.disturbance),
             _ => None,
         }

@@ -2,7 +2,7 @@
 //! the whole run: "The machine was quiet for 214 of 216 benchmarks; 2 measured again".
 
 use crate::format::first_few;
-use crate::schema::{QuietTally, Summary};
+use crate::schema::{Capacity, QuietTally, Summary};
 
 /// How many disturbed benchmarks the line names; the rest are counted.
 const NAMED: usize = 5;
@@ -20,7 +20,29 @@ pub(crate) struct QuietLine {
 pub(crate) fn quiet_line(summary: &Summary) -> Option<QuietLine> {
     let tally = QuietTally::of(summary.rows());
     let warns = !tally.disturbed.is_empty() || tally.not_measured > 0;
-    sentence(&tally).map(|sentence| QuietLine { sentence, warns })
+    let mut sentence = sentence(&tally)?;
+    if let Some(capacity) = &summary.capacity {
+        sentence.push(' ');
+        sentence.push_str(&capacity_sentence(capacity));
+    }
+    Some(QuietLine { sentence, warns })
+}
+
+/// What the cores gave over the rounds: "In the interleaved rounds, the 2 cores gave 1.94 of 2
+/// (median of 1,200 probes; 1.81 at the 10th percentile); 97% of the probes found at least 1.60,
+/// and the slots beside the others were left out."
+fn capacity_sentence(capacity: &Capacity) -> String {
+    format!(
+        "In the interleaved rounds, the {cores} cores gave {median:.2} of {cores} (median of {probes} probes; \
+         {p10:.2} at the 10th percentile); {share} of the probes found at least {floor:.2}, and the slots beside \
+         the others were left out.",
+        cores = capacity.cores,
+        median = capacity.median,
+        probes = capacity.probes,
+        p10 = capacity.p10,
+        share = crate::format::share(capacity.share_kept),
+        floor = capacity.threshold * f64::from(capacity.cores),
+    )
 }
 
 /// The tally in a sentence: "The machine was quiet for 214 of 216 benchmarks; 2 measured again;
@@ -76,5 +98,16 @@ mod tests {
         let unknown = QuietTally { benchmarks: 3, not_measured: 3, ..QuietTally::default() };
         assert!(sentence(&unknown).is_some_and(|text| text.contains("not measured for these 3 benchmarks")));
         assert_eq!(sentence(&QuietTally::default()), None);
+    }
+
+    #[test]
+    fn the_capacity_sentence_says_what_the_cores_gave_and_how_many_rounds_kept_it() {
+        let capacity =
+            Capacity { cores: 2, probes: 400, median: 1.94, p10: 1.811, threshold: 0.8, share_kept: 0.97 };
+        assert_eq!(
+            capacity_sentence(&capacity),
+            "In the interleaved rounds, the 2 cores gave 1.94 of 2 (median of 400 probes; 1.81 at the 10th \
+             percentile); 97% of the probes found at least 1.60, and the slots beside the others were left out."
+        );
     }
 }

@@ -1,0 +1,434 @@
+//! A group's interleaved rounds, read back (`schema::RoundsFile`): each configuration's paired
+//! speedup, which configurations tie with the fastest, the answer, and the cores the machine
+//! gave. The rule is `crate::paired`'s and `reports/README.md`'s ("Paired rounds"); this only
+//! applies it to the file.
+
+use crate::format::{self, join_and};
+use crate::paired::{Median, paired_ratio};
+use crate::schema::{
+    Answer, Capacity, GroupRounds, Interval, RoundRecord, RoundsFile, Row, RowRounds, SpeedupBasis,
+    sequential,
+};
+
+/// One group's rounds file, with the configurations found by id.
+pub(crate) struct Rounds<'f> {
+    file: &'f RoundsFile,
+}
+
+impl<'f> Rounds<'f> {
+    pub(crate) fn new(file: &'f RoundsFile) -> Self {
+        Rounds { file }
+    }
+
+    /// The batch and the index in it of configuration `id`.
+    fn locate(&self, id: &str) -> Option<(usize, usize)> {
+        self.file.batches.iter().enumerate().find_map(|(batch, contents)| {
+            let at = contents.contenders.iter().position(|contender| contender.id == id)?;
+            // The reference is in every batch: a pool's batch is the one it is measured in.
+            (id != self.file.reference || batch == 0).then_some((batch, at))
+        })
+    }
+
+    fn kept(&self, batch: usize) -> impl Iterator<Item = &'f RoundRecord> + 'f {
+        self.file.batches[batch].rounds.iter().filter(|round| round.kept())
+    }
+
+    /// `ln(a / b)` of `a`'s and `b`'s slots over the rounds kept of their batch where neither
+    /// slot was spoiled; `None` when they were not measured together.
+    pub(crate) fn compare(&self, a: &str, b: &str) -> Option<Median> {
+        let (batch, a) = self.locate(a)?;
+        let b = self.file.batches[batch].contenders.iter().position(|contender| contender.id == b)?;
+        paired_ratio(
+            self.kept(batch)
+                .filter(|round| !round.is_spoiled(a) && !round.is_spoiled(b))
+                .map(|round| (round.ns[a], round.ns[b])),
+        )
+    }
+
+    /// Configuration `id`'s speedup over the reference, with its interval, and the rounds it
+    /// rests on; `None` when it was not in the rounds or fewer than two rounds were kept.
+    pub(crate) fn speedup(&self, id: &str) -> Option<(Interval, RowRounds)> {
+        let (batch, at) = self.locate(id)?;
+        let contents = &self.file.batches[batch];
+        let rounds = RowRounds {
+            kept: self.kept(batch).filter(|round| !round.is_spoiled(at)).count(),
+            dropped: contents.rounds.iter().filter(|round| !round.kept() || round.is_spoiled(at)).count(),
+            batch,
+            iterations: contents.contenders[at].iterations,
+        };
+        if id == self.file.reference {
+            return Some((Interval { point: 1.0, lower: 1.0, upper: 1.0 }, rounds));
+        }
+        let median = self.compare(&self.file.reference, id)?;
+        let (lower, upper) = median.interval();
+        let interval = Interval { point: median.ratio(), lower, upper };
+        [interval.point, interval.lower, interval.upper]
+            .iter()
+            .all(|value| value.is_finite())
+            .then_some((interval, rounds))
+    }
+
+    /// How the rounds went.
+    pub(crate) fn summary(&self) -> GroupRounds {
+        let rounds = || self.file.batches.iter().flat_map(|batch| &batch.rounds);
+        let dropped = |why: &str| rounds().filter(|round| round.dropped.as_deref() == Some(why)).count();
+        GroupRounds {
+            kept: rounds().filter(|round| round.kept()).count(),
+            dropped_capacity: dropped("capacity"),
+            dropped_disturbed: dropped("disturbed"),
+            batches: self.file.batches.len(),
+            stops: self.file.batches.iter().map(|batch| batch.stop.clone()).collect(),
+            resolution: self.file.settings.resolution,
+            seconds: self.file.batches.iter().map(|batch| batch.seconds).sum(),
+        }
+    }
+
+    /// The resolution: configurations within it of the fastest tie with it.
+    fn resolution(&self) -> f64 {
+        self.file.settings.resolution
+    }
+}
+
+/// Puts the paired speedups of `rounds` on `rows` (the group's Criterion rows): each row in the
+/// rounds gets its speedup from them, the others keep their medians' ratio.
+pub(crate) fn apply(rows: &mut [Row], rounds: &Rounds<'_>) {
+    for row in rows {
+        if let Some((speedup, measured)) = rounds.speedup(&row.id) {
+            row.speedup = Some(speedup);
+            row.speedup_basis = SpeedupBasis::Rounds;
+            row.rounds = Some(measured);
+        }
+    }
+}
+
+/// The answer, from the rows' paired speedups (after [`apply`]), on a machine of `cores` cores.
+pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<Answer> {
+    let paired: Vec<&Row> = rows
+        .iter()
+        .filter(|row| {
+            row.speedup_basis == SpeedupBasis::Rounds && row.executor.is_some() && row.speedup.is_some()
+        })
+        .collect();
+    let waits = sequential(rows).is_some_and(waits);
+    let limit = |row: &Row| {
+        let size = row.size.map_or(1, |size| size as usize).max(1);
+        if waits { size } else { size.min(cores.max(1)) }
+    };
+    let speedup = |row: &Row| row.speedup.expect("filtered on a speedup");
+    let (beyond, possible): (Vec<&Row>, Vec<&Row>) =
+        paired.iter().partition(|row| speedup(row).lower > limit(row) as f64 * (1.0 + rounds.resolution()));
+    let fastest = *possible.iter().max_by(|a, b| speedup(a).point.total_cmp(&speedup(b).point))?;
+    let margin = (1.0 + rounds.resolution()).ln();
+    let mut tied: Vec<&Row> = possible
+        .iter()
+        .copied()
+        .filter(|row| {
+            row.id == fastest.id
+                || match rounds.compare(&row.id, &fastest.id) {
+                    // Not shown slower than the fastest by more than the resolution.
+                    Some(median) => median.lower < margin,
+                    // Measured in another batch: their speedups' intervals must reach each other.
+                    None => speedup(row).upper * (1.0 + rounds.resolution()) >= speedup(fastest).point,
+                }
+        })
+        .collect();
+    tied.sort_by(|a, b| speedup(b).point.total_cmp(&speedup(a).point));
+    let size = tied.iter().map(|row| row.size.unwrap_or(1)).min()?;
+    let recommended: Vec<&Row> = tied.iter().copied().filter(|row| row.size.unwrap_or(1) == size).collect();
+    let sequential = tied.iter().any(|row| row.is_sequential());
+    let best_pool = possible
+        .iter()
+        .copied()
+        .filter(|row| !row.is_sequential())
+        .max_by(|a, b| speedup(a).point.total_cmp(&speedup(b).point));
+    let sentence =
+        sentence(&tied, &recommended, &beyond, sequential, best_pool, cores, waits, rounds.resolution());
+    Some(Answer {
+        fastest: fastest.id.clone(),
+        tied: tied.iter().map(|row| row.id.clone()).collect(),
+        recommended: recommended.iter().map(|row| row.id.clone()).collect(),
+        size,
+        sequential,
+        beyond_the_cores: beyond.iter().map(|row| row.id.clone()).collect(),
+        sentence,
+    })
+}
+
+/// Whether the work waits rather than computes: the sequential loop kept less than half a core
+/// busy (from its load window), so that more workers than cores can still pay.
+fn waits(sequential: &Row) -> bool {
+    sequential.load.measurement().is_some_and(|measured| measured.load.busy_cores() < 0.5)
+}
+
+/// A configuration as a sentence names it: `Rayon at 2`, `Sequential`.
+fn name(row: &Row) -> String {
+    match (row.executor.as_deref(), row.size) {
+        (Some(executor), _) if row.is_sequential() => executor.to_owned(),
+        (Some(executor), Some(size)) => format!("{executor} at {size}"),
+        _ => row.id.clone(),
+    }
+}
+
+#[expect(clippy::too_many_arguments, reason = "one sentence drawn from every part of the answer")]
+fn sentence(
+    tied: &[&Row],
+    recommended: &[&Row],
+    beyond: &[&Row],
+    sequential: bool,
+    best_pool: Option<&Row>,
+    cores: usize,
+    waits: bool,
+    resolution: f64,
+) -> String {
+    let speedup = |row: &Row| row.speedup.map_or(1.0, |speedup| speedup.point);
+    let range = |rows: &[&Row]| {
+        let (low, high) = rows.iter().fold((f64::INFINITY, 0.0f64), |(low, high), row| {
+            (low.min(speedup(row)), high.max(speedup(row)))
+        });
+        if format::speedup(low) == format::speedup(high) {
+            format::speedup(high)
+        } else {
+            format!("{}–{}", format::significant(low), format::speedup(high))
+        }
+    };
+    let within = format!("within {}", format::share(resolution));
+    let mut text = if sequential {
+        let pools: Vec<&Row> = tied.iter().copied().filter(|row| !row.is_sequential()).collect();
+        if pools.is_empty() {
+            match best_pool {
+                Some(pool) if speedup(pool) < 1.0 => format!(
+                    "No pool beats the sequential loop here: the fastest pool, {}, is {}.",
+                    name(pool),
+                    format::speedup(speedup(pool))
+                ),
+                Some(pool) => format!(
+                    "No pool beats the sequential loop here: the fastest pool, {}, gives {}, not beyond the {} resolution.",
+                    name(pool),
+                    format::speedup(speedup(pool)),
+                    format::share(resolution)
+                ),
+                None => "Only Sequential was in the rounds.".to_owned(),
+            }
+        } else {
+            format!(
+                "No pool clearly beats the sequential loop: {} {} tied with it ({}, {within}); keep the loop.",
+                join_and(pools.iter().map(|row| name(row)).collect()),
+                if pools.len() == 1 { "is" } else { "are" },
+                range(&pools)
+            )
+        }
+    } else {
+        let names: Vec<String> =
+            recommended.iter().map(|row| row.executor.clone().unwrap_or_default()).collect();
+        let size = recommended.first().and_then(|row| row.size).unwrap_or(1);
+        let mut text = if recommended.len() == 1 {
+            format!("{} at {size} is fastest, {} the sequential loop's speed", names[0], range(recommended))
+        } else {
+            format!("{} at {size} tie at {}", join_and(names), range(recommended))
+        };
+        let larger: Vec<&Row> = tied.iter().copied().filter(|row| row.size.unwrap_or(1) > size).collect();
+        if !larger.is_empty() {
+            let more = if waits { String::new() } else { format!(" on {cores} cores") };
+            text.push_str(&format!(
+                "; more workers add nothing{more} ({} {within})",
+                join_and(larger.iter().map(|row| name(row)).collect())
+            ));
+        }
+        text.push('.');
+        text
+    };
+    if !beyond.is_empty() {
+        let limit = if waits { "its workers" } else { "the cores" };
+        text.push_str(&format!(
+            " Left out: {} measured more than {limit} can give ({}), a measurement to distrust, not a result.",
+            join_and(beyond.iter().map(|row| name(row)).collect()),
+            beyond.iter().map(|row| format::speedup(speedup(row))).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    text
+}
+
+/// The cores the machine gave over every rounds file, when any round was probed.
+pub(crate) fn capacity(files: &[RoundsFile]) -> Option<Capacity> {
+    let mut probed: Vec<f64> = Vec::new();
+    let (mut cores, mut threshold) = (0, 0.0);
+    for file in files {
+        cores = cores.max(file.cores);
+        threshold = file.settings.min_capacity;
+        probed.extend(file.batches.iter().flat_map(|batch| &batch.rounds).flat_map(|round| &round.probes));
+    }
+    if probed.is_empty() || cores == 0 {
+        return None;
+    }
+    probed.sort_by(f64::total_cmp);
+    let at = |share: f64| probed[((probed.len() - 1) as f64 * share).round() as usize];
+    let floor = threshold * f64::from(cores);
+    Some(Capacity {
+        cores,
+        probes: probed.len(),
+        median: at(0.5),
+        p10: at(0.1),
+        threshold,
+        share_kept: probed.iter().filter(|&&capacity| capacity >= floor).count() as f64 / probed.len() as f64,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Batch, Configuration, ROUNDS_VERSION, RoundsSettings, Source};
+
+    /// A rounds file of `configurations` (id suffix, executor, size) and rounds whose times are
+    /// `times(round, index)`: synthetic, never a clock.
+    fn file(
+        configurations: &[(&str, u32)],
+        rounds: usize,
+        times: impl Fn(usize, usize) -> f64,
+    ) -> RoundsFile {
+        RoundsFile {
+            rounds_version: ROUNDS_VERSION,
+            group: "g".to_owned(),
+            reference: "g/Sequential/1".to_owned(),
+            cores: 2,
+            settings: RoundsSettings {
+                slot_ns: 1e7,
+                min_rounds: 10,
+                max_rounds: 200,
+                budget_seconds: 10.0,
+                resolution: 0.02,
+                min_capacity: 0.8,
+                max_disturbance: 0.15,
+                max_workers: 64,
+            },
+            batches: vec![Batch {
+                contenders: configurations
+                    .iter()
+                    .map(|&(executor, size)| Configuration {
+                        id: format!("g/{executor}/{size}"),
+                        executor: executor.to_owned(),
+                        size,
+                        iterations: 1,
+                    })
+                    .collect(),
+                rounds: (0..rounds)
+                    .map(|round| RoundRecord {
+                        order: (0..configurations.len() as u32).collect(),
+                        ns: (0..configurations.len()).map(|index| times(round, index)).collect(),
+                        probes: vec![1.9; configurations.len() + 1],
+                        spoiled: Vec::new(),
+                        disturbance: Some(0.01),
+                        dropped: None,
+                    })
+                    .collect(),
+                stop: "resolved".to_owned(),
+                seconds: 1.0,
+            }],
+        }
+    }
+
+    fn rows(configurations: &[(&str, u32)]) -> Vec<Row> {
+        let time = Interval { point: 1.0, lower: 1.0, upper: 1.0 };
+        configurations
+            .iter()
+            .map(|&(executor, size)| {
+                let id = format!("g/{executor}/{size}");
+                Row::for_test(Source::Criterion, &id, Some(executor), &size.to_string(), time, vec![1.0])
+            })
+            .collect()
+    }
+
+    const CONFIGURATIONS: [(&str, u32); 5] =
+        [("Sequential", 1), ("Rayon", 2), ("StdPool", 2), ("Rayon", 8), ("ProcessPool", 2)];
+
+    /// Sequential 10 ms; Rayon/2 and StdPool/2 at 1.90x and 1.91x, Rayon/8 1.89x, ProcessPool/2
+    /// 1.70x; every round a little noise, and one round in five the machine halves Rayon/2's
+    /// speed, which must not rank it.
+    fn two_cores(round: usize, index: usize) -> f64 {
+        let speedups = [1.0, 1.90, 1.91, 1.89, 1.70];
+        let wobble = 1.0 + 0.004 * (((round * 7 + index * 3) % 11) as f64 - 5.0) / 5.0;
+        let slowed = if index == 1 && round % 5 == 0 { 2.0 } else { 1.0 };
+        1e7 / speedups[index] * wobble * slowed
+    }
+
+    #[test]
+    fn the_speedups_are_paired_and_the_answer_names_the_tie_and_the_smallest_size() {
+        let file = file(&CONFIGURATIONS, 40, two_cores);
+        let rounds = Rounds::new(&file);
+        let mut rows = rows(&CONFIGURATIONS);
+        apply(&mut rows, &rounds);
+        assert!(rows.iter().all(|row| row.speedup_basis == SpeedupBasis::Rounds));
+        let rayon = rows[1].speedup.expect("paired");
+        assert!((rayon.point - 1.90).abs() < 0.01, "{rayon:?}: the slowed rounds do not rank it");
+        assert!(rayon.lower <= rayon.point && rayon.point <= rayon.upper);
+        let answer = answer(&rows, &rounds, 2).expect("an answer");
+        assert_eq!(answer.fastest, "g/StdPool/2");
+        assert_eq!(answer.tied, ["g/StdPool/2", "g/Rayon/2", "g/Rayon/8"]);
+        assert_eq!(
+            (answer.recommended.as_slice(), answer.size),
+            (&["g/StdPool/2".to_owned(), "g/Rayon/2".to_owned()][..], 2)
+        );
+        assert!(!answer.sequential && answer.beyond_the_cores.is_empty());
+        assert!(
+            answer.sentence.starts_with("StdPool and Rayon at 2 tie at 1.90–1.92×"),
+            "{}",
+            answer.sentence
+        );
+        assert!(
+            answer.sentence.contains("more workers add nothing on 2 cores (Rayon at 8"),
+            "{}",
+            answer.sentence
+        );
+    }
+
+    #[test]
+    fn a_speedup_beyond_the_cores_is_left_out_of_the_answer() {
+        let configurations = [("Sequential", 1), ("Rayon", 2), ("StdPool", 2)];
+        let file = file(&configurations, 20, |_, index| 1e7 / [1.0, 2.6, 1.8][index]);
+        let rounds = Rounds::new(&file);
+        let mut rows = rows(&configurations);
+        apply(&mut rows, &rounds);
+        let answer = answer(&rows, &rounds, 2).expect("an answer");
+        assert_eq!(answer.beyond_the_cores, ["g/Rayon/2"]);
+        assert_eq!(answer.fastest, "g/StdPool/2");
+        assert!(
+            answer.sentence.contains("Left out: Rayon at 2 measured more than the cores can give (2.60×)"),
+            "{}",
+            answer.sentence
+        );
+    }
+
+    #[test]
+    fn a_pool_that_does_not_beat_the_loop_leaves_sequential_as_the_answer() {
+        let configurations = [("Sequential", 1), ("Rayon", 2), ("ProcessPool", 2)];
+        let file = file(&configurations, 20, |round, index| {
+            1e5 * [1.0, 1.3, 40.0][index] * (1.0 + 0.001 * (round % 3) as f64)
+        });
+        let rounds = Rounds::new(&file);
+        let mut rows = rows(&configurations);
+        apply(&mut rows, &rounds);
+        let answer = answer(&rows, &rounds, 2).expect("an answer");
+        assert!(answer.sequential && answer.size == 1, "{answer:?}");
+        assert_eq!(answer.recommended, ["g/Sequential/1"]);
+        assert_eq!(
+            answer.sentence,
+            "No pool beats the sequential loop here: the fastest pool, Rayon at 2, is 1.30× slower."
+        );
+    }
+
+    #[test]
+    fn dropped_rounds_do_not_count_and_the_capacity_is_summed_over_files() {
+        let mut file = file(&CONFIGURATIONS, 10, two_cores);
+        file.batches[0].rounds[0].dropped = Some("capacity".to_owned());
+        file.batches[0].rounds[0].probes[0] = 1.0;
+        file.batches[0].rounds[1].dropped = Some("disturbed".to_owned());
+        file.batches[0].rounds[2].spoiled = vec![1];
+        let rounds = Rounds::new(&file);
+        let summary = rounds.summary();
+        assert_eq!((summary.kept, summary.dropped_capacity, summary.dropped_disturbed), (8, 1, 1));
+        assert_eq!(rounds.speedup("g/Rayon/2").expect("paired").1.kept, 7, "its spoiled slot is left out");
+        assert_eq!(rounds.speedup("g/StdPool/2").expect("paired").1.kept, 8);
+        let capacity = capacity(&[file]).expect("probed");
+        assert_eq!((capacity.cores, capacity.probes), (2, 60));
+        assert!((capacity.share_kept - 59.0 / 60.0).abs() < 1e-12 && (capacity.median - 1.9).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,203 @@
+//! The answer for every group at a glance, the first table of the page and of the Markdown: one
+//! row per group, one column per executor (its fastest pool size and that speedup, the
+//! recommended configurations marked), and the group's answer in a few words.
+
+use super::{Cell, Column, Line, Row, RowData, Table, code, text};
+use crate::executor::ExecutorKind;
+use crate::schema::{Group, Row as SummaryRow, Source, Summary};
+
+/// The executors with a column: the ones any group ran, in the executors' order.
+fn executors(summary: &Summary) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for row in summary.rows().filter(|row| row.source == Source::Criterion) {
+        if let Some(name) = row.executor.as_deref().filter(|name| ExecutorKind::from_name(name).is_some()) {
+            if !names.iter().any(|known| known == name) {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names.sort_by_key(|name| ExecutorKind::ALL.iter().position(|kind| kind.name() == name));
+    names
+}
+
+/// The table; `None` when no group has a row of a known executor.
+pub(crate) fn answers_table(summary: &Summary) -> Option<Table> {
+    let executors = executors(summary);
+    if executors.is_empty() {
+        return None;
+    }
+    let mut columns = vec![Column::text("group")];
+    columns.extend(executors.iter().map(|name| Column::text(leak(name)).unsorted()));
+    columns.push(Column::text("answer"));
+    let rows: Vec<Row> = summary
+        .groups
+        .iter()
+        .filter(|group| {
+            group.results.iter().any(|row| row.source == Source::Criterion && row.executor.is_some())
+        })
+        .map(|group| {
+            let mut cells = vec![Cell::Text(group.id.clone())];
+            cells.extend(executors.iter().map(|name| choice(group, name)));
+            cells.push(Cell::Text(short_answer(group)));
+            Row { cells, marks: Vec::new(), data: RowData::default(), telling: true }
+        })
+        .collect();
+    let paired = summary.groups.iter().any(|group| group.answer.is_some());
+    let note: Line = if paired {
+        vec![text(
+            "Each cell: the executor's fastest pool size and its speedup over Sequential, paired from the group's \
+             interleaved rounds; ★ marks what to pick (tied with the fastest within the rounds' resolution, at the \
+             smallest size among them), ≈ the other configurations tied with it. Groups without rounds show the \
+             ratio of Criterion's medians. Sequential is 1× by definition.",
+        )]
+    } else {
+        vec![text(
+            "Each cell: the executor's fastest pool size and its speedup over Sequential (Criterion's medians).",
+        )]
+    };
+    Some(Table {
+        kind: "answers",
+        sortable: false,
+        caption: Some(vec![text("The answer for every group at a glance")]),
+        columns,
+        rows,
+        notes: vec![
+            note,
+            vec![text("Details per group below; "), code("summary.json"), text(" has every number.")],
+        ],
+        when_empty: None,
+    })
+}
+
+/// The column headings are `&'static str` in the table model: executor names come from a small
+/// set (the known kinds), so keeping them for the program's life costs a few bytes once.
+fn leak(name: &str) -> &'static str {
+    ExecutorKind::from_name(name).map_or("executor", ExecutorKind::name)
+}
+
+/// The cell of `executor` in `group`: its fastest size, and whether the answer picks it.
+fn choice(group: &Group, executor: &str) -> Cell {
+    let rows = group
+        .results
+        .iter()
+        .filter(|row| row.source == Source::Criterion && row.executor.as_deref() == Some(executor));
+    let Some(best) = rows.max_by(|a, b| speedup(a).total_cmp(&speedup(b))) else { return Cell::Empty };
+    let (recommended, tied) = group.answer.as_ref().map_or((false, false), |answer| {
+        (answer.recommended.contains(&best.id), answer.tied.contains(&best.id))
+    });
+    Cell::Choice { size: best.size, speedup: best.speedup.map(|speedup| speedup.point), recommended, tied }
+}
+
+fn speedup(row: &SummaryRow) -> f64 {
+    row.speedup.map_or(f64::NEG_INFINITY, |speedup| speedup.point)
+}
+
+/// The answer in a few words: what to pick, or that the loop wins.
+fn short_answer(group: &Group) -> String {
+    let Some(answer) = &group.answer else { return "no rounds: see the group".to_owned() };
+    if answer.sequential {
+        return "the sequential loop".to_owned();
+    }
+    let names: Vec<&str> = group
+        .results
+        .iter()
+        .filter(|row| answer.recommended.contains(&row.id))
+        .filter_map(|row| row.executor.as_deref())
+        .collect();
+    format!(
+        "{} at {}",
+        crate::format::join_and(names.iter().map(|name| (*name).to_owned()).collect()),
+        answer.size
+    )
+}
+
+/// How a group's rounds went, in a line under its headline: "Paired rounds: 48 kept, 2 dropped
+/// (...); stopped at the budget after 8.2 s."; `None` without rounds.
+pub(crate) fn rounds_line(group: &Group) -> Option<String> {
+    let rounds = group.rounds.as_ref()?;
+    let dropped = rounds.dropped_capacity + rounds.dropped_disturbed;
+    let mut text = format!("Paired rounds: {} kept", rounds.kept);
+    if dropped > 0 {
+        text.push_str(&format!(
+            ", {dropped} dropped and measured again ({} with too few cores beside Sequential's slot, {} disturbed \
+             by other programs)",
+            rounds.dropped_capacity, rounds.dropped_disturbed
+        ));
+    }
+    let stop = if rounds.stops.iter().all(|stop| stop == "resolved") {
+        format!("every speedup known to ±{}", crate::format::share(rounds.resolution))
+    } else if rounds.stops.iter().any(|stop| stop == "budget") {
+        "stopped at the budget".to_owned()
+    } else {
+        "stopped at the most rounds".to_owned()
+    };
+    text.push_str(&format!("; {stop}, {:.1} s.", rounds.seconds));
+    if rounds.batches > 1 {
+        text.push_str(&format!(
+            " Measured in {} batches, each with Sequential: the pools' workers did not fit alive at once.",
+            rounds.batches
+        ));
+    }
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Answer, Interval};
+
+    #[test]
+    fn each_group_gets_a_row_with_the_executors_best_and_the_answer_marked() {
+        let time = Interval { point: 1.0, lower: 1.0, upper: 1.0 };
+        let row = |id: &str, executor: &str, size: &str, speedup: f64| {
+            let mut row = SummaryRow::for_test(Source::Criterion, id, Some(executor), size, time, vec![1.0]);
+            row.speedup = Some(Interval { point: speedup, lower: speedup, upper: speedup });
+            row
+        };
+        let group = Group {
+            id: "g".to_owned(),
+            suite: "g".to_owned(),
+            case: None,
+            headline: String::new(),
+            results: vec![
+                row("g/Sequential/1", "Sequential", "1", 1.0),
+                row("g/Rayon/2", "Rayon", "2", 1.9),
+                row("g/Rayon/8", "Rayon", "8", 1.8),
+                row("g/ProcessPool/2", "ProcessPool", "2", 1.5),
+            ],
+            startup: None,
+            scaling: Vec::new(),
+            criterion_page: None,
+            ratios: Vec::new(),
+            rounds: None,
+            answer: Some(Answer {
+                fastest: "g/Rayon/2".to_owned(),
+                tied: vec!["g/Rayon/2".to_owned()],
+                recommended: vec!["g/Rayon/2".to_owned()],
+                size: 2,
+                sequential: false,
+                beyond_the_cores: Vec::new(),
+                sentence: String::new(),
+            }),
+        };
+        let mut summary = crate::report::summarize(
+            &crate::criterion::Results::default(),
+            crate::schema::Machine::detect(),
+            std::path::Path::new("none"),
+        );
+        summary.groups = vec![group];
+        let table = answers_table(&summary).expect("a table");
+        let headings: Vec<&str> = table.columns.iter().map(|column| column.heading).collect();
+        assert_eq!(headings, ["group", "Sequential", "Rayon", "ProcessPool", "answer"]);
+        let cells = &table.rows[0].cells;
+        assert_eq!(
+            cells[2],
+            Cell::Choice { size: Some(2), speedup: Some(1.9), recommended: true, tied: true }
+        );
+        assert_eq!(
+            cells[3],
+            Cell::Choice { size: Some(2), speedup: Some(1.5), recommended: false, tied: false }
+        );
+        assert_eq!(cells[4], Cell::Text("Rayon at 2".to_owned()));
+    }
+}
