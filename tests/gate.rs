@@ -9,7 +9,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::Duration;
 
 use criterion::Criterion;
@@ -41,17 +41,16 @@ fn synthetic(c: &mut Criterion) {
     });
 }
 
-fn main() {
+fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let listing = args.iter().any(|arg| arg == "--list");
     if std::env::var_os(OLD_ENV).is_some() && listing {
         // What a bench from before serve mode does with POOLBENCH_SERVE and `--list`: lists.
         println!("gatetest/steady/a: benchmark");
-        return;
+        return ExitCode::SUCCESS;
     }
     if listing || std::env::var_os(poolbench::env::SERVE).is_some() {
-        Main::new().run(&[synthetic]);
-        return;
+        return Main::new().main(&[synthetic]);
     }
     let tests: [(&str, fn()); 6] = [
         ("a_served_benchmark_answers_each_request_then_exits_at_the_end_of_its_input", serves_by_hand),
@@ -71,6 +70,7 @@ fn main() {
         test();
         println!("ok");
     }
+    ExitCode::SUCCESS
 }
 
 fn this_binary() -> PathBuf {

@@ -81,7 +81,9 @@ impl Drop for Hog {
 fn start_case(case: &str, criterion_dir: &Path, report_dir: Option<&Path>) -> std::process::Child {
     let mut command = Command::new(std::env::current_exe().expect("this test binary"));
     command
-        .args(["--exact", "child", "--ignored", "--nocapture"])
+        // `--include-ignored`, not `--ignored`: to Criterion, whose arguments `Main` reads too,
+        // `--ignored` means a run that keeps nothing.
+        .args(["--exact", "child", "--include-ignored", "--nocapture"])
         .env(CASE_ENV, case)
         .env("CRITERION_HOME", criterion_dir)
         .stdin(Stdio::null())
@@ -150,7 +152,8 @@ fn child() {
                 .report_dir(PathBuf::from(report_dir))
                 .remeasure(1)
                 .remeasure_budget(Duration::from_secs(60))
-                .run(&[spin]);
+                .run(&[spin])
+                .expect("the run and its report");
         }
         other => panic!("no case {other}"),
     }

@@ -66,8 +66,9 @@ impl<'c> Group<'c> {
     ///
     /// # Errors
     ///
-    /// A set-up that fails stops the bench: its message is printed with the benchmark's id and
-    /// the process exits with status 1, before the benchmark is timed.
+    /// A set-up that fails stops the run before the benchmark is timed: [`Main::run`](super::Main::run)
+    /// (or [`Sweep::try_run`](super::Sweep::try_run)) returns it as a [`SetupError`] naming the
+    /// benchmark.
     pub fn bench<R>(&mut self, function: &str, value: impl Display, setup: impl FnOnce() -> Result<R, String>)
     where
         R: FnMut(u64) -> Duration,
@@ -183,11 +184,48 @@ fn cannot_measure(err: std::io::Error) {
     }
 }
 
-/// Stops the bench run: a benchmark that cannot be measured as asked must not be measured
-/// otherwise, and Criterion offers no error path out of a benchmark.
+/// Why a benchmark could not be measured as asked: its id and what went wrong (a pool that could
+/// not start, an answer that differs from Sequential's, bad arguments).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{benchmark}: {message}")]
+pub struct SetupError {
+    benchmark: String,
+    message: String,
+}
+
+impl SetupError {
+    /// The benchmark (or group) at fault.
+    pub fn benchmark(&self) -> &str {
+        &self.benchmark
+    }
+
+    /// What went wrong, and what to do.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// Stops the run: a benchmark that cannot be measured as asked must not be measured otherwise,
+/// and Criterion offers no error path out of a benchmark. The error unwinds (without the panic
+/// hook's message) to [`catching`], which [`Main::run`](super::Main::run) and
+/// [`Sweep::try_run`](super::Sweep::try_run) wrap around the targets, and which turn it into an
+/// error the caller sees; whatever was started on the way (pools) is dropped as it unwinds.
 pub(crate) fn stop(benchmark: &str, message: &str) -> ! {
-    eprintln!("Error: {benchmark}: {message}");
-    std::process::exit(1)
+    std::panic::resume_unwind(Box::new(SetupError {
+        benchmark: benchmark.to_owned(),
+        message: message.to_owned(),
+    }))
+}
+
+/// Runs `work`, turning a [`stop`] in it into the error; any other panic goes on unwinding.
+pub(crate) fn catching<R>(work: impl FnOnce() -> R) -> Result<R, SetupError> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        Ok(done) => Ok(done),
+        Err(payload) => match payload.downcast::<SetupError>() {
+            Ok(stopped) => Err(*stopped),
+            Err(other) => std::panic::resume_unwind(other),
+        },
+    }
 }
 
 /// The routine that runs `work` once per iteration and returns the time they took, each output

@@ -84,6 +84,17 @@ fn mode() -> Mode {
     }
 }
 
+/// `POOLBENCH_MAX_DISTURBANCE`, or the quiet machine's threshold.
+fn max_disturbance() -> Result<f64, String> {
+    let name = crate::env::MAX_DISTURBANCE;
+    match std::env::var(name) {
+        Err(_) => Ok(crate::load::DISTURBANCE_THRESHOLD),
+        Ok(text) => text.trim().parse::<f64>().ok().filter(|share| *share > 0.0 && *share <= 1.0).ok_or_else(|| {
+            format!("{name}={text:?} is not a share of the machine; give one above 0 and at most 1 (1 keeps every round)")
+        }),
+    }
+}
+
 /// The workers a configuration keeps alive (or starts at once) while it is timed.
 fn workers(kind: ExecutorKind, size: usize) -> usize {
     if kind.is_pool() { size } else { 0 }
@@ -131,8 +142,14 @@ impl<W: Workload> Sweep<'_, W> {
         let probe = probe().map(|probe| probe as &dyn Capacity);
         let cores = probe.map_or_else(crate::executor::spin::cores, Capacity::cores);
         let batches = batches(ran, MAX_WORKERS_ALIVE);
+        let max_disturbance = match max_disturbance() {
+            Ok(share) => share,
+            Err(message) => stop(&self.group, &message),
+        };
         let settings = match mode {
-            Mode::Measure => Settings { budget: budget / batches.len() as u32, ..Settings::new() },
+            Mode::Measure => {
+                Settings { budget: budget / batches.len() as u32, max_disturbance, ..Settings::new() }
+            }
             Mode::Smoke | Mode::Off => Settings {
                 slot: Duration::from_millis(1),
                 min_rounds: 2,

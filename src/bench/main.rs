@@ -2,14 +2,16 @@
 //! measure the disturbed ones again, then write the pool-size report.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::Criterion;
 
+use super::BenchArgs;
+use super::group::{SetupError, catching};
 use super::interleave::Mode;
 use super::sizes::sizes_from_env;
 use super::{progress, remeasure};
-use crate::peers::BenchArgs;
 use crate::report::{self, Options};
 
 /// The settings every benchmark starts from, before Criterion's command-line flags
@@ -98,27 +100,36 @@ impl Main {
         self
     }
 
+    /// What `poolbench::main!` runs: serve mode when the gate asked for it
+    /// ([`serve`](super::serve)), else [`run`](Self::run); an error is printed as
+    /// `Error: ...` and the exit status is 1.
+    pub fn main(self, targets: &[fn(&mut Criterion)]) -> ExitCode {
+        if let Some(status) = super::serve::main(targets) {
+            return ExitCode::from(status);
+        }
+        match self.run(targets) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("Error: {err}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
     /// Runs `targets` with one [`Criterion`] (configured by [`config`] and the command line, or
     /// [`criterion`](Self::criterion)), saying on stderr as each group ends how far the run is
     /// and about how long is left; measures the benchmarks judged disturbed again
     /// ([`remeasure`](Self::remeasure)); then writes the report of what Criterion holds and
-    /// appends this run to the history. `--list` and `--test` write nothing: they measure
-    /// nothing.
+    /// appends this run to the history. `--list`, `--test`, `--ignored` and `--profile-time`
+    /// write nothing: they keep nothing measured.
     ///
     /// # Errors
     ///
-    /// A bad `POOLBENCH_SIZES`, or a report that cannot be written, stops the process with a
-    /// message and exit status 1; a benchmark that cannot be set up does too (see
-    /// [`Group::bench`](super::Group::bench)).
-    pub fn run(self, targets: &[fn(&mut Criterion)]) {
-        if let Some(status) = super::serve::main(targets) {
-            std::process::exit(status);
-        }
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let sizes = sizes_from_env().unwrap_or_else(|message| {
-            eprintln!("Error: {message}");
-            std::process::exit(1);
-        });
+    /// A bad `POOLBENCH_SIZES`; a benchmark that cannot be set up ([`SetupError`], naming it:
+    /// see [`Group::bench`](super::Group::bench)); a report that cannot be written.
+    pub fn run(self, targets: &[fn(&mut Criterion)]) -> Result<(), Error> {
+        let cores = crate::executor::spin::cores();
+        let sizes = sizes_from_env().map_err(Error::Sizes)?;
         println!("poolbench: {cores} cores; pool sizes {sizes:?}");
         let args = BenchArgs::parse(std::env::args().skip(1));
         super::interleave::set_mode(if args.keeps_nothing {
@@ -146,31 +157,35 @@ impl Main {
         let started = SystemTime::now();
         let timer = Instant::now();
         let mut criterion = make();
-        for target in targets {
-            target(&mut criterion);
-        }
-        criterion.final_summary();
+        let ran = catching(|| {
+            for target in targets {
+                target(&mut criterion);
+            }
+        });
         progress::stop();
+        ran.map_err(Error::Setup)?;
+        criterion.final_summary();
         let budget = self.budget.unwrap_or_else(|| (timer.elapsed() / 10).max(Duration::from_secs(10)));
         if self.attempts > 0 {
             // One benchmark at a time: its group's rounds, measured already, stay as they are.
             super::interleave::set_mode(Mode::Off);
-            let remeasured = remeasure::run(targets, make, self.attempts, budget);
+            let remeasured =
+                catching(|| remeasure::run(targets, make, self.attempts, budget)).map_err(Error::Setup)?;
             if !remeasured.is_empty() {
                 eprintln!("{remeasured}");
             }
         }
 
         if self.python_peers {
-            match crate::peers::run_for_bench(std::env::args().skip(1)) {
+            match crate::peers::run_for_bench(&args) {
                 Ok(Some(peers)) => println!("{peers}"),
                 Ok(None) => {}
                 // Peers are extras: the report of the suites that did run is still written.
                 Err(err) => eprintln!("python peers: {err}"),
             }
         }
-        if std::env::args().any(|arg| arg == "--list" || arg == "--test") {
-            return;
+        if args.keeps_nothing || args.smoke_test {
+            return Ok(());
         }
         let criterion_dir = super::criterion_dir();
         let out_dir = self.report_dir.unwrap_or_else(|| {
@@ -189,13 +204,28 @@ impl Main {
                     // written is worth a warning, not a failed bench run.
                     Err(err) => eprintln!("poolbench history: {err}"),
                 }
+                Ok(())
             }
             // A filter that matched nothing leaves nothing to report: say so, without failing.
-            Err(err) if err.is_no_results() => eprintln!("poolbench report: {err}"),
-            Err(err) => {
-                eprintln!("Error: {err}");
-                std::process::exit(1);
+            Err(err) if err.is_no_results() => {
+                eprintln!("poolbench report: {err}");
+                Ok(())
             }
+            Err(err) => Err(Error::Report(err)),
         }
     }
+}
+
+/// Why a bench run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `POOLBENCH_SIZES` is not a list of sizes from 1 to [`MAX_SIZE`](super::MAX_SIZE).
+    #[error("{0}")]
+    Sizes(String),
+    /// A benchmark could not be set up as asked.
+    #[error(transparent)]
+    Setup(SetupError),
+    /// The report could not be written.
+    #[error(transparent)]
+    Report(report::Error),
 }

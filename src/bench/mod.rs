@@ -40,6 +40,7 @@
 //!
 //! [`Criterion`]: criterion::Criterion
 
+mod args;
 mod group;
 mod interleave;
 mod main;
@@ -53,9 +54,10 @@ mod sweep;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-pub use group::{Group, timed};
+pub use args::BenchArgs;
+pub use group::{Group, SetupError, timed};
 pub use interleave::{DEFAULT_ROUNDS_BUDGET, MAX_WORKERS_ALIVE};
-pub use main::{Main, config};
+pub use main::{Error, Main, config};
 pub use sizes::{DEFAULT_SIZES, MAX_SIZE, crossover_sizes, parse_sizes, sizes_from_env};
 pub use sweep::{Sweep, check, expected_answer};
 
@@ -94,8 +96,8 @@ macro_rules! main {
     (config = $main:expr; targets = $($target:path),+ $(,)?) => {
         $crate::worker_entry!();
 
-        fn main() {
-            $crate::bench::Main::run($main, &[$($target),+]);
+        fn main() -> ::std::process::ExitCode {
+            $crate::bench::Main::main($main, &[$($target),+])
         }
     };
     ($($target:path),+ $(,)?) => {

@@ -67,7 +67,7 @@ static SERVING: OnceLock<Serving> = OnceLock::new();
 
 /// [`Main::run`](super::Main::run)'s hook: when `POOLBENCH_SERVE` is set, runs the targets in serve
 /// mode and returns the exit status; `None` otherwise.
-pub(crate) fn main(targets: &[fn(&mut Criterion)]) -> Option<i32> {
+pub(crate) fn main(targets: &[fn(&mut Criterion)]) -> Option<u8> {
     let id = std::env::var_os(SERVE)?;
     Some(match run(id, targets) {
         Ok(()) => 0,
@@ -92,9 +92,12 @@ fn run(id: std::ffi::OsString, targets: &[fn(&mut Criterion)]) -> Result<(), Str
     }
     // Criterion runs nothing: the benchmark served is run by `intercept`, outside it.
     let mut criterion = Criterion::default().with_benchmark_filter(BenchmarkFilter::RejectAll);
-    for target in targets {
-        target(&mut criterion);
-    }
+    super::group::catching(|| {
+        for target in targets {
+            target(&mut criterion);
+        }
+    })
+    .map_err(|err| err.to_string())?;
     let unserved = SERVING.get().is_some_and(|serving| lock(serving).is_some());
     if unserved {
         return Err(format!(
@@ -110,8 +113,8 @@ fn run(id: std::ffi::OsString, targets: &[fn(&mut Criterion)]) -> Result<(), Str
 ///
 /// # Errors
 ///
-/// A set-up that fails, or a protocol error, stops the process with a message and exit status 1
-/// ([`stop`](super::group::stop)).
+/// A set-up that fails, or a protocol error, stops the run ([`stop`](super::group::stop)):
+/// [`main`] returns exit status 1 with the message.
 pub(crate) fn intercept<S, R>(full_id: &str, setup: S) -> Option<S>
 where
     S: FnOnce() -> Result<R, String>,

@@ -123,13 +123,25 @@ impl<'a, W: Workload> Sweep<'a, W> {
     ///
     /// # Errors
     ///
-    /// Bad arguments stop the bench with a message naming the group (and the executor, where one
-    /// is at fault) and exit status 1, before the benchmark concerned is timed: no inputs, a size
-    /// of 0 or above [`MAX_SIZE`], an executor that cannot start or that gives another answer
-    /// than Sequential, a Sequential answer that disagrees with the workload's reference.
+    /// Bad arguments stop the run before the benchmark concerned is timed: no inputs, a size of 0
+    /// or above [`MAX_SIZE`], an executor that cannot start or that gives another answer than
+    /// Sequential, a Sequential answer that disagrees with the workload's reference. The
+    /// [`SetupError`](super::SetupError), naming the group (and the executor, where one is at
+    /// fault), unwinds to [`Main::run`](super::Main::run), which returns it (`poolbench::main!`
+    /// prints it and exits with status 1); outside a `Main`, [`try_run`](Self::try_run) returns it.
     pub fn run(self, criterion: &mut Criterion) {
         let mut group = Group::new(criterion, self.group.clone());
         self.run_in(&mut group);
+    }
+
+    /// [`run`](Self::run), returning a bad set-up as an error instead of unwinding with it: for a
+    /// caller that drives Criterion itself.
+    ///
+    /// # Errors
+    ///
+    /// As [`run`](Self::run).
+    pub fn try_run(self, criterion: &mut Criterion) -> Result<(), super::SetupError> {
+        super::group::catching(|| self.run(criterion))
     }
 
     /// Runs the sweep's benchmarks in `group`, an open group of the same id, beside benchmarks of

@@ -38,7 +38,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-pub use bench::{BenchArgs, BenchRun, run_for_bench};
+pub use bench::{BenchRun, run_for_bench};
 pub use error::Error;
 use interpreter::Ending;
 
