@@ -16,7 +16,6 @@ mod common;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime};
 
 use criterion::BenchmarkId;
 use poolbench::compare::{self, Input};
@@ -608,13 +607,22 @@ fn recording_appends_only_what_the_run_measured() {
     let root = tempfile::tempdir().expect("a temporary directory");
     let options = Options::with_dirs(fixture().criterion.clone(), root.path().join("latest"));
     let written = report::write(&options).expect("the report");
-    let later = SystemTime::now() + Duration::from_secs(3600);
-    let recorded = history::record(&written, later).expect("record");
+    let recorded = history::record(&written, &[]).expect("record");
     assert_eq!(recorded.benchmarks, 0);
     assert!(!recorded.path.exists(), "nothing measured, nothing appended");
     assert!(recorded.to_string().contains("nothing measured"));
 
-    let recorded = history::record(&written, SystemTime::UNIX_EPOCH).expect("record");
+    // Another run's measurement of a benchmark (a last sample this run did not time) is left out.
+    let timed = |row: &poolbench::schema::Row| (row.id.clone(), row.last_sample.expect("a last sample"));
+    let rows: Vec<_> =
+        written.summary.rows().filter(|row| row.source == poolbench::schema::Source::Criterion).collect();
+    let mut others = timed(rows[0]);
+    others.1.ns += 1.0;
+    let recorded = history::record(&written, &[others]).expect("record");
+    assert_eq!(recorded.benchmarks, 0, "another run's measurement is not this run's");
+
+    let measured: Vec<_> = rows.iter().map(|row| timed(row)).collect();
+    let recorded = history::record(&written, &measured).expect("record");
     assert_eq!(recorded.path, root.path().join(schema::history::FILE_NAME));
     assert_eq!(recorded.benchmarks, written.benchmarks);
     let history = history::read(&recorded.path).expect("read back");

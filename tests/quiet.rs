@@ -23,7 +23,7 @@ use poolbench::ExecutorKind;
 use poolbench::bench::{DISTURBANCE_THRESHOLD, Main, Sweep};
 use poolbench::compare::{self, Input, Settings, Verdict};
 use poolbench::report::{self, Options, Written};
-use poolbench::schema::{LOAD_FILE, LoadFile, Quietness, Summary};
+use poolbench::schema::{LastSample, LoadFile, LoadRecord, Quietness, Summary};
 use poolbench::workload::CpuSpin;
 use scraper::{Html, Selector};
 
@@ -176,19 +176,28 @@ fn disturbed() -> &'static Path {
     })
 }
 
-/// The load file of `id`'s latest measurement under `criterion_dir`.
-fn load_file(criterion_dir: &Path, id: &str) -> (PathBuf, LoadFile) {
-    let found: Vec<(PathBuf, LoadFile)> = common::files_named(criterion_dir, LOAD_FILE)
+/// The record of `id`'s latest measurement in its load file under `criterion_dir`, and the
+/// directory Criterion keeps the benchmark in (found by its `new/benchmark.json`).
+fn load_file(criterion_dir: &Path, id: &str) -> (PathBuf, LoadRecord) {
+    let file =
+        LoadFile::read(criterion_dir, id).unwrap_or_else(|err| panic!("{err}")).expect("the file is there");
+    let record = *file.measurements.first().expect("a measurement");
+    let dirs: Vec<PathBuf> = common::files_named(criterion_dir, "benchmark.json")
         .into_iter()
         .filter(|path| path.parent().and_then(Path::file_name).is_some_and(|dir| dir == "new"))
-        .filter_map(|path| {
-            let dir = path.parent().expect("in new/").to_owned();
-            let file = LoadFile::read(&dir).unwrap_or_else(|err| panic!("{err}")).expect("the file is there");
-            (file.benchmark == id).then_some((dir, file))
-        })
+        .filter(|path| common::read_json(path)["full_id"] == id)
+        .map(|path| path.parent().and_then(Path::parent).expect("the benchmark's directory").to_owned())
         .collect();
-    assert_eq!(found.len(), 1, "one load file for {id} in new/: {found:?}");
-    found.into_iter().next().expect("one")
+    assert_eq!(dirs.len(), 1, "one directory for {id}: {dirs:?}");
+    (dirs.into_iter().next().expect("one"), record)
+}
+
+/// The last sample of the `sample.json` in `dir`.
+fn last_sample(dir: &Path) -> LastSample {
+    let sample = common::read_json(&dir.join("sample.json"));
+    let last =
+        |key: &str| sample[key].as_array().and_then(|values| values.last()?.as_f64()).expect("a sample");
+    LastSample { iters: last("iters"), ns: last("times") }
 }
 
 fn write_report(criterion_dir: &Path) -> (tempfile::TempDir, Written) {
@@ -206,7 +215,12 @@ fn row_load<'a>(summary: &'a Summary, id: &str) -> &'a Quietness {
 fn a_benchmark_measured_beside_a_cpu_hog_is_judged_disturbed_and_its_figures_hold_together() {
     let dir = disturbed();
     for id in SWEPT {
-        let (new, file) = load_file(dir, id);
+        let (benchmark, file) = load_file(dir, id);
+        assert_eq!(
+            file.last_sample,
+            last_sample(&benchmark.join("new")),
+            "{id}: the record is of new/'s sample"
+        );
         let load = file.load;
         assert_eq!((file.attempts, load.threshold), (1, DISTURBANCE_THRESHOLD), "{file:?}");
         assert!(load.is_disturbed() && load.disturbance > DISTURBANCE_THRESHOLD, "{id}: {load:?}");
@@ -225,9 +239,13 @@ fn a_benchmark_measured_beside_a_cpu_hog_is_judged_disturbed_and_its_figures_hol
         assert!(load.busy_cores() <= f64::from(load.usable_cores) + 0.05, "{id}: {load:?}");
         let usable = if id.contains("Sequential") { 1 } else { 2.min(load.times.cores) };
         assert_eq!(load.usable_cores, usable, "{id}");
-        // Criterion's default baseline got its copy of the measurement, and of its load.
-        let base = new.parent().expect("the benchmark's directory").join("base");
-        assert_eq!(LoadFile::read(&base), Ok(Some(file)), "{id}: the base baseline's load file");
+        // Criterion's default baseline got its copy of the measurement: the same record is its load.
+        let base = LoadFile::read(dir, id).expect("reads").expect("there");
+        assert_eq!(
+            base.find(last_sample(&benchmark.join("base"))),
+            Some(&file),
+            "{id}: the base baseline's load"
+        );
     }
 }
 
@@ -278,20 +296,26 @@ fn a_report_built_from_stored_figures_marks_the_disturbed_rows_in_html_markdown_
 fn a_benchmark_without_a_load_file_that_describes_it_is_not_measured_and_says_why() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     common::copy_dir(disturbed(), dir.path());
-    let (sequential, _) = load_file(dir.path(), SWEPT[0]);
-    let (pool, mut file) = load_file(dir.path(), SWEPT[1]);
-    std::fs::remove_file(sequential.join(LOAD_FILE)).expect("removed");
-    // A load file left by an earlier measurement: its last sample is not sample.json's.
-    file.last_sample.ns += 1.0;
-    file.write(&pool).expect("written");
+    std::fs::remove_file(LoadFile::path(dir.path(), SWEPT[0])).expect("removed");
+    // A load file left by an earlier measurement only: its last sample is not sample.json's.
+    let mut earlier = LoadFile::read(dir.path(), SWEPT[1]).expect("reads").expect("there");
+    for record in &mut earlier.measurements {
+        record.last_sample.ns += 1.0;
+    }
+    std::fs::write(LoadFile::path(dir.path(), SWEPT[1]), serde_json::to_vec(&earlier).expect("encodes"))
+        .expect("written");
     let (_out, written) = write_report(dir.path());
     let summary = Summary::read(&written.summary_json).expect("summary.json reads back");
     let reason = |id: &str| match row_load(&summary, id) {
         Quietness::NotMeasured { reason } => reason.clone(),
         other => panic!("{id} should not be measured: {other:?}"),
     };
-    assert!(reason(SWEPT[0]).starts_with("no poolbench-load.json"), "{}", reason(SWEPT[0]));
-    assert!(reason(SWEPT[1]).contains("describes another measurement"), "{}", reason(SWEPT[1]));
+    assert!(reason(SWEPT[0]).starts_with("no load file"), "{}", reason(SWEPT[0]));
+    assert!(
+        reason(SWEPT[1]).contains("holds no measurement with this sample.json's last sample"),
+        "{}",
+        reason(SWEPT[1])
+    );
     let page = std::fs::read_to_string(&written.index_html).expect("the page");
     assert_eq!(page.matches("data-load=\"not_measured\"").count(), 2);
     assert!(
@@ -300,12 +324,14 @@ fn a_benchmark_without_a_load_file_that_describes_it_is_not_measured_and_says_wh
         written.quiet
     );
 
-    std::fs::write(pool.join(LOAD_FILE), "{\"load_version\": 1").expect("written");
+    let corrupt = LoadFile::path(dir.path(), SWEPT[1]);
+    std::fs::write(&corrupt, "{\"load_version\": 2").expect("written");
     let (_out, written) = write_report(dir.path());
     let summary = Summary::read(&written.summary_json).expect("summary.json reads back");
     match row_load(&summary, SWEPT[1]) {
         Quietness::NotMeasured { reason } => {
-            assert!(reason.contains(LOAD_FILE) && reason.contains("is not a poolbench load file"), "{reason}")
+            let named = corrupt.display().to_string();
+            assert!(reason.contains(&named) && reason.contains("is not a poolbench load file"), "{reason}")
         }
         other => panic!("a corrupt load file is no measurement: {other:?}"),
     }
@@ -375,5 +401,12 @@ fn a_disturbed_benchmark_is_measured_again_at_the_end_of_the_run_and_the_report_
 }
 
 fn common_load_files(dir: &Path) -> Vec<PathBuf> {
-    if dir.is_dir() { common::files_named(dir, LOAD_FILE) } else { Vec::new() }
+    match std::fs::read_dir(dir.join(poolbench::schema::LOAD_DIR)) {
+        Ok(entries) => entries
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
 }

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 
-use super::record::{self, Names, Timed};
+use super::record::{self, Timed};
 use crate::load::Window;
 
 /// A benchmark group: `<group>/<function>/<value>` ids, set-up on first run.
@@ -91,9 +91,7 @@ impl<'c> Group<'c> {
     {
         let value = value.to_string();
         let full_id = format!("{}/{function}/{value}", self.id);
-        let names =
-            Names { full_id: &full_id, group: &self.id, function: Some(function), value: Some(&value) };
-        let ran = measure(&mut self.inner, BenchmarkId::new(function, &value), names, threads, setup);
+        let ran = measure(&mut self.inner, BenchmarkId::new(function, &value), &full_id, threads, setup);
         self.ran += usize::from(ran);
         ran
     }
@@ -110,8 +108,8 @@ impl<'c> Group<'c> {
     {
         let value = value.to_string();
         let full_id = format!("{}/{value}", self.id);
-        let names = Names { full_id: &full_id, group: &self.id, function: None, value: Some(&value) };
-        let ran = measure(&mut self.inner, BenchmarkId::from_parameter(&value), names, self.threads, setup);
+        let ran =
+            measure(&mut self.inner, BenchmarkId::from_parameter(&value), &full_id, self.threads, setup);
         self.ran += usize::from(ran);
     }
 }
@@ -124,12 +122,12 @@ impl Drop for Group<'_> {
     }
 }
 
-/// Runs the benchmark `id` in `inner`, its load measured around the timed calls and saved beside
-/// Criterion's files; whether it ran.
+/// Runs the benchmark `id` in `inner`, its load measured around the timed calls and recorded in
+/// its load file; whether it ran.
 fn measure<R>(
     inner: &mut BenchmarkGroup<'_, WallTime>,
     id: BenchmarkId,
-    names: Names<'_>,
+    full_id: &str,
     threads: Option<u32>,
     setup: impl FnOnce() -> Result<R, String>,
 ) -> bool
@@ -137,7 +135,7 @@ where
     R: FnMut(u64) -> Duration,
 {
     // Serve mode (`serve.rs`) takes the benchmark it serves, and Criterion runs none.
-    let Some(setup) = super::serve::intercept(names.full_id, setup) else { return false };
+    let Some(setup) = super::serve::intercept(full_id, setup) else { return false };
     let started = Instant::now();
     let mut setup = Some(setup);
     let mut routine: Option<R> = None;
@@ -147,7 +145,7 @@ where
         if let Some(setup) = setup.take() {
             match setup() {
                 Ok(built) => routine = Some(built),
-                Err(message) => stop(names.full_id, &message),
+                Err(message) => stop(full_id, &message),
             }
             window = Window::start().map_err(cannot_measure).ok();
         }
@@ -168,7 +166,7 @@ where
     let threads = threads.unwrap_or(u32::MAX);
     if let (Some(load), Some(last)) = (window.and_then(|window| window.load(threads)), last) {
         let criterion_dir = super::criterion_dir();
-        record::save(&criterion_dir, names, Timed { load, threads, last, took: started.elapsed() });
+        record::save(&criterion_dir, full_id, Timed { load, threads, last, took: started.elapsed() });
     }
     last.is_some()
 }

@@ -62,6 +62,9 @@ pub(crate) enum Mode {
     Measure,
     /// `--test`: two short rounds, so the path is run; nothing written.
     Smoke,
+    /// The end of a run measuring disturbed benchmarks again, one at a time: their measurements
+    /// are kept, their groups' rounds (measured already) are not measured again.
+    Remeasure,
     /// `--list`, `--ignored`, `--profile-time`: nothing measured is kept, no rounds.
     Off,
 }
@@ -76,9 +79,15 @@ pub(crate) fn set_mode(mode: Mode) {
     MODE.store(mode as u8, Ordering::Relaxed);
 }
 
+/// Whether this run keeps what it measures: not `--test`, `--list`, `--profile-time`.
+pub(crate) fn keeps_measurements() -> bool {
+    matches!(mode(), Mode::Measure | Mode::Remeasure)
+}
+
 fn mode() -> Mode {
     match MODE.load(Ordering::Relaxed) {
         value if value == Mode::Smoke as u8 => Mode::Smoke,
+        value if value == Mode::Remeasure as u8 => Mode::Remeasure,
         value if value == Mode::Off as u8 => Mode::Off,
         _ => Mode::Measure,
     }
@@ -136,7 +145,8 @@ impl<W: Workload> Sweep<'_, W> {
     /// Criterion phase (`stop`).
     pub(super) fn interleave(&self, ran: &[(ExecutorKind, usize)], expected: &[W::Output]) {
         let mode = mode();
-        let Some(budget) = self.rounds_budget.filter(|budget| !budget.is_zero() && mode != Mode::Off) else {
+        let measures = matches!(mode, Mode::Measure | Mode::Smoke);
+        let Some(budget) = self.rounds_budget.filter(|budget| !budget.is_zero() && measures) else {
             return;
         };
         let probe = probe().map(|probe| probe as &dyn Capacity);
@@ -150,7 +160,7 @@ impl<W: Workload> Sweep<'_, W> {
             Mode::Measure => {
                 Settings { budget: budget / batches.len() as u32, max_disturbance, ..Settings::new() }
             }
-            Mode::Smoke | Mode::Off => Settings {
+            Mode::Smoke | Mode::Remeasure | Mode::Off => Settings {
                 slot: Duration::from_millis(1),
                 min_rounds: 2,
                 max_rounds: 2,

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 
@@ -153,8 +153,6 @@ impl Main {
             progress::start(total);
         }
         let make = self.criterion.unwrap_or(from_command_line);
-        // The history records only what this run measured: results written from here on.
-        let started = SystemTime::now();
         let timer = Instant::now();
         let mut criterion = make();
         let ran = catching(|| {
@@ -168,7 +166,7 @@ impl Main {
         let budget = self.budget.unwrap_or_else(|| (timer.elapsed() / 10).max(Duration::from_secs(10)));
         if self.attempts > 0 {
             // One benchmark at a time: its group's rounds, measured already, stay as they are.
-            super::interleave::set_mode(Mode::Off);
+            super::interleave::set_mode(Mode::Remeasure);
             let remeasured =
                 catching(|| remeasure::run(targets, make, self.attempts, budget)).map_err(Error::Setup)?;
             if !remeasured.is_empty() {
@@ -198,7 +196,11 @@ impl Main {
         match report::write(&options) {
             Ok(written) => {
                 print!("{written}");
-                match report::history::record(&written, started) {
+                let measured: Vec<_> = super::record::measured()
+                    .into_iter()
+                    .map(|measured| (measured.id, measured.last))
+                    .collect();
+                match report::history::record(&written, &measured) {
                     Ok(recorded) => print!("{recorded}"),
                     // A run's numbers are in the report already: a history that cannot be
                     // written is worth a warning, not a failed bench run.

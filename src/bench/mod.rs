@@ -30,7 +30,7 @@
 //!   told otherwise) and a line of history.
 //! - Whether the machine was quiet: every benchmark of a [`Group`] or a [`Sweep`] has the
 //!   machine's load measured around its warm-up and measurement, and written beside Criterion's
-//!   files (`poolbench-load.json`, `record.rs`): the benchmark's own CPU time and its worker
+//!   files (`poolbench-load/<id>.json`, `record.rs`): the benchmark's own CPU time and its worker
 //!   processes', the machine's busy and steal time. It is *disturbed* when other programs and the
 //!   hypervisor took more than [`DISTURBANCE_THRESHOLD`] of the cores it could have used.
 //! - [`parse_sizes`], [`sizes_from_env`], [`MAX_SIZE`]: pool sizes, bounded and checked up front.

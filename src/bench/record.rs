@@ -1,18 +1,16 @@
-//! What a benchmark leaves once Criterion has saved it: its load file beside Criterion's files,
-//! and an entry in the run's ledger, which the end of the run reads to measure the disturbed ones
-//! again.
-//!
-//! The load file goes where Criterion put the measurement (`criterion::latest_dir`), only when
-//! Criterion's `new/sample.json` ends with the very sample this process timed last: a mode that
-//! saves nothing (`--test`, `--profile-time`, `--discard-baseline`) gets no load file and no
-//! entry. It goes into `new/` and into each baseline Criterion copied `new/` into.
+//! What a benchmark leaves once Criterion has measured it: a record in its load file
+//! (`schema::LoadFile`, in poolbench's own `poolbench-load/` beside Criterion's directories, keyed
+//! by the benchmark's id and the last sample it timed), and an entry in the run's ledger, which
+//! the end of the run reads to measure the disturbed ones again and the history to know what this
+//! run measured. A run that keeps nothing (`--test`, `--list`, `--profile-time`) records nothing.
+//! Which baselines Criterion copied the measurement into is not poolbench's business: a reader
+//! finds the record by the last sample of the `sample.json` it has.
 
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::criterion::{copies_of_latest, last_sample, latest_dir};
-use crate::schema::{LOAD_VERSION, LastSample, Load, LoadFile};
+use crate::schema::{LastSample, Load, LoadFile, LoadRecord};
 
 /// One benchmark measured in this process: its latest attempt.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +25,9 @@ pub(crate) struct Measured {
     pub threads: u32,
     /// How long its latest run took, set-up and Criterion's analysis included.
     pub took: Duration,
+    /// The last sample its latest measurement timed: what identifies the measurement in
+    /// Criterion's `sample.json`, for the history.
+    pub last: LastSample,
 }
 
 /// Every benchmark measured in this process, in the order of their first measurement.
@@ -38,16 +39,17 @@ pub(crate) struct Ledger {
 impl Ledger {
     /// Records a measurement of `id` and returns its attempt number, one more than the last: the
     /// count and the figures change together.
-    fn record(&mut self, id: &str, load: Load, threads: u32, took: Duration) -> u32 {
+    fn record(&mut self, id: &str, load: Load, threads: u32, took: Duration, last: LastSample) -> u32 {
         match self.entries.iter_mut().find(|entry| entry.id == id) {
             Some(entry) => {
                 entry.attempts += 1;
                 entry.load = load;
                 entry.took = took;
+                entry.last = last;
                 entry.attempts
             }
             None => {
-                self.entries.push(Measured { id: id.to_owned(), load, attempts: 1, threads, took });
+                self.entries.push(Measured { id: id.to_owned(), load, attempts: 1, threads, took, last });
                 1
             }
         }
@@ -66,19 +68,6 @@ pub(crate) fn measured() -> Vec<Measured> {
     LEDGER.lock().unwrap_or_else(PoisonError::into_inner).entries.clone()
 }
 
-/// The names Criterion knows a benchmark by.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Names<'a> {
-    /// `group/function/value`.
-    pub full_id: &'a str,
-    /// The group.
-    pub group: &'a str,
-    /// The function, when the id has one.
-    pub function: Option<&'a str>,
-    /// The value, when the id has one.
-    pub value: Option<&'a str>,
-}
-
 /// What Group knows once Criterion has run a benchmark.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Timed {
@@ -92,45 +81,29 @@ pub(crate) struct Timed {
     pub took: Duration,
 }
 
-/// Writes the load file of the benchmark `names` beside what Criterion saved of it under
-/// `criterion_dir`, and records it in the ledger; nothing when Criterion saved nothing of this
-/// measurement. A file that cannot be written is said on stderr: the report then says the
-/// benchmark was not measured.
-pub(crate) fn save(criterion_dir: &Path, names: Names<'_>, timed: Timed) {
-    let Some(dir) = latest_dir(criterion_dir, names.group, names.function, names.value, names.full_id) else {
-        return;
-    };
-    let (iters, time) = timed.last;
-    let last = LastSample { iters: iters as f64, ns: time.as_nanos() as f64 };
-    if last_sample(&dir) != Some((last.iters, last.ns)) {
+/// Records the measurement of `full_id` just taken: its load, and the last sample it
+/// timed, in its load file in `criterion_dir` and in the run's ledger (attempts counted).
+pub(crate) fn save(criterion_dir: &Path, full_id: &str, timed: Timed) {
+    if !super::interleave::keeps_measurements() {
         return;
     }
+    let (iters, time) = timed.last;
+    let last = LastSample { iters: iters as f64, ns: time.as_nanos() as f64 };
     let attempts = LEDGER.lock().unwrap_or_else(PoisonError::into_inner).record(
-        names.full_id,
+        full_id,
         timed.load,
         timed.threads,
         timed.took,
+        last,
     );
-    let file = LoadFile {
-        load_version: LOAD_VERSION,
-        benchmark: names.full_id.to_owned(),
-        last_sample: last,
-        attempts,
-        load: timed.load,
-    };
-    let latest = dir.join("new");
-    for target in std::iter::once(latest.clone()).chain(copies_of_latest(&dir)) {
-        if let Err(err) = file.write(&target) {
-            eprintln!(
-                "poolbench: {}: cannot write its load file in {}: {err}; the report will say it was not measured",
-                names.full_id,
-                target.display()
-            );
-            if target == latest {
-                LEDGER.lock().unwrap_or_else(PoisonError::into_inner).forget(names.full_id);
-                return;
-            }
-        }
+    let record = LoadRecord { last_sample: last, attempts, load: timed.load };
+    if let Err(err) = LoadFile::record(criterion_dir, full_id, record) {
+        eprintln!(
+            "poolbench: {}: cannot write its load file in {}: {err}; the report will say it was not measured",
+            full_id,
+            criterion_dir.display()
+        );
+        LEDGER.lock().unwrap_or_else(PoisonError::into_inner).forget(full_id);
     }
 }
 
@@ -147,9 +120,9 @@ mod tests {
     fn the_ledger_counts_attempts_and_keeps_the_latest_figures() {
         let mut ledger = Ledger::default();
         let second = Duration::from_secs(1);
-        assert_eq!(ledger.record("g/a", load(1.0), 2, second), 1);
-        assert_eq!(ledger.record("g/b", load(0.0), 2, second), 1);
-        assert_eq!(ledger.record("g/a", load(0.0), 2, second), 2);
+        assert_eq!(ledger.record("g/a", load(1.0), 2, second, LastSample { iters: 1.0, ns: 1.0 }), 1);
+        assert_eq!(ledger.record("g/b", load(0.0), 2, second, LastSample { iters: 1.0, ns: 1.0 }), 1);
+        assert_eq!(ledger.record("g/a", load(0.0), 2, second, LastSample { iters: 1.0, ns: 1.0 }), 2);
         assert_eq!(ledger.entries.iter().map(|entry| entry.id.as_str()).collect::<Vec<_>>(), ["g/a", "g/b"]);
         assert!(!ledger.entries[0].load.is_disturbed());
         ledger.forget("g/a");

@@ -146,7 +146,14 @@ mod tests {
     fn measured(id: &str, others_seconds: f64) -> Measured {
         let times = Times::two_cores(1.0, 1.0, 1.0 + others_seconds, 0.0);
         let load = Load::judge(times, 2, 0.15);
-        Measured { id: id.to_owned(), load, attempts: 1, threads: 2, took: Duration::from_secs(1) }
+        Measured {
+            id: id.to_owned(),
+            load,
+            attempts: 1,
+            threads: 2,
+            took: Duration::from_secs(1),
+            last: crate::schema::LastSample { iters: 1.0, ns: 1.0 },
+        }
     }
 
     #[test]

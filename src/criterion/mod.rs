@@ -9,17 +9,16 @@
 //! The walk (`reader.rs`, [`Reader`]) reads only regular files, up to [`MAX_FILE_BYTES`] each:
 //! a link to `/dev/zero` or a FIFO is skipped with the reason, never read.
 //!
-//! Beside Criterion's three files, poolbench's own load file (`poolbench-load.json`, written by
-//! [`Group`](crate::bench::Group)) says how busy the machine was during the measurement; it is
-//! read as they are (a regular file, at most 64 KiB), and taken only when its last sample is
-//! `sample.json`'s.
+//! Beside Criterion's three files, poolbench's own load file of the benchmark
+//! (`poolbench-load/<id>.json`, written by [`Group`](crate::bench::Group)) says how busy the
+//! machine was during the measurement; it is read as they are (a regular file, at most 64 KiB),
+//! and its measurement whose last sample is `sample.json`'s is taken.
 //!
 //! Directory names are not trusted: Criterion replaces `/`, `<`, `?` and others by `_` and
 //! truncates long names, so the id comes from `benchmark.json`, and a benchmark is any directory
 //! holding `new/benchmark.json`, however deep.
 
 mod error;
-mod locate;
 mod reader;
 
 use std::ffi::OsString;
@@ -29,7 +28,6 @@ use std::process::Command;
 use serde::Deserialize;
 
 pub use error::Error;
-pub(crate) use locate::{copies_of_latest, last_sample, latest_dir};
 pub use reader::{MAX_FILE_BYTES, Reader};
 
 use crate::schema::{Quietness, Skipped};
@@ -209,9 +207,9 @@ pub struct Benchmark {
     /// Criterion's own page for this benchmark, relative to the Criterion directory, when it
     /// exists (Criterion writes none when run without plots).
     pub page: Option<PathBuf>,
-    /// Whether the machine was quiet while it was measured: poolbench's load file beside
-    /// Criterion's ([`LoadFile`](crate::schema::LoadFile)), when there is one that describes this
-    /// measurement; otherwise not measured, and why.
+    /// Whether the machine was quiet while it was measured: from poolbench's load file of the
+    /// benchmark ([`LoadFile`](crate::schema::LoadFile)), when it keeps this measurement;
+    /// otherwise not measured, and why.
     pub load: Quietness,
 }
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 use super::{Benchmark, BenchmarkId, Error, Estimates, Results, Sample};
-use crate::schema::{LOAD_FILE, LoadFile, Quietness, Skipped};
+use crate::schema::{LastSample, LoadFile, Quietness, Skipped};
 
 /// The largest file read from a Criterion directory, in bytes, unless [`Reader::max_file_bytes`]
 /// says otherwise: 16 MiB.
@@ -156,7 +156,7 @@ impl Reader {
         let directory = benchmark_dir.strip_prefix(root).unwrap_or(benchmark_dir).to_owned();
         let page = directory.join("report").join("index.html");
         let page = root.join(&page).is_file().then_some(page);
-        let load = load_beside(&new, &id, &sample);
+        let load = load_of(root, &id, &sample);
         Ok(Benchmark { id, estimates, sample, directory, page, load })
     }
 
@@ -178,31 +178,31 @@ impl Reader {
     }
 }
 
-/// The load of the measurement in `dir` (`new/` or a baseline's), from poolbench's load file
-/// beside Criterion's: not measured without one, or when it describes another measurement.
-fn load_beside(dir: &Path, id: &BenchmarkId, sample: &Sample) -> Quietness {
-    let file = match LoadFile::read(dir) {
+/// The load of the measurement whose `sample.json` is `sample` (in `new/` or a baseline's), from
+/// poolbench's load file of the benchmark in `criterion_dir`: not measured without one, or when
+/// none of its measurements is this one.
+fn load_of(criterion_dir: &Path, id: &BenchmarkId, sample: &Sample) -> Quietness {
+    let file = match LoadFile::read(criterion_dir, &id.full_id) {
         Ok(Some(file)) => file,
         Ok(None) => {
-            return Quietness::not_measured(format!(
-                "no {LOAD_FILE}: measured outside poolbench's bench API, or before it measured the machine's load"
-            ));
+            return Quietness::not_measured(
+                "no load file: measured outside poolbench's bench API, or before it measured the machine's load"
+                    .to_owned(),
+            );
         }
         Err(reason) => {
             return Quietness::not_measured(format!("{reason}; run the benchmark again to measure it"));
         }
     };
-    let last = sample.iters.last().zip(sample.times.last());
-    let describes_this =
-        file.benchmark == id.full_id && last == Some((&file.last_sample.iters, &file.last_sample.ns));
-    if !describes_this {
-        return Quietness::not_measured(format!(
-            "{} describes another measurement than the sample.json beside it (measured again since, without \
+    let last = sample.iters.last().zip(sample.times.last()).map(|(&iters, &ns)| LastSample { iters, ns });
+    match last.and_then(|last| file.find(last)) {
+        Some(record) => Quietness::judged(record.load, record.attempts),
+        None => Quietness::not_measured(format!(
+            "{} holds no measurement with this sample.json's last sample (measured again since, without \
              poolbench's bench API?); run the benchmark again to measure it",
-            dir.join(LOAD_FILE).display()
-        ));
+            LoadFile::path(criterion_dir, &id.full_id).display()
+        )),
     }
-    Quietness::judged(file.load, file.attempts)
 }
 
 /// What the walk did not enter: the directories [`MAX_DEPTH`] deep that are not empty, so that a

@@ -15,20 +15,25 @@
 //!
 //! # Two runs at once
 //!
+//! A run records only what it measured itself: each benchmark whose report row holds the last
+//! sample this process timed for it ([`record`]). Two runs measuring the same benchmark at once
+//! each record their own measurement, or, when the other replaced Criterion's files before the
+//! report was written, leave it to the other, rather than both recording one measurement under
+//! two dates.
+//!
 //! An append holds an exclusive `flock(2)` on the file from its look at the last byte to the end
 //! of its write, and a read holds a shared one: without it, an append that looked while another
 //! was halfway through a line longer than a page took that line for a torn one and started its
 //! own with a newline, leaving a blank line (7 in 400 appends from four threads).
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use crate::fs::Lock;
 use crate::schema::history::{FILE_NAME, HISTORY_VERSION, Run};
-use crate::schema::{Row, Summary};
+use crate::schema::{LastSample, Row, Source};
 
 use super::{Error, Written};
 
@@ -164,23 +169,22 @@ impl fmt::Display for Recorded {
     }
 }
 
-/// Appends the report `written` to the history beside it, keeping only the benchmarks whose
-/// Criterion samples were written at or after `since` (the bench run's start). Appends nothing
-/// when there are none.
+/// Appends to the history beside the report the benchmarks this run measured: those of
+/// `measured` (each id with the last sample this process timed) whose row in the report holds that
+/// very measurement. A row whose Criterion files another run replaced meanwhile (two `cargo bench`
+/// at once) is the other run's, and is left to it.
 ///
 /// # Errors
 ///
-/// An [`Error`] naming the file: `summary.json` cannot be read back, or the history cannot be
-/// written.
-pub fn record(written: &Written, since: SystemTime) -> Result<Recorded, Error> {
-    let summary = Summary::read(&written.summary_json)?;
-    let criterion_dir = Path::new(&summary.criterion_dir);
-    let measured = |row: &Row| {
-        let Some(dir) = &row.criterion_dir else { return false };
-        let sample = criterion_dir.join(dir).join("new").join("sample.json");
-        fs::metadata(sample).and_then(|metadata| metadata.modified()).is_ok_and(|modified| modified >= since)
+/// An [`Error`] naming the file: the history cannot be written.
+pub fn record(written: &Written, measured: &[(String, LastSample)]) -> Result<Recorded, Error> {
+    let ours = |row: &Row| {
+        row.source == Source::Criterion
+            && row
+                .last_sample
+                .is_some_and(|last| measured.iter().any(|(id, timed)| *id == row.id && *timed == last))
     };
-    let run = Run::from_summary(&summary, measured);
+    let run = Run::from_summary(&written.summary, ours);
     let path = written.summary_json.parent().map_or_else(|| PathBuf::from(FILE_NAME), path_beside);
     if !run.benchmarks.is_empty() {
         append(&path, &run)?;
@@ -216,7 +220,7 @@ mod tests {
         assert_eq!(read(&path).unwrap(), History::default());
         append(&path, &run("2026-01-01T00:00:00Z", 10.0)).unwrap();
         append(&path, &run("2026-01-02T00:00:00Z", 12.0)).unwrap();
-        let text = fs::read_to_string(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 2);
         assert!(text.ends_with('\n'));
         let history = read(&path).unwrap();
@@ -258,7 +262,7 @@ mod tests {
                 });
             }
         });
-        let text = fs::read_to_string(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         let blank = lines.iter().filter(|line| line.trim().is_empty()).count();
         assert_eq!((lines.len(), blank), (THREADS * APPENDS, 0), "lines and blank lines");

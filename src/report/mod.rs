@@ -170,6 +170,9 @@ pub struct Written {
     /// How quiet the machine was: "The machine was quiet for 214 of 216 benchmarks; 2 measured
     /// again." (counted by [`QuietTally`](crate::schema::QuietTally)).
     pub quiet: Option<String>,
+    /// The summary written, for what follows the report in the same run (the history): a file is
+    /// for the next program.
+    pub summary: Summary,
 }
 
 impl Written {
@@ -256,6 +259,7 @@ pub fn write(options: &Options) -> Result<Written, Error> {
         peers: summary.peers.clone(),
         peer_rows: summary.rows_from(Source::Python),
         quiet: table::quiet_line(&summary).map(|line| line.sentence),
+        summary,
     })
 }
 

@@ -125,6 +125,12 @@ fn row(benchmark: &Benchmark) -> Row {
         tasks_per_second: None,
         criterion_dir: Some(slashed(&benchmark.directory)),
         criterion_page: benchmark.page.as_deref().map(slashed),
+        last_sample: benchmark
+            .sample
+            .iters
+            .last()
+            .zip(benchmark.sample.times.last())
+            .map(|(&iters, &ns)| crate::schema::LastSample { iters, ns }),
         load: benchmark.load.clone(),
     }
 }

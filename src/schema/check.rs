@@ -189,6 +189,7 @@ mod tests {
             tasks_per_second: Some(1e8),
             criterion_dir: None,
             criterion_page: None,
+            last_sample: None,
             load: Default::default(),
         }
     }

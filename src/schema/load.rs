@@ -1,42 +1,49 @@
-//! The load file, `poolbench-load.json`: how busy the machine was while one benchmark was
-//! measured, and whether that leaves its numbers standing.
+//! The load files, `poolbench-load/<benchmark>.json`: how busy the machine was while a benchmark
+//! was measured, and whether that leaves its numbers standing.
 //!
-//! [`Group`](crate::bench::Group) writes one per benchmark beside Criterion's files: in the
-//! benchmark's `new/` directory, and in every baseline directory Criterion copied `new/` to in the
-//! same run (`base/`, or the name given to `--save-baseline`), so that a baseline keeps the load
-//! it was measured under. The window is the benchmark's warm-up and measurement, from its first
-//! timed call to the end of its last: not the set-up before, nor Criterion's analysis after.
+//! [`Group`](crate::bench::Group) records each measurement in the load file of its benchmark, in
+//! poolbench's own directory beside Criterion's (`poolbench-load/` in the Criterion directory;
+//! the file name is the id made file-safe, with a hash of it). The file keeps the last
+//! [`KEPT_MEASUREMENTS`] measurements, newest first, each with the last sample of the measurement
+//! it describes: a reader takes, for the `sample.json` it has (Criterion's `new/`, or a baseline
+//! it copied there: `base/`, a `--save-baseline` name), the measurement whose last sample is that
+//! file's, and none when no measurement matches (the benchmark was measured by other means
+//! since: Criterion alone). So poolbench never has to know where Criterion put a benchmark, nor
+//! which baselines it copied. The window is the benchmark's warm-up and measurement, from its
+//! first timed call to the end of its last: not the set-up before, nor Criterion's analysis after.
 //!
 //! ```json
-//! {"load_version": 1, "benchmark": "pools/cpu-spin/StdPool/2",
-//!  "last_sample": {"iters": 160.0, "ns": 40961122.0}, "attempts": 1,
-//!  "load": {"wall_seconds": 1.04, "cores": 2, "usable_cores": 2, "process_cpu_seconds": 2.01,
-//!           "children_cpu_seconds": 0.0, "processes": 0, "machine_busy_seconds": 2.05,
-//!           "steal_seconds": 0.0, "involuntary_switches": 41, "others_share": 0.019,
-//!           "steal_share": 0.0, "disturbance": 0.019, "threshold": 0.15}}
+//! {"load_version": 2, "benchmark": "pools/cpu-spin/StdPool/2",
+//!  "measurements": [{"last_sample": {"iters": 160.0, "ns": 40961122.0}, "attempts": 1,
+//!    "load": {"wall_seconds": 1.04, "cores": 2, "usable_cores": 2, "process_cpu_seconds": 2.01,
+//!             "children_cpu_seconds": 0.0, "processes": 0, "machine_busy_seconds": 2.05,
+//!             "steal_seconds": 0.0, "involuntary_switches": 41, "others_share": 0.019,
+//!             "steal_share": 0.0, "disturbance": 0.019, "threshold": 0.15}}]}
 //! ```
 //!
-//! `last_sample` is the last sample's iteration count and time, as `sample.json` holds them: a
-//! reader takes the file for the measurement beside it only when they match, so a benchmark
-//! measured again by other means since (Criterion alone) is not given an older load. What the
-//! figures mean, and how the verdict follows from them, is [`Load`]'s documentation and
+//! What the figures mean, and how the verdict follows from them, is [`Load`]'s documentation and
 //! `reports/README.md`, "The load file".
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::Row;
 use super::Source;
 
-/// The load file's name, in a benchmark's `new/` directory and its baselines'.
-pub const LOAD_FILE: &str = "poolbench-load.json";
+/// The load files' directory, in the Criterion directory.
+pub const LOAD_DIR: &str = "poolbench-load";
 
-/// The version of the load file's format.
-pub const LOAD_VERSION: u32 = 1;
+/// The version of the load file's format: 2 since the files moved out of Criterion's directories
+/// into [`LOAD_DIR`], one per benchmark holding its recent measurements.
+pub const LOAD_VERSION: u32 = 2;
 
-/// The largest load file read: a few hundred bytes are written.
+/// The largest load file read: [`KEPT_MEASUREMENTS`] of a few hundred bytes are written.
 pub const MAX_LOAD_FILE_BYTES: u64 = 64 << 10;
+
+/// The measurements a load file keeps, newest first: enough for the baselines a run saves beside
+/// `new/` to find theirs for several runs.
+pub const KEPT_MEASUREMENTS: usize = 8;
 
 /// How much a process's CPU time read in clock ticks (10 ms) can be over the truth, twice (the
 /// start and the end of a window), with room for the few processes that reap others: what
@@ -205,13 +212,20 @@ pub struct LastSample {
     pub ns: f64,
 }
 
-/// One benchmark's load file.
+/// One benchmark's load file: its recent measurements.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadFile {
     /// [`LOAD_VERSION`] when written.
     pub load_version: u32,
     /// The benchmark's full id.
     pub benchmark: String,
+    /// At most [`KEPT_MEASUREMENTS`], newest first.
+    pub measurements: Vec<LoadRecord>,
+}
+
+/// One measurement of a benchmark and the machine while it was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LoadRecord {
     /// The last sample of the measurement it describes.
     pub last_sample: LastSample,
     /// How many times the run measured the benchmark, this measurement included: above 1 when
@@ -222,24 +236,49 @@ pub struct LoadFile {
 }
 
 impl LoadFile {
-    /// Writes the file into `dir` (a benchmark's `new/` or a baseline's directory).
+    /// The load file of `benchmark` in `criterion_dir`.
+    pub fn path(criterion_dir: &Path, benchmark: &str) -> PathBuf {
+        super::case::group_file(criterion_dir, LOAD_DIR, benchmark)
+    }
+
+    /// The measurement whose last sample is `last`, if the file still keeps it.
+    pub fn find(&self, last: LastSample) -> Option<&LoadRecord> {
+        self.measurements.iter().find(|record| record.last_sample == last)
+    }
+
+    /// Adds `record` to the load file of `benchmark` in `criterion_dir`, newest first, keeping at
+    /// most [`KEPT_MEASUREMENTS`]; a record of the same last sample (the same measurement) is
+    /// replaced. Under an exclusive lock on the directory's `.lock`, so that two runs at once each
+    /// add theirs.
     ///
     /// # Errors
     ///
-    /// The file cannot be written.
-    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
-        let text = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        crate::fs::write_atomically(&dir.join(LOAD_FILE), &text)
+    /// The directory, its lock or the file cannot be written. A file there that cannot be read is
+    /// replaced.
+    pub fn record(criterion_dir: &Path, benchmark: &str, record: LoadRecord) -> std::io::Result<()> {
+        let dir = criterion_dir.join(LOAD_DIR);
+        std::fs::create_dir_all(&dir)?;
+        let _lock = crate::fs::Lock::exclusive_on(&dir.join(".lock"))?;
+        let mut file = LoadFile::read(criterion_dir, benchmark).ok().flatten().unwrap_or(LoadFile {
+            load_version: LOAD_VERSION,
+            benchmark: benchmark.to_owned(),
+            measurements: Vec::new(),
+        });
+        file.measurements.retain(|kept| kept.last_sample != record.last_sample);
+        file.measurements.insert(0, record);
+        file.measurements.truncate(KEPT_MEASUREMENTS);
+        let text = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
+        crate::fs::write_atomically(&LoadFile::path(criterion_dir, benchmark), &text)
     }
 
-    /// Reads the file in `dir`; `Ok(None)` when there is none.
+    /// Reads the load file of `benchmark` in `criterion_dir`; `Ok(None)` when there is none.
     ///
     /// # Errors
     ///
     /// Why the file there cannot be used, as a phrase naming it: unreadable, not a load file,
-    /// another version, or figures that cannot be true.
-    pub fn read(dir: &Path) -> Result<Option<LoadFile>, String> {
-        let path = dir.join(LOAD_FILE);
+    /// another version or another benchmark's, or a measurement whose figures cannot be true.
+    pub fn read(criterion_dir: &Path, benchmark: &str) -> Result<Option<LoadFile>, String> {
+        let path = LoadFile::path(criterion_dir, benchmark);
         let text = match crate::fs::read_regular_file(&path, MAX_LOAD_FILE_BYTES) {
             Ok(text) => text,
             Err(crate::fs::ReadError::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => {
@@ -256,13 +295,22 @@ impl LoadFile {
                 file.load_version
             ));
         }
-        if file.attempts == 0 {
-            return Err(format!("{} counts 0 attempts: not a measurement", path.display()));
+        if file.benchmark != benchmark {
+            return Err(format!(
+                "{} is the load file of {}, not {benchmark}",
+                path.display(),
+                file.benchmark
+            ));
         }
-        match file.load.defect() {
-            Some(defect) => Err(format!("{}: {defect}", path.display())),
-            None => Ok(Some(file)),
+        for record in &file.measurements {
+            if record.attempts == 0 {
+                return Err(format!("{} counts 0 attempts: not a measurement", path.display()));
+            }
+            if let Some(defect) = record.load.defect() {
+                return Err(format!("{}: {defect}", path.display()));
+            }
         }
+        Ok(Some(file))
     }
 }
 
@@ -441,20 +489,26 @@ mod tests {
     }
 
     #[test]
-    fn a_load_file_round_trips_and_a_missing_one_is_none_not_an_error() {
+    fn a_load_file_keeps_the_recent_measurements_newest_first_and_finds_one_by_its_last_sample() {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        assert_eq!(LoadFile::read(dir.path()), Ok(None));
-        let file = LoadFile {
-            load_version: LOAD_VERSION,
-            benchmark: "g/f/2".to_owned(),
-            last_sample: LastSample { iters: 160.0, ns: 40_961_122.0 },
-            attempts: 2,
-            load: Load::judge(Times::two_cores(1.0, 1.0, 1.5, 0.0), 2, 0.15),
-        };
-        file.write(dir.path()).expect("written");
-        assert_eq!(LoadFile::read(dir.path()), Ok(Some(file)));
-        std::fs::write(dir.path().join(LOAD_FILE), "{").expect("written");
-        assert!(LoadFile::read(dir.path()).unwrap_err().contains("is not a poolbench load file"));
+        assert_eq!(LoadFile::read(dir.path(), "g/f/2"), Ok(None));
+        let load = Load::judge(Times::two_cores(1.0, 1.0, 1.5, 0.0), 2, 0.15);
+        let record = |ns: f64| LoadRecord { last_sample: LastSample { iters: 160.0, ns }, attempts: 1, load };
+        for ns in 0..10 {
+            LoadFile::record(dir.path(), "g/f/2", record(f64::from(ns))).expect("recorded");
+        }
+        // The same measurement again (measured again: its attempts counted) replaces its record.
+        LoadFile::record(dir.path(), "g/f/2", LoadRecord { attempts: 2, ..record(9.0) }).expect("recorded");
+        let file = LoadFile::read(dir.path(), "g/f/2").expect("reads").expect("there");
+        let kept: Vec<f64> = file.measurements.iter().map(|record| record.last_sample.ns).collect();
+        assert_eq!(kept, [9.0, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0]);
+        assert_eq!(file.find(LastSample { iters: 160.0, ns: 9.0 }).map(|record| record.attempts), Some(2));
+        assert_eq!(file.find(LastSample { iters: 160.0, ns: 1.0 }), None, "no longer kept");
+        assert_eq!(LoadFile::read(dir.path(), "g/f/3"), Ok(None), "another benchmark has its own file");
+        std::fs::write(LoadFile::path(dir.path(), "g/f/2"), "{").expect("written");
+        assert!(LoadFile::read(dir.path(), "g/f/2").unwrap_err().contains("is not a poolbench load file"));
+        LoadFile::record(dir.path(), "g/f/2", record(42.0)).expect("a broken file is replaced");
+        assert_eq!(LoadFile::read(dir.path(), "g/f/2").expect("reads").expect("there").measurements.len(), 1);
     }
 
     #[test]

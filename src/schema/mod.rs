@@ -8,7 +8,7 @@
 //! | `history.jsonl` | [`history::Run`], [`history::Point`] | `cargo bench`, after the report | the report's trends |
 //! | `poolbench-cases/*.json` | [`CaseFile`] | [`Sweep`](crate::bench::Sweep) | the report |
 //! | `poolbench-rounds/*.json` | [`RoundsFile`] | [`Sweep`](crate::bench::Sweep), after Criterion has timed its group | the report: paired speedups, ties, the cores the machine gave |
-//! | `<benchmark>/new/poolbench-load.json`, and in its baselines | [`LoadFile`], [`Load`] | [`Group`](crate::bench::Group), after each benchmark | the report, into each row's [`Quietness`] |
+//! | `poolbench-load/*.json` | [`LoadFile`], [`Load`] | [`Group`](crate::bench::Group), after each benchmark | the report, into each row's [`Quietness`] |
 //!
 //! `reports/README.md` specifies each format field by field. Each has a version number
 //! ([`SCHEMA_VERSION`], [`PEERS_SCHEMA_VERSION`], [`history::HISTORY_VERSION`], [`LOAD_VERSION`],
@@ -32,8 +32,8 @@ mod summary;
 pub use case::{CASE_VERSION, CASES_DIR, CaseFile};
 pub use error::Error;
 pub use load::{
-    LOAD_FILE, LOAD_VERSION, LastSample, Load, LoadFile, MAX_LOAD_FILE_BYTES, Measurement, QuietTally,
-    Quietness, Times,
+    KEPT_MEASUREMENTS, LOAD_DIR, LOAD_VERSION, LastSample, Load, LoadFile, LoadRecord, MAX_LOAD_FILE_BYTES,
+    Measurement, QuietTally, Quietness, Times,
 };
 pub use machine::{GitState, Machine};
 pub use peers::{

@@ -366,6 +366,11 @@ pub struct Row {
     pub criterion_dir: Option<String>,
     /// Criterion's page for the benchmark, relative to the Criterion directory, when it exists.
     pub criterion_page: Option<String>,
+    /// The last sample of the measurement (Criterion's `sample.json`): its iterations and time,
+    /// which identify the measurement (the history keeps a run's own only). `None` for the
+    /// Python peers and in files written before the field existed.
+    #[serde(default)]
+    pub last_sample: Option<super::LastSample>,
     /// Whether the machine was quiet while the benchmark was measured, with the figures: its load
     /// file's (`poolbench-load.json`, [`LoadFile`](super::LoadFile)). Not measured in files
     /// written before the field existed, and for the Python peers.
@@ -568,6 +573,7 @@ impl Row {
             tasks_per_second: None,
             criterion_dir: None,
             criterion_page: None,
+            last_sample: None,
             load: Quietness::default(),
         }
     }
