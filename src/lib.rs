@@ -177,7 +177,7 @@ pub mod __private {
 }
 
 pub use executor::{
-    AnyExecutor, Chunking, Executor, ExecutorKind, ProcessPool, ProcessPoolBuilder, RayonPool, Sequential,
-    SpawnPerTask, StdPool,
+    AnyExecutor, Chunking, Executor, ExecutorKind, ProcessPool, ProcessPoolBuilder, RayonPool, ScopedThreads,
+    Sequential, SpawnPerTask, StdPool, TokioPool,
 };
 pub use workload::Workload;

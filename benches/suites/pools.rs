@@ -29,8 +29,9 @@ pub fn benches(c: &mut Criterion) {
     Sweep::new(case("pools/cpu-spin"), &CpuSpin, &CPU_SPIN_TASKS).run(c);
     let squares: Vec<u32> = (1..=10_000).collect();
     Sweep::new(case("pools/squares-10k"), &Squares, &squares).run(c);
-    Sweep::new(case("pools/io-sleep"), &Sleep::new(IO_LATENCY), &IO_TOKENS).run(c);
+    // Waiting work: Tokio runs it as async tasks (its timer, its TcpStream), the others blocking.
+    Sweep::new(case("pools/io-sleep"), &Sleep::new(IO_LATENCY), &IO_TOKENS).asynchronously().run(c);
     let server =
         LatencyServer::start(IO_LATENCY).unwrap_or_else(|err| panic!("io-tcp needs its server: {err}"));
-    Sweep::new(case("pools/io-tcp"), &server.request(), &IO_TOKENS).run(c);
+    Sweep::new(case("pools/io-tcp"), &server.request(), &IO_TOKENS).asynchronously().run(c);
 }

@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use super::group::{stop, timed};
-use super::sweep::{Sweep, Timing, check};
-use crate::executor::{AnyExecutor, ExecutorKind, Prepared};
+use super::sweep::{Started, Sweep, Timing, check};
+use crate::executor::{ExecutorKind, Prepared};
 use crate::paired::capacity::Probe;
 use crate::paired::rounds::{self, Capacity, Contender, Dropped, Settings, Stop};
 use crate::schema::{Batch, Configuration, ROUNDS_VERSION, RoundRecord, RoundsFile, RoundsSettings};
@@ -285,7 +285,7 @@ impl<W: Workload> Sweep<'_, W> {
         budget: Duration,
     ) {
         let id = |kind: ExecutorKind, size: usize| format!("{}/{kind}/{size}", self.group);
-        let executors: Vec<Option<AnyExecutor>> = batch
+        let executors: Vec<Option<Box<dyn Started<W> + '_>>> = batch
             .iter()
             .map(|&(kind, size)| match self.timing {
                 Timing::SteadyState => {
@@ -298,7 +298,7 @@ impl<W: Workload> Sweep<'_, W> {
             .iter()
             .zip(batch)
             .map(|(executor, &(kind, size))| {
-                let executor = executor.as_ref()?;
+                let executor = executor.as_deref()?;
                 let prepared =
                     self.prepare(executor).unwrap_or_else(|message| stop(&id(kind, size), &message));
                 if let Err(message) = check(&prepared, self.workload, self.inputs, expected) {

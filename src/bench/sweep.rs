@@ -10,9 +10,9 @@ use criterion::Criterion;
 use super::group::{Group, stop, timed};
 use super::interleave::DEFAULT_ROUNDS_BUDGET;
 use super::sizes::{MAX_SIZE, sizes_from_env};
-use crate::executor::{AnyExecutor, Executor, ExecutorKind, Prepared, Sequential};
+use crate::executor::{AnyExecutor, Error, Executor, ExecutorKind, Prepared, Sequential, TokioPool};
 use crate::schema::CaseFile;
-use crate::workload::Workload;
+use crate::workload::{AsyncWorkload, Workload};
 
 /// What is timed: a map on a pool already up, or the whole program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,11 +51,68 @@ pub struct Sweep<'a, W: Workload> {
     pub(super) workload: &'a W,
     pub(super) inputs: &'a [W::Input],
     kinds: Vec<ExecutorKind>,
+    customs: Vec<Custom<'a, W>>,
+    asynchronous: Option<AsyncMap<'a, W>>,
     sizes: Option<Vec<usize>>,
     pub(super) timing: Timing,
     about: Option<String>,
     tasks: Option<u64>,
     pub(super) rounds_budget: Option<Duration>,
+}
+
+/// An executor of another crate's, by the name it is swept under, and how to start one.
+struct Custom<'a, W: Workload> {
+    name: &'static str,
+    start: Box<dyn Fn(usize) -> Result<BoxedStarted<'a, W>, Error> + 'a>,
+}
+
+/// An executor a sweep has started, boxed.
+type BoxedStarted<'a, W> = Box<dyn Started<W> + 'a>;
+
+/// How the Tokio configurations run the workload as async tasks.
+type AsyncMap<'a, W> = Box<dyn for<'e> Fn(&'e TokioPool) -> Result<Prepared<'e, W>, Error> + 'a>;
+
+/// An executor a sweep has started, whatever its type: a built-in kind, or another crate's.
+pub(super) trait Started<W: Workload> {
+    /// Sets the workload up on every worker.
+    fn prepare(&self, workload: &W) -> Result<Prepared<'_, W>, Error>;
+    /// Prepares and maps in one call, as [`Executor::map_each`] does (the process executors
+    /// skip the prepare's round of messages): what an end-to-end iteration runs.
+    fn map_each(&self, workload: &W, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>>;
+    /// The Tokio runtime, when this is one: an async workload runs on it natively.
+    fn as_tokio(&self) -> Option<&TokioPool> {
+        None
+    }
+}
+
+impl<W: Workload> Started<W> for AnyExecutor {
+    fn prepare(&self, workload: &W) -> Result<Prepared<'_, W>, Error> {
+        Executor::prepare(self, workload)
+    }
+
+    fn map_each(&self, workload: &W, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
+        Executor::map_each(self, workload, inputs)
+    }
+
+    fn as_tokio(&self) -> Option<&TokioPool> {
+        match self {
+            AnyExecutor::Tokio(tokio) => Some(tokio),
+            _ => None,
+        }
+    }
+}
+
+/// Another crate's executor, as a sweep holds it.
+struct Theirs<E>(E);
+
+impl<W: Workload, E: Executor> Started<W> for Theirs<E> {
+    fn prepare(&self, workload: &W) -> Result<Prepared<'_, W>, Error> {
+        self.0.prepare(workload)
+    }
+
+    fn map_each(&self, workload: &W, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
+        self.0.map_each(workload, inputs)
+    }
 }
 
 impl<'a, W: Workload> Sweep<'a, W> {
@@ -66,7 +123,9 @@ impl<'a, W: Workload> Sweep<'a, W> {
             group: group.into(),
             workload,
             inputs,
-            kinds: ExecutorKind::ALL.to_vec(),
+            kinds: ExecutorKind::DEFAULT.to_vec(),
+            customs: Vec::new(),
+            asynchronous: None,
             sizes: None,
             timing: Timing::SteadyState,
             about: None,
@@ -75,9 +134,62 @@ impl<'a, W: Workload> Sweep<'a, W> {
         }
     }
 
-    /// The executors to sweep, Sequential (at size 1) among them or not. Default: every kind.
+    /// The built-in executors to sweep, Sequential (at size 1) among them or not. Default: every
+    /// kind ([`ExecutorKind::DEFAULT`]). The executors added by [`executor`](Self::executor) are
+    /// swept beside them, whatever this says.
     pub fn executors(mut self, kinds: impl IntoIterator<Item = ExecutorKind>) -> Self {
-        self.kinds = kinds.into_iter().collect();
+        self.kinds = kinds.into_iter().filter(|kind| !matches!(kind, ExecutorKind::Custom(_))).collect();
+        self
+    }
+
+    /// Sweeps an executor of your own beside the built-in ones, as `<group>/<name>/<size>`:
+    /// `start` builds one of `size` workers, outside the timed routine, and it is checked against
+    /// Sequential, timed by Criterion, measured in the same interleaved rounds and reported like
+    /// any other. Any type that implements [`Executor`] serves: its
+    /// [`prepare`](Executor::prepare) returns a [`Prepared`] built with [`Prepared::new`] around
+    /// its map (`examples/own-executor` wraps a pool crate of the registry).
+    ///
+    /// ```no_run
+    /// use criterion::Criterion;
+    /// use poolbench::bench::Sweep;
+    /// use poolbench::workload::CpuSpin;
+    ///
+    /// # fn mine(c: &mut Criterion) {
+    /// // A StdPool stands in for an executor of your own here.
+    /// Sweep::new("mine/primes", &CpuSpin, &[20_000; 16])
+    ///     .executor("MyPool", |size| poolbench::StdPool::new(size))
+    ///     .run(c);
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When run: a name that is empty, holds a `/` or a space, or is already a built-in
+    /// executor's or another added one's stops the sweep naming it; so does an executor that
+    /// cannot start or whose answers differ from Sequential's.
+    pub fn executor<E: Executor + 'a>(
+        mut self,
+        name: &'static str,
+        start: impl Fn(usize) -> Result<E, Error> + 'a,
+    ) -> Self {
+        let start = move |size: usize| -> Result<Box<dyn Started<W> + 'a>, Error> {
+            Ok(Box::new(Theirs(start(size)?)))
+        };
+        self.customs.push(Custom { name, start: Box::new(start) });
+        self
+    }
+
+    /// Runs the workload as async tasks on the [`Tokio`](ExecutorKind::Tokio) configurations
+    /// ([`TokioPool::prepare_async`]), its [`AsyncWorkload`] side, instead of on `spawn_blocking`:
+    /// for a workload that waits, and implements both sides with the same input and output
+    /// (poolbench's `Sleep` and `LoopbackRequest` do). The other executors run its
+    /// [`Workload`] side. Default: Tokio runs the [`Workload`] side on `spawn_blocking`.
+    pub fn asynchronously(mut self) -> Self
+    where
+        W: AsyncWorkload<Input = <W as Workload>::Input, Output = <W as Workload>::Output>,
+    {
+        let workload = self.workload;
+        self.asynchronous = Some(Box::new(move |tokio: &TokioPool| tokio.prepare_async::<W, W>(workload)));
         self
     }
 
@@ -177,12 +289,13 @@ impl<'a, W: Workload> Sweep<'a, W> {
         };
         let (this, sequential_answer) = (&self, &sequential_answer);
         let mut ran = Vec::new();
-        for kind in self.kinds.iter().copied() {
+        let customs = self.customs.iter().map(|custom| ExecutorKind::Custom(custom.name));
+        for kind in self.kinds.iter().copied().chain(customs) {
             let kind_sizes: &[usize] = if kind.is_pool() { &sizes } else { &[1] };
             for &size in kind_sizes {
                 // The executor lives here, beside the benchmark, so that the prepared map the
                 // timed routine owns can borrow it; both are dropped when the benchmark ends.
-                let mut executor: Option<AnyExecutor> = None;
+                let mut executor: Option<Box<dyn Started<W> + 'a>> = None;
                 let slot = &mut executor;
                 let setup = move || -> Result<Box<dyn FnMut(u64) -> Duration + '_>, String> {
                     let slot = slot;
@@ -190,11 +303,11 @@ impl<'a, W: Workload> Sweep<'a, W> {
                     let started = this.start(kind, size)?;
                     if this.timing == Timing::EndToEnd {
                         // Checked on a pool of its own, stopped before timing starts more.
-                        check(&this.prepare(&started)?, this.workload, this.inputs, expected)?;
+                        check(&this.prepare(&*started)?, this.workload, this.inputs, expected)?;
                         drop(started);
                         return Ok(Box::new(this.end_to_end_routine(kind, size)));
                     }
-                    let prepared = this.prepare(slot.insert(started))?;
+                    let prepared = this.prepare(&**slot.insert(started))?;
                     check(&prepared, this.workload, this.inputs, expected)?;
                     let inputs = this.inputs;
                     Ok(Box::new(timed(move || prepared.map(black_box(inputs)))))
@@ -217,8 +330,20 @@ impl<'a, W: Workload> Sweep<'a, W> {
         if self.inputs.is_empty() {
             return Err("no inputs: a sweep maps the workload over at least one input".to_owned());
         }
-        if self.kinds.is_empty() {
+        if self.kinds.is_empty() && self.customs.is_empty() {
             return Err("no executors to sweep".to_owned());
+        }
+        for (index, custom) in self.customs.iter().enumerate() {
+            check_name(custom.name)?;
+            let twice =
+                self.customs[..index].iter().any(|other| other.name.eq_ignore_ascii_case(custom.name));
+            if ExecutorKind::from_name(custom.name).is_some() || twice {
+                return Err(format!(
+                    "two executors are named {:?}: give Sweep::executor a name of its own (the built-in ones are {})",
+                    custom.name,
+                    ExecutorKind::ALL.iter().map(|kind| kind.name()).collect::<Vec<_>>().join(", ")
+                ));
+            }
         }
         let sizes = match &self.sizes {
             Some(sizes) => sizes.clone(),
@@ -247,13 +372,29 @@ impl<'a, W: Workload> Sweep<'a, W> {
         }
     }
 
-    pub(super) fn start(&self, kind: ExecutorKind, size: usize) -> Result<AnyExecutor, String> {
-        kind.build(size).map_err(|err| format!("cannot start a {kind} of {size}: {err}"))
+    /// Starts an executor of `kind` (a built-in one, or one added by
+    /// [`executor`](Self::executor)) with `size` workers.
+    pub(super) fn start(&self, kind: ExecutorKind, size: usize) -> Result<Box<dyn Started<W> + 'a>, String> {
+        let started = match kind {
+            ExecutorKind::Custom(name) => {
+                let custom = self.customs.iter().find(|custom| custom.name == name).ok_or_else(|| {
+                    format!("no executor named {name} was added to the sweep with Sweep::executor")
+                })?;
+                (custom.start)(size)
+            }
+            built_in => built_in.build(size).map(|executor| Box::new(executor) as Box<dyn Started<W> + 'a>),
+        };
+        started.map_err(|err| format!("cannot start a {kind} of {size}: {err}"))
     }
 
-    pub(super) fn prepare<'e>(&self, executor: &'e AnyExecutor) -> Result<Prepared<'e, W>, String> {
-        let (kind, size) = (executor.kind(), executor.size());
-        executor.prepare(self.workload).map_err(|err| format!("cannot prepare a {kind} of {size}: {err}"))
+    /// Sets the workload up on `started`: as async tasks on a Tokio runtime when the sweep runs
+    /// [`asynchronously`](Self::asynchronously).
+    pub(super) fn prepare<'e>(&self, started: &'e dyn Started<W>) -> Result<Prepared<'e, W>, String> {
+        let prepared = match (started.as_tokio(), &self.asynchronous) {
+            (Some(tokio), Some(asynchronous)) => asynchronous(tokio),
+            _ => started.prepare(self.workload),
+        };
+        prepared.map_err(|err| format!("cannot prepare {}: {err}", self.workload.name()))
     }
 
     /// Start a pool, map, shut it down: per iteration.
@@ -266,16 +407,33 @@ impl<'a, W: Workload> Sweep<'a, W> {
         move |iters| {
             let started = Instant::now();
             for _ in 0..iters {
-                let executor = kind.build(black_box(size)).unwrap_or_else(|err| {
-                    stop(&id, &format!("a {kind} of {size} failed to start while being timed: {err}"))
+                let executor = self.start(kind, black_box(size)).unwrap_or_else(|message| {
+                    stop(&id, &format!("failed to start while being timed: {message}"))
                 });
-                let outputs = executor.map(black_box(self.workload), black_box(self.inputs));
+                let outputs = match (executor.as_tokio(), &self.asynchronous) {
+                    (Some(tokio), Some(asynchronous)) => {
+                        asynchronous(tokio).map(|prepared| prepared.map_each(black_box(self.inputs)))
+                    }
+                    _ => Ok(executor.map_each(black_box(self.workload), black_box(self.inputs))),
+                };
                 drop(executor);
                 let _ = black_box(outputs);
             }
             started.elapsed()
         }
     }
+}
+
+/// Checks the name of an executor another crate adds: it is the function part of benchmark ids
+/// (`<group>/<name>/<size>`), so it must be a single word.
+fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.contains('/') || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "an executor named {name:?}: a name is the middle part of benchmark ids (`<group>/<name>/<size>`), so \
+             give one word, without `/` or spaces (e.g. \"MyPool\")"
+        ));
+    }
+    Ok(())
 }
 
 /// Sequential's answer for `workload` over `inputs`, after checking it against the workload's

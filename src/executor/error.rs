@@ -57,15 +57,19 @@ fn pid_prefix(pid: Option<u32>) -> String {
 }
 
 impl Error {
-    pub(crate) fn invalid_config(message: impl Into<String>) -> Self {
+    /// An executor built with a setting it cannot take: `message` says which and what to give.
+    pub fn invalid_config(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidConfig(message.into()))
     }
 
-    pub(crate) fn failed(task: usize, error: WorkloadError) -> Self {
+    /// Task `task` (its index in the inputs) returned `error`: what an executor of your own
+    /// returns for it.
+    pub fn failed(task: usize, error: WorkloadError) -> Self {
         Error::new(ErrorKind::Failed { task, error })
     }
 
-    pub(crate) fn panicked(task: usize, message: String) -> Self {
+    /// Task `task` panicked with `message`.
+    pub fn panicked(task: usize, message: String) -> Self {
         Error::new(ErrorKind::Panicked { task, message })
     }
 
@@ -82,14 +86,15 @@ impl Error {
         Error::new(ErrorKind::ResultTooLarge { task, bytes, limit, hint })
     }
 
-    pub(crate) fn worker(pid: Option<u32>, message: impl Into<String>) -> Self {
+    /// A worker failed outside any one task (`pid` when it is a process): `message` says how.
+    pub fn worker(pid: Option<u32>, message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Worker { pid, message: message.into() })
     }
 
     /// `worker` ("thread 2 of a RayonPool of 4") could not set the workload up: `message` says
     /// so whole ("could not set up workload x: ...").
-    pub(crate) fn setup_failed(worker: String, message: String) -> Self {
-        Error::new(ErrorKind::SetupFailed { worker, message })
+    pub fn setup_failed(worker: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::SetupFailed { worker: worker.into(), message: message.into() })
     }
 
     /// The index, in the inputs, of the task that failed; `None` for a failure of the pool.

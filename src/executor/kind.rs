@@ -1,6 +1,9 @@
 //! Choosing an executor by name: the kind enum, and an owned executor of any kind.
 
-use super::{Error, Executor, Prepared, ProcessPool, RayonPool, Sequential, SpawnPerTask, StdPool};
+use super::{
+    Error, Executor, Prepared, ProcessPool, RayonPool, ScopedThreads, Sequential, SpawnPerTask, StdPool,
+    TokioPool,
+};
 use crate::workload::Workload;
 
 /// The kinds of executor, in the order reports show them.
@@ -12,21 +15,33 @@ pub enum ExecutorKind {
     Rayon,
     /// [`StdPool`].
     StdPool,
+    /// [`ScopedThreads`]: a fresh thread per chunk, the threads' "no pool".
+    ScopedThreads,
+    /// [`TokioPool`]: a Tokio runtime; async workloads as tasks, others on `spawn_blocking`.
+    Tokio,
     /// [`ProcessPool`].
     ProcessPool,
     /// [`SpawnPerTask`].
     SpawnPerTask,
+    /// An executor of another crate's, by the name it is swept under
+    /// ([`Sweep::executor`](crate::bench::Sweep::executor)): the function part of its ids.
+    Custom(&'static str),
 }
 
 impl ExecutorKind {
     /// Every kind.
-    pub const ALL: [ExecutorKind; 5] = [
+    pub const ALL: [ExecutorKind; 7] = [
         ExecutorKind::Sequential,
         ExecutorKind::Rayon,
         ExecutorKind::StdPool,
+        ExecutorKind::ScopedThreads,
+        ExecutorKind::Tokio,
         ExecutorKind::ProcessPool,
         ExecutorKind::SpawnPerTask,
     ];
+
+    /// The kinds a sweep runs unless told otherwise: every built-in kind.
+    pub const DEFAULT: [ExecutorKind; 7] = ExecutorKind::ALL;
 
     /// The kind's stable name: the function part of every benchmark id, so baselines depend on it.
     pub fn name(self) -> &'static str {
@@ -34,12 +49,15 @@ impl ExecutorKind {
             ExecutorKind::Sequential => "Sequential",
             ExecutorKind::Rayon => "Rayon",
             ExecutorKind::StdPool => "StdPool",
+            ExecutorKind::ScopedThreads => "ScopedThreads",
+            ExecutorKind::Tokio => "Tokio",
             ExecutorKind::ProcessPool => "ProcessPool",
             ExecutorKind::SpawnPerTask => "SpawnPerTask",
+            ExecutorKind::Custom(name) => name,
         }
     }
 
-    /// The kind with this [`name`](Self::name), ignoring case.
+    /// The built-in kind with this [`name`](Self::name), ignoring case.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.name().eq_ignore_ascii_case(name))
     }
@@ -49,7 +67,7 @@ impl ExecutorKind {
         self != ExecutorKind::Sequential
     }
 
-    /// Whether the kind's workers are other processes.
+    /// Whether the kind's workers are other processes (never said of another crate's executor).
     pub fn is_process(self) -> bool {
         matches!(self, ExecutorKind::ProcessPool | ExecutorKind::SpawnPerTask)
     }
@@ -65,8 +83,15 @@ impl ExecutorKind {
             ExecutorKind::Sequential => AnyExecutor::Sequential(Sequential),
             ExecutorKind::Rayon => AnyExecutor::Rayon(RayonPool::new(size)?),
             ExecutorKind::StdPool => AnyExecutor::StdPool(StdPool::new(size)?),
+            ExecutorKind::ScopedThreads => AnyExecutor::ScopedThreads(ScopedThreads::new(size)?),
+            ExecutorKind::Tokio => AnyExecutor::Tokio(TokioPool::new(size)?),
             ExecutorKind::ProcessPool => AnyExecutor::ProcessPool(ProcessPool::new(size)?),
             ExecutorKind::SpawnPerTask => AnyExecutor::SpawnPerTask(SpawnPerTask::new(size)?),
+            ExecutorKind::Custom(name) => {
+                return Err(Error::invalid_config(format!(
+                    "{name} is another crate's executor: it is started by the constructor given to Sweep::executor"
+                )));
+            }
         })
     }
 }
@@ -86,6 +111,10 @@ pub enum AnyExecutor {
     Rayon(RayonPool),
     /// A [`StdPool`].
     StdPool(StdPool),
+    /// A [`ScopedThreads`] executor.
+    ScopedThreads(ScopedThreads),
+    /// A [`TokioPool`].
+    Tokio(TokioPool),
     /// A [`ProcessPool`].
     ProcessPool(ProcessPool),
     /// A [`SpawnPerTask`] executor.
@@ -98,6 +127,8 @@ impl Executor for AnyExecutor {
             AnyExecutor::Sequential(executor) => executor.kind(),
             AnyExecutor::Rayon(executor) => executor.kind(),
             AnyExecutor::StdPool(executor) => executor.kind(),
+            AnyExecutor::ScopedThreads(executor) => executor.kind(),
+            AnyExecutor::Tokio(executor) => executor.kind(),
             AnyExecutor::ProcessPool(executor) => executor.kind(),
             AnyExecutor::SpawnPerTask(executor) => executor.kind(),
         }
@@ -108,6 +139,8 @@ impl Executor for AnyExecutor {
             AnyExecutor::Sequential(executor) => executor.size(),
             AnyExecutor::Rayon(executor) => executor.size(),
             AnyExecutor::StdPool(executor) => executor.size(),
+            AnyExecutor::ScopedThreads(executor) => executor.size(),
+            AnyExecutor::Tokio(executor) => executor.size(),
             AnyExecutor::ProcessPool(executor) => executor.size(),
             AnyExecutor::SpawnPerTask(executor) => executor.size(),
         }
@@ -118,6 +151,8 @@ impl Executor for AnyExecutor {
             AnyExecutor::Sequential(executor) => executor.prepare(workload),
             AnyExecutor::Rayon(executor) => executor.prepare(workload),
             AnyExecutor::StdPool(executor) => executor.prepare(workload),
+            AnyExecutor::ScopedThreads(executor) => executor.prepare(workload),
+            AnyExecutor::Tokio(executor) => executor.prepare(workload),
             AnyExecutor::ProcessPool(executor) => executor.prepare(workload),
             AnyExecutor::SpawnPerTask(executor) => executor.prepare(workload),
         }

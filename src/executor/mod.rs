@@ -5,6 +5,8 @@
 //! | [`Sequential`] | a plain loop on the calling thread: the floor every pool must beat | a `for` loop |
 //! | [`RayonPool`] | a dedicated rayon pool of `n` work-stealing threads | none (the GIL) |
 //! | [`StdPool`] | `n` std threads sharing one job queue | `ThreadPoolExecutor(n)` |
+//! | [`ScopedThreads`] | a fresh scoped thread per chunk, `n` at a time: no pool | `Thread(target=...)` per task |
+//! | [`TokioPool`] | a Tokio runtime of `n` workers: async tasks, or `spawn_blocking` | `asyncio` |
 //! | [`ProcessPool`] | `n` persistent worker processes fed from one queue | `multiprocessing.Pool(n)` |
 //! | [`SpawnPerTask`] | a fresh worker process per chunk, `n` at a time | `Process(target=...)` per task |
 //!
@@ -26,20 +28,24 @@ mod kind;
 mod prepared;
 pub mod process;
 mod rayon_pool;
+mod scoped;
 mod sequential;
 pub(crate) mod spin;
 mod std_pool;
+mod tokio_pool;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 pub use chunking::Chunking;
 pub use error::Error;
 pub use kind::{AnyExecutor, ExecutorKind};
-pub use prepared::Prepared;
+pub use prepared::{Prepared, PreparedMap};
 pub use process::{Codec, ProcessPool, ProcessPoolBuilder, SpawnPerTask};
 pub use rayon_pool::RayonPool;
+pub use scoped::ScopedThreads;
 pub use sequential::Sequential;
 pub use std_pool::{StdPool, ThreadStart};
+pub use tokio_pool::TokioPool;
 
 use crate::workload::Workload;
 

@@ -22,14 +22,67 @@ pub struct Prepared<'e, W: Workload> {
     map: Box<dyn PreparedMap<W> + 'e>,
 }
 
-/// One executor's prepared map.
-pub(crate) trait PreparedMap<W: Workload> {
-    /// Runs the workload on every input, each task's own result in input order.
+/// One executor's prepared map: what an executor of your own implements, for its
+/// [`prepare`](super::Executor::prepare) to return inside a [`Prepared`].
+///
+/// ```
+/// use poolbench::executor::{Error, Prepared, PreparedMap};
+/// use poolbench::{Executor, ExecutorKind, Sequential};
+/// use poolbench::workload::{Squares, Workload};
+///
+/// /// Runs every task on a thread of its own: an executor another crate could bring.
+/// struct ThreadPerTask;
+///
+/// struct Mapped<W: Workload> {
+///     workload: W,
+///     state: W::State,
+/// }
+///
+/// impl<W: Workload> PreparedMap<W> for Mapped<W> {
+///     fn map_each(&self, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
+///         std::thread::scope(|scope| {
+///             let running: Vec<_> = inputs
+///                 .iter()
+///                 .enumerate()
+///                 .map(|(task, input)| scope.spawn(move || self.workload.run(&self.state, input).map_err(|err| Error::failed(task, err))))
+///                 .collect();
+///             running.into_iter().map(|thread| thread.join().expect("no task panics here")).collect()
+///         })
+///     }
+/// }
+///
+/// impl Executor for ThreadPerTask {
+///     fn kind(&self) -> ExecutorKind {
+///         ExecutorKind::Custom("ThreadPerTask")
+///     }
+///
+///     fn size(&self) -> usize {
+///         1
+///     }
+///
+///     fn prepare<W: Workload>(&self, workload: &W) -> Result<Prepared<'_, W>, Error> {
+///         let state = workload.setup().map_err(|err| Error::setup_failed("the caller", err.to_string()))?;
+///         Ok(Prepared::new(self.kind(), self.size(), Mapped { workload: workload.clone(), state }))
+///     }
+/// }
+///
+/// let inputs: Vec<u32> = (1..=10).collect();
+/// assert_eq!(ThreadPerTask.map(&Squares, &inputs)?, Sequential.map(&Squares, &inputs)?);
+/// # Ok::<(), Error>(())
+/// ```
+pub trait PreparedMap<W: Workload> {
+    /// Runs the workload on every input, each task's own result in input order: a task that
+    /// fails is an [`Error`] naming it ([`Error::failed`], [`Error::panicked`]), and the others
+    /// still run.
     fn map_each(&self, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>>;
 }
 
 impl<'e, W: Workload> Prepared<'e, W> {
-    pub(crate) fn new(kind: ExecutorKind, size: usize, map: impl PreparedMap<W> + 'e) -> Self {
+    /// The prepared map of an executor of `kind` and `size`: what [`Executor::prepare`]
+    /// returns, `map` holding whatever the workers' set-up built.
+    ///
+    /// [`Executor::prepare`]: super::Executor::prepare
+    pub fn new(kind: ExecutorKind, size: usize, map: impl PreparedMap<W> + 'e) -> Self {
         Prepared { kind, size, map: Box::new(map) }
     }
 

@@ -32,6 +32,7 @@
 //! timed map when the executor is [prepared](crate::Executor::prepare) first (as a sweep does);
 //! its [`State`](Workload::State) is what every task of that worker is given.
 
+mod asynchronous;
 pub mod contention;
 mod cpu_spin;
 mod factorial;
@@ -47,6 +48,7 @@ use std::fmt::Debug;
 
 use serde::Serialize;
 
+pub use asynchronous::{AsyncWorkload, Blocking};
 pub use cpu_spin::CpuSpin;
 pub use factorial::Factorial;
 pub use fault::{Fault, FaultAction};
