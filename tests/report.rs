@@ -431,6 +431,12 @@ fn a_markdown_too_long_for_a_comment_leaves_groups_out_and_says_so() {
     assert!(length < GITHUB_COMMENT_LIMIT, "{length} characters");
     let shown = markdown.lines().filter(|line| line.starts_with("### ")).count();
     assert!(shown > 0 && shown < 300, "{shown} groups shown");
+    let answers = markdown.lines().filter(|line| line.starts_with("| suite-")).count();
+    assert!(answers > 0 && answers < 300, "{answers} groups in the answers table");
+    assert!(
+        markdown.contains(&format!("{} more group(s) left out of this table", 300 - answers)),
+        "{markdown}"
+    );
     let left_out = format!("**{} more section(s) left out**", 300 - shown);
     assert!(markdown.contains(&left_out) && markdown.contains("index.html"), "{markdown}");
 }

@@ -8,7 +8,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use criterion::{BenchmarkFilter, Criterion};
 use poolbench::ExecutorKind;
@@ -18,29 +17,12 @@ use poolbench::workload::{CpuSpin, Fault, FaultAction, Squares};
 
 const CASE_ENV: &str = "POOLBENCH_SWEEP_CASE";
 
-/// Runs `case` in a child process with Criterion's files in `criterion_dir`; returns its exit
-/// code and its stderr.
 fn run_case(case: &str, criterion_dir: &Path) -> (Option<i32>, String) {
-    // One child at a time: a sweep judges its rounds against the machine's load, which the other
-    // tests of this binary, run on threads beside it, would be.
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let output = Command::new(std::env::current_exe().expect("this test binary"))
-        .args(["--exact", "child", "--ignored", "--nocapture", "--test-threads", "1"])
-        .env(CASE_ENV, case)
-        // The path of the rounds is what is tested, not the machine's quiet: on a machine busy
-        // with other work every round would be dropped.
-        .env(poolbench::env::MAX_DISTURBANCE, "1")
-        .env("CRITERION_HOME", criterion_dir)
-        .output()
-        .expect("the child runs");
-    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+    common::run_child(CASE_ENV, case, criterion_dir)
 }
 
-/// A Criterion that runs only benchmarks matching `filter`, quickly.
 fn criterion(filter: BenchmarkFilter) -> Criterion {
-    let dir = std::env::var_os("CRITERION_HOME").expect("the parent names the Criterion directory");
-    common::tiny_criterion(Path::new(&dir)).with_benchmark_filter(filter)
+    common::child_criterion(filter)
 }
 
 fn threads_of_this_process() -> usize {

@@ -447,17 +447,25 @@ pub fn expected_answer<W: Workload>(workload: &W, inputs: &[W::Input]) -> Result
     let name = workload.name();
     let outputs =
         Sequential.map(workload, inputs).map_err(|err| format!("Sequential cannot run {name}: {err}"))?;
-    for (input, output) in inputs.iter().zip(&outputs) {
+    for (task, (input, output)) in inputs.iter().zip(&outputs).enumerate() {
         match workload.reference(input) {
             None => {}
             Some(Ok(reference)) if reference == *output => {}
             Some(Ok(reference)) => {
                 return Err(format!(
-                    "Sequential's answer for input {input:?} is {output:?}, but {name}'s reference says \
-                     {reference:?}: the workload and its reference disagree"
+                    "Sequential's answer for task {task} (input {}) is {}, but {name}'s reference says {}: \
+                     the workload and its reference disagree",
+                    brief(input),
+                    brief(output),
+                    brief(&reference)
                 ));
             }
-            Some(Err(err)) => return Err(format!("{name}'s reference fails on input {input:?}: {err}")),
+            Some(Err(err)) => {
+                return Err(format!(
+                    "{name}'s reference fails on task {task} (input {}): {err}",
+                    brief(input)
+                ));
+            }
         }
     }
     Ok(outputs)
@@ -480,9 +488,28 @@ pub fn check<W: Workload>(
     let got = prepared.map(inputs).map_err(|err| format!("{kind} of {size}: {err}"))?;
     match got.iter().zip(expected).position(|(got, expected)| got != expected) {
         None => Ok(()),
-        Some(index) => Err(format!(
-            "{kind} of {size} gives {:?} for input {:?} of {name}, where Sequential gives {:?}",
-            got[index], inputs[index], expected[index]
+        Some(task) => Err(format!(
+            "{kind} of {size} gives {} for task {task} of {name} (input {}), where Sequential gives {}; an \
+             executor must give every task the output Sequential gives, in input order, so an output must not \
+             depend on which worker ran it, on the order tasks ran in, or on hash order (sort a HashMap's entries \
+             before returning them)",
+            brief(&got[task]),
+            brief(&inputs[task]),
+            brief(&expected[task])
         )),
     }
+}
+
+/// The longest a value is printed in a message: enough to recognise it, never a whole batch.
+const BRIEF_CHARS: usize = 160;
+
+/// `value`'s `Debug`, cut to [`BRIEF_CHARS`] characters with its full length said.
+fn brief(value: &impl std::fmt::Debug) -> String {
+    let whole = format!("{value:?}");
+    let length = whole.chars().count();
+    if length <= BRIEF_CHARS {
+        return whole;
+    }
+    let cut: String = whole.chars().take(BRIEF_CHARS).collect();
+    format!("{cut}… ({length} characters in all)")
 }

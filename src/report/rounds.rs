@@ -109,6 +109,11 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
             row.speedup_basis == SpeedupBasis::Rounds && row.executor.is_some() && row.speedup.is_some()
         })
         .collect();
+    // Sequential's paired speedup is 1 by definition, rounds or none: without a pool measured
+    // in them (every round dropped), the rounds have no answer and the medians speak instead.
+    if paired.iter().all(|row| row.is_sequential()) {
+        return None;
+    }
     let waits = sequential(rows).is_some_and(waits);
     let limit = |row: &Row| {
         let size = row.size.map_or(1, |size| size as usize).max(1);
@@ -378,6 +383,18 @@ mod tests {
             "{}",
             answer.sentence
         );
+    }
+
+    #[test]
+    fn rounds_that_kept_no_round_have_no_answer_rather_than_the_sequential_loop() {
+        let mut file = file(&CONFIGURATIONS, 12, two_cores);
+        for round in &mut file.batches[0].rounds {
+            round.dropped = Some("disturbed".to_owned());
+        }
+        let rounds = Rounds::new(&file);
+        let mut rows = rows(&CONFIGURATIONS);
+        apply(&mut rows, &rounds);
+        assert_eq!(answer(&rows, &rounds, 2), None, "Sequential alone is no answer");
     }
 
     #[test]

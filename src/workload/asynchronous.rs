@@ -166,6 +166,31 @@ impl<A: AsyncWorkload> Workload for Blocking<A> {
     }
 }
 
+/// The async side of a [`Blocking`] workload is the workload itself: so that an async-only
+/// workload is swept on threads and processes (blocking) and on Tokio (as tasks) in one group,
+/// `Sweep::new(group, &Blocking(mine), &inputs).asynchronously()`.
+impl<A: AsyncWorkload> AsyncWorkload for Blocking<A> {
+    type Input = A::Input;
+    type Output = A::Output;
+    type State = A::State;
+
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn setup(&self) -> impl Future<Output = Result<Self::State, WorkloadError>> + Send {
+        self.0.setup()
+    }
+
+    fn run(
+        &self,
+        state: &Self::State,
+        input: &Self::Input,
+    ) -> impl Future<Output = Result<Self::Output, WorkloadError>> + Send {
+        self.0.run(state, input)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -313,3 +313,31 @@ where
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// Runs this test binary again as a child, its ignored test `child` alone with `env` set to
+/// `case`, Criterion's files (and poolbench's beside them) in `criterion_dir`; returns the exit
+/// code and stderr. For what must run in a process of its own: a sweep writes its files where
+/// `CRITERION_HOME` says, and what it starts is counted from `/proc`.
+pub fn run_child(env: &str, case: &str, criterion_dir: &std::path::Path) -> (Option<i32>, String) {
+    // One child at a time: a sweep judges its rounds against the machine's load, which the other
+    // tests of this binary, run on threads beside it, would be.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let output = std::process::Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["--exact", "child", "--ignored", "--nocapture", "--test-threads", "1"])
+        .env(env, case)
+        // The path of the rounds is what is tested, not the machine's quiet: on a machine busy
+        // with other work every round would be dropped.
+        .env(poolbench::env::MAX_DISTURBANCE, "1")
+        .env("CRITERION_HOME", criterion_dir)
+        .output()
+        .expect("the child runs");
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// A Criterion for a [`run_child`] child: quick, writing where the parent said, running the
+/// benchmarks `filter` accepts.
+pub fn child_criterion(filter: criterion::BenchmarkFilter) -> criterion::Criterion {
+    let dir = std::env::var_os("CRITERION_HOME").expect("the parent names the Criterion directory");
+    tiny_criterion(std::path::Path::new(&dir)).with_benchmark_filter(filter)
+}

@@ -27,7 +27,7 @@ pub(super) fn table(table: &Table, group_id: &str, criterion_href: Option<&str>)
         } @else {
             table class=(class) data-group=(visible(group_id)) {
                 "\n"
-                thead { tr { @for column in &table.columns { th { (column.heading) } } } } "\n"
+                thead { tr { @for column in &table.columns { th { (visible(&column.heading)) } } } } "\n"
                 tbody {
                     "\n"
                     @for row in &table.rows { (self::row(table, row, criterion_href)) "\n" }

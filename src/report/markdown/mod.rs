@@ -18,6 +18,7 @@ mod table;
 
 use std::fmt::Write as _;
 
+use super::table::Table;
 use super::table::{
     PeersSection, answers_table, quiet_line, ratios_table, results_table, rounds_line, scaling_table,
     skipped_list, startup_table,
@@ -72,7 +73,7 @@ pub fn render(summary: &Summary) -> String {
          the report's `index.html` and `summary.json`.\n\n",
     );
     if let Some(answers) = answers_table(summary) {
-        table::table(&mut head, &answers);
+        head.push_str(&answers_within(answers, MAX_CHARS / 3));
     }
     let footer = format!(
         "<sub>Times are Criterion's medians per iteration (its terminal line shows the mean), with 95% confidence \
@@ -101,6 +102,29 @@ pub fn render(summary: &Summary) -> String {
     }
     sections.extend(summary.groups.iter().map(|group| section(group, machine.cores)));
     within_budget(head, sections, footer)
+}
+
+/// The answers table in at most `budget` characters: as many groups as fit, in order, and a note
+/// counting the others (every group's section and the page have them).
+fn answers_within(mut answers: Table, budget: usize) -> String {
+    let mut text = String::new();
+    table::table(&mut text, &answers);
+    let all = answers.rows.len();
+    while text.chars().count() > budget && answers.rows.len() > 1 {
+        // Cut in proportion to the excess, at least one row, then draw again.
+        let keep = (answers.rows.len() * budget / text.chars().count()).min(answers.rows.len() - 1).max(1);
+        answers.rows.truncate(keep);
+        text.clear();
+        table::table(&mut text, &answers);
+    }
+    if answers.rows.len() < all {
+        let _ = writeln!(
+            text,
+            "{} more group(s) left out of this table to keep it short: see the report's `index.html`.\n",
+            all - answers.rows.len()
+        );
+    }
+    text
 }
 
 /// `head`, then each of `sections` that fits within [`MAX_CHARS`], then a line counting those

@@ -26,7 +26,7 @@ pub(super) fn table(text: &mut String, table: &Table) {
         let _ = writeln!(text, "{}:\n", line(caption));
     }
     let shown: Vec<usize> = (0..table.columns.len()).filter(|&index| table.columns[index].compact).collect();
-    let headings: Vec<String> = shown.iter().map(|&index| escape(table.columns[index].heading)).collect();
+    let headings: Vec<String> = shown.iter().map(|&index| escape(&table.columns[index].heading)).collect();
     let _ = writeln!(text, "| {} |", headings.join(" | "));
     let rule: Vec<&str> = shown
         .iter()

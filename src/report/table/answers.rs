@@ -10,13 +10,16 @@ use crate::schema::{Group, Row as SummaryRow, Source, Summary};
 fn executors(summary: &Summary) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for row in summary.rows().filter(|row| row.source == Source::Criterion) {
-        if let Some(name) = row.executor.as_deref().filter(|name| ExecutorKind::from_name(name).is_some()) {
+        if let Some(name) = row.executor.as_deref() {
             if !names.iter().any(|known| known == name) {
                 names.push(name.to_owned());
             }
         }
     }
-    names.sort_by_key(|name| ExecutorKind::ALL.iter().position(|kind| kind.name() == name));
+    // The built-in kinds in their order, then other crates' executors in the order they ran.
+    names.sort_by_key(|name| {
+        ExecutorKind::ALL.iter().position(|kind| kind.name() == name).unwrap_or(usize::MAX)
+    });
     names
 }
 
@@ -27,7 +30,7 @@ pub(crate) fn answers_table(summary: &Summary) -> Option<Table> {
         return None;
     }
     let mut columns = vec![Column::text("group")];
-    columns.extend(executors.iter().map(|name| Column::text(leak(name)).unsorted()));
+    columns.extend(executors.iter().map(|name| Column::text(name.clone()).unsorted()));
     columns.push(Column::text("answer"));
     let rows: Vec<Row> = summary
         .groups
@@ -67,12 +70,6 @@ pub(crate) fn answers_table(summary: &Summary) -> Option<Table> {
         ],
         when_empty: None,
     })
-}
-
-/// The column headings are `&'static str` in the table model: executor names come from a small
-/// set (the known kinds), so keeping them for the program's life costs a few bytes once.
-fn leak(name: &str) -> &'static str {
-    ExecutorKind::from_name(name).map_or("executor", ExecutorKind::name)
 }
 
 /// The cell of `executor` in `group`: its fastest size, and whether the answer picks it.
@@ -187,7 +184,7 @@ mod tests {
         );
         summary.groups = vec![group];
         let table = answers_table(&summary).expect("a table");
-        let headings: Vec<&str> = table.columns.iter().map(|column| column.heading).collect();
+        let headings: Vec<&str> = table.columns.iter().map(|column| &*column.heading).collect();
         assert_eq!(headings, ["group", "Sequential", "Rayon", "ProcessPool", "answer"]);
         let cells = &table.rows[0].cells;
         assert_eq!(

@@ -27,6 +27,8 @@ pub(crate) use group::{ratios_table, results_table, scaling_table, startup_table
 pub(crate) use lists::{PeersSection, SkippedList, skipped_list};
 pub(crate) use quiet::quiet_line;
 
+use std::borrow::Cow;
+
 use crate::schema::Quietness;
 
 /// How a column's cells line up (in Markdown; the page's stylesheet aligns its own).
@@ -39,10 +41,10 @@ pub(crate) enum Align {
 }
 
 /// A column: its heading and how it is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Column {
-    /// The heading.
-    pub heading: &'static str,
+    /// The heading: a fixed word, or a name from the data (an executor of another crate's).
+    pub heading: Cow<'static, str>,
     /// How its cells line up.
     pub align: Align,
     /// Whether the page sorts the column by its cells' numbers (`data-sort`) rather than by
@@ -54,22 +56,22 @@ pub(crate) struct Column {
 
 impl Column {
     /// A column of names, shown everywhere.
-    pub const fn text(heading: &'static str) -> Self {
-        Column { heading, align: Align::Left, sorts_by_number: false, compact: true }
+    pub fn text(heading: impl Into<Cow<'static, str>>) -> Self {
+        Column { heading: heading.into(), align: Align::Left, sorts_by_number: false, compact: true }
     }
 
     /// A column of numbers, shown everywhere, sorted by number on the page.
-    pub const fn number(heading: &'static str) -> Self {
-        Column { heading, align: Align::Right, sorts_by_number: true, compact: true }
+    pub fn number(heading: impl Into<Cow<'static, str>>) -> Self {
+        Column { heading: heading.into(), align: Align::Right, sorts_by_number: true, compact: true }
     }
 
     /// The same column, on the page only.
-    pub const fn page_only(self) -> Self {
+    pub fn page_only(self) -> Self {
         Column { compact: false, ..self }
     }
 
     /// The same column, sorted by its text (or not sortable at all).
-    pub const fn unsorted(self) -> Self {
+    pub fn unsorted(self) -> Self {
         Column { sorts_by_number: false, ..self }
     }
 }
