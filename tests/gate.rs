@@ -52,13 +52,14 @@ fn main() -> ExitCode {
     if listing || std::env::var_os(poolbench::env::SERVE).is_some() {
         return Main::new().main(&[synthetic]);
     }
-    let tests: [(&str, fn()); 6] = [
+    let tests: [(&str, fn()); 7] = [
         ("a_served_benchmark_answers_each_request_then_exits_at_the_end_of_its_input", serves_by_hand),
         ("a_bad_request_or_an_unknown_id_ends_the_server_with_a_message", refuses_bad_input),
         ("an_a_a_run_finds_every_benchmark_unchanged_and_exits_0", a_a_is_unchanged),
         ("a_slowdown_in_the_head_only_is_a_regression_with_exit_code_2", slowdown_regresses),
         ("a_set_up_that_fails_in_the_head_is_a_failed_benchmark_and_exit_code_1", failure_is_reported),
         ("a_base_that_predates_serve_mode_is_told_apart", old_base_is_told_apart),
+        ("the_config_file_gives_a_benchmark_its_threshold_and_leaves_an_ignored_one_out", config_is_honoured),
     ];
     let filter = args.iter().skip(1).find(|arg| !arg.starts_with('-'));
     for (name, test) in tests {
@@ -162,10 +163,10 @@ fn a_a_is_unchanged() {
     assert!(report.canary.flagged.is_none() && report.canary.entries.len() == 1);
     assert!(report.base.processes >= 4 && report.head.processes >= 4);
     assert_eq!(report.outcome().exit_code(), 0);
-    let markdown = gate::render_markdown(&report);
+    let markdown = poolbench::verdict::render_markdown(&report);
     assert!(markdown.starts_with("## poolbench gate: ✅ no regression"), "{markdown}");
     let json: serde_json::Value =
-        serde_json::from_str(&gate::render_json(&report).expect("json")).expect("parses");
+        serde_json::from_str(&poolbench::verdict::render_json(&report).expect("json")).expect("parses");
     assert_eq!(json["outcome"], "no_regression");
     assert_eq!(json["entries"][0]["verdict"], "unchanged");
 }
@@ -181,7 +182,7 @@ fn slowdown_regresses() {
     }
     assert_eq!(report.outcome(), Outcome::Regression);
     assert_eq!(report.outcome().exit_code(), 2);
-    assert!(gate::render_table(&report).contains("result: REGRESSION (exit code 2)"));
+    assert!(poolbench::verdict::render_table(&report).contains("result: REGRESSION (exit code 2)"));
     // The canary runs the head on both sides: the injected factor cancels.
     assert!(report.canary.flagged.is_none(), "{:?}", report.canary);
 }
@@ -208,4 +209,37 @@ fn old_base_is_told_apart() {
     let err = gate::run(&request, &settings(), &mut |_| {}).expect_err("no serve mode in the base");
     assert!(err.is_no_serve_mode(), "{err}");
     assert!(err.to_string().contains("predates serve mode"), "{err}");
+}
+
+fn config_is_honoured() {
+    let config = poolbench::verdict::Config::parse(
+        r#"
+        threshold = 3
+        [[benchmark]]
+        id = "gatetest/steady/a"
+        threshold = 10
+        reason = "a noisy one"
+        [[benchmark]]
+        id = "gatetest/steady/b"
+        ignore = true
+        reason = "not ours"
+        "#,
+        std::path::Path::new("poolbench-compare.toml"),
+    )
+    .expect("a config file");
+    let settings = settings().apply(&config);
+    assert_eq!(settings.threshold_percent, 3.0);
+    let report =
+        gate::run(&request(&[(FACTOR_ENV, "1.05")], "^gatetest/steady/[ab]$"), &settings, &mut |_| {})
+            .expect("a gate run");
+    let verdicts: Vec<(&str, Verdict)> =
+        report.entries.iter().map(|entry| (entry.id.as_str(), entry.verdict)).collect();
+    // 5% slower: beyond the run's 3%, within a's own 10%.
+    assert_eq!(
+        verdicts,
+        [("gatetest/steady/a", Verdict::Unchanged), ("gatetest/steady/b", Verdict::Ignored)]
+    );
+    assert_eq!(report.entries[0].note.as_deref(), Some("threshold 10%: a noisy one"));
+    assert_eq!(report.entries[1].note.as_deref(), Some("not ours"));
+    assert_eq!((report.entries[1].rounds, report.outcome()), (0, Outcome::NoRegression));
 }

@@ -45,6 +45,9 @@ pub(crate) struct Job {
     pub head: Launch,
     /// Head against head.
     pub canary: bool,
+    /// Changes within `±margin` (a log ratio) are not flagged: the run's threshold, or the config
+    /// file's for this benchmark.
+    pub margin: f64,
 }
 
 /// Two slots timed back to back: nanoseconds per iteration on each side.
@@ -217,7 +220,7 @@ pub(crate) fn measure(
                     continue;
                 }
             }
-            entry.stop = match rule.look(entry.estimate().as_ref()) {
+            entry.stop = match rule.with_margin(entry.job.margin).look(entry.estimate().as_ref()) {
                 Look::Changed => Some(Stop::Changed),
                 Look::Unchanged => Some(Stop::Unchanged),
                 Look::Continue

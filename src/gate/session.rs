@@ -9,6 +9,7 @@ use super::rule::{Judged, Rule};
 use super::run::{Measured, Stop, Totals, measure};
 use super::{Canary, Change, Entry, Error, Report, Settings, Side, Verdict};
 use crate::env::SERVE;
+use crate::verdict::{self, change_with_interval};
 
 /// What the base is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,8 +70,17 @@ pub fn run(request: &Request, settings: &Settings, progress: &mut dyn FnMut(&str
     let (base, base_side) = base_side(request, &work_dir, progress)?;
 
     let environments = environments(&work_dir, &request.head_env)?;
-    let selected = |id: &str| filter.as_ref().is_none_or(|filter| filter.is_match(id));
-    let plan = plan(&base.ids, &head.ids, selected, settings.canaries, &environments);
+    let filtered = |id: &str| filter.as_ref().is_none_or(|filter| filter.is_match(id));
+    let ignored = |id: &str| settings.rule_for(id).is_some_and(|rule| rule.ignore);
+    let selected = |id: &str| filtered(id) && !ignored(id);
+    let margin = |id: &str| (1.0 + settings.threshold_for(id) / 100.0).ln();
+    let plan = plan(&base.ids, &head.ids, selected, margin, settings.canaries, &environments);
+    let ignored: Vec<String> = head
+        .ids
+        .keys()
+        .filter(|id| base.ids.contains_key(*id) && filtered(id) && ignored(id))
+        .cloned()
+        .collect();
     let benchmarks = plan.jobs.iter().filter(|job| !job.canary).count();
     if benchmarks == 0 {
         return Err(Error::input(format!(
@@ -105,7 +115,8 @@ pub fn run(request: &Request, settings: &Settings, progress: &mut dyn FnMut(&str
         base: Side { processes: totals.base_processes, ..base_side },
         head: Side { processes: totals.head_processes, ..head_side },
     };
-    Ok(report(measured, &plan.new, &plan.missing, &rule, settings, sides, totals, started))
+    let unmeasured = Unmeasured { new: plan.new, missing: plan.missing, ignored };
+    Ok(report(measured, &unmeasured, &rule, settings, sides, totals, started))
 }
 
 /// Builds the bench binaries of the working tree that holds `dir`, as a run builds the head, and
@@ -127,6 +138,13 @@ pub fn build_head(dir: &Path, progress: &mut dyn FnMut(&str)) -> Result<Vec<Path
 struct Sides {
     base: Side,
     head: Side,
+}
+
+/// The selected ids not measured: only in the head, only in the base, ignored by the config file.
+struct Unmeasured {
+    new: Vec<String>,
+    missing: Vec<String>,
+    ignored: Vec<String>,
 }
 
 fn check_env(env: &[(String, String)]) -> Result<(), Error> {
@@ -232,11 +250,9 @@ fn short(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
 }
 
-#[expect(clippy::too_many_arguments, reason = "the parts of one report, each from a different step")]
 fn report(
     measured: Vec<Measured>,
-    new: &[String],
-    missing: &[String],
+    unmeasured: &Unmeasured,
     rule: &Rule,
     settings: &Settings,
     sides: Sides,
@@ -245,21 +261,27 @@ fn report(
 ) -> Report {
     let (canaries, benchmarks): (Vec<Measured>, Vec<Measured>) =
         measured.into_iter().partition(|m| m.job.canary);
-    let estimates: Vec<_> = benchmarks.iter().map(Measured::estimate).collect();
-    let judged = rule.judge(&estimates);
+    let estimates: Vec<_> =
+        benchmarks.iter().map(|measured| (measured.estimate(), measured.job.margin)).collect();
+    let judged = rule.judge_with_margins(&estimates);
     let mut entries: Vec<Entry> = benchmarks
         .iter()
         .zip(judged)
         .map(|(measured, judged)| entry(measured, Some(judged), rule, settings))
         .collect();
-    entries.extend(new.iter().map(|id| unmeasured(id, Verdict::New)));
-    entries.extend(missing.iter().map(|id| unmeasured(id, Verdict::Missing)));
-    entries.sort_by(table_order);
+    entries.extend(unmeasured.new.iter().map(|id| self::unmeasured(id, Verdict::New, None)));
+    entries.extend(unmeasured.missing.iter().map(|id| self::unmeasured(id, Verdict::Missing, None)));
+    entries.extend(unmeasured.ignored.iter().map(|id| {
+        let reason = settings.rule_for(id).and_then(|rule| rule.reason.clone());
+        let note = reason.unwrap_or_else(|| "ignored by the config file".to_owned());
+        self::unmeasured(id, Verdict::Ignored, Some(note))
+    }));
+    entries.sort_by(|a, b| verdict::order(a.key(), b.key()));
     let canary_entries: Vec<Entry> = canaries
         .iter()
         .map(|measured| {
             let mut entry = entry(measured, None, rule, settings);
-            let flags = rule.canary_flags(measured.estimate().as_ref());
+            let flags = rule.with_margin(measured.job.margin).canary_flags(measured.estimate().as_ref());
             entry.verdict = match (&entry.verdict, flags) {
                 (Verdict::Failed, _) => Verdict::Failed,
                 (_, true) if entry.change.is_some_and(|change| change.ratio > 1.0) => Verdict::Regressed,
@@ -273,8 +295,7 @@ fn report(
         .iter()
         .filter(|entry| matches!(entry.verdict, Verdict::Regressed | Verdict::Improved))
         .map(|entry| {
-            let change =
-                entry.change.map(|change| super::cells::change_with_interval(&change)).unwrap_or_default();
+            let change = entry.change.as_ref().map(change_with_interval).unwrap_or_default();
             format!("{} {change}", entry.id)
         })
         .collect();
@@ -321,18 +342,15 @@ fn report(
 }
 
 fn entry(measured: &Measured, judged: Option<Judged>, rule: &Rule, settings: &Settings) -> Entry {
+    let rule = rule.with_margin(measured.job.margin);
     let estimate = measured.estimate();
     let means = measured.geometric_means();
     let change = estimate.map(|estimate| {
         let (lower, upper) = estimate.interval(1.0 - settings.alpha);
         Change {
-            ratio: estimate.ratio(),
-            lower,
-            upper,
-            p_value: estimate.p_changed(rule.margin),
             q_value: judged.map(|judged| judged.q_value),
-            detectable: rule.detectable(&estimate).exp(),
-            estimate,
+            detectable: Some(rule.detectable(&estimate).exp()),
+            ..Change::new(estimate.ratio(), lower, upper, estimate.p_changed(rule.margin))
         }
     });
     let verdict = match (&measured.failure, judged) {
@@ -346,43 +364,41 @@ fn entry(measured: &Measured, judged: Option<Judged>, rule: &Rule, settings: &Se
         base_ns: means.map(|(base, _)| base),
         head_ns: means.map(|(_, head)| head),
         change,
+        estimate,
         rounds: measured.rounds.len(),
         pairs: measured.rounds.iter().map(Vec::len).sum(),
         dropped_rounds: measured.dropped,
         iterations: measured.iterations,
         seconds: measured.spent.as_secs_f64(),
         stop: measured.stop,
-        note: measured.failure.clone(),
+        note: measured.failure.clone().or_else(|| threshold_note(&measured.job.id, settings)),
     }
 }
 
-fn unmeasured(id: &str, verdict: Verdict) -> Entry {
+/// `threshold 10%: why`, when the config file gives the benchmark a threshold of its own.
+fn threshold_note(id: &str, settings: &Settings) -> Option<String> {
+    let rule = settings.rule_for(id).filter(|rule| rule.threshold.is_some())?;
+    let threshold = verdict::plain(settings.threshold_for(id));
+    Some(match &rule.reason {
+        Some(reason) => format!("threshold {threshold}%: {reason}"),
+        None => format!("threshold {threshold}%"),
+    })
+}
+
+fn unmeasured(id: &str, verdict: Verdict, note: Option<String>) -> Entry {
     Entry {
         id: id.to_owned(),
         verdict,
         base_ns: None,
         head_ns: None,
         change: None,
+        estimate: None,
         rounds: 0,
         pairs: 0,
         dropped_rounds: 0,
         iterations: None,
         seconds: 0.0,
         stop: None::<Stop>,
-        note: None,
+        note,
     }
-}
-
-/// By verdict, the changes largest first, the rest by id.
-fn table_order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
-    let size = |entry: &Entry| entry.change.map_or(0.0, |change| change.estimate.log_ratio.abs());
-    a.verdict
-        .cmp(&b.verdict)
-        .then_with(|| match a.verdict {
-            Verdict::Regressed | Verdict::Accepted | Verdict::Improved | Verdict::Inconclusive => {
-                size(b).total_cmp(&size(a))
-            }
-            _ => std::cmp::Ordering::Equal,
-        })
-        .then_with(|| a.id.cmp(&b.id))
 }
