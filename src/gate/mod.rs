@@ -39,6 +39,7 @@
 mod build;
 mod calibration;
 mod error;
+mod group;
 mod load;
 mod multiplicity;
 mod plan;

@@ -57,6 +57,11 @@ pub fn run(request: &Request, settings: &Settings, progress: &mut dyn FnMut(&str
             })?),
             None => None,
         };
+    // The base first: a base git does not know must not cost a build of the head.
+    let base_commit = match &request.base {
+        Base::Commit(rev) => Some(build::resolve(&build::toplevel(&request.dir)?, rev)?),
+        Base::Programs(_) => None,
+    };
     let head_repo = match &request.head_programs {
         Some(_) => None,
         None => Some(build::toplevel(&request.dir)?),
@@ -66,8 +71,10 @@ pub fn run(request: &Request, settings: &Settings, progress: &mut dyn FnMut(&str
         (None, Some(_)) => build::target_dir(&request.dir)?.join("gate"),
         (None, None) => std::env::temp_dir().join("poolbench-gate"),
     };
+    // Held to the end of the run: the base's worktree and target directory are this gate's.
+    let _lock = base_commit.is_some().then(|| build::lock_work_dir(&work_dir)).transpose()?;
     let (head, head_side) = head_side(request, head_repo.as_deref(), progress)?;
-    let (base, base_side) = base_side(request, &work_dir, progress)?;
+    let (base, base_side) = base_side(request, base_commit, &work_dir, progress)?;
 
     let environments = environments(&work_dir, &request.head_env)?;
     let filtered = |id: &str| filter.as_ref().is_none_or(|filter| filter.is_match(id));
@@ -199,19 +206,24 @@ fn head_side(
     Ok((built, side))
 }
 
+/// The base's side; `commit` is what [`build::resolve`] made of a [`Base::Commit`].
 fn base_side(
     request: &Request,
+    commit: Option<String>,
     work_dir: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Built, Side), Error> {
-    match &request.base {
-        Base::Programs(programs) => listed(programs, "the programs given", None, Vec::new()),
-        Base::Commit(rev) => {
+    match (&request.base, commit) {
+        (Base::Programs(programs), _) => listed(programs, "the programs given", None, Vec::new()),
+        (Base::Commit(rev), commit) => {
             let repo = build::toplevel(&request.dir)?;
-            let commit = build::resolve(&repo, rev)?;
+            let commit = match commit {
+                Some(commit) => commit,
+                None => build::resolve(&repo, rev)?,
+            };
             let checkout = work_dir.join("base");
             progress(&format!("building the base ({rev} at {}) in {}", short(&commit), checkout.display()));
-            build::check_out(&repo, &commit, &checkout)?;
+            build::check_out(&repo, &commit, &checkout, progress)?;
             // The head's package, as a path inside the repository, found again in the base.
             let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
             let inside = canonical(&request.dir)
@@ -400,5 +412,29 @@ fn unmeasured(id: &str, verdict: Verdict, note: Option<String>) -> Entry {
         seconds: 0.0,
         stop: None::<Stop>,
         note,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_base_git_does_not_know_is_refused_before_the_head_is_built() {
+        let (repo, _) = super::super::build::tests::repository();
+        let work = tempfile::tempdir().expect("a scratch directory");
+        let request = Request {
+            base: Base::Commit("does-not-exist".to_owned()),
+            head_programs: None,
+            head_env: Vec::new(),
+            filter: None,
+            dir: repo.path().to_path_buf(),
+            work_dir: Some(work.path().to_path_buf()),
+        };
+        let mut said = Vec::new();
+        let err = run(&request, &Settings::new(), &mut |line| said.push(line.to_owned()))
+            .expect_err("no such base");
+        assert!(err.to_string().starts_with("--base does-not-exist: git knows no such commit"), "{err}");
+        assert!(said.is_empty(), "nothing built: {said:?}");
     }
 }
