@@ -277,6 +277,9 @@ pub struct Canary {
     pub entries: Vec<Entry>,
     /// Why the run is inconclusive, when a canary flagged.
     pub flagged: Option<String>,
+    /// When canaries had too few rounds to estimate (every round dropped as disturbed, or a
+    /// failure): how many, and the rounds dropped. Those canaries vouch for nothing.
+    pub could_not_judge: Option<String>,
 }
 
 /// A whole gate run.

@@ -105,23 +105,28 @@ fn rule_line(report: &Report) -> String {
     )
 }
 
-/// The canary in a sentence.
+/// The canary in a sentence: flagged, could not judge, or quiet on the canaries that judged.
 fn canary_line(report: &Report) -> String {
     let canary = &report.canary;
     if canary.entries.is_empty() {
         return "none (--canaries 0): nothing checks that the machine was quiet enough".to_owned();
     }
-    let ids: Vec<String> = canary
+    if let Some(why) = &canary.flagged {
+        return format!("FLAGGED: {why}");
+    }
+    let judged: Vec<String> = canary
         .entries
         .iter()
-        .map(|entry| {
-            let change = entry.change.map(|change| percent(change.ratio)).unwrap_or_else(dash);
-            format!("{} {change}", entry.id)
-        })
+        .filter_map(|entry| Some(format!("{} {}", entry.id, percent(entry.change?.ratio))))
         .collect();
-    match &canary.flagged {
-        Some(why) => format!("FLAGGED: {why}"),
-        None => format!("quiet: head against head on {} ({})", ids.len(), ids.join(", ")),
+    match (&canary.could_not_judge, judged.len()) {
+        (Some(why), 0) => {
+            format!("COULD NOT JUDGE: {why}; nothing vouches that the machine was quiet enough")
+        }
+        (Some(why), _) => {
+            format!("quiet: head against head on {} ({}); {why}", judged.len(), judged.join(", "))
+        }
+        (None, _) => format!("quiet: head against head on {} ({})", judged.len(), judged.join(", ")),
     }
 }
 
@@ -186,7 +191,7 @@ mod tests {
             head: side("working tree"),
             settings: Settings::new(),
             entries,
-            canary: Canary { entries: vec![], flagged: None },
+            canary: Canary { entries: vec![], flagged: None, could_not_judge: None },
             budget_ran_out: false,
             measure_seconds: 10.0,
             wall_seconds: 20.0,
@@ -269,6 +274,26 @@ mod tests {
         assert!(text.starts_with("## poolbench gate: ✅ no regression"), "{text}");
         let folded = text.find("<details>").expect("a folded block");
         assert!(text.find("g/c/1").expect("shown") < folded && text.find("g/c/2").expect("folded") > folded);
+    }
+
+    #[test]
+    fn a_canary_whose_every_round_was_dropped_says_it_could_not_judge_not_quiet() {
+        let mut dropped = entry("task/cpu-spin/20000".to_owned(), Verdict::Unchanged, 0.0);
+        (dropped.change, dropped.rounds, dropped.dropped_rounds) = (None, 0, 7);
+        let mut report = report(vec![entry("g/c/1".to_owned(), Verdict::Unchanged, 0.0)]);
+        report.canary = super::super::session::canary_of(vec![dropped.clone()]);
+        assert_eq!(report.canary.entries[0].verdict, Verdict::Inconclusive, "{:?}", report.canary);
+        let line = canary_line(&report);
+        assert!(line.starts_with("COULD NOT JUDGE: 1 of 1 canaries could not judge"), "{line}");
+        assert!(line.contains("7 round(s) dropped as disturbed") && !line.contains("quiet:"), "{line}");
+
+        let judged = entry("task/factorial/2000".to_owned(), Verdict::Unchanged, 0.001);
+        report.canary = super::super::session::canary_of(vec![judged, dropped]);
+        let line = canary_line(&report);
+        assert!(
+            line.starts_with("quiet: head against head on 1 (task/factorial/2000 +0.100%); 1 of 2"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -303,24 +303,7 @@ fn report(
             entry
         })
         .collect();
-    let flagged: Vec<String> = canary_entries
-        .iter()
-        .filter(|entry| matches!(entry.verdict, Verdict::Regressed | Verdict::Improved))
-        .map(|entry| {
-            let change = entry.change.as_ref().map(change_with_interval).unwrap_or_default();
-            format!("{} {change}", entry.id)
-        })
-        .collect();
-    let canary = Canary {
-        entries: canary_entries,
-        flagged: (!flagged.is_empty()).then(|| {
-            format!(
-                "the canary measured the head against itself and found a change ({}): the machine was too noisy for \
-                 this run's verdicts to be trusted; run the gate again when it is quieter",
-                flagged.join("; ")
-            )
-        }),
-    };
+    let canary = canary_of(canary_entries);
     let dropped_rounds: usize = entries.iter().chain(&canary.entries).map(|entry| entry.dropped_rounds).sum();
     let disturbance = if !totals.load_measured {
         "not measured: /proc/stat or getrusage could not be read, so no round was dropped".to_owned()
@@ -384,6 +367,48 @@ fn entry(measured: &Measured, judged: Option<Judged>, rule: &Rule, settings: &Se
         seconds: measured.spent.as_secs_f64(),
         stop: measured.stop,
         note: measured.failure.clone().or_else(|| threshold_note(&measured.job.id, settings)),
+    }
+}
+
+/// The canary's result from its entries: flagged when one found a change; `could_not_judge`
+/// when some had too few rounds to estimate (those are inconclusive, not unchanged), saying how
+/// many rounds were dropped.
+pub(super) fn canary_of(mut entries: Vec<Entry>) -> Canary {
+    for entry in &mut entries {
+        if entry.change.is_none() && entry.verdict == Verdict::Unchanged {
+            entry.verdict = Verdict::Inconclusive;
+        }
+    }
+    let flagged: Vec<String> = entries
+        .iter()
+        .filter(|entry| matches!(entry.verdict, Verdict::Regressed | Verdict::Improved))
+        .map(|entry| {
+            let change = entry.change.as_ref().map(change_with_interval).unwrap_or_default();
+            format!("{} {change}", entry.id)
+        })
+        .collect();
+    let unjudged: Vec<&Entry> = entries.iter().filter(|entry| entry.change.is_none()).collect();
+    let could_not_judge = (!unjudged.is_empty()).then(|| {
+        let dropped: usize = unjudged.iter().map(|entry| entry.dropped_rounds).sum();
+        let failed = unjudged.iter().filter(|entry| entry.verdict == Verdict::Failed).count();
+        format!(
+            "{} of {} canaries could not judge the machine: too few rounds to estimate ({dropped} round(s) dropped as \
+             disturbed{})",
+            unjudged.len(),
+            entries.len(),
+            if failed > 0 { format!(", {failed} failed") } else { String::new() }
+        )
+    });
+    Canary {
+        flagged: (!flagged.is_empty()).then(|| {
+            format!(
+                "the canary measured the head against itself and found a change ({}): the machine was too noisy for \
+                 this run's verdicts to be trusted; run the gate again when it is quieter",
+                flagged.join("; ")
+            )
+        }),
+        could_not_judge,
+        entries,
     }
 }
 
