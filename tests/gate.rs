@@ -42,10 +42,14 @@ fn synthetic(c: &mut Criterion) {
         }
         Ok(|iterations: u64| Duration::from_micros(iterations))
     });
+    drop(group);
+    // One iteration of 200 ms (synthetic: reported, never waited for), as a user's heavy workload.
+    let mut long = Group::new(c, "gatetest/long");
+    long.bench_value("a", || Ok(|iterations: u64| Duration::from_millis(200 * iterations)));
 }
 
 /// The tests, by name, as libtest would list them.
-const TESTS: [(&str, fn()); 8] = [
+const TESTS: [(&str, fn()); 10] = [
     ("a_served_benchmark_answers_each_request_then_exits_at_the_end_of_its_input", serves_by_hand),
     ("a_bad_request_or_an_unknown_id_ends_the_server_with_a_message", refuses_bad_input),
     ("an_a_a_run_finds_every_benchmark_unchanged_and_exits_0", a_a_is_unchanged),
@@ -54,6 +58,8 @@ const TESTS: [(&str, fn()); 8] = [
     ("a_base_that_predates_serve_mode_is_told_apart", old_base_is_told_apart),
     ("the_config_file_gives_a_benchmark_its_threshold_and_leaves_an_ignored_one_out", config_is_honoured),
     ("the_harness_lists_and_filters_its_tests_as_libtest_does", harness_answers_like_libtest),
+    ("an_iteration_longer_than_a_slot_is_said_and_its_rounds_cut_to_whole_iterations", long_iterations),
+    ("a_budget_too_short_is_said_before_measuring_and_kept_to", short_budget),
 ];
 
 fn main() -> ExitCode {
@@ -377,11 +383,52 @@ fn harness_answers_like_libtest() {
     assert_eq!(included, terse);
     let (code, out, _) = run(&["--exact", TESTS[0].0, "--nocapture", "--test-threads", "1"]);
     assert_eq!(code, Some(0), "{out}");
-    assert!(
-        out.contains("test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 7 filtered out"),
-        "{out}"
+    let summary = format!(
+        "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; {} filtered out",
+        TESTS.len() - 1
     );
+    assert!(out.contains(&summary), "{out}");
     let (code, _, stderr) = run(&["--bogus"]);
     assert_eq!(code, Some(101));
     assert!(stderr.contains("unknown option --bogus"), "{stderr}");
+}
+
+fn long_iterations() {
+    let mut said = Vec::new();
+    let report =
+        gate::run(&request(&[], "^gatetest/long/a$"), &settings(), &mut |line| said.push(line.to_owned()))
+            .expect("a gate run");
+    let entry = report.entries.iter().find(|entry| entry.id == "gatetest/long/a").expect("measured");
+    assert_eq!(entry.iterations, Some(1), "a slot of one whole iteration");
+    assert_eq!(entry.pairs, 2 * entry.rounds, "two pairs a round, not the settings' {}", settings().pairs);
+    let warning = "gatetest/long/a: one iteration takes 200 ms, longer than a 1.00 ms slot";
+    assert_eq!(report.warnings.len(), 1, "once, though its canary calibrates too: {:?}", report.warnings);
+    assert!(report.warnings[0].starts_with(warning), "{:?}", report.warnings);
+    assert!(said.iter().any(|line| line.starts_with(warning)), "said as it measured: {said:?}");
+    assert!(poolbench::verdict::render_table(&report).contains(&format!("warning: {warning}")));
+    // Synthetic times do not scatter: the cut rounds still decide.
+    assert_eq!(entry.verdict, Verdict::Unchanged, "{entry:?}");
+}
+
+fn short_budget() {
+    let settings = Settings { budget: Duration::from_millis(1), ..settings() };
+    let mut said = Vec::new();
+    let report =
+        gate::run(&request(&[], "^gatetest/steady/[ab]$"), &settings, &mut |line| said.push(line.to_owned()))
+            .expect("a gate run");
+    let warned =
+        said.iter().position(|line| line.starts_with("the budget (0 s) is too short for 3 benchmarks"));
+    let measured = said.iter().position(|line| line.starts_with("pass 1 done"));
+    assert!(warned.is_some() && warned < measured, "warned before measuring: {said:?}");
+    assert!(
+        report.warnings[0]
+            .contains("give a --budget of 1 s or more, or select fewer benchmarks with --filter")
+    );
+    // Kept to: no benchmark had the rounds the rule needs, where every one used to have them.
+    for entry in &report.entries {
+        assert!(entry.rounds < settings.min_rounds, "{entry:?}");
+        assert_eq!(entry.verdict, Verdict::Inconclusive, "{entry:?}");
+    }
+    assert!(report.budget_ran_out);
+    assert_eq!(report.outcome(), Outcome::Inconclusive);
 }

@@ -77,8 +77,9 @@ pub struct Settings {
     pub threshold_percent: f64,
     /// The run's false-alarm level. Default: [`DEFAULT_ALPHA`].
     pub alpha: f64,
-    /// The measurement's time budget; every benchmark has its first `min_rounds` rounds whatever
-    /// it says. Default: [`DEFAULT_BUDGET`].
+    /// The measurement's time budget, kept to: no round starts that would end after it (even
+    /// one of a benchmark's first `min_rounds`), and the run says before measuring when it is too
+    /// short to judge every benchmark. Default: [`DEFAULT_BUDGET`].
     #[serde(with = "seconds")]
     pub budget: Duration,
     /// The most time one benchmark's rounds may take. Default: 20 s.
@@ -308,6 +309,9 @@ pub struct Report {
     pub dropped_rounds: usize,
     /// How disturbed rounds are found, and what was dropped.
     pub disturbance: String,
+    /// What the run said as it measured: a budget too short to judge every benchmark, an
+    /// iteration longer than a slot; each says what would help.
+    pub warnings: Vec<String>,
 }
 
 impl Report {

@@ -49,9 +49,13 @@ impl Judgement for Report {
     }
 
     fn footer(&self) -> Vec<String> {
-        Vec::new()
+        self.warnings.iter().map(|warning| format!("warning: {warning}")).collect()
     }
 }
+
+/// The largest detectable change worth a number, as a ratio: beyond a doubling, the spread
+/// says only that the rounds cannot flag any change worth gating.
+const MOST_DETECTABLE: f64 = 2.0;
 
 /// The cells of `entry`.
 fn row(entry: &Entry) -> Row {
@@ -77,11 +81,13 @@ fn note(entry: &Entry) -> String {
         Some(Stop::Budget) => Some("the run's time ran out".to_owned()),
         _ => None,
     };
-    let detectable = entry
-        .change
-        .filter(|_| stop.is_some())
-        .and_then(|change| change.detectable)
-        .map(|detectable| format!("could flag {} or more", percent(detectable)));
+    let detectable = entry.change.filter(|_| stop.is_some()).map(|change| match change.detectable {
+        Some(detectable) if detectable <= MOST_DETECTABLE => {
+            format!("could flag {} or more", percent(detectable))
+        }
+        // Two or three scattered rounds can make it astronomical (+4e22%): no number means that.
+        _ => format!("{} round(s) too few or too scattered to flag any change under +100%", entry.rounds),
+    });
     let dropped =
         (entry.dropped_rounds > 0).then(|| format!("{} disturbed round(s) dropped", entry.dropped_rounds));
     [stop, detectable, dropped, entry.note.clone()].into_iter().flatten().collect::<Vec<_>>().join("; ")
@@ -198,6 +204,7 @@ mod tests {
             passes: 3,
             dropped_rounds: 0,
             disturbance: "none".to_owned(),
+            warnings: vec![],
         }
     }
 
@@ -274,6 +281,29 @@ mod tests {
         assert!(text.starts_with("## poolbench gate: ✅ no regression"), "{text}");
         let folded = text.find("<details>").expect("a folded block");
         assert!(text.find("g/c/1").expect("shown") < folded && text.find("g/c/2").expect("folded") > folded);
+    }
+
+    #[test]
+    fn a_detectable_change_beyond_a_doubling_is_never_printed_as_a_number() {
+        let mut scattered = entry("task/slow/1".to_owned(), Verdict::Inconclusive, 0.0);
+        scattered.stop = Some(Stop::Budget);
+        scattered.rounds = 2;
+        let detectable = |entry: &mut Entry, value: Option<f64>| {
+            entry.change.as_mut().expect("a change").detectable = value;
+            note(entry)
+        };
+        assert_eq!(
+            detectable(&mut scattered, Some(1.05)),
+            "the run's time ran out; could flag +5.00% or more"
+        );
+        for absurd in [Some(4e20), Some(2.5), None] {
+            let note = detectable(&mut scattered, absurd);
+            assert_eq!(
+                note,
+                "the run's time ran out; 2 round(s) too few or too scattered to flag any change under +100%",
+                "{absurd:?}"
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::build::{self, Built};
 use super::plan::{Environments, plan};
 use super::rule::{Judged, Rule};
-use super::run::{Measured, Stop, Totals, measure};
+use super::run::{Measured, Stop, Totals, budget_warning, measure};
 use super::{Canary, Change, Entry, Error, Report, Settings, Side, Verdict};
 use crate::env::SERVE;
 use crate::verdict::{self, change_with_interval};
@@ -116,14 +116,21 @@ pub fn run(request: &Request, settings: &Settings, progress: &mut dyn FnMut(&str
         settings.max_rounds,
         settings.budget.as_secs()
     ));
-    let (measured, totals) = measure(plan.jobs, &rule, settings, progress)
+    let mut warnings: Vec<String> = budget_warning(plan.jobs.len(), settings).into_iter().collect();
+    for warning in &warnings {
+        progress(warning);
+    }
+    let (measured, totals, said) = measure(plan.jobs, &rule, settings, progress)
         .map_err(|failed| Error::no_serve_mode(failed.side, failed.program, failed.message))?;
+    warnings.extend(said);
     let sides = Sides {
         base: Side { processes: totals.base_processes, ..base_side },
         head: Side { processes: totals.head_processes, ..head_side },
     };
     let unmeasured = Unmeasured { new: plan.new, missing: plan.missing, ignored };
-    Ok(report(measured, &unmeasured, &rule, settings, sides, totals, started))
+    let mut report = report(measured, &unmeasured, &rule, settings, sides, totals, started);
+    report.warnings = warnings;
+    Ok(report)
 }
 
 /// Builds the bench binaries of the working tree that holds `dir`, as a run builds the head, and
@@ -333,6 +340,7 @@ fn report(
         passes: totals.passes,
         dropped_rounds,
         disturbance,
+        warnings: Vec::new(),
     }
 }
 
@@ -344,7 +352,7 @@ fn entry(measured: &Measured, judged: Option<Judged>, rule: &Rule, settings: &Se
         let (lower, upper) = estimate.interval(1.0 - settings.alpha);
         Change {
             q_value: judged.map(|judged| judged.q_value),
-            detectable: Some(rule.detectable(&estimate).exp()),
+            detectable: Some(rule.detectable(&estimate).exp()).filter(|detectable| detectable.is_finite()),
             ..Change::new(estimate.ratio(), lower, upper, estimate.p_changed(rule.margin))
         }
     });
