@@ -24,8 +24,11 @@
 //!   executors (`scripts/python_peers.py`), for the report to show side by side.
 //! - [`report`]: the pool-size report `cargo bench` writes at its end (`reports/latest/`): what
 //!   Criterion's numbers mean across executors and pool sizes, as JSON, HTML and Markdown.
-//! - [`compare`]: regression tracking: two runs in, a verdict per benchmark out (`poolbench
-//!   compare`, exit code 2 on a regression).
+//! - [`verdict`]: the one verdict layer of `compare` and `gate`: verdicts, changes with their
+//!   intervals, the outcome and its exit code, the table order, the terminal table, the Markdown
+//!   comment, the versioned JSON document, and the config file both read.
+//! - [`compare`]: two saved runs in (across machines, across releases), a verdict per benchmark
+//!   out (`poolbench compare`, exit code 2 on a regression).
 //! - [`gate`]: the regression gate in minutes (`poolbench gate --base REF`): a base and a head
 //!   build timed in interleaved pairs of slots by their bench binaries' serve mode
 //!   ([`bench::serve`]), judged by a sequential rule with false alarms controlled across
@@ -96,6 +99,7 @@ pub mod peers;
 pub mod report;
 pub mod schema;
 mod subsample;
+pub mod verdict;
 pub mod workload;
 
 /// Makes this program its own worker process: a process pool it starts runs this same program

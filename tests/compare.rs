@@ -276,28 +276,15 @@ fn three_times_slower_is_flagged_and_exits_2_with_regressions_first() {
 }
 
 #[test]
-fn pooled_runs_are_compared_run_by_run() {
-    // Each side two runs: the run is the unit that repeats, so runs that disagree threefold
-    // among themselves are noise, and a change every run shows is a regression.
+fn several_runs_a_side_are_refused_saying_the_gate_replaced_them() {
+    // Pooling comma-separated runs was the CI fallback for bases older than the gate: gone.
     let (code, stdout, stderr) = compare("base,slow", "slow,base", &[]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains("across runs (2 base, 2 new)"), "{stdout}");
-    let (_, json) = compare_json("base,slow", "slow,base", &[]);
-    assert_eq!(json["runs"], serde_json::json!({"base": 2, "new": 2}));
-    for id in BOTH {
-        assert_eq!(verdict_of(&json, id), "unchanged", "{id}");
-        let measured = &entry(&json, id)["new"];
-        assert_eq!(measured["runs"], 2, "{id}");
-        let change = &entry(&json, id)["gated"];
-        assert!(change["lower"].as_f64().expect("lower") < 1.0, "{id}: {change}");
-        assert!(change["upper"].as_f64().expect("upper") > 1.0, "{id}: {change}");
-    }
-
-    let (code, json) = compare_json("base,base", "slow,slow", &[]);
-    assert_eq!(code, Some(2));
-    for id in BOTH {
-        assert_eq!(verdict_of(&json, id), "regressed", "{id}");
-    }
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("`base,slow` is neither a summary.json file nor a Criterion baseline"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("runs are no longer pooled (`poolbench gate`"), "{stderr}");
 }
 
 #[test]
@@ -817,8 +804,9 @@ fn a_side_with_more_samples_than_the_cap_is_bootstrapped_from_an_evenly_spaced_s
             "{id}"
         );
     }
-    let table = compare::render_table(&capped);
+    let table = poolbench::verdict::render_table(&capped);
     assert!(table.contains("bootstrap resampled 50 evenly spaced samples of a side with more"), "{table}");
-    let json: Value = serde_json::from_str(&compare::render_json(&capped).expect("JSON")).expect("parses");
+    let json: Value =
+        serde_json::from_str(&poolbench::verdict::render_json(&capped).expect("JSON")).expect("parses");
     assert_eq!(entry(&json, BOTH[0])["gated"]["subsample"], 50);
 }

@@ -1,4 +1,5 @@
-//! The one error type of the comparison: an input or a setting it cannot use.
+//! The comparison's error: an input or a setting it cannot use (a config file's errors are
+//! the verdict layer's, [`crate::verdict::Error`]).
 //!
 //! A regression is not an error: it is a [`Verdict`](super::Verdict). Errors are what the command
 //! line reports with exit code 1.
@@ -14,27 +15,26 @@ pub struct Error {
     kind: Box<ErrorKind>,
 }
 
+/// What a comma-separated side is told: pooling runs was the CI fallback for bases older than the
+/// gate, and went with it.
+const SEVERAL_RUNS: &str = "; one run a side: runs are no longer pooled (`poolbench gate` times a base and a \
+     head in paired rounds instead)";
+
 #[derive(Debug, thiserror::Error)]
 enum ErrorKind {
     #[error(
         "`{spec}` is neither a summary.json file nor a Criterion baseline in {} (looked for {}); \
          save the baseline with `cargo bench -- --save-baseline {spec}`, give the path of a summary.json \
-         (`poolbench report` writes one), or point --criterion-dir at the Criterion directory",
-        .dir.display(), .looked_for
+         (`poolbench report` writes one), or point --criterion-dir at the Criterion directory{}",
+        .dir.display(), .looked_for, if .spec.contains(',') { SEVERAL_RUNS } else { "" }
     )]
     NotFound { spec: String, dir: PathBuf, looked_for: String },
-    #[error("cannot read {}: {source}; check that the file exists and is readable", .path.display())]
-    Read { path: PathBuf, source: std::io::Error },
     #[error("{0}")]
     File(crate::schema::Error),
     #[error("{0}")]
     Criterion(crate::criterion::Error),
-    #[error("{}: {message}", .path.display())]
-    Config { path: PathBuf, message: String },
     #[error("{message}")]
     Setting { message: String },
-    #[error("cannot encode the {what}: {source}")]
-    Encode { what: &'static str, source: serde_json::Error },
 }
 
 impl Error {
@@ -47,10 +47,6 @@ impl Error {
         Error::new(ErrorKind::NotFound { spec: spec.to_owned(), dir: dir.to_owned(), looked_for })
     }
 
-    pub(crate) fn read(path: &Path, source: std::io::Error) -> Self {
-        Error::new(ErrorKind::Read { path: path.to_owned(), source })
-    }
-
     pub(crate) fn file(source: crate::schema::Error) -> Self {
         Error::new(ErrorKind::File(source))
     }
@@ -59,16 +55,8 @@ impl Error {
         Error::new(ErrorKind::Criterion(source))
     }
 
-    pub(crate) fn config(path: &Path, message: impl Into<String>) -> Self {
-        Error::new(ErrorKind::Config { path: path.to_owned(), message: message.into() })
-    }
-
     pub(crate) fn setting(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Setting { message: message.into() })
-    }
-
-    pub(crate) fn encode(what: &'static str, source: serde_json::Error) -> Self {
-        Error::new(ErrorKind::Encode { what, source })
     }
 }
 

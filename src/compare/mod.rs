@@ -2,10 +2,12 @@
 //!
 //! [`compare`] takes two [`Input`]s (each a `summary.json` or a Criterion baseline, read by
 //! [`Input::load`]) and gives a [`Comparison`]: one [`Entry`] per benchmark with its
-//! [`Verdict`], rendered by [`render_table`], [`render_markdown`] or [`render_json`]. `poolbench
+//! [`Verdict`]. The verdict layer ([`crate::verdict`]) orders, renders and encodes it, as it does
+//! the gate's: `verdict::render_table(&comparison)`, `render_markdown`, `render_json`. `poolbench
 //! compare` is this with the exit code of the [`Outcome`]: 2 when a benchmark regressed, 1 when
 //! nothing was judged (no benchmark in both runs, or none whose samples could be tested: a gate
-//! that looked at nothing must not pass), 0 otherwise.
+//! that looked at nothing must not pass), 0 otherwise. It is the offline tool for two saved
+//! runs (across machines, across releases); a change is gated by `poolbench gate`.
 //!
 //! # The rule
 //!
@@ -14,7 +16,7 @@
 //! is specified once, in `reports/README.md`, "Comparing runs". This module implements it:
 //! `statistic.rs` (the percentile or mean, and the test), `welch.rs` and `bootstrap.rs` (the
 //! tests), `fingerprint.rs` and `reference.rs` (absolute or relative times, [`Gate`]), and
-//! [`Config`] (per-benchmark thresholds and exclusions).
+//! [`Config`] (per-benchmark thresholds and exclusions, the config file the gate reads too).
 //!
 //! # Listed, not hidden
 //!
@@ -26,62 +28,40 @@
 //! # Disturbed runs
 //!
 //! A run measured while other programs took more than the threshold of a benchmark's cores (its
-//! row's [`Quietness`](crate::schema::Quietness)) is left out of that benchmark's side when the
-//! side has another run to judge by; a benchmark whose every run of a side was disturbed is not
-//! judged at all. Each entry counts what it left out ([`Entry::disturbed_left_out`],
-//! [`Entry::only_disturbed`]), and the tables say how many.
+//! row's [`Quietness`](crate::schema::Quietness)) is not judged: the benchmark is ungated, with
+//! the note saying which side was disturbed and by how much ([`Entry::only_disturbed`]).
 
 mod bootstrap;
-pub(crate) mod cells;
-mod config;
 mod error;
 mod fingerprint;
 mod input;
-mod json;
-mod markdown;
 mod reference;
+mod render;
 mod statistic;
-mod table;
 pub mod welch;
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-pub use config::{Config, Rule, glob_matches};
+pub use crate::verdict::{
+    COMPARE_THRESHOLD_PERCENT, Change, Config, DEFAULT_ALPHA, DEFAULT_CONFIG_FILE, DEFAULT_RESAMPLES,
+    MAX_RESAMPLES, MIN_RESAMPLES, Outcome, Rule, Statistic, Verdict, glob_matches,
+};
 pub use error::Error;
 pub use fingerprint::differences as machine_differences;
-pub use input::{Input, PooledRun};
-pub use json::render as render_json;
-pub use markdown::render as render_markdown;
-pub use statistic::Statistic;
-pub use table::render as render_table;
+pub use input::Input;
 
 use crate::format::share;
 use crate::schema::{Group, Machine, Row, Skipped};
+use crate::verdict;
 use bootstrap::{Factor, Resampling};
 
-/// The significance level unless told otherwise.
-pub const DEFAULT_ALPHA: f64 = 0.05;
-/// The threshold unless told otherwise, in percent.
-pub const DEFAULT_THRESHOLD_PERCENT: f64 = 5.0;
-/// Bootstrap resamples unless told otherwise.
-pub const DEFAULT_RESAMPLES: usize = 10_000;
-/// The fewest bootstrap resamples accepted: fewer make the interval's 2.5% tails a handful of
-/// draws, and the p-value's floor (`2 / (resamples + 1)`) too coarse for alpha = 0.001.
-pub const MIN_RESAMPLES: usize = 1_000;
-/// The most bootstrap resamples accepted: ten times the default, so that one benchmark's
-/// bootstrap stays within seconds (each resample draws every sample of every factor anew).
-pub const MAX_RESAMPLES: usize = 100_000;
 /// The most samples a side's bootstrap resamples from, unless [`Settings::max_bootstrap_samples`]
 /// says otherwise: a side with more resamples an evenly spaced subsample of this many, and the
 /// change says so ([`Change::subsample`]).
 pub const MAX_BOOTSTRAP_SAMPLES: usize = 10_000;
-/// The config file read when present and none is named.
-pub const DEFAULT_CONFIG_FILE: &str = "poolbench-compare.toml";
-
 /// Which times the gate compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -112,7 +92,7 @@ pub struct Settings {
     /// The significance level; intervals are at level `1 - alpha`. Default: [`DEFAULT_ALPHA`].
     pub alpha: f64,
     /// The threshold in percent: no change smaller is flagged. Default:
-    /// [`DEFAULT_THRESHOLD_PERCENT`].
+    /// [`COMPARE_THRESHOLD_PERCENT`].
     pub threshold_percent: f64,
     /// Bootstrap resamples, [`MIN_RESAMPLES`] to [`MAX_RESAMPLES`]. Default: [`DEFAULT_RESAMPLES`].
     pub resamples: usize,
@@ -130,7 +110,7 @@ impl Settings {
         Settings {
             statistic: Statistic::DEFAULT,
             alpha: DEFAULT_ALPHA,
-            threshold_percent: DEFAULT_THRESHOLD_PERCENT,
+            threshold_percent: COMPARE_THRESHOLD_PERCENT,
             resamples: DEFAULT_RESAMPLES,
             gate: GateChoice::Auto,
             rules: Vec::new(),
@@ -149,9 +129,9 @@ impl Settings {
     }
 
     fn check(&self) -> Result<(), Error> {
-        config::check_alpha(self.alpha).map_err(Error::setting)?;
-        config::check_threshold(self.threshold_percent).map_err(Error::setting)?;
-        config::check_resamples(self.resamples).map_err(Error::setting)?;
+        verdict::check_alpha(self.alpha).map_err(Error::setting)?;
+        verdict::check_threshold(self.threshold_percent).map_err(Error::setting)?;
+        verdict::check_resamples(self.resamples).map_err(Error::setting)?;
         if self.max_bootstrap_samples < 2 {
             return Err(Error::setting(format!(
                 "max_bootstrap_samples = {}: a bootstrap needs at least 2 samples a side",
@@ -168,103 +148,19 @@ impl Default for Settings {
     }
 }
 
-/// What happened to one benchmark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// Significantly slower, by more than the threshold.
-    Regressed,
-    /// Significantly faster, by more than the threshold.
-    Improved,
-    /// Neither.
-    Unchanged,
-    /// Only in the new run.
-    New,
-    /// Only in the base run.
-    Missing,
-    /// Left out of the gate by the config file.
-    Ignored,
-    /// In both runs, but the gate cannot judge it: see [`Entry::note`].
-    Ungated,
-}
-
-impl Verdict {
-    /// The verdict as the tables write it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Regressed => "regressed",
-            Verdict::Improved => "improved",
-            Verdict::Unchanged => "unchanged",
-            Verdict::New => "new",
-            Verdict::Missing => "missing",
-            Verdict::Ignored => "ignored",
-            Verdict::Ungated => "ungated",
-        }
-    }
-
-    /// Every verdict, in table order.
-    pub const ALL: [Verdict; 7] = [
-        Verdict::Regressed,
-        Verdict::Improved,
-        Verdict::Unchanged,
-        Verdict::New,
-        Verdict::Missing,
-        Verdict::Ignored,
-        Verdict::Ungated,
-    ];
-}
-
-/// A tested ratio new / base, with its interval and p-value.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Change {
-    /// The ratio of the point estimates: 1.2 is 20% slower.
-    pub ratio: f64,
-    /// The interval's lower bound, at level `1 - alpha`.
-    pub lower: f64,
-    /// Its upper bound.
-    pub upper: f64,
-    /// The two-sided p-value of "no change".
-    pub p_value: f64,
-    /// When the bootstrap resampled an evenly spaced subsample of a side that had more samples
-    /// than [`Settings::max_bootstrap_samples`]: that cap. The interval is then the subsample's,
-    /// wider than all the samples would give, never narrower; the ratio is of all the samples.
-    pub subsample: Option<usize>,
-}
-
-impl Change {
-    /// Whether the change is significant at `alpha`.
-    pub fn is_significant(&self, alpha: f64) -> bool {
-        self.p_value < alpha
-    }
-
-    fn verdict(&self, alpha: f64, threshold: f64) -> Verdict {
-        if !self.is_significant(alpha) {
-            Verdict::Unchanged
-        } else if self.lower > 1.0 + threshold {
-            Verdict::Regressed
-        } else if self.upper < 1.0 - threshold {
-            Verdict::Improved
-        } else {
-            Verdict::Unchanged
-        }
-    }
-}
-
 /// One benchmark's statistic on one side.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Measured {
-    /// The statistic, ns per iteration: of the samples for one run, the geometric mean of each
-    /// run's statistic for several.
+    /// The statistic, ns per iteration.
     pub ns: f64,
-    /// Samples, all runs together.
+    /// Samples.
     pub n: usize,
-    /// Runs pooled.
-    pub runs: usize,
 }
 
-/// How many runs each side pooled, at most over its benchmarks.
+/// How many runs each side holds: one each, since a side is one saved run. The statistics'
+/// test across runs (`statistic.rs`) needs two or more a side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Runs {
+pub(crate) struct Runs {
     /// Runs of the base.
     pub base: usize,
     /// Runs of the new side.
@@ -304,13 +200,16 @@ pub struct Entry {
     pub threshold_percent: f64,
     /// Why the benchmark is ignored or ungated, or the config file's reason for its threshold.
     pub note: Option<String>,
-    /// Disturbed runs left out of each side: measured while other programs took more than the
-    /// threshold of the benchmark's cores, on a side that has quiet runs (or runs whose load was
-    /// not measured) to judge it by.
-    pub disturbed_left_out: Runs,
-    /// Whether every run of a side was disturbed: the benchmark is then ungated, since no run
-    /// of that side can be trusted.
+    /// Whether a side's run was disturbed: the benchmark is then ungated, since that side's
+    /// samples cannot be trusted.
     pub only_disturbed: bool,
+}
+
+impl Entry {
+    /// What the table order sorts by.
+    fn key(&self) -> (Verdict, Option<&Change>, &str) {
+        (self.verdict, self.gated.as_ref(), &self.id)
+    }
 }
 
 /// One side of the comparison, as the tables describe it.
@@ -337,40 +236,14 @@ pub struct Comparison {
     pub machine_differences: Vec<String>,
     /// The statistic compared.
     pub statistic: Statistic,
-    /// How many runs each side pooled: two or more on both sides, and the test is across runs.
-    pub runs: Runs,
     /// The significance level.
     pub alpha: f64,
     /// The default threshold, in percent.
     pub threshold_percent: f64,
-    /// Every benchmark of either run: regressions first (largest first), then improvements,
-    /// unchanged, new, missing, ignored and ungated.
+    /// Every benchmark of either run, in the verdict layer's order ([`crate::verdict::order`]):
+    /// regressions first (largest first), then improvements, unchanged, new, missing, ignored
+    /// and ungated.
     pub entries: Vec<Entry>,
-}
-
-/// What the gate says of the whole comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// At least one benchmark regressed: the gate fails (exit code 2).
-    Regression,
-    /// Benchmarks were judged and none regressed: the gate passes (exit code 0).
-    NoRegression,
-    /// No benchmark was judged (no benchmark in both runs, or none whose samples could be
-    /// tested): the gate fails (exit code 1), since passing would vouch for a change it never
-    /// looked at. [`Comparison::nothing_judged`] says why.
-    NothingJudged,
-}
-
-impl Outcome {
-    /// The exit code of `poolbench compare`: 0, 1 or 2.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Outcome::NoRegression => 0,
-            Outcome::NothingJudged => 1,
-            Outcome::Regression => 2,
-        }
-    }
 }
 
 impl Comparison {
@@ -381,13 +254,7 @@ impl Comparison {
 
     /// What the gate says: a regression, none, or nothing judged.
     pub fn outcome(&self) -> Outcome {
-        if self.has_regression() {
-            Outcome::Regression
-        } else if self.gated() == 0 {
-            Outcome::NothingJudged
-        } else {
-            Outcome::NoRegression
-        }
+        Outcome::of(self.entries.iter().map(|entry| entry.verdict), Outcome::NothingJudged)
     }
 
     /// Why no benchmark was judged, when none was: which side holds nothing, or what kept the
@@ -407,8 +274,8 @@ impl Comparison {
                 format!("BASE and NEW share no benchmark ({only_base} only in BASE, {only_new} only in NEW)")
             }
             _ if self.only_disturbed() > 0 => format!(
-                "none of the {} in both runs could be judged ({ungated} ungated, {} of them because every run \
-                 of a side was disturbed by other programs; {ignored} ignored by the config file)",
+                "none of the {} in both runs could be judged ({ungated} ungated, {} of them because a side's \
+                 run was disturbed by other programs; {ignored} ignored by the config file)",
                 benchmarks(in_both),
                 self.only_disturbed()
             ),
@@ -435,19 +302,7 @@ impl Comparison {
         [Verdict::Regressed, Verdict::Improved, Verdict::Unchanged].iter().map(|&v| self.count(v)).sum()
     }
 
-    /// Disturbed runs left out, over both sides and every benchmark, and how many benchmarks they
-    /// were of.
-    pub fn disturbed_left_out(&self) -> (usize, usize) {
-        let with = self
-            .entries
-            .iter()
-            .filter(|entry| entry.disturbed_left_out.base + entry.disturbed_left_out.new > 0);
-        let runs =
-            with.clone().map(|entry| entry.disturbed_left_out.base + entry.disturbed_left_out.new).sum();
-        (runs, with.count())
-    }
-
-    /// Benchmarks not judged because every run of a side was disturbed.
+    /// Benchmarks not judged because a side's run was disturbed.
     pub fn only_disturbed(&self) -> usize {
         self.entries.iter().filter(|entry| entry.only_disturbed).count()
     }
@@ -482,7 +337,7 @@ pub fn compare(base: &Input, new: &Input, settings: &Settings) -> Result<Compari
     ids.dedup();
     let mut entries: Vec<Entry> =
         ids.par_iter().map(|id| entry(id, base_rows.get(*id), new_rows.get(*id), gate, settings)).collect();
-    entries.sort_by(table_order);
+    entries.sort_by(|a, b| verdict::order(a.key(), b.key()));
     let side = |input: &Input| Side {
         label: input.label.clone(),
         machine: input.summary.machine.clone(),
@@ -494,7 +349,6 @@ pub fn compare(base: &Input, new: &Input, settings: &Settings) -> Result<Compari
         gate,
         machine_differences,
         statistic: settings.statistic,
-        runs: Runs { base: most_runs(base), new: most_runs(new) },
         alpha: settings.alpha,
         threshold_percent: settings.threshold_percent,
         entries,
@@ -506,52 +360,31 @@ fn benchmarks(count: usize) -> String {
     format!("{count} benchmark{}", if count == 1 { "" } else { "s" })
 }
 
-/// A row of one side, with its group (for the reference) and its side (for the runs).
+/// A row of one side, with its group (for the reference).
 #[derive(Clone, Copy)]
 struct Found<'a> {
     group: &'a Group,
     row: &'a Row,
-    input: &'a Input,
 }
 
-/// The samples of a row the gate judges: its runs less the disturbed ones, when a run that is not
-/// disturbed is left; all of them otherwise.
+/// The samples of a row the gate judges, and whether its run was disturbed.
 struct Kept<'a> {
-    /// All the kept runs' samples, in order.
-    values: Cow<'a, [f64]>,
-    /// One slice per kept run.
-    runs: Vec<&'a [f64]>,
-    /// Disturbed runs left out.
-    left_out: usize,
-    /// When every run was disturbed: the largest disturbance.
+    /// The samples.
+    values: &'a [f64],
+    /// The one run they come from, as the statistic's tests take runs.
+    runs: [&'a [f64]; 1],
+    /// When the run was disturbed: how much of its cores other programs took.
     only_disturbed: Option<f64>,
 }
 
 impl<'a> Found<'a> {
     /// The row's samples the gate judges.
     fn kept(&self) -> Kept<'a> {
-        let runs = self.input.runs_of(self.row);
-        let quiet: Vec<&'a [f64]> =
-            runs.iter().filter(|(_, load)| !load.is_disturbed()).map(|(samples, _)| *samples).collect();
-        if quiet.is_empty() {
-            let worst = runs
-                .iter()
-                .filter_map(|(_, load)| load.measurement().map(|measured| measured.load.disturbance))
-                .fold(0.0, f64::max);
-            return Kept {
-                values: Cow::Borrowed(&self.row.samples_ns),
-                runs: runs.into_iter().map(|(samples, _)| samples).collect(),
-                left_out: 0,
-                only_disturbed: Some(worst),
-            };
-        }
-        let left_out = runs.len() - quiet.len();
-        let values = if left_out == 0 {
-            Cow::Borrowed(self.row.samples_ns.as_slice())
-        } else {
-            Cow::Owned(quiet.concat())
-        };
-        Kept { values, runs: quiet, left_out, only_disturbed: None }
+        let values = self.row.samples_ns.as_slice();
+        let load = &self.row.load;
+        let only_disturbed =
+            load.is_disturbed().then(|| load.measurement().map_or(0.0, |measured| measured.load.disturbance));
+        Kept { values, runs: [values], only_disturbed }
     }
 
     /// A row of the same side: the reference.
@@ -567,15 +400,10 @@ fn index(input: &Input) -> BTreeMap<String, Found<'_>> {
         for row in &group.results {
             // `Summary::read` refuses a file listing an id twice; a summary built in memory that
             // does keeps its first.
-            rows.entry(row.key()).or_insert(Found { group, row, input });
+            rows.entry(row.key()).or_insert(Found { group, row });
         }
     }
     rows
-}
-
-/// The most runs any benchmark of `input` pooled (1 for a single run).
-fn most_runs(input: &Input) -> usize {
-    input.runs.values().map(Vec::len).max().unwrap_or(1)
 }
 
 fn entry(
@@ -590,13 +418,9 @@ fn entry(
     let statistic = settings.statistic;
     let (base_kept, new_kept) = (base.map(Found::kept), new.map(Found::kept));
     let measured = |kept: Option<&Kept<'_>>| {
-        kept.filter(|kept| !kept.values.is_empty()).map(|kept| Measured {
-            ns: statistic.estimate(&kept.values, &kept.runs),
-            n: kept.values.len(),
-            runs: kept.runs.len(),
-        })
+        kept.filter(|kept| !kept.values.is_empty())
+            .map(|kept| Measured { ns: statistic.estimate(kept.values, &kept.runs), n: kept.values.len() })
     };
-    let left_out = |kept: &Option<Kept<'_>>| kept.as_ref().map_or(0, |kept| kept.left_out);
     let mut entry = Entry {
         id: id.to_owned(),
         verdict: Verdict::Ungated,
@@ -607,7 +431,6 @@ fn entry(
         gated: None,
         threshold_percent,
         note: rule.and_then(|rule| rule.reason.clone()),
-        disturbed_left_out: Runs { base: left_out(&base_kept), new: left_out(&new_kept) },
         only_disturbed: false,
     };
     let (Some(base), Some(new), Some(base_kept), Some(new_kept)) = (base, new, &base_kept, &new_kept) else {
@@ -623,7 +446,7 @@ fn entry(
     let test = |sides: &[(&Kept<'_>, i32)]| {
         let factors: Vec<Factor<'_>> = sides
             .iter()
-            .map(|(kept, power)| Factor { values: &kept.values, runs: &kept.runs, power: *power })
+            .map(|(kept, power)| Factor { values: kept.values, runs: &kept.runs, power: *power })
             .collect();
         statistic.test(&factors, level, resampling)
     };
@@ -639,9 +462,7 @@ fn entry(
     let only_disturbed = [("BASE", base_kept), ("NEW", new_kept)]
         .into_iter()
         .filter_map(|(side, kept)| Some((side, kept.only_disturbed?)))
-        .map(|(side, worst)| {
-            format!("every run of {side} was disturbed (up to {} of its cores taken)", share(worst))
-        })
+        .map(|(side, worst)| format!("the run of {side} was disturbed ({} of its cores taken)", share(worst)))
         .collect::<Vec<_>>();
     if !only_disturbed.is_empty() {
         entry.only_disturbed = true;
@@ -663,7 +484,7 @@ fn entry(
         },
     };
     match entry.gated {
-        Some(change) => entry.verdict = change.verdict(settings.alpha, threshold_percent / 100.0),
+        Some(change) => entry.verdict = judge(&change, settings.alpha, threshold_percent / 100.0),
         None => entry.note = Some("too few samples, or a sample time that is not positive".to_owned()),
     }
     entry
@@ -690,7 +511,7 @@ fn relative<'a>(
         if found.values.is_empty() || reference.values.is_empty() {
             return Err("no samples".to_owned());
         }
-        let estimate = |kept: &Kept<'_>| statistic.estimate(&kept.values, &kept.runs);
+        let estimate = |kept: &Kept<'_>| statistic.estimate(kept.values, &kept.runs);
         Ok(estimate(&found) / estimate(&reference))
     };
     let relative = Relative {
@@ -701,14 +522,16 @@ fn relative<'a>(
     Ok((relative, base_reference, new_reference))
 }
 
-/// Regressions by size, improvements by size, then the rest by verdict and id.
-fn table_order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
-    let size = |entry: &Entry| entry.gated.map_or(0.0, |change| change.ratio.ln().abs());
-    a.verdict
-        .cmp(&b.verdict)
-        .then_with(|| match a.verdict {
-            Verdict::Regressed | Verdict::Improved => size(b).total_cmp(&size(a)),
-            _ => std::cmp::Ordering::Equal,
-        })
-        .then_with(|| a.id.cmp(&b.id))
+/// The rule ("Comparing runs" in `reports/README.md`): regressed when significant and the
+/// interval lies wholly above the threshold, improved when wholly below, else unchanged.
+fn judge(change: &Change, alpha: f64, threshold: f64) -> Verdict {
+    if !change.is_significant(alpha) {
+        Verdict::Unchanged
+    } else if change.lower > 1.0 + threshold {
+        Verdict::Regressed
+    } else if change.upper < 1.0 - threshold {
+        Verdict::Improved
+    } else {
+        Verdict::Unchanged
+    }
 }

@@ -26,28 +26,12 @@
 //! run a side there is no run-to-run spread to measure, and the test falls back to the samples
 //! (the bootstrap, or Welch on the means), which understates the noise: gate on several runs.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
+use super::Runs;
 use super::bootstrap::{self, Factor, Resampling};
 use super::welch::{self, Moments, Term};
-use super::{Change, Runs};
-
-/// The estimate of a benchmark's time that the gate compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Statistic {
-    /// The mean, tested by Welch's t-test.
-    Mean,
-    /// A percentile, 1 to 99 (50 is the median), tested by a bootstrap.
-    Percentile(u8),
-}
+use crate::verdict::{Change, Statistic};
 
 impl Statistic {
-    /// The default: the 10th percentile.
-    pub const DEFAULT: Statistic = Statistic::Percentile(10);
-
     /// The statistic of `values` (which must not be empty).
     pub fn of(self, values: &[f64]) -> f64 {
         match self {
@@ -124,11 +108,8 @@ impl Statistic {
                 let probability = f64::from(percent) / 100.0;
                 let result = bootstrap::ratio_of_quantiles(factors, probability, level, resampling)?;
                 Some(Change {
-                    ratio: result.ratio,
-                    lower: result.lower,
-                    upper: result.upper,
-                    p_value: result.p_value,
                     subsample: result.subsampled.then_some(resampling.max_samples),
+                    ..Change::new(result.ratio, result.lower, result.upper, result.p_value)
                 })
             }
         }
@@ -136,7 +117,7 @@ impl Statistic {
 
     /// The test behind the statistic, for the report's header: across `runs` when both sides
     /// have two or more, else over one run's samples.
-    pub fn test_name(self, runs: Runs) -> String {
+    pub(crate) fn test_name(self, runs: Runs) -> String {
         if runs.base >= 2 && runs.new >= 2 {
             return format!(
                 "Welch's t-test on the log of each run's {self} across runs ({} base, {} new)",
@@ -152,74 +133,18 @@ impl Statistic {
     }
 }
 
-impl Default for Statistic {
-    fn default() -> Self {
-        Statistic::DEFAULT
-    }
-}
-
-impl fmt::Display for Statistic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Statistic::Mean => f.write_str("mean"),
-            Statistic::Percentile(50) => f.write_str("median"),
-            Statistic::Percentile(percent) => write!(f, "p{percent}"),
-        }
-    }
-}
-
-impl FromStr for Statistic {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = || {
-            format!(
-                "`{text}` is not a statistic; use mean, median, or a percentile from p1 to p99 (e.g. p10)"
-            )
-        };
-        match text.trim() {
-            "mean" => Ok(Statistic::Mean),
-            "median" => Ok(Statistic::Percentile(50)),
-            other => {
-                let percent: u8 =
-                    other.strip_prefix('p').and_then(|digits| digits.parse().ok()).ok_or_else(bad)?;
-                if (1..=99).contains(&percent) { Ok(Statistic::Percentile(percent)) } else { Err(bad()) }
-            }
-        }
-    }
-}
-
-impl Serialize for Statistic {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Statistic {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
 /// The change whose log is `log_ratio`, with Welch's test of it over `terms` and its interval at
 /// `level`, back on the ratio's scale.
 fn log_change(log_ratio: f64, terms: &[Term], level: f64) -> Option<Change> {
     let test = welch::test(log_ratio, terms)?;
     let (lower, upper) = test.interval(level);
-    Some(Change {
-        ratio: log_ratio.exp(),
-        lower: lower.exp(),
-        upper: upper.exp(),
-        p_value: test.p_value,
-        subsample: None,
-    })
+    Some(Change::new(log_ratio.exp(), lower.exp(), upper.exp(), test.p_value))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::Verdict;
+    use crate::verdict::Verdict;
 
     #[test]
     fn statistics_parse_and_print_the_same_way() {
@@ -264,9 +189,9 @@ mod tests {
         let new = runs_at(&[5.4, 3.4, 3.3], 20);
         let p10 = Statistic::DEFAULT;
         let over_samples = test_pooled(p10, &new, &base, false);
-        assert_eq!(over_samples.verdict(0.05, 0.05), Verdict::Improved, "{over_samples:?}");
+        assert_eq!(super::super::judge(&over_samples, 0.05, 0.05), Verdict::Improved, "{over_samples:?}");
         let across_runs = test_pooled(p10, &new, &base, true);
-        assert_eq!(across_runs.verdict(0.05, 0.05), Verdict::Unchanged, "{across_runs:?}");
+        assert_eq!(super::super::judge(&across_runs, 0.05, 0.05), Verdict::Unchanged, "{across_runs:?}");
         assert!(across_runs.lower < 0.95 && across_runs.upper > 1.0, "{across_runs:?}");
     }
 
@@ -276,7 +201,11 @@ mod tests {
         let slower = runs_at(&[374.6, 379.9, 375.3], 20);
         for statistic in [Statistic::DEFAULT, Statistic::Mean] {
             let change = test_pooled(statistic, &slower, &base, true);
-            assert_eq!(change.verdict(0.05, 0.05), Verdict::Regressed, "{statistic}: {change:?}");
+            assert_eq!(
+                super::super::judge(&change, 0.05, 0.05),
+                Verdict::Regressed,
+                "{statistic}: {change:?}"
+            );
             assert!(change.lower > 1.15 && change.upper < 1.25, "{statistic}: {change:?}");
             // The estimate is the geometric mean of the runs' statistics, as the test compares.
             let runs: Vec<&[f64]> = slower.iter().map(Vec::as_slice).collect();

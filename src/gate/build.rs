@@ -33,14 +33,17 @@ pub(crate) struct Built {
 ///
 /// # Errors
 ///
-/// When git cannot resolve it.
+/// When git cannot resolve it: the message names `rev` and says what to give instead.
 pub(crate) fn resolve(repo: &Path, rev: &str) -> Result<String, Error> {
-    let output = git(repo, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])?;
+    // `--verify --quiet` says "no such commit" by exiting 1 with nothing on either stream, which
+    // is not a failure of git's to report as one.
+    let output =
+        git(repo, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]).unwrap_or_default();
     let commit = output.trim();
     if commit.is_empty() {
         return Err(Error::input(format!(
-            "--base {rev}: git knows no such commit in {}; give a branch, tag or commit (fetch it first in a \
-             shallow clone)",
+            "--base {rev}: git knows no such commit in {}; give a branch, tag or commit of this repository \
+             (`git log --oneline --all` lists them; in a shallow clone, fetch it first)",
             repo.display()
         )));
     }
@@ -67,24 +70,88 @@ pub(crate) fn is_dirty(repo: &Path) -> bool {
 /// Checks `commit` out, detached, in the worktree at `dir`, adding the worktree when it is not
 /// one yet.
 ///
+/// The caller holds the work directory's lock ([`lock_work_dir`]), so no other gate uses the
+/// worktree: a worktree a killed gate left broken (its `.git` missing, a stale `index.lock`) is
+/// removed and checked out anew, and `progress` says so.
+///
 /// # Errors
 ///
-/// When git fails.
-pub(crate) fn check_out(repo: &Path, commit: &str, dir: &Path) -> Result<(), Error> {
+/// When git fails on a fresh worktree too.
+pub(crate) fn check_out(
+    repo: &Path,
+    commit: &str,
+    dir: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), Error> {
     if dir.join(".git").exists() {
-        git(dir, &["checkout", "--quiet", "--detach", "--force", commit])?;
-        git(dir, &["clean", "--quiet", "-fd"])?;
-    } else {
-        if let Some(parent) = dir.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|err| Error::input(format!("cannot create {}: {err}", parent.display())))?;
+        let updated = git(dir, &["checkout", "--quiet", "--detach", "--force", commit])
+            .and_then(|_| git(dir, &["clean", "--quiet", "-fd"]));
+        match updated {
+            Ok(_) => return Ok(()),
+            Err(err) => progress(&format!(
+                "the base's worktree {} cannot be updated ({err}): a gate stopped in the middle of it left it so; \
+                 removing it and checking the base out anew",
+                dir.display()
+            )),
         }
-        // A worktree removed by hand is still registered: forget it first.
-        let _ = git(repo, &["worktree", "prune"]);
-        let path = dir.to_string_lossy();
-        git(repo, &["worktree", "add", "--quiet", "--detach", "--force", &path, commit])?;
+    } else if dir.exists() {
+        progress(&format!(
+            "{} is no worktree (its .git is missing: a gate stopped while creating it?); removing it and checking \
+             the base out anew",
+            dir.display()
+        ));
     }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|err| {
+            Error::input(format!(
+                "cannot remove the broken worktree {}: {err}; remove it by hand",
+                dir.display()
+            ))
+        })?;
+    }
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|err| Error::input(format!("cannot create {}: {err}", parent.display())))?;
+    }
+    // A worktree removed by hand, or above, is still registered (with any lock it left): forget it.
+    let _ = git(repo, &["worktree", "prune"]);
+    let path = dir.to_string_lossy();
+    git(repo, &["worktree", "add", "--quiet", "--detach", "--force", &path, commit])?;
     Ok(())
+}
+
+/// The work directory's lock: held while a gate uses the base's worktree and target directory
+/// there, so that two gates never share them, and what one left behind is known to be stale.
+#[derive(Debug)]
+pub(crate) struct WorkDirLock {
+    _file: std::fs::File,
+}
+
+/// Takes the lock of `work_dir` (creating the directory), without waiting.
+///
+/// # Errors
+///
+/// When another gate holds it, or the lock file cannot be created.
+pub(crate) fn lock_work_dir(work_dir: &Path) -> Result<WorkDirLock, Error> {
+    use std::os::fd::AsRawFd as _;
+    std::fs::create_dir_all(work_dir)
+        .map_err(|err| Error::input(format!("cannot create {}: {err}", work_dir.display())))?;
+    let path = work_dir.join("gate.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|err| Error::input(format!("cannot create {}: {err}", path.display())))?;
+    // SAFETY: flock on a descriptor this function owns; the kernel drops the lock when it closes.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(Error::input(format!(
+            "another poolbench gate is using {} (it holds {}); wait for it to finish, or give --work-dir DIR",
+            work_dir.display(),
+            path.display()
+        )));
+    }
+    Ok(WorkDirLock { _file: file })
 }
 
 /// The cargo target directory of the package at `checkout`.
@@ -129,8 +196,8 @@ pub(crate) fn build(checkout: &Path, target: Option<&Path>) -> Result<Built, Err
     if let Some(target) = target {
         command.env("CARGO_TARGET_DIR", target);
     }
-    let output = command
-        .output()
+    // In a process group of its own that dies with the gate: cargo's rustc processes too.
+    let output = super::group::output(&mut command)
         .map_err(|err| Error::input(format!("cannot run cargo bench in {}: {err}", checkout.display())))?;
     if !output.status.success() {
         return Err(Error::input(format!(
@@ -278,8 +345,83 @@ fn cargo() -> std::ffi::OsString {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A repository with two commits (and no package); returns it and the commits, oldest first.
+    pub(crate) fn repository() -> (tempfile::TempDir, Vec<String>) {
+        let dir = tempfile::tempdir().expect("a scratch directory");
+        let run = |args: &[&str]| {
+            let status = Command::new("git")
+                .args([
+                    "-c",
+                    "user.name=t",
+                    "-c",
+                    "user.email=t@example.invalid",
+                    "-c",
+                    "commit.gpgsign=false",
+                ])
+                .args(args)
+                .current_dir(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("git runs");
+            assert!(status.success(), "git {args:?}");
+        };
+        run(&["init", "--quiet"]);
+        let mut commits = Vec::new();
+        for text in ["one", "two"] {
+            std::fs::write(dir.path().join("file"), text).expect("write");
+            run(&["add", "file"]);
+            run(&["commit", "--quiet", "-m", text]);
+            commits.push(resolve(dir.path(), "HEAD").expect("HEAD"));
+        }
+        (dir, commits)
+    }
+
+    #[test]
+    fn a_base_git_does_not_know_is_an_error_naming_it_and_what_to_give() {
+        let (repo, _) = repository();
+        let err = resolve(repo.path(), "does-not-exist").expect_err("no such commit").to_string();
+        assert!(err.starts_with("--base does-not-exist: git knows no such commit in "), "{err}");
+        assert!(err.contains("give a branch, tag or commit"), "{err}");
+    }
+
+    #[test]
+    fn a_worktree_a_killed_gate_left_broken_is_checked_out_anew_and_said_so() {
+        let (repo, commits) = repository();
+        let work = tempfile::tempdir().expect("a scratch directory");
+        let dir = work.path().join("base");
+        let mut said = Vec::new();
+        check_out(repo.path(), &commits[0], &dir, &mut |line| said.push(line.to_owned()))
+            .expect("checked out");
+        assert_eq!(std::fs::read_to_string(dir.join("file")).expect("read"), "one");
+        assert!(said.is_empty(), "{said:?}");
+
+        // A stale lock of the worktree's index, as git leaves it when killed mid-checkout.
+        let git_dir = git(&dir, &["rev-parse", "--absolute-git-dir"]).expect("its git dir");
+        std::fs::write(Path::new(git_dir.trim()).join("index.lock"), "").expect("a stale lock");
+        check_out(repo.path(), &commits[1], &dir, &mut |line| said.push(line.to_owned())).expect("recovered");
+        assert_eq!(std::fs::read_to_string(dir.join("file")).expect("read"), "two");
+        assert!(said.len() == 1 && said[0].contains("cannot be updated"), "{said:?}");
+
+        // A worktree without its .git, as a gate killed while adding it leaves it.
+        std::fs::remove_file(dir.join(".git")).expect("remove .git");
+        check_out(repo.path(), &commits[0], &dir, &mut |line| said.push(line.to_owned())).expect("recovered");
+        assert_eq!(std::fs::read_to_string(dir.join("file")).expect("read"), "one");
+        assert!(said.len() == 2 && said[1].contains("its .git is missing"), "{said:?}");
+    }
+
+    #[test]
+    fn a_work_directory_is_used_by_one_gate_at_a_time() {
+        let work = tempfile::tempdir().expect("a scratch directory");
+        let held = lock_work_dir(work.path()).expect("the lock");
+        let err = lock_work_dir(work.path()).expect_err("held").to_string();
+        assert!(err.starts_with("another poolbench gate is using ") && err.contains("--work-dir"), "{err}");
+        drop(held);
+        lock_work_dir(work.path()).expect("free again");
+    }
 
     #[test]
     fn bench_executables_are_read_from_cargo_messages() {

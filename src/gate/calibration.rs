@@ -238,9 +238,9 @@ fn resolutions(reports: &[(String, Option<f64>, Report)]) -> Vec<GroupResolution
             continue;
         }
         for entry in &report.entries {
-            if let Some(change) = entry.change {
+            if let Some(detectable) = entry.change.and_then(|change| change.detectable) {
                 let (values, ids) = by_group.entry(group_of(&entry.id)).or_default();
-                values.push((change.detectable - 1.0) * 100.0);
+                values.push((detectable - 1.0) * 100.0);
                 ids.insert(entry.id.clone());
             }
         }

@@ -19,13 +19,11 @@ enum ErrorKind {
     #[error("{0}")]
     Input(String),
     #[error(
-        "the {side}'s bench binary {} cannot serve benchmarks: {message}; compare whole runs instead \
-         (scripts/ci-bench.sh does so by itself)",
+        "the {side}'s bench binary {} cannot serve benchmarks: {message}; gate against a newer base \
+         (one whose benches are built on poolbench::bench::Main), or compare two saved runs with `poolbench compare`",
         .program.display()
     )]
     NoServeMode { side: &'static str, program: PathBuf, message: String },
-    #[error("cannot encode the {what}: {source}")]
-    Encode { what: &'static str, source: serde_json::Error },
 }
 
 impl Error {
@@ -35,10 +33,6 @@ impl Error {
 
     pub(crate) fn no_serve_mode(side: &'static str, program: PathBuf, message: String) -> Self {
         Error::new(ErrorKind::NoServeMode { side, program, message })
-    }
-
-    pub(crate) fn encode(what: &'static str, source: serde_json::Error) -> Self {
-        Error::new(ErrorKind::Encode { what, source })
     }
 
     /// Whether a side's program predates serve mode (or is no bench built on

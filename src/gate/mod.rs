@@ -18,52 +18,52 @@
 //! `rule.rs` (the sequential rule and the
 //! verdicts), `multiplicity.rs` (Benjamini-Hochberg), `run.rs` (rounds, slots and passes),
 //! `server.rs` (the driver's side of serve mode), `build.rs` and `plan.rs` (the builds, the
-//! benchmarks and the canaries), `session.rs` (all of it in order), and the renderers.
+//! benchmarks and the canaries), `session.rs` (all of it in order), and `render.rs` (the report as
+//! the verdict layer, [`crate::verdict`], draws it: `verdict::render_table(&report)`,
+//! `render_markdown`, `render_json`, as for `poolbench compare`).
+//!
+//! # The config file
+//!
+//! The gate reads `compare`'s config file ([`crate::verdict::Config`]): its `alpha` and
+//! `threshold` (command-line flags win), each `[[benchmark]]` entry's `threshold` (that
+//! benchmark's margin), `ignore = true` (listed as ignored, never measured), and `accept = true`
+//! (a regression accepted as intended, [`Report::accept_intended`]).
 //!
 //! # Exit codes
 //!
 //! [`Outcome::exit_code`]: 0 no regression, 1 an error (or a benchmark that could not be
 //! measured), 2 a regression, 3 inconclusive (the canary flagged, or no benchmark was decided).
 //! 4 is the command line's when the base predates serve mode ([`Error::is_no_serve_mode`]):
-//! `scripts/ci-bench.sh` then falls back to comparing whole runs (`poolbench compare`).
+//! nothing was measured; gate against a newer base.
 
 mod build;
 mod calibration;
-mod cells;
 mod error;
-mod json;
+mod group;
 mod load;
-mod markdown;
 mod multiplicity;
 mod plan;
+mod render;
 mod rule;
 mod run;
 mod server;
 mod session;
-mod table;
 
 use std::time::Duration;
 
 use serde::Serialize;
 
 pub use crate::paired::Estimate;
+pub use crate::verdict::{Change, DEFAULT_ALPHA, GATE_THRESHOLD_PERCENT, Outcome, Verdict};
 pub use calibration::{
     Calibration, CalibrationRun, Goal, GroupResolution, Injection, MOSTLY_SPIN, SpinShare, calibrate,
     render as render_calibration,
 };
 pub use error::Error;
-pub use json::render as render_json;
 pub use load::{DISTURBANCE_THRESHOLD, adopt_orphans};
-pub use markdown::{MAX_MARKDOWN_CHARS, render as render_markdown};
 pub use rule::CANARY_ALPHA;
 pub use run::Stop;
 pub use session::{Base, Request, build_head, run};
-pub use table::render as render_table;
-
-/// The threshold unless told otherwise, in percent: changes within it are never flagged.
-pub const DEFAULT_THRESHOLD_PERCENT: f64 = 2.0;
-/// The run's false-alarm level unless told otherwise.
-pub const DEFAULT_ALPHA: f64 = 0.05;
 /// The measurement's time budget unless told otherwise (builds not included).
 pub const DEFAULT_BUDGET: Duration = Duration::from_secs(300);
 /// The canaries unless told otherwise.
@@ -73,12 +73,13 @@ pub const DEFAULT_CANARIES: usize = 3;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Settings {
     /// Changes within `±threshold_percent` are never flagged, and one clearly within it is
-    /// unchanged. Default: [`DEFAULT_THRESHOLD_PERCENT`].
+    /// unchanged. Default: [`GATE_THRESHOLD_PERCENT`].
     pub threshold_percent: f64,
     /// The run's false-alarm level. Default: [`DEFAULT_ALPHA`].
     pub alpha: f64,
-    /// The measurement's time budget; every benchmark has its first `min_rounds` rounds whatever
-    /// it says. Default: [`DEFAULT_BUDGET`].
+    /// The measurement's time budget, kept to: no round starts that would end after it (even
+    /// one of a benchmark's first `min_rounds`), and the run says before measuring when it is too
+    /// short to judge every benchmark. Default: [`DEFAULT_BUDGET`].
     #[serde(with = "seconds")]
     pub budget: Duration,
     /// The most time one benchmark's rounds may take. Default: 20 s.
@@ -100,13 +101,17 @@ pub struct Settings {
     /// A round whose window shows other programs took more than this share of the machine (0 to
     /// 1) is dropped and measured again; 1 keeps every round. Default: [`DISTURBANCE_THRESHOLD`].
     pub max_disturbance: f64,
+    /// The config file's `[[benchmark]]` entries, first match wins: a benchmark's own
+    /// `threshold`, `ignore = true` (listed as ignored, not measured), `accept = true` (applied
+    /// by [`Report::accept_intended`]). Default: none.
+    pub rules: Vec<crate::verdict::Rule>,
 }
 
 impl Settings {
     /// The defaults.
     pub fn new() -> Self {
         Settings {
-            threshold_percent: DEFAULT_THRESHOLD_PERCENT,
+            threshold_percent: GATE_THRESHOLD_PERCENT,
             alpha: DEFAULT_ALPHA,
             budget: DEFAULT_BUDGET,
             benchmark_budget: Duration::from_secs(20),
@@ -117,7 +122,27 @@ impl Settings {
             canaries: DEFAULT_CANARIES,
             seed: 1,
             max_disturbance: DISTURBANCE_THRESHOLD,
+            rules: Vec::new(),
         }
+    }
+
+    /// Takes the values `config` sets that the gate uses (`alpha`, `threshold`), and its rules;
+    /// `statistic` and `resamples` are `compare`'s.
+    pub fn apply(mut self, config: &crate::verdict::Config) -> Self {
+        self.alpha = config.alpha.unwrap_or(self.alpha);
+        self.threshold_percent = config.threshold.unwrap_or(self.threshold_percent);
+        self.rules = config.rules.clone();
+        self
+    }
+
+    /// The config file's rule for `id`, if one matches.
+    pub(crate) fn rule_for(&self, id: &str) -> Option<&crate::verdict::Rule> {
+        self.rules.iter().find(|rule| rule.matches(id))
+    }
+
+    /// The threshold that applies to `id`, in percent.
+    pub(crate) fn threshold_for(&self, id: &str) -> f64 {
+        self.rule_for(id).and_then(|rule| rule.threshold).unwrap_or(self.threshold_percent)
     }
 
     /// Checks every setting's range.
@@ -158,6 +183,16 @@ impl Settings {
                 self.max_disturbance
             ));
         }
+        for rule in &self.rules {
+            if let Some(threshold) =
+                rule.threshold.filter(|threshold| !(*threshold > 0.0 && *threshold < 100.0))
+            {
+                return fail(format!(
+                    "[[benchmark]] id = {:?}: threshold = {threshold}: give a percentage above 0 and below 100",
+                    rule.id
+                ));
+            }
+        }
         if self.canaries > 100 {
             return fail(format!("--canaries {}: give at most 100", self.canaries));
         }
@@ -180,76 +215,6 @@ mod seconds {
     }
 }
 
-/// What happened to one benchmark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// Clearly slower than the base, by more than the threshold.
-    Regressed,
-    /// Regressed, and the config file accepts the slowdown as intended (its reason is the
-    /// entry's note): not a failure.
-    Accepted,
-    /// Clearly faster, by more than the threshold.
-    Improved,
-    /// Could not be measured: see [`Entry::note`].
-    Failed,
-    /// Measured within the budget but neither clearly changed nor clearly unchanged.
-    Inconclusive,
-    /// Clearly within the threshold.
-    Unchanged,
-    /// Only in the head.
-    New,
-    /// Only in the base.
-    Missing,
-}
-
-impl Verdict {
-    /// The verdict as the tables write it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Regressed => "regressed",
-            Verdict::Accepted => "accepted",
-            Verdict::Improved => "improved",
-            Verdict::Failed => "failed",
-            Verdict::Inconclusive => "inconclusive",
-            Verdict::Unchanged => "unchanged",
-            Verdict::New => "new",
-            Verdict::Missing => "missing",
-        }
-    }
-
-    /// Every verdict, in table order.
-    pub const ALL: [Verdict; 8] = [
-        Verdict::Regressed,
-        Verdict::Accepted,
-        Verdict::Improved,
-        Verdict::Failed,
-        Verdict::Inconclusive,
-        Verdict::Unchanged,
-        Verdict::New,
-        Verdict::Missing,
-    ];
-}
-
-/// A benchmark's measured change, head / base.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Change {
-    /// The estimate: 1.05 is 5% slower.
-    pub ratio: f64,
-    /// The interval's lower bound, at level `1 − alpha`.
-    pub lower: f64,
-    /// Its upper bound.
-    pub upper: f64,
-    /// The p-value of "the change is within the threshold".
-    pub p_value: f64,
-    /// Benjamini-Hochberg's adjusted p-value (canaries: none).
-    pub q_value: Option<f64>,
-    /// The smallest change this benchmark's spread lets the gate flag half the time, as a ratio.
-    pub detectable: f64,
-    /// The estimate itself (log scale).
-    pub estimate: Estimate,
-}
-
 /// One benchmark's result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Entry {
@@ -263,6 +228,8 @@ pub struct Entry {
     pub head_ns: Option<f64>,
     /// The change, once two rounds were measured.
     pub change: Option<Change>,
+    /// The estimate behind it (log scale).
+    pub estimate: Option<Estimate>,
     /// Rounds measured (a fresh process a side each).
     pub rounds: usize,
     /// Pairs of slots measured.
@@ -278,6 +245,13 @@ pub struct Entry {
     pub stop: Option<Stop>,
     /// Why it failed, or other remarks.
     pub note: Option<String>,
+}
+
+impl Entry {
+    /// What the table order sorts by.
+    pub(crate) fn key(&self) -> (Verdict, Option<&Change>, &str) {
+        (self.verdict, self.change.as_ref(), &self.id)
+    }
 }
 
 /// A side as the tables describe it.
@@ -304,6 +278,9 @@ pub struct Canary {
     pub entries: Vec<Entry>,
     /// Why the run is inconclusive, when a canary flagged.
     pub flagged: Option<String>,
+    /// When canaries had too few rounds to estimate (every round dropped as disturbed, or a
+    /// failure): how many, and the rounds dropped. Those canaries vouch for nothing.
+    pub could_not_judge: Option<String>,
 }
 
 /// A whole gate run.
@@ -332,33 +309,9 @@ pub struct Report {
     pub dropped_rounds: usize,
     /// How disturbed rounds are found, and what was dropped.
     pub disturbance: String,
-}
-
-/// What the gate says of the whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// No benchmark regressed, and some were decided: exit code 0.
-    NoRegression,
-    /// A benchmark could not be measured, and none regressed: exit code 1.
-    Failed,
-    /// At least one benchmark regressed and the canary is quiet: exit code 2.
-    Regression,
-    /// The canary flagged (the machine was too noisy to trust any verdict), or no benchmark was
-    /// decided: exit code 3.
-    Inconclusive,
-}
-
-impl Outcome {
-    /// The exit code of `poolbench gate`.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Outcome::NoRegression => 0,
-            Outcome::Failed => 1,
-            Outcome::Regression => 2,
-            Outcome::Inconclusive => 3,
-        }
-    }
+    /// What the run said as it measured: a budget too short to judge every benchmark, an
+    /// iteration longer than a slot; each says what would help.
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -373,8 +326,8 @@ impl Report {
     /// regression: an acceptance no longer needed, for the caller to mention.
     pub fn accept_intended<'r>(
         &mut self,
-        rules: &'r [crate::compare::Rule],
-    ) -> Vec<&'r crate::compare::Rule> {
+        rules: &'r [crate::verdict::Rule],
+    ) -> Vec<&'r crate::verdict::Rule> {
         let base = self.base.commit.as_deref();
         let mut used = vec![false; rules.len()];
         for entry in &mut self.entries {
@@ -400,21 +353,10 @@ impl Report {
 
     /// What the gate says.
     pub fn outcome(&self) -> Outcome {
-        let decided = [Verdict::Regressed, Verdict::Accepted, Verdict::Improved, Verdict::Unchanged]
-            .iter()
-            .map(|&v| self.count(v))
-            .sum::<usize>();
         if self.canary.flagged.is_some() {
-            Outcome::Inconclusive
-        } else if self.count(Verdict::Regressed) > 0 {
-            Outcome::Regression
-        } else if self.count(Verdict::Failed) > 0 {
-            Outcome::Failed
-        } else if decided == 0 {
-            Outcome::Inconclusive
-        } else {
-            Outcome::NoRegression
+            return Outcome::Inconclusive;
         }
+        Outcome::of(self.entries.iter().map(|entry| entry.verdict), Outcome::Inconclusive)
     }
 
     /// Why the run is inconclusive, when it is.

@@ -25,11 +25,13 @@ pub(crate) struct Environments {
     pub head: Vec<(String, String)>,
 }
 
-/// Plans a run over the ids both sides list that `selected` keeps, with `canaries` canaries.
+/// Plans a run over the ids both sides list that `selected` keeps, with `canaries` canaries,
+/// each benchmark judged within its `margin` (a log ratio).
 pub(crate) fn plan(
     base: &BTreeMap<String, PathBuf>,
     head: &BTreeMap<String, PathBuf>,
     selected: impl Fn(&str) -> bool,
+    margin: impl Fn(&str) -> f64,
     canaries: usize,
     env: &Environments,
 ) -> Plan {
@@ -45,6 +47,7 @@ pub(crate) fn plan(
                 base: launch(base_program, &env.base),
                 head: launch(head_program, &env.head),
                 canary: false,
+                margin: margin(id),
             })
         })
         .collect();
@@ -89,7 +92,7 @@ mod tests {
     fn the_plan_measures_shared_selected_ids_and_lists_the_others() {
         let base = ids(&["a/1", "a/2", "b/1", "old/1"], "base");
         let head = ids(&["a/1", "a/2", "b/1", "new/1"], "head");
-        let plan = plan(&base, &head, |id| id != "b/1", 0, &environments());
+        let plan = plan(&base, &head, |id| id != "b/1", |_| 0.02, 0, &environments());
         let measured: Vec<&str> = plan.jobs.iter().map(|job| job.id.as_str()).collect();
         assert_eq!(measured, ["a/1", "a/2"]);
         assert_eq!((plan.new, plan.missing), (vec!["new/1".to_owned()], vec!["old/1".to_owned()]));
@@ -102,7 +105,8 @@ mod tests {
     fn canaries_run_the_head_on_both_sides_spread_among_the_benchmarks() {
         let names: Vec<String> = (0..9).map(|k| format!("g/{k}")).collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        let spread_out = plan(&ids(&names, "base"), &ids(&names, "head"), |_| true, 3, &environments());
+        let spread_out =
+            plan(&ids(&names, "base"), &ids(&names, "head"), |_| true, |_| 0.02, 3, &environments());
         assert_eq!(spread_out.jobs.len(), 12);
         let canaries: Vec<(usize, &Job)> =
             spread_out.jobs.iter().enumerate().filter(|(_, job)| job.canary).collect();
@@ -113,7 +117,8 @@ mod tests {
         let positions: Vec<usize> = canaries.iter().map(|(position, _)| *position).collect();
         assert!(positions[0] > 0 && positions[2] < 11 && positions[1] > positions[0] + 2, "{positions:?}");
         // One canary of a single benchmark: itself, against itself.
-        let one = plan(&ids(&["x/1"], "base"), &ids(&["x/1"], "head"), |_| true, 3, &environments());
+        let one =
+            plan(&ids(&["x/1"], "base"), &ids(&["x/1"], "head"), |_| true, |_| 0.02, 3, &environments());
         assert_eq!(one.jobs.iter().filter(|job| job.canary).count(), 1);
     }
 }

@@ -97,12 +97,25 @@ impl Rule {
         }
     }
 
+    /// The same rule with another margin: a benchmark's own threshold (the config file's).
+    pub fn with_margin(self, margin: f64) -> Rule {
+        Rule { margin, ..self }
+    }
+
     /// The verdicts of the benchmarks judged together, from their final estimates (`None`: too
     /// few rounds to estimate, inconclusive).
+    #[cfg(test)]
     pub fn judge(&self, estimates: &[Option<Estimate>]) -> Vec<Judged> {
+        self.judge_with_margins(
+            &estimates.iter().map(|estimate| (*estimate, self.margin)).collect::<Vec<_>>(),
+        )
+    }
+
+    /// [`Rule::judge`], each benchmark with its own margin.
+    pub fn judge_with_margins(&self, estimates: &[(Option<Estimate>, f64)]) -> Vec<Judged> {
         let p_values: Vec<f64> = estimates
             .iter()
-            .map(|estimate| estimate.map_or(f64::NAN, |estimate| estimate.p_changed(self.margin)))
+            .map(|(estimate, margin)| estimate.map_or(f64::NAN, |estimate| estimate.p_changed(*margin)))
             .collect();
         let flagged = benjamini_hochberg(&p_values, self.final_level());
         let q_values = adjusted(&p_values);
@@ -110,12 +123,12 @@ impl Rule {
             .iter()
             .zip(flagged)
             .zip(q_values)
-            .map(|((estimate, flagged), q_value)| {
+            .map(|(((estimate, margin), flagged), q_value)| {
                 let verdict = match estimate {
                     None => Verdict::Inconclusive,
                     Some(estimate) if flagged && estimate.log_ratio > 0.0 => Verdict::Regressed,
                     Some(_) if flagged => Verdict::Improved,
-                    Some(estimate) if estimate.p_equivalent(self.margin) < self.alpha => Verdict::Unchanged,
+                    Some(estimate) if estimate.p_equivalent(*margin) < self.alpha => Verdict::Unchanged,
                     Some(_) => Verdict::Inconclusive,
                 };
                 Judged { verdict, q_value }

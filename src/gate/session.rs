@@ -6,9 +6,10 @@ use std::time::Instant;
 use super::build::{self, Built};
 use super::plan::{Environments, plan};
 use super::rule::{Judged, Rule};
-use super::run::{Measured, Stop, Totals, measure};
+use super::run::{Measured, Stop, Totals, budget_warning, measure};
 use super::{Canary, Change, Entry, Error, Report, Settings, Side, Verdict};
 use crate::env::SERVE;
+use crate::verdict::{self, change_with_interval};
 
 /// What the base is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +57,11 @@ pub fn run(request: &Request, settings: &Settings, progress: &mut dyn FnMut(&str
             })?),
             None => None,
         };
+    // The base first: a base git does not know must not cost a build of the head.
+    let base_commit = match &request.base {
+        Base::Commit(rev) => Some(build::resolve(&build::toplevel(&request.dir)?, rev)?),
+        Base::Programs(_) => None,
+    };
     let head_repo = match &request.head_programs {
         Some(_) => None,
         None => Some(build::toplevel(&request.dir)?),
@@ -65,12 +71,23 @@ pub fn run(request: &Request, settings: &Settings, progress: &mut dyn FnMut(&str
         (None, Some(_)) => build::target_dir(&request.dir)?.join("gate"),
         (None, None) => std::env::temp_dir().join("poolbench-gate"),
     };
+    // Held to the end of the run: the base's worktree and target directory are this gate's.
+    let _lock = base_commit.is_some().then(|| build::lock_work_dir(&work_dir)).transpose()?;
     let (head, head_side) = head_side(request, head_repo.as_deref(), progress)?;
-    let (base, base_side) = base_side(request, &work_dir, progress)?;
+    let (base, base_side) = base_side(request, base_commit, &work_dir, progress)?;
 
     let environments = environments(&work_dir, &request.head_env)?;
-    let selected = |id: &str| filter.as_ref().is_none_or(|filter| filter.is_match(id));
-    let plan = plan(&base.ids, &head.ids, selected, settings.canaries, &environments);
+    let filtered = |id: &str| filter.as_ref().is_none_or(|filter| filter.is_match(id));
+    let ignored = |id: &str| settings.rule_for(id).is_some_and(|rule| rule.ignore);
+    let selected = |id: &str| filtered(id) && !ignored(id);
+    let margin = |id: &str| (1.0 + settings.threshold_for(id) / 100.0).ln();
+    let plan = plan(&base.ids, &head.ids, selected, margin, settings.canaries, &environments);
+    let ignored: Vec<String> = head
+        .ids
+        .keys()
+        .filter(|id| base.ids.contains_key(*id) && filtered(id) && ignored(id))
+        .cloned()
+        .collect();
     let benchmarks = plan.jobs.iter().filter(|job| !job.canary).count();
     if benchmarks == 0 {
         return Err(Error::input(format!(
@@ -99,13 +116,21 @@ pub fn run(request: &Request, settings: &Settings, progress: &mut dyn FnMut(&str
         settings.max_rounds,
         settings.budget.as_secs()
     ));
-    let (measured, totals) = measure(plan.jobs, &rule, settings, progress)
+    let mut warnings: Vec<String> = budget_warning(plan.jobs.len(), settings).into_iter().collect();
+    for warning in &warnings {
+        progress(warning);
+    }
+    let (measured, totals, said) = measure(plan.jobs, &rule, settings, progress)
         .map_err(|failed| Error::no_serve_mode(failed.side, failed.program, failed.message))?;
+    warnings.extend(said);
     let sides = Sides {
         base: Side { processes: totals.base_processes, ..base_side },
         head: Side { processes: totals.head_processes, ..head_side },
     };
-    Ok(report(measured, &plan.new, &plan.missing, &rule, settings, sides, totals, started))
+    let unmeasured = Unmeasured { new: plan.new, missing: plan.missing, ignored };
+    let mut report = report(measured, &unmeasured, &rule, settings, sides, totals, started);
+    report.warnings = warnings;
+    Ok(report)
 }
 
 /// Builds the bench binaries of the working tree that holds `dir`, as a run builds the head, and
@@ -127,6 +152,13 @@ pub fn build_head(dir: &Path, progress: &mut dyn FnMut(&str)) -> Result<Vec<Path
 struct Sides {
     base: Side,
     head: Side,
+}
+
+/// The selected ids not measured: only in the head, only in the base, ignored by the config file.
+struct Unmeasured {
+    new: Vec<String>,
+    missing: Vec<String>,
+    ignored: Vec<String>,
 }
 
 fn check_env(env: &[(String, String)]) -> Result<(), Error> {
@@ -181,19 +213,24 @@ fn head_side(
     Ok((built, side))
 }
 
+/// The base's side; `commit` is what [`build::resolve`] made of a [`Base::Commit`].
 fn base_side(
     request: &Request,
+    commit: Option<String>,
     work_dir: &Path,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Built, Side), Error> {
-    match &request.base {
-        Base::Programs(programs) => listed(programs, "the programs given", None, Vec::new()),
-        Base::Commit(rev) => {
+    match (&request.base, commit) {
+        (Base::Programs(programs), _) => listed(programs, "the programs given", None, Vec::new()),
+        (Base::Commit(rev), commit) => {
             let repo = build::toplevel(&request.dir)?;
-            let commit = build::resolve(&repo, rev)?;
+            let commit = match commit {
+                Some(commit) => commit,
+                None => build::resolve(&repo, rev)?,
+            };
             let checkout = work_dir.join("base");
             progress(&format!("building the base ({rev} at {}) in {}", short(&commit), checkout.display()));
-            build::check_out(&repo, &commit, &checkout)?;
+            build::check_out(&repo, &commit, &checkout, progress)?;
             // The head's package, as a path inside the repository, found again in the base.
             let canonical = |path: &Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
             let inside = canonical(&request.dir)
@@ -232,11 +269,9 @@ fn short(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
 }
 
-#[expect(clippy::too_many_arguments, reason = "the parts of one report, each from a different step")]
 fn report(
     measured: Vec<Measured>,
-    new: &[String],
-    missing: &[String],
+    unmeasured: &Unmeasured,
     rule: &Rule,
     settings: &Settings,
     sides: Sides,
@@ -245,21 +280,27 @@ fn report(
 ) -> Report {
     let (canaries, benchmarks): (Vec<Measured>, Vec<Measured>) =
         measured.into_iter().partition(|m| m.job.canary);
-    let estimates: Vec<_> = benchmarks.iter().map(Measured::estimate).collect();
-    let judged = rule.judge(&estimates);
+    let estimates: Vec<_> =
+        benchmarks.iter().map(|measured| (measured.estimate(), measured.job.margin)).collect();
+    let judged = rule.judge_with_margins(&estimates);
     let mut entries: Vec<Entry> = benchmarks
         .iter()
         .zip(judged)
         .map(|(measured, judged)| entry(measured, Some(judged), rule, settings))
         .collect();
-    entries.extend(new.iter().map(|id| unmeasured(id, Verdict::New)));
-    entries.extend(missing.iter().map(|id| unmeasured(id, Verdict::Missing)));
-    entries.sort_by(table_order);
+    entries.extend(unmeasured.new.iter().map(|id| self::unmeasured(id, Verdict::New, None)));
+    entries.extend(unmeasured.missing.iter().map(|id| self::unmeasured(id, Verdict::Missing, None)));
+    entries.extend(unmeasured.ignored.iter().map(|id| {
+        let reason = settings.rule_for(id).and_then(|rule| rule.reason.clone());
+        let note = reason.unwrap_or_else(|| "ignored by the config file".to_owned());
+        self::unmeasured(id, Verdict::Ignored, Some(note))
+    }));
+    entries.sort_by(|a, b| verdict::order(a.key(), b.key()));
     let canary_entries: Vec<Entry> = canaries
         .iter()
         .map(|measured| {
             let mut entry = entry(measured, None, rule, settings);
-            let flags = rule.canary_flags(measured.estimate().as_ref());
+            let flags = rule.with_margin(measured.job.margin).canary_flags(measured.estimate().as_ref());
             entry.verdict = match (&entry.verdict, flags) {
                 (Verdict::Failed, _) => Verdict::Failed,
                 (_, true) if entry.change.is_some_and(|change| change.ratio > 1.0) => Verdict::Regressed,
@@ -269,25 +310,7 @@ fn report(
             entry
         })
         .collect();
-    let flagged: Vec<String> = canary_entries
-        .iter()
-        .filter(|entry| matches!(entry.verdict, Verdict::Regressed | Verdict::Improved))
-        .map(|entry| {
-            let change =
-                entry.change.map(|change| super::cells::change_with_interval(&change)).unwrap_or_default();
-            format!("{} {change}", entry.id)
-        })
-        .collect();
-    let canary = Canary {
-        entries: canary_entries,
-        flagged: (!flagged.is_empty()).then(|| {
-            format!(
-                "the canary measured the head against itself and found a change ({}): the machine was too noisy for \
-                 this run's verdicts to be trusted; run the gate again when it is quieter",
-                flagged.join("; ")
-            )
-        }),
-    };
+    let canary = canary_of(canary_entries);
     let dropped_rounds: usize = entries.iter().chain(&canary.entries).map(|entry| entry.dropped_rounds).sum();
     let disturbance = if !totals.load_measured {
         "not measured: /proc/stat or getrusage could not be read, so no round was dropped".to_owned()
@@ -317,22 +340,20 @@ fn report(
         passes: totals.passes,
         dropped_rounds,
         disturbance,
+        warnings: Vec::new(),
     }
 }
 
 fn entry(measured: &Measured, judged: Option<Judged>, rule: &Rule, settings: &Settings) -> Entry {
+    let rule = rule.with_margin(measured.job.margin);
     let estimate = measured.estimate();
     let means = measured.geometric_means();
     let change = estimate.map(|estimate| {
         let (lower, upper) = estimate.interval(1.0 - settings.alpha);
         Change {
-            ratio: estimate.ratio(),
-            lower,
-            upper,
-            p_value: estimate.p_changed(rule.margin),
             q_value: judged.map(|judged| judged.q_value),
-            detectable: rule.detectable(&estimate).exp(),
-            estimate,
+            detectable: Some(rule.detectable(&estimate).exp()).filter(|detectable| detectable.is_finite()),
+            ..Change::new(estimate.ratio(), lower, upper, estimate.p_changed(rule.margin))
         }
     });
     let verdict = match (&measured.failure, judged) {
@@ -346,43 +367,107 @@ fn entry(measured: &Measured, judged: Option<Judged>, rule: &Rule, settings: &Se
         base_ns: means.map(|(base, _)| base),
         head_ns: means.map(|(_, head)| head),
         change,
+        estimate,
         rounds: measured.rounds.len(),
         pairs: measured.rounds.iter().map(Vec::len).sum(),
         dropped_rounds: measured.dropped,
         iterations: measured.iterations,
         seconds: measured.spent.as_secs_f64(),
         stop: measured.stop,
-        note: measured.failure.clone(),
+        note: measured.failure.clone().or_else(|| threshold_note(&measured.job.id, settings)),
     }
 }
 
-fn unmeasured(id: &str, verdict: Verdict) -> Entry {
+/// The canary's result from its entries: flagged when one found a change; `could_not_judge`
+/// when some had too few rounds to estimate (those are inconclusive, not unchanged), saying how
+/// many rounds were dropped.
+pub(super) fn canary_of(mut entries: Vec<Entry>) -> Canary {
+    for entry in &mut entries {
+        if entry.change.is_none() && entry.verdict == Verdict::Unchanged {
+            entry.verdict = Verdict::Inconclusive;
+        }
+    }
+    let flagged: Vec<String> = entries
+        .iter()
+        .filter(|entry| matches!(entry.verdict, Verdict::Regressed | Verdict::Improved))
+        .map(|entry| {
+            let change = entry.change.as_ref().map(change_with_interval).unwrap_or_default();
+            format!("{} {change}", entry.id)
+        })
+        .collect();
+    let unjudged: Vec<&Entry> = entries.iter().filter(|entry| entry.change.is_none()).collect();
+    let could_not_judge = (!unjudged.is_empty()).then(|| {
+        let dropped: usize = unjudged.iter().map(|entry| entry.dropped_rounds).sum();
+        let failed = unjudged.iter().filter(|entry| entry.verdict == Verdict::Failed).count();
+        format!(
+            "{} of {} canaries could not judge the machine: too few rounds to estimate ({dropped} round(s) dropped as \
+             disturbed{})",
+            unjudged.len(),
+            entries.len(),
+            if failed > 0 { format!(", {failed} failed") } else { String::new() }
+        )
+    });
+    Canary {
+        flagged: (!flagged.is_empty()).then(|| {
+            format!(
+                "the canary measured the head against itself and found a change ({}): the machine was too noisy for \
+                 this run's verdicts to be trusted; run the gate again when it is quieter",
+                flagged.join("; ")
+            )
+        }),
+        could_not_judge,
+        entries,
+    }
+}
+
+/// `threshold 10%: why`, when the config file gives the benchmark a threshold of its own.
+fn threshold_note(id: &str, settings: &Settings) -> Option<String> {
+    let rule = settings.rule_for(id).filter(|rule| rule.threshold.is_some())?;
+    let threshold = verdict::plain(settings.threshold_for(id));
+    Some(match &rule.reason {
+        Some(reason) => format!("threshold {threshold}%: {reason}"),
+        None => format!("threshold {threshold}%"),
+    })
+}
+
+fn unmeasured(id: &str, verdict: Verdict, note: Option<String>) -> Entry {
     Entry {
         id: id.to_owned(),
         verdict,
         base_ns: None,
         head_ns: None,
         change: None,
+        estimate: None,
         rounds: 0,
         pairs: 0,
         dropped_rounds: 0,
         iterations: None,
         seconds: 0.0,
         stop: None::<Stop>,
-        note: None,
+        note,
     }
 }
 
-/// By verdict, the changes largest first, the rest by id.
-fn table_order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
-    let size = |entry: &Entry| entry.change.map_or(0.0, |change| change.estimate.log_ratio.abs());
-    a.verdict
-        .cmp(&b.verdict)
-        .then_with(|| match a.verdict {
-            Verdict::Regressed | Verdict::Accepted | Verdict::Improved | Verdict::Inconclusive => {
-                size(b).total_cmp(&size(a))
-            }
-            _ => std::cmp::Ordering::Equal,
-        })
-        .then_with(|| a.id.cmp(&b.id))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_base_git_does_not_know_is_refused_before_the_head_is_built() {
+        let (repo, _) = super::super::build::tests::repository();
+        let work = tempfile::tempdir().expect("a scratch directory");
+        let request = Request {
+            base: Base::Commit("does-not-exist".to_owned()),
+            head_programs: None,
+            head_env: Vec::new(),
+            filter: None,
+            dir: repo.path().to_path_buf(),
+            work_dir: Some(work.path().to_path_buf()),
+        };
+        let mut said = Vec::new();
+        let err = run(&request, &Settings::new(), &mut |line| said.push(line.to_owned()))
+            .expect_err("no such base");
+        assert!(err.to_string().starts_with("--base does-not-exist: git knows no such commit"), "{err}");
+        assert!(said.is_empty(), "nothing built: {said:?}");
+    }
 }

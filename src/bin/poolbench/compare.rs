@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use poolbench::compare::{self, Config, GateChoice, Input, Settings, Statistic};
+use poolbench::verdict;
 
 /// Options of `poolbench compare`.
 #[derive(Debug, clap::Args)]
@@ -40,7 +41,7 @@ pub struct Args {
     /// the same machine, relative when the machine fingerprints differ.
     #[arg(long, value_enum, default_value_t = GateArg::Auto)]
     gate: GateArg,
-    /// Config file with defaults and per-benchmark thresholds [default: ./poolbench-compare.toml when it exists].
+    /// Config file with defaults and per-benchmark thresholds, the gate's too [default: ./poolbench-compare.toml when it exists].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 }
@@ -55,7 +56,10 @@ Exit codes:
 The rule (when a benchmark regressed, which statistic, how runs are pooled, what happens across
 machines) is specified in reports/README.md, \"Comparing runs\".
 
-The config file (TOML):
+Markdown stays within a pull-request comment (60,000 characters); the JSON is the versioned
+document of `poolbench gate` too (\"format\": \"poolbench-verdicts\", \"version\": 1).
+
+The config file (TOML; `poolbench gate` reads it too, all but statistic and resamples):
   statistic = \"p10\"
   alpha = 0.05
   threshold = 5            # percent
@@ -98,9 +102,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let new = Input::load(&args.new, &criterion_dir).context("cannot read NEW")?;
     let comparison = compare::compare(&base, &new, &settings)?;
     let text = match args.format {
-        Format::Table => compare::render_table(&comparison),
-        Format::Markdown => compare::render_markdown(&comparison),
-        Format::Json => compare::render_json(&comparison)?,
+        Format::Table => verdict::render_table(&comparison),
+        Format::Markdown => verdict::render_markdown(&comparison),
+        Format::Json => verdict::render_json(&comparison)?,
     };
     print!("{text}");
     if let Some(why) = comparison.nothing_judged() {

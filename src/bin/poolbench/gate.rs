@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use poolbench::compare;
 use poolbench::gate::{self, Base, Injection, Report, Request, Settings};
+use poolbench::verdict::{self, Config};
 
 /// Options of `poolbench gate`.
 #[derive(Debug, clap::Args)]
@@ -74,10 +74,10 @@ struct Options {
     /// The most time one benchmark may take [default: 20s].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     benchmark_budget: Option<Duration>,
-    /// Smallest change flagged, in percent [default: 2].
+    /// Smallest change flagged, in percent [default: 2, or the config file's].
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     threshold: Option<f64>,
-    /// The run's false-alarm level [default: 0.05].
+    /// The run's false-alarm level [default: 0.05, or the config file's].
     #[arg(long, value_name = "ALPHA")]
     alpha: Option<f64>,
     /// Target slot length [default: 10ms].
@@ -105,8 +105,9 @@ struct Options {
     /// Where the base's worktree and target directory go [default: gate/ in the cargo target directory].
     #[arg(long, value_name = "DIR")]
     work_dir: Option<PathBuf>,
-    /// The config file whose `[[benchmark]]` entries with `accept = true` accept an intended
-    /// slowdown [default: poolbench-compare.toml, when there is one].
+    /// The config file, poolbench compare's: its alpha, threshold and `[[benchmark]]` entries
+    /// (a threshold of its own, ignore = true, accept = true for an intended slowdown)
+    /// [default: poolbench-compare.toml, when there is one].
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
 }
@@ -117,12 +118,13 @@ Exit codes:
   1  error (bad input, a build that failed), or a benchmark that could not be measured
   2  at least one benchmark regressed (and the canary was quiet)
   3  inconclusive: the canary (head against head) flagged, or no benchmark was decided
-  4  the base's bench binary predates serve mode: nothing was measured; compare whole runs
-     instead (scripts/ci-bench.sh does)
+  4  the base's bench binary predates serve mode: nothing was measured; gate against a newer base
 calibrate: 0 every goal met (with --smoke: the path works), 2 a goal not met, 1 error.
 
 The rule (pairs, rounds, when measuring stops, Benjamini-Hochberg, the canary) is specified in
-reports/README.md, \"The paired gate\".";
+reports/README.md, \"The paired gate\". Markdown stays within a pull-request comment (60,000
+characters); the JSON is the versioned document of `poolbench compare` too (\"format\":
+\"poolbench-verdicts\", \"version\": 1).";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
@@ -168,9 +170,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 fn run_gate(options: &Options) -> anyhow::Result<ExitCode> {
-    let settings = settings(options);
-    let request = request(options, None)?;
     let config = config(options)?;
+    let settings = settings(options, &config);
+    let request = request(options, None)?;
     let mut report = match gate::run(&request, &settings, &mut say) {
         Ok(report) => report,
         Err(err) if err.is_no_serve_mode() => {
@@ -196,7 +198,7 @@ fn run_gate(options: &Options) -> anyhow::Result<ExitCode> {
 
 fn run_calibration(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
     let options = &args.options;
-    let settings = settings(options);
+    let settings = settings(options, &config(options)?);
     let request = request(options, Some("HEAD"))?;
     let injections: Vec<Injection> = args.inject.iter().map(|&factor| Injection { factor }).collect();
     let mut written: anyhow::Result<()> = Ok(());
@@ -207,7 +209,7 @@ fn run_calibration(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
                 written = Err(err);
             }
         }
-        eprint!("{}", gate::render_table(report));
+        eprint!("{}", verdict::render_table(report));
     };
     let calibration = gate::calibrate(&request, &settings, args.runs, &injections, &mut say, &mut each)?;
     written?;
@@ -238,11 +240,11 @@ fn run_calibration(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The config file: --config, or poolbench-compare.toml in the current directory when there is one.
-fn config(options: &Options) -> anyhow::Result<compare::Config> {
-    let default = Path::new(compare::DEFAULT_CONFIG_FILE);
+fn config(options: &Options) -> anyhow::Result<Config> {
+    let default = Path::new(verdict::DEFAULT_CONFIG_FILE);
     match options.config.as_deref().or_else(|| default.is_file().then_some(default)) {
-        Some(path) => Ok(compare::Config::load(path)?),
-        None => Ok(compare::Config::default()),
+        Some(path) => Ok(Config::load(path)?),
+        None => Ok(Config::default()),
     }
 }
 
@@ -250,8 +252,9 @@ fn say(line: &str) {
     eprintln!("poolbench gate: {line}");
 }
 
-fn settings(options: &Options) -> Settings {
-    let defaults = Settings::new();
+/// The defaults, then the config file's, then the command line's.
+fn settings(options: &Options, config: &Config) -> Settings {
+    let defaults = Settings::new().apply(config);
     Settings {
         threshold_percent: options.threshold.unwrap_or(defaults.threshold_percent),
         alpha: options.alpha.unwrap_or(defaults.alpha),
@@ -264,6 +267,7 @@ fn settings(options: &Options) -> Settings {
         canaries: options.canaries.unwrap_or(defaults.canaries),
         seed: options.seed.unwrap_or(defaults.seed),
         max_disturbance: options.max_disturbance.map_or(defaults.max_disturbance, |percent| percent / 100.0),
+        rules: defaults.rules,
     }
 }
 
@@ -305,17 +309,17 @@ fn request(options: &Options, default_base: Option<&str>) -> anyhow::Result<Requ
 
 fn rendered(report: &Report, format: Format) -> anyhow::Result<String> {
     Ok(match format {
-        Format::Table => gate::render_table(report),
-        Format::Markdown => gate::render_markdown(report),
-        Format::Json => gate::render_json(report)?,
+        Format::Table => verdict::render_table(report),
+        Format::Markdown => verdict::render_markdown(report),
+        Format::Json => verdict::render_json(report)?,
     })
 }
 
 fn write_report(dir: &Path, name: &str, report: &Report) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    write(&dir.join(format!("{name}.txt")), &gate::render_table(report))?;
-    write(&dir.join(format!("{name}.md")), &gate::render_markdown(report))?;
-    write(&dir.join(format!("{name}.json")), &gate::render_json(report)?)
+    write(&dir.join(format!("{name}.txt")), &verdict::render_table(report))?;
+    write(&dir.join(format!("{name}.md")), &verdict::render_markdown(report))?;
+    write(&dir.join(format!("{name}.json")), &verdict::render_json(report)?)
 }
 
 fn write(path: &Path, text: &str) -> anyhow::Result<()> {

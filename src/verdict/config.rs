@@ -1,10 +1,12 @@
-//! The comparison's config file (`poolbench-compare.toml` by default): defaults for the whole
-//! run, and per-benchmark thresholds or exclusions.
+//! The one config file of `poolbench compare` and `poolbench gate` (`poolbench-compare.toml` by
+//! default): defaults for the whole run, and per-benchmark thresholds, exclusions and accepted
+//! slowdowns. Both honour `alpha`, `threshold` and every `[[benchmark]]` entry; `statistic` and
+//! `resamples` say how `compare` tests samples, and the gate, which tests rounds, has neither.
 //!
 //! ```toml
 //! statistic = "p10"   # mean, median, or p1..p99
 //! alpha = 0.05        # significance level, and 1 - the intervals' confidence level
-//! threshold = 5       # percent: smaller changes are never flagged
+//! threshold = 5       # percent: smaller changes are never flagged (default: compare 5, gate 2)
 //! resamples = 10000   # bootstrap resamples, 1000 to 100000
 //!
 //! [[benchmark]]
@@ -32,7 +34,16 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{DEFAULT_RESAMPLES, Error, MAX_RESAMPLES, MIN_RESAMPLES, Statistic};
+use super::{Error, Statistic};
+
+/// Bootstrap resamples unless told otherwise (`compare`'s).
+pub const DEFAULT_RESAMPLES: usize = 10_000;
+/// The fewest bootstrap resamples accepted: fewer make the interval's 2.5% tails a handful of
+/// draws, and the p-value's floor (`2 / (resamples + 1)`) too coarse for alpha = 0.001.
+pub const MIN_RESAMPLES: usize = 1_000;
+/// The most bootstrap resamples accepted: ten times the default, so that one benchmark's
+/// bootstrap stays within seconds (each resample draws every sample of every factor anew).
+pub const MAX_RESAMPLES: usize = 100_000;
 
 /// The config file's contents.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -114,7 +125,10 @@ impl Config {
         let config: Config = toml::from_str(text).map_err(|err| {
             Error::config(
                 path,
-                format!("{}; see `poolbench compare --help` for the keys", err.to_string().trim_end()),
+                format!(
+                    "{}; see `poolbench compare --help` for the keys (`gate` reads the same file)",
+                    err.to_string().trim_end()
+                ),
             )
         })?;
         if let Some(alpha) = config.alpha {
