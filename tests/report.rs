@@ -958,3 +958,17 @@ fn a_report_renames_nothing_into_place_while_another_holds_the_directorys_lock()
     assert!(written.paths().iter().all(|path| path.is_file()));
     assert!(!names().iter().any(|name| name.starts_with(".tmp")), "{:?}", names());
 }
+
+#[test]
+fn a_run_meant_without_the_python_peers_says_nothing_of_them() {
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let with = report::write(&Options::with_dirs(fixture(), out.path().join("with"))).expect("the report");
+    assert!(Summary::read(&with.summary_json).expect("read back").peers.is_some(), "said when expected");
+    let options =
+        Options { python_peers: false, ..Options::with_dirs(fixture(), out.path().join("without")) };
+    let without = report::write(&options).expect("the report");
+    assert_eq!(Summary::read(&without.summary_json).expect("read back").peers, None);
+    let markdown = std::fs::read_to_string(&without.summary_md).expect("summary.md");
+    assert!(!markdown.contains("**Python peers"), "{markdown}");
+    assert!(!without.to_string().contains("python peers"), "{without}");
+}

@@ -130,7 +130,11 @@ impl Main {
     pub fn run(self, targets: &[fn(&mut Criterion)]) -> Result<(), Error> {
         let cores = crate::executor::spin::cores();
         let sizes = sizes_from_env().map_err(Error::Sizes)?;
-        println!("poolbench: {cores} cores; pool sizes {sizes:?}");
+        let from =
+            if std::env::var_os(crate::env::SIZES).is_some() { crate::env::SIZES } else { "the default" };
+        println!(
+            "poolbench: {cores} cores; pool sizes {sizes:?} ({from}) where a sweep does not set its own"
+        );
         let args = BenchArgs::parse(std::env::args().skip(1));
         super::interleave::set_mode(if args.keeps_nothing {
             Mode::Off
@@ -192,7 +196,8 @@ impl Main {
                 .map_or_else(|| PathBuf::from("poolbench"), |target| target.join("poolbench"))
                 .join("latest")
         });
-        let options = Options::with_dirs(criterion_dir, out_dir);
+        let options =
+            Options { python_peers: self.python_peers, ..Options::with_dirs(criterion_dir, out_dir) };
         match report::write(&options) {
             Ok(written) => {
                 print!("{written}");

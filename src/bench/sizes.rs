@@ -10,7 +10,7 @@ pub const DEFAULT_SIZES: [usize; 3] = [2, 4, 8];
 ///
 /// A pool of 256 threads or processes on a machine of a few cores measures the scheduler, not
 /// the pool, and far larger ones exhaust the machine's process limit (as root, its pids) before
-/// a number comes out. The crossover sweep adds twice the largest size, so 512 workers at most.
+/// a number comes out. The crossover sweep adds twice the largest size, up to this bound too.
 pub const MAX_SIZE: usize = 256;
 
 /// Parses a `POOLBENCH_SIZES` value: comma-separated pool sizes from 1 to `max`, e.g.
@@ -65,13 +65,14 @@ pub fn sizes_from_env() -> Result<Vec<usize>, String> {
     }
 }
 
-/// The crossover sweep: 1, `sizes`, and twice the largest, so a curve shows both sides of the
+/// The crossover sweep: 1, `sizes`, and twice the largest (at most [`MAX_SIZE`], which
+/// `POOLBENCH_SIZES` was checked against before anything ran), so a curve shows both sides of the
 /// core count.
 pub fn crossover_sizes(sizes: &[usize]) -> Vec<usize> {
     let mut sizes = sizes.to_vec();
     let largest = sizes.iter().copied().max().unwrap_or(1);
     sizes.push(1);
-    sizes.push(largest * 2);
+    sizes.push((largest * 2).min(MAX_SIZE.max(largest)));
     sizes.sort_unstable();
     sizes.dedup();
     sizes
@@ -112,5 +113,12 @@ mod tests {
     fn the_crossover_adds_one_and_twice_the_largest() {
         assert_eq!(crossover_sizes(&[2, 4, 8]), [1, 2, 4, 8, 16]);
         assert_eq!(crossover_sizes(&[1]), [1, 2]);
+    }
+
+    #[test]
+    fn the_crossover_never_doubles_past_the_largest_size_poolbench_sweeps() {
+        // POOLBENCH_SIZES=200 passes its check (1 to 256); doubled it stopped the run late.
+        assert_eq!(crossover_sizes(&[2, 200]), [1, 2, 200, 256]);
+        assert_eq!(crossover_sizes(&[256]), [1, 256]);
     }
 }

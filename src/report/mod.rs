@@ -123,6 +123,10 @@ pub struct Options {
     pub max_file_bytes: u64,
     /// The most samples copied into a row's `samples_ns`. Default: [`MAX_REPORTED_SAMPLES`].
     pub max_samples: usize,
+    /// Whether the run was meant to have the Python peers beside it: a bench whose `Main` runs
+    /// none (a crate's own) gets no word of them in its report. Default: `true` (the peers
+    /// join in when their file is there, and a missing one is said).
+    pub python_peers: bool,
 }
 
 impl Options {
@@ -138,6 +142,7 @@ impl Options {
             out_dir: out_dir.into(),
             max_file_bytes: crate::criterion::MAX_FILE_BYTES,
             max_samples: MAX_REPORTED_SAMPLES,
+            python_peers: true,
         }
     }
 }
@@ -224,7 +229,9 @@ impl fmt::Display for Written {
 pub fn write(options: &Options) -> Result<Written, Error> {
     let results = Reader::new().max_file_bytes(options.max_file_bytes).read(&options.criterion_dir)?;
     let mut summary = summarize(&results, Machine::detect(), &options.criterion_dir);
-    peers::load(&mut summary, &options.criterion_dir);
+    if options.python_peers {
+        peers::load(&mut summary, &options.criterion_dir);
+    }
     for row in summary.groups.iter_mut().flat_map(|group| &mut group.results) {
         row.thin_samples(options.max_samples);
     }

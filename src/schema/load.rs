@@ -47,6 +47,11 @@ pub const KEPT_MEASUREMENTS: usize = 8;
 
 /// How much a process's CPU time read in clock ticks (10 ms) can be over the truth, twice (the
 /// start and the end of a window), with room for the few processes that reap others: what
+/// The longest window a load may cover: a week. One benchmark's measurement, however long
+/// Criterion is told to take, never comes near it; a file that says more was not written by a
+/// measurement (`1e308` seconds made any CPU time look quiet).
+const MAX_WINDOW_SECONDS: f64 = 7.0 * 24.0 * 3600.0;
+
 /// [`Load`]'s check allows its CPU time above `wall_seconds × cores`.
 const TICK_SLACK_SECONDS: f64 = 0.05;
 
@@ -172,6 +177,12 @@ impl Load {
         ];
         if let Some((name, value)) = seconds.iter().find(|(_, value)| !(value.is_finite() && *value >= 0.0)) {
             return Some(format!("its {name} {value} is not a time: negative or not finite"));
+        }
+        if self.times.wall_seconds > MAX_WINDOW_SECONDS {
+            return Some(format!(
+                "its wall_seconds {} is longer than any benchmark's window (at most {MAX_WINDOW_SECONDS} s, a week)",
+                self.times.wall_seconds
+            ));
         }
         let shares = [
             ("others_share", self.others_share),
@@ -469,8 +480,9 @@ mod tests {
     fn figures_that_cannot_be_true_are_named() {
         let good = Load::judge(Times::two_cores(1.0, 1.0, 1.2, 0.0), 2, 0.15);
         type Damage = fn(&mut Load);
-        let cases: [(Damage, &str); 4] = [
+        let cases: [(Damage, &str); 5] = [
             (|load| load.disturbance = 1.5, "its disturbance 1.5 is not a share"),
+            (|load| load.times.wall_seconds = 1e308, "is longer than any benchmark's window"),
             (|load| load.times.wall_seconds = f64::NAN, "its wall_seconds NaN is not a time"),
             (|load| load.times.process_cpu_seconds = 3.0, "more than 2 cores can give"),
             (|load| load.usable_cores = 3, "usable_cores 3 is not from 1 to its cores 2"),

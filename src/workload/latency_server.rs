@@ -5,8 +5,9 @@
 //! (wrapping), as 8 big-endian bytes.
 //!
 //! Design constraints: it listens on 127.0.0.1 only, on a port the OS picks; it serves up to
-//! [`LatencyServer::HANDLERS`] connections at once, each on its own thread, so concurrent
-//! requests wait concurrently, as they would on a real server (a single-threaded server would
+//! [`LatencyServer::HANDLERS`] connections at once, each on its own thread, started when a
+//! connection finds no idle one (a server nobody connects to holds one thread: listing or
+//! filtering benchmarks starts no handler), so concurrent requests wait concurrently, as they would on a real server (a single-threaded server would
 //! serialise the latencies and hide what threads buy); every blocking call has a timeout, so
 //! dropping the server stops it within about [`LatencyServer::POLL`] plus one latency; a
 //! connection idle for [`LatencyServer::IDLE_LIMIT`] is closed.
@@ -46,6 +47,12 @@ struct Shared {
     served: AtomicU64,
     waiting: AtomicUsize,
     peak_waiting: AtomicUsize,
+    /// Connections accepted and not yet taken by a handler.
+    pending: AtomicUsize,
+    /// Handlers waiting for a connection.
+    idle: AtomicUsize,
+    /// Handler threads started.
+    handlers: AtomicUsize,
 }
 
 impl LatencyServer {
@@ -71,16 +78,9 @@ impl LatencyServer {
         let queue = Arc::new(Mutex::new(queue));
 
         let mut server = LatencyServer { addr, latency, shared, threads: Vec::new() };
-        for index in 0..Self::HANDLERS {
-            let queue = Arc::clone(&queue);
-            let shared = Arc::clone(&server.shared);
-            server.spawn(format!("latency-server-{index}"), move || {
-                handle_connections(&queue, &shared, latency);
-            })?;
-        }
         let shared = Arc::clone(&server.shared);
         server.spawn("latency-server-accept".into(), move || {
-            accept(&listener, &connections, &shared);
+            accept(&listener, connections, &queue, &shared, latency);
         })?;
         Ok(server)
     }
@@ -114,6 +114,12 @@ impl LatencyServer {
         self.shared.peak_waiting.load(Ordering::Relaxed)
     }
 
+    /// How many handler threads the server has started: one per connection that found none
+    /// idle, at most [`HANDLERS`](Self::HANDLERS).
+    pub fn handler_threads(&self) -> usize {
+        self.shared.handlers.load(Ordering::Relaxed)
+    }
+
     /// The workload that sends one request to this server per task.
     pub fn request(&self) -> LoopbackRequest {
         LoopbackRequest::new(self.addr)
@@ -132,29 +138,55 @@ impl Drop for LatencyServer {
     }
 }
 
-fn accept(listener: &TcpListener, connections: &mpsc::Sender<TcpStream>, shared: &Shared) {
+fn accept(
+    listener: &TcpListener,
+    connections: mpsc::Sender<TcpStream>,
+    queue: &Arc<Mutex<mpsc::Receiver<TcpStream>>>,
+    shared: &Arc<Shared>,
+    latency: Duration,
+) {
+    let mut handlers: Vec<JoinHandle<()>> = Vec::new();
     for stream in listener.incoming() {
         if shared.stop.load(Ordering::SeqCst) {
-            return;
+            break;
         }
         // A failed accept (the client gave up, or file descriptors ran out for a moment)
         // concerns one connection only.
-        if let Ok(stream) = stream {
-            if connections.send(stream).is_err() {
-                return;
+        let Ok(stream) = stream else { continue };
+        let pending = shared.pending.fetch_add(1, Ordering::SeqCst) + 1;
+        if connections.send(stream).is_err() {
+            break;
+        }
+        if pending > shared.idle.load(Ordering::SeqCst) && handlers.len() < LatencyServer::HANDLERS {
+            let (queue, handler_shared) = (Arc::clone(queue), Arc::clone(shared));
+            let started = std::thread::Builder::new()
+                .name(format!("latency-server-{}", handlers.len()))
+                .spawn(move || handle_connections(&queue, &handler_shared, latency));
+            // Without another thread the connection waits for a handler already running.
+            if let Ok(handle) = started {
+                handlers.push(handle);
+                shared.handlers.fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+    // Closing the channel ends the handlers waiting on it; a serving one sees the stop flag.
+    drop(connections);
+    for handler in handlers {
+        let _ = handler.join();
     }
 }
 
 fn handle_connections(queue: &Mutex<mpsc::Receiver<TcpStream>>, shared: &Shared, latency: Duration) {
     loop {
+        shared.idle.fetch_add(1, Ordering::SeqCst);
         let next = match queue.lock() {
             Ok(queue) => queue.recv(),
             Err(_) => return,
         };
+        shared.idle.fetch_sub(1, Ordering::SeqCst);
         // The acceptor has gone when the channel is closed: the server is stopping.
         let Ok(stream) = next else { return };
+        shared.pending.fetch_sub(1, Ordering::SeqCst);
         // A connection that breaks concerns its client only.
         let _ = serve(stream, shared, latency);
     }
@@ -212,6 +244,22 @@ mod tests {
         assert_eq!(server.request().run(&(), &41).unwrap(), 42);
         assert!(started.elapsed() >= Duration::from_millis(5), "answered before its latency");
         assert_eq!(server.served(), 1);
+    }
+
+    #[test]
+    fn a_server_nobody_connects_to_starts_no_handler_and_concurrent_clients_get_one_each() {
+        let server = LatencyServer::start(Duration::from_millis(20)).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(server.handler_threads(), 0, "listing or filtering benchmarks starts no handler");
+        let request = server.request();
+        std::thread::scope(|scope| {
+            for value in 0..6 {
+                let request = &request;
+                scope.spawn(move || assert_eq!(request.run(&(), &value).unwrap(), value + 1));
+            }
+        });
+        assert!((1..=6).contains(&server.handler_threads()), "{}", server.handler_threads());
+        assert!(server.peak_concurrency() >= 2, "concurrent clients were served concurrently");
     }
 
     #[test]
