@@ -6,34 +6,41 @@
 //! (factorials on a thread pool, squares on process pools of 2, 4 and 8, a producer/consumer list
 //! under a lock); the Criterion suites in `benches/` time them.
 //!
-//! Where things live:
+//! # The API
 //!
-//! - [`workload`]: the notebook's workloads, each a pure function of a serializable input with an
-//!   independent sequential reference, so any executor, including one in another process, can run
-//!   it and be checked.
-//! - [`executor`]: one [`Executor`] trait and its implementations, chosen by [`ExecutorKind`].
-//! - [`catalog`]: every benchmark case `cargo bench` runs, by id: the benches' and the reports'
-//!   shared vocabulary. [`env`](mod@env): every environment variable poolbench reads.
-//! - [`schema`]: the file formats (`summary.json`, the peers file, `history.jsonl`), read and
-//!   written by everything below.
-//! - [`criterion`]: reading Criterion's output directory.
-//! - `load` (private): the machine's load around each benchmark, measured by
-//!   [`bench::Group`] into a load file beside Criterion's ([`schema::LoadFile`]), so that every
-//!   row of the report says whether the machine was quiet.
-//! - [`peers`]: the notebook's own Python programs, measured in the same run as peers of the
-//!   executors (`scripts/python_peers.py`), for the report to show side by side.
-//! - [`report`]: the pool-size report `cargo bench` writes at its end (`reports/latest/`): what
-//!   Criterion's numbers mean across executors and pool sizes, as JSON, HTML and Markdown.
-//! - [`verdict`]: the one verdict layer of `compare` and `gate`: verdicts, changes with their
-//!   intervals, the outcome and its exit code, the table order, the terminal table, the Markdown
-//!   comment, the versioned JSON document, and the config file both read.
-//! - [`compare`]: two saved runs in (across machines, across releases), a verdict per benchmark
-//!   out (`poolbench compare`, exit code 2 on a regression).
-//! - [`gate`]: the regression gate in minutes (`poolbench gate --base REF`): a base and a head
-//!   build timed in interleaved pairs of slots by their bench binaries' serve mode
-//!   ([`bench::serve`]), judged by a sequential rule with false alarms controlled across
-//!   benchmarks, with a canary; exit code 2 on a regression, 3 when inconclusive.
-//! - [`export`]: a summary in the formats of Bencher and github-action-benchmark.
+//! What a crate that benchmarks its own code uses, and all poolbench promises to keep:
+//!
+//! - [`workload`]: the [`Workload`] trait (and [`AsyncWorkload`](workload::AsyncWorkload) for
+//!   work that waits), and the notebook's workloads, each a pure function of a serializable input
+//!   with an independent sequential reference, so any executor, including one in another
+//!   process, can run it and be checked.
+//! - [`executor`]: one [`Executor`] trait and its implementations, chosen by [`ExecutorKind`];
+//!   [`Prepared`](executor::Prepared) and [`PreparedMap`](executor::PreparedMap) for an executor
+//!   of your own.
+//! - [`bench`](mod@bench): the sweep a crate's Criterion bench calls ([`bench::Sweep`], [`bench::Main`]),
+//!   and [`main!`], [`remote!`], [`worker_entry!`].
+//! - [`env`](mod@env): every environment variable poolbench reads.
+//!
+//! # The tool
+//!
+//! The rest is the `poolbench` command's and `cargo bench`'s own machinery: public only so that
+//! `src/bin/`, `benches/` and `tests/` reach it, hidden from these docs, and no part of the API
+//! (it changes without notice). Where it lives:
+//!
+//! - `catalog`: every benchmark case `cargo bench` runs, by id. `schema`: the file formats
+//!   (`summary.json`, the peers file, `history.jsonl`, rounds and load files), specified in
+//!   `reports/README.md`. `criterion`: reading Criterion's output directory. `load` (private):
+//!   the machine's load around each benchmark. `paired`: the paired rounds engine the sweep and
+//!   the gate share.
+//! - `peers`: the notebook's own Python programs, measured in the same run
+//!   (`scripts/python_peers.py`). `report`: the pool-size report `cargo bench` writes at its end,
+//!   as JSON, HTML and Markdown. `export`: a summary in Bencher's and github-action-benchmark's
+//!   formats.
+//! - `verdict`: the one verdict layer of `compare` and `gate` (verdicts, changes with their
+//!   intervals, outcome and exit code, the table, Markdown and versioned JSON, the config file).
+//!   `compare`: two saved runs in, a verdict per benchmark out (`poolbench compare`). `gate`: the
+//!   regression gate (`poolbench gate --base REF`), base and head timed in interleaved pairs by
+//!   their bench binaries' serve mode.
 //!
 //! ```
 //! use poolbench::{Executor, Sequential, StdPool, workload::Factorial};
@@ -84,21 +91,31 @@ macro_rules! opaque_error {
 }
 
 pub mod bench;
+#[doc(hidden)]
 pub mod catalog;
+#[doc(hidden)]
 pub mod compare;
+#[doc(hidden)]
 pub mod criterion;
 pub mod env;
 pub mod executor;
+#[doc(hidden)]
 pub mod export;
 mod format;
 mod fs;
+#[doc(hidden)]
 pub mod gate;
 mod load;
+#[doc(hidden)]
 pub mod paired;
+#[doc(hidden)]
 pub mod peers;
+#[doc(hidden)]
 pub mod report;
+#[doc(hidden)]
 pub mod schema;
 mod subsample;
+#[doc(hidden)]
 pub mod verdict;
 pub mod workload;
 

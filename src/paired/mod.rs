@@ -11,16 +11,16 @@
 //!
 //! - the sweep ([`crate::bench::Sweep`]): a group's configurations measured together, each round
 //!   one slot of every configuration, speedups as paired ratios against Sequential
-//!   ([`rounds`]);
+//!   (`rounds`);
 //! - the gate ([`crate::gate`]): a base and a head build, rounds of fresh processes timing
 //!   pairs of slots in alternating order.
 //!
 //! - [`statistic`]: the paired log ratios, rounds as the unit, intervals (Student's t on the
 //!   gate's rounds' mean; order statistics on the sweep's rounds' median).
 //! - [`slot_iterations`]: how many iterations make a slot of the target length.
-//! - [`capacity`]: the cores the machine really gives at a moment, which the machine's load in
+//! - `capacity`: the cores the machine really gives at a moment, which the machine's load in
 //!   `/proc` cannot show.
-//! - [`rounds`]: the sweep's rounds of in-process contenders, with the capacity and load checks
+//! - `rounds`: the sweep's rounds of in-process contenders, with the capacity and load checks
 //!   that drop a round, and the rule that stops measuring.
 
 pub(crate) mod capacity;

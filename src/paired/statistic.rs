@@ -1,7 +1,7 @@
 //! The statistic of paired measurements: log ratios, summarized round by round.
 //!
 //! Two uses, one engine. The gate's *round* is a fresh base process and a fresh head process and
-//! several pairs timed on them ([`round_value`] summarizes a round's pairs, [`Estimate::of`] the
+//! several pairs timed on them (`round_value` summarizes a round's pairs, [`Estimate::of`] the
 //! rounds: a mean and Student's t, which its calibration was measured with). The sweep's round is
 //! one slot of every configuration of a group in a random order, so each round gives one log
 //! ratio per configuration against Sequential. A VM that gives one core's worth of time to two

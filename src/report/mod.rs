@@ -16,7 +16,7 @@
 //!   rows that tell its story, within GitHub's comment limit whatever the suite.
 //!
 //! The pipeline is a chain of plain functions, each in its own file, so that any step can be used
-//! alone: [`criterion::read`](crate::criterion::read) (Criterion's files) → [`summarize`] (`summarize.rs`, with
+//! alone: [`criterion::read`](crate::criterion::read) (Criterion's files) → `summarize` (`summarize.rs`, with
 //! `scaling.rs`, `startup.rs`, `headline.rs`) → the renderers ([`render_json`], [`render_html`],
 //! [`render_markdown`]). [`write()`] runs the chain and writes the files; `cargo bench` calls it at
 //! its end, `poolbench report` on demand. The page also draws each benchmark's trend across the
