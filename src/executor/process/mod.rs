@@ -49,7 +49,11 @@
 //!   starts failed, the last failure, and that the pool tries again when it is next used. A
 //!   build fails the same way, or after three failed starts in a row, since a program that has
 //!   never worked is probably broken; a program that cannot be executed or speaks another
-//!   protocol version fails at once.
+//!   protocol version fails at once. The workers of one start share one deadline, counted from
+//!   when they were asked for, fork and hello included. A fork server that crashes fails the
+//!   start at once, with its exit status and the tail of its stderr; one that does not fork within
+//!   the startup timeout is killed; either way it is reaped and its socket closed, and the next
+//!   start starts another.
 //! - A worker that breaks the protocol (garbage, an oversized frame) is killed; its tasks fail
 //!   with an error saying so.
 //! - A request over the frame limit ([`max_frame_len`](ProcessPoolBuilder::max_frame_len)) is
