@@ -75,11 +75,13 @@
 //!   executed worker are started from one thread that lives as long as the process, so a pool
 //!   may be built on any thread. A fork server that dies is started again by the next start.
 //!
-//! The wire format is specified in [`protocol`]; the event loop that drives the workers is
-//! described in `dispatch.rs`.
+//! The wire format is specified in [`protocol`]; the pool's side of the conversation with one
+//! worker, which turns its frames into events, in `conversation.rs`; the event loop that drives
+//! the workers and decides the fate of a lost worker's tasks in `dispatch.rs`.
 
 mod build_id;
 mod codec;
+mod conversation;
 mod dispatch;
 mod fd_passing;
 mod items;
