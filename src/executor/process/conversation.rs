@@ -180,7 +180,8 @@ impl Conversation {
             return Ok(Heard { event: Event::Hello, progress: Progress::None });
         }
         let protocol = |message: String| Err(Fault::Protocol(message));
-        let head = self.head(message_id(&message))?;
+        let Some(request_id) = message_id(&message) else { return protocol("said hello twice".into()) };
+        let head = self.head(request_id)?;
         let (event, progress) = match (message, head) {
             (FromWorker::Hello(_), _) => return protocol("said hello twice".into()),
             (FromWorker::Ready { request_id }, Request::Setup { .. }) => {
@@ -245,10 +246,7 @@ impl Conversation {
     }
 
     /// The oldest request, which an answer must name.
-    fn head(&self, request_id: Option<u64>) -> Result<&Request, Fault> {
-        let Some(request_id) = request_id else {
-            return Err(Fault::Protocol("said hello twice".into()));
-        };
+    fn head(&self, request_id: u64) -> Result<&Request, Fault> {
         match self.in_flight.front() {
             Some(head) if head.request_id() == request_id => Ok(head),
             Some(head) => Err(Fault::Protocol(format!(
