@@ -24,16 +24,19 @@
 //! An empty slot is filled as soon as [`Restarts`] allows: failed starts back off, and a map
 //! whose pool has no worker left fails its queued tasks only once no worker could be had for a
 //! startup timeout (see `restart.rs`).
+//!
+//! What each worker says is its [`Conversation`]'s to judge (`conversation.rs`): the loop reads
+//! the pipes, hands each frame to it, and acts on the event it makes of the frame. What one call
+//! of the loop waits for is its [`Round`]: a map's ledger, and the outcome of each SETUP sent.
 
-use std::collections::{HashMap, VecDeque};
 use std::io::{self, Write};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::build_id;
+use super::conversation::{Conversation, Event, Fault, Request};
 use super::ledger::{Chunk, Job, Ledger, NoJob};
-use super::protocol::{self, EncodeError, FrameReader, FromWorker, PROTOCOL_VERSION, Then};
+use super::protocol::{self, EncodeError, FrameReader, Then};
 use super::reaper;
 use super::restart::Restarts;
 use super::spawn::{Starting, WorkerProcess};
@@ -41,6 +44,7 @@ use super::{Codec, WorkerStart, sys};
 use crate::executor::error::stderr_note;
 use crate::executor::{Chunking, Error, spin};
 use crate::format::byte_size;
+
 /// How long a worker that has closed its end gets to finish dying before it is killed.
 const BURIAL_GRACE: Duration = Duration::from_secs(1);
 
@@ -88,49 +92,60 @@ pub(crate) enum Lifecycle {
     OnePerChunk,
 }
 
-#[derive(Debug)]
-struct InFlight {
-    request_id: u64,
-    /// The tasks it carries; none for a SETUP.
-    chunk: Chunk,
-    /// Whether it is a SETUP, answered READY or REJECTED, whose outcome [`Workers::setup_all`]
-    /// waits for.
-    setup: bool,
+/// What one call of the loop waits for: a map's tasks, and the outcome of each SETUP it sent.
+struct Round<'j> {
+    ledger: Ledger<'j>,
+    setups: Vec<SetupWait>,
 }
 
-/// A worker process and the pool's view of the conversation with it.
+/// A SETUP sent, the pid of the worker it went to, and its outcome once known.
+struct SetupWait {
+    request_id: u64,
+    pid: u32,
+    outcome: Option<Result<(), SetupFailure>>,
+}
+
+impl<'j> Round<'j> {
+    /// A round of `job`'s tasks, for a pool of `config`.
+    fn new(job: &'j mut dyn Job, config: &Config) -> Self {
+        Round { ledger: Ledger::new(job, config.chunking, config.size), setups: Vec::new() }
+    }
+
+    /// Records the outcome of the SETUP `request_id`.
+    fn set_up(&mut self, request_id: u64, outcome: Result<(), SetupFailure>) {
+        if let Some(waiting) = self.setups.iter_mut().find(|waiting| waiting.request_id == request_id) {
+            waiting.outcome = Some(outcome);
+        }
+    }
+}
+
+/// A worker process, its pipes' buffers, and the conversation with it.
 #[derive(Debug)]
 struct Worker {
     process: WorkerProcess,
-    ready: bool,
+    conversation: Conversation,
     reader: FrameReader,
     outbox: Vec<u8>,
     sent: usize,
-    in_flight: VecDeque<InFlight>,
-    /// Since when the oldest unanswered request's first task without a result could have been
-    /// running: when the request became the oldest, or when its last result arrived.
-    head_since: Instant,
-    assigned: u64,
-    /// Whether it has answered a request: until then, losing it counts as a failed start.
-    served: bool,
     /// Told to shut down (SpawnPerTask, after its one chunk); reaped at end-of-file.
     retiring: Option<Instant>,
 }
 
 impl Worker {
-    fn new(process: WorkerProcess, max_frame_len: usize) -> Self {
+    fn new(process: WorkerProcess, config: &Config) -> Self {
         Worker {
+            conversation: Conversation::new(config.codec, process.started()),
             process,
-            ready: false,
-            reader: FrameReader::new(max_frame_len),
+            reader: FrameReader::new(config.max_frame_len),
             outbox: Vec::new(),
             sent: 0,
-            in_flight: VecDeque::new(),
-            head_since: Instant::now(),
-            assigned: 0,
-            served: false,
             retiring: None,
         }
+    }
+
+    /// Ready for requests: it said hello and is not retiring.
+    fn serves(&self) -> bool {
+        self.conversation.is_ready() && self.retiring.is_none()
     }
 
     /// Writes what the pipe takes now.
@@ -167,6 +182,15 @@ enum Cause {
     Silent(Duration),
 }
 
+impl From<Fault> for Cause {
+    fn from(fault: Fault) -> Self {
+        match fault {
+            Fault::Startup(message) => Cause::Startup(message),
+            Fault::Protocol(message) => Cause::Protocol(message),
+        }
+    }
+}
+
 /// The workers of one pool and the loop that drives them.
 #[derive(Debug)]
 pub(crate) struct Workers {
@@ -174,8 +198,6 @@ pub(crate) struct Workers {
     slots: Vec<Option<Worker>>,
     next_request_id: u64,
     restarts: Restarts,
-    /// The outcome of each SETUP sent, by request id, once known.
-    setup_outcomes: HashMap<u64, Result<(), SetupFailure>>,
 }
 
 impl Workers {
@@ -184,8 +206,7 @@ impl Workers {
     pub(crate) fn start(config: Config) -> Result<Self, Error> {
         let slots = (0..config.size).map(|_| None).collect();
         let restarts = Restarts::new(config.startup_timeout);
-        let mut workers =
-            Workers { config, slots, next_request_id: 0, restarts, setup_outcomes: HashMap::new() };
+        let mut workers = Workers { config, slots, next_request_id: 0, restarts };
         if workers.config.lifecycle == Lifecycle::Persistent {
             workers.settle();
             if workers.ready_count() < workers.config.size {
@@ -216,20 +237,22 @@ impl Workers {
 
     /// How many workers compute: those with a request in flight.
     fn busy_count(&self) -> usize {
-        self.slots.iter().flatten().filter(|worker| !worker.in_flight.is_empty()).count()
+        self.slots.iter().flatten().filter(|worker| worker.conversation.in_flight() > 0).count()
     }
 
     fn ready_count(&self) -> usize {
-        self.slots.iter().flatten().filter(|worker| worker.ready && worker.retiring.is_none()).count()
+        self.slots.iter().flatten().filter(|worker| worker.serves()).count()
     }
 
     /// Runs `job` to completion: every task gets a result or an error.
     pub(crate) fn run(&mut self, job: &mut dyn Job) {
-        let mut ledger = Ledger::new(job, self.config.chunking, self.config.size);
+        let mut round = Round::new(job, &self.config);
         // A map starts with a clean slate: earlier start-up failures may have been transient.
         self.restarts.reset();
-        while ledger.unsettled() > 0 || self.slots.iter().flatten().any(|worker| worker.retiring.is_some()) {
-            self.turn(&mut ledger);
+        while round.ledger.unsettled() > 0
+            || self.slots.iter().flatten().any(|worker| worker.retiring.is_some())
+        {
+            self.turn(&mut round);
         }
         if self.config.lifecycle == Lifecycle::Persistent {
             self.settle();
@@ -254,10 +277,9 @@ impl Workers {
                 self.settle();
             }
         }
-        let mut sent = Vec::new();
-        for worker in
-            self.slots.iter_mut().flatten().filter(|worker| worker.ready && worker.retiring.is_none())
-        {
+        let mut nothing = NoJob;
+        let mut round = Round::new(&mut nothing, &self.config);
+        for worker in self.slots.iter_mut().flatten().filter(|worker| worker.serves()) {
             let request_id = self.next_request_id;
             self.next_request_id += 1;
             protocol::encode_setup(&mut worker.outbox, request_id, spec, self.config.max_frame_len).map_err(
@@ -267,27 +289,18 @@ impl Workers {
                     ))
                 },
             )?;
-            if worker.in_flight.is_empty() {
-                worker.head_since = Instant::now();
-            }
-            worker.in_flight.push_back(InFlight {
-                request_id,
-                chunk: Chunk { tasks: 0..0, attempts: 0 },
-                setup: true,
-            });
-            sent.push((request_id, worker.process.pid()));
+            worker.conversation.sent_setup(request_id, Instant::now());
+            round.setups.push(SetupWait { request_id, pid: worker.process.pid(), outcome: None });
         }
-        if sent.is_empty() {
+        if round.setups.is_empty() {
             return Err(self.restarts.map_error());
         }
-        let mut nothing = NoJob;
-        let mut ledger = Ledger::new(&mut nothing, self.config.chunking, self.config.size);
-        while sent.iter().any(|(request_id, _)| !self.setup_outcomes.contains_key(request_id)) {
-            self.turn(&mut ledger);
+        while round.setups.iter().any(|waiting| waiting.outcome.is_none()) {
+            self.turn(&mut round);
         }
         let mut failure = None;
-        for (request_id, pid) in sent {
-            let error = match self.setup_outcomes.remove(&request_id) {
+        for SetupWait { pid, outcome, .. } in std::mem::take(&mut round.setups) {
+            let error = match outcome {
                 Some(Err(SetupFailure::Refused(message))) => {
                     Error::setup_failed(format!("worker process {pid}"), message)
                 }
@@ -309,20 +322,20 @@ impl Workers {
     /// up waiting for one, and no worker is retiring.
     fn settle(&mut self) {
         let mut nothing = NoJob;
-        let mut ledger = Ledger::new(&mut nothing, self.config.chunking, self.config.size);
+        let mut round = Round::new(&mut nothing, &self.config);
         loop {
             let gave_up = self.restarts.gave_up(Instant::now());
             if gave_up {
                 self.abandon_starts();
             }
-            let busy = self.slots.iter().flatten().any(|worker| !worker.ready || worker.retiring.is_some());
+            let busy = self.slots.iter().flatten().any(|worker| !worker.serves());
             let can_spawn = self.config.lifecycle == Lifecycle::Persistent
                 && self.slots.iter().any(Option::is_none)
                 && !gave_up;
             if !busy && !can_spawn {
                 return;
             }
-            self.turn(&mut ledger);
+            self.turn(&mut round);
         }
     }
 
@@ -330,7 +343,10 @@ impl Workers {
     /// failed starts, only late ones, so the last real failure stays the one reported.
     fn abandon_starts(&mut self) {
         for slot in &mut self.slots {
-            if slot.as_ref().is_some_and(|worker| !worker.ready && worker.retiring.is_none()) {
+            if slot
+                .as_ref()
+                .is_some_and(|worker| !worker.conversation.is_ready() && worker.retiring.is_none())
+            {
                 // Dropping a worker kills and reaps its process.
                 *slot = None;
             }
@@ -338,26 +354,23 @@ impl Workers {
     }
 
     /// One turn of the loop: staff, assign, write, wait, read, enforce deadlines.
-    fn turn(&mut self, ledger: &mut Ledger<'_>) {
-        self.staff(ledger.queued());
-        if self.ready_count() == 0 && ledger.queued() > 0 && self.restarts.gave_up(Instant::now()) {
+    fn turn(&mut self, round: &mut Round<'_>) {
+        self.staff(round.ledger.queued());
+        if self.ready_count() == 0 && round.ledger.queued() > 0 && self.restarts.gave_up(Instant::now()) {
             self.abandon_starts();
-            ledger.fail_queued(&self.restarts.map_error());
+            round.ledger.fail_queued(&self.restarts.map_error());
         }
-        self.assign(ledger);
+        self.assign(&mut round.ledger);
 
         for slot in 0..self.slots.len() {
             let Some(worker) = self.slots[slot].as_mut() else { continue };
             if worker.flush().is_err() {
-                self.read_then_bury(slot, Cause::Died, ledger);
+                self.read_then_bury(slot, Cause::Died, round);
             }
         }
 
         let waiting = self.slots.iter().flatten().any(|worker| {
-            !worker.ready
-                || worker.retiring.is_some()
-                || !worker.in_flight.is_empty()
-                || worker.sent < worker.outbox.len()
+            !worker.serves() || worker.conversation.in_flight() > 0 || worker.sent < worker.outbox.len()
         });
         let due = self.next_deadline();
         if !waiting && due.is_none() {
@@ -399,7 +412,7 @@ impl Workers {
             Err(err) => {
                 for slot in 0..self.slots.len() {
                     if self.slots[slot].is_some() {
-                        self.bury(slot, Cause::Died, ledger);
+                        self.bury(slot, Cause::Died, round);
                     }
                 }
                 let error = Error::worker(
@@ -416,15 +429,15 @@ impl Workers {
                 if ready.writable || ready.hung_up {
                     if let Some(worker) = self.slots[slot].as_mut() {
                         if worker.flush().is_err() {
-                            self.read_then_bury(slot, Cause::Died, ledger);
+                            self.read_then_bury(slot, Cause::Died, round);
                         }
                     }
                 }
             } else if ready.readable || ready.hung_up {
-                self.receive(slot, ledger);
+                self.receive(slot, round);
             }
         }
-        self.enforce_deadlines(ledger);
+        self.enforce_deadlines(round);
     }
 
     /// Starts workers where they are needed: every empty slot of a persistent pool; for
@@ -433,7 +446,8 @@ impl Workers {
         let mut wanted = match self.config.lifecycle {
             Lifecycle::Persistent => self.slots.len(),
             Lifecycle::OnePerChunk => {
-                let starting = self.slots.iter().flatten().filter(|worker| !worker.ready).count();
+                let starting =
+                    self.slots.iter().flatten().filter(|worker| !worker.conversation.is_ready()).count();
                 queued.saturating_sub(starting)
             }
         };
@@ -483,7 +497,7 @@ impl Workers {
     /// Waits for a worker asked for by [`begin_in`](Self::begin_in) and puts it in its slot.
     fn finish_in(&mut self, (slot, asked, begun): (usize, Instant, Starting)) {
         match begun.finish(self.config.startup_timeout) {
-            Ok(process) => self.slots[slot] = Some(Worker::new(process, self.config.max_frame_len)),
+            Ok(process) => self.slots[slot] = Some(Worker::new(process, &self.config)),
             Err(failure) => self.restarts.failed(asked, Instant::now(), failure.error, failure.curable),
         }
     }
@@ -499,11 +513,10 @@ impl Workers {
         while handed_out && ledger.queued() > 0 {
             handed_out = false;
             for worker in self.slots.iter_mut().flatten() {
-                let open = worker.ready
-                    && worker.retiring.is_none()
+                let open = worker.serves()
                     && match lifecycle {
-                        Lifecycle::Persistent => worker.in_flight.len() < max_in_flight,
-                        Lifecycle::OnePerChunk => worker.assigned == 0,
+                        Lifecycle::Persistent => worker.conversation.in_flight() < max_in_flight,
+                        Lifecycle::OnePerChunk => worker.conversation.assigned() == 0,
                     };
                 if !open {
                     continue;
@@ -515,7 +528,7 @@ impl Workers {
                 // when this is the map's last chunk (nothing queued waits for a core) and the
                 // workers computing, this one among them, leave a core free.
                 // A worker that retires after this chunk (SpawnPerTask) has no next request.
-                let busy_after = busy + usize::from(worker.in_flight.is_empty());
+                let busy_after = busy + usize::from(worker.conversation.in_flight() == 0);
                 let then = if lifecycle == Lifecycle::Persistent
                     && ledger.queued() == 0
                     && spin::may_spin_beside(busy_after)
@@ -526,12 +539,8 @@ impl Workers {
                 };
                 match ledger.encode(&mut worker.outbox, request_id, then, chunk.tasks.clone()) {
                     Ok(()) => {
-                        if worker.in_flight.is_empty() {
-                            worker.head_since = Instant::now();
-                            busy += 1;
-                        }
-                        worker.in_flight.push_back(InFlight { request_id, chunk, setup: false });
-                        worker.assigned += 1;
+                        busy += usize::from(worker.conversation.in_flight() == 0);
+                        worker.conversation.sent_run(request_id, chunk, Instant::now());
                         handed_out = true;
                     }
                     Err(error) => {
@@ -550,7 +559,8 @@ impl Workers {
     fn next_deadline(&self) -> Option<Instant> {
         let workers =
             self.slots.iter().flatten().filter_map(|worker| self.deadline(worker).map(|(at, _)| at));
-        let staffing = self.slots.iter().any(|slot| slot.as_ref().is_none_or(|worker| !worker.ready));
+        let staffing =
+            self.slots.iter().any(|slot| slot.as_ref().is_none_or(|worker| !worker.conversation.is_ready()));
         let restart = staffing.then(|| self.restarts.next_change(Instant::now())).flatten();
         workers.chain(restart).min()
     }
@@ -559,16 +569,15 @@ impl Workers {
         if let Some(since) = worker.retiring {
             return Some((since + self.config.shutdown_timeout, Cause::Died));
         }
-        if !worker.ready {
+        if !worker.conversation.is_ready() {
             let timeout = self.config.startup_timeout;
             return Some((worker.process.started() + timeout, Cause::Silent(timeout)));
         }
         let timeout = self.config.task_timeout?;
-        worker.in_flight.front()?;
-        Some((worker.head_since + timeout, Cause::TimedOut(timeout)))
+        Some((worker.conversation.waiting_since()? + timeout, Cause::TimedOut(timeout)))
     }
 
-    fn enforce_deadlines(&mut self, ledger: &mut Ledger<'_>) {
+    fn enforce_deadlines(&mut self, round: &mut Round<'_>) {
         for slot in 0..self.slots.len() {
             let Some(worker) = self.slots[slot].as_ref() else { continue };
             let Some((at, cause)) = self.deadline(worker) else { continue };
@@ -578,7 +587,7 @@ impl Workers {
             if let Cause::TimedOut(_) = cause {
                 // A result that arrived since the poll is progress: it may save the worker, and
                 // it moves the blame to the task that is running now.
-                self.receive(slot, ledger);
+                self.receive(slot, round);
                 let Some(worker) = self.slots[slot].as_ref() else { continue };
                 if let Some((at, cause @ Cause::TimedOut(_))) = self.deadline(worker) {
                     if at <= Instant::now() {
@@ -586,7 +595,7 @@ impl Workers {
                             worker.process.kill();
                         }
                         // Results written just before the kill still count.
-                        self.read_then_bury(slot, cause, ledger);
+                        self.read_then_bury(slot, cause, round);
                     }
                 }
                 continue;
@@ -594,17 +603,17 @@ impl Workers {
             if let Some(worker) = self.slots[slot].as_mut() {
                 worker.process.kill();
             }
-            self.bury(slot, cause, ledger);
+            self.bury(slot, cause, round);
         }
     }
 
     /// Reads what a worker sent and acts on every complete frame.
-    fn receive(&mut self, slot: usize, ledger: &mut Ledger<'_>) {
+    fn receive(&mut self, slot: usize, round: &mut Round<'_>) {
         let Some(worker) = self.slots[slot].as_mut() else { return };
         // A read error ends the conversation as surely as end-of-file.
         let ended = worker.reader.fill(worker.process.responses()).unwrap_or(true);
-        if let Err(cause) = self.handle_frames(slot, ledger) {
-            self.bury(slot, cause, ledger);
+        if let Err(cause) = self.handle_frames(slot, round) {
+            self.bury(slot, cause, round);
             return;
         }
         if ended {
@@ -614,151 +623,97 @@ impl Workers {
             } else {
                 Cause::Died
             };
-            self.bury(slot, cause, ledger);
+            self.bury(slot, cause, round);
         }
     }
 
     /// Reads what is there, then buries: results a worker sent before it died still count.
-    fn read_then_bury(&mut self, slot: usize, cause: Cause, ledger: &mut Ledger<'_>) {
+    fn read_then_bury(&mut self, slot: usize, cause: Cause, round: &mut Round<'_>) {
         if let Some(worker) = self.slots[slot].as_mut() {
             let _ = worker.reader.fill(worker.process.responses());
         }
-        let cause = match self.handle_frames(slot, ledger) {
+        let cause = match self.handle_frames(slot, round) {
             Ok(()) => cause,
             Err(protocol) => protocol,
         };
-        self.bury(slot, cause, ledger);
+        self.bury(slot, cause, round);
     }
 
-    fn handle_frames(&mut self, slot: usize, ledger: &mut Ledger<'_>) -> Result<(), Cause> {
-        let codec = self.config.codec;
+    /// Acts on every complete frame a worker has sent: its conversation says what each means.
+    fn handle_frames(&mut self, slot: usize, round: &mut Round<'_>) -> Result<(), Cause> {
         let lifecycle = self.config.lifecycle;
         let Some(worker) = self.slots[slot].as_mut() else { return Ok(()) };
         loop {
             let frame = match worker.reader.next_frame() {
                 Ok(Some(frame)) => frame,
                 Ok(None) => return Ok(()),
-                Err(message) if worker.ready => return Err(Cause::Protocol(message)),
-                Err(message) => return Err(Cause::Startup(message)),
+                Err(message) => return Err(worker.conversation.broken(message).into()),
             };
-            let message = match protocol::decode_from_worker(worker.reader.payload(frame)) {
-                Ok(message) => message,
-                Err(message) if worker.ready => return Err(Cause::Protocol(message)),
-                Err(message) => return Err(Cause::Startup(format!("sent {message} instead of a hello"))),
-            };
-            match (worker.ready, message) {
-                (false, FromWorker::Hello(hello)) => {
-                    if hello.version != PROTOCOL_VERSION {
-                        return Err(Cause::Startup(format!(
-                            "speaks protocol version {}, this poolbench speaks {PROTOCOL_VERSION}; rebuild both \
-                             with `cargo build --bins` (or point POOLBENCH_WORKER at a matching worker)",
-                            hello.version
-                        )));
-                    }
-                    if hello.build != build_id::this_build() {
-                        return Err(Cause::Startup(format!(
-                            "is another build of the program (build {}, this one is {}): its types may \
-                             differ from the pool's; start this same build as the worker (unset \
-                             POOLBENCH_WORKER, or point it at this build)",
-                            build_id::hex(&hello.build),
-                            build_id::hex(build_id::this_build())
-                        )));
-                    }
-                    if hello.codec != codec.id() {
-                        let spoken = Codec::from_id(hello.codec).map_or_else(
-                            || format!("unknown codec byte {}", hello.codec),
-                            |other| other.to_string(),
-                        );
-                        return Err(Cause::Startup(format!("answered in {spoken}, not {codec}")));
-                    }
-                    worker.ready = true;
-                    self.restarts.hello();
+            let heard = worker.conversation.receive(worker.reader.payload(frame))?;
+            let first_answer = !worker.conversation.has_served();
+            match &heard.event {
+                Event::Hello => self.restarts.hello(),
+                Event::SetUp { request_id, outcome } => {
+                    let outcome = outcome.map_err(|message| SetupFailure::Refused(message.to_owned()));
+                    round.set_up(*request_id, outcome);
                 }
-                (false, _) => return Err(Cause::Startup("spoke before saying hello".into())),
-                (true, FromWorker::Hello(_)) => return Err(Cause::Protocol("said hello twice".into())),
-                (true, FromWorker::Ready { request_id }) => {
-                    expect_setup(worker, request_id, true)?;
-                    self.setup_outcomes.insert(request_id, Ok(()));
-                    finish_head(worker, lifecycle);
-                    self.restarts.answered(&mut worker.served);
-                }
-                (true, FromWorker::Rejected { request_id, message })
-                    if expect_setup(worker, request_id, false)? =>
-                {
-                    self.setup_outcomes.insert(request_id, Err(SetupFailure::Refused(message)));
-                    finish_head(worker, lifecycle);
-                    self.restarts.answered(&mut worker.served);
-                }
-                (true, FromWorker::Partial { request_id, count, results }) => {
-                    if expect_setup(worker, request_id, false)? {
-                        return Err(Cause::Protocol(format!("sent results for set-up request {request_id}")));
-                    }
-                    let head = expect_head(worker, request_id)?;
-                    let count = count as usize;
-                    // RESULTS carries at least the last task, so a request never ends unanswered.
-                    if count == 0 || count >= head.len() {
-                        return Err(Cause::Protocol(format!(
-                            "sent {count} results ahead for request {request_id}, which has {} tasks left",
-                            head.len()
-                        )));
-                    }
-                    let done = head.start..head.start + count;
-                    ledger.accept(done.clone(), results).map_err(|message| {
+                Event::Results { tasks, results } => {
+                    round.ledger.accept(tasks.clone(), results).map_err(|message| {
                         Cause::Protocol(format!(
-                            "sent results for tasks {done:?} that do not decode: {message}"
+                            "sent results for tasks {tasks:?} that do not decode: {message}"
                         ))
                     })?;
-                    advance_head(worker, count);
-                    self.restarts.answered(&mut worker.served);
                 }
-                (true, FromWorker::Results { request_id, results }) => {
-                    if expect_setup(worker, request_id, false)? {
-                        return Err(Cause::Protocol(format!("sent results for set-up request {request_id}")));
-                    }
-                    let head = expect_head(worker, request_id)?;
-                    ledger.accept(head.clone(), results).map_err(|message| {
-                        Cause::Protocol(format!(
-                            "sent results for tasks {head:?} that do not decode: {message}"
-                        ))
-                    })?;
-                    finish_head(worker, lifecycle);
-                    self.restarts.answered(&mut worker.served);
+                Event::Refused { tasks, message } => {
+                    let pid = Some(worker.process.pid());
+                    let error = Error::worker(pid, format!("{} refused: {message}", tasks_were(tasks)));
+                    round.ledger.fail_chunk(tasks.clone(), &error);
                 }
-                (true, FromWorker::Rejected { request_id, message }) => {
-                    let head = expect_head(worker, request_id)?;
-                    let error = Error::worker(
-                        Some(worker.process.pid()),
-                        format!("{} refused: {message}", tasks_were(&head)),
-                    );
-                    ledger.fail_chunk(head, &error);
-                    finish_head(worker, lifecycle);
-                    self.restarts.answered(&mut worker.served);
-                }
+            }
+            worker.conversation.commit(&heard, Instant::now());
+            if worker.conversation.has_served() && first_answer {
+                self.restarts.first_answer();
+            }
+            if lifecycle == Lifecycle::OnePerChunk
+                && worker.conversation.in_flight() == 0
+                && worker.conversation.has_served()
+                && worker.retiring.is_none()
+            {
+                // A SpawnPerTask worker is told to shut down once it has answered.
+                protocol::encode_shutdown(&mut worker.outbox);
+                worker.retiring = Some(Instant::now());
             }
         }
     }
 
     /// Reaps a worker and decides the fate of the requests it held. See the module docs.
-    fn bury(&mut self, slot: usize, cause: Cause, ledger: &mut Ledger<'_>) {
+    fn bury(&mut self, slot: usize, cause: Cause, round: &mut Round<'_>) {
         let Some(worker) = self.slots[slot].take() else { return };
         if worker.retiring.is_some() {
             worker.process.reap(self.config.shutdown_timeout);
             return;
         }
+        let (ready, served) = (worker.conversation.is_ready(), worker.conversation.has_served());
         let pid = worker.process.pid();
         let started = worker.process.started();
         let (how, stderr) = worker.process.bury(BURIAL_GRACE);
-        for setup in worker.in_flight.iter().filter(|waiting| waiting.setup) {
-            let reason = match &cause {
-                Cause::Protocol(message) => format!("the worker {message}; it {how}"),
-                _ => how.clone(),
-            };
-            let reason = format!("{reason}{}", stderr_note(&stderr));
-            self.setup_outcomes.insert(setup.request_id, Err(SetupFailure::Lost(reason)));
+        let mut runs = Vec::new();
+        for request in worker.conversation.into_requests() {
+            match request {
+                Request::Setup { request_id } => {
+                    let reason = match &cause {
+                        Cause::Protocol(message) => format!("the worker {message}; it {how}"),
+                        _ => how.clone(),
+                    };
+                    let reason = format!("{reason}{}", stderr_note(&stderr));
+                    round.set_up(request_id, Err(SetupFailure::Lost(reason)));
+                }
+                Request::Run { chunk, .. } => runs.push(chunk),
+            }
         }
-        let mut in_flight = worker.in_flight.into_iter().filter(|waiting| !waiting.setup);
-        let Some(head) = in_flight.next() else {
-            if worker.served {
+        let mut runs = runs.into_iter();
+        let Some(running) = runs.next() else {
+            if served {
                 // It worked, and no task paid for its loss: the pool replaces it, no questions asked.
                 return;
             }
@@ -774,10 +729,10 @@ impl Workers {
                 Cause::Silent(timeout) => {
                     (format!("did not say hello within {timeout:?} of starting; it {how}"), true)
                 }
-                Cause::Died | Cause::TimedOut(_) if worker.ready => (how, true),
+                Cause::Died | Cause::TimedOut(_) if ready => (how, true),
                 Cause::Died | Cause::TimedOut(_) => (format!("{how} before saying hello"), true),
             };
-            let context = if worker.ready {
+            let context = if ready {
                 "failed before serving a request".to_owned()
             } else {
                 format!("{} did not start", self.config.program.display())
@@ -786,75 +741,66 @@ impl Workers {
             self.restarts.failed(started, Instant::now(), error, curable);
             return;
         };
-        let chunk = head.chunk;
-        let streamed = self.config.streams_results();
-        let mut requeue = Vec::new();
-        match cause {
-            // Every result it sent arrived: nothing is left to settle.
-            _ if chunk.tasks.is_empty() => {}
-            Cause::Protocol(message) => {
-                let error = Error::worker(
-                    Some(pid),
-                    format!("{} lost: the worker {message}", tasks_were(&chunk.tasks)),
-                );
-                ledger.fail_chunk(chunk.tasks, &error);
+        let Fate { fail, mut requeue } =
+            fate(running, &cause, self.config.retries, self.config.streams_results());
+        match (fail, cause) {
+            (None, _) => {}
+            (Some(tasks), Cause::Protocol(message)) => {
+                let error =
+                    Error::worker(Some(pid), format!("{} lost: the worker {message}", tasks_were(&tasks)));
+                round.ledger.fail_chunk(tasks, &error);
             }
-            _ if chunk.tasks.len() > 1 && !streamed => {
-                requeue.extend(
-                    chunk.tasks.map(|task| Chunk { tasks: task..task + 1, attempts: chunk.attempts }),
-                );
+            (Some(tasks), Cause::TimedOut(after)) => {
+                round.ledger.fail_task(tasks.start, Error::timed_out(tasks.start, pid, after));
             }
-            cause => {
-                // The chunk's only task, or, results streaming, its first without a result: the
-                // one that was running. The tasks after it had not started.
-                let task = chunk.tasks.start;
-                if chunk.attempts < self.config.retries {
-                    requeue.push(Chunk { tasks: task..task + 1, attempts: chunk.attempts + 1 });
-                } else if let Cause::TimedOut(after) = cause {
-                    ledger.fail_task(task, Error::timed_out(task, pid, after));
-                } else {
-                    ledger.fail_task(task, Error::worker_died(task, pid, how, stderr));
-                }
-                if chunk.tasks.len() > 1 {
-                    requeue.push(Chunk { tasks: task + 1..chunk.tasks.end, attempts: chunk.attempts });
-                }
+            (Some(tasks), _) => {
+                round.ledger.fail_task(tasks.start, Error::worker_died(tasks.start, pid, how, stderr));
             }
         }
-        requeue.extend(in_flight.map(|waiting| waiting.chunk));
-        ledger.requeue(requeue);
+        // The requests queued behind the running one had not started.
+        requeue.extend(runs);
+        round.ledger.requeue(requeue);
     }
 }
 
-/// The tasks of the oldest unanswered request, which `request_id` must name.
-fn expect_head(worker: &Worker, request_id: u64) -> Result<Range<usize>, Cause> {
-    match worker.in_flight.front() {
-        Some(head) if head.request_id == request_id => Ok(head.chunk.tasks.clone()),
-        Some(head) => Err(Cause::Protocol(format!(
-            "answered request {request_id} while {} was oldest",
-            head.request_id
-        ))),
-        None => Err(Cause::Protocol(format!("answered request {request_id}, which was never sent"))),
-    }
+/// What becomes of the chunk a lost worker was running.
+#[derive(Debug, PartialEq)]
+struct Fate {
+    /// The tasks that fail: the whole chunk, for a worker that broke the protocol; else the one
+    /// task that was running, when it has no retry left.
+    fail: Option<Range<usize>>,
+    /// The tasks that go back to the queue, to run before the rest.
+    requeue: Vec<Chunk>,
 }
 
-/// Whether the oldest request, which `request_id` must name, is a SETUP; a READY (`ready`) must
-/// answer one, and tasks' results must not.
-fn expect_setup(worker: &Worker, request_id: u64, ready: bool) -> Result<bool, Cause> {
-    let setup = worker.in_flight.front().is_some_and(|head| head.request_id == request_id && head.setup);
-    match (ready, setup) {
-        (true, false) => {
-            Err(Cause::Protocol(format!("said it was ready for request {request_id}, not a set-up")))
+/// The failure policy for `chunk`, the tasks without a result of the request a worker lost by
+/// `cause` was running, with `retries` allowed and results `streamed` or not. See the module docs.
+fn fate(chunk: Chunk, cause: &Cause, retries: u32, streamed: bool) -> Fate {
+    let Chunk { tasks, attempts } = chunk;
+    match cause {
+        // Every result it sent arrived: nothing is left to settle.
+        _ if tasks.is_empty() => Fate { fail: None, requeue: Vec::new() },
+        Cause::Protocol(_) => Fate { fail: Some(tasks), requeue: Vec::new() },
+        // Which of its tasks was running is unknown: each runs again on its own, to find out.
+        _ if tasks.len() > 1 && !streamed => Fate {
+            fail: None,
+            requeue: tasks.map(|task| Chunk { tasks: task..task + 1, attempts }).collect(),
+        },
+        _ => {
+            // The chunk's only task, or, results streaming, its first without a result: the
+            // one that was running. The tasks after it had not started.
+            let task = tasks.start;
+            let mut fate = Fate { fail: None, requeue: Vec::new() };
+            if attempts < retries {
+                fate.requeue.push(Chunk { tasks: task..task + 1, attempts: attempts + 1 });
+            } else {
+                fate.fail = Some(task..task + 1);
+            }
+            if tasks.len() > 1 {
+                fate.requeue.push(Chunk { tasks: task + 1..tasks.end, attempts });
+            }
+            fate
         }
-        _ => Ok(setup),
-    }
-}
-
-/// Takes the first `count` tasks of the oldest request as answered; the rest are still running.
-fn advance_head(worker: &mut Worker, count: usize) {
-    if let Some(head) = worker.in_flight.front_mut() {
-        head.chunk.tasks.start += count;
-        // Its tasks have run so far: the wait for the rest starts now.
-        worker.head_since = Instant::now();
     }
 }
 
@@ -886,16 +832,6 @@ fn not_sent(tasks: &Range<usize>, error: &EncodeError, codec: Codec) -> Error {
     Error::worker(None, format!("{} not sent: {reason}", tasks_were(tasks)))
 }
 
-/// Retires the answered request; a SpawnPerTask worker is then told to shut down.
-fn finish_head(worker: &mut Worker, lifecycle: Lifecycle) {
-    worker.in_flight.pop_front();
-    worker.head_since = Instant::now();
-    if lifecycle == Lifecycle::OnePerChunk && worker.in_flight.is_empty() {
-        protocol::encode_shutdown(&mut worker.outbox);
-        worker.retiring = Some(Instant::now());
-    }
-}
-
 impl Drop for Workers {
     /// Tells every worker to shut down and closes its request pipe, then leaves the rest to the
     /// reaping thread and returns: waiting up to the shutdown timeout for the workers to hang
@@ -906,7 +842,7 @@ impl Drop for Workers {
             return;
         }
         for worker in &mut workers {
-            if worker.ready && worker.retiring.is_none() {
+            if worker.serves() {
                 protocol::encode_shutdown(&mut worker.outbox);
             }
             let _ = worker.flush();
@@ -943,5 +879,38 @@ fn see_out(mut workers: Vec<Worker>, timeout: Duration) {
     }
     for worker in workers {
         worker.process.reap(deadline.saturating_duration_since(Instant::now()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(tasks: Range<usize>, attempts: u32) -> Chunk {
+        Chunk { tasks, attempts }
+    }
+
+    #[test]
+    fn a_worker_lost_mid_chunk_without_streaming_has_its_tasks_rerun_one_by_one() {
+        let fate = fate(chunk(4..7, 0), &Cause::Died, 0, false);
+        assert_eq!(fate, Fate { fail: None, requeue: vec![chunk(4..5, 0), chunk(5..6, 0), chunk(6..7, 0)] });
+    }
+
+    #[test]
+    fn the_running_task_fails_or_is_retried_and_the_tasks_after_it_go_back_to_the_queue() {
+        // Streaming: the first task without a result was running.
+        let failed = fate(chunk(4..7, 0), &Cause::TimedOut(Duration::from_secs(1)), 0, true);
+        assert_eq!(failed, Fate { fail: Some(4..5), requeue: vec![chunk(5..7, 0)] });
+        let retried = fate(chunk(4..7, 0), &Cause::Died, 1, true);
+        assert_eq!(retried, Fate { fail: None, requeue: vec![chunk(4..5, 1), chunk(5..7, 0)] });
+        let out_of_retries = fate(chunk(4..5, 1), &Cause::Died, 1, false);
+        assert_eq!(out_of_retries, Fate { fail: Some(4..5), requeue: Vec::new() });
+    }
+
+    #[test]
+    fn a_worker_that_broke_the_protocol_fails_its_whole_chunk_and_one_with_every_result_sent_nothing() {
+        let broke = fate(chunk(2..9, 0), &Cause::Protocol("sent garbage".into()), 3, false);
+        assert_eq!(broke, Fate { fail: Some(2..9), requeue: Vec::new() });
+        assert_eq!(fate(chunk(9..9, 0), &Cause::Died, 0, true), Fate { fail: None, requeue: Vec::new() });
     }
 }

@@ -50,7 +50,7 @@ impl Job for NoJob {
 }
 
 /// Consecutive tasks that go to one worker in one request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) struct Chunk {
     pub(super) tasks: Range<usize>,
     /// How many times these tasks were run again after their worker died or timed out.

@@ -49,7 +49,11 @@
 //!   starts failed, the last failure, and that the pool tries again when it is next used. A
 //!   build fails the same way, or after three failed starts in a row, since a program that has
 //!   never worked is probably broken; a program that cannot be executed or speaks another
-//!   protocol version fails at once.
+//!   protocol version fails at once. The workers of one start share one deadline, counted from
+//!   when they were asked for, fork and hello included. A fork server that crashes fails the
+//!   start at once, with its exit status and the tail of its stderr; one that does not fork within
+//!   the startup timeout is killed; either way it is reaped and its socket closed, and the next
+//!   start starts another.
 //! - A worker that breaks the protocol (garbage, an oversized frame) is killed; its tasks fail
 //!   with an error saying so.
 //! - A request over the frame limit ([`max_frame_len`](ProcessPoolBuilder::max_frame_len)) is
@@ -71,11 +75,13 @@
 //!   executed worker are started from one thread that lives as long as the process, so a pool
 //!   may be built on any thread. A fork server that dies is started again by the next start.
 //!
-//! The wire format is specified in [`protocol`]; the event loop that drives the workers is
-//! described in `dispatch.rs`.
+//! The wire format is specified in [`protocol`]; the pool's side of the conversation with one
+//! worker, which turns its frames into events, in `conversation.rs`; the event loop that drives
+//! the workers and decides the fate of a lost worker's tasks in `dispatch.rs`.
 
 mod build_id;
 mod codec;
+mod conversation;
 mod dispatch;
 mod fd_passing;
 mod items;

@@ -23,38 +23,53 @@
 //!   exits if its parent is not the pool's process (`--parent-pid PID`): it died too early.
 //! - **Versioned.** The worker speaks first, with a hello carrying a magic number, the protocol
 //!   version and the codec; anything else is refused with an error that says to rebuild.
+//! - **A chunk's values are written once and read where they lie.** A chunk's inputs and results
+//!   are the bulk of the traffic: they follow the message in its frame rather than sit in one of
+//!   its fields, so that they are encoded straight into the frame and decoded from the reader's
+//!   buffer, never copied.
 //!
 //! # Format details
 //!
 //! ```text
-//! frame    := length:u32be payload          length counts the payload, at most the frame limit
-//! payload  := kind:u8 body
+//! frame    := length:u32be message body     length counts message and body, at most the limit
+//! message  := postcard(FromWorker) | postcard(FromPool)
+//!                                           serde enums, derived: the variant's index (a varint),
+//!                                           then its fields in order; integers are varints,
+//!                                           bytes and strings a varint length and the bytes
+//! body     := the rest of the frame          a RUN's inputs, a PARTIAL's or RESULTS' results;
+//!                                           empty after every other message
 //!
-//! worker -> pool
-//!   HELLO    'H'  magic:"PBWK" version:u16be codec:u8 pid:u32be build_len:u8 build
-//!                                            build: the identity of the program's build, which
-//!                                            must be the pool's own
-//!   READY    'K'  request_id:u64be           the SETUP's workload is set up
-//!   PARTIAL  'P'  request_id:u64be results   the results of the request's next inputs, at least
-//!                                            one and fewer than it has left (RESULTS carries the
-//!                                            last); the request stays open
-//!   RESULTS  'R'  request_id:u64be results   the results of every input of the request not
-//!                                            already sent in a PARTIAL, and the request is done
-//!   REJECTED 'X'  request_id:u64be message   message: UTF-8, why the request could not be served;
-//!                                            its inputs without results fail, and it is done
+//! worker -> pool (FromWorker)
+//!   0 Hello    { magic: [u8; 4] = "PBWK", version: u16, codec: u8, pid: u32, build: bytes }
+//!                                           build: the identity of the program's build, which
+//!                                           must be the pool's own; variant 0 with these fields
+//!                                           in every version from 6 on
+//!   1 Ready    { request_id: u64 }           the SETUP's workload is set up
+//!   2 Partial  { request_id: u64 }  results  the results of the request's next inputs, at least
+//!                                           one and fewer than it has left (RESULTS carries the
+//!                                           last); the request stays open
+//!   3 Results  { request_id: u64 }  results  the results of every input of the request not
+//!                                           already sent in a PARTIAL, and the request is done
+//!   4 Rejected { request_id: u64, message: string }
+//!                                           why the request could not be served; its inputs
+//!                                           without results fail, and it is done
 //!
-//! pool -> worker
-//!   SETUP    'u'  request_id:u64be spec      set the workload up now (answered READY or REJECTED)
-//!   RUN      'r'  request_id:u64be then:u8 spec_len:u32be spec inputs
-//!                                            then: once answered, 0 = wait for the next request
-//!                                            blocked, 1 = spin for it first (spin.rs)
-//!   SHUTDOWN 's'  (empty)                    the worker exits with status 0
+//! pool -> worker (FromPool)
+//!   0 Setup    { request_id: u64, spec: bytes }   set the workload up now (READY or REJECTED)
+//!   1 Run      { request_id: u64, then: Then, spec: bytes }  inputs
+//!                                           then: once answered, 0 = Block (wait for the next
+//!                                           request blocked), 1 = Spin for it first (spin.rs)
+//!   2 Shutdown                              the worker exits with status 0
 //!
-//! spec     := name_len:u16be name workload  name: UTF-8, the registered name (registry.rs);
-//!                                            workload: codec(the workload), to the end
-//! inputs   := items of Input                  (items.rs: the codec's own sequence, and an
+//! spec     := postcard(Spec { name: string, workload: bytes })
+//!                                           name: the registered name (registry.rs); workload:
+//!                                           codec(the workload)
+//! inputs   := items of Input                (items.rs: the codec's own sequence, and an
 //! results  := items of Result<Output, TaskFailure>   index of where each value lies)
 //! ```
+//!
+//! The messages are postcard whatever the codec: the codec is the payloads' (the workload, the
+//! inputs and the results), which the pool chooses and the worker echoes in its hello.
 //!
 //! A chunk's inputs and results each travel as one sequence in the codec's own encoding, decoded
 //! in one call, with an index of where each value lies: when the whole does not decode, the
@@ -63,13 +78,12 @@
 //! read), and the worker goes on. A worker sets a workload up once, the first time a
 //! SETUP or RUN names it, and keeps it for the requests that follow.
 //!
-//! The pool chooses the codec and the worker echoes it in its hello; the frame limit (default
-//! [`MAX_FRAME_LEN`]), streaming (given when the pool has a task timeout: every result as soon as
-//! its task ends, one PARTIAL frame per task and the last in RESULTS, so the pool sees progress
-//! per task) and the pool's pid reach the worker in its environment (`worker.rs`). HELLO,
-//! READY, SHUTDOWN and REJECTED frames are at most a few KiB, so they fit any limit of at least
-//! [`MIN_FRAME_LEN`]. A task that panics or fails comes back as a `TaskFailure` in its slot of
-//! the results; the worker goes on serving.
+//! The frame limit (default [`MAX_FRAME_LEN`]), streaming (given when the pool has a task
+//! timeout: every result as soon as its task ends, one PARTIAL frame per task and the last in
+//! RESULTS, so the pool sees progress per task) and the pool's pid reach the worker in its
+//! environment (`worker.rs`). HELLO, READY, SHUTDOWN and REJECTED frames are at most a few KiB,
+//! so they fit any limit of at least [`MIN_FRAME_LEN`]. A task that panics or fails comes back
+//! as a `TaskFailure` in its slot of the results; the worker goes on serving.
 //!
 //! Without streaming, a worker answers a request with one RESULTS frame when it fits the limit:
 //! one frame per chunk, the fast path for plain maps. When it does not, it sends one PARTIAL
@@ -82,6 +96,8 @@
 //! [`PROTOCOL_VERSION`] changes with any change to the format above, or to the meaning of the
 //! serialized types (a workload, its input or output, `TaskFailure`). A pool refuses a worker of
 //! another version, or of another build, whose types may differ even where the version agrees.
+//! The hello of versions 1 to 5 (`'H' "PBWK" version:u16be ...`, hand-encoded) is still
+//! recognized, so that such a worker is told which version it speaks.
 //!
 //! - 1: HELLO, RESULTS, REJECTED; RUN, SHUTDOWN.
 //! - 2: PARTIAL, `TaskFailure::ResultTooLarge`, `--max-frame-len`, `--stream` and
@@ -94,6 +110,8 @@
 //! - 5: inputs and results as one sequence in the codec's encoding with an index (`items.rs`),
 //!   instead of one length-prefixed encoding per value: the same isolation of a value that does
 //!   not decode, at the cost of one decode per chunk (issue 19).
+//! - 6: the messages are serde enums in postcard, derived, instead of hand-encoded kinds and
+//!   big-endian fields; the spec too (issue 21). The same frames, the same bodies.
 
 use std::io::{self, Read};
 use std::ops::Range;
@@ -105,7 +123,7 @@ use crate::format::byte_size;
 use crate::workload::WorkloadError;
 
 /// The protocol version spoken by this build.
-pub const PROTOCOL_VERSION: u16 = 5;
+pub const PROTOCOL_VERSION: u16 = 6;
 /// The largest payload either side accepts unless the pool sets another limit: 64 MiB.
 pub const MAX_FRAME_LEN: usize = 64 << 20;
 /// The smallest frame limit a pool accepts: 64 KiB, room for every fixed-size frame.
@@ -115,17 +133,11 @@ pub const REQUEST_FD: i32 = 3;
 /// The descriptor a worker writes responses to.
 pub const RESPONSE_FD: i32 = 4;
 
-const MAGIC: &[u8; 4] = b"PBWK";
-const HELLO: u8 = b'H';
-const READY: u8 = b'K';
-const PARTIAL: u8 = b'P';
-const RESULTS: u8 = b'R';
-const REJECTED: u8 = b'X';
-const SETUP: u8 = b'u';
-const RUN: u8 = b'r';
-const SHUTDOWN: u8 = b's';
-/// A hello's length before its build identity.
-const HELLO_FIXED_LEN: usize = 1 + 4 + 2 + 1 + 4 + 1;
+const MAGIC: [u8; 4] = *b"PBWK";
+/// How a hello of versions 1 to 5 begins: its kind, then the magic number.
+const OLD_HELLO: &[u8; 5] = b"HPBWK";
+/// The longest REJECTED message: the reason a request was refused fits in a line.
+const MAX_MESSAGE: usize = 4096;
 
 /// Why a task failed inside a worker, as carried in its RESULTS slot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,37 +174,64 @@ impl std::fmt::Display for EncodeError {
     }
 }
 
-/// A worker's hello, decoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Hello {
+/// A worker's hello.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Hello<'a> {
+    pub magic: [u8; 4],
     pub version: u16,
     pub codec: u8,
     pub pid: u32,
     /// The identity of the worker's build.
-    pub build: Vec<u8>,
+    #[serde(borrow, with = "bytes")]
+    pub build: &'a [u8],
 }
 
-/// A frame from a worker, decoded as far as the pool needs without knowing the workload.
-#[derive(Debug, PartialEq)]
+/// A message from a worker; PARTIAL and RESULTS frames carry their results after it.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) enum FromWorker<'a> {
-    Hello(Hello),
-    Ready { request_id: u64 },
-    Partial { request_id: u64, count: u32, results: &'a [u8] },
-    Results { request_id: u64, results: &'a [u8] },
-    Rejected { request_id: u64, message: String },
+    #[serde(borrow)]
+    Hello(Hello<'a>),
+    Ready {
+        request_id: u64,
+    },
+    Partial {
+        request_id: u64,
+    },
+    Results {
+        request_id: u64,
+    },
+    Rejected {
+        request_id: u64,
+        message: &'a str,
+    },
 }
 
-/// A frame from the pool, decoded as far as the worker needs before it picks the workload.
-#[derive(Debug, PartialEq)]
+/// The names of [`FromWorker`]'s kinds, by variant index, for messages.
+const WORKER_KINDS: [&str; 5] = ["HELLO", "READY", "PARTIAL", "RESULTS", "REJECTED"];
+
+/// A message from the pool; a RUN frame carries its inputs after it.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) enum FromPool<'a> {
-    Setup { request_id: u64, spec: &'a [u8] },
-    Run { request_id: u64, then: Then, spec: &'a [u8], inputs: &'a [u8] },
+    Setup {
+        request_id: u64,
+        #[serde(borrow, with = "bytes")]
+        spec: &'a [u8],
+    },
+    Run {
+        request_id: u64,
+        then: Then,
+        #[serde(borrow, with = "bytes")]
+        spec: &'a [u8],
+    },
     Shutdown,
 }
 
+/// The names of [`FromPool`]'s kinds, by variant index, for messages.
+const POOL_KINDS: [&str; 3] = ["SETUP", "RUN", "SHUTDOWN"];
+
 /// What a worker does once it has answered a RUN: the pool decides, because only the pool knows
 /// how many of its workers are computing ([`crate::executor::spin`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Then {
     /// Wait for the next request blocked: other workers may need the cores.
     Block,
@@ -201,17 +240,47 @@ pub(crate) enum Then {
     Spin,
 }
 
-/// Starts a frame of `kind` at the end of `out`; returns where it starts, for [`end_frame`].
-fn begin_frame(out: &mut Vec<u8>, kind: u8) -> usize {
-    let start = out.len();
-    out.extend_from_slice(&[0; 4]);
-    out.push(kind);
-    start
+/// A workload on the wire: its registered name, and the workload in the payload codec.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Spec<'a> {
+    name: &'a str,
+    #[serde(borrow, with = "bytes")]
+    workload: &'a [u8],
 }
 
-/// Writes the length of the frame begun at `start`, or removes it if it is longer than `limit`
-/// (at most `u32::MAX`, as the pool's settings ensure).
-fn end_frame(out: &mut Vec<u8>, start: usize, limit: usize) -> Result<(), EncodeError> {
+/// Byte strings as serde bytes (in postcard a varint length, then the bytes, written at once),
+/// borrowed from the frame when read. serde's own `&[u8]` would write them as a sequence, a call
+/// per byte.
+mod bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(bytes)
+    }
+
+    pub(super) fn deserialize<'de: 'a, 'a, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<&'a [u8], D::Error> {
+        <&'de [u8]>::deserialize(deserializer)
+    }
+}
+
+/// Appends a frame of `message` and the body `body` appends, or, if the codec refuses the body
+/// or the frame is longer than `limit` (at most `u32::MAX`, as the pool's settings ensure),
+/// leaves `out` as it was.
+fn encode_frame(
+    out: &mut Vec<u8>,
+    message: &(impl Serialize + ?Sized),
+    body: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
+    limit: usize,
+) -> Result<(), EncodeError> {
+    let start = out.len();
+    out.extend_from_slice(&[0; 4]);
+    let encoded = Codec::Postcard.encode_into(message, out).and_then(|()| body(out));
+    if let Err(err) = encoded {
+        out.truncate(start);
+        return Err(EncodeError::Codec(format!("cannot serialize the frame: {err}")));
+    }
     let len = out.len() - start - 4;
     let Some(header) = u32::try_from(len).ok().filter(|_| len <= limit) else {
         out.truncate(start);
@@ -221,17 +290,17 @@ fn end_frame(out: &mut Vec<u8>, start: usize, limit: usize) -> Result<(), Encode
     Ok(())
 }
 
+/// Appends a frame without a body whose message is a few KiB at most: it fits any frame limit.
+fn encode_small(out: &mut Vec<u8>, message: &impl Serialize) {
+    // Only a body can fail to encode, and a message this short fits the smallest limit.
+    let _ = encode_frame(out, message, |_| Ok(()), MIN_FRAME_LEN);
+}
+
 /// Appends a HELLO frame; `build` is at most 255 bytes (a longer one is cut).
 pub(crate) fn encode_hello(out: &mut Vec<u8>, codec: Codec, pid: u32, build: &[u8]) {
-    let start = begin_frame(out, HELLO);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&PROTOCOL_VERSION.to_be_bytes());
-    out.push(codec.id());
-    out.extend_from_slice(&pid.to_be_bytes());
     let build = &build[..build.len().min(255)];
-    out.push(build.len() as u8);
-    out.extend_from_slice(build);
-    end_frame(out, start, MIN_FRAME_LEN).expect("a hello is a few hundred bytes at most");
+    let hello = Hello { magic: MAGIC, version: PROTOCOL_VERSION, codec: codec.id(), pid, build };
+    encode_small(out, &FromWorker::Hello(hello));
 }
 
 /// The HELLO frame a worker of this build says first, with `pid`: for a worker written by hand,
@@ -244,9 +313,7 @@ pub fn this_builds_hello(codec: Codec, pid: u32) -> Vec<u8> {
 
 /// Appends a READY frame.
 pub(crate) fn encode_ready(out: &mut Vec<u8>, request_id: u64) {
-    let start = begin_frame(out, READY);
-    out.extend_from_slice(&request_id.to_be_bytes());
-    end_frame(out, start, MIN_FRAME_LEN).expect("a dozen bytes");
+    encode_small(out, &FromWorker::Ready { request_id });
 }
 
 /// Appends a SETUP frame for the workload of `spec`; on error (a frame longer than `limit`)
@@ -257,44 +324,36 @@ pub(crate) fn encode_setup(
     spec: &[u8],
     limit: usize,
 ) -> Result<(), EncodeError> {
-    let start = begin_frame(out, SETUP);
-    out.extend_from_slice(&request_id.to_be_bytes());
-    out.extend_from_slice(spec);
-    end_frame(out, start, limit)
+    encode_frame(out, &FromPool::Setup { request_id, spec }, |_| Ok(()), limit)
 }
 
-/// The spec of a workload: its registered name, then its encoding by `encode_workload`.
+/// The spec of a workload: its registered name, and its encoding by `encode_workload`.
 ///
 /// # Errors
 ///
-/// The codec's, or a name longer than 65,535 bytes.
+/// The codec's.
 pub(crate) fn encode_spec(
     name: &str,
     encode_workload: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
 ) -> Result<Vec<u8>, String> {
-    let name_len =
-        u16::try_from(name.len()).map_err(|_| format!("a workload name of {} bytes", name.len()))?;
-    let mut spec = name_len.to_be_bytes().to_vec();
-    spec.extend_from_slice(name.as_bytes());
-    encode_workload(&mut spec)?;
+    let mut workload = Vec::new();
+    encode_workload(&mut workload)?;
+    let mut spec = Vec::new();
+    Codec::Postcard.encode_into(&Spec { name, workload: &workload }, &mut spec)?;
     Ok(spec)
 }
 
 /// A spec's name and workload bytes.
 pub(crate) fn decode_spec(spec: &[u8]) -> Result<(&str, &[u8]), String> {
-    let (name_len, rest) = spec.split_first_chunk::<2>().ok_or("a spec without its name's length")?;
-    let name_len = usize::from(u16::from_be_bytes(*name_len));
-    if name_len > rest.len() {
-        return Err(format!("a spec announcing a {name_len}-byte name in {} bytes", rest.len()));
+    match postcard::from_bytes::<Spec<'_>>(spec) {
+        Ok(Spec { name, workload }) => Ok((name, workload)),
+        Err(err) => Err(format!("a workload spec that does not decode: {err}")),
     }
-    let (name, workload) = rest.split_at(name_len);
-    let name = std::str::from_utf8(name).map_err(|_| "a workload name that is not UTF-8".to_owned())?;
-    Ok((name, workload))
 }
 
 /// Appends a RUN frame of the workload of `spec` and the inputs `encode_inputs` appends (an
-/// items sequence, `items.rs`); on error (a value the codec refuses, a frame longer than `limit`) `out` is
-/// as before.
+/// items sequence, `items.rs`); on error (a value the codec refuses, a frame longer than `limit`)
+/// `out` is as before.
 pub(crate) fn encode_run(
     out: &mut Vec<u8>,
     request_id: u64,
@@ -303,29 +362,19 @@ pub(crate) fn encode_run(
     encode_inputs: impl FnOnce(&mut Vec<u8>) -> Result<(), String>,
     limit: usize,
 ) -> Result<(), EncodeError> {
-    let start = begin_frame(out, RUN);
-    out.extend_from_slice(&request_id.to_be_bytes());
-    out.push(match then {
-        Then::Block => 0,
-        Then::Spin => 1,
-    });
-    let Ok(spec_len) = u32::try_from(spec.len()) else {
-        out.truncate(start);
-        return Err(EncodeError::Codec("the workload spec is over 4 GiB".to_owned()));
-    };
-    out.extend_from_slice(&spec_len.to_be_bytes());
-    out.extend_from_slice(spec);
-    if let Err(err) = encode_inputs(out) {
-        out.truncate(start);
-        return Err(EncodeError::Codec(format!("cannot serialize the request: {err}")));
-    }
-    end_frame(out, start, limit)
+    encode_frame(out, &FromPool::Run { request_id, then, spec }, encode_inputs, limit).map_err(
+        |err| match err {
+            EncodeError::Codec(message) => {
+                EncodeError::Codec(format!("cannot serialize the request: {message}"))
+            }
+            too_long => too_long,
+        },
+    )
 }
 
 /// Appends a SHUTDOWN frame.
 pub(crate) fn encode_shutdown(out: &mut Vec<u8>) {
-    let start = begin_frame(out, SHUTDOWN);
-    end_frame(out, start, MIN_FRAME_LEN).expect("an empty frame is short");
+    encode_small(out, &FromPool::Shutdown);
 }
 
 /// Appends a RESULTS frame of `results`, an items sequence (`items.rs`); on error (a frame
@@ -336,7 +385,11 @@ pub(crate) fn encode_results(
     results: &[u8],
     limit: usize,
 ) -> Result<(), EncodeError> {
-    encode_answer(out, RESULTS, request_id, results, limit)
+    let body = |out: &mut Vec<u8>| {
+        out.extend_from_slice(results);
+        Ok(())
+    };
+    encode_frame(out, &FromWorker::Results { request_id }, body, limit)
 }
 
 /// Appends a PARTIAL frame of `results`, as [`encode_results`]; on error `out` is as before.
@@ -346,119 +399,70 @@ pub(crate) fn encode_partial(
     results: &[u8],
     limit: usize,
 ) -> Result<(), EncodeError> {
-    encode_answer(out, PARTIAL, request_id, results, limit)
-}
-
-fn encode_answer(
-    out: &mut Vec<u8>,
-    kind: u8,
-    request_id: u64,
-    results: &[u8],
-    limit: usize,
-) -> Result<(), EncodeError> {
-    let start = begin_frame(out, kind);
-    out.extend_from_slice(&request_id.to_be_bytes());
-    out.extend_from_slice(results);
-    end_frame(out, start, limit)
-}
-
-/// Appends a REJECTED frame.
-pub(crate) fn encode_rejected(out: &mut Vec<u8>, request_id: u64, message: &str) {
-    let start = begin_frame(out, REJECTED);
-    out.extend_from_slice(&request_id.to_be_bytes());
-    // A message longer than a frame is cut: the reason a request was refused fits in a line.
-    out.extend_from_slice(&message.as_bytes()[..message.len().min(4096)]);
-    end_frame(out, start, MIN_FRAME_LEN).expect("at most 4 KiB of message");
-}
-
-fn split_u64(body: &[u8]) -> Option<(u64, &[u8])> {
-    let (head, rest) = body.split_first_chunk::<8>()?;
-    Some((u64::from_be_bytes(*head), rest))
-}
-
-/// Decodes a worker's frame.
-pub(crate) fn decode_from_worker(payload: &[u8]) -> Result<FromWorker<'_>, String> {
-    let Some((&kind, body)) = payload.split_first() else {
-        return Err("an empty frame".to_owned());
+    let body = |out: &mut Vec<u8>| {
+        out.extend_from_slice(results);
+        Ok(())
     };
-    match kind {
-        HELLO => {
-            if payload.len() < HELLO_FIXED_LEN || &body[..4] != MAGIC {
-                return Err(format!(
-                    "a hello without poolbench's magic number (got {:02x?})",
-                    &body[..body.len().min(8)]
-                ));
-            }
-            let build = &body[HELLO_FIXED_LEN - 1..];
-            if build.len() != usize::from(body[11]) {
-                return Err(format!(
-                    "a hello announcing a {}-byte build identity in {} bytes",
-                    body[11],
-                    build.len()
-                ));
-            }
-            Ok(FromWorker::Hello(Hello {
-                version: u16::from_be_bytes([body[4], body[5]]),
-                codec: body[6],
-                pid: u32::from_be_bytes([body[7], body[8], body[9], body[10]]),
-                build: build.to_vec(),
-            }))
-        }
-        READY => {
-            let (request_id, rest) = split_u64(body).ok_or("a READY frame shorter than its request id")?;
-            if !rest.is_empty() {
-                return Err(format!("a READY frame with {} bytes after its request id", rest.len()));
-            }
-            Ok(FromWorker::Ready { request_id })
-        }
-        PARTIAL => {
-            let (request_id, results) =
-                split_u64(body).ok_or("a PARTIAL frame shorter than its request id")?;
-            let (count, _) = results.split_first_chunk::<4>().ok_or("a PARTIAL frame without its count")?;
-            Ok(FromWorker::Partial { request_id, count: u32::from_be_bytes(*count), results })
-        }
-        RESULTS => {
-            let (request_id, results) =
-                split_u64(body).ok_or("a RESULTS frame shorter than its request id")?;
-            Ok(FromWorker::Results { request_id, results })
-        }
-        REJECTED => {
-            let (request_id, message) =
-                split_u64(body).ok_or("a REJECTED frame shorter than its request id")?;
-            Ok(FromWorker::Rejected { request_id, message: String::from_utf8_lossy(message).into_owned() })
-        }
-        other => Err(format!("a frame of unknown kind 0x{other:02x}")),
+    encode_frame(out, &FromWorker::Partial { request_id }, body, limit)
+}
+
+/// Appends a REJECTED frame; a message over 4 KiB is cut.
+pub(crate) fn encode_rejected(out: &mut Vec<u8>, request_id: u64, message: &str) {
+    let mut end = message.len().min(MAX_MESSAGE);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    encode_small(out, &FromWorker::Rejected { request_id, message: &message[..end] });
+}
+
+/// Decodes the message at the start of `payload`, named by `kinds` in errors; returns it and the
+/// body after it.
+fn decode<'a, M: Deserialize<'a>>(payload: &'a [u8], kinds: &[&str]) -> Result<(M, &'a [u8]), String> {
+    postcard::take_from_bytes(payload).map_err(|err| match payload.first() {
+        None => "an empty frame".to_owned(),
+        Some(&kind) => match kinds.get(usize::from(kind)) {
+            Some(name) => format!("a {name} frame that does not decode: {err}"),
+            None => format!("a frame of unknown kind 0x{kind:02x}"),
+        },
+    })
+}
+
+/// Refuses bytes after a message that has no body.
+fn no_body<'a, M>(message: M, body: &'a [u8], kind: &str) -> Result<(M, &'a [u8]), String> {
+    if body.is_empty() {
+        Ok((message, body))
+    } else {
+        Err(format!("a {kind} frame with {} bytes after its message", body.len()))
     }
 }
 
-/// Decodes the pool's frame.
-pub(crate) fn decode_from_pool(payload: &[u8]) -> Result<FromPool<'_>, String> {
-    match payload.split_first() {
-        Some((&RUN, body)) => {
-            let (request_id, rest) = split_u64(body).ok_or("a RUN frame shorter than its request id")?;
-            let then = match rest.split_first() {
-                Some((0, _)) => Then::Block,
-                Some((1, _)) => Then::Spin,
-                Some((other, _)) => return Err(format!("a RUN frame whose `then` is {other}, not 0 or 1")),
-                None => return Err("a RUN frame without its `then`".to_owned()),
-            };
-            let rest = &rest[1..];
-            let (spec_len, rest) =
-                rest.split_first_chunk::<4>().ok_or("a RUN frame without its spec length")?;
-            let spec_len = u32::from_be_bytes(*spec_len) as usize;
-            if spec_len > rest.len() {
-                return Err(format!("a RUN frame announcing a {spec_len}-byte spec in {} bytes", rest.len()));
-            }
-            let (spec, inputs) = rest.split_at(spec_len);
-            Ok(FromPool::Run { request_id, then, spec, inputs })
+/// Decodes a worker's frame: its message, and the results a PARTIAL or RESULTS carries.
+pub(crate) fn decode_from_worker(payload: &[u8]) -> Result<(FromWorker<'_>, &[u8]), String> {
+    if let Some(rest) = payload.strip_prefix(OLD_HELLO) {
+        // A worker of versions 1 to 5: enough of its hello to say which version it speaks.
+        let version = rest.first_chunk::<2>().map_or(0, |version| u16::from_be_bytes(*version));
+        let hello = Hello { magic: MAGIC, version, codec: 0, pid: 0, build: &[] };
+        return Ok((FromWorker::Hello(hello), &[]));
+    }
+    let (message, body) = decode::<FromWorker<'_>>(payload, &WORKER_KINDS)?;
+    match message {
+        FromWorker::Hello(Hello { magic, .. }) if magic != MAGIC => {
+            Err(format!("a hello without poolbench's magic number (got {magic:02x?})"))
         }
-        Some((&SETUP, body)) => {
-            let (request_id, spec) = split_u64(body).ok_or("a SETUP frame shorter than its request id")?;
-            Ok(FromPool::Setup { request_id, spec })
-        }
-        Some((&SHUTDOWN, [])) => Ok(FromPool::Shutdown),
-        Some((&kind, _)) => Err(format!("a frame of unknown kind 0x{kind:02x}")),
-        None => Err("an empty frame".to_owned()),
+        FromWorker::Partial { .. } | FromWorker::Results { .. } => Ok((message, body)),
+        FromWorker::Hello(_) => no_body(message, body, "HELLO"),
+        FromWorker::Ready { .. } => no_body(message, body, "READY"),
+        FromWorker::Rejected { .. } => no_body(message, body, "REJECTED"),
+    }
+}
+
+/// Decodes the pool's frame: its message, and the inputs a RUN carries.
+pub(crate) fn decode_from_pool(payload: &[u8]) -> Result<(FromPool<'_>, &[u8]), String> {
+    let (message, body) = decode::<FromPool<'_>>(payload, &POOL_KINDS)?;
+    match message {
+        FromPool::Run { .. } => Ok((message, body)),
+        FromPool::Setup { .. } => no_body(message, body, "SETUP"),
+        FromPool::Shutdown => no_body(message, body, "SHUTDOWN"),
     }
 }
 
@@ -599,7 +603,8 @@ mod tests {
             let mut out = Vec::new();
             encode_run(&mut out, 42, Then::Spin, &spec, inputs_of(&[1, 2, 3], codec), MAX_FRAME_LEN).unwrap();
             let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
-            let FromPool::Run { request_id, then, spec, inputs } = decode_from_pool(&payload).unwrap() else {
+            let (FromPool::Run { request_id, then, spec }, inputs) = decode_from_pool(&payload).unwrap()
+            else {
                 panic!("not a RUN frame")
             };
             assert_eq!((request_id, then), (42, Then::Spin));
@@ -615,12 +620,17 @@ mod tests {
             let mut out = Vec::new();
             encode_run(&mut out, 7, then, &[], inputs_of(&[1], Codec::Postcard), MAX_FRAME_LEN).unwrap();
             let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
-            assert!(matches!(decode_from_pool(&payload), Ok(FromPool::Run { then: got, .. }) if got == then));
-            // The byte after the request id is `then`: 2 is neither.
+            assert!(
+                matches!(decode_from_pool(&payload), Ok((FromPool::Run { then: got, .. }, _)) if got == then)
+            );
+            // The byte after the kind and the request id (7, one byte as a varint) is `then`: 2
+            // is neither.
             let mut bad = payload.clone();
-            bad[1 + 8] = 2;
-            assert_eq!(decode_from_pool(&bad).unwrap_err(), "a RUN frame whose `then` is 2, not 0 or 1");
-            assert_eq!(decode_from_pool(&payload[..1 + 8]).unwrap_err(), "a RUN frame without its `then`");
+            bad[2] = 2;
+            let err = decode_from_pool(&bad).unwrap_err();
+            assert!(err.starts_with("a RUN frame that does not decode: "), "{err}");
+            let err = decode_from_pool(&payload[..2]).unwrap_err();
+            assert!(err.starts_with("a RUN frame that does not decode: "), "{err}");
         }
     }
 
@@ -632,12 +642,45 @@ mod tests {
         reader.fill(&mut out.as_slice()).unwrap();
         let frame = reader.next_frame().unwrap().unwrap();
         let frame = reader.payload(frame);
-        let hello =
-            Hello { version: PROTOCOL_VERSION, codec: Codec::Json.id(), pid: 4242, build: vec![7; 20] };
-        assert_eq!(decode_from_worker(frame).unwrap(), FromWorker::Hello(hello));
-        let mut truncated = out[4..out.len() - 1].to_vec();
-        truncated[0] = HELLO;
-        assert!(decode_from_worker(&truncated).unwrap_err().contains("20-byte build identity"));
+        let hello = Hello {
+            magic: MAGIC,
+            version: PROTOCOL_VERSION,
+            codec: Codec::Json.id(),
+            pid: 4242,
+            build: &[7; 20],
+        };
+        assert_eq!(decode_from_worker(frame).unwrap(), (FromWorker::Hello(hello), &[][..]));
+        let truncated = &out[4..out.len() - 1];
+        let err = decode_from_worker(truncated).unwrap_err();
+        assert!(err.starts_with("a HELLO frame that does not decode: "), "{err}");
+        let mut other = frame.to_vec();
+        other[1] = b'X';
+        assert!(decode_from_worker(&other).unwrap_err().contains("magic number"));
+    }
+
+    #[test]
+    fn a_hello_of_versions_one_to_five_still_says_its_version() {
+        // Version 5's hello: 'H', the magic number, the version as a big-endian u16, then more.
+        let old = [b'H', b'P', b'B', b'W', b'K', 0, 5, 1, 0, 0, 0, 7, 0];
+        let (FromWorker::Hello(hello), _) = decode_from_worker(&old).unwrap() else { panic!("not a hello") };
+        assert_eq!(hello.version, 5);
+    }
+
+    #[test]
+    fn hello_is_variant_zero_and_every_frame_kind_is_one_byte_then_its_fields() {
+        let mut out = Vec::new();
+        encode_hello(&mut out, Codec::Postcard, 1, &[9]);
+        // length, kind 0, magic, version 6, codec 1, pid 1, build of one byte.
+        assert_eq!(out[4..], [0, b'P', b'B', b'W', b'K', 6, 1, 1, 1, 9]);
+        out.clear();
+        encode_ready(&mut out, 300);
+        assert_eq!(out, [0, 0, 0, 3, 1, 0xAC, 0x02]);
+        out.clear();
+        encode_shutdown(&mut out);
+        assert_eq!(out, [0, 0, 0, 1, 2]);
+        assert_eq!(decode_from_worker(&[5]).unwrap_err(), "a frame of unknown kind 0x05");
+        assert_eq!(decode_from_pool(&[]).unwrap_err(), "an empty frame");
+        assert!(decode_from_pool(&[2, 0]).unwrap_err().contains("1 bytes after its message"));
     }
 
     #[test]
@@ -657,14 +700,25 @@ mod tests {
             }
         }
         assert_eq!(frames.len(), 3);
-        let Ok(FromWorker::Results { request_id: 7, results: body }) = decode_from_worker(&frames[0]) else {
+        let Ok((FromWorker::Results { request_id: 7 }, body)) = decode_from_worker(&frames[0]) else {
             panic!("not RESULTS for request 7")
         };
         assert_eq!(body, results.as_slice());
         let rejected = decode_from_worker(&frames[1]).unwrap();
-        assert_eq!(rejected, FromWorker::Rejected { request_id: 8, message: "bad spec".into() });
-        assert_eq!(decode_from_worker(&frames[2]).unwrap(), FromWorker::Ready { request_id: 9 });
+        assert_eq!(rejected, (FromWorker::Rejected { request_id: 8, message: "bad spec" }, &[][..]));
+        assert_eq!(decode_from_worker(&frames[2]).unwrap(), (FromWorker::Ready { request_id: 9 }, &[][..]));
         assert!(!reader.has_partial_frame());
+    }
+
+    #[test]
+    fn a_rejected_message_over_four_kib_is_cut_at_a_character() {
+        let mut out = Vec::new();
+        encode_rejected(&mut out, 1, &"é".repeat(3000));
+        let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
+        let (FromWorker::Rejected { message, .. }, _) = decode_from_worker(&payload).unwrap() else {
+            panic!("not REJECTED")
+        };
+        assert_eq!(message.len(), MAX_MESSAGE);
     }
 
     #[test]
@@ -673,7 +727,10 @@ mod tests {
         let mut out = Vec::new();
         encode_setup(&mut out, 3, &spec, MAX_FRAME_LEN).unwrap();
         let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
-        assert_eq!(decode_from_pool(&payload).unwrap(), FromPool::Setup { request_id: 3, spec: &spec });
+        assert_eq!(
+            decode_from_pool(&payload).unwrap(),
+            (FromPool::Setup { request_id: 3, spec: &spec }, &[][..])
+        );
     }
 
     #[test]
@@ -698,15 +755,14 @@ mod tests {
     }
 
     #[test]
-    fn a_partial_frame_carries_its_count_and_results() {
+    fn a_partial_frame_carries_its_results() {
         let mut out = Vec::new();
         let mut results = Vec::new();
         items::encode(Codec::Postcard, &mut results, &[10u8, 20]).unwrap();
         encode_partial(&mut out, 5, &results, MAX_FRAME_LEN).unwrap();
         let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
-        let FromWorker::Partial { request_id: 5, count: 2, results } = decode_from_worker(&payload).unwrap()
-        else {
-            panic!("not a PARTIAL frame for request 5 of 2 results")
+        let (FromWorker::Partial { request_id: 5 }, results) = decode_from_worker(&payload).unwrap() else {
+            panic!("not a PARTIAL frame for request 5")
         };
         assert_eq!(Items::parse(Codec::Postcard, results).unwrap().decode_all::<u8>(), Some(vec![10, 20]));
     }

@@ -67,12 +67,10 @@ impl Restarts {
         self.proven = true;
     }
 
-    /// A worker answered a request; `served` is its flag of having done so before. Its first
-    /// answer proves the start good, and ends the streak.
-    pub(super) fn answered(&mut self, served: &mut bool) {
-        if !std::mem::replace(served, true) {
-            self.reset();
-        }
+    /// A new worker answered its first request: that proves its start good, and ends the streak.
+    /// (A worker that served long ago proves nothing of the starts since.)
+    pub(super) fn first_answer(&mut self) {
+        self.reset();
     }
 
     /// A start that began at `started` failed with `error`, noticed at `now`; `curable` says
@@ -214,17 +212,14 @@ mod tests {
     }
 
     #[test]
-    fn the_first_answer_of_a_new_worker_ends_the_streak_and_an_old_workers_does_not() {
+    fn the_first_answer_of_a_new_worker_ends_the_streak() {
         let now = Instant::now();
         let mut restarts = Restarts::new(Duration::from_millis(1));
         restarts.hello();
         restarts.failed(now, now, failure(), true);
-        let mut old_worker_served = true;
-        restarts.answered(&mut old_worker_served);
-        assert_eq!(restarts.failures, 1, "a worker that served long ago proves nothing of new starts");
-        let mut new_worker_served = false;
-        restarts.answered(&mut new_worker_served);
-        assert!(new_worker_served && restarts.may_start(now + Duration::from_secs(1)));
+        assert!(!restarts.may_start(now));
+        restarts.first_answer();
+        assert!(restarts.may_start(now + Duration::from_secs(1)));
         assert_eq!(restarts.next_change(now), None);
     }
 }

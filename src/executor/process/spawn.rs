@@ -96,6 +96,9 @@ pub(crate) struct Starting {
     stderr: File,
     /// The program, for error messages.
     program: PathBuf,
+    /// When the worker was asked for: its start, fork and hello included, must end within one
+    /// startup timeout of this.
+    asked: Instant,
 }
 
 #[derive(Debug)]
@@ -118,6 +121,7 @@ impl WorkerProcess {
         stream: bool,
     ) -> Result<Starting, SpawnFailure> {
         let fail = |what: &str, err: io::Error| spawn_failure(program, what, &err);
+        let asked = Instant::now();
         let (request_read, requests) = sys::pipe().map_err(|err| fail("creating the request pipe", err))?;
         let (responses, response_write) =
             sys::pipe().map_err(|err| fail("creating the response pipe", err))?;
@@ -155,16 +159,18 @@ impl WorkerProcess {
         // The worker (or the fork server) holds its own copies now; ours must go, or end-of-file
         // could never arrive.
         drop((request_read, response_write, stderr_write));
-        Ok(Starting { origin, requests, responses, stderr: stderr_read, program: program.to_owned() })
+        Ok(Starting { origin, requests, responses, stderr: stderr_read, program: program.to_owned(), asked })
     }
 }
 
 impl Starting {
-    /// The second half of [`WorkerProcess::begin`]: waits up to `timeout` for the fork server's
-    /// answer (a fork that takes longer fails), then drains the worker's stderr and makes its
-    /// pipes non-blocking.
+    /// The second half of [`WorkerProcess::begin`]: waits for the fork server's answer until
+    /// `timeout` after the worker was asked for (a fork that takes longer fails; the workers of
+    /// one start, asked for together, share that deadline), then drains the worker's stderr and
+    /// makes its pipes non-blocking. The worker's [`started`](WorkerProcess::started) is when it
+    /// was asked for, so its hello is due within the same timeout.
     pub(crate) fn finish(self, timeout: Duration) -> Result<WorkerProcess, SpawnFailure> {
-        let Starting { origin, requests, responses, stderr: stderr_read, program } = self;
+        let Starting { origin, requests, responses, stderr: stderr_read, program, asked } = self;
         let fail = |what: &str, err: io::Error| spawn_failure(&program, what, &err);
         let (pid, origin) = match origin {
             StartingOrigin::Executed(pid) => (pid, Origin::Executed),
@@ -174,7 +180,7 @@ impl Starting {
                 (forked.pid as libc::pid_t, Origin::Forked { pidfd: forked.pidfd, zygote })
             }
         };
-        let started = Instant::now();
+        let started = asked;
         let stderr = stderr::drain(stderr_read);
         let nonblocking = sys::set_nonblocking(&requests).and_then(|()| sys::set_nonblocking(&responses));
         let mut worker =
@@ -201,7 +207,7 @@ impl WorkerProcess {
         self.pid.unsigned_abs()
     }
 
-    /// When the worker was started.
+    /// When the worker was asked for.
     pub(crate) fn started(&self) -> Instant {
         self.started
     }

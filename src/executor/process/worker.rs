@@ -83,8 +83,8 @@ fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
             Err(err) => return Err(format!("cannot read a request: {err}")),
         };
         match protocol::decode_from_pool(&payload) {
-            Ok(FromPool::Shutdown) => return Ok(()),
-            Ok(FromPool::Setup { request_id, spec }) => {
+            Ok((FromPool::Shutdown, _)) => return Ok(()),
+            Ok((FromPool::Setup { request_id, spec }, _)) => {
                 let mut answer = Answer {
                     codec,
                     request_id,
@@ -97,7 +97,7 @@ fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
                     Err(message) => answer.reject(&message)?,
                 }
             }
-            Ok(FromPool::Run { request_id, then, spec, inputs }) => {
+            Ok((FromPool::Run { request_id, then, spec }, inputs)) => {
                 let mut answer = Answer {
                     codec,
                     request_id,
@@ -438,8 +438,8 @@ mod tests {
             .iter()
             .map(|payload| {
                 let (last, body) = match protocol::decode_from_worker(payload).unwrap() {
-                    protocol::FromWorker::Partial { request_id: 3, results, .. } => (false, results),
-                    protocol::FromWorker::Results { request_id: 3, results } => (true, results),
+                    (protocol::FromWorker::Partial { request_id: 3 }, results) => (false, results),
+                    (protocol::FromWorker::Results { request_id: 3 }, results) => (true, results),
                     other => panic!("unexpected {other:?}"),
                 };
                 (last, Items::parse(codec, body).unwrap().decode_all().unwrap())
@@ -512,8 +512,8 @@ mod tests {
         let mut got = Vec::new();
         for payload in frames(&responses) {
             let (kind, results) = match protocol::decode_from_worker(&payload).unwrap() {
-                protocol::FromWorker::Partial { request_id: 9, count: 1, results } => ("partial", results),
-                protocol::FromWorker::Results { request_id: 9, results } => ("results", results),
+                (protocol::FromWorker::Partial { request_id: 9 }, results) => ("partial", results),
+                (protocol::FromWorker::Results { request_id: 9 }, results) => ("results", results),
                 other => panic!("unexpected {other:?}"),
             };
             let [result]: [Result<String, TaskFailure>; 1] =

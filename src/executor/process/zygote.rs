@@ -27,6 +27,16 @@
 //! pid is reused. A worker asks the kernel to kill it when the zygote dies, and the zygote when
 //! the pool's process dies (`PR_SET_PDEATHSIG`); a zygote whose socket hangs up kills its
 //! workers and exits.
+//!
+//! # When the zygote fails
+//!
+//! The zygote's stderr is drained like a worker's. When its socket ends (it crashed, or the pool
+//! stopped it), its reader reaps it through a pidfd, so that it is never left a zombie and a
+//! reused pid is never signalled, drops it from the process's list, so that its socket closes
+//! with the last pool holding it, and answers every FORK left with how it ended and its
+//! stderr's tail, as a worker's death is reported. A zygote that does not answer a FORK within
+//! the startup timeout, counted from the FORK, is stopped: killed and its socket shut down, since
+//! a child of a broken program may hold the zygote's end open after the zygote is dead.
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -39,7 +49,10 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::spawn::describe_exit;
+use super::stderr::{self, StderrTail};
 use super::{fd_passing, role, spawner, sys, worker};
+use crate::executor::error::stderr_note;
 
 /// The zygote's socket.
 const SOCKET_FD: RawFd = 3;
@@ -49,6 +62,11 @@ const FAILED: u8 = b'x';
 const ENDED: u8 = b'e';
 /// The longest FORK or FAILED message: settings and reasons are a line each.
 const MAX_MESSAGE: usize = 4096;
+/// How long a zygote whose socket has ended gets to exit by itself, so that its own exit status
+/// is the one reported, before it is killed.
+const EXIT_GRACE: Duration = Duration::from_secs(1);
+/// How long a FORK that could not be sent waits for the reader to learn how the zygote ended.
+const END_PATIENCE: Duration = Duration::from_secs(3);
 
 /// A worker the zygote forked: its pid, and a pidfd to signal it by.
 #[derive(Debug)]
@@ -63,6 +81,12 @@ pub(crate) struct Forked {
 pub(crate) struct Zygote {
     socket: OwnedFd,
     pid: libc::pid_t,
+    /// Names the zygote until its reader reaps it, and no other process after.
+    pidfd: OwnedFd,
+    stderr: Arc<StderrTail>,
+    /// Why the zygote is gone, once known: the pool stopped it, or the reader reaped it.
+    end: Mutex<Option<String>>,
+    ended_known: Condvar,
     /// The FORKs sent and not answered yet, oldest first: each waits on its channel. Sending a
     /// FORK and queuing its channel happen under this lock, so answers meet their requests.
     pending: Mutex<VecDeque<SyncSender<io::Result<Forked>>>>,
@@ -109,6 +133,7 @@ pub fn stop_fork_servers() {
 pub(crate) struct ForkTicket {
     zygote: Arc<Zygote>,
     answered: Receiver<io::Result<Forked>>,
+    asked: Instant,
 }
 
 impl ForkTicket {
@@ -117,25 +142,25 @@ impl ForkTicket {
         &self.zygote
     }
 
-    /// Waits up to `timeout` for the worker.
+    /// Waits for the worker until `timeout` after it was asked for: the FORKs of one start,
+    /// asked for together, share one deadline.
     ///
     /// # Errors
     ///
-    /// The zygote is gone, failed to fork, or did not answer in time (it is then killed, and
-    /// replaced by the next pool that asks).
+    /// The zygote is gone (the error says how it ended), failed to fork, or did not answer in
+    /// time (it is then stopped, and replaced by the next pool that asks).
     pub(crate) fn wait(self, timeout: Duration) -> io::Result<Forked> {
-        match self.answered.recv_timeout(timeout) {
+        let left = (self.asked + timeout).saturating_duration_since(Instant::now());
+        match self.answered.recv_timeout(left) {
             Ok(forked) => forked,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 // A zygote that cannot fork in that long is stuck: it is replaced.
-                self.zygote.alive.store(false, Ordering::Release);
-                sys::kill(self.zygote.pid);
-                Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("the fork server did not fork within {timeout:?}"),
-                ))
+                let reason = format!(
+                    "the fork server did not fork a worker within {timeout:?} of being asked, and was killed"
+                );
+                Err(io::Error::new(io::ErrorKind::TimedOut, self.zygote.stop(reason)))
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => Err(gone()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(self.zygote.gone()),
         }
     }
 }
@@ -143,15 +168,33 @@ impl ForkTicket {
 impl Zygote {
     fn start(program: &Path) -> io::Result<Arc<Zygote>> {
         let (ours, theirs) = fd_passing::seqpacket_pair()?;
+        let (stderr_read, stderr_write) = sys::pipe()?;
         let env = [
             (role::ROLE_ENV.to_owned(), role::ZYGOTE.to_owned()),
             (worker::ARGS_ENV.to_owned(), format!("--parent-pid {}", std::process::id())),
         ];
-        let pid = spawner::spawn(program, &[], &env, &[(theirs.as_raw_fd(), SOCKET_FD)])?;
-        drop(theirs);
+        let moves = [(theirs.as_raw_fd(), SOCKET_FD), (stderr_write.as_raw_fd(), libc::STDERR_FILENO)];
+        let pid = spawner::spawn(program, &[], &env, &moves)?;
+        drop((theirs, stderr_write));
+        let stderr = stderr::drain(stderr_read);
+        // SAFETY: pidfd_open(2) of this process's own child, not reaped yet (only its reader,
+        // started below, reaps it), so the pid names it.
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as RawFd;
+        if pidfd < 0 {
+            let err = io::Error::last_os_error();
+            sys::kill(pid);
+            let _ = sys::wait(pid, true);
+            return Err(err);
+        }
+        // SAFETY: pidfd_open returned a new descriptor, owned by nobody else.
+        let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
         let zygote = Arc::new(Zygote {
             socket: ours,
             pid,
+            pidfd,
+            stderr,
+            end: Mutex::new(None),
+            ended_known: Condvar::new(),
             pending: Mutex::new(VecDeque::new()),
             ended: Mutex::new(HashMap::new()),
             heard: Condvar::new(),
@@ -161,8 +204,39 @@ impl Zygote {
         std::thread::Builder::new()
             .name("poolbench-zygote".into())
             .spawn(move || listener.listen())
-            .inspect_err(|_| sys::kill(pid))?;
+            .inspect_err(|_| {
+                sys::kill(pid);
+                let _ = sys::wait(pid, true);
+            })?;
         Ok(zygote)
+    }
+
+    /// Stops a zygote that failed the pool, for `reason` (unless it had already ended): kills
+    /// it, and shuts its socket down, so that its reader hears the end even if a child of the
+    /// zygote holds the other end open. The reader then reaps it. Returns why it is gone.
+    fn stop(&self, reason: String) -> String {
+        self.alive.store(false, Ordering::Release);
+        let reason = {
+            let mut end = self.end.lock().unwrap_or_else(PoisonError::into_inner);
+            end.get_or_insert(reason).clone()
+        };
+        self.ended_known.notify_all();
+        pidfd_kill(&self.pidfd);
+        // SAFETY: shutdown(2) on a socket this process owns.
+        unsafe { libc::shutdown(self.socket.as_raw_fd(), libc::SHUT_RDWR) };
+        reason
+    }
+
+    /// The error for a FORK the zygote cannot answer: how it ended, once its reader knows (it
+    /// waits up to [`END_PATIENCE`] for that).
+    fn gone(&self) -> io::Error {
+        let end = self.end.lock().unwrap_or_else(PoisonError::into_inner);
+        let (end, _) = self
+            .ended_known
+            .wait_timeout_while(end, END_PATIENCE, |end| end.is_none())
+            .unwrap_or_else(PoisonError::into_inner);
+        let reason = end.clone().unwrap_or_else(|| "the fork server has ended".to_owned());
+        io::Error::new(io::ErrorKind::BrokenPipe, reason)
     }
 
     /// Asks for a worker with `settings` (as `POOLBENCH_WORKER_ARGS`) and the pipes `fds`
@@ -174,15 +248,30 @@ impl Zygote {
     /// The zygote is gone, or its socket failed.
     pub(crate) fn request_fork(self: &Arc<Self>, settings: &str, fds: [RawFd; 3]) -> io::Result<ForkTicket> {
         let (answer, answered) = mpsc::sync_channel(1);
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        if !self.alive.load(Ordering::Acquire) {
-            return Err(gone());
-        }
+        let asked = Instant::now();
         let mut message = vec![FORK];
         message.extend_from_slice(settings.as_bytes());
-        fd_passing::send(&self.socket, &message, &fds)?;
-        pending.push_back(answer);
-        Ok(ForkTicket { zygote: Arc::clone(self), answered })
+        let sent = {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            if !self.alive.load(Ordering::Acquire) {
+                None
+            } else {
+                let sent = fd_passing::send(&self.socket, &message, &fds);
+                if sent.is_ok() {
+                    pending.push_back(answer);
+                }
+                Some(sent)
+            }
+        };
+        match sent {
+            Some(Ok(())) => Ok(ForkTicket { zygote: Arc::clone(self), answered, asked }),
+            // A zygote that has exited refuses the message: say how it ended.
+            Some(Err(err)) if matches!(err.raw_os_error(), Some(libc::EPIPE | libc::ECONNRESET)) => {
+                Err(self.gone())
+            }
+            Some(Err(err)) => Err(err),
+            None => Err(self.gone()),
+        }
     }
 
     /// Whether the server is still there to fork and report.
@@ -236,11 +325,38 @@ impl Zygote {
             }
         }
         self.alive.store(false, Ordering::Release);
-        self.pending.lock().unwrap_or_else(PoisonError::into_inner).clear();
         self.heard.notify_all();
-        // It is this process's child: it has closed its socket, so it is exiting; reap it.
-        sys::kill(self.pid);
-        let _ = sys::wait(self.pid, true);
+        // Its socket has ended: it is exiting (or has been stopped). A moment to exit by itself,
+        // then it is killed and reaped: no zombie.
+        let _ = sys::poll(
+            &[sys::Interest { fd: self.pidfd.as_raw_fd(), read: true, write: false }],
+            Some(EXIT_GRACE),
+        );
+        pidfd_kill(&self.pidfd);
+        let status = sys::wait(self.pid, true).ok().flatten();
+        let reason = {
+            let mut end = self.end.lock().unwrap_or_else(PoisonError::into_inner);
+            end.get_or_insert_with(|| {
+                let how = status.map_or_else(|| "ended".to_owned(), describe_exit);
+                let stderr = self.stderr.text(Duration::from_millis(100));
+                format!(
+                    "the fork server (process {}) {how} before it forked the worker{}",
+                    self.pid,
+                    stderr_note(&stderr)
+                )
+            })
+            .clone()
+        };
+        self.ended_known.notify_all();
+        for waiting in self.pending.lock().unwrap_or_else(PoisonError::into_inner).drain(..) {
+            let _ = waiting.send(Err(io::Error::new(io::ErrorKind::BrokenPipe, reason.clone())));
+        }
+        // The socket closes once the last pool holding this zygote lets it go: the list must not
+        // keep it until the next pool starts a zygote.
+        ZYGOTES
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(_, zygote)| !std::ptr::eq(Arc::as_ptr(zygote), self));
     }
 
     fn answer(&self, forked: io::Result<Forked>) {
@@ -252,10 +368,6 @@ impl Zygote {
             }
         }
     }
-}
-
-fn gone() -> io::Error {
-    io::Error::new(io::ErrorKind::BrokenPipe, "the fork server has ended")
 }
 
 /// Sends SIGKILL to the process `pidfd` names (a no-op once it is reaped).
