@@ -21,6 +21,7 @@
 
 mod case;
 mod check;
+mod cores;
 mod error;
 pub mod history;
 mod load;
@@ -30,6 +31,7 @@ mod rounds;
 mod summary;
 
 pub use case::{CASE_VERSION, CASES_DIR, CaseFile};
+pub use cores::CoreLimit;
 pub use error::Error;
 pub use load::{
     KEPT_MEASUREMENTS, LOAD_DIR, LOAD_VERSION, LastSample, Load, LoadFile, LoadRecord, MAX_LOAD_FILE_BYTES,

@@ -120,7 +120,7 @@ fn machine(summary: &Summary) -> Markup {
         section.machine data-cores=(cores) {
             "\n" h2 { "Machine" } "\n"
             p.cores {
-                strong { (cores) " cores." }
+                strong { (visible(&machine.cores_in_words())) "." }
                 " Pool sizes above " (cores) " oversubscribe this machine: their workers take turns on the cores, \
                  which pays only when tasks wait (I/O), never for CPU-bound work."
             }
