@@ -67,6 +67,12 @@ impl Machine {
         }
     }
 
+    /// The cores this process (its calling thread) may use: [`Machine::cores`] without the rest
+    /// of the detection.
+    pub fn usable_cores() -> usize {
+        super::cores::detect().usable
+    }
+
     /// The usable cores in words, with what limited them: `2 cores`, `1 core (of 2 online, by
     /// the CPU affinity)`.
     pub fn cores_in_words(&self) -> String {
