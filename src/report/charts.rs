@@ -146,6 +146,68 @@ pub fn draw(group: &Group, kind: ChartKind, cores: usize) -> Result<Option<Strin
         ChartKind::Speedup => "speedup",
         ChartKind::Efficiency => "efficiency",
     };
+    render(&series, &references, &sizes, x_range, y_label, kind, &[cores])
+        .map(Some)
+        .map_err(|err| format!("the {} chart could not be drawn: {err}", kind.name()))
+}
+
+/// One line of a chart drawn by [`draw_lines`]: a name, a colour from the palette (by index), solid
+/// or dashed, and `(size, lower, point, upper)` points.
+pub(crate) struct ChartLine {
+    /// The legend's name.
+    pub name: String,
+    /// An index into the palette: lines of one executor share it.
+    pub color: usize,
+    /// Dashed rather than solid.
+    pub dashed: bool,
+    /// `(pool size, lower, point, upper)`.
+    pub points: Vec<(f64, f64, f64, f64)>,
+}
+
+/// A speedup or efficiency chart of `lines` (the merged report's: one per machine and
+/// executor), with a dotted core-count line for each of `cores` and, for speedup, the
+/// break-even line; `None` when no line has a point a log axis can show.
+///
+/// # Errors
+///
+/// plotters' message, should drawing fail.
+pub(crate) fn draw_lines(
+    lines: Vec<ChartLine>,
+    kind: ChartKind,
+    cores: &[usize],
+) -> Result<Option<String>, String> {
+    let series: Vec<Series> = lines
+        .into_iter()
+        .filter_map(|line| {
+            let points: Vec<_> = line.points.into_iter().filter(positive).collect();
+            (!points.is_empty()).then(|| Series {
+                name: visible(&line.name).into_owned(),
+                color: PALETTE[line.color % PALETTE.len()],
+                dashed: line.dashed,
+                points,
+            })
+        })
+        .collect();
+    if series.is_empty() {
+        return Ok(None);
+    }
+    let mut sizes: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
+    sizes.sort_by(f64::total_cmp);
+    sizes.dedup();
+    let (first, last) = (sizes[0], sizes[sizes.len() - 1]);
+    let x_range = if first < last { (first / 1.15, last * 1.15) } else { (first / 1.5, last * 1.5) };
+    let (references, y_label) = match kind {
+        ChartKind::Speedup => (
+            vec![Reference {
+                name: "break-even".to_owned(),
+                color: GREY,
+                points: vec![(x_range.0, 1.0), (x_range.1, 1.0)],
+            }],
+            "speedup",
+        ),
+        ChartKind::Efficiency => (Vec::new(), "efficiency"),
+        ChartKind::Time => (Vec::new(), "time per iteration"),
+    };
     render(&series, &references, &sizes, x_range, y_label, kind, cores)
         .map(Some)
         .map_err(|err| format!("the {} chart could not be drawn: {err}", kind.name()))
@@ -214,7 +276,7 @@ fn render(
     (x_low, x_high): (f64, f64),
     y_label: &str,
     kind: ChartKind,
-    cores: usize,
+    cores: &[usize],
 ) -> Result<String, Box<dyn StdError>> {
     let values = series
         .iter()
@@ -223,8 +285,11 @@ fn render(
         .filter(|value| value.is_finite() && *value > 0.0);
     let (low, high) = values.fold((f64::MAX, f64::MIN), |(low, high), v| (low.min(v), high.max(v)));
     let (y_low, y_high) = if low < high { (low / 1.3, high * 1.3) } else { (low / 2.0, low * 2.0) };
-    let cores = cores as f64;
-    let show_cores = x_low <= cores && cores <= x_high;
+    // One dotted line per core count in range: several in the merged report, one machine each.
+    let mut markers: Vec<f64> =
+        cores.iter().map(|&cores| cores as f64).filter(|c| (x_low..=x_high).contains(c)).collect();
+    markers.sort_by(f64::total_cmp);
+    markers.dedup();
 
     let mut svg = String::new();
     {
@@ -258,7 +323,7 @@ fn render(
             .y_label_formatter(&y_format)
             .draw()?;
 
-        if show_cores {
+        for &cores in &markers {
             chart.draw_series(DashedLineSeries::new(
                 [(cores, y_low), (cores, y_high)],
                 3,
@@ -287,8 +352,9 @@ fn render(
 
         // The legend, in its own column: dashed entries first, as drawn.
         let mut entries: Vec<(String, RGBColor, bool)> = Vec::new();
-        if show_cores {
-            entries.push((format!("{cores} cores"), CORES, true));
+        for cores in &markers {
+            let plural = if *cores == 1.0 { "" } else { "s" };
+            entries.push((format!("{cores} core{plural}"), CORES, true));
         }
         entries.extend(references.iter().map(|r| (r.name.clone(), r.color, true)));
         entries.extend(series.iter().map(|s| (s.name.clone(), s.color, s.dashed)));

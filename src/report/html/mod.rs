@@ -22,10 +22,13 @@
 
 mod assets;
 mod group;
+mod merged;
 mod peers;
 mod table;
 
 use maud::{Markup, PreEscaped, html};
+
+pub(crate) use merged::render as render_merged;
 
 use super::history::HistoryFile;
 use super::links::encode_path;
