@@ -119,9 +119,13 @@ fn the_page_draws_both_machines_on_one_chart_per_group_and_the_markdown_fits_a_c
     assert_eq!(section.value().attr("data-machines"), Some("2"));
     let speedup = Selector::parse("figure.chart[data-kind=\"speedup\"] svg").expect("a selector");
     let chart = section.select(&speedup).next().expect("the speedup chart").html();
-    for machine in &written.merged.machines {
-        assert!(chart.contains(&format!("Rayon · {}", machine.label)), "no line of {}", machine.label);
-    }
+    // The legend names each executor's colour once and each machine's line style.
+    assert!(chart.contains("\nRayon\n</text>"), "no Rayon in the legend");
+    let [fewer, most] = &written.merged.machines[..] else { panic!("two machines") };
+    assert!(chart.contains(&format!("{} (dashed)", fewer.label)), "no line style of {}", fewer.label);
+    assert!(chart.contains(&format!("{} (solid)", most.label)), "no line style of {}", most.label);
+    // One line per machine: Rayon's three sizes on each, drawn as circles.
+    assert!(chart.matches("<circle").count() >= 6, "{chart}");
     let markdown = std::fs::read_to_string(&written.summary_md).expect("summary.md");
     assert!(markdown.chars().count() < 65_536);
     let group = written.merged.groups.iter().find(|group| group.id == GROUP).expect("the group");

@@ -146,16 +146,19 @@ pub fn draw(group: &Group, kind: ChartKind, cores: usize) -> Result<Option<Strin
         ChartKind::Speedup => "speedup",
         ChartKind::Efficiency => "efficiency",
     };
-    render(&series, &references, &sizes, x_range, y_label, kind, &[cores])
+    render(&series, &references, &sizes, x_range, y_label, kind, &[cores], None)
         .map(Some)
         .map_err(|err| format!("the {} chart could not be drawn: {err}", kind.name()))
 }
 
-/// One line of a chart drawn by [`draw_lines`]: a name, a colour from the palette (by index), solid
-/// or dashed, and `(size, lower, point, upper)` points.
+/// One line of a chart drawn by [`draw_lines`]: an executor on a machine, its colour from the
+/// palette (by index: one per executor), solid or dashed (one style per machine), and
+/// `(size, lower, point, upper)` points.
 pub(crate) struct ChartLine {
-    /// The legend's name.
-    pub name: String,
+    /// The executor, as the legend names its colour.
+    pub executor: String,
+    /// The machine, as the legend names its style.
+    pub machine: String,
     /// An index into the palette: lines of one executor share it.
     pub color: usize,
     /// Dashed rather than solid.
@@ -176,12 +179,33 @@ pub(crate) fn draw_lines(
     kind: ChartKind,
     cores: &[usize],
 ) -> Result<Option<String>, String> {
+    // The legend names each colour (an executor) and each style (a machine) once, not every
+    // line: with seven executors on three machines, one entry per line would not fit.
+    let mut legend: Vec<(String, RGBColor, bool)> = Vec::new();
+    for line in lines.iter().filter(|line| line.points.iter().any(positive)) {
+        let executor = (visible(&line.executor).into_owned(), PALETTE[line.color % PALETTE.len()], false);
+        if !legend.contains(&executor) {
+            legend.push(executor);
+        }
+    }
+    let mut styles: Vec<(String, RGBColor, bool)> = Vec::new();
+    for line in lines.iter().filter(|line| line.points.iter().any(positive)) {
+        let style = (
+            format!("{} ({})", visible(&line.machine), if line.dashed { "dashed" } else { "solid" }),
+            GREY,
+            line.dashed,
+        );
+        if !styles.contains(&style) {
+            styles.push(style);
+        }
+    }
+    legend.extend(styles);
     let series: Vec<Series> = lines
         .into_iter()
         .filter_map(|line| {
             let points: Vec<_> = line.points.into_iter().filter(positive).collect();
             (!points.is_empty()).then(|| Series {
-                name: visible(&line.name).into_owned(),
+                name: visible(&format!("{} · {}", line.executor, line.machine)).into_owned(),
                 color: PALETTE[line.color % PALETTE.len()],
                 dashed: line.dashed,
                 points,
@@ -208,7 +232,7 @@ pub(crate) fn draw_lines(
         ChartKind::Efficiency => (Vec::new(), "efficiency"),
         ChartKind::Time => (Vec::new(), "time per iteration"),
     };
-    render(&series, &references, &sizes, x_range, y_label, kind, cores)
+    render(&series, &references, &sizes, x_range, y_label, kind, cores, Some(&legend))
         .map(Some)
         .map_err(|err| format!("the {} chart could not be drawn: {err}", kind.name()))
 }
@@ -269,6 +293,7 @@ fn references(group: &Group, kind: ChartKind, cores: usize, (low, high): (f64, f
     }
 }
 
+#[expect(clippy::too_many_arguments, reason = "one drawing of every part of a chart, from two callers")]
 fn render(
     series: &[Series],
     references: &[Reference],
@@ -277,6 +302,7 @@ fn render(
     y_label: &str,
     kind: ChartKind,
     cores: &[usize],
+    legend_entries: Option<&[(String, RGBColor, bool)]>,
 ) -> Result<String, Box<dyn StdError>> {
     let values = series
         .iter()
@@ -295,7 +321,11 @@ fn render(
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
-        let (plot, legend) = root.split_horizontally(SIZE.0 - legend_width(series, references));
+        let names: Vec<&str> = match legend_entries {
+            Some(entries) => entries.iter().map(|entry| entry.0.as_str()).collect(),
+            None => series.iter().map(|s| s.name.as_str()).collect(),
+        };
+        let (plot, legend) = root.split_horizontally(SIZE.0 - legend_width(&names, references));
         let y_format = |y: &f64| match kind {
             ChartKind::Time => duration_ns(*y),
             ChartKind::Speedup => speedup(*y),
@@ -357,7 +387,10 @@ fn render(
             entries.push((format!("{cores} core{plural}"), CORES, true));
         }
         entries.extend(references.iter().map(|r| (r.name.clone(), r.color, true)));
-        entries.extend(series.iter().map(|s| (s.name.clone(), s.color, s.dashed)));
+        match legend_entries {
+            Some(given) => entries.extend(given.iter().cloned()),
+            None => entries.extend(series.iter().map(|s| (s.name.clone(), s.color, s.dashed))),
+        }
         for (index, (name, color, dashed)) in entries.into_iter().enumerate() {
             let y = 24 + 22 * i32::try_from(index).unwrap_or(0);
             let segments: &[(i32, i32)] = if dashed { &[(4, 11), (16, 23)] } else { &[(4, 26)] };
@@ -372,10 +405,10 @@ fn render(
 }
 
 /// The width of the legend column: a line sample, a gap, and the longest name.
-fn legend_width(series: &[Series], references: &[Reference]) -> u32 {
-    let longest = series
+fn legend_width(names: &[&str], references: &[Reference]) -> u32 {
+    let longest = names
         .iter()
-        .map(|s| s.name.chars().count())
+        .map(|name| name.chars().count())
         .chain(references.iter().map(|r| r.name.chars().count()))
         .max()
         .unwrap_or(0);

@@ -39,7 +39,7 @@ pub(crate) fn render(merged: &Merged) -> String {
             "\n" (table::table(&machines_table(merged), "", None))
         }
         "\n"
-        section.answers { "\n" (table::table(&overview_table(merged), "", None)) }
+        section.picks { "\n" (table::table(&overview_table(merged), "", None)) }
         "\n"
         nav {
             h2 { "Groups" } "\n"
@@ -129,7 +129,8 @@ fn chart(group: &MergedGroup, merged: &Merged, kind: ChartKind) -> Result<Option
             let label = &merged.machines[entry.machine].label;
             let executors = &executors;
             entry.lines.iter().map(move |line| ChartLine {
-                name: format!("{} · {label}", line.executor),
+                executor: line.executor.clone(),
+                machine: label.clone(),
                 color: executors.iter().position(|name| *name == line.executor).unwrap_or(0),
                 dashed: entry.cores < most_cores,
                 points: line

@@ -38,13 +38,14 @@ pub fn merge(summaries: Vec<MachineSummary>, allow_different_commits: bool) -> R
     let no_rounds: Vec<&str> = summaries
         .iter()
         .zip(&labels)
-        .filter(|(input, _)| input.summary.groups.iter().all(|group| group.answer.is_none()))
+        .filter(|(input, _)| !input.summary.groups.iter().any(paired))
         .map(|(_, label)| label.as_str())
         .collect();
     if !no_rounds.is_empty() {
         flags.push(format!(
-            "{} had no paired rounds: the best configuration there is the highest ratio of Criterion's medians, \
-             not a paired answer",
+            "{} had no paired rounds that kept a pool (none ran, or every round was dropped): the best \
+             configuration there is the highest ratio of Criterion's medians that the cores can give, not a \
+             paired answer",
             crate::format::join_and(no_rounds.iter().map(|label| (*label).to_owned()).collect())
         ));
     }
@@ -174,7 +175,7 @@ fn merged_group(id: &str, found: &[(usize, &Group)], machines: &[MergedMachine])
         .map(|&(machine, group)| MachineGroup {
             machine,
             cores: machines[machine].machine.cores,
-            best: best(group),
+            best: best(group, machines[machine].machine.cores),
             lines: lines(group),
             scaling: group.scaling.clone(),
         })
@@ -209,16 +210,28 @@ fn merged_group(id: &str, found: &[(usize, &Group)], machines: &[MergedMachine])
     MergedGroup { id: id.to_owned(), headline, notes, machines: per_machine }
 }
 
-/// What to pick on one machine: the group's paired answer where it has one, else the highest
-/// ratio of medians (the plain loop when no pool beats it).
-fn best(group: &Group) -> Option<BestConfiguration> {
+/// Whether the group's rounds gave a pool a paired speedup: with every round dropped (a machine
+/// too busy to measure), its answer can only name Sequential, which says nothing of the pools.
+fn paired(group: &Group) -> bool {
+    group.answer.is_some()
+        && group.results.iter().any(|row| !row.is_sequential() && row.speedup_basis == SpeedupBasis::Rounds)
+}
+
+/// How far above what its workers and the cores can give a ratio of medians may be and still be
+/// taken as a result: the report's own headline calls more than 10% above "in doubt".
+pub(super) const BEYOND_THE_CORES: f64 = 1.1;
+
+/// What to pick on a machine of `cores` cores: the group's paired answer where it has one, else
+/// the highest ratio of medians that its workers and the cores can give (the plain loop when no
+/// pool beats it).
+fn best(group: &Group, cores: usize) -> Option<BestConfiguration> {
     let rows: Vec<_> = group
         .results
         .iter()
         .filter(|row| row.source == Source::Criterion && row.executor.is_some())
         .collect();
     let speedup = |row: &crate::schema::Row| row.speedup.map_or(f64::NEG_INFINITY, |speedup| speedup.point);
-    if let Some(answer) = &group.answer {
+    if let Some(answer) = group.answer.as_ref().filter(|_| paired(group)) {
         let picked: Vec<_> = rows.iter().filter(|row| answer.recommended.contains(&row.id)).collect();
         let top = picked.iter().map(|row| speedup(row)).fold(f64::NEG_INFINITY, f64::max);
         return Some(BestConfiguration {
@@ -231,9 +244,19 @@ fn best(group: &Group) -> Option<BestConfiguration> {
         });
     }
     let reference = sequential(&group.results)?;
+    // As the paired answer does: work that waits may gain from more workers than cores. A loop
+    // that other programs kept off its core looks like waiting too: only a quiet one can tell.
+    let waits = !reference.load.is_disturbed() && crate::report::rounds::waits(reference);
+    let possible = |row: &crate::schema::Row| {
+        let size = f64::from(row.size.unwrap_or(1).max(1));
+        let limit = if waits { size } else { size.min(cores.max(1) as f64) };
+        // The point, not the lower bound: the interval of two medians divides their opposite
+        // bounds, and on a busy machine it is wide enough to let 3.9× on 2 cores through.
+        row.speedup.is_some_and(|speedup| speedup.point <= limit * BEYOND_THE_CORES)
+    };
     let fastest = rows
         .iter()
-        .filter(|row| row.speedup.is_some())
+        .filter(|row| possible(row))
         .max_by(|a, b| speedup(a).total_cmp(&speedup(b)))
         .copied()
         .filter(|row| speedup(row) > 1.0 && !row.is_sequential())
@@ -244,7 +267,7 @@ fn best(group: &Group) -> Option<BestConfiguration> {
         size: if fastest.is_sequential() { 1 } else { fastest.size.unwrap_or(1) },
         speedup: if fastest.is_sequential() { 1.0 } else { speedup(fastest) },
         sequential: fastest.is_sequential(),
-        basis: fastest.speedup_basis,
+        basis: if fastest.is_sequential() { SpeedupBasis::Medians } else { fastest.speedup_basis },
     })
 }
 
@@ -265,4 +288,62 @@ fn lines(group: &Group) -> Vec<SpeedupLine> {
         line.points.sort_by_key(|point| point.size);
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Answer, Interval, Row};
+
+    fn row(executor: &str, size: &str, speedup: f64) -> Row {
+        let time = Interval { point: 1.0, lower: 1.0, upper: 1.0 };
+        let id = format!("g/{executor}/{size}");
+        let mut row = Row::for_test(Source::Criterion, &id, Some(executor), size, time, vec![1.0]);
+        row.speedup = Some(Interval { point: speedup, lower: speedup * 0.5, upper: speedup * 2.0 });
+        row
+    }
+
+    fn group(results: Vec<Row>, answer: Option<Answer>) -> Group {
+        Group {
+            id: "g".to_owned(),
+            suite: "g".to_owned(),
+            case: None,
+            headline: String::new(),
+            results,
+            startup: None,
+            scaling: Vec::new(),
+            criterion_page: None,
+            ratios: Vec::new(),
+            rounds: None,
+            answer,
+        }
+    }
+
+    #[test]
+    fn without_paired_pools_the_best_is_the_fastest_median_the_cores_can_give() {
+        let rows = vec![row("Sequential", "1", 1.0), row("Rayon", "2", 1.8), row("StdPool", "2", 3.9)];
+        // Every round dropped: the answer can only name Sequential, which says nothing of the pools.
+        let only_sequential = Answer {
+            fastest: "g/Sequential/1".to_owned(),
+            tied: vec!["g/Sequential/1".to_owned()],
+            recommended: vec!["g/Sequential/1".to_owned()],
+            size: 1,
+            sequential: true,
+            beyond_the_cores: Vec::new(),
+            sentence: "Only Sequential was in the rounds.".to_owned(),
+        };
+        let best = best(&group(rows, Some(only_sequential)), 2).expect("a best configuration");
+        assert_eq!(
+            (best.configurations, best.size, best.sequential),
+            (vec!["g/Rayon/2".to_owned()], 2, false)
+        );
+        assert_eq!(best.basis, SpeedupBasis::Medians);
+    }
+
+    #[test]
+    fn no_pool_faster_than_the_loop_makes_the_loop_the_best() {
+        let rows = vec![row("Sequential", "1", 1.0), row("Rayon", "2", 0.7)];
+        let best = best(&group(rows, None), 2).expect("a best configuration");
+        assert!(best.sequential && best.size == 1 && best.speedup == 1.0, "{best:?}");
+    }
 }

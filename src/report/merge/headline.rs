@@ -68,9 +68,19 @@ fn transition(
     label: &str,
 ) -> String {
     if best_after.size as usize > after.cores {
+        // Beyond what the cores can give by more than noise: only waiting explains it.
+        if best_after.speedup > after.cores as f64 * super::build::BEYOND_THE_CORES {
+            return format!(
+                "more workers than cores pay on {label} (size {}, {}): the tasks wait, and waiting needs no core",
+                best_after.size,
+                speedup(best_after.speedup)
+            );
+        }
         return format!(
-            "more workers than cores pay on {label} (size {}): the tasks wait, and waiting needs no core",
-            best_after.size
+            "on {label} the fastest is {} workers, more than the cores, at {}: no more than {} cores can give",
+            best_after.size,
+            speedup(best_after.speedup),
+            after.cores
         );
     }
     if best_after.sequential {

@@ -98,7 +98,7 @@ pub(crate) fn overview_table(merged: &Merged) -> Table {
         })
         .collect();
     Table {
-        kind: "answers",
+        kind: "picks",
         sortable: false,
         caption: Some(vec![text("What to pick on each machine")]),
         columns: vec![Column::text("group"), Column::text("best, machine by machine")],
