@@ -45,6 +45,18 @@ pub(crate) struct Cores {
     pub limit: Option<CoreLimit>,
 }
 
+impl Cores {
+    /// The usable cores in words, with what limited them: `2 cores`, `1 core (of 2 online, by
+    /// the CPU affinity)`.
+    pub(crate) fn in_words(&self) -> String {
+        let cores = format!("{} core{}", self.usable, if self.usable == 1 { "" } else { "s" });
+        match (self.online, self.limit) {
+            (Some(online), Some(limit)) => format!("{cores} (of {online} online, by {})", limit.describe()),
+            _ => cores,
+        }
+    }
+}
+
 /// The cores of the calling thread (affinity is per thread, and inherited by the threads and
 /// processes it starts).
 pub(crate) fn detect() -> Cores {
@@ -70,14 +82,22 @@ fn online() -> Option<usize> {
 }
 
 fn affinity() -> Option<usize> {
+    affinity_cpus().map(|cpus| cpus.len())
+}
+
+/// The CPUs (by number, as `/proc/stat`'s `cpuN` lines name them) the calling thread may run on;
+/// `None` when the OS does not say.
+pub(crate) fn affinity_cpus() -> Option<Vec<usize>> {
     // SAFETY: a zeroed cpu_set_t is a valid empty set; sched_getaffinity writes at most its size.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     let result = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
     if result != 0 {
         return None;
     }
-    // SAFETY: the set was filled by sched_getaffinity.
-    usize::try_from(unsafe { libc::CPU_COUNT(&set) }).ok().filter(|&count| count > 0)
+    // SAFETY: the set was filled by sched_getaffinity, and every index is below its size.
+    let cpus: Vec<usize> =
+        (0..libc::CPU_SETSIZE as usize).filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }).collect();
+    (!cpus.is_empty()).then_some(cpus)
 }
 
 #[cfg(test)]

@@ -76,11 +76,8 @@ impl Machine {
     /// The usable cores in words, with what limited them: `2 cores`, `1 core (of 2 online, by
     /// the CPU affinity)`.
     pub fn cores_in_words(&self) -> String {
-        let cores = format!("{} core{}", self.cores, if self.cores == 1 { "" } else { "s" });
-        match (self.online_cpus, self.cores_limit) {
-            (Some(online), Some(limit)) => format!("{cores} (of {online} online, by {})", limit.describe()),
-            _ => cores,
-        }
+        super::cores::Cores { usable: self.cores, online: self.online_cpus, limit: self.cores_limit }
+            .in_words()
     }
 
     /// The machine in one line, for the top of a report.

@@ -22,7 +22,7 @@
 
 mod case;
 mod check;
-mod cores;
+pub(crate) mod cores;
 mod error;
 pub mod history;
 mod load;
