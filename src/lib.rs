@@ -23,7 +23,9 @@
 //! - [`peers`]: the notebook's own Python programs, measured in the same run as peers of the
 //!   executors (`scripts/python_peers.py`), for the report to show side by side.
 //! - [`report`]: the pool-size report `cargo bench` writes at its end (`reports/latest/`): what
-//!   Criterion's numbers mean across executors and pool sizes, as JSON, HTML and Markdown.
+//!   Criterion's numbers mean across executors and pool sizes, as JSON, HTML and Markdown;
+//!   [`report::merge`] puts several machines' reports side by side (`poolbench merge`): the best
+//!   executor and pool size against the core count.
 //! - [`compare`]: regression tracking: two runs in, a verdict per benchmark out (`poolbench
 //!   compare`, exit code 2 on a regression).
 //! - [`gate`]: the regression gate in minutes (`poolbench gate --base REF`): a base and a head

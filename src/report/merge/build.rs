@@ -188,6 +188,18 @@ fn merged_group(id: &str, found: &[(usize, &Group)], machines: &[MergedMachine])
     if !missing.is_empty() {
         notes.push(format!("Not measured on {}.", crate::format::join_and(missing)));
     }
+    let unpaired: Vec<String> = found
+        .iter()
+        .filter(|(_, group)| !paired(group))
+        .map(|&(machine, _)| machines[machine].label.clone())
+        .collect();
+    if !unpaired.is_empty() {
+        notes.push(format!(
+            "No paired round kept a pool on {}: the best there is the highest ratio of Criterion's medians that \
+             the cores can give.",
+            crate::format::join_and(unpaired)
+        ));
+    }
     let sizes: Vec<BTreeSet<u32>> = per_machine
         .iter()
         .map(|entry| entry.lines.iter().flat_map(|line| line.points.iter().map(|point| point.size)).collect())
