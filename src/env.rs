@@ -2,14 +2,15 @@
 //!
 //! | variable | read by | what it does |
 //! |---|---|---|
-//! | [`SIZES`] | the suites, the peers | the pool sizes to sweep, `2,4,8` unless set |
+//! | [`SIZES`] | the suites, the peers | the pool sizes to sweep, `2,4,8` unless set; `auto` adds the usable cores and twice them |
 //! | [`PYTHON`] | the peers | `0` (or `off`, `false`, `no`) leaves the Python peers out; any other value names the interpreter |
 //! | [`WORKER`] | the process executors | the worker program (of the same build), instead of the running program itself |
 //! | [`SERVE`] | [`bench::Main`](crate::bench::Main) | serve mode: the one benchmark id to set up and time on request ([`bench::serve`](crate::bench::serve)) |
 //! | [`INJECT_SLOWDOWN`] | [`CpuSpin`](crate::workload::CpuSpin) | a test-only factor that makes cpu-spin tasks slower, to show the gate catches it |
 //! | [`MAX_DISTURBANCE`] | [`Sweep`](crate::bench::Sweep)'s rounds | the share of the machine other programs may take in a round before it is dropped; `1` keeps every round |
 
-/// The pool sizes to sweep: comma-separated, e.g. `1,2,4,8,16`.
+/// The pool sizes to sweep: comma-separated, e.g. `1,2,4,8,16`; or `auto`, which adds the cores
+/// this process may use and twice them to 2, 4 and 8 ([`auto_sizes`](crate::bench::auto_sizes)).
 pub const SIZES: &str = "POOLBENCH_SIZES";
 
 /// The Python peers' interpreter, or `0` to leave them out.

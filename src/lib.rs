@@ -34,7 +34,8 @@
 //!   the gate share.
 //! - `peers`: the notebook's own Python programs, measured in the same run
 //!   (`scripts/python_peers.py`). `report`: the pool-size report `cargo bench` writes at its end,
-//!   as JSON, HTML and Markdown. `export`: a summary in Bencher's and github-action-benchmark's
+//!   as JSON, HTML and Markdown; `report::merge` puts several machines' reports side by side
+//!   (`poolbench merge`): the best executor and pool size against the core count. `export`: a summary in Bencher's and github-action-benchmark's
 //!   formats.
 //! - `verdict`: the one verdict layer of `compare` and `gate` (verdicts, changes with their
 //!   intervals, outcome and exit code, the table, Markdown and versioned JSON, the config file).

@@ -128,12 +128,12 @@ impl Main {
     /// A bad `POOLBENCH_SIZES`; a benchmark that cannot be set up ([`SetupError`], naming it:
     /// see [`Group::bench`](super::Group::bench)); a report that cannot be written.
     pub fn run(self, targets: &[fn(&mut Criterion)]) -> Result<(), Error> {
-        let cores = crate::executor::spin::cores();
         let sizes = sizes_from_env().map_err(Error::Sizes)?;
         let from =
             if std::env::var_os(crate::env::SIZES).is_some() { crate::env::SIZES } else { "the default" };
         println!(
-            "poolbench: {cores} cores; pool sizes {sizes:?} ({from}) where a sweep does not set its own"
+            "poolbench: {}; pool sizes {sizes:?} ({from}) where a sweep does not set its own",
+            crate::schema::cores::detect().in_words()
         );
         let args = BenchArgs::parse(std::env::args().skip(1));
         super::interleave::set_mode(if args.keeps_nothing {

@@ -1,5 +1,7 @@
 //! Pool sizes: the notebook's 2, 4 and 8 unless `POOLBENCH_SIZES` says otherwise, each checked
-//! against a stated bound before anything starts.
+//! against a stated bound before anything starts. `POOLBENCH_SIZES=auto` adds the machine's
+//! usable cores and twice them ([`auto_sizes`]), so a 64-core runner measures 64 and 128, where
+//! the answer to "how many?" on that machine lies.
 
 use crate::env::SIZES;
 
@@ -13,16 +15,42 @@ pub const DEFAULT_SIZES: [usize; 3] = [2, 4, 8];
 /// a number comes out. The crossover sweep adds twice the largest size, up to this bound too.
 pub const MAX_SIZE: usize = 256;
 
+/// The `POOLBENCH_SIZES` value that asks for sizes fitting the machine: [`auto_sizes`].
+pub const AUTO: &str = "auto";
+
+/// The sizes `POOLBENCH_SIZES=auto` sweeps on a machine of `cores` usable cores:
+/// [`DEFAULT_SIZES`], the core count and twice it (one size that fills the cores, one that
+/// oversubscribes them), each at most `max`; sorted, without repeats.
+///
+/// ```
+/// use poolbench::bench::{MAX_SIZE, auto_sizes};
+///
+/// assert_eq!(auto_sizes(2, MAX_SIZE), [2, 4, 8]);
+/// assert_eq!(auto_sizes(64, MAX_SIZE), [2, 4, 8, 64, 128]);
+/// ```
+pub fn auto_sizes(cores: usize, max: usize) -> Vec<usize> {
+    let mut sizes: Vec<usize> = DEFAULT_SIZES.to_vec();
+    sizes.extend([cores.max(1), cores.max(1).saturating_mul(2)]);
+    sizes.retain(|&size| size <= max);
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes
+}
+
 /// Parses a `POOLBENCH_SIZES` value: comma-separated pool sizes from 1 to `max`, e.g.
-/// `1,2,4,8,16`. They come back sorted and without repeats.
+/// `1,2,4,8,16`, or `auto` ([`auto_sizes`] for the cores this process may use). They come back
+/// sorted and without repeats.
 ///
 /// # Errors
 ///
 /// A message naming `POOLBENCH_SIZES`, the offending entry (an empty one too, as in `2,,4`) and
 /// the expected form.
 pub fn parse_sizes(text: &str, max: usize) -> Result<Vec<usize>, String> {
+    if text.trim().eq_ignore_ascii_case(AUTO) {
+        return Ok(auto_sizes(crate::schema::Machine::usable_cores(), max));
+    }
     if text.trim().is_empty() {
-        return Err(format!("{SIZES}={text:?} names no pool size; give e.g. 2,4,8"));
+        return Err(format!("{SIZES}={text:?} names no pool size; give e.g. 2,4,8, or auto"));
     }
     let mut sizes = Vec::new();
     for entry in text.split(',').map(str::trim) {
@@ -107,6 +135,17 @@ mod tests {
         assert!(err.contains("from 1 to 8"), "{err}");
         let err = parse_sizes("100000", MAX_SIZE).unwrap_err();
         assert!(err.contains(&format!("from 1 to {MAX_SIZE}")), "{err}");
+    }
+
+    #[test]
+    fn auto_adds_the_cores_and_twice_them_to_the_notebooks_sizes_within_the_bound() {
+        assert_eq!(auto_sizes(1, MAX_SIZE), [1, 2, 4, 8]);
+        assert_eq!(auto_sizes(4, MAX_SIZE), [2, 4, 8]);
+        assert_eq!(auto_sizes(6, MAX_SIZE), [2, 4, 6, 8, 12]);
+        assert_eq!(auto_sizes(64, MAX_SIZE), [2, 4, 8, 64, 128]);
+        assert_eq!(auto_sizes(200, MAX_SIZE), [2, 4, 8, 200]);
+        let cores = crate::schema::Machine::usable_cores();
+        assert_eq!(parse_sizes(" Auto ", MAX_SIZE), Ok(auto_sizes(cores, MAX_SIZE)));
     }
 
     #[test]

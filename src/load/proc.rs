@@ -13,7 +13,9 @@
 use std::collections::{HashMap, HashSet};
 use std::io;
 
-/// The machine's CPU time since boot, over all its CPUs, in seconds: `/proc/stat`'s `cpu` line.
+/// The machine's CPU time since boot, over the CPUs this process may run on (its affinity), in
+/// seconds: `/proc/stat`'s `cpu` line, or the sum of its `cpuN` lines under `taskset`: programs
+/// on the other CPUs take nothing from a benchmark that cannot run there.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct MachineTimes {
     /// Time running tasks or handling interrupts: `user + nice + system + irq + softirq` (guest
@@ -21,7 +23,7 @@ pub(crate) struct MachineTimes {
     pub busy: f64,
     /// Time the hypervisor gave this machine's CPUs to others while they had work: `steal`.
     pub steal: f64,
-    /// The CPUs the line sums: the `cpuN` lines.
+    /// The CPUs summed: the `cpuN` lines of the affinity.
     pub cpus: u32,
 }
 
@@ -29,32 +31,58 @@ impl MachineTimes {
     /// Reads `/proc/stat`.
     pub fn read() -> io::Result<MachineTimes> {
         let text = std::fs::read_to_string("/proc/stat")?;
-        parse_proc_stat(&text, ticks_per_second())
+        let allowed = crate::schema::cores::affinity_cpus();
+        parse_proc_stat(&text, ticks_per_second(), allowed.as_deref())
             .map_err(|reason| io::Error::new(io::ErrorKind::InvalidData, format!("/proc/stat: {reason}")))
     }
 }
 
-/// `/proc/stat`'s text, its numbers in ticks of `tick` per second.
-fn parse_proc_stat(text: &str, ticks: f64) -> Result<MachineTimes, String> {
-    let total = text.lines().find(|line| line.starts_with("cpu ")).ok_or("no `cpu` line")?;
-    let fields: Vec<f64> = total
-        .split_whitespace()
-        .skip(1)
-        .map(|field| field.parse::<f64>().map_err(|_| format!("`{field}` in its `cpu` line is not a number")))
-        .collect::<Result<_, _>>()?;
-    // user nice system idle iowait irq softirq steal: eight since Linux 2.6.11.
-    if fields.len() < 8 {
-        return Err(format!("its `cpu` line has {} numbers, not the 8 or more Linux writes", fields.len()));
-    }
-    let cpus = text
+/// `/proc/stat`'s text, its numbers in ticks of `tick` per second, over the CPUs of `allowed`
+/// (all of them when `None`, or when it names every `cpuN` line).
+fn parse_proc_stat(text: &str, ticks: f64, allowed: Option<&[usize]>) -> Result<MachineTimes, String> {
+    let numbered: Vec<(usize, &str)> = text
         .lines()
-        .filter(|line| {
-            line.strip_prefix("cpu").is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        .filter_map(|line| {
+            let rest = line.strip_prefix("cpu")?;
+            let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            rest[..digits].parse::<usize>().ok().map(|cpu| (cpu, line))
         })
-        .count();
-    let cpus = u32::try_from(cpus).ok().filter(|&cpus| cpus > 0).ok_or("no `cpuN` line")?;
-    let busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6];
-    Ok(MachineTimes { busy: busy / ticks, steal: fields[7] / ticks, cpus })
+        .collect();
+    if numbered.is_empty() {
+        return Err("no `cpuN` line".to_owned());
+    }
+    let chosen: Vec<&str> = match allowed {
+        Some(allowed) if numbered.iter().any(|(cpu, _)| !allowed.contains(cpu)) => {
+            numbered.iter().filter(|(cpu, _)| allowed.contains(cpu)).map(|(_, line)| *line).collect()
+        }
+        _ => vec![text.lines().find(|line| line.starts_with("cpu ")).ok_or("no `cpu` line")?],
+    };
+    let cpus = if chosen.len() == 1 && chosen[0].starts_with("cpu ") { numbered.len() } else { chosen.len() };
+    let cpus = u32::try_from(cpus)
+        .ok()
+        .filter(|&cpus| cpus > 0)
+        .ok_or("none of its `cpuN` lines is a CPU this process may use")?;
+    let (mut busy, mut steal) = (0.0, 0.0);
+    for line in chosen {
+        let name = line.split_whitespace().next().unwrap_or("cpu");
+        let fields: Vec<f64> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|field| {
+                field.parse::<f64>().map_err(|_| format!("`{field}` in its `{name}` line is not a number"))
+            })
+            .collect::<Result<_, _>>()?;
+        // user nice system idle iowait irq softirq steal: eight since Linux 2.6.11.
+        if fields.len() < 8 {
+            return Err(format!(
+                "its `{name}` line has {} numbers, not the 8 or more Linux writes",
+                fields.len()
+            ));
+        }
+        busy += fields[0] + fields[1] + fields[2] + fields[5] + fields[6];
+        steal += fields[7];
+    }
+    Ok(MachineTimes { busy: busy / ticks, steal: steal / ticks, cpus })
 }
 
 /// The clock ticks per second of `/proc`'s times (`USER_HZ`, 100 on every Linux poolbench knows).
@@ -251,13 +279,25 @@ mod tests {
     fn proc_stat_sums_busy_time_and_steal_over_the_cpus() {
         let text = "cpu  100 20 30 400 50 6 7 8 0 0\ncpu0 50 10 15 200 25 3 3 4 0 0\n\
                     cpu1 50 10 15 200 25 3 4 4 0 0\nintr 1 2 3\nctxt 99\n";
-        let times = parse_proc_stat(text, 100.0).expect("parses");
+        let times = parse_proc_stat(text, 100.0, None).expect("parses");
         assert_eq!(times.cpus, 2);
         assert!((times.busy - 1.63).abs() < 1e-9, "{times:?}");
         assert!((times.steal - 0.08).abs() < 1e-9, "{times:?}");
-        assert!(parse_proc_stat("cpu  1 2 3\ncpu0 1 2 3\n", 100.0).unwrap_err().contains("3 numbers"));
-        assert!(parse_proc_stat("cpu  1 2 x 4 5 6 7 8\n", 100.0).unwrap_err().contains("`x`"));
-        assert!(parse_proc_stat("intr 1\n", 100.0).is_err());
+        assert_eq!(parse_proc_stat(text, 100.0, Some(&[0, 1])), Ok(times));
+        assert!(parse_proc_stat("cpu  1 2 3\ncpu0 1 2 3\n", 100.0, None).unwrap_err().contains("3 numbers"));
+        assert!(parse_proc_stat("cpu  1 2 x 4 5 6 7 8\ncpu0 1\n", 100.0, None).unwrap_err().contains("`x`"));
+        assert!(parse_proc_stat("intr 1\n", 100.0, None).is_err());
+    }
+
+    #[test]
+    fn under_an_affinity_only_the_cpus_the_process_may_use_are_summed() {
+        let text = "cpu  100 20 30 400 50 6 7 8 0 0\ncpu0 50 10 15 200 25 3 3 4 0 0\n\
+                    cpu1 50 10 15 200 25 3 4 0 0 0\nintr 1 2 3\n";
+        let times = parse_proc_stat(text, 100.0, Some(&[1])).expect("parses");
+        assert_eq!(times.cpus, 1);
+        assert!((times.busy - 0.82).abs() < 1e-9 && times.steal == 0.0, "{times:?}");
+        let err = parse_proc_stat(text, 100.0, Some(&[5])).unwrap_err();
+        assert!(err.contains("none of its `cpuN` lines"), "{err}");
     }
 
     #[test]

@@ -146,7 +146,93 @@ pub fn draw(group: &Group, kind: ChartKind, cores: usize) -> Result<Option<Strin
         ChartKind::Speedup => "speedup",
         ChartKind::Efficiency => "efficiency",
     };
-    render(&series, &references, &sizes, x_range, y_label, kind, cores)
+    render(&series, &references, &sizes, x_range, y_label, kind, &[cores], None)
+        .map(Some)
+        .map_err(|err| format!("the {} chart could not be drawn: {err}", kind.name()))
+}
+
+/// One line of a chart drawn by [`draw_lines`]: an executor on a machine, its colour from the
+/// palette (by index: one per executor), solid or dashed (one style per machine), and
+/// `(size, lower, point, upper)` points.
+pub(crate) struct ChartLine {
+    /// The executor, as the legend names its colour.
+    pub executor: String,
+    /// The machine, as the legend names its style.
+    pub machine: String,
+    /// An index into the palette: lines of one executor share it.
+    pub color: usize,
+    /// Dashed rather than solid.
+    pub dashed: bool,
+    /// `(pool size, lower, point, upper)`.
+    pub points: Vec<(f64, f64, f64, f64)>,
+}
+
+/// A speedup or efficiency chart of `lines` (the merged report's: one per machine and
+/// executor), with a dotted core-count line for each of `cores` and, for speedup, the
+/// break-even line; `None` when no line has a point a log axis can show.
+///
+/// # Errors
+///
+/// plotters' message, should drawing fail.
+pub(crate) fn draw_lines(
+    lines: Vec<ChartLine>,
+    kind: ChartKind,
+    cores: &[usize],
+) -> Result<Option<String>, String> {
+    // The legend names each colour (an executor) and each style (a machine) once, not every
+    // line: with seven executors on three machines, one entry per line would not fit.
+    let mut legend: Vec<(String, RGBColor, bool)> = Vec::new();
+    for line in lines.iter().filter(|line| line.points.iter().any(positive)) {
+        let executor = (visible(&line.executor).into_owned(), PALETTE[line.color % PALETTE.len()], false);
+        if !legend.contains(&executor) {
+            legend.push(executor);
+        }
+    }
+    let mut styles: Vec<(String, RGBColor, bool)> = Vec::new();
+    for line in lines.iter().filter(|line| line.points.iter().any(positive)) {
+        let style = (
+            format!("{} ({})", visible(&line.machine), if line.dashed { "dashed" } else { "solid" }),
+            GREY,
+            line.dashed,
+        );
+        if !styles.contains(&style) {
+            styles.push(style);
+        }
+    }
+    legend.extend(styles);
+    let series: Vec<Series> = lines
+        .into_iter()
+        .filter_map(|line| {
+            let points: Vec<_> = line.points.into_iter().filter(positive).collect();
+            (!points.is_empty()).then(|| Series {
+                name: visible(&format!("{} · {}", line.executor, line.machine)).into_owned(),
+                color: PALETTE[line.color % PALETTE.len()],
+                dashed: line.dashed,
+                points,
+            })
+        })
+        .collect();
+    if series.is_empty() {
+        return Ok(None);
+    }
+    let mut sizes: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
+    sizes.sort_by(f64::total_cmp);
+    sizes.dedup();
+    let (first, last) = (sizes[0], sizes[sizes.len() - 1]);
+    let x_range = if first < last { (first / 1.15, last * 1.15) } else { (first / 1.5, last * 1.5) };
+    let (references, y_label) = match kind {
+        ChartKind::Speedup => (
+            vec![Reference {
+                name: "break-even".to_owned(),
+                color: GREY,
+                points: vec![(x_range.0, 1.0), (x_range.1, 1.0)],
+            }],
+            "speedup",
+        ),
+        ChartKind::Efficiency => (Vec::new(), "efficiency"),
+        ChartKind::Time => (Vec::new(), "time per iteration"),
+    };
+    render(&series, &references, &sizes, x_range, y_label, kind, cores, Some(&legend))
         .map(Some)
         .map_err(|err| format!("the {} chart could not be drawn: {err}", kind.name()))
 }
@@ -207,6 +293,7 @@ fn references(group: &Group, kind: ChartKind, cores: usize, (low, high): (f64, f
     }
 }
 
+#[expect(clippy::too_many_arguments, reason = "one drawing of every part of a chart, from two callers")]
 fn render(
     series: &[Series],
     references: &[Reference],
@@ -214,7 +301,8 @@ fn render(
     (x_low, x_high): (f64, f64),
     y_label: &str,
     kind: ChartKind,
-    cores: usize,
+    cores: &[usize],
+    legend_entries: Option<&[(String, RGBColor, bool)]>,
 ) -> Result<String, Box<dyn StdError>> {
     let values = series
         .iter()
@@ -223,14 +311,21 @@ fn render(
         .filter(|value| value.is_finite() && *value > 0.0);
     let (low, high) = values.fold((f64::MAX, f64::MIN), |(low, high), v| (low.min(v), high.max(v)));
     let (y_low, y_high) = if low < high { (low / 1.3, high * 1.3) } else { (low / 2.0, low * 2.0) };
-    let cores = cores as f64;
-    let show_cores = x_low <= cores && cores <= x_high;
+    // One dotted line per core count in range: several in the merged report, one machine each.
+    let mut markers: Vec<f64> =
+        cores.iter().map(|&cores| cores as f64).filter(|c| (x_low..=x_high).contains(c)).collect();
+    markers.sort_by(f64::total_cmp);
+    markers.dedup();
 
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
-        let (plot, legend) = root.split_horizontally(SIZE.0 - legend_width(series, references));
+        let names: Vec<&str> = match legend_entries {
+            Some(entries) => entries.iter().map(|entry| entry.0.as_str()).collect(),
+            None => series.iter().map(|s| s.name.as_str()).collect(),
+        };
+        let (plot, legend) = root.split_horizontally(SIZE.0 - legend_width(&names, references));
         let y_format = |y: &f64| match kind {
             ChartKind::Time => duration_ns(*y),
             ChartKind::Speedup => speedup(*y),
@@ -258,7 +353,7 @@ fn render(
             .y_label_formatter(&y_format)
             .draw()?;
 
-        if show_cores {
+        for &cores in &markers {
             chart.draw_series(DashedLineSeries::new(
                 [(cores, y_low), (cores, y_high)],
                 3,
@@ -287,11 +382,15 @@ fn render(
 
         // The legend, in its own column: dashed entries first, as drawn.
         let mut entries: Vec<(String, RGBColor, bool)> = Vec::new();
-        if show_cores {
-            entries.push((format!("{cores} cores"), CORES, true));
+        for cores in &markers {
+            let plural = if *cores == 1.0 { "" } else { "s" };
+            entries.push((format!("{cores} core{plural}"), CORES, true));
         }
         entries.extend(references.iter().map(|r| (r.name.clone(), r.color, true)));
-        entries.extend(series.iter().map(|s| (s.name.clone(), s.color, s.dashed)));
+        match legend_entries {
+            Some(given) => entries.extend(given.iter().cloned()),
+            None => entries.extend(series.iter().map(|s| (s.name.clone(), s.color, s.dashed))),
+        }
         for (index, (name, color, dashed)) in entries.into_iter().enumerate() {
             let y = 24 + 22 * i32::try_from(index).unwrap_or(0);
             let segments: &[(i32, i32)] = if dashed { &[(4, 11), (16, 23)] } else { &[(4, 26)] };
@@ -306,10 +405,10 @@ fn render(
 }
 
 /// The width of the legend column: a line sample, a gap, and the longest name.
-fn legend_width(series: &[Series], references: &[Reference]) -> u32 {
-    let longest = series
+fn legend_width(names: &[&str], references: &[Reference]) -> u32 {
+    let longest = names
         .iter()
-        .map(|s| s.name.chars().count())
+        .map(|name| name.chars().count())
         .chain(references.iter().map(|r| r.name.chars().count()))
         .max()
         .unwrap_or(0);

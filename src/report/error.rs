@@ -34,6 +34,25 @@ enum ErrorKind {
     Invalid { reason: String },
     #[error("cannot encode {file}: {source}")]
     Encode { file: &'static str, source: serde_json::Error },
+    #[error(
+        "poolbench merge needs the summary.json of at least two machines, one per machine; got {count}: \
+         run cargo bench on each machine and pass each reports/latest/summary.json"
+    )]
+    TooFewSummaries { count: usize },
+    #[error("{} is given twice; pass each machine's summary.json once", .path.display())]
+    SamePath { path: PathBuf },
+    #[error(
+        "{} and {} are the same run (the same machine, written at {date}); pass one summary.json per machine",
+        .first.display(), .second.display()
+    )]
+    SameRun { first: PathBuf, second: PathBuf, date: String },
+    #[error(
+        "{} measured commit {first_commit} and {} commit {second_commit}: numbers from different code do not \
+         show how one program scales; measure one commit on every machine, or pass --allow-different-commits \
+         to merge them with the difference flagged",
+        .first.display(), .second.display()
+    )]
+    DifferentCommits { first: PathBuf, first_commit: String, second: PathBuf, second_commit: String },
 }
 
 impl Error {
@@ -55,6 +74,37 @@ impl Error {
 
     pub(crate) fn encode(file: &'static str, source: serde_json::Error) -> Self {
         Error::new(ErrorKind::Encode { file, source })
+    }
+
+    pub(crate) fn too_few_summaries(count: usize) -> Self {
+        Error::new(ErrorKind::TooFewSummaries { count })
+    }
+
+    pub(crate) fn same_path(path: &Path) -> Self {
+        Error::new(ErrorKind::SamePath { path: path.to_owned() })
+    }
+
+    pub(crate) fn same_run(first: &Path, second: &Path, date: &str) -> Self {
+        Error::new(ErrorKind::SameRun {
+            first: first.to_owned(),
+            second: second.to_owned(),
+            date: date.to_owned(),
+        })
+    }
+
+    pub(crate) fn different_commits(first: (&Path, &str), second: (&Path, &str)) -> Self {
+        Error::new(ErrorKind::DifferentCommits {
+            first: first.0.to_owned(),
+            first_commit: first.1.to_owned(),
+            second: second.0.to_owned(),
+            second_commit: second.1.to_owned(),
+        })
+    }
+
+    /// Whether the error is a refusal to merge summaries of different commits, which
+    /// `--allow-different-commits` overrides.
+    pub fn is_different_commits(&self) -> bool {
+        matches!(&*self.kind, ErrorKind::DifferentCommits { .. })
     }
 
     /// Whether the Criterion directory is missing or holds no benchmark (or none with the baseline

@@ -161,7 +161,7 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
 
 /// Whether the work waits rather than computes: the sequential loop kept less than half a core
 /// busy (from its load window), so that more workers than cores can still pay.
-fn waits(sequential: &Row) -> bool {
+pub(crate) fn waits(sequential: &Row) -> bool {
     sequential.load.measurement().is_some_and(|measured| measured.load.busy_cores() < 0.5)
 }
 

@@ -10,11 +10,23 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use super::CoreLimit;
+
 /// A fingerprint of the machine and the source tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Machine {
-    /// Logical cores available to this process (`std::thread::available_parallelism`).
+    /// Logical cores this process may use (`std::thread::available_parallelism`): its CPU
+    /// affinity capped by its cgroup's CPU quota, so `taskset -c 0 cargo bench` writes 1. Pool
+    /// sizes above it oversubscribe.
     pub cores: usize,
+    /// The CPUs the machine has online (`sysconf(_SC_NPROCESSORS_ONLN)`), whatever this process
+    /// may use of them; `None` in files written before the field existed.
+    #[serde(default)]
+    pub online_cpus: Option<usize>,
+    /// What held [`cores`](Self::cores) below [`online_cpus`](Self::online_cpus): the CPU
+    /// affinity or the cgroup's quota; `None` when nothing did.
+    #[serde(default)]
+    pub cores_limit: Option<CoreLimit>,
     /// The CPU model (`model name` of `/proc/cpuinfo`), or `"unknown"`.
     pub cpu_model: String,
     /// The operating system and, where known, its kernel release: `linux 6.8.0-1021-gcp`.
@@ -39,10 +51,13 @@ pub struct GitState {
 }
 
 impl Machine {
-    /// Detects the machine this process runs on, and the git state of the current directory.
+    /// Detects the machine this process (its calling thread's CPU affinity) runs on, and the git state of the current directory.
     pub fn detect() -> Self {
+        let cores = super::cores::detect();
         Machine {
-            cores: std::thread::available_parallelism().map_or(1, usize::from),
+            cores: cores.usable,
+            online_cpus: cores.online,
+            cores_limit: cores.limit,
             cpu_model: cpu_model().unwrap_or_else(|| "unknown".to_owned()),
             os: os(),
             arch: std::env::consts::ARCH.to_owned(),
@@ -50,6 +65,19 @@ impl Machine {
             git: git(),
             date: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         }
+    }
+
+    /// The cores this process (its calling thread) may use: [`Machine::cores`] without the rest
+    /// of the detection.
+    pub fn usable_cores() -> usize {
+        super::cores::detect().usable
+    }
+
+    /// The usable cores in words, with what limited them: `2 cores`, `1 core (of 2 online, by
+    /// the CPU affinity)`.
+    pub fn cores_in_words(&self) -> String {
+        super::cores::Cores { usable: self.cores, online: self.online_cpus, limit: self.cores_limit }
+            .in_words()
     }
 
     /// The machine in one line, for the top of a report.
@@ -62,8 +90,14 @@ impl Machine {
             None => "not a git checkout".to_owned(),
         };
         format!(
-            "{} cores, {}, {} {}, {}, {}, {}",
-            self.cores, self.cpu_model, self.os, self.arch, self.rustc, git, self.date
+            "{}, {}, {} {}, {}, {}, {}",
+            self.cores_in_words(),
+            self.cpu_model,
+            self.os,
+            self.arch,
+            self.rustc,
+            git,
+            self.date
         )
     }
 }
@@ -115,6 +149,7 @@ mod tests {
         assert!(machine.cores >= 1);
         assert!(humantime::parse_rfc3339(&machine.date).is_ok(), "{}", machine.date);
         let line = machine.describe();
-        assert!(line.starts_with(&format!("{} cores, ", machine.cores)), "{line}");
+        assert!(line.starts_with(&format!("{}, ", machine.cores_in_words())), "{line}");
+        assert!(machine.cores_in_words().starts_with(&format!("{} core", machine.cores)));
     }
 }

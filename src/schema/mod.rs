@@ -3,7 +3,8 @@
 //!
 //! | file | types | written by | read by |
 //! |---|---|---|---|
-//! | `summary.json` | [`Summary`] and what it holds ([`Group`], [`Row`], [`Interval`], ...) | the report | `poolbench compare`, `poolbench export`, the history |
+//! | `summary.json` | [`Summary`] and what it holds ([`Group`], [`Row`], [`Interval`], ...) | the report | `poolbench compare`, `poolbench export`, the history, `poolbench merge` |
+//! | `merged.json` | [`Merged`] and what it holds ([`MergedGroup`], [`MachineGroup`], ...) | `poolbench merge` | tools comparing machines |
 //! | the peers file, `poolbench-peers.json` | [`Peers`], [`PeerRow`] | `scripts/python_peers.py`, via [`crate::peers`] | the report |
 //! | `history.jsonl` | [`history::Run`], [`history::Point`] | `cargo bench`, after the report | the report's trends |
 //! | `poolbench-cases/*.json` | [`CaseFile`] | [`Sweep`](crate::bench::Sweep) | the report |
@@ -11,7 +12,7 @@
 //! | `poolbench-load/*.json` | [`LoadFile`], [`Load`] | [`Group`](crate::bench::Group), after each benchmark | the report, into each row's [`Quietness`] |
 //!
 //! `reports/README.md` specifies each format field by field. Each has a version number
-//! ([`SCHEMA_VERSION`], [`PEERS_SCHEMA_VERSION`], [`history::HISTORY_VERSION`], [`LOAD_VERSION`],
+//! ([`SCHEMA_VERSION`], [`MERGED_VERSION`], [`PEERS_SCHEMA_VERSION`], [`history::HISTORY_VERSION`], [`LOAD_VERSION`],
 //! [`ROUNDS_VERSION`]) that goes up when
 //! a field is removed, renamed or changes meaning; adding a field does not bump it, so readers
 //! ignore fields they do not know. No number in these files is NaN or infinite: a quantity that
@@ -21,21 +22,28 @@
 
 mod case;
 mod check;
+pub(crate) mod cores;
 mod error;
 pub mod history;
 mod load;
 mod machine;
+mod merged;
 mod peers;
 mod rounds;
 mod summary;
 
 pub use case::{CASE_VERSION, CASES_DIR, CaseFile};
+pub use cores::CoreLimit;
 pub use error::Error;
 pub use load::{
     KEPT_MEASUREMENTS, LOAD_DIR, LOAD_VERSION, LastSample, Load, LoadFile, LoadRecord, MAX_LOAD_FILE_BYTES,
     Measurement, QuietTally, Quietness, Times,
 };
 pub use machine::{GitState, Machine};
+pub use merged::{
+    BestConfiguration, MERGED_FILE, MERGED_VERSION, MachineGroup, Merged, MergedGroup, MergedMachine,
+    SpeedupLine, SpeedupPoint,
+};
 pub use peers::{
     Failure, MAX_PEERS_FILE_BYTES, PEERS_FILE, PEERS_SCHEMA_VERSION, Parameters, PeerRow, Peers, PeersStatus,
     PythonInfo, peers_file_in,

@@ -25,6 +25,8 @@ enum Command {
     Gate(Box<crate::gate::Args>),
     /// Write a summary in Bencher's or github-action-benchmark's JSON.
     Export(crate::export::Args),
+    /// Merge several machines' summary.json into one report: the best size against the cores.
+    Merge(crate::merge::Args),
 }
 
 /// Parses the arguments and runs the subcommand.
@@ -44,5 +46,6 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Compare(args) => crate::compare::run(&args),
         Command::Export(args) => crate::export::run(&args),
         Command::Gate(args) => crate::gate::run(&args),
+        Command::Merge(args) => crate::merge::run(&args),
     }
 }

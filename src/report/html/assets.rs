@@ -21,6 +21,7 @@ figcaption { font-size: .85em; color: #555; }
 table { border-collapse: collapse; margin: 1em 0; font-size: .9em; }
 th, td { border: 1px solid #ddd; padding: .25em .5em; text-align: right; }
 td:first-child, th:first-child, .scaling td:last-child { text-align: left; }
+.machines td, table.best td:nth-child(3), .picks td { text-align: left; }
 .sortable th { cursor: pointer; background: #f4f4f4; } th { background: #f4f4f4; }
 tr.oversubscribed td { color: #666; } tr.not-meaningful td { color: #777; }
 tr.python td { background: #fbf8ef; font-style: italic; } tr.within-noise td { color: #777; }

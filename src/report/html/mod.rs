@@ -22,10 +22,13 @@
 
 mod assets;
 mod group;
+mod merged;
 mod peers;
 mod table;
 
 use maud::{Markup, PreEscaped, html};
+
+pub(crate) use merged::render as render_merged;
 
 use super::history::HistoryFile;
 use super::links::encode_path;
@@ -120,7 +123,7 @@ fn machine(summary: &Summary) -> Markup {
         section.machine data-cores=(cores) {
             "\n" h2 { "Machine" } "\n"
             p.cores {
-                strong { (cores) " cores." }
+                strong { (visible(&machine.cores_in_words())) "." }
                 " Pool sizes above " (cores) " oversubscribe this machine: their workers take turns on the cores, \
                  which pays only when tasks wait (I/O), never for CPU-bound work."
             }

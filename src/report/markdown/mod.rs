@@ -14,7 +14,10 @@
 //! Names are backslash-escaped, so a benchmark called `<script>` or `a|b` neither injects HTML
 //! nor breaks a table.
 
+mod merged;
 mod table;
+
+pub(crate) use merged::render as render_merged;
 
 use std::fmt::Write as _;
 

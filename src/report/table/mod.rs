@@ -16,15 +16,19 @@
 //! - `lists.rs` builds the report's lists: the skipped files and the Python peers' section.
 //! - `quiet.rs` builds the line near the top that says how quiet the machine was.
 //! - `answers.rs` builds the first table: every group's answer at a glance.
+//! - `merged.rs` builds the merged report's tables (`poolbench merge`): the machines, each
+//!   group's best configuration machine by machine, its fits side by side.
 
 mod answers;
 mod group;
 mod lists;
+mod merged;
 mod quiet;
 
 pub(crate) use answers::{answers_table, rounds_line};
 pub(crate) use group::{ratios_table, results_table, scaling_table, startup_table};
 pub(crate) use lists::{PeersSection, SkippedList, skipped_list};
+pub(crate) use merged::{best_table, fits_table, machines_table, overview_table, pick};
 pub(crate) use quiet::quiet_line;
 
 use std::borrow::Cow;
