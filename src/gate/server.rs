@@ -66,7 +66,13 @@ pub(crate) struct Server {
     stdin: Option<ChildStdin>,
     lines: Receiver<Line>,
     stderr: Arc<Mutex<VecDeque<u8>>>,
+    /// The thread keeping the tail of stderr: a message about a server that ended waits (a
+    /// little) for it to read the last of it, or the reason the server gave is lost.
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
 }
+
+/// How long a message about a server that ended waits for the rest of its stderr.
+const STDERR_DRAIN: Duration = Duration::from_secs(1);
 
 impl Server {
     /// Starts `launch`'s program serving `id`, and waits up to `timeout` for its hello (the
@@ -102,11 +108,18 @@ impl Server {
             .map_err(|err| Failure::Broken(format!("cannot start a thread to read the server: {err}")))?;
         let tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_TAIL_BYTES)));
         let writer = Arc::clone(&tail);
-        std::thread::Builder::new()
+        let stderr_reader = std::thread::Builder::new()
             .name("gate-stderr".to_owned())
             .spawn(move || keep_tail(stderr, &writer))
             .map_err(|err| Failure::Broken(format!("cannot start a thread to read the server: {err}")))?;
-        let mut server = Server { id: id.to_owned(), child, stdin: Some(stdin), lines, stderr: tail };
+        let mut server = Server {
+            id: id.to_owned(),
+            child,
+            stdin: Some(stdin),
+            lines,
+            stderr: tail,
+            stderr_reader: Some(stderr_reader),
+        };
         let hello = server.line(timeout, "its hello")?;
         let expected = format!("{HELLO} {PROTOCOL_VERSION} {id}");
         if hello != expected {
@@ -188,6 +201,16 @@ impl Server {
 
     fn broken(&mut self, message: &str) -> Failure {
         self.kill();
+        // The server has ended: its stderr closes once the processes it started have too.
+        if let Some(reader) = self.stderr_reader.take() {
+            let deadline = Instant::now() + STDERR_DRAIN;
+            while !reader.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if reader.is_finished() {
+                let _ = reader.join();
+            }
+        }
         Failure::Broken(format!("{}: {message}{}", self.id, self.stderr_note()))
     }
 
