@@ -25,6 +25,7 @@ mod error;
 pub mod history;
 mod load;
 mod machine;
+mod memory;
 mod peers;
 mod rounds;
 mod summary;
@@ -36,6 +37,7 @@ pub use load::{
     Measurement, QuietTally, Quietness, Times,
 };
 pub use machine::{GitState, Machine};
+pub use memory::{Memory, TreeSample};
 pub use peers::{
     Failure, MAX_PEERS_FILE_BYTES, PEERS_FILE, PEERS_SCHEMA_VERSION, Parameters, PeerRow, Peers, PeersStatus,
     PythonInfo, peers_file_in,
