@@ -72,6 +72,7 @@ mod html;
 mod json;
 mod links;
 mod markdown;
+mod memory;
 mod peers;
 mod rounds;
 pub mod scaling;
