@@ -6,8 +6,8 @@
 //! in any executor). A process that ended, or whose `smaps_rollup` cannot be read (a zombie, one
 //! reaped between the walk and the read), counts nothing: a pool dropped before a sample is not
 //! charged for it. The kernel walks a process's mappings to write `smaps_rollup`, so a sample
-//! costs tens of microseconds per process (measured in `reports/README.md`, "Memory"); it is only
-//! taken between timed calls.
+//! costs about a hundred microseconds or more per process (measured in `reports/README.md`,
+//! "Memory"); it is only taken between timed calls.
 
 use std::io;
 use std::time::{Duration, Instant};

@@ -7,6 +7,7 @@
 //! started. "Meaningfully" is [`MEANINGFUL_BYTES`] or more apart: below that, the allocator's
 //! rounding and the bench process's own heap move the figure as much.
 
+use crate::ExecutorKind;
 use crate::format::{self, join_and};
 use crate::schema::{Group, Row, Source};
 
@@ -75,11 +76,16 @@ pub(crate) fn note(group: &Group) -> Option<String> {
     ))
 }
 
-/// The Python peers' figures at the picked size (the peers' own labels from the group's ratios),
-/// with the per-process figure of poolbench's ProcessPool and of a forked Python pool: `None`
-/// without peers that measured memory there.
+/// The Python peers' figures beside poolbench's pools, at one size: the answer's pool size, or
+/// (when the answer is the loop) the largest size at which the peers measured memory. The
+/// peers' own labels come from the group's ratios. `None` without peers that measured memory.
 pub(crate) fn peers_note(group: &Group) -> Option<String> {
-    let picked = picked(group)?;
+    let measured_peers =
+        || group.results.iter().filter(|row| row.source == Source::Python && row.memory.is_some());
+    let size = match picked(group).and_then(|row| row.size).filter(|&size| size > 1) {
+        Some(size) => size,
+        None => measured_peers().filter_map(|row| row.size).max()?,
+    };
     let label = |row: &Row| {
         group
             .ratios
@@ -87,37 +93,34 @@ pub(crate) fn peers_note(group: &Group) -> Option<String> {
             .find(|ratio| ratio.peer_id == row.id)
             .map_or_else(|| row.executor.clone().unwrap_or_default(), |ratio| ratio.peer_label.clone())
     };
-    let per_process = |row: &Row| row.memory.and_then(|memory| memory.steady.per_process_pss_bytes());
-    let peers: Vec<String> = group
-        .results
-        .iter()
-        .filter(|row| row.source == Source::Python && row.size == picked.size)
-        .filter_map(|row| {
-            let held = held(row)?;
-            let each = per_process(row)
-                .map(|each| format!(", {} a worker process", format::mebibytes(each)))
-                .unwrap_or_default();
-            Some(format!("{} at {} holds {}{each}", label(row), row.size?, format::mebibytes(held)))
-        })
+    let figure = |row: &Row| {
+        let memory = row.memory?;
+        let each = memory
+            .steady
+            .per_process_pss_bytes()
+            .map(|each| format!(", {} a process", format::mebibytes(each)))
+            .unwrap_or_default();
+        Some(format!("{}{each}", format::mebibytes(memory.held_pss_bytes() as f64)))
+    };
+    let peers: Vec<String> = measured_peers()
+        .filter(|row| row.size == Some(size))
+        .filter_map(|row| Some(format!("{} holds {}", label(row), figure(row)?)))
         .collect();
     if peers.is_empty() {
         return None;
     }
-    let process_pool = group.results.iter().find(|row| {
-        row.source == Source::Criterion
-            && row.size == picked.size
-            && row.executor.as_deref() == Some(crate::ExecutorKind::ProcessPool.name())
-    });
-    let ours = process_pool
-        .and_then(|row| Some((held(row)?, per_process(row))))
-        .map(|(held, each)| {
-            let each = each
-                .map(|each| format!(", {} a worker process", format::mebibytes(each)))
-                .unwrap_or_default();
-            format!("ProcessPool at {} holds {}{each}; ", picked.size.unwrap_or(1), format::mebibytes(held))
+    let ours: Vec<String> = [ExecutorKind::ProcessPool, ExecutorKind::StdPool]
+        .iter()
+        .filter_map(|kind| {
+            let row = group.results.iter().find(|row| {
+                row.source == Source::Criterion
+                    && row.size == Some(size)
+                    && row.executor.as_deref() == Some(kind.name())
+            })?;
+            Some(format!("{} holds {}", kind.name(), figure(row)?))
         })
-        .unwrap_or_default();
-    Some(format!("Beside Python: {ours}{}.", peers.join("; ")))
+        .collect();
+    Some(format!("In memory at {size}: {}.", ours.into_iter().chain(peers).collect::<Vec<_>>().join("; ")))
 }
 
 #[cfg(test)]
@@ -192,8 +195,30 @@ pub(crate) mod tests {
             "In memory, StdPool at 2 holds 1.00 MiB; ProcessPool at 2 holds 7.00 MiB more and is 9% slower."
         );
         let peers = peers_note(&group).expect("a forked pool measured at 2");
-        assert!(peers.contains("ProcessPool at 2 holds 8.00 MiB, 2.67 MiB a worker process"), "{peers}");
-        assert!(peers.contains("python-pool-fork at 2 holds 4.00 MiB, 2.00 MiB a worker process"), "{peers}");
+        assert_eq!(
+            peers,
+            "In memory at 2: ProcessPool holds 8.00 MiB, 2.67 MiB a process; StdPool holds 1.00 MiB; \
+             python-pool-fork holds 4.00 MiB, 2.00 MiB a process."
+        );
+    }
+
+    #[test]
+    fn when_the_loop_is_the_answer_the_peers_are_set_beside_the_pools_at_their_largest_size() {
+        let mut sequential = row(Source::Criterion, "Sequential", 1, 0, 0, 1.0);
+        sequential.median_ns.point = 0.5;
+        let mut rows = vec![sequential, row(Source::Python, "python-sequential", 1, 0, 0, 1.0)];
+        for size in [2, 8] {
+            rows.push(row(Source::Criterion, "ProcessPool", size, u64::from(size), size + 1, 0.9));
+            rows.push(row(Source::Python, "python-pool-fork", size, 4 * u64::from(size), size, 1.0));
+        }
+        let group = group(rows);
+        assert_eq!(note(&group), None, "no pool to cost the loop's answer");
+        let peers = peers_note(&group).expect("peers measured at 8");
+        assert!(
+            peers.starts_with("In memory at 8: ProcessPool holds 8.00 MiB, 0.889 MiB a process"),
+            "{peers}"
+        );
+        assert!(peers.ends_with("python-pool-fork holds 32.0 MiB, 4.00 MiB a process."), "{peers}");
     }
 
     #[test]
