@@ -17,9 +17,10 @@
 //! - [`schema`]: the file formats (`summary.json`, the peers file, `history.jsonl`), read and
 //!   written by everything below.
 //! - [`criterion`]: reading Criterion's output directory.
-//! - `load` (private): the machine's load around each benchmark, measured by
-//!   [`bench::Group`] into a load file beside Criterion's ([`schema::LoadFile`]), so that every
-//!   row of the report says whether the machine was quiet.
+//! - `load` (private): the machine's load around each benchmark, and what the configuration
+//!   holds in memory ([`schema::Memory`]), measured by [`bench::Group`] into a load file beside
+//!   Criterion's ([`schema::LoadFile`]), so that every row of the report says whether the
+//!   machine was quiet and what the configuration costs in memory.
 //! - [`peers`]: the notebook's own Python programs, measured in the same run as peers of the
 //!   executors (`scripts/python_peers.py`), for the report to show side by side.
 //! - [`report`]: the pool-size report `cargo bench` writes at its end (`reports/latest/`): what

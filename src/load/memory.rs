@@ -91,6 +91,15 @@ impl Baseline {
         Baseline(None)
     }
 
+    /// Waits for the pools dropped so far to be seen out (at most [`SETTLE_LIMIT`]), when memory
+    /// is sampled: before the steady sample, since an end-to-end benchmark checks its answer on a
+    /// pool of its own and drops it in its set-up.
+    pub fn settle(&self) {
+        if self.0.is_some() {
+            crate::executor::process::reaper::settle(SETTLE_LIMIT);
+        }
+    }
+
     /// Samples it again, once what the configuration should not be charged for is built (the
     /// group's Sequential answer, which every configuration of the group shares).
     pub fn retake(&mut self) {

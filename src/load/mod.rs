@@ -89,6 +89,8 @@ impl Window {
     ///
     /// As [`start`](Self::start).
     pub fn start_with_memory(baseline: Baseline) -> io::Result<Window> {
+        // Before the window opens: waiting for exiting workers is neither load nor memory.
+        baseline.settle();
         let mut window = Window::start()?;
         window.memory = Tracker::start(baseline, &window.family);
         Ok(window)

@@ -21,6 +21,10 @@
 //!             "steal_share": 0.0, "disturbance": 0.019, "threshold": 0.15}}]}
 //! ```
 //!
+//! A measurement may also hold `memory`, what the configuration held in memory ([`Memory`]:
+//! the process tree's proportional set size before the executor started, at steady state and at
+//! its peak), absent when it was not sampled.
+//!
 //! What the figures mean, and how the verdict follows from them, is [`Load`]'s documentation and
 //! `reports/README.md`, "The load file".
 
