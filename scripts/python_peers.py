@@ -352,6 +352,17 @@ def plan(sizes, crossover_sizes, start_methods, latency_server):
                         "16 answers of value + 1 from the latency server", [v + 1 for v in tcp_values]))
     for group, function, inputs, name, inputs_text, checked, expected in batches:
         add_maps(group, sizes, function, inputs, name, inputs_text, checked, expected)
+    # pools/factorial-large also on warm forkserver and spawn pools: what a pool of each start
+    # method holds in memory beside ProcessPool (reports/README.md, "Memory").
+    for method in (m for m in start_methods if m != "fork"):
+        for n in sizes:
+            add("pools/factorial-large", f"python-pool-{method}", n, f"multiprocessing.Pool ({method})",
+                f"pool.map(math.factorial, range(2000, 20001, 2000))  # get_context({method!r}).Pool({n}) "
+                "already up, default chunksize", "factorials of 2000..20000 against product loops",
+                factorials_large,
+                warm_pool(method, n, functools.partial(lambda f, xs, pool: pool.map(f, xs), math.factorial,
+                                                       FACTORIAL_LARGE)),
+                start_method=method, size=n, key=(f"pool-map-{method}", "factorial-large", n))
 
     # startup: the notebook's programs end to end, pool start and shut-down included. With spawn
     # and forkserver Pool() returns before its workers run, so the whole `with` block is timed.
