@@ -26,6 +26,11 @@ distribution-free: the order statistics whose coverage, from the binomial distri
 least 95% (at least 6 samples are needed for that; with fewer, the interval is [min, max] and the
 row's confidence_level says its true, lower coverage). The mean's interval is a bootstrap
 percentile interval at the same level.
+
+Memory: around each measurement, the process tree (this process and its live descendants, found
+by parent in /proc/<pid>/stat) is read from /proc/<pid>/smaps_rollup, as poolbench reads its own
+(reports/README.md, "Memory"): before the session (the baseline), once the pool is up and warm
+(steady), and after each sample, outside its timing (the peak). POOLBENCH_MEMORY=0 reads nothing.
 """
 
 import argparse
@@ -347,6 +352,17 @@ def plan(sizes, crossover_sizes, start_methods, latency_server):
                         "16 answers of value + 1 from the latency server", [v + 1 for v in tcp_values]))
     for group, function, inputs, name, inputs_text, checked, expected in batches:
         add_maps(group, sizes, function, inputs, name, inputs_text, checked, expected)
+    # pools/factorial-large also on warm forkserver and spawn pools: what a pool of each start
+    # method holds in memory beside ProcessPool (reports/README.md, "Memory").
+    for method in (m for m in start_methods if m != "fork"):
+        for n in sizes:
+            add("pools/factorial-large", f"python-pool-{method}", n, f"multiprocessing.Pool ({method})",
+                f"pool.map(math.factorial, range(2000, 20001, 2000))  # get_context({method!r}).Pool({n}) "
+                "already up, default chunksize", "factorials of 2000..20000 against product loops",
+                factorials_large,
+                warm_pool(method, n, functools.partial(lambda f, xs, pool: pool.map(f, xs), math.factorial,
+                                                       FACTORIAL_LARGE)),
+                start_method=method, size=n, key=(f"pool-map-{method}", "factorial-large", n))
 
     # startup: the notebook's programs end to end, pool start and shut-down included. With spawn
     # and forkserver Pool() returns before its workers run, so the whole `with` block is timed.
@@ -399,6 +415,97 @@ def plan(sizes, crossover_sizes, start_methods, latency_server):
     return peers
 
 
+# Memory: the process tree's proportional and resident sizes.
+
+
+def memory_enabled():
+    value = os.environ.get("POOLBENCH_MEMORY", "").strip().lower()
+    return value not in ("0", "off", "false", "no")
+
+
+def rollup(pid):
+    """(Pss, Rss) of process `pid` ("self" for this one) in bytes, or None when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            text = f.read()
+    except OSError:
+        return None
+    fields = {}
+    for line in text.splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("Pss", "Rss") and rest.strip().endswith("kB"):
+            fields[name] = int(rest.strip()[:-2]) * 1024
+    if "Pss" not in fields or "Rss" not in fields:
+        return None
+    return fields["Pss"], fields["Rss"]
+
+
+def descendants():
+    """The pids of this process's live descendants, found by parent in /proc/<pid>/stat."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(name))
+    found, frontier = [], [os.getpid()]
+    while frontier:
+        found_now = [pid for parent in frontier for pid in children.get(parent, [])]
+        found.extend(found_now)
+        frontier = found_now
+    return found
+
+
+def tree_sample():
+    """The tree's memory now, in the shape of poolbench's TreeSample; None when unreadable."""
+    own = rollup("self")
+    if own is None:
+        return None
+    sample = {"pss_bytes": own[0], "rss_bytes": own[1], "children_pss_bytes": 0, "processes": 0}
+    for pid in descendants():
+        read = rollup(pid)
+        if read is not None:
+            sample["pss_bytes"] += read[0]
+            sample["rss_bytes"] += read[1]
+            sample["children_pss_bytes"] += read[0]
+            sample["processes"] += 1
+    return sample
+
+
+class MemoryTracker:
+    """A measurement's memory: baseline, steady state, and the peak among the samples after."""
+
+    def __init__(self):
+        self.baseline = tree_sample() if memory_enabled() else None
+        self.steady = self.peak = None
+        self.samples = 0
+        self.spent_ns = 0
+
+    def at_steady_state(self):
+        if self.baseline is not None:
+            self.steady = self.peak = tree_sample()
+
+    def mark(self):
+        if self.steady is None:
+            return
+        begin = time.perf_counter_ns()
+        now = tree_sample()
+        self.spent_ns += time.perf_counter_ns() - begin
+        self.samples += 1
+        if now is not None and now["pss_bytes"] > self.peak["pss_bytes"]:
+            self.peak = now
+
+    def figures(self):
+        if self.steady is None:
+            return None
+        return {"baseline": self.baseline, "steady": self.steady, "peak": self.peak, "samples": self.samples,
+                "sample_ns": self.spent_ns // max(self.samples, 1)}
+
+
 # Running them.
 
 
@@ -423,11 +530,13 @@ def check(peer, result):
 
 
 def measure(peer, settings, parent):
-    """The samples of one peer, in ns, every result checked."""
+    """The samples of one peer, in ns, every result checked, and its memory (None when not read)."""
     samples = []
+    memory = MemoryTracker()
     with peer.session() as once:
         if settings.warm_up:
             check(peer, once())
+        memory.at_steady_state()
         started = time.perf_counter_ns()
         while len(samples) < settings.max_samples:
             begin = time.perf_counter_ns()
@@ -435,14 +544,15 @@ def measure(peer, settings, parent):
             end = time.perf_counter_ns()
             check(peer, result)
             samples.append(end - begin)
+            memory.mark()
             if os.getppid() != parent:
                 raise ParentGone()
             if len(samples) >= settings.min_samples and end - started >= settings.budget_ns:
                 break
-    return samples
+    return samples, memory.figures()
 
 
-def row_of(peer, stats, same_as):
+def row_of(peer, stats, same_as, memory):
     row = {
         "source": "python",
         "id": peer.id,
@@ -463,6 +573,7 @@ def row_of(peer, stats, same_as):
         "program": peer.program,
         "checked": peer.checked,
         "same_measurement_as": same_as,
+        "memory": memory,
     })
     return row
 
@@ -513,11 +624,11 @@ def run(args):
         same_as = None
         try:
             if peer.key is not None and peer.key in measured:
-                same_as, samples = measured[peer.key]
+                same_as, samples, memory = measured[peer.key]
             else:
-                samples = measure(peer, settings, parent)
+                samples, memory = measure(peer, settings, parent)
                 if peer.key is not None:
-                    measured[peer.key] = (peer.id, samples)
+                    measured[peer.key] = (peer.id, samples, memory)
         except ParentGone:
             progress("the process that started this one is gone; stopping")
             return None
@@ -526,7 +637,7 @@ def run(args):
             progress(f"[{index}/{len(peers)}] {peer.id}: FAILED: {type(error).__name__}: {error}")
             continue
         stats = describe(samples)
-        rows.append(row_of(peer, stats, same_as))
+        rows.append(row_of(peer, stats, same_as, memory))
         note = f" (same measurement as {same_as})" if same_as else ""
         progress(f"[{index}/{len(peers)}] {peer.id}: median {format_ns(stats['median_ns']['point'])}, "
                  f"{stats['n']} samples{note}")

@@ -7,6 +7,7 @@
 //! | [`WORKER`] | the process executors | the worker program (of the same build), instead of the running program itself |
 //! | [`SERVE`] | [`bench::Main`](crate::bench::Main) | serve mode: the one benchmark id to set up and time on request ([`bench::serve`](crate::bench::serve)) |
 //! | [`INJECT_SLOWDOWN`] | [`CpuSpin`](crate::workload::CpuSpin) | a test-only factor that makes cpu-spin tasks slower, to show the gate catches it |
+//! | [`MEMORY`] | [`bench::Group`](crate::bench::Group) | `0` (or `off`, `false`, `no`) leaves out the memory of each configuration (`reports/README.md`, "Memory") |
 //! | [`MAX_DISTURBANCE`] | [`Sweep`](crate::bench::Sweep)'s rounds | the share of the machine other programs may take in a round before it is dropped; `1` keeps every round |
 
 /// The pool sizes to sweep: comma-separated, e.g. `1,2,4,8,16`; or `auto`, which adds the cores
@@ -26,6 +27,10 @@ pub const INJECT_SLOWDOWN: &str = "POOLBENCH_INJECT_SLOWDOWN";
 /// round is dropped and measured again; `1` keeps every round (a machine busy with other work
 /// on purpose). Default: the quiet machine's threshold, 0.15.
 pub const MAX_DISTURBANCE: &str = "POOLBENCH_MAX_DISTURBANCE";
+
+/// `0` (or `off`, `false`, `no`) to leave out the memory samples around each benchmark: what the
+/// paired comparison of sampling on and off runs.
+pub const MEMORY: &str = "POOLBENCH_MEMORY";
 
 /// Serve mode's benchmark id: a bench binary set up for that benchmark only, timed on request.
 pub const SERVE: &str = "POOLBENCH_SERVE";

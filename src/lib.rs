@@ -30,7 +30,7 @@
 //! - `catalog`: every benchmark case `cargo bench` runs, by id. `schema`: the file formats
 //!   (`summary.json`, the peers file, `history.jsonl`, rounds and load files), specified in
 //!   `reports/README.md`. `criterion`: reading Criterion's output directory. `load` (private):
-//!   the machine's load around each benchmark. `paired`: the paired rounds engine the sweep and
+//!   the machine's load around each benchmark, and what the configuration holds in memory. `paired`: the paired rounds engine the sweep and
 //!   the gate share.
 //! - `peers`: the notebook's own Python programs, measured in the same run
 //!   (`scripts/python_peers.py`). `report`: the pool-size report `cargo bench` writes at its end,

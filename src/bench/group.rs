@@ -12,6 +12,10 @@
 //! last sample) the group measures the machine's load, and once Criterion has saved the
 //! benchmark writes it beside Criterion's files (`record.rs`): so each row of the report says
 //! whether the machine was quiet, and the end of the run can measure a disturbed one again.
+//! Beside the load it samples the memory of the process tree (`load/memory.rs`): before the
+//! set-up (the baseline), after it (steady state), and after each timed call (the peak), so each
+//! row of the report says what its configuration holds; a user's workload's set-up state is part
+//! of it, with no change on the user's side.
 
 use std::fmt::Display;
 use std::hint::black_box;
@@ -22,7 +26,7 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion};
 
 use super::record::{self, Timed};
-use crate::load::Window;
+use crate::load::{Baseline, Window};
 
 /// A benchmark group: `<group>/<function>/<value>` ids, set-up on first run.
 pub struct Group<'c> {
@@ -74,17 +78,19 @@ impl<'c> Group<'c> {
         R: FnMut(u64) -> Duration,
     {
         let threads = self.threads;
-        self.bench_on(function, value, threads, setup);
+        self.bench_on(function, value, threads, |_: &mut Baseline| setup());
     }
 
     /// [`bench`](Self::bench), judged against `threads` cores (`None`: every core); whether
-    /// it ran (not listed, not filtered out, not served).
+    /// it ran (not listed, not filtered out, not served). The set-up is given the memory
+    /// baseline, sampled just before it runs, to sample again once it has built what the
+    /// configuration should not be charged for.
     pub(crate) fn bench_on<R>(
         &mut self,
         function: &str,
         value: impl Display,
         threads: Option<u32>,
-        setup: impl FnOnce() -> Result<R, String>,
+        setup: impl FnOnce(&mut Baseline) -> Result<R, String>,
     ) -> bool
     where
         R: FnMut(u64) -> Duration,
@@ -108,6 +114,7 @@ impl<'c> Group<'c> {
     {
         let value = value.to_string();
         let full_id = format!("{}/{value}", self.id);
+        let setup = |_: &mut Baseline| setup();
         let ran =
             measure(&mut self.inner, BenchmarkId::from_parameter(&value), &full_id, self.threads, setup);
         self.ran += usize::from(ran);
@@ -129,7 +136,7 @@ fn measure<R>(
     id: BenchmarkId,
     full_id: &str,
     threads: Option<u32>,
-    setup: impl FnOnce() -> Result<R, String>,
+    setup: impl FnOnce(&mut Baseline) -> Result<R, String>,
 ) -> bool
 where
     R: FnMut(u64) -> Duration,
@@ -143,11 +150,12 @@ where
     let mut last: Option<(u64, Duration)> = None;
     inner.bench_function(id, |bencher| {
         if let Some(setup) = setup.take() {
-            match setup() {
+            let mut baseline = Baseline::take();
+            match setup(&mut baseline) {
                 Ok(built) => routine = Some(built),
                 Err(message) => stop(full_id, &message),
             }
-            window = Window::start().map_err(cannot_measure).ok();
+            window = Window::start_with_memory(baseline).map_err(cannot_measure).ok();
         }
         let Some(routine) = routine.as_mut() else { return };
         bencher.iter_custom(|iters| {
@@ -164,9 +172,10 @@ where
     });
     drop(routine);
     let threads = threads.unwrap_or(u32::MAX);
+    let memory = window.as_ref().and_then(Window::memory);
     if let (Some(load), Some(last)) = (window.and_then(|window| window.load(threads)), last) {
         let criterion_dir = super::criterion_dir();
-        record::save(&criterion_dir, full_id, Timed { load, threads, last, took: started.elapsed() });
+        record::save(&criterion_dir, full_id, Timed { load, memory, threads, last, took: started.elapsed() });
     }
     last.is_some()
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::schema::{LastSample, Load, LoadFile, LoadRecord};
+use crate::schema::{LastSample, Load, LoadFile, LoadRecord, Memory};
 
 /// One benchmark measured in this process: its latest attempt.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +73,8 @@ pub(crate) fn measured() -> Vec<Measured> {
 pub(crate) struct Timed {
     /// The window's load.
     pub load: Load,
+    /// The window's memory, when it was sampled.
+    pub memory: Option<Memory>,
     /// The threads or processes it ran at once.
     pub threads: u32,
     /// The last call Criterion made: its iterations and the time the routine returned.
@@ -96,7 +98,7 @@ pub(crate) fn save(criterion_dir: &Path, full_id: &str, timed: Timed) {
         timed.took,
         last,
     );
-    let record = LoadRecord { last_sample: last, attempts, load: timed.load };
+    let record = LoadRecord { last_sample: last, attempts, load: timed.load, memory: timed.memory };
     if let Err(err) = LoadFile::record(criterion_dir, full_id, record) {
         eprintln!(
             "poolbench: {}: cannot write its load file in {}: {err}; the report will say it was not measured",

@@ -44,6 +44,7 @@ use std::time::Duration;
 use criterion::{BenchmarkFilter, Criterion};
 
 use crate::env::SERVE;
+use crate::load::Baseline;
 
 /// The hello's first word.
 pub const HELLO: &str = "poolbench-serve";
@@ -117,7 +118,7 @@ fn run(id: std::ffi::OsString, targets: &[fn(&mut Criterion)]) -> Result<(), Str
 /// [`main`] returns exit status 1 with the message.
 pub(crate) fn intercept<S, R>(full_id: &str, setup: S) -> Option<S>
 where
-    S: FnOnce() -> Result<R, String>,
+    S: FnOnce(&mut Baseline) -> Result<R, String>,
     R: FnMut(u64) -> Duration,
 {
     let Some(serving) = SERVING.get() else { return Some(setup) };
@@ -125,7 +126,8 @@ where
         return None;
     }
     let mut channel = lock(serving).take()?;
-    let mut routine = setup().unwrap_or_else(|message| super::group::stop(full_id, &message));
+    let mut routine =
+        setup(&mut Baseline::none()).unwrap_or_else(|message| super::group::stop(full_id, &message));
     if let Err(message) = serve(full_id, &mut channel, &mut routine) {
         super::group::stop(full_id, &message);
     }

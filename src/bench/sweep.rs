@@ -11,6 +11,7 @@ use super::group::{Group, stop, timed};
 use super::interleave::DEFAULT_ROUNDS_BUDGET;
 use super::sizes::{MAX_SIZE, sizes_from_env};
 use crate::executor::{AnyExecutor, Error, Executor, ExecutorKind, Prepared, Sequential, TokioPool};
+use crate::load::Baseline;
 use crate::schema::CaseFile;
 use crate::workload::{AsyncWorkload, Workload};
 
@@ -297,21 +298,24 @@ impl<'a, W: Workload> Sweep<'a, W> {
                 // timed routine owns can borrow it; both are dropped when the benchmark ends.
                 let mut executor: Option<Box<dyn Started<W> + 'a>> = None;
                 let slot = &mut executor;
-                let setup = move || -> Result<Box<dyn FnMut(u64) -> Duration + '_>, String> {
-                    let slot = slot;
-                    let expected = sequential_answer()?;
-                    let started = this.start(kind, size)?;
-                    if this.timing == Timing::EndToEnd {
-                        // Checked on a pool of its own, stopped before timing starts more.
-                        check(&this.prepare(&*started)?, this.workload, this.inputs, expected)?;
-                        drop(started);
-                        return Ok(Box::new(this.end_to_end_routine(kind, size)));
-                    }
-                    let prepared = this.prepare(&**slot.insert(started))?;
-                    check(&prepared, this.workload, this.inputs, expected)?;
-                    let inputs = this.inputs;
-                    Ok(Box::new(timed(move || prepared.map(black_box(inputs)))))
-                };
+                let setup =
+                    move |baseline: &mut Baseline| -> Result<Box<dyn FnMut(u64) -> Duration + '_>, String> {
+                        let slot = slot;
+                        let expected = sequential_answer()?;
+                        // The group's answer is kept for all its configurations: none is charged for it.
+                        baseline.retake();
+                        let started = this.start(kind, size)?;
+                        if this.timing == Timing::EndToEnd {
+                            // Checked on a pool of its own, stopped before timing starts more.
+                            check(&this.prepare(&*started)?, this.workload, this.inputs, expected)?;
+                            drop(started);
+                            return Ok(Box::new(this.end_to_end_routine(kind, size)));
+                        }
+                        let prepared = this.prepare(&**slot.insert(started))?;
+                        check(&prepared, this.workload, this.inputs, expected)?;
+                        let inputs = this.inputs;
+                        Ok(Box::new(timed(move || prepared.map(black_box(inputs)))))
+                    };
                 // Judged against the cores the benchmark could use: one for Sequential, the pool's size.
                 let threads = u32::try_from(size).unwrap_or(u32::MAX);
                 if group.bench_on(kind.name(), size, Some(threads), setup) {

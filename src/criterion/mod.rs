@@ -211,6 +211,9 @@ pub struct Benchmark {
     /// benchmark ([`LoadFile`](crate::schema::LoadFile)), when it keeps this measurement;
     /// otherwise not measured, and why.
     pub load: Quietness,
+    /// What the configuration held in memory, from the same load file's measurement; `None`
+    /// when memory was not sampled or the load is not measured.
+    pub memory: Option<crate::schema::Memory>,
 }
 
 /// Everything read from one Criterion directory.

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 use super::{Benchmark, BenchmarkId, Error, Estimates, Results, Sample};
-use crate::schema::{LastSample, LoadFile, Quietness, Skipped};
+use crate::schema::{LastSample, LoadFile, Memory, Quietness, Skipped};
 
 /// The largest file read from a Criterion directory, in bytes, unless [`Reader::max_file_bytes`]
 /// says otherwise: 16 MiB.
@@ -156,8 +156,8 @@ impl Reader {
         let directory = benchmark_dir.strip_prefix(root).unwrap_or(benchmark_dir).to_owned();
         let page = directory.join("report").join("index.html");
         let page = root.join(&page).is_file().then_some(page);
-        let load = load_of(root, &id, &sample);
-        Ok(Benchmark { id, estimates, sample, directory, page, load })
+        let (load, memory) = load_of(root, &id, &sample);
+        Ok(Benchmark { id, estimates, sample, directory, page, load, memory })
     }
 
     fn read_json<T: DeserializeOwned>(
@@ -180,28 +180,38 @@ impl Reader {
 
 /// The load of the measurement whose `sample.json` is `sample` (in `new/` or a baseline's), from
 /// poolbench's load file of the benchmark in `criterion_dir`: not measured without one, or when
-/// none of its measurements is this one.
-fn load_of(criterion_dir: &Path, id: &BenchmarkId, sample: &Sample) -> Quietness {
+/// none of its measurements is this one; with the memory the same measurement recorded.
+fn load_of(criterion_dir: &Path, id: &BenchmarkId, sample: &Sample) -> (Quietness, Option<Memory>) {
     let file = match LoadFile::read(criterion_dir, &id.full_id) {
         Ok(Some(file)) => file,
         Ok(None) => {
-            return Quietness::not_measured(
-                "no load file: measured outside poolbench's bench API, or before it measured the machine's load"
-                    .to_owned(),
+            return (
+                Quietness::not_measured(
+                    "no load file: measured outside poolbench's bench API, or before it measured the machine's \
+                     load"
+                        .to_owned(),
+                ),
+                None,
             );
         }
         Err(reason) => {
-            return Quietness::not_measured(format!("{reason}; run the benchmark again to measure it"));
+            return (
+                Quietness::not_measured(format!("{reason}; run the benchmark again to measure it")),
+                None,
+            );
         }
     };
     let last = sample.iters.last().zip(sample.times.last()).map(|(&iters, &ns)| LastSample { iters, ns });
     match last.and_then(|last| file.find(last)) {
-        Some(record) => Quietness::judged(record.load, record.attempts),
-        None => Quietness::not_measured(format!(
-            "{} holds no measurement with this sample.json's last sample (measured again since, without \
+        Some(record) => (Quietness::judged(record.load, record.attempts), record.memory),
+        None => (
+            Quietness::not_measured(format!(
+                "{} holds no measurement with this sample.json's last sample (measured again since, without \
              poolbench's bench API?); run the benchmark again to measure it",
-            LoadFile::path(criterion_dir, &id.full_id).display()
-        )),
+                LoadFile::path(criterion_dir, &id.full_id).display()
+            )),
+            None,
+        ),
     }
 }
 

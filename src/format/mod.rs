@@ -83,6 +83,11 @@ pub(crate) fn byte_size(bytes: usize) -> String {
     }
 }
 
+/// A measured amount of memory in MiB, with a sign when it is negative: `7.42 MiB`, `-0.12 MiB`.
+pub fn mebibytes(bytes: f64) -> String {
+    format!("{} MiB", significant(bytes / f64::from(1u32 << 20)))
+}
+
 /// Names joined as a sentence joins them: `a`, `a and b`, `a, b and c`.
 pub(crate) fn join_and(parts: Vec<String>) -> String {
     match parts.split_last() {

@@ -9,14 +9,17 @@
 //! is [`Load`](crate::schema::Load)'s documentation; [`DISTURBANCE_THRESHOLD`] is the verdict's
 //! threshold, chosen by measurement (`reports/README.md`, "Quiet or disturbed").
 
+mod memory;
 mod proc;
 
 use std::io;
 use std::time::{Duration, Instant};
 
+pub(crate) use memory::Baseline;
+use memory::Tracker;
 use proc::{Descendants, Family, MachineTimes, OwnUsage};
 
-use crate::schema::{Load, Times};
+use crate::schema::{Load, Memory, Times};
 
 /// The disturbance above which a benchmark is disturbed: other programs and the hypervisor took
 /// more than 15% of the cores it could have used.
@@ -63,6 +66,7 @@ pub(crate) struct Window {
     family: Family,
     start: Snapshot,
     end: Option<Snapshot>,
+    memory: Option<Tracker>,
 }
 
 impl Window {
@@ -74,7 +78,22 @@ impl Window {
     pub fn start() -> io::Result<Window> {
         let mut family = Family::new();
         let start = Snapshot::take(&mut family)?;
-        Ok(Window { family, start, end: None })
+        Ok(Window { family, start, end: None, memory: None })
+    }
+
+    /// Opens a window now that also samples the process tree's memory, from `baseline`: now
+    /// (steady state) and at each mark (the peak). Without a baseline (memory not sampled, or
+    /// unreadable) it is a window of load only.
+    ///
+    /// # Errors
+    ///
+    /// As [`start`](Self::start).
+    pub fn start_with_memory(baseline: Baseline) -> io::Result<Window> {
+        // Before the window opens: waiting for exiting workers is neither load nor memory.
+        baseline.settle();
+        let mut window = Window::start()?;
+        window.memory = Tracker::start(baseline, &window.family);
+        Ok(window)
     }
 
     /// Moves the window's end to now.
@@ -84,7 +103,18 @@ impl Window {
     /// As [`start`](Self::start).
     pub fn mark(&mut self) -> io::Result<()> {
         self.end = Some(Snapshot::take(&mut self.family)?);
+        // A tree that can no longer be read gives no figures rather than partial ones.
+        if let Some(tracker) = self.memory.as_mut() {
+            if tracker.mark(&self.family).is_err() {
+                self.memory = None;
+            }
+        }
         Ok(())
+    }
+
+    /// The memory figures, when the window samples memory.
+    pub fn memory(&self) -> Option<Memory> {
+        self.memory.as_ref().map(Tracker::memory)
     }
 
     /// The load from the start to the last mark, for a benchmark of `threads` threads or

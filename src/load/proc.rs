@@ -219,6 +219,11 @@ impl Family {
         u32::try_from(self.seen.len()).unwrap_or(u32::MAX)
     }
 
+    /// The descendants alive at the last [`sum`](Self::sum), by pid.
+    pub fn alive(&self) -> impl Iterator<Item = u32> + '_ {
+        self.known.keys().copied()
+    }
+
     /// Looks for new descendants and adds up every live one.
     pub fn sum(&mut self) -> io::Result<Descendants> {
         let mut new: Vec<(u32, ProcStat)> = Vec::new();

@@ -5,7 +5,10 @@
 //! - time per iteration (median, with its confidence interval as an error bar), one line per
 //!   executor, and Sequential as a flat dashed line (a loop has no pool size);
 //! - speedup over Sequential, with the ideal `min(n, cores)` and the break-even line at 1;
-//! - efficiency (speedup over size), with the ideal `min(n, cores) / n`.
+//! - efficiency (speedup over size), with the ideal `min(n, cores) / n`;
+//! - memory held (the process tree's proportional set size at steady state less the same before
+//!   the executor started; the bar reaches up to the peak), when the rows have it, Sequential's
+//!   as a flat dashed line.
 //!
 //! The Python peers' rows, when the report has them, are dashed lines on the time chart (they
 //! have no speedup over poolbench's Sequential). A dotted red vertical line marks the core count: sizes to its right oversubscribe the machine.
@@ -17,7 +20,7 @@ use std::error::Error as StdError;
 use plotters::prelude::*;
 
 use crate::executor::ExecutorKind;
-use crate::format::{duration_ns, percent, speedup, visible};
+use crate::format::{duration_ns, mebibytes, percent, speedup, visible};
 use crate::schema::{Group, Row, Source, sequential};
 
 /// The charts each group gets, in page order.
@@ -29,11 +32,14 @@ pub enum ChartKind {
     Speedup,
     /// Efficiency (speedup over size) against pool size.
     Efficiency,
+    /// Memory held against pool size.
+    Memory,
 }
 
 impl ChartKind {
     /// Every kind, in page order.
-    pub const ALL: [ChartKind; 3] = [ChartKind::Time, ChartKind::Speedup, ChartKind::Efficiency];
+    pub const ALL: [ChartKind; 4] =
+        [ChartKind::Time, ChartKind::Speedup, ChartKind::Efficiency, ChartKind::Memory];
 
     /// The kind's name, as in `data-kind` on the page.
     pub fn name(self) -> &'static str {
@@ -41,6 +47,7 @@ impl ChartKind {
             ChartKind::Time => "time",
             ChartKind::Speedup => "speedup",
             ChartKind::Efficiency => "efficiency",
+            ChartKind::Memory => "memory",
         }
     }
 
@@ -58,6 +65,11 @@ impl ChartKind {
             ChartKind::Efficiency => {
                 format!("Efficiency, speedup ÷ pool size (dashed: ideal min(n, {cores}) ÷ n)")
             }
+            ChartKind::Memory => "Memory held by pool size: proportional set size of the bench process and the \
+                                  processes it started, less the same before the executor started (bars: up to the \
+                                  peak; dashed grey: Sequential; dashed colours: Python peers; below 64 KiB drawn at \
+                                  64 KiB)"
+                .to_owned(),
         }
     }
 }
@@ -145,6 +157,7 @@ pub fn draw(group: &Group, kind: ChartKind, cores: usize) -> Result<Option<Strin
         ChartKind::Time => "time per iteration",
         ChartKind::Speedup => "speedup",
         ChartKind::Efficiency => "efficiency",
+        ChartKind::Memory => "memory held",
     };
     render(&series, &references, &sizes, x_range, y_label, kind, &[cores], None)
         .map(Some)
@@ -231,6 +244,7 @@ pub(crate) fn draw_lines(
         ),
         ChartKind::Efficiency => (Vec::new(), "efficiency"),
         ChartKind::Time => (Vec::new(), "time per iteration"),
+        ChartKind::Memory => (Vec::new(), "memory held"),
     };
     render(&series, &references, &sizes, x_range, y_label, kind, cores, Some(&legend))
         .map(Some)
@@ -257,7 +271,19 @@ fn point(row: &Row, kind: ChartKind) -> Option<(f64, f64, f64, f64)> {
         ChartKind::Time => Some((size, row.median_ns.lower, row.median_ns.point, row.median_ns.upper)),
         ChartKind::Speedup => row.speedup.map(|s| (size, s.lower, s.point, s.upper)),
         ChartKind::Efficiency => row.speedup.map(|s| (size, s.lower / size, s.point / size, s.upper / size)),
+        ChartKind::Memory => held(row).map(|(held, peak)| (size, held, held, peak)),
     }
+}
+
+/// The least memory the log axis shows: 64 KiB. A configuration that holds less (a thread
+/// pool's stacks untouched, or a heap that shrank) is drawn there.
+const MEMORY_FLOOR: f64 = 65_536.0;
+
+/// A row's memory held at steady state and at its peak, bytes, at least [`MEMORY_FLOOR`].
+fn held(row: &Row) -> Option<(f64, f64)> {
+    let memory = row.memory?;
+    let floor = |bytes: i64| (bytes as f64).max(MEMORY_FLOOR);
+    Some((floor(memory.held_pss_bytes()), floor(memory.peak_held_pss_bytes())))
 }
 
 /// Log axes cannot show zero or less.
@@ -290,6 +316,15 @@ fn references(group: &Group, kind: ChartKind, cores: usize, (low, high): (f64, f
         ChartKind::Efficiency => {
             vec![Reference { name: "ideal".to_owned(), color: BLACK, points: along(&|n| n.min(cores) / n) }]
         }
+        ChartKind::Memory => sequential(&group.results)
+            .and_then(held)
+            .map(|(held, _)| Reference {
+                name: format!("{} (no pool)", ExecutorKind::Sequential.name()),
+                color: GREY,
+                points: along(&|_| held),
+            })
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -330,6 +365,7 @@ fn render(
             ChartKind::Time => duration_ns(*y),
             ChartKind::Speedup => speedup(*y),
             ChartKind::Efficiency => percent(*y * 100.0),
+            ChartKind::Memory => mebibytes(*y),
         };
         let y_ticks = log_ticks(y_low, y_high);
         let widest = y_ticks.iter().map(|y| y_format(y).chars().count()).max().unwrap_or(6);
@@ -461,5 +497,21 @@ mod tests {
             assert!(ticks.iter().all(|tick| (low..=high).contains(tick)), "{low}..{high}: {ticks:?}");
         }
         assert!(log_ticks(0.0, 1.0).is_empty());
+    }
+
+    #[test]
+    fn memory_is_charted_by_pool_size_when_the_rows_have_it_and_not_otherwise() {
+        use crate::report::memory::tests::{group, row};
+        let mut rows = vec![row(Source::Criterion, "Sequential", 1, 0, 0, 1.0)];
+        for size in [2, 4, 8] {
+            rows.push(row(Source::Criterion, "ProcessPool", size, 3 * u64::from(size), size + 1, 1.5));
+            rows.push(row(Source::Criterion, "StdPool", size, 0, 0, 1.8));
+        }
+        let svg = draw(&group(rows.clone()), ChartKind::Memory, 2).expect("drawn").expect("a chart");
+        assert!(svg.contains("memory held") && svg.contains("ProcessPool") && svg.contains("MiB"), "{svg}");
+        for row in &mut rows {
+            row.memory = None;
+        }
+        assert_eq!(draw(&group(rows), ChartKind::Memory, 2), Ok(None));
     }
 }

@@ -5,7 +5,8 @@
 //! executor and size and its speedup over the sequential loop from Criterion's medians, and says
 //! plainly when no pool beats that loop, or when the difference is within the confidence
 //! intervals. Sizes above the core count are called out: on a two-core machine a pool of 8
-//! oversubscribes it, which only pays when tasks wait.
+//! oversubscribes it, which only pays when tasks wait. It ends with what the answer costs in
+//! memory when another executor at its size holds meaningfully more or less (`memory.rs`).
 
 use crate::format::{self, duration_ns};
 use crate::schema::{Group, Quietness, Row, sequential};
@@ -51,6 +52,10 @@ pub fn headline(group: &Group, cores: usize) -> String {
                 startup.steady_state_group
             )),
         }
+    }
+    if let Some(memory) = super::memory::note(group) {
+        text.push(' ');
+        text.push_str(&memory);
     }
     text
 }

@@ -72,6 +72,7 @@ mod html;
 mod json;
 mod links;
 mod markdown;
+mod memory;
 pub mod merge;
 mod peers;
 mod rounds;

@@ -54,6 +54,12 @@ pub fn add_peers(summary: &mut Summary, file: Result<Peers, schema::Error>, path
         Ok(mut peers) => {
             if peers.status == PeersStatus::Measured {
                 merge(&mut summary.groups, std::mem::take(&mut peers.rows));
+                for group in &mut summary.groups {
+                    if let Some(note) = super::memory::peers_note(group) {
+                        group.headline.push(' ');
+                        group.headline.push_str(&note);
+                    }
+                }
             }
             peers
         }

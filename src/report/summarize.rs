@@ -132,6 +132,7 @@ fn row(benchmark: &Benchmark) -> Row {
             .zip(benchmark.sample.times.last())
             .map(|(&iters, &ns)| crate::schema::LastSample { iters, ns }),
         load: benchmark.load.clone(),
+        memory: benchmark.memory,
     }
 }
 

@@ -70,6 +70,9 @@ pub(crate) fn row(row: &Row) -> Result<(), String> {
     if let Some(defect) = row.load.defect() {
         return fail(defect);
     }
+    if let Some(defect) = row.memory.as_ref().and_then(super::Memory::defect) {
+        return fail(format!("its memory: {defect}"));
+    }
     Ok(())
 }
 
@@ -191,6 +194,7 @@ mod tests {
             criterion_page: None,
             last_sample: None,
             load: Default::default(),
+            memory: None,
         }
     }
 

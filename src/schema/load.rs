@@ -21,6 +21,10 @@
 //!             "steal_share": 0.0, "disturbance": 0.019, "threshold": 0.15}}]}
 //! ```
 //!
+//! A measurement may also hold `memory`, what the configuration held in memory ([`Memory`]:
+//! the process tree's proportional set size before the executor started, at steady state and at
+//! its peak), absent when it was not sampled.
+//!
 //! What the figures mean, and how the verdict follows from them, is [`Load`]'s documentation and
 //! `reports/README.md`, "The load file".
 
@@ -28,8 +32,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::Row;
 use super::Source;
+use super::{Memory, Row};
 
 /// The load files' directory, in the Criterion directory.
 pub const LOAD_DIR: &str = "poolbench-load";
@@ -244,6 +248,10 @@ pub struct LoadRecord {
     pub attempts: u32,
     /// The machine while it was measured.
     pub load: Load,
+    /// What the configuration held in memory ([`Memory`]); absent when it was not sampled
+    /// (`POOLBENCH_MEMORY=0`, or written before poolbench sampled memory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Memory>,
 }
 
 impl LoadFile {
@@ -319,6 +327,9 @@ impl LoadFile {
             }
             if let Some(defect) = record.load.defect() {
                 return Err(format!("{}: {defect}", path.display()));
+            }
+            if let Some(defect) = record.memory.as_ref().and_then(Memory::defect) {
+                return Err(format!("{}: its memory: {defect}", path.display()));
             }
         }
         Ok(Some(file))
@@ -505,7 +516,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temporary directory");
         assert_eq!(LoadFile::read(dir.path(), "g/f/2"), Ok(None));
         let load = Load::judge(Times::two_cores(1.0, 1.0, 1.5, 0.0), 2, 0.15);
-        let record = |ns: f64| LoadRecord { last_sample: LastSample { iters: 160.0, ns }, attempts: 1, load };
+        let record = |ns: f64| LoadRecord {
+            last_sample: LastSample { iters: 160.0, ns },
+            attempts: 1,
+            load,
+            memory: None,
+        };
         for ns in 0..10 {
             LoadFile::record(dir.path(), "g/f/2", record(f64::from(ns))).expect("recorded");
         }

@@ -9,7 +9,7 @@
 //! | `history.jsonl` | [`history::Run`], [`history::Point`] | `cargo bench`, after the report | the report's trends |
 //! | `poolbench-cases/*.json` | [`CaseFile`] | [`Sweep`](crate::bench::Sweep) | the report |
 //! | `poolbench-rounds/*.json` | [`RoundsFile`] | [`Sweep`](crate::bench::Sweep), after Criterion has timed its group | the report: paired speedups, ties, the cores the machine gave |
-//! | `poolbench-load/*.json` | [`LoadFile`], [`Load`] | [`Group`](crate::bench::Group), after each benchmark | the report, into each row's [`Quietness`] |
+//! | `poolbench-load/*.json` | [`LoadFile`], [`Load`], [`Memory`] | [`Group`](crate::bench::Group), after each benchmark | the report, into each row's [`Quietness`] |
 //!
 //! `reports/README.md` specifies each format field by field. Each has a version number
 //! ([`SCHEMA_VERSION`], [`MERGED_VERSION`], [`PEERS_SCHEMA_VERSION`], [`history::HISTORY_VERSION`], [`LOAD_VERSION`],
@@ -27,6 +27,7 @@ mod error;
 pub mod history;
 mod load;
 mod machine;
+mod memory;
 mod merged;
 mod peers;
 mod rounds;
@@ -40,6 +41,7 @@ pub use load::{
     Measurement, QuietTally, Quietness, Times,
 };
 pub use machine::{GitState, Machine};
+pub use memory::{Memory, TreeSample};
 pub use merged::{
     BestConfiguration, MERGED_FILE, MERGED_VERSION, MachineGroup, Merged, MergedGroup, MergedMachine,
     SpeedupLine, SpeedupPoint,

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Error, Machine, Peers, Quietness};
+use super::{Error, Machine, Memory, Peers, Quietness};
 use crate::executor::ExecutorKind;
 
 /// The version of the `summary.json` schema these types read and write.
@@ -376,6 +376,11 @@ pub struct Row {
     /// written before the field existed, and for the Python peers.
     #[serde(default)]
     pub load: Quietness,
+    /// What the configuration held in memory while it was measured ([`Memory`]): its load file's
+    /// for poolbench's rows, the peers script's for the Python peers. `None` when not sampled
+    /// (`POOLBENCH_MEMORY=0`), and in files written before the field existed.
+    #[serde(default)]
+    pub memory: Option<Memory>,
 }
 
 /// Where a row's speedup comes from.
@@ -575,6 +580,7 @@ impl Row {
             criterion_page: None,
             last_sample: None,
             load: Quietness::default(),
+            memory: None,
         }
     }
 }

@@ -87,7 +87,7 @@ mod fd_passing;
 mod items;
 mod ledger;
 pub mod protocol;
-mod reaper;
+pub(crate) mod reaper;
 pub(crate) mod registry;
 mod restart;
 pub(crate) mod role;

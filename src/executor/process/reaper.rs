@@ -39,3 +39,34 @@ pub(crate) fn later(chore: impl FnOnce() + Send + 'static) {
     drop(reaper);
     chore();
 }
+
+/// Waits (at most `limit`) until the chores handed over so far are done: the workers of every
+/// pool dropped before this call have exited and been reaped. Whether they were. Starts no
+/// thread: with none running, nothing was handed over.
+pub(crate) fn settle(limit: std::time::Duration) -> bool {
+    if REAPER.lock().unwrap_or_else(PoisonError::into_inner).is_none() {
+        return true;
+    }
+    let (done, finished) = mpsc::channel::<()>();
+    later(move || {
+        let _ = done.send(());
+    });
+    finished.recv_timeout(limit).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settling_waits_for_the_chores_handed_over_before() {
+        later(|| {});
+        let (sender, received) = mpsc::channel::<u32>();
+        later(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let _ = sender.send(1);
+        });
+        assert!(settle(std::time::Duration::from_secs(30)));
+        assert_eq!(received.try_recv(), Ok(1), "the earlier chore ran first");
+    }
+}

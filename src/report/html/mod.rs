@@ -11,7 +11,7 @@
 //!
 //! The page is built to be read by tests as well as people: each group is a
 //! `<section class="group" data-group="...">`, each chart a
-//! `<figure class="chart" data-group="..." data-kind="time|speedup|efficiency">`, each table has a
+//! `<figure class="chart" data-group="..." data-kind="time|speedup|efficiency|memory">`, each table has a
 //! class (`results`, `startup`, `scaling`, `ratios`) and the group's `data-group`, and the machine
 //! section carries `data-cores`. The line saying how quiet the machine was is `<p class="quiet">`
 //! (`quiet warns` when a row is disturbed or not measured); a results row carries `data-load`

@@ -8,8 +8,8 @@ use maud::{Markup, html};
 
 use super::link;
 use crate::format::{
-    busy_cores, duration_ns, efficiency, load_details, percent, quietness, rate, significant, speedup,
-    speedup_range, visible,
+    busy_cores, duration_ns, efficiency, load_details, mebibytes, percent, quietness, rate, significant,
+    speedup, speedup_range, visible,
 };
 use crate::report::table::{Cell, Line, Row, Span, Table};
 
@@ -74,6 +74,7 @@ pub(super) fn cell(cell: &Cell, criterion_href: Option<&str>) -> Markup {
             Cell::Efficiency(value) => (efficiency(*value)),
             Cell::Number(value) => (significant(*value)),
             Cell::Rate(value) => (rate(*value)),
+            Cell::Bytes(bytes) => (mebibytes(*bytes)),
             Cell::Count(count) => (count),
             Cell::Percent(value) => (percent(*value)),
             Cell::Size { text, oversubscribed, .. } => { (visible(text)) @if *oversubscribed { "†" } }

@@ -83,8 +83,10 @@ pub fn render(summary: &Summary) -> String {
          intervals. Speedup is paired where a group had interleaved rounds (Sequential's slot over the row's in \
          the same round, 20% trimmed mean over the rounds), else Sequential's median over the row's; below 1 it is \
          written as a slowdown. Ratio = Python median ÷ poolbench median. † more workers \
-         than cores. Cores busy = CPU time ÷ wall time, of the cores the benchmark could use; ⚠️ disturbed = other \
-         programs took more than {} of them. Written by {}.</sub>\n",
+         than cores. Cores busy = CPU time ÷ wall time, of the cores the benchmark could use; memory = what the \
+         configuration holds at steady state (proportional set size of the bench process and the processes it \
+         started, less the same before the executor started); ⚠️ disturbed = other programs took more than {} of \
+         them. Written by {}.</sub>\n",
         share(DISTURBANCE_THRESHOLD),
         escape(&summary.generator)
     );

@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 
 use crate::format::markdown::{code, escape};
 use crate::format::{
-    busy_cores, duration_ns, efficiency, percent, quietness, rate, significant, speedup, speedup_range,
+    busy_cores, duration_ns, efficiency, mebibytes, percent, quietness, rate, significant, speedup,
+    speedup_range,
 };
 use crate::report::table::{Align, Cell, Line, Span, Table};
 
@@ -56,6 +57,7 @@ fn cell(cell: &Cell) -> String {
         Cell::Efficiency(value) => efficiency(*value),
         Cell::Number(value) => significant(*value),
         Cell::Rate(value) => rate(*value),
+        Cell::Bytes(bytes) => mebibytes(*bytes),
         Cell::Count(count) => count.to_string(),
         Cell::Percent(value) => percent(*value),
         Cell::Size { text, oversubscribed, .. } => {

@@ -59,6 +59,9 @@ pub(crate) fn results_table(group: &Group, cores: usize) -> Table {
         Column::number("efficiency").page_only(),
         Column::number("tasks/s").page_only(),
         Column::number("cores busy"),
+        Column::number("memory"),
+        Column::number("peak").page_only(),
+        Column::number("per process").page_only(),
         Column::text("machine"),
         Column::text("Criterion").page_only(),
     ];
@@ -109,6 +112,9 @@ pub(crate) fn results_table(group: &Group, cores: usize) -> Table {
                     }
                     None => Cell::Missing,
                 },
+                or_missing(row.memory.map(|memory| memory.held_pss_bytes() as f64), Cell::Bytes),
+                or_missing(row.memory.map(|memory| memory.peak_held_pss_bytes() as f64), Cell::Bytes),
+                or_missing(row.memory.and_then(|memory| memory.steady.per_process_pss_bytes()), Cell::Bytes),
                 if python { Cell::Empty } else { Cell::Load(row.load.clone()) },
                 row.criterion_page
                     .as_ref()
@@ -134,7 +140,10 @@ pub(crate) fn results_table(group: &Group, cores: usize) -> Table {
          \"medians\" divides the medians' opposite bounds: wider than a true 95% interval, read it as \
          \"certainly within\". Cores busy: the benchmark's CPU time (its process and the processes it started) \
          over its wall time, of the cores it could use: a pool that keeps them busy computes, one that does not \
-         waits. Machine: disturbed when other programs and the hypervisor took more than {} of those cores, \
+         waits. Memory: what the configuration holds at steady state, the proportional set size (Pss) of the \
+         bench process and every process it started, less the same before the executor started: its workers, \
+         its threads' stacks and each worker's workload set-up (a user's too); peak: the highest between timed \
+         calls; per process: the started processes' Pss over their number. Machine: disturbed when other programs and the hypervisor took more than {} of those cores, \
          which puts the row's numbers in doubt. Click a heading to sort.",
         share(DISTURBANCE_THRESHOLD)
     );

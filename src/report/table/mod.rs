@@ -123,6 +123,8 @@ pub(crate) enum Cell {
     Efficiency(f64),
     /// Tasks per second.
     Rate(f64),
+    /// An amount of memory, bytes.
+    Bytes(f64),
     /// A count.
     Count(usize),
     /// A plain number: a model's coefficient.
@@ -208,6 +210,7 @@ impl Cell {
             | Cell::Speedup(value)
             | Cell::Efficiency(value)
             | Cell::Rate(value)
+            | Cell::Bytes(value)
             | Cell::Number(value)
             | Cell::Percent(value) => Some(*value),
             Cell::Count(count) => Some(*count as f64),
