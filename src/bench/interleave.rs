@@ -16,7 +16,6 @@
 
 use std::hint::black_box;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use super::group::{stop, timed};
@@ -56,7 +55,6 @@ fn probe() -> Option<&'static Probe> {
 
 /// How a run's rounds go: measured and written, a smoke test's two short rounds, or none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
 pub(crate) enum Mode {
     /// Measure until resolved or the budget is spent, and write the file.
     Measure,
@@ -69,14 +67,11 @@ pub(crate) enum Mode {
     Off,
 }
 
-/// The mode [`Main`](super::Main) found on the command line (or set while it measures disturbed
-/// benchmarks again, one at a time: their rounds would replace their group's); a sweep run
-/// without it (a test calling [`Sweep::run`] itself) measures.
-static MODE: AtomicU8 = AtomicU8::new(Mode::Measure as u8);
-
-/// Sets the run's mode: what [`Main::run`](super::Main::run) read on the command line.
+/// Sets the run's mode (what [`Main::run`](super::Main::run) read on the command line, or
+/// [`Mode::Remeasure`] while it measures disturbed benchmarks again, one at a time: their rounds
+/// would replace their group's).
 pub(crate) fn set_mode(mode: Mode) {
-    MODE.store(mode as u8, Ordering::Relaxed);
+    super::run::with(|run| run.mode = mode);
 }
 
 /// Whether this run keeps what it measures: not `--test`, `--list`, `--profile-time`.
@@ -85,12 +80,7 @@ pub(crate) fn keeps_measurements() -> bool {
 }
 
 fn mode() -> Mode {
-    match MODE.load(Ordering::Relaxed) {
-        value if value == Mode::Smoke as u8 => Mode::Smoke,
-        value if value == Mode::Remeasure as u8 => Mode::Remeasure,
-        value if value == Mode::Off as u8 => Mode::Off,
-        _ => Mode::Measure,
-    }
+    super::run::with(|run| run.mode)
 }
 
 /// `POOLBENCH_MAX_DISTURBANCE`, or the quiet machine's threshold.

@@ -136,7 +136,7 @@ impl Main {
             crate::schema::cores::detect().in_words()
         );
         let args = BenchArgs::parse(std::env::args().skip(1));
-        super::interleave::set_mode(if args.keeps_nothing {
+        super::run::begin(if args.keeps_nothing {
             Mode::Off
         } else if args.smoke_test {
             Mode::Smoke

@@ -47,6 +47,7 @@ mod main;
 mod progress;
 mod record;
 mod remeasure;
+mod run;
 pub mod serve;
 mod sizes;
 mod sweep;

@@ -10,41 +10,42 @@
 
 use std::io::Read as _;
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, PoisonError, mpsc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// How long the listing may take: it starts nothing (a benchmark sets itself up only when it
 /// runs), so about 10 ms; a listing still going after this is stopped.
 const LIST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The count of a run's benchmarks, kept in [`super::run`].
 #[derive(Debug)]
-struct Progress {
+pub(crate) struct Progress {
     total: Option<usize>,
     done: usize,
     started: Instant,
 }
 
-static PROGRESS: Mutex<Option<Progress>> = Mutex::new(None);
-
 /// Starts counting: `total` benchmarks to run, when known.
 pub(crate) fn start(total: Option<usize>) {
     let progress = Progress { total: total.filter(|&total| total > 0), done: 0, started: Instant::now() };
-    *PROGRESS.lock().unwrap_or_else(PoisonError::into_inner) = Some(progress);
+    super::run::with(|run| run.progress = Some(progress));
 }
 
 /// Stops counting: groups that run after (the re-measurements) say nothing.
 pub(crate) fn stop() {
-    *PROGRESS.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    super::run::with(|run| run.progress = None);
 }
 
 /// The group `group` ran `ran` benchmarks: its line, when counting and it ran any.
 pub(crate) fn group_done(group: &str, ran: usize) {
-    let mut progress = PROGRESS.lock().unwrap_or_else(PoisonError::into_inner);
-    let Some(progress) = progress.as_mut().filter(|_| ran > 0) else {
-        return;
-    };
-    progress.done += ran;
-    eprintln!("{}", line(group, progress.done, progress.total, progress.started.elapsed()));
+    let said = super::run::with(|run| {
+        let progress = run.progress.as_mut().filter(|_| ran > 0)?;
+        progress.done += ran;
+        Some(line(group, progress.done, progress.total, progress.started.elapsed()))
+    });
+    if let Some(said) = said {
+        eprintln!("{said}");
+    }
 }
 
 /// `poolbench: pools/cpu-spin done; 63 of 216 benchmarks in 3 min 10 s, about 6 min 30 s to go`.

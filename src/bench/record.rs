@@ -7,7 +7,6 @@
 //! finds the record by the last sample of the `sample.json` it has.
 
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::schema::{LastSample, Load, LoadFile, LoadRecord, Memory};
@@ -37,6 +36,11 @@ pub(crate) struct Ledger {
 }
 
 impl Ledger {
+    /// An empty ledger.
+    pub const fn new() -> Self {
+        Ledger { entries: Vec::new() }
+    }
+
     /// Records a measurement of `id` and returns its attempt number, one more than the last: the
     /// count and the figures change together.
     fn record(&mut self, id: &str, load: Load, threads: u32, took: Duration, last: LastSample) -> u32 {
@@ -61,11 +65,9 @@ impl Ledger {
     }
 }
 
-static LEDGER: Mutex<Ledger> = Mutex::new(Ledger { entries: Vec::new() });
-
-/// What this process measured so far.
+/// What this run measured so far.
 pub(crate) fn measured() -> Vec<Measured> {
-    LEDGER.lock().unwrap_or_else(PoisonError::into_inner).entries.clone()
+    super::run::with(|run| run.ledger.entries.clone())
 }
 
 /// What Group knows once Criterion has run a benchmark.
@@ -91,13 +93,8 @@ pub(crate) fn save(criterion_dir: &Path, full_id: &str, timed: Timed) {
     }
     let (iters, time) = timed.last;
     let last = LastSample { iters: iters as f64, ns: time.as_nanos() as f64 };
-    let attempts = LEDGER.lock().unwrap_or_else(PoisonError::into_inner).record(
-        full_id,
-        timed.load,
-        timed.threads,
-        timed.took,
-        last,
-    );
+    let attempts =
+        super::run::with(|run| run.ledger.record(full_id, timed.load, timed.threads, timed.took, last));
     let record = LoadRecord { last_sample: last, attempts, load: timed.load, memory: timed.memory };
     if let Err(err) = LoadFile::record(criterion_dir, full_id, record) {
         eprintln!(
@@ -105,7 +102,7 @@ pub(crate) fn save(criterion_dir: &Path, full_id: &str, timed: Timed) {
             full_id,
             criterion_dir.display()
         );
-        LEDGER.lock().unwrap_or_else(PoisonError::into_inner).forget(full_id);
+        super::run::with(|run| run.ledger.forget(full_id));
     }
 }
 
