@@ -139,6 +139,10 @@ fn expected_ids(start_methods: &[String]) -> BTreeSet<String> {
     for method in ["fork", "forkserver", "spawn"].into_iter().filter(|m| start_methods.iter().any(|s| s == m))
     {
         add("startup/ex8-squares", &format!("python-pool-{method}"), &[2]);
+        // Warm pools of every start method beside the process pool's memory.
+        if method != "fork" {
+            add("pools/factorial-large", &format!("python-pool-{method}"), &[2]);
+        }
     }
     add("startup/ex7-factorial", "python-threadpool", &[2]);
     add("ipc/round-trip", "python-pipe-floor", &[1]);

@@ -120,6 +120,10 @@ pub(crate) fn peers_note(group: &Group) -> Option<String> {
             Some(format!("{} holds {}", kind.name(), figure(row)?))
         })
         .collect();
+    // The peers' figures are set beside poolbench's own: without one of ours, they answer nothing.
+    if ours.is_empty() {
+        return None;
+    }
     Some(format!("In memory at {size}: {}.", ours.into_iter().chain(peers).collect::<Vec<_>>().join("; ")))
 }
 
@@ -230,6 +234,12 @@ pub(crate) mod tests {
         assert_eq!(peers_note(&same), None);
         let mut unmeasured = fast;
         unmeasured.memory = None;
-        assert_eq!(note(&group(vec![unmeasured, row(Source::Criterion, "ProcessPool", 2, 9, 3, 1.0)])), None);
+        assert_eq!(
+            note(&group(vec![unmeasured.clone(), row(Source::Criterion, "ProcessPool", 2, 9, 3, 1.0)])),
+            None
+        );
+        // Python's figures alone, with none of ours to set them beside, say nothing.
+        let peers_only = group(vec![unmeasured, row(Source::Python, "python-pool-fork", 2, 4, 2, 1.0)]);
+        assert_eq!(peers_note(&peers_only), None);
     }
 }
