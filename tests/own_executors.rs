@@ -10,7 +10,6 @@ use std::time::Duration;
 use criterion::BenchmarkFilter;
 use poolbench::bench::Sweep;
 use poolbench::executor::{Error, Prepared, PreparedMap};
-use poolbench::report::{self, Options};
 use poolbench::workload::{AsyncWorkload, Blocking, CpuSpin, Factorial, Squares, Workload, WorkloadError};
 use poolbench::{Executor, ExecutorKind, Sequential, StdPool, TokioPool};
 
@@ -137,14 +136,12 @@ fn a_sweep_measures_an_executor_of_its_own_beside_the_built_in_ones_and_reports_
         files[0].batches[0].contenders.iter().map(|contender| contender.id.as_str()).collect();
     assert!(contenders.contains(&"mine/own/ThreadPerTask/2"), "in the same rounds: {contenders:?}");
 
-    let out = tempfile::tempdir().expect("a temporary directory");
-    report::write(&Options::with_dirs(dir.path(), out.path().join("latest"))).expect("the report is written");
-    let summary =
-        poolbench::schema::Summary::read(&out.path().join("latest/summary.json")).expect("read back");
+    let (_out, written) = common::write_report(dir.path());
+    let summary = poolbench::schema::Summary::read(&written.summary_json).expect("read back");
     let group = summary.groups.iter().find(|group| group.id == "mine/own").expect("the group");
     let row = group.results.iter().find(|row| row.id == "mine/own/ThreadPerTask/2").expect("its row");
     assert_eq!((row.executor.as_deref(), row.size), (Some("ThreadPerTask"), Some(2)));
-    let markdown = std::fs::read_to_string(out.path().join("latest/summary.md")).expect("summary.md");
+    let markdown = std::fs::read_to_string(&written.summary_md).expect("summary.md");
     let answers = markdown.lines().find(|line| line.starts_with("| group |")).expect("the answers table");
     assert!(answers.contains("| ThreadPerTask |"), "a column of its own: {answers}");
 }

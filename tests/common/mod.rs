@@ -294,6 +294,15 @@ pub fn tiny_criterion(dir: &std::path::Path) -> criterion::Criterion {
         .without_plots()
 }
 
+/// Writes the report of the Criterion results in `criterion_dir` into `latest` in a fresh
+/// temporary directory: the directory, which the report lives as long as, and what was written.
+pub fn write_report(criterion_dir: &std::path::Path) -> (tempfile::TempDir, poolbench::report::Written) {
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let options = poolbench::report::Options::with_dirs(criterion_dir.to_owned(), out.path().join("latest"));
+    let written = poolbench::report::write(&options).unwrap_or_else(|err| panic!("the report: {err}"));
+    (out, written)
+}
+
 /// Runs this build's `poolbench` with `args` and returns its exit code, stdout and stderr. It runs
 /// in cargo's temporary directory, where no `poolbench-compare.toml` of the checkout applies.
 pub fn poolbench<I, S>(args: I) -> (Option<i32>, String, String)
