@@ -43,11 +43,7 @@ fn quick_document() -> &'static Peers {
 /// Criterion's results of a tiny real run with rows the peers pair with, shared by every test.
 fn criterion_fixture() -> &'static Path {
     static FIXTURE: OnceLock<PathBuf> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let dir = common::kept_fixture_dir("peers-fixture-");
-        run_criterion(&dir);
-        dir
-    })
+    common::kept_fixture(&FIXTURE, "peers-fixture-", run_criterion)
 }
 
 fn run_criterion(dir: &Path) {

@@ -164,14 +164,12 @@ const SWEPT: [&str; 2] = ["quiet/spin/Sequential/1", "quiet/spin/StdPool/2"];
 /// Criterion's files and load files of the `sweep` case run beside a hog, once per test binary.
 fn disturbed() -> &'static Path {
     static FIXTURE: OnceLock<PathBuf> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let dir = common::kept_fixture_dir("quiet-fixture-");
+    common::kept_fixture(&FIXTURE, "quiet-fixture-", |dir| {
         let hog = Hog::start();
-        let child = start_case("sweep", &dir, None);
+        let child = start_case("sweep", dir, None);
         let stderr = finish(child);
         drop(hog);
         assert!(!stderr.contains("cannot measure"), "{stderr}");
-        dir
     })
 }
 

@@ -28,11 +28,7 @@ const ODD_VALUE: &str = "fair #1 100%";
 /// Criterion's results of a tiny real run, shared by every test of this binary.
 fn fixture() -> &'static Path {
     static FIXTURE: OnceLock<PathBuf> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let dir = common::kept_fixture_dir("report-fixture-");
-        run_criterion(&dir);
-        dir
-    })
+    common::kept_fixture(&FIXTURE, "report-fixture-", run_criterion)
 }
 
 fn run_criterion(dir: &Path) {

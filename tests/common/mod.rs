@@ -281,6 +281,20 @@ pub fn kept_fixture_dir(prefix: &str) -> std::path::PathBuf {
         .keep()
 }
 
+/// The fixture directory kept in `cell`: on first use a [`kept_fixture_dir`] named by `prefix`,
+/// filled by `fill`, and the same directory for every later test of the binary.
+pub fn kept_fixture(
+    cell: &'static OnceLock<std::path::PathBuf>,
+    prefix: &str,
+    fill: impl FnOnce(&std::path::Path),
+) -> &'static std::path::Path {
+    cell.get_or_init(|| {
+        let dir = kept_fixture_dir(prefix);
+        fill(&dir);
+        dir
+    })
+}
+
 /// A Criterion writing to `dir`, short enough for a test fixture (10 samples, 20 ms warm-up,
 /// 100 ms measurement, 1,000 resamples) and real all the same: its files are what `cargo bench`
 /// writes. Plots are off; a test that follows the links into them turns them on.
