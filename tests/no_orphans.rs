@@ -20,6 +20,15 @@ use poolbench::{Chunking, Executor, ProcessPool};
 
 const HELPER_ENV: &str = "POOLBENCH_TEST_HELPER";
 
+/// Stops a helper run by hand (`--ignored`): it would start workers, keep them busy and prove
+/// nothing.
+fn assert_run_as_a_helper() {
+    assert!(
+        std::env::var_os(HELPER_ENV).is_some(),
+        "not a test: no_worker_outlives_its_pool_or_its_parent runs this helper with {HELPER_ENV}=1"
+    );
+}
+
 #[test]
 fn no_worker_outlives_its_pool_or_its_parent() {
     {
@@ -149,11 +158,7 @@ fn a_stopped_worker_dies_with_a_parent_whose_process_group_was_already_orphaned(
 #[test]
 #[ignore = "run as a helper process by no_worker_outlives_its_pool_or_its_parent"]
 fn helper_parent_holding_a_pool() {
-    // Run by hand (`--ignored`), it would keep three workers busy for a minute and prove nothing.
-    assert!(
-        std::env::var_os(HELPER_ENV).is_some(),
-        "not a test: no_worker_outlives_its_pool_or_its_parent runs this helper with {HELPER_ENV}=1"
-    );
+    assert_run_as_a_helper();
     let pool = ProcessPool::builder().size(3).chunking(Chunking::fixed(1)).build().unwrap();
     let pids: Vec<String> = pool.worker_pids().iter().map(u32::to_string).collect();
     std::thread::scope(|scope| {
@@ -170,10 +175,7 @@ fn helper_parent_holding_a_pool() {
 #[test]
 #[ignore = "run as a helper process by no_worker_outlives_its_pool_or_its_parent"]
 fn helper_parent_in_a_session_of_its_own() {
-    assert!(
-        std::env::var_os(HELPER_ENV).is_some(),
-        "not a test: no_worker_outlives_its_pool_or_its_parent runs this helper with {HELPER_ENV}=1"
-    );
+    assert_run_as_a_helper();
     // SAFETY: setsid(2) has no memory-safety preconditions; started by Command, this process
     // leads no process group, so it succeeds.
     let session = unsafe { libc::setsid() };

@@ -10,7 +10,6 @@ use std::time::Duration;
 use criterion::BenchmarkFilter;
 use poolbench::bench::Sweep;
 use poolbench::executor::{Error, Prepared, PreparedMap};
-use poolbench::report::{self, Options};
 use poolbench::workload::{AsyncWorkload, Blocking, CpuSpin, Factorial, Squares, Workload, WorkloadError};
 use poolbench::{Executor, ExecutorKind, Sequential, StdPool, TokioPool};
 
@@ -137,29 +136,19 @@ fn a_sweep_measures_an_executor_of_its_own_beside_the_built_in_ones_and_reports_
         files[0].batches[0].contenders.iter().map(|contender| contender.id.as_str()).collect();
     assert!(contenders.contains(&"mine/own/ThreadPerTask/2"), "in the same rounds: {contenders:?}");
 
-    let out = tempfile::tempdir().expect("a temporary directory");
-    report::write(&Options::with_dirs(dir.path(), out.path().join("latest"))).expect("the report is written");
-    let summary =
-        poolbench::schema::Summary::read(&out.path().join("latest/summary.json")).expect("read back");
+    let (_out, written) = common::write_report(dir.path());
+    let summary = poolbench::schema::Summary::read(&written.summary_json).expect("read back");
     let group = summary.groups.iter().find(|group| group.id == "mine/own").expect("the group");
     let row = group.results.iter().find(|row| row.id == "mine/own/ThreadPerTask/2").expect("its row");
     assert_eq!((row.executor.as_deref(), row.size), (Some("ThreadPerTask"), Some(2)));
-    let markdown = std::fs::read_to_string(out.path().join("latest/summary.md")).expect("summary.md");
+    let markdown = std::fs::read_to_string(&written.summary_md).expect("summary.md");
     let answers = markdown.lines().find(|line| line.starts_with("| group |")).expect("the answers table");
     assert!(answers.contains("| ThreadPerTask |"), "a column of its own: {answers}");
 }
 
 #[test]
 fn an_executor_whose_answers_differ_stops_the_sweep_naming_it_and_the_task() {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let mut criterion = common::tiny_criterion(dir.path()).with_benchmark_filter(BenchmarkFilter::AcceptAll);
-    let err = Sweep::new("mine/wrong", &Squares, &[3, 4, 5])
-        .executors([ExecutorKind::Sequential])
-        .executor("OutOfOrder", ThreadPerTask::out_of_order)
-        .sizes([2])
-        .try_run(&mut criterion)
-        .expect_err("answers out of order are refused");
-    let message = err.to_string();
+    let (message, dir) = sweep_out_of_order("mine/wrong", &Squares, &[3, 4, 5]);
     assert!(message.starts_with("mine/wrong/OutOfOrder/2: OutOfOrder of 2 gives 16 for task 0"), "{message}");
     assert!(message.contains("where Sequential gives 9") && message.contains("hash order"), "{message}");
     assert!(
@@ -172,18 +161,28 @@ fn an_executor_whose_answers_differ_stops_the_sweep_naming_it_and_the_task() {
 
 #[test]
 fn a_long_input_in_a_disagreement_is_cut_short() {
+    let long = "x".repeat(10_000);
+    let (message, _dir) = sweep_out_of_order("mine/long", &Echo, &[long.clone(), "y".into()]);
+    assert!(message.len() < 1_200, "{} bytes: {message}", message.len());
+    assert!(message.contains("(10002 characters in all)"), "{message}");
+}
+
+/// Sweeps `workload` on Sequential and on a [`ThreadPerTask`] of 2 that answers out of order,
+/// which must stop the sweep: its error's message, and the directory Criterion wrote in.
+fn sweep_out_of_order<W: Workload>(
+    group: &str,
+    workload: &W,
+    inputs: &[W::Input],
+) -> (String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut criterion = common::tiny_criterion(dir.path()).with_benchmark_filter(BenchmarkFilter::AcceptAll);
-    let long = "x".repeat(10_000);
-    let err = Sweep::new("mine/long", &Echo, &[long.clone(), "y".into()])
+    let err = Sweep::new(group, workload, inputs)
         .executors([ExecutorKind::Sequential])
         .executor("OutOfOrder", ThreadPerTask::out_of_order)
         .sizes([2])
         .try_run(&mut criterion)
         .expect_err("answers out of order are refused");
-    let message = err.to_string();
-    assert!(message.len() < 1_200, "{} bytes: {message}", message.len());
-    assert!(message.contains("(10002 characters in all)"), "{message}");
+    (err.to_string(), dir)
 }
 
 /// Returns its input.

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, SamplingMode};
 use poolbench::peers::{self, Options, Outcome};
-use poolbench::report::{self, Written};
+use poolbench::report::Written;
 use poolbench::schema::{self, Peers, PeersStatus, Source, Summary};
 use poolbench::workload::{Factorial, Squares};
 use poolbench::{Executor, RayonPool, Sequential, StdPool, Workload};
@@ -43,11 +43,7 @@ fn quick_document() -> &'static Peers {
 /// Criterion's results of a tiny real run with rows the peers pair with, shared by every test.
 fn criterion_fixture() -> &'static Path {
     static FIXTURE: OnceLock<PathBuf> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let dir = common::kept_fixture_dir("peers-fixture-");
-        run_criterion(&dir);
-        dir
-    })
+    common::kept_fixture(&FIXTURE, "peers-fixture-", run_criterion)
 }
 
 fn run_criterion(dir: &Path) {
@@ -99,10 +95,9 @@ fn criterion_dir_with(peers: Option<&Peers>) -> tempfile::TempDir {
     copy
 }
 
+/// [`common::write_report`], and the summary it wrote, parsed.
 fn write_report(criterion_dir: &Path) -> (tempfile::TempDir, Written, Summary) {
-    let out = tempfile::tempdir().expect("a temporary directory");
-    let options = report::Options::with_dirs(criterion_dir.to_owned(), out.path().join("latest"));
-    let written = report::write(&options).unwrap_or_else(|err| panic!("the report: {err}"));
+    let (out, written) = common::write_report(criterion_dir);
     let text = std::fs::read_to_string(&written.summary_json).expect("summary.json");
     let summary = serde_json::from_str(&text).unwrap_or_else(|err| panic!("summary.json parses: {err}"));
     (out, written, summary)

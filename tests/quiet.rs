@@ -22,7 +22,6 @@ use criterion::Criterion;
 use poolbench::ExecutorKind;
 use poolbench::bench::{DISTURBANCE_THRESHOLD, Main, Sweep};
 use poolbench::compare::{self, Input, Settings, Verdict};
-use poolbench::report::{self, Options, Written};
 use poolbench::schema::{LastSample, LoadFile, LoadRecord, Quietness, Summary};
 use poolbench::workload::CpuSpin;
 use scraper::{Html, Selector};
@@ -165,14 +164,12 @@ const SWEPT: [&str; 2] = ["quiet/spin/Sequential/1", "quiet/spin/StdPool/2"];
 /// Criterion's files and load files of the `sweep` case run beside a hog, once per test binary.
 fn disturbed() -> &'static Path {
     static FIXTURE: OnceLock<PathBuf> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let dir = common::kept_fixture_dir("quiet-fixture-");
+    common::kept_fixture(&FIXTURE, "quiet-fixture-", |dir| {
         let hog = Hog::start();
-        let child = start_case("sweep", &dir, None);
+        let child = start_case("sweep", dir, None);
         let stderr = finish(child);
         drop(hog);
         assert!(!stderr.contains("cannot measure"), "{stderr}");
-        dir
     })
 }
 
@@ -198,13 +195,6 @@ fn last_sample(dir: &Path) -> LastSample {
     let last =
         |key: &str| sample[key].as_array().and_then(|values| values.last()?.as_f64()).expect("a sample");
     LastSample { iters: last("iters"), ns: last("times") }
-}
-
-fn write_report(criterion_dir: &Path) -> (tempfile::TempDir, Written) {
-    let out = tempfile::tempdir().expect("a temporary directory");
-    let options = Options::with_dirs(criterion_dir.to_owned(), out.path().join("latest"));
-    let written = report::write(&options).unwrap_or_else(|err| panic!("the report: {err}"));
-    (out, written)
 }
 
 fn row_load<'a>(summary: &'a Summary, id: &str) -> &'a Quietness {
@@ -251,7 +241,7 @@ fn a_benchmark_measured_beside_a_cpu_hog_is_judged_disturbed_and_its_figures_hol
 
 #[test]
 fn a_report_built_from_stored_figures_marks_the_disturbed_rows_in_html_markdown_and_json() {
-    let (_out, written) = write_report(disturbed());
+    let (_out, written) = common::write_report(disturbed());
     let summary = Summary::read(&written.summary_json).expect("summary.json reads back");
     for id in SWEPT {
         let load = row_load(&summary, id);
@@ -304,7 +294,7 @@ fn a_benchmark_without_a_load_file_that_describes_it_is_not_measured_and_says_wh
     }
     std::fs::write(LoadFile::path(dir.path(), SWEPT[1]), serde_json::to_vec(&earlier).expect("encodes"))
         .expect("written");
-    let (_out, written) = write_report(dir.path());
+    let (_out, written) = common::write_report(dir.path());
     let summary = Summary::read(&written.summary_json).expect("summary.json reads back");
     let reason = |id: &str| match row_load(&summary, id) {
         Quietness::NotMeasured { reason } => reason.clone(),
@@ -326,7 +316,7 @@ fn a_benchmark_without_a_load_file_that_describes_it_is_not_measured_and_says_wh
 
     let corrupt = LoadFile::path(dir.path(), SWEPT[1]);
     std::fs::write(&corrupt, "{\"load_version\": 2").expect("written");
-    let (_out, written) = write_report(dir.path());
+    let (_out, written) = common::write_report(dir.path());
     let summary = Summary::read(&written.summary_json).expect("summary.json reads back");
     match row_load(&summary, SWEPT[1]) {
         Quietness::NotMeasured { reason } => {
@@ -339,7 +329,7 @@ fn a_benchmark_without_a_load_file_that_describes_it_is_not_measured_and_says_wh
 
 #[test]
 fn compare_does_not_judge_a_benchmark_whose_run_was_disturbed() {
-    let (_out, written) = write_report(disturbed());
+    let (_out, written) = common::write_report(disturbed());
     let disturbed = Summary::read(&written.summary_json).expect("summary.json reads back");
     let mut quiet = disturbed.clone();
     for row in quiet.groups.iter_mut().flat_map(|group| &mut group.results) {

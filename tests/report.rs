@@ -28,11 +28,7 @@ const ODD_VALUE: &str = "fair #1 100%";
 /// Criterion's results of a tiny real run, shared by every test of this binary.
 fn fixture() -> &'static Path {
     static FIXTURE: OnceLock<PathBuf> = OnceLock::new();
-    FIXTURE.get_or_init(|| {
-        let dir = common::kept_fixture_dir("report-fixture-");
-        run_criterion(&dir);
-        dir
-    })
+    common::kept_fixture(&FIXTURE, "report-fixture-", run_criterion)
 }
 
 fn run_criterion(dir: &Path) {
@@ -90,13 +86,6 @@ fn benchmarks_in(dir: &Path) -> usize {
     common::files_named(dir, "benchmark.json").iter().filter(|path| in_new(path)).count()
 }
 
-fn write_report(criterion_dir: &Path) -> (tempfile::TempDir, Written) {
-    let out = tempfile::tempdir().expect("a temporary directory");
-    let options = Options::with_dirs(criterion_dir.to_owned(), out.path().join("latest"));
-    let written = report::write(&options).unwrap_or_else(|err| panic!("the report: {err}"));
-    (out, written)
-}
-
 fn read_summary(written: &Written) -> Summary {
     let text = std::fs::read_to_string(&written.summary_json).expect("summary.json is there");
     serde_json::from_str(&text).unwrap_or_else(|err| panic!("summary.json parses back: {err}"))
@@ -121,7 +110,7 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn summary_json_parses_back_with_its_schema_version_machine_and_every_benchmark() {
-    let (_out, written) = write_report(fixture());
+    let (_out, written) = common::write_report(fixture());
     let raw: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&written.summary_json).expect("summary.json"))
             .expect("JSON");
@@ -153,7 +142,7 @@ fn summary_json_parses_back_with_its_schema_version_machine_and_every_benchmark(
 
 #[test]
 fn speedup_efficiency_and_tasks_per_second_come_from_criterions_own_medians() {
-    let (_out, written) = write_report(fixture());
+    let (_out, written) = common::write_report(fixture());
     let summary = read_summary(&written);
     let group = summary.groups.iter().find(|group| group.id == "pools/squares-10").expect("the pools group");
     let median = |dir: &str| {
@@ -225,7 +214,7 @@ fn speedup_efficiency_and_tasks_per_second_come_from_criterions_own_medians() {
 
 #[test]
 fn the_startup_split_subtracts_the_steady_state_median() {
-    let (_out, written) = write_report(fixture());
+    let (_out, written) = common::write_report(fixture());
     let summary = read_summary(&written);
     let group = |id: &str| summary.groups.iter().find(|group| group.id == id).expect("the group");
     let startup = group("startup/ex8-squares").startup.as_ref().expect("a start-up split");
@@ -258,7 +247,7 @@ fn the_startup_split_subtracts_the_steady_state_median() {
 
 #[test]
 fn the_page_has_each_chart_and_table_per_group_and_the_machines_cores() {
-    let (out, written) = write_report(fixture());
+    let (out, written) = common::write_report(fixture());
     let summary = read_summary(&written);
     let page = Html::parse_document(&std::fs::read_to_string(&written.index_html).expect("index.html"));
     let cores = summary.machine.cores.to_string();
@@ -313,7 +302,7 @@ fn the_page_has_each_chart_and_table_per_group_and_the_machines_cores() {
 
 #[test]
 fn benchmark_names_are_escaped_in_the_page_and_the_markdown() {
-    let (_out, written) = write_report(fixture());
+    let (_out, written) = common::write_report(fixture());
     let html = std::fs::read_to_string(&written.index_html).expect("index.html");
     assert!(!html.contains("<script>alert"), "an unescaped group name");
     assert!(!html.contains("<b>Mutex"), "an unescaped executor name");
@@ -336,7 +325,7 @@ fn benchmark_names_are_escaped_in_the_page_and_the_markdown() {
 
 #[test]
 fn the_markdown_has_the_machine_and_a_table_row_per_benchmark() {
-    let (_out, written) = write_report(fixture());
+    let (_out, written) = common::write_report(fixture());
     let summary = read_summary(&written);
     let markdown = std::fs::read_to_string(&written.summary_md).expect("summary.md");
     let first_lines: String = markdown.lines().take(3).collect();
@@ -377,7 +366,7 @@ fn the_markdown_has_the_machine_and_a_table_row_per_benchmark() {
 /// A summary larger than the full suite's: `groups` groups, each of Sequential and `executors`
 /// executors at `sizes` pool sizes, made of the fixture's own rows.
 fn large_summary(groups: usize, executors: usize, sizes: u32) -> Summary {
-    let (_out, written) = write_report(fixture());
+    let (_out, written) = common::write_report(fixture());
     let mut summary = read_summary(&written);
     let template =
         summary.groups.iter().find(|group| group.id == "pools/squares-10").expect("the pools group").clone();
@@ -459,7 +448,7 @@ fn table_rows<'a>(markdown: &'a str, heading: &str) -> Vec<&'a str> {
 fn a_truncated_estimates_file_skips_that_benchmark_names_the_file_and_reports_the_rest() {
     let copy = tempfile::tempdir().expect("a temporary directory");
     common::copy_dir(fixture(), copy.path());
-    let (_out, intact) = write_report(copy.path());
+    let (_out, intact) = common::write_report(copy.path());
     let summary = read_summary(&intact);
     let victim = summary
         .groups
@@ -472,7 +461,7 @@ fn a_truncated_estimates_file_skips_that_benchmark_names_the_file_and_reports_th
     let text = std::fs::read(&estimates).expect("estimates.json");
     std::fs::write(&estimates, &text[..text.len() / 2]).expect("truncate estimates.json");
 
-    let (_out, written) = write_report(copy.path());
+    let (_out, written) = common::write_report(copy.path());
     assert_eq!(written.benchmarks, intact.benchmarks - 1);
     assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
     let skipped = &written.skipped[0];
@@ -502,10 +491,10 @@ fn a_truncated_estimates_file_skips_that_benchmark_names_the_file_and_reports_th
 fn a_corrupt_benchmark_file_is_skipped_without_an_id_and_the_rest_reported() {
     let copy = tempfile::tempdir().expect("a temporary directory");
     common::copy_dir(fixture(), copy.path());
-    let (_out, intact) = write_report(copy.path());
+    let (_out, intact) = common::write_report(copy.path());
     let victim = copy.path().join("task_factorial").join("20").join("new").join("benchmark.json");
     std::fs::write(&victim, b"{\"group_id\": 42, \xff").expect("corrupt benchmark.json");
-    let (_out, written) = write_report(copy.path());
+    let (_out, written) = common::write_report(copy.path());
     assert_eq!(written.benchmarks, intact.benchmarks - 1);
     assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
     assert_eq!(Path::new(&written.skipped[0].path), victim);
@@ -537,7 +526,7 @@ fn a_missing_or_empty_criterion_directory_says_to_run_cargo_bench() {
 
 #[test]
 fn writing_again_replaces_the_report_and_leaves_no_temporary_file() {
-    let (out, written) = write_report(fixture());
+    let (out, written) = common::write_report(fixture());
     let options = Options::with_dirs(fixture().to_owned(), out.path().join("latest"));
     let again = report::write(&options).expect("a second report");
     assert_eq!(again.paths(), written.paths());
@@ -590,7 +579,7 @@ const HIDDEN_NAME: &str = "two\nlines\rback\0nul\u{202e}exe.txt";
 /// The fixture's summary with [`HIDDEN_NAME`] in a group id, an executor, a value, a skipped
 /// file and the peers' reason.
 fn summary_with_hidden_characters() -> Summary {
-    let (_out, written) = write_report(fixture());
+    let (_out, written) = common::write_report(fixture());
     let mut summary = read_summary(&written);
     let group = summary.groups.iter_mut().find(|group| group.id == HOSTILE_GROUP).expect("the hostile group");
     group.id = format!("weird/{HIDDEN_NAME}");
@@ -673,7 +662,7 @@ fn a_time_per_iteration_that_overflows_is_skipped_and_the_summary_reads_back() {
         sample["iters"] = vec![1e-300; n].into();
         sample["times"] = vec![1e300; n].into();
     });
-    let (_out, written) = write_report(copy.path());
+    let (_out, written) = common::write_report(copy.path());
     assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
     let skipped = &written.skipped[0];
     assert_eq!(Path::new(&skipped.path), new.join("sample.json"));
@@ -701,7 +690,7 @@ fn an_estimate_whose_interval_is_reversed_is_skipped_with_the_reason() {
         interval["lower_bound"] = upper;
         interval["upper_bound"] = lower;
     });
-    let (_out, written) = write_report(copy.path());
+    let (_out, written) = common::write_report(copy.path());
     assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
     let skipped = &written.skipped[0];
     assert_eq!(Path::new(&skipped.path), new.join("estimates.json"));
@@ -826,7 +815,7 @@ fn rows_with_more_samples_than_the_cap_keep_an_evenly_spaced_subsample_and_their
     }
     assert_eq!(rows, benchmarks_in(fixture()));
 
-    let (_out, whole) = write_report(fixture());
+    let (_out, whole) = common::write_report(fixture());
     assert!(read_summary(&whole).rows().all(|row| !row.samples_thinned && row.samples_ns.len() == row.n));
 }
 
@@ -841,7 +830,7 @@ fn a_benchmark_deeper_than_the_walk_goes_is_listed_as_skipped_not_dropped() {
     let benchmark = deep.join("deep-benchmark");
     common::copy_dir(new.parent().expect("the benchmark's directory"), &benchmark);
     edit_json(&benchmark.join("new").join("benchmark.json"), |id| id["full_id"] = "deep/factorial/20".into());
-    let (_out, written) = write_report(copy.path());
+    let (_out, written) = common::write_report(copy.path());
     assert_eq!(written.benchmarks, benchmarks_in(fixture()));
     assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
     let skipped = &written.skipped[0];
@@ -856,7 +845,7 @@ fn a_benchmark_deeper_than_the_walk_goes_is_listed_as_skipped_not_dropped() {
     // A stray tree at the limit, holding no benchmark the walk could see, is listed once.
     let stray = deep.join("stray");
     std::fs::create_dir_all(stray.join("a").join("b")).expect("a stray tree");
-    let (_out, written) = write_report(copy.path());
+    let (_out, written) = common::write_report(copy.path());
     let listed: Vec<&str> = written.skipped.iter().map(|skipped| skipped.path.as_str()).collect();
     assert_eq!(listed.len(), 2, "{:?}", written.skipped);
     let stray_entry = written.skipped.iter().find(|skipped| Path::new(&skipped.path) == stray);

@@ -12,7 +12,6 @@ use std::path::Path;
 use criterion::{BenchmarkFilter, Criterion};
 use poolbench::ExecutorKind;
 use poolbench::bench::Sweep;
-use poolbench::report::{self, Options};
 use poolbench::workload::{CpuSpin, Fault, FaultAction, Squares};
 
 const CASE_ENV: &str = "POOLBENCH_SWEEP_CASE";
@@ -100,11 +99,8 @@ fn a_sweeps_configurations_are_timed_together_in_rounds_and_the_answer_comes_fro
     }
     assert!(rounds.windows(2).any(|pair| pair[0].order != pair[1].order), "the order is drawn afresh");
 
-    let out = tempfile::tempdir().expect("a temporary directory");
-    let options = Options::with_dirs(dir.path(), out.path().join("latest"));
-    report::write(&options).expect("the report is written");
-    let summary =
-        poolbench::schema::Summary::read(&out.path().join("latest/summary.json")).expect("read back");
+    let (_out, written) = common::write_report(dir.path());
+    let summary = poolbench::schema::Summary::read(&written.summary_json).expect("read back");
     let group = summary.groups.iter().find(|group| group.id == "mine/rounds").expect("the group");
     assert!(group.rounds.as_ref().is_some_and(|rounds| rounds.kept >= 1), "{:?}", group.rounds);
     for row in &group.results {
@@ -161,11 +157,8 @@ fn the_report_knows_a_group_the_catalog_has_never_heard_of() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let (code, stderr) = run_case("unknown-group", dir.path());
     assert_eq!(code, Some(0), "{stderr}");
-    let out = tempfile::tempdir().expect("a temporary directory");
-    let options = Options::with_dirs(dir.path(), out.path().join("latest"));
-    report::write(&options).expect("the report is written");
-    let summary =
-        poolbench::schema::Summary::read(&out.path().join("latest/summary.json")).expect("read back");
+    let (_out, written) = common::write_report(dir.path());
+    let summary = poolbench::schema::Summary::read(&written.summary_json).expect("read back");
     let group = summary.groups.iter().find(|group| group.id == "mine/spin").expect("the group");
     let case = group.case.as_ref().expect("the sweep's description of the group");
     assert_eq!((case.about.as_str(), case.tasks), ("eight prime counts below 2,000", 8));
@@ -192,6 +185,6 @@ fn the_report_knows_a_group_the_catalog_has_never_heard_of() {
     assert_eq!(fitted, ["Rayon", "StdPool"]);
     assert!(group.scaling.iter().all(|scaling| scaling.amdahl.is_some() && scaling.usl.is_some()));
     assert!(!group.headline.is_empty());
-    let page = std::fs::read_to_string(out.path().join("latest/index.html")).expect("the page");
+    let page = std::fs::read_to_string(&written.index_html).expect("the page");
     assert!(page.contains("eight prime counts below 2,000"), "the page describes the group");
 }

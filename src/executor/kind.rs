@@ -158,3 +158,24 @@ impl Executor for AnyExecutor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pool_refuses_a_size_of_zero_saying_what_it_needs_at_least_one_of() {
+        let needs = [
+            (ExecutorKind::Rayon, "a RayonPool needs at least 1 thread"),
+            (ExecutorKind::StdPool, "a StdPool needs at least 1 thread"),
+            (ExecutorKind::ScopedThreads, "ScopedThreads needs at least 1 thread at a time"),
+            (ExecutorKind::Tokio, "a TokioPool needs at least 1 worker"),
+            (ExecutorKind::ProcessPool, "a ProcessPool needs at least 1 worker"),
+            (ExecutorKind::SpawnPerTask, "a SpawnPerTask needs at least 1 worker"),
+        ];
+        for (kind, needs) in needs {
+            let err = kind.build(0).expect_err("a size of 0 is refused");
+            assert_eq!(err.to_string(), format!("{needs}; got a size of 0"), "{kind}");
+        }
+    }
+}

@@ -104,6 +104,15 @@ pub(crate) fn run_task<W: Workload>(
     }
 }
 
+/// Refuses a size of 0 for the executor `needs` names, with what it needs at least 1 of ("a
+/// RayonPool needs at least 1 thread"): every executor's constructor says it the same way.
+pub(crate) fn check_size(size: usize, needs: &str) -> Result<(), Error> {
+    if size == 0 {
+        return Err(Error::invalid_config(format!("{needs}; got a size of 0")));
+    }
+    Ok(())
+}
+
 /// Runs `workload`'s set-up for the worker `worker` ("thread 2 of a RayonPool of 4"), a panic
 /// included.
 pub(crate) fn set_up<W: Workload>(workload: &W, worker: impl FnOnce() -> String) -> Result<W::State, Error> {

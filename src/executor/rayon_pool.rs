@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use rayon::prelude::*;
 
 use super::prepared::{Prepared, PreparedMap};
-use super::{Chunking, Error, Executor, ExecutorKind, run_task, set_up, spin};
+use super::{Chunking, Error, Executor, ExecutorKind, check_size, run_task, set_up, spin};
 use crate::workload::Workload;
 
 /// A dedicated rayon pool of `size` work-stealing threads.
@@ -31,9 +31,7 @@ impl RayonPool {
     ///
     /// `size` is 0, or the threads could not be started.
     pub fn new(size: usize) -> Result<Self, Error> {
-        if size == 0 {
-            return Err(Error::invalid_config("a RayonPool needs at least 1 thread; got a size of 0"));
-        }
+        check_size(size, "a RayonPool needs at least 1 thread")?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(size)
             .thread_name(|index| format!("poolbench-rayon-{index}"))

@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 
 use super::prepared::{Prepared, PreparedMap};
-use super::{Chunking, Error, Executor, ExecutorKind, run_task, set_up};
+use super::{Chunking, Error, Executor, ExecutorKind, check_size, run_task, set_up};
 use crate::workload::Workload;
 
 /// A fresh scoped thread per chunk, `size` at a time; no thread outlives a map.
@@ -37,11 +37,7 @@ impl ScopedThreads {
     ///
     /// A size of 0.
     pub fn new(size: usize) -> Result<Self, Error> {
-        if size == 0 {
-            return Err(Error::invalid_config(
-                "ScopedThreads needs at least 1 thread at a time; got a size of 0",
-            ));
-        }
+        check_size(size, "ScopedThreads needs at least 1 thread at a time")?;
         Ok(ScopedThreads { size, chunking: Chunking::Auto })
     }
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use super::prepared::{Prepared, PreparedMap};
 use super::spin::{Occupancy, SPIN, spin_until};
-use super::{Chunking, Error, Executor, ExecutorKind, run_task, set_up};
+use super::{Chunking, Error, Executor, ExecutorKind, check_size, run_task, set_up};
 use crate::workload::Workload;
 
 /// A job, given the index of the thread that runs it.
@@ -83,9 +83,7 @@ impl StdPool {
     ///
     /// `size` is 0.
     pub fn new(size: usize) -> Result<Self, Error> {
-        if size == 0 {
-            return Err(Error::invalid_config("a StdPool needs at least 1 thread; got a size of 0"));
-        }
+        check_size(size, "a StdPool needs at least 1 thread")?;
         let shared = Shared {
             size,
             state: Mutex::new(State::default()),

@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use super::prepared::{Prepared, PreparedMap};
-use super::{Chunking, Error, Executor, ExecutorKind, panic_message, run_task, set_up};
+use super::{Chunking, Error, Executor, ExecutorKind, check_size, panic_message, run_task, set_up};
 use crate::workload::{AsyncWorkload, Workload};
 
 /// A Tokio runtime of `size` worker threads and at most `size` blocking threads.
@@ -41,9 +41,7 @@ impl TokioPool {
     ///
     /// A size of 0, or a runtime that cannot start.
     pub fn new(size: usize) -> Result<Self, Error> {
-        if size == 0 {
-            return Err(Error::invalid_config("a TokioPool needs at least 1 worker; got a size of 0"));
-        }
+        check_size(size, "a TokioPool needs at least 1 worker")?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(size)
             .max_blocking_threads(size)

@@ -8,8 +8,10 @@
 //! stand in for the other's.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -278,22 +280,8 @@ fn list(program: &Path) -> Result<Vec<String>, Error> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|err| Error::input(format!("cannot run {}: {err}", program.display())))?;
-    let stdout = child.stdout.take();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(mut stdout) = stdout {
-            let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
-        }
-        text
-    });
-    let stderr = child.stderr.take();
-    let errors = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(mut stderr) = stderr {
-            let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
-        }
-        text
-    });
+    let reader = read_on_a_thread(child.stdout.take());
+    let errors = read_on_a_thread(child.stderr.take());
     let deadline = Instant::now() + LIST_TIMEOUT;
     let status = loop {
         match child.try_wait() {
@@ -319,6 +307,18 @@ fn list(program: &Path) -> Result<Vec<String>, Error> {
         )));
     }
     Ok(text.lines().filter_map(|line| line.strip_suffix(": benchmark")).map(str::to_owned).collect())
+}
+
+/// Reads all of a child's `stream` on a thread of its own, so that neither of its pipes can fill
+/// and stall it while the other is read; what could not be read is left out.
+fn read_on_a_thread(stream: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut stream) = stream {
+            let _ = stream.read_to_string(&mut text);
+        }
+        text
+    })
 }
 
 fn git(dir: &Path, args: &[&str]) -> Result<String, Error> {

@@ -281,6 +281,20 @@ pub fn kept_fixture_dir(prefix: &str) -> std::path::PathBuf {
         .keep()
 }
 
+/// The fixture directory kept in `cell`: on first use a [`kept_fixture_dir`] named by `prefix`,
+/// filled by `fill`, and the same directory for every later test of the binary.
+pub fn kept_fixture(
+    cell: &'static OnceLock<std::path::PathBuf>,
+    prefix: &str,
+    fill: impl FnOnce(&std::path::Path),
+) -> &'static std::path::Path {
+    cell.get_or_init(|| {
+        let dir = kept_fixture_dir(prefix);
+        fill(&dir);
+        dir
+    })
+}
+
 /// A Criterion writing to `dir`, short enough for a test fixture (10 samples, 20 ms warm-up,
 /// 100 ms measurement, 1,000 resamples) and real all the same: its files are what `cargo bench`
 /// writes. Plots are off; a test that follows the links into them turns them on.
@@ -292,6 +306,15 @@ pub fn tiny_criterion(dir: &std::path::Path) -> criterion::Criterion {
         .measurement_time(Duration::from_millis(100))
         .nresamples(1_000)
         .without_plots()
+}
+
+/// Writes the report of the Criterion results in `criterion_dir` into `latest` in a fresh
+/// temporary directory: the directory, which the report lives as long as, and what was written.
+pub fn write_report(criterion_dir: &std::path::Path) -> (tempfile::TempDir, poolbench::report::Written) {
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let options = poolbench::report::Options::with_dirs(criterion_dir.to_owned(), out.path().join("latest"));
+    let written = poolbench::report::write(&options).unwrap_or_else(|err| panic!("the report: {err}"));
+    (out, written)
 }
 
 /// Runs this build's `poolbench` with `args` and returns its exit code, stdout and stderr. It runs

@@ -317,13 +317,7 @@ mod tests {
         let oks: Vec<Result<u64, TaskFailure>> = values.iter().copied().map(Ok).collect();
         let mut body = Vec::new();
         items::encode(CODEC, &mut body, &oks).unwrap();
-        frame(|out| {
-            if last {
-                protocol::encode_results(out, request_id, &body, MAX_FRAME_LEN).unwrap();
-            } else {
-                protocol::encode_partial(out, request_id, &body, MAX_FRAME_LEN).unwrap();
-            }
-        })
+        frame(|out| protocol::encode_results(out, request_id, &body, last, MAX_FRAME_LEN).unwrap())
     }
 
     /// A conversation past its hello.

@@ -126,7 +126,7 @@ use self::ledger::Job;
 use self::protocol::{EncodeError, TaskFailure, Then};
 use self::registry::NoOutput;
 use super::prepared::{Prepared, PreparedMap};
-use super::{Chunking, Error, Executor, ExecutorKind};
+use super::{Chunking, Error, Executor, ExecutorKind, check_size};
 use crate::workload::Workload;
 
 /// A pool of persistent worker processes fed from one task queue. See the [module
@@ -268,13 +268,11 @@ impl ProcessPoolBuilder {
 
     fn config(self, lifecycle: Lifecycle) -> Result<Config, Error> {
         let size = self.size.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-        if size == 0 {
-            let kind = match lifecycle {
-                Lifecycle::Persistent => ExecutorKind::ProcessPool,
-                Lifecycle::OnePerChunk => ExecutorKind::SpawnPerTask,
-            };
-            return Err(Error::invalid_config(format!("a {kind} needs at least 1 worker; got a size of 0")));
-        }
+        let kind = match lifecycle {
+            Lifecycle::Persistent => ExecutorKind::ProcessPool,
+            Lifecycle::OnePerChunk => ExecutorKind::SpawnPerTask,
+        };
+        check_size(size, &format!("a {kind} needs at least 1 worker"))?;
         if self.max_in_flight == 0 {
             return Err(Error::invalid_config("max_in_flight must be at least 1; got 0"));
         }
@@ -377,12 +375,7 @@ impl Executor for ProcessPool {
     }
 
     fn prepare<W: Workload>(&self, workload: &W) -> Result<Prepared<'_, W>, Error> {
-        let mut workers = self.workers();
-        let wire = Wire::of(workload, workers.config().codec)?;
-        workers.setup_all(&wire.spec, workload.name())?;
-        let size = workers.config().size;
-        drop(workers);
-        Ok(Prepared::new(ExecutorKind::ProcessPool, size, PooledMap { workers: &self.workers, wire }))
+        prepare_on(&self.workers, ExecutorKind::ProcessPool, workload)
     }
 
     /// A map without [`prepare`](Executor::prepare)'s round of SETUP frames: a worker sets the
@@ -391,6 +384,21 @@ impl Executor for ProcessPool {
     fn map_each<W: Workload>(&self, workload: &W, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
         map_unprepared(&self.workers, workload, inputs)
     }
+}
+
+/// Sets `workload` up on the workers of a process executor of `kind` (a SETUP frame each) and
+/// returns the map that runs it there.
+fn prepare_on<'a, W: Workload>(
+    workers: &'a Mutex<Workers>,
+    kind: ExecutorKind,
+    workload: &W,
+) -> Result<Prepared<'a, W>, Error> {
+    let mut locked = workers.lock().unwrap_or_else(PoisonError::into_inner);
+    let wire = Wire::of(workload, locked.config().codec)?;
+    locked.setup_all(&wire.spec, workload.name())?;
+    let size = locked.config().size;
+    drop(locked);
+    Ok(Prepared::new(kind, size, PooledMap { workers, wire }))
 }
 
 /// A map on the workers of a process executor without a round of SETUP frames first.

@@ -377,33 +377,22 @@ pub(crate) fn encode_shutdown(out: &mut Vec<u8>) {
     encode_small(out, &FromPool::Shutdown);
 }
 
-/// Appends a RESULTS frame of `results`, an items sequence (`items.rs`); on error (a frame
-/// longer than `limit`) `out` is as before.
+/// Appends a frame of `results`, an items sequence (`items.rs`): the RESULTS frame that ends the
+/// request when `last`, else a PARTIAL one. On error (a frame longer than `limit`) `out` is as
+/// before.
 pub(crate) fn encode_results(
     out: &mut Vec<u8>,
     request_id: u64,
     results: &[u8],
+    last: bool,
     limit: usize,
 ) -> Result<(), EncodeError> {
+    let message = if last { FromWorker::Results { request_id } } else { FromWorker::Partial { request_id } };
     let body = |out: &mut Vec<u8>| {
         out.extend_from_slice(results);
         Ok(())
     };
-    encode_frame(out, &FromWorker::Results { request_id }, body, limit)
-}
-
-/// Appends a PARTIAL frame of `results`, as [`encode_results`]; on error `out` is as before.
-pub(crate) fn encode_partial(
-    out: &mut Vec<u8>,
-    request_id: u64,
-    results: &[u8],
-    limit: usize,
-) -> Result<(), EncodeError> {
-    let body = |out: &mut Vec<u8>| {
-        out.extend_from_slice(results);
-        Ok(())
-    };
-    encode_frame(out, &FromWorker::Partial { request_id }, body, limit)
+    encode_frame(out, &message, body, limit)
 }
 
 /// Appends a REJECTED frame; a message over 4 KiB is cut.
@@ -688,7 +677,7 @@ mod tests {
         let mut stream = Vec::new();
         let mut results = Vec::new();
         items::encode(Codec::Postcard, &mut results, &[12u8, 3]).unwrap();
-        encode_results(&mut stream, 7, &results, MAX_FRAME_LEN).unwrap();
+        encode_results(&mut stream, 7, &results, true, MAX_FRAME_LEN).unwrap();
         encode_rejected(&mut stream, 8, "bad spec");
         encode_ready(&mut stream, 9);
         let mut reader = FrameReader::new(MAX_FRAME_LEN);
@@ -759,7 +748,7 @@ mod tests {
         let mut out = Vec::new();
         let mut results = Vec::new();
         items::encode(Codec::Postcard, &mut results, &[10u8, 20]).unwrap();
-        encode_partial(&mut out, 5, &results, MAX_FRAME_LEN).unwrap();
+        encode_results(&mut out, 5, &results, false, MAX_FRAME_LEN).unwrap();
         let payload = read_frame(&mut out.as_slice(), MAX_FRAME_LEN).unwrap().unwrap();
         let (FromWorker::Partial { request_id: 5 }, results) = decode_from_worker(&payload).unwrap() else {
             panic!("not a PARTIAL frame for request 5")

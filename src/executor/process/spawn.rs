@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::protocol::{REQUEST_FD, RESPONSE_FD};
 use super::stderr::{self, StderrTail};
+use super::sys::ChildSpec;
 use super::zygote::{self, ForkTicket, Zygote};
 use super::{Codec, WorkerStart, role, spawner, sys, worker};
 use crate::env::WORKER as WORKER_ENV;
@@ -142,17 +143,19 @@ impl WorkerProcess {
             WorkerStart::Exec => {
                 // The worker's parent is this process: it checks, in case this process died first.
                 settings.push_str(&format!(" --parent-pid {}", std::process::id()));
-                let env = [
-                    (role::ROLE_ENV.to_owned(), role::WORKER.to_owned()),
-                    (worker::ARGS_ENV.to_owned(), settings),
-                ];
-                let moves = [
-                    (request_read.as_raw_fd(), REQUEST_FD),
-                    (response_write.as_raw_fd(), RESPONSE_FD),
-                    (stderr_write.as_raw_fd(), libc::STDERR_FILENO),
-                ];
-                let pid =
-                    spawner::spawn(program, &[], &env, &moves).map_err(|err| fail("spawn failed", err))?;
+                let child = ChildSpec {
+                    program: program.to_owned(),
+                    env: vec![
+                        (role::ROLE_ENV.to_owned(), role::WORKER.to_owned()),
+                        (worker::ARGS_ENV.to_owned(), settings),
+                    ],
+                    moves: vec![
+                        (request_read.as_raw_fd(), REQUEST_FD),
+                        (response_write.as_raw_fd(), RESPONSE_FD),
+                        (stderr_write.as_raw_fd(), libc::STDERR_FILENO),
+                    ],
+                };
+                let pid = spawner::spawn(child).map_err(|err| fail("spawn failed", err))?;
                 StartingOrigin::Executed(pid)
             }
         };

@@ -3,7 +3,7 @@
 use std::sync::{Mutex, PoisonError};
 
 use super::dispatch::{Lifecycle, Workers};
-use super::{PooledMap, ProcessPool, ProcessPoolBuilder, Wire, map_unprepared};
+use super::{ProcessPool, ProcessPoolBuilder, map_unprepared, prepare_on};
 use crate::executor::{Error, Executor, ExecutorKind, Prepared};
 use crate::workload::Workload;
 
@@ -48,12 +48,7 @@ impl Executor for SpawnPerTask {
     }
 
     fn prepare<W: Workload>(&self, workload: &W) -> Result<Prepared<'_, W>, Error> {
-        let mut workers = self.workers.lock().unwrap_or_else(PoisonError::into_inner);
-        let wire = Wire::of(workload, workers.config().codec)?;
-        workers.setup_all(&wire.spec, workload.name())?;
-        let size = workers.config().size;
-        drop(workers);
-        Ok(Prepared::new(ExecutorKind::SpawnPerTask, size, PooledMap { workers: &self.workers, wire }))
+        prepare_on(&self.workers, ExecutorKind::SpawnPerTask, workload)
     }
 
     /// A map without the probe [`prepare`](Executor::prepare) starts: every worker of the map

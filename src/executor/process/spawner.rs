@@ -8,40 +8,24 @@
 //! waits for the pid. The hop costs a few microseconds against the milliseconds of a spawn.
 
 use std::io;
-use std::os::fd::RawFd;
-use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Sender, SyncSender};
 use std::sync::{Mutex, PoisonError};
 
-use super::sys;
+use super::sys::{self, ChildSpec};
 
 struct Request {
-    program: PathBuf,
-    args: Vec<String>,
-    env: Vec<(String, String)>,
-    moves: Vec<(RawFd, RawFd)>,
+    child: ChildSpec,
     reply: SyncSender<io::Result<libc::pid_t>>,
 }
 
 /// The way to the spawning thread, once it runs. Never dropped, so the thread never ends.
 static SPAWNER: Mutex<Option<Sender<Request>>> = Mutex::new(None);
 
-/// [`sys::spawn`], run on the spawning thread. The descriptors in `moves` must stay open until
-/// this returns, which they do: the caller owns them and waits here.
-pub(crate) fn spawn(
-    program: &Path,
-    args: &[&str],
-    env: &[(String, String)],
-    moves: &[(RawFd, RawFd)],
-) -> io::Result<libc::pid_t> {
+/// [`sys::spawn`], run on the spawning thread. The descriptors in the child's `moves` must stay
+/// open until this returns, which they do: the caller owns them and waits here.
+pub(crate) fn spawn(child: ChildSpec) -> io::Result<libc::pid_t> {
     let (reply, answer) = mpsc::sync_channel(1);
-    let request = Request {
-        program: program.to_owned(),
-        args: args.iter().map(|&arg| arg.to_owned()).collect(),
-        env: env.to_vec(),
-        moves: moves.to_vec(),
-        reply,
-    };
+    let request = Request { child, reply };
     let sender = {
         let mut spawner = SPAWNER.lock().unwrap_or_else(PoisonError::into_inner);
         match &*spawner {
@@ -62,9 +46,8 @@ fn start() -> io::Result<Sender<Request>> {
     let (sender, requests) = mpsc::channel::<Request>();
     std::thread::Builder::new().name("poolbench-spawner".into()).spawn(move || {
         for request in requests {
-            let args: Vec<&str> = request.args.iter().map(String::as_str).collect();
             // The caller blocks on the reply until it comes, so it is there to take it.
-            let _ = request.reply.send(sys::spawn(&request.program, &args, &request.env, &request.moves));
+            let _ = request.reply.send(sys::spawn(&request.child));
         }
     })?;
     Ok(sender)

@@ -10,7 +10,7 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::Duration;
 
@@ -48,8 +48,20 @@ pub(crate) fn is_open(fd: RawFd) -> bool {
     unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
 }
 
-/// Starts `program` with `args` and the current environment, plus `env`, by posix_spawn(3), with each
-/// `(from, to)` descriptor pair placed at `to` in the child, stdin on /dev/null, stdout
+/// A process to start: what [`spawn`] takes, and what the spawning thread (`spawner.rs`) is
+/// handed whole.
+#[derive(Debug)]
+pub(crate) struct ChildSpec {
+    /// The program, run without arguments (a worker's settings are in its environment).
+    pub program: PathBuf,
+    /// Variables set in the child on top of the current environment.
+    pub env: Vec<(String, String)>,
+    /// Descriptors of this process, each `(from, to)` placed at `to` in the child.
+    pub moves: Vec<(RawFd, RawFd)>,
+}
+
+/// Starts `child` by posix_spawn(3): its program with the current environment plus its `env`,
+/// each of its `(from, to)` descriptor pairs placed at `to`, stdin on /dev/null, stdout
 /// inherited, and a clean signal mask. Returns the child's pid.
 ///
 /// Why not `std::process::Command`: placing descriptors at fixed numbers needs a `pre_exec`
@@ -57,22 +69,11 @@ pub(crate) fn is_open(fd: RawFd) -> bool {
 /// per spawn from a process holding 200 MB against 2 ms for posix_spawn, whose glibc
 /// implementation shares the parent's memory until exec (CLONE_VFORK). A benchmark process is
 /// exactly such a parent, and SpawnPerTask would measure the copy rather than the spawn.
-pub(crate) fn spawn(
-    program: &Path,
-    args: &[&str],
-    env: &[(String, String)],
-    moves: &[(RawFd, RawFd)],
-) -> io::Result<libc::pid_t> {
+pub(crate) fn spawn(child: &ChildSpec) -> io::Result<libc::pid_t> {
+    let ChildSpec { program, env, moves } = child;
     let program = CString::new(program.as_os_str().as_bytes())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "the program path contains a NUL byte"))?;
-    let mut argv = vec![program.clone()];
-    for arg in args {
-        argv.push(
-            CString::new(*arg).map_err(|_| {
-                io::Error::new(io::ErrorKind::InvalidInput, "an argument contains a NUL byte")
-            })?,
-        );
-    }
+    let argv = [program.clone()];
     // From std's view of the environment, which std guards against concurrent set_var, with
     // `env`'s variables in place of any of the same name.
     let inherited =

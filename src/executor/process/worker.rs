@@ -82,47 +82,39 @@ fn serve_inner(args: impl IntoIterator<Item = String>) -> Result<(), String> {
             Ok(None) => return Ok(()),
             Err(err) => return Err(format!("cannot read a request: {err}")),
         };
-        match protocol::decode_from_pool(&payload) {
+        // Both requests are answered to their id; a RUN also carries inputs, and what to do once
+        // they are answered.
+        let (request_id, spec, run) = match protocol::decode_from_pool(&payload) {
             Ok((FromPool::Shutdown, _)) => return Ok(()),
-            Ok((FromPool::Setup { request_id, spec }, _)) => {
-                let mut answer = Answer {
-                    codec,
-                    request_id,
-                    limit: max_frame_len,
-                    out: &mut out,
-                    responses: &mut responses,
-                };
-                match setups.get(spec, codec) {
-                    Ok(_) => answer.ready()?,
-                    Err(message) => answer.reject(&message)?,
-                }
-            }
+            Ok((FromPool::Setup { request_id, spec }, _)) => (request_id, spec, None),
             Ok((FromPool::Run { request_id, then, spec }, inputs)) => {
-                let mut answer = Answer {
-                    codec,
-                    request_id,
-                    limit: max_frame_len,
-                    out: &mut out,
-                    responses: &mut responses,
-                };
-                let served = setups.get(spec, codec).map_err(Unanswered::Rejected).and_then(
-                    |(registration, prepared)| {
-                        run_chunk(registration, prepared, codec, inputs, stream, &mut results, &mut answer)
-                    },
-                );
-                match served {
-                    Ok(()) => {}
-                    Err(Unanswered::Rejected(message)) => answer.reject(&message)?,
-                    Err(Unanswered::Broken(message)) => return Err(message),
-                }
-                if then == Then::Spin {
-                    // The pool saw a core free: catch its next request without the wake-up of a
-                    // blocked process (spin.rs); the read below blocks if none came.
-                    let next = [sys::Interest { fd: REQUEST_FD, read: true, write: false }];
-                    spin::spin(|| sys::poll(&next, Some(Duration::ZERO)).is_ok_and(|ready| ready[0].any()));
-                }
+                (request_id, spec, Some((inputs, then)))
             }
             Err(message) => return Err(format!("the pool sent a malformed frame: {message}")),
+        };
+        let mut answer =
+            Answer { codec, request_id, limit: max_frame_len, out: &mut out, responses: &mut responses };
+        let Some((inputs, then)) = run else {
+            match setups.get(spec, codec) {
+                Ok(_) => answer.ready()?,
+                Err(message) => answer.reject(&message)?,
+            }
+            continue;
+        };
+        let served =
+            setups.get(spec, codec).map_err(Unanswered::Rejected).and_then(|(registration, prepared)| {
+                run_chunk(registration, prepared, codec, inputs, stream, &mut results, &mut answer)
+            });
+        match served {
+            Ok(()) => {}
+            Err(Unanswered::Rejected(message)) => answer.reject(&message)?,
+            Err(Unanswered::Broken(message)) => return Err(message),
+        }
+        if then == Then::Spin {
+            // The pool saw a core free: catch its next request without the wake-up of a
+            // blocked process (spin.rs); the read below blocks if none came.
+            let next = [sys::Interest { fd: REQUEST_FD, read: true, write: false }];
+            spin::spin(|| sys::poll(&next, Some(Duration::ZERO)).is_ok_and(|ready| ready[0].any()));
         }
     }
 }
@@ -314,7 +306,7 @@ impl Answer<'_> {
     /// a failure saying so.
     fn results(&mut self, results: &[u8]) -> Result<(), Unanswered> {
         self.out.clear();
-        let too_long = match protocol::encode_results(self.out, self.request_id, results, self.limit) {
+        let too_long = match protocol::encode_results(self.out, self.request_id, results, true, self.limit) {
             Ok(()) => return self.write(),
             Err(err @ EncodeError::TooLong { .. }) => err,
             Err(EncodeError::Codec(message)) => return Err(Unanswered::Rejected(message)),
@@ -339,13 +331,8 @@ impl Answer<'_> {
     /// that ends the request.
     fn one(&mut self, result: &[u8], last: bool) -> Result<(), Unanswered> {
         let (codec, request_id, limit) = (self.codec, self.request_id, self.limit);
-        let encode = |out: &mut Vec<u8>, result: &[u8]| {
-            if last {
-                protocol::encode_results(out, request_id, result, limit)
-            } else {
-                protocol::encode_partial(out, request_id, result, limit)
-            }
-        };
+        let encode =
+            |out: &mut Vec<u8>, result: &[u8]| protocol::encode_results(out, request_id, result, last, limit);
         self.out.clear();
         match encode(self.out, result) {
             Ok(()) => {}

@@ -169,12 +169,14 @@ impl Zygote {
     fn start(program: &Path) -> io::Result<Arc<Zygote>> {
         let (ours, theirs) = fd_passing::seqpacket_pair()?;
         let (stderr_read, stderr_write) = sys::pipe()?;
-        let env = [
-            (role::ROLE_ENV.to_owned(), role::ZYGOTE.to_owned()),
-            (worker::ARGS_ENV.to_owned(), format!("--parent-pid {}", std::process::id())),
-        ];
-        let moves = [(theirs.as_raw_fd(), SOCKET_FD), (stderr_write.as_raw_fd(), libc::STDERR_FILENO)];
-        let pid = spawner::spawn(program, &[], &env, &moves)?;
+        let pid = spawner::spawn(sys::ChildSpec {
+            program: program.to_owned(),
+            env: vec![
+                (role::ROLE_ENV.to_owned(), role::ZYGOTE.to_owned()),
+                (worker::ARGS_ENV.to_owned(), format!("--parent-pid {}", std::process::id())),
+            ],
+            moves: vec![(theirs.as_raw_fd(), SOCKET_FD), (stderr_write.as_raw_fd(), libc::STDERR_FILENO)],
+        })?;
         drop((theirs, stderr_write));
         let stderr = stderr::drain(stderr_read);
         // SAFETY: pidfd_open(2) of this process's own child, not reaped yet (only its reader,
