@@ -64,19 +64,7 @@ mod tests {
     }
 
     fn group(id: &str, executors: &[&str]) -> Group {
-        Group {
-            id: id.to_owned(),
-            suite: id.split('/').next().unwrap_or(id).to_owned(),
-            case: None,
-            headline: String::new(),
-            results: executors.iter().map(|executor| row(id, executor)).collect(),
-            startup: None,
-            scaling: Vec::new(),
-            criterion_page: None,
-            ratios: Vec::new(),
-            rounds: None,
-            answer: None,
-        }
+        Group::new(id, executors.iter().map(|executor| row(id, executor)).collect())
     }
 
     fn reference_of(group: &Group, executor: &str) -> Result<String, String> {

@@ -296,17 +296,8 @@ mod tests {
 
     fn startup_group(rows: Vec<SplitRow>) -> Group {
         Group {
-            id: "startup/ex8-squares".to_owned(),
-            suite: "startup".to_owned(),
-            case: None,
-            headline: String::new(),
-            results: vec![row("Sequential", 1, 40.0, 1.0, 40.0)],
             startup: Some(StartupSplit { steady_state_group: "pools/squares-10".to_owned(), rows }),
-            scaling: Vec::new(),
-            criterion_page: None,
-            ratios: Vec::new(),
-            rounds: None,
-            answer: None,
+            ..Group::new("startup/ex8-squares", vec![row("Sequential", 1, 40.0, 1.0, 40.0)])
         }
     }
 

@@ -167,19 +167,7 @@ pub(crate) mod tests {
 
     /// A group `g/c` of these rows and nothing derived.
     pub(crate) fn group(results: Vec<Row>) -> Group {
-        Group {
-            id: "g/c".to_owned(),
-            suite: "g".to_owned(),
-            case: None,
-            headline: String::new(),
-            results,
-            startup: None,
-            scaling: Vec::new(),
-            criterion_page: None,
-            ratios: Vec::new(),
-            rounds: None,
-            answer: None,
-        }
+        Group::new("g/c", results)
     }
 
     #[test]

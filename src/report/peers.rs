@@ -92,19 +92,11 @@ fn merge(groups: &mut Vec<Group>, peer_rows: Vec<PeerRow>) {
 /// A group that only the peers ran: poolbench's results for it are not in this directory.
 fn peers_only(id: &str) -> Group {
     Group {
-        id: id.to_owned(),
-        suite: id.split_once('/').map_or(id, |(suite, _)| suite).to_owned(),
         case: case_info(id),
         headline: "Only the Python peers ran here: poolbench's own rows for this group are not in these \
                    Criterion results (run cargo bench for them)."
             .to_owned(),
-        results: Vec::new(),
-        startup: None,
-        scaling: Vec::new(),
-        criterion_page: None,
-        ratios: Vec::new(),
-        rounds: None,
-        answer: None,
+        ..Group::new(id, Vec::new())
     }
 }
 

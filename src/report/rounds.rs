@@ -295,16 +295,7 @@ mod tests {
             group: "g".to_owned(),
             reference: "g/Sequential/1".to_owned(),
             cores: 2,
-            settings: RoundsSettings {
-                slot_ns: 1e7,
-                min_rounds: 10,
-                max_rounds: 200,
-                budget_seconds: 10.0,
-                resolution: 0.02,
-                min_capacity: 0.8,
-                max_disturbance: 0.15,
-                max_workers: 64,
-            },
+            settings: RoundsSettings::typical(),
             batches: vec![Batch {
                 contenders: configurations
                     .iter()

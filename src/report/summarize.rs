@@ -178,19 +178,7 @@ fn group(
             case.as_ref().and_then(|case| finite(case.tasks as f64 / (row.median_ns.point * 1e-9)));
     }
     let scaling = scaling_fits(&rows, cores);
-    let mut group = Group {
-        id: id.to_owned(),
-        suite: id.split_once('/').map_or(id, |(suite, _)| suite).to_owned(),
-        case,
-        headline: String::new(),
-        results: rows,
-        startup: None,
-        scaling,
-        criterion_page: None,
-        ratios: Vec::new(),
-        rounds: rounds.map(Rounds::summary),
-        answer: None,
-    };
+    let mut group = Group { case, scaling, rounds: rounds.map(Rounds::summary), ..Group::new(id, rows) };
     group.answer = rounds.and_then(|rounds| rounds::answer(&group.results, rounds, cores));
     group.criterion_page = group_page(&group.results, criterion_dir);
     group.headline = headline(&group, cores);

@@ -221,6 +221,23 @@ fn read(path: &Path) -> Result<RoundsFile, String> {
 }
 
 #[cfg(test)]
+impl RoundsSettings {
+    /// The settings of a sweep's rounds at their defaults, for tests' synthetic files.
+    pub(crate) fn typical() -> Self {
+        RoundsSettings {
+            slot_ns: 1e7,
+            min_rounds: 10,
+            max_rounds: 200,
+            budget_seconds: 10.0,
+            resolution: 0.02,
+            min_capacity: 0.8,
+            max_disturbance: 0.15,
+            max_workers: 64,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -236,16 +253,7 @@ mod tests {
             group: group.to_owned(),
             reference: format!("{group}/Sequential/1"),
             cores: 2,
-            settings: RoundsSettings {
-                slot_ns: 1e7,
-                min_rounds: 10,
-                max_rounds: 200,
-                budget_seconds: 10.0,
-                resolution: 0.02,
-                min_capacity: 0.8,
-                max_disturbance: 0.15,
-                max_workers: 64,
-            },
+            settings: RoundsSettings::typical(),
             batches: vec![Batch {
                 contenders: vec![contender("Sequential", 1), contender("Rayon", 2)],
                 rounds: vec![RoundRecord {

@@ -195,6 +195,27 @@ pub struct Group {
     pub answer: Option<Answer>,
 }
 
+impl Group {
+    /// The group `id` of `results`, with nothing derived yet (no headline, fits, ratios, rounds
+    /// or answer): what the report's summarizing fills in. Its suite is the part of the id before
+    /// the first `/`.
+    pub fn new(id: &str, results: Vec<Row>) -> Group {
+        Group {
+            id: id.to_owned(),
+            suite: id.split_once('/').map_or(id, |(suite, _)| suite).to_owned(),
+            case: None,
+            headline: String::new(),
+            results,
+            startup: None,
+            scaling: Vec::new(),
+            criterion_page: None,
+            ratios: Vec::new(),
+            rounds: None,
+            answer: None,
+        }
+    }
+}
+
 /// How a group's interleaved rounds went (its rounds file, `poolbench-rounds/`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupRounds {
@@ -598,19 +619,7 @@ mod tests {
             generator: "test".to_owned(),
             machine: Machine::detect(),
             criterion_dir: "target/criterion".to_owned(),
-            groups: vec![Group {
-                id: "g/c".to_owned(),
-                suite: "g".to_owned(),
-                case: None,
-                headline: String::new(),
-                results: vec![row],
-                startup: None,
-                scaling: Vec::new(),
-                criterion_page: None,
-                ratios: Vec::new(),
-                rounds: None,
-                answer: None,
-            }],
+            groups: vec![Group::new("g/c", vec![row])],
             skipped: Vec::new(),
             peers: None,
             capacity: None,

@@ -316,19 +316,7 @@ mod tests {
     }
 
     fn group(results: Vec<Row>, answer: Option<Answer>) -> Group {
-        Group {
-            id: "g".to_owned(),
-            suite: "g".to_owned(),
-            case: None,
-            headline: String::new(),
-            results,
-            startup: None,
-            scaling: Vec::new(),
-            criterion_page: None,
-            ratios: Vec::new(),
-            rounds: None,
-            answer,
-        }
+        Group { answer, ..Group::new("g", results) }
     }
 
     #[test]

@@ -152,21 +152,6 @@ mod tests {
             row
         };
         let group = Group {
-            id: "g".to_owned(),
-            suite: "g".to_owned(),
-            case: None,
-            headline: String::new(),
-            results: vec![
-                row("g/Sequential/1", "Sequential", "1", 1.0),
-                row("g/Rayon/2", "Rayon", "2", 1.9),
-                row("g/Rayon/8", "Rayon", "8", 1.8),
-                row("g/ProcessPool/2", "ProcessPool", "2", 1.5),
-            ],
-            startup: None,
-            scaling: Vec::new(),
-            criterion_page: None,
-            ratios: Vec::new(),
-            rounds: None,
             answer: Some(Answer {
                 fastest: "g/Rayon/2".to_owned(),
                 tied: vec!["g/Rayon/2".to_owned()],
@@ -176,6 +161,15 @@ mod tests {
                 beyond_the_cores: Vec::new(),
                 sentence: String::new(),
             }),
+            ..Group::new(
+                "g",
+                vec![
+                    row("g/Sequential/1", "Sequential", "1", 1.0),
+                    row("g/Rayon/2", "Rayon", "2", 1.9),
+                    row("g/Rayon/8", "Rayon", "8", 1.8),
+                    row("g/ProcessPool/2", "ProcessPool", "2", 1.5),
+                ],
+            )
         };
         let mut summary = crate::report::summarize(
             &crate::criterion::Results::default(),

@@ -286,6 +286,31 @@ pub(crate) fn startup_table(group: &Group) -> Option<Table> {
     })
 }
 
+/// A fit's row: `lead`, then its models' cells (Amdahl's serial fraction, USL's σ, κ and R², the
+/// best size, the verdict), blank where the fit means nothing: its coefficients would only be
+/// misread (summary.json keeps them). The report's table and the merged one draw fits alike.
+pub(super) fn fit_row<const N: usize>(fit: &schema::Scaling, lead: [Cell; N]) -> Row {
+    let coefficient = |value: Option<f64>| match value {
+        Some(value) if fit.meaningful => Cell::Number(value),
+        _ => Cell::Missing,
+    };
+    let best = match (&fit.usl, fit.meaningful) {
+        (Some(usl), true) => Cell::Text(format!("{} ({})", usl.best_size, ratio(usl.best_speedup))),
+        _ => Cell::Missing,
+    };
+    let mut cells = Vec::from(lead);
+    cells.extend([
+        coefficient(fit.amdahl.map(|a| a.serial_fraction)),
+        coefficient(fit.usl.map(|u| u.contention)),
+        coefficient(fit.usl.map(|u| u.coherency)),
+        coefficient(fit.usl.and_then(|u| u.r_squared)),
+        best,
+        Cell::Text(fit.verdict.clone()),
+    ]);
+    let mark = if fit.meaningful { Mark::Meaningful } else { Mark::NotMeaningful };
+    Row { marks: vec![mark], telling: fit.meaningful, ..Row::new(cells) }
+}
+
 /// The Amdahl and USL fits per executor; `None` when no executor has a sweep to fit.
 pub(crate) fn scaling_table(group: &Group) -> Option<Table> {
     if group.scaling.is_empty() {
@@ -296,28 +321,12 @@ pub(crate) fn scaling_table(group: &Group) -> Option<Table> {
         .iter()
         .map(|fit| {
             let sizes: Vec<String> = fit.points.iter().map(|point| point.size.to_string()).collect();
-            // Coefficients of a fit that means nothing would only be misread; summary.json keeps them.
-            let coefficient = |value: Option<f64>| match value {
-                Some(value) if fit.meaningful => Cell::Number(value),
-                _ => Cell::Missing,
-            };
-            let best = match (&fit.usl, fit.meaningful) {
-                (Some(usl), true) => Cell::Text(format!("{} ({})", usl.best_size, ratio(usl.best_speedup))),
-                _ => Cell::Missing,
-            };
-            let cells = vec![
+            let lead = [
                 Cell::Text(fit.executor.clone()),
                 Cell::text_or_missing(fit.baseline.as_deref()),
                 Cell::Text(sizes.join(", ")),
-                coefficient(fit.amdahl.map(|a| a.serial_fraction)),
-                coefficient(fit.usl.map(|u| u.contention)),
-                coefficient(fit.usl.map(|u| u.coherency)),
-                coefficient(fit.usl.and_then(|u| u.r_squared)),
-                best,
-                Cell::Text(fit.verdict.clone()),
             ];
-            let mark = if fit.meaningful { Mark::Meaningful } else { Mark::NotMeaningful };
-            Row { marks: vec![mark], telling: fit.meaningful, ..Row::new(cells) }
+            fit_row(fit, lead)
         })
         .collect();
     let unsorted = |column: Column| column.unsorted().page_only();

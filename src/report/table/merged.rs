@@ -4,7 +4,6 @@
 
 use super::{Cell, Column, Mark, Row, Table, code, text};
 use crate::executor::ExecutorKind;
-use crate::format::ratio;
 use crate::schema::{BestConfiguration, Merged, MergedGroup, SpeedupBasis};
 
 /// The machines merged, fewest cores first.
@@ -187,27 +186,8 @@ pub(crate) fn fits_table(group: &MergedGroup, merged: &Merged) -> Option<Table> 
     let rows = fits
         .into_iter()
         .map(|(machine, fit)| {
-            // As in the report's own table: a fit that means nothing would only be misread.
-            let coefficient = |value: Option<f64>| match value {
-                Some(value) if fit.meaningful => Cell::Number(value),
-                _ => Cell::Missing,
-            };
-            let best = match (&fit.usl, fit.meaningful) {
-                (Some(usl), true) => Cell::Text(format!("{} ({})", usl.best_size, ratio(usl.best_speedup))),
-                _ => Cell::Missing,
-            };
-            let cells = vec![
-                Cell::Text(fit.executor.clone()),
-                Cell::Text(merged.machines[machine].label.clone()),
-                coefficient(fit.amdahl.map(|a| a.serial_fraction)),
-                coefficient(fit.usl.map(|u| u.contention)),
-                coefficient(fit.usl.map(|u| u.coherency)),
-                coefficient(fit.usl.and_then(|u| u.r_squared)),
-                best,
-                Cell::Text(fit.verdict.clone()),
-            ];
-            let mark = if fit.meaningful { Mark::Meaningful } else { Mark::NotMeaningful };
-            Row { marks: vec![mark], telling: fit.meaningful, ..Row::new(cells) }
+            let lead = [Cell::Text(fit.executor.clone()), Cell::Text(merged.machines[machine].label.clone())];
+            super::group::fit_row(fit, lead)
         })
         .collect();
     Some(Table {
