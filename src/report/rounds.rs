@@ -3,6 +3,7 @@
 //! gave. The rule is `crate::paired`'s and `reports/README.md`'s ("Paired rounds"); this only
 //! applies it to the file.
 
+use crate::executor::ExecutorKind;
 use crate::format::{self, join_and};
 use crate::paired::{Median, paired_ratio};
 use crate::schema::{
@@ -36,8 +37,11 @@ impl<'f> Rounds<'f> {
     /// `ln(a / b)` of `a`'s and `b`'s slots over the rounds kept of their batch where neither
     /// slot was spoiled; `None` when they were not measured together.
     pub(crate) fn compare(&self, a: &str, b: &str) -> Option<Median> {
-        let (batch, a) = self.locate(a)?;
-        let b = self.file.batches[batch].contenders.iter().position(|contender| contender.id == b)?;
+        // The batch that holds both: the reference is in every batch, a pool in one.
+        let (batch, a, b) = self.file.batches.iter().enumerate().find_map(|(batch, contents)| {
+            let at = |id: &str| contents.contenders.iter().position(|contender| contender.id == id);
+            Some((batch, at(a)?, at(b)?))
+        })?;
         paired_ratio(
             self.kept(batch)
                 .filter(|round| !round.is_spoiled(a) && !round.is_spoiled(b))
@@ -115,13 +119,22 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
         return None;
     }
     let waits = sequential(rows).is_some_and(waits);
+    // What a configuration can give at most: its workers (its cores, for work that computes).
+    // Tokio's workers each wait on many async tasks at once, so waiting work on it is bounded by
+    // the tasks, not its workers: no bound is held against it there.
+    let asynchronous =
+        |row: &Row| row.executor.as_deref().and_then(ExecutorKind::from_name) == Some(ExecutorKind::Tokio);
     let limit = |row: &Row| {
         let size = row.size.map_or(1, |size| size as usize).max(1);
-        if waits { size } else { size.min(cores.max(1)) }
+        match (waits, asynchronous(row)) {
+            (true, true) => f64::INFINITY,
+            (true, false) => size as f64,
+            (false, _) => size.min(cores.max(1)) as f64,
+        }
     };
     let speedup = |row: &Row| row.speedup.expect("filtered on a speedup");
     let (beyond, possible): (Vec<&Row>, Vec<&Row>) =
-        paired.iter().partition(|row| speedup(row).lower > limit(row) as f64 * (1.0 + rounds.resolution()));
+        paired.iter().partition(|row| speedup(row).lower > limit(row) * (1.0 + rounds.resolution()));
     let fastest = *possible.iter().max_by(|a, b| speedup(a).point.total_cmp(&speedup(b).point))?;
     let margin = (1.0 + rounds.resolution()).ln();
     let mut tied: Vec<&Row> = possible
@@ -374,6 +387,50 @@ mod tests {
             "{}",
             answer.sentence
         );
+    }
+
+    #[test]
+    fn async_tasks_waiting_on_few_workers_are_not_left_out_as_beyond_their_workers() {
+        use crate::schema::{Load, Quietness, Times};
+        let configurations = [("Sequential", 1), ("Rayon", 2), ("Tokio", 2)];
+        // 16 tasks that wait: two threads give 2x, two Tokio workers wait on all 16 at once.
+        let file = file(&configurations, 20, |_, index| 1e7 / [1.0, 1.95, 7.8][index]);
+        let rounds = Rounds::new(&file);
+        let mut rows = rows(&configurations);
+        // A sequential loop that kept a tenth of a core busy: the work waits.
+        rows[0].load = Quietness::judged(Load::judge(Times::two_cores(1.0, 0.1, 0.1, 0.0), 1, 0.15), 1);
+        apply(&mut rows, &rounds);
+        let answer = answer(&rows, &rounds, 2).expect("an answer");
+        assert!(answer.beyond_the_cores.is_empty(), "{answer:?}");
+        assert_eq!(answer.fastest, "g/Tokio/2");
+        // A thread pool measured beyond its threads is still left out.
+        let file = super::tests::file(&configurations, 20, |_, index| 1e7 / [1.0, 2.6, 7.8][index]);
+        let rounds = Rounds::new(&file);
+        apply(&mut rows, &rounds);
+        assert_eq!(answer_of(&rows, &rounds).beyond_the_cores, ["g/Rayon/2"]);
+    }
+
+    fn answer_of(rows: &[Row], rounds: &Rounds<'_>) -> Answer {
+        answer(rows, rounds, 2).expect("an answer")
+    }
+
+    #[test]
+    fn a_configuration_of_a_later_batch_gets_its_speedup_from_its_own_batchs_rounds() {
+        let mut file = file(&CONFIGURATIONS[..3], 20, two_cores);
+        let mut second = file.batches[0].clone();
+        second.contenders = vec![second.contenders[0].clone(), second.contenders[2].clone()];
+        second.contenders[1].id = "g/ProcessPool/8".to_owned();
+        for round in &mut second.rounds {
+            round.order = vec![0, 1];
+            round.ns = vec![1e7, 1e7 / 1.5];
+            round.probes = vec![1.9; 3];
+        }
+        file.batches.push(second);
+        let rounds = Rounds::new(&file);
+        let (speedup, measured) = rounds.speedup("g/ProcessPool/8").expect("paired in its batch");
+        assert!((speedup.point - 1.5).abs() < 1e-9, "{speedup:?}");
+        assert_eq!(measured.batch, 1);
+        assert!(rounds.compare("g/Rayon/2", "g/ProcessPool/8").is_none(), "never measured together");
     }
 
     #[test]
