@@ -96,8 +96,7 @@ pub(crate) fn peers_note(group: &Group) -> Option<String> {
     let figure = |row: &Row| {
         let memory = row.memory?;
         let each = memory
-            .steady
-            .per_process_pss_bytes()
+            .per_worker_pss_bytes()
             .map(|each| format!(", {} a process", format::mebibytes(each)))
             .unwrap_or_default();
         Some(format!("{}{each}", format::mebibytes(memory.held_pss_bytes() as f64)))

@@ -58,6 +58,17 @@ impl Memory {
         difference(self.steady.pss_bytes, self.baseline.pss_bytes)
     }
 
+    /// The proportional set size of each process the configuration started, on average: the
+    /// descendants' `Pss` less the baseline's, over the processes added since it; `None` when it
+    /// started none (a thread pool beside a process that lingers, a fork server, has no figure
+    /// of its own).
+    pub fn per_worker_pss_bytes(&self) -> Option<f64> {
+        let started =
+            self.steady.processes.checked_sub(self.baseline.processes).filter(|&started| started > 0)?;
+        let held = self.steady.children_pss_bytes.saturating_sub(self.baseline.children_pss_bytes);
+        Some(held as f64 / f64::from(started))
+    }
+
     /// The same at the peak, bytes.
     pub fn peak_held_pss_bytes(&self) -> i64 {
         difference(self.peak.pss_bytes, self.baseline.pss_bytes)
@@ -113,9 +124,25 @@ mod tests {
         assert_eq!(memory.held_rss_bytes(), 40 << 20);
         assert_eq!(memory.steady.per_process_pss_bytes(), Some(f64::from(4u32 << 20)));
         assert_eq!(memory.baseline.per_process_pss_bytes(), None);
+        assert_eq!(memory.per_worker_pss_bytes(), Some(f64::from(4u32 << 20)));
         assert_eq!(memory.defect(), None);
         let shrunk = Memory { steady: sample(8 << 20, 0, 0), peak: sample(8 << 20, 0, 0), ..memory };
         assert_eq!(shrunk.held_pss_bytes(), -(2 << 20));
+    }
+
+    #[test]
+    fn a_process_alive_before_the_configuration_started_is_not_one_of_its_workers() {
+        // A fork server of 2 MiB started by an earlier process pool lingers through the run.
+        let threads = Memory {
+            baseline: sample(10 << 20, 2 << 20, 1),
+            steady: sample(10 << 20, 2 << 20, 1),
+            peak: sample(10 << 20, 2 << 20, 1),
+            samples: 1,
+            sample_ns: 40_000,
+        };
+        assert_eq!(threads.per_worker_pss_bytes(), None, "a thread pool starts no process");
+        let processes = Memory { steady: sample(12 << 20, 4 << 20, 3), ..threads };
+        assert_eq!(processes.per_worker_pss_bytes(), Some(f64::from(1u32 << 20)), "two workers of 1 MiB");
     }
 
     #[test]

@@ -114,7 +114,7 @@ pub(crate) fn results_table(group: &Group, cores: usize) -> Table {
                 },
                 or_missing(row.memory.map(|memory| memory.held_pss_bytes() as f64), Cell::Bytes),
                 or_missing(row.memory.map(|memory| memory.peak_held_pss_bytes() as f64), Cell::Bytes),
-                or_missing(row.memory.and_then(|memory| memory.steady.per_process_pss_bytes()), Cell::Bytes),
+                or_missing(row.memory.and_then(|memory| memory.per_worker_pss_bytes()), Cell::Bytes),
                 if python { Cell::Empty } else { Cell::Load(row.load.clone()) },
                 row.criterion_page
                     .as_ref()
@@ -143,7 +143,7 @@ pub(crate) fn results_table(group: &Group, cores: usize) -> Table {
          waits. Memory: what the configuration holds at steady state, the proportional set size (Pss) of the \
          bench process and every process it started, less the same before the executor started: its workers, \
          its threads' stacks and each worker's workload set-up (a user's too); peak: the highest between timed \
-         calls; per process: the started processes' Pss over their number. Machine: disturbed when other programs and the hypervisor took more than {} of those cores, \
+         calls; per process: the Pss of the processes the configuration started, over their number. Machine: disturbed when other programs and the hypervisor took more than {} of those cores, \
          which puts the row's numbers in doubt. Click a heading to sort.",
         share(DISTURBANCE_THRESHOLD)
     );
