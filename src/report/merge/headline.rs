@@ -21,6 +21,10 @@ pub(super) fn headline(entries: &[MachineGroup], machines: &[MergedMachine]) -> 
         text.push_str(" One machine only: nothing to compare across cores.");
         return text;
     }
+    if with_best.iter().all(|(_, best)| best.sequential) {
+        text.push_str(" No pool pays for this work on any of these machines.");
+        return text;
+    }
     let follows = |(entry, best): &(&MachineGroup, &BestConfiguration)| best.size as usize == entry.cores;
     let prefix = with_best.iter().take_while(|pair| follows(pair)).count();
     let (first, last) = (with_best[0].0.cores, with_best[with_best.len() - 1].0.cores);
@@ -202,5 +206,19 @@ mod tests {
         );
         let stays = headline(&[entry(0, 1, "Rayon", 4, 0.0), entry(1, 2, "Rayon", 4, 0.0)], &machines);
         assert!(stays.ends_with("The best size stays at 4 whatever the cores (1 to 2)."), "{stays}");
+    }
+
+    #[test]
+    fn the_loop_winning_everywhere_is_said_as_such_not_as_a_size_following_the_cores() {
+        let machines = [machine(1), machine(2)];
+        let mut entries = [entry(0, 1, "Rayon", 1, 0.0), entry(1, 2, "Rayon", 2, 0.0)];
+        for entry in &mut entries {
+            if let Some(best) = entry.best.as_mut() {
+                best.sequential = true;
+            }
+        }
+        let text = headline(&entries, &machines);
+        assert!(text.ends_with("No pool pays for this work on any of these machines."), "{text}");
+        assert!(!text.contains("follows the cores"), "{text}");
     }
 }

@@ -6,17 +6,21 @@ use super::{Cell, Column, Line, Row, RowData, Table, code, text};
 use crate::executor::ExecutorKind;
 use crate::schema::{Group, Row as SummaryRow, Source, Summary};
 
-/// The executors with a column: the ones any group ran, in the executors' order.
+/// The executors with a column: the built-in kinds any group ran, in their order, then the
+/// executors of groups the catalog does not know (a crate's own sweep, another crate's executor
+/// among them) in the order they ran. In poolbench's own groups the other functions (a cold
+/// start, a codec, a primitive) are variants, not executors to pick.
 fn executors(summary: &Summary) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for row in summary.rows().filter(|row| row.source == Source::Criterion) {
-        if let Some(name) = row.executor.as_deref() {
-            if !names.iter().any(|known| known == name) {
+    for group in &summary.groups {
+        let own = crate::catalog::find(&group.id).is_some();
+        for row in group.results.iter().filter(|row| row.source == Source::Criterion) {
+            let Some(name) = row.executor.as_deref() else { continue };
+            if (ExecutorKind::from_name(name).is_some() || !own) && !names.iter().any(|known| known == name) {
                 names.push(name.to_owned());
             }
         }
     }
-    // The built-in kinds in their order, then other crates' executors in the order they ran.
     names.sort_by_key(|name| {
         ExecutorKind::ALL.iter().position(|kind| kind.name() == name).unwrap_or(usize::MAX)
     });
@@ -36,7 +40,10 @@ pub(crate) fn answers_table(summary: &Summary) -> Option<Table> {
         .groups
         .iter()
         .filter(|group| {
-            group.results.iter().any(|row| row.source == Source::Criterion && row.executor.is_some())
+            group.results.iter().any(|row| {
+                row.source == Source::Criterion
+                    && row.executor.as_deref().is_some_and(|name| executors.iter().any(|known| known == name))
+            })
         })
         .map(|group| {
             let mut cells = vec![Cell::Text(group.id.clone())];
@@ -190,5 +197,43 @@ mod tests {
             Cell::Choice { size: Some(2), speedup: Some(1.5), recommended: false, tied: false }
         );
         assert_eq!(cells[4], Cell::Text("Rayon at 2".to_owned()));
+    }
+
+    #[test]
+    fn poolbenchs_own_variants_get_no_column_and_another_crates_executor_does() {
+        let time = Interval { point: 1.0, lower: 1.0, upper: 1.0 };
+        let row = |id: &str, executor: &str, size: &str| {
+            let mut row = SummaryRow::for_test(Source::Criterion, id, Some(executor), size, time, vec![1.0]);
+            row.speedup = Some(time);
+            row
+        };
+        let own = Group::new(
+            "startup/ex8-squares",
+            vec![
+                row("startup/ex8-squares/Sequential/1", "Sequential", "1"),
+                row("startup/ex8-squares/ProcessPool-cold/2", "ProcessPool-cold", "2"),
+                row("startup/ex8-squares/StdPool/2", "StdPool", "2"),
+            ],
+        );
+        let theirs = Group::new(
+            "mine/collatz",
+            vec![
+                row("mine/collatz/Sequential/1", "Sequential", "1"),
+                row("mine/collatz/threadpool/2", "threadpool", "2"),
+            ],
+        );
+        let codecs =
+            Group::new("ipc/codec-squares", vec![row("ipc/codec-squares/postcard/2", "postcard", "2")]);
+        let mut summary = crate::report::summarize(
+            &crate::criterion::Results::default(),
+            crate::schema::Machine::detect(),
+            std::path::Path::new("none"),
+        );
+        summary.groups = vec![own, theirs, codecs];
+        let table = answers_table(&summary).expect("a table");
+        let headings: Vec<&str> = table.columns.iter().map(|column| &*column.heading).collect();
+        assert_eq!(headings, ["group", "Sequential", "StdPool", "threadpool", "answer"]);
+        let groups: Vec<&Cell> = table.rows.iter().map(|row| &row.cells[0]).collect();
+        assert_eq!(groups.len(), 2, "a group of codecs has no executor to pick: {groups:?}");
     }
 }
