@@ -180,14 +180,7 @@ mod tests {
 
     #[test]
     fn a_child_is_charged_while_it_lives_and_not_once_it_has_exited() {
-        /// Killed and reaped when dropped, so that a failed assertion leaves no process behind.
-        struct Reaped(std::process::Child);
-        impl Drop for Reaped {
-            fn drop(&mut self) {
-                let _ = self.0.kill();
-                let _ = self.0.wait();
-            }
-        }
+        use super::super::proc::Reaped;
         let mut family = Family::new();
         let child = std::process::Command::new("sleep").arg("30").spawn().expect("sleep runs");
         let pid = child.id();

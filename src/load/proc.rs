@@ -276,6 +276,19 @@ impl Family {
     }
 }
 
+/// A child process a test started, killed and reaped when dropped, so that a failed assertion
+/// leaves no process behind: the load's tests and the memory's share it.
+#[cfg(test)]
+pub(super) struct Reaped(pub std::process::Child);
+
+#[cfg(test)]
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,14 +331,6 @@ mod tests {
 
     #[test]
     fn a_child_process_is_found_and_its_cpu_time_counted_until_it_ends() {
-        /// Killed and reaped when dropped, so that a failed assertion leaves no process behind.
-        struct Reaped(std::process::Child);
-        impl Drop for Reaped {
-            fn drop(&mut self) {
-                let _ = self.0.kill();
-                let _ = self.0.wait();
-            }
-        }
         // Other tests of this binary start processes too: only this one's child is asserted on.
         let mut family = Family::new();
         family.sum().expect("/proc is readable");
