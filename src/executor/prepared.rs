@@ -75,6 +75,15 @@ pub trait PreparedMap<W: Workload> {
     /// fails is an [`Error`] naming it ([`Error::failed`], [`Error::panicked`]), and the others
     /// still run.
     fn map_each(&self, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>>;
+
+    /// Runs the workload on every input and returns the outputs in input order, or the first
+    /// failed task's error in input order (every task still ran). The default collects
+    /// [`map_each`](Self::map_each); an executor that can hand the outputs back without a
+    /// `Result` per task overrides it (the process pool does: on many small tasks the slot per
+    /// task is a measurable part of its cost).
+    fn map(&self, inputs: &[W::Input]) -> Result<Vec<W::Output>, Error> {
+        self.map_each(inputs).into_iter().collect()
+    }
 }
 
 impl<'e, W: Workload> Prepared<'e, W> {
@@ -107,6 +116,6 @@ impl<'e, W: Workload> Prepared<'e, W> {
     ///
     /// The first failed task's error, in input order (every task still ran).
     pub fn map(&self, inputs: &[W::Input]) -> Result<Vec<W::Output>, Error> {
-        self.map_each(inputs).into_iter().collect()
+        self.map.map(inputs)
     }
 }

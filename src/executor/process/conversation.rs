@@ -16,9 +16,9 @@ use std::collections::VecDeque;
 use std::ops::Range;
 use std::time::Instant;
 
-use super::items::Items;
 use super::ledger::Chunk;
 use super::protocol::{self, FromWorker, Hello, PROTOCOL_VERSION};
+use super::results::Results;
 use super::{Codec, build_id};
 
 /// A request sent to a worker and not answered yet.
@@ -45,7 +45,7 @@ pub(super) enum Event<'a> {
     Hello,
     /// The SETUP `request_id` was answered: the workload is set up, or why not.
     SetUp { request_id: u64, outcome: Result<(), &'a str> },
-    /// The results of `tasks`, an items sequence (`items.rs`).
+    /// The results of `tasks`, a results body (`results.rs`).
     Results { tasks: Range<usize>, results: &'a [u8] },
     /// The worker refused a RUN: `tasks`, those of the request without a result, fail.
     Refused { tasks: Range<usize>, message: &'a str },
@@ -204,7 +204,7 @@ impl Conversation {
             }
             (FromWorker::Partial { request_id }, Request::Run { chunk, .. }) => {
                 let left = chunk.tasks.clone();
-                let count = Items::parse(self.codec, results)
+                let count = Results::parse(self.codec, results)
                     .map_err(|err| {
                         Fault::Protocol(format!(
                             "sent results for request {request_id} that do not decode: {err}"
@@ -296,8 +296,8 @@ fn message_id(message: &FromWorker<'_>) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::executor::process::items;
     use crate::executor::process::protocol::{MAX_FRAME_LEN, TaskFailure};
+    use crate::executor::process::results;
 
     const CODEC: Codec = Codec::Postcard;
 
@@ -316,7 +316,7 @@ mod tests {
     fn results(request_id: u64, values: &[u64], last: bool) -> Vec<u8> {
         let oks: Vec<Result<u64, TaskFailure>> = values.iter().copied().map(Ok).collect();
         let mut body = Vec::new();
-        items::encode(CODEC, &mut body, &oks).unwrap();
+        results::encode(CODEC, &mut body, &oks).unwrap();
         frame(|out| protocol::encode_results(out, request_id, &body, last, MAX_FRAME_LEN).unwrap())
     }
 
@@ -354,7 +354,8 @@ mod tests {
 
         let version_5 = [b'H', b'P', b'B', b'W', b'K', 0, 5, 1];
         let Fault::Startup(message) = fault(&mut fresh, &version_5) else { panic!("not a start-up fault") };
-        assert!(message.starts_with("speaks protocol version 5, this poolbench speaks 6"), "{message}");
+        let expected = format!("speaks protocol version 5, this poolbench speaks {PROTOCOL_VERSION}");
+        assert!(message.starts_with(&expected), "{message}");
 
         let Fault::Startup(message) = fault(&mut fresh, b"garbage") else { panic!("not a start-up fault") };
         assert!(message.ends_with("instead of a hello"), "{message}");

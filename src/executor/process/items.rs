@@ -152,6 +152,11 @@ impl<'a> Items<'a> {
         self.count
     }
 
+    /// The codec its values are in.
+    pub(crate) fn codec(&self) -> Codec {
+        self.codec
+    }
+
     /// Every value, decoded in one call, if the whole sequence decodes to `len()` values.
     #[inline]
     pub(crate) fn decode_all<T: DeserializeOwned>(&self) -> Option<Vec<T>> {

@@ -90,6 +90,7 @@ pub mod protocol;
 pub(crate) mod reaper;
 pub(crate) mod registry;
 mod restart;
+mod results;
 pub(crate) mod role;
 mod spawn;
 mod spawn_per_task;
@@ -124,7 +125,7 @@ pub enum WorkerStart {
 use self::dispatch::{Config, Lifecycle, Workers};
 use self::ledger::Job;
 use self::protocol::{EncodeError, TaskFailure, Then};
-use self::registry::NoOutput;
+use self::results::{Collected, NoOutput};
 use super::prepared::{Prepared, PreparedMap};
 use super::{Chunking, Error, Executor, ExecutorKind, check_size};
 use crate::workload::Workload;
@@ -409,7 +410,7 @@ fn map_unprepared<W: Workload>(
 ) -> Vec<Result<W::Output, Error>> {
     let mut workers = workers.lock().unwrap_or_else(PoisonError::into_inner);
     match Wire::of(workload, workers.config().codec) {
-        Ok(wire) => run_on(&mut workers, &wire, inputs),
+        Ok(wire) => run_on(&mut workers, &wire, inputs).into_each(),
         Err(error) => inputs.iter().map(|_| Err(error.clone())).collect(),
     }
 }
@@ -454,35 +455,29 @@ struct PooledMap<'p, W: Workload> {
 impl<W: Workload> PreparedMap<W> for PooledMap<'_, W> {
     fn map_each(&self, inputs: &[W::Input]) -> Vec<Result<W::Output, Error>> {
         let mut workers = self.workers.lock().unwrap_or_else(PoisonError::into_inner);
-        run_on(&mut workers, &self.wire, inputs)
+        run_on(&mut workers, &self.wire, inputs).into_each()
+    }
+
+    /// The outputs as each chunk's were decoded, without a `Result` per task (`results.rs`).
+    fn map(&self, inputs: &[W::Input]) -> Result<Vec<W::Output>, Error> {
+        let mut workers = self.workers.lock().unwrap_or_else(PoisonError::into_inner);
+        run_on(&mut workers, &self.wire, inputs).into_outputs()
     }
 }
 
 /// Runs a map on a set of workers: shared by both process executors.
-fn run_on<W: Workload>(
-    workers: &mut Workers,
-    wire: &Wire<W>,
-    inputs: &[W::Input],
-) -> Vec<Result<W::Output, Error>> {
+fn run_on<W: Workload>(workers: &mut Workers, wire: &Wire<W>, inputs: &[W::Input]) -> Collected<W::Output> {
     let mut job = MapJob::<W> {
         wire,
         inputs,
         codec: workers.config().codec,
         max_frame_len: workers.config().max_frame_len,
-        results: (0..inputs.len()).map(|_| None).collect(),
+        results: Collected::new(inputs.len()),
     };
     if !inputs.is_empty() {
         workers.run(&mut job);
     }
     job.results
-        .into_iter()
-        .enumerate()
-        .map(|(task, result)| {
-            result.unwrap_or_else(|| {
-                Err(Error::worker(None, format!("task {task} got no result: a bug in the pool")))
-            })
-        })
-        .collect()
 }
 
 /// One map, typed: encodes inputs for the wire, decodes outputs from it.
@@ -491,7 +486,7 @@ struct MapJob<'a, W: Workload> {
     inputs: &'a [W::Input],
     codec: Codec,
     max_frame_len: usize,
-    results: Vec<Option<Result<W::Output, Error>>>,
+    results: Collected<W::Output>,
 }
 
 impl<W: Workload> Job for MapJob<'_, W> {
@@ -514,7 +509,7 @@ impl<W: Workload> Job for MapJob<'_, W> {
     fn accept(&mut self, tasks: Range<usize>, results: &[u8]) -> Result<(), String> {
         let (name, codec, max_frame_len) = (self.wire.workload.name(), self.codec, self.max_frame_len);
         let first = tasks.start;
-        (self.wire.decode)(codec, results, &mut self.results[tasks], &mut |index, no_output| {
+        (self.wire.decode)(codec, results, tasks, &mut self.results, &mut |index, no_output| {
             let task = first + index;
             match no_output {
                 NoOutput::Unreadable(err) => Error::worker(
@@ -550,6 +545,6 @@ impl<W: Workload> Job for MapJob<'_, W> {
     }
 
     fn fail(&mut self, task: usize, error: Error) {
-        self.results[task] = Some(Err(error));
+        self.results.failure(task, error);
     }
 }

@@ -65,7 +65,9 @@
 //!                                           name: the registered name (registry.rs); workload:
 //!                                           codec(the workload)
 //! inputs   := items of Input                (items.rs: the codec's own sequence, and an
-//! results  := items of Result<Output, TaskFailure>   index of where each value lies)
+//!                                           index of where each value lies)
+//! results  := 0 items of Output             (results.rs) every task of the frame succeeded
+//!           | 1 items of Result<Output, TaskFailure>    some did not
 //! ```
 //!
 //! The messages are postcard whatever the codec: the codec is the payloads' (the workload, the
@@ -83,7 +85,7 @@
 //! RESULTS, so the pool sees progress per task) and the pool's pid reach the worker in its
 //! environment (`worker.rs`). HELLO, READY, SHUTDOWN and REJECTED frames are at most a few KiB,
 //! so they fit any limit of at least [`MIN_FRAME_LEN`]. A task that panics or fails comes back
-//! as a `TaskFailure` in its slot of the results; the worker goes on serving.
+//! as a `TaskFailure` in its slot of the results (shape 1); the worker goes on serving.
 //!
 //! Without streaming, a worker answers a request with one RESULTS frame when it fits the limit:
 //! one frame per chunk, the fast path for plain maps. When it does not, it sends one PARTIAL
@@ -112,6 +114,8 @@
 //!   not decode, at the cost of one decode per chunk (issue 19).
 //! - 6: the messages are serde enums in postcard, derived, instead of hand-encoded kinds and
 //!   big-endian fields; the spec too (issue 21). The same frames, the same bodies.
+//! - 7: results in two shapes (`results.rs`): a frame whose tasks all succeeded carries the
+//!   outputs alone, without a `Result` per task (issue 19).
 
 use std::io::{self, Read};
 use std::ops::Range;
@@ -123,7 +127,7 @@ use crate::format::byte_size;
 use crate::workload::WorkloadError;
 
 /// The protocol version spoken by this build.
-pub const PROTOCOL_VERSION: u16 = 6;
+pub const PROTOCOL_VERSION: u16 = 7;
 /// The largest payload either side accepts unless the pool sets another limit: 64 MiB.
 pub const MAX_FRAME_LEN: usize = 64 << 20;
 /// The smallest frame limit a pool accepts: 64 KiB, room for every fixed-size frame.
@@ -659,8 +663,8 @@ mod tests {
     fn hello_is_variant_zero_and_every_frame_kind_is_one_byte_then_its_fields() {
         let mut out = Vec::new();
         encode_hello(&mut out, Codec::Postcard, 1, &[9]);
-        // length, kind 0, magic, version 6, codec 1, pid 1, build of one byte.
-        assert_eq!(out[4..], [0, b'P', b'B', b'W', b'K', 6, 1, 1, 1, 9]);
+        // length, kind 0, magic, version 7, codec 1, pid 1, build of one byte.
+        assert_eq!(out[4..], [0, b'P', b'B', b'W', b'K', 7, 1, 1, 1, 9]);
         out.clear();
         encode_ready(&mut out, 300);
         assert_eq!(out, [0, 0, 0, 3, 1, 0xAC, 0x02]);

@@ -24,6 +24,7 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 
@@ -31,12 +32,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::Codec;
-use super::items::{self, Items, ItemsWriter};
+use super::items::{self, Items};
 use super::protocol::{self, TaskFailure};
+use super::results::{self, Collected, NoOutput, Results};
 use crate::executor::{Error, panic_message};
 use crate::workload::{CpuSpin, Factorial, Fault, LoopbackRequest, SharedCounter, Sleep, Squares, Workload};
 
-/// Where a worker's results go: an items sequence (`items.rs`) and whether it is the request's
+/// Where a worker's results go: a results body (`results.rs`) and whether it is the request's
 /// last; `Err` when results can no longer be sent.
 pub(crate) type Send<'a> = dyn FnMut(&[u8], bool) -> Result<(), String> + 'a;
 
@@ -57,24 +59,17 @@ pub struct Registration {
     run: Run,
 }
 
-/// Decodes the results of a RESULTS or PARTIAL frame (an items sequence) straight into their
-/// tasks' slots, in order; a task that failed, or whose bytes do not decode here, gets the error
-/// `failed` makes of it, given its index in `slots`. `Err` when the results cannot be read at
-/// all, or are not one per slot: then no slot was written.
+/// Decodes the results of a RESULTS or PARTIAL frame (a results body, `results.rs`) for tasks
+/// `tasks` into `into`; a task that failed, or whose bytes do not decode here, gets the error
+/// `failed` makes of it, given its index in the body. `Err` when the results cannot be read at
+/// all, or are not one per task: then nothing was collected.
 pub(crate) type DecodeResults<O> = fn(
     Codec,
     &[u8],
-    &mut [Option<Result<O, Error>>],
+    Range<usize>,
+    &mut Collected<O>,
     &mut dyn FnMut(usize, NoOutput) -> Error,
 ) -> Result<(), String>;
-
-/// Why a task's result carries no output.
-pub(crate) enum NoOutput {
-    /// The worker says why: the task failed, panicked, or its input or result did not cross.
-    Failed(TaskFailure),
-    /// Its bytes do not decode here; the message says why.
-    Unreadable(String),
-}
 
 /// The [`DecodeResults`] of `O`, as a constant a `const fn` can refer to.
 struct Decoder<O>(PhantomData<O>);
@@ -216,33 +211,15 @@ where
 fn decode_results<O: DeserializeOwned>(
     codec: Codec,
     results: &[u8],
-    slots: &mut [Option<Result<O, Error>>],
+    tasks: Range<usize>,
+    into: &mut Collected<O>,
     failed: &mut dyn FnMut(usize, NoOutput) -> Error,
 ) -> Result<(), String> {
-    let items = Items::parse(codec, results)?;
-    if items.len() != slots.len() {
-        return Err(format!("{} results for {} tasks", items.len(), slots.len()));
+    let results = Results::parse(codec, results)?;
+    if results.len() != tasks.len() {
+        return Err(format!("{} results for {} tasks", results.len(), tasks.len()));
     }
-    let mut settle = |index, result: Result<Result<O, TaskFailure>, String>| {
-        Some(match result {
-            Ok(Ok(output)) => Ok(output),
-            Ok(Err(failure)) => Err(failed(index, NoOutput::Failed(failure))),
-            Err(err) => Err(failed(index, NoOutput::Unreadable(err))),
-        })
-    };
-    match items.decode_all::<Result<O, TaskFailure>>() {
-        Some(all) => {
-            for (index, (slot, result)) in slots.iter_mut().zip(all).enumerate() {
-                *slot = settle(index, Ok(result));
-            }
-        }
-        // One result does not decode here: the others still do, one by one.
-        None => {
-            for (index, slot) in slots.iter_mut().enumerate() {
-                *slot = settle(index, items.decode_one(index));
-            }
-        }
-    }
+    results.collect_into(tasks.start, into, failed);
     Ok(())
 }
 
@@ -291,33 +268,18 @@ where
     if stream && count > 0 {
         // A frame per task is the pool's sign of progress: its task timeout restarts with each.
         for at in 0..count {
-            let result = task(at);
+            let outcome = task(at);
             results.clear();
-            let mut answer = ItemsWriter::begin(codec, results, 1)?;
-            push_result(&mut answer, &result)?;
-            answer.finish()?;
+            results::encode(codec, results, std::slice::from_ref(&outcome))?;
             send(results, at + 1 == count)?;
         }
         return Ok(());
     }
+    // Every outcome first: whether they all succeeded decides the results' shape (results.rs).
+    let outcomes: Vec<Result<W::Output, TaskFailure>> = (0..count).map(task).collect();
     results.clear();
-    let mut answer = ItemsWriter::begin(codec, results, count)?;
-    for at in 0..count {
-        push_result(&mut answer, &task(at))?;
-    }
-    answer.finish()?;
+    results::encode(codec, results, &outcomes)?;
     send(results, true)
-}
-
-/// Appends a task's result, or, if it does not serialize, a failure saying so.
-fn push_result<O: Serialize>(
-    answer: &mut ItemsWriter<'_>,
-    result: &Result<O, TaskFailure>,
-) -> Result<(), String> {
-    answer.push(result).or_else(|err| {
-        // A failure's encoding does not depend on the output type: any `Ok` type serves.
-        answer.push(&Err::<(), _>(TaskFailure::ResultUnencodable(err)))
-    })
 }
 
 /// poolbench's own workloads, always present.

@@ -22,8 +22,8 @@ use std::io::Write;
 use std::os::fd::FromRawFd;
 use std::time::Duration;
 
-use super::items::{Items, ItemsWriter};
 use super::protocol::{self, EncodeError, FromPool, REQUEST_FD, RESPONSE_FD, TaskFailure, Then};
+use super::results::{self, Results};
 use super::{Codec, build_id, registry, sys};
 use crate::executor::spin;
 use crate::workload::fault;
@@ -312,22 +312,20 @@ impl Answer<'_> {
             Err(EncodeError::Codec(message)) => return Err(Unanswered::Rejected(message)),
         };
         // The tasks ran: a smaller chunk would only run them again, so their results travel apart.
-        let each = Items::parse(self.codec, results).map_err(Unanswered::Rejected)?;
+        let each = Results::parse(self.codec, results).map_err(Unanswered::Rejected)?;
         if each.len() == 0 {
             return Err(Unanswered::Rejected(too_long.to_string()));
         }
         let mut one = Vec::new();
         for at in 0..each.len() {
             one.clear();
-            let mut single = ItemsWriter::begin(self.codec, &mut one, 1).map_err(Unanswered::Rejected)?;
-            let bytes = each.bytes(at).map_err(Unanswered::Rejected)?;
-            single.push_encoded(bytes).and_then(|()| single.finish()).map_err(Unanswered::Rejected)?;
+            each.single(at, &mut one).map_err(Unanswered::Rejected)?;
             self.one(&one, at + 1 == each.len())?;
         }
         Ok(())
     }
 
-    /// Sends one result (an items sequence of one), in a PARTIAL frame, or in the RESULTS frame
+    /// Sends one result (a results body of one), in a PARTIAL frame, or in the RESULTS frame
     /// that ends the request.
     fn one(&mut self, result: &[u8], last: bool) -> Result<(), Unanswered> {
         let (codec, request_id, limit) = (self.codec, self.request_id, self.limit);
@@ -337,12 +335,9 @@ impl Answer<'_> {
         match encode(self.out, result) {
             Ok(()) => {}
             Err(EncodeError::TooLong { len, .. }) => {
-                // A failure's encoding does not depend on the output type: any `Ok` type serves.
-                let failure = Err::<(), _>(TaskFailure::ResultTooLarge { bytes: len as u64 });
+                let failure = TaskFailure::ResultTooLarge { bytes: len as u64 };
                 let mut too_large = Vec::new();
-                let mut single =
-                    ItemsWriter::begin(codec, &mut too_large, 1).map_err(Unanswered::Rejected)?;
-                single.push(&failure).and_then(|()| single.finish()).map_err(Unanswered::Rejected)?;
+                results::encode_failure(codec, &mut too_large, failure).map_err(Unanswered::Rejected)?;
                 encode(self.out, &too_large).map_err(|err| Unanswered::Rejected(err.to_string()))?;
             }
             Err(EncodeError::Codec(message)) => return Err(Unanswered::Rejected(message)),
@@ -374,7 +369,21 @@ impl Answer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::executor::process::items;
+    use crate::executor::process::items::{self, ItemsWriter};
+    use crate::executor::process::results::NoOutput;
+
+    /// A results body's outcomes as the worker wrote them; one that does not decode panics.
+    fn outcomes<O: serde::de::DeserializeOwned>(codec: Codec, body: &[u8]) -> Vec<Result<O, TaskFailure>> {
+        let outcomes = Results::parse(codec, body).unwrap().outcomes::<O>().into_iter();
+        outcomes
+            .map(|outcome| {
+                outcome.map_err(|no_output| match no_output {
+                    NoOutput::Failed(failure) => failure,
+                    NoOutput::Unreadable(err) => panic!("a result does not decode: {err}"),
+                })
+            })
+            .collect()
+    }
 
     #[test]
     fn arguments_choose_the_codec_the_frame_limit_streaming_and_the_parent_and_anything_else_is_refused() {
@@ -429,7 +438,7 @@ mod tests {
                     (protocol::FromWorker::Results { request_id: 3 }, results) => (true, results),
                     other => panic!("unexpected {other:?}"),
                 };
-                (last, Items::parse(codec, body).unwrap().decode_all().unwrap())
+                (last, outcomes(codec, body))
             })
             .collect()
     }
@@ -492,7 +501,7 @@ mod tests {
         let texts = ["a".repeat(30 << 10), "b".repeat(70 << 10), "c".repeat(30 << 10)];
         let mut results = Vec::new();
         let oks: Vec<Result<String, TaskFailure>> = texts.into_iter().map(Ok).collect();
-        items::encode(codec, &mut results, &oks).unwrap();
+        results::encode(codec, &mut results, &oks).unwrap();
         let (mut out, mut responses) = (Vec::new(), Vec::new());
         let mut answer = Answer { codec, request_id: 9, limit, out: &mut out, responses: &mut responses };
         assert!(answer.results(&results).is_ok());
@@ -503,8 +512,7 @@ mod tests {
                 (protocol::FromWorker::Results { request_id: 9 }, results) => ("results", results),
                 other => panic!("unexpected {other:?}"),
             };
-            let [result]: [Result<String, TaskFailure>; 1] =
-                Items::parse(codec, results).unwrap().decode_all().unwrap().try_into().unwrap();
+            let [result]: [Result<String, TaskFailure>; 1] = outcomes(codec, results).try_into().unwrap();
             got.push((kind, result.map(|text| text.len())));
         }
         assert_eq!(got[0], ("partial", Ok(30 << 10)));
