@@ -445,6 +445,36 @@ fn table_rows<'a>(markdown: &'a str, heading: &str) -> Vec<&'a str> {
 }
 
 #[test]
+fn a_report_written_later_states_the_machine_of_the_run_not_its_own() {
+    let copy = tempfile::tempdir().expect("a temporary directory");
+    common::copy_dir(fixture(), copy.path());
+    // A run on a 64-core machine at another commit, as `cargo bench` records it when it starts.
+    let mut run = poolbench::schema::Machine::detect();
+    run.cores = 64;
+    run.online_cpus = Some(64);
+    run.cpu_model = "the run's CPU".into();
+    run.git = Some(poolbench::schema::GitState { commit: "0123456789abcdef".into(), dirty: false });
+    run.record_in(copy.path()).expect("the machine file");
+    let (_out, written) = common::write_report(copy.path());
+    let summary = read_summary(&written);
+    assert_eq!(summary.machine.cores, 64);
+    assert_eq!(summary.machine.cpu_model, "the run's CPU");
+    assert_eq!(summary.machine.git, run.git);
+    assert!(written.skipped.is_empty(), "{:?}", written.skipped);
+    let page = std::fs::read_to_string(&written.index_html).expect("index.html");
+    assert!(page.contains("64 cores"), "the page states the run's cores");
+
+    // A machine file that cannot be read is named, and the reporting machine is stated.
+    std::fs::write(copy.path().join(poolbench::schema::MACHINE_FILE), "{").expect("damage it");
+    let (_out, written) = common::write_report(copy.path());
+    let summary = read_summary(&written);
+    assert_eq!(summary.machine.cores, std::thread::available_parallelism().map_or(1, usize::from));
+    let [skipped] = written.skipped.as_slice() else { panic!("{:?}", written.skipped) };
+    assert!(skipped.path.ends_with(poolbench::schema::MACHINE_FILE), "{}", skipped.path);
+    assert!(skipped.reason.contains("run cargo bench again"), "{}", skipped.reason);
+}
+
+#[test]
 fn a_truncated_estimates_file_skips_that_benchmark_names_the_file_and_reports_the_rest() {
     let copy = tempfile::tempdir().expect("a temporary directory");
     common::copy_dir(fixture(), copy.path());

@@ -144,6 +144,12 @@ impl Main {
             Mode::Measure
         });
         if !args.keeps_nothing && !args.smoke_test {
+            // The machine the benchmarks are measured on, for a report written from them later.
+            if let Err(err) = crate::schema::Machine::detect().record_in(&super::criterion_dir()) {
+                eprintln!(
+                    "poolbench: {err}: a report written later from these results will state its own machine"
+                );
+            }
             // Listing runs this program again with `--list`, which only Criterion's own command
             // line turns into a listing: with another Criterion it would run the benchmarks.
             let total = match self.criterion {

@@ -230,7 +230,23 @@ impl fmt::Display for Written {
 /// written. Benchmarks that cannot be read are not errors: see [`Written::skipped`].
 pub fn write(options: &Options) -> Result<Written, Error> {
     let results = Reader::new().max_file_bytes(options.max_file_bytes).read(&options.criterion_dir)?;
-    let mut summary = summarize(&results, Machine::detect(), &options.criterion_dir);
+    // The machine the benchmarks were measured on, as their run recorded it; this one's only
+    // when no run did (or its file cannot be read, which is said).
+    let mut unreadable_machine = None;
+    let machine = match Machine::recorded_in(&options.criterion_dir) {
+        Ok(Some(recorded)) => Machine { date: Machine::detect_date(), ..recorded },
+        Ok(None) => Machine::detect(),
+        Err(reason) => {
+            unreadable_machine = Some(reason);
+            Machine::detect()
+        }
+    };
+    let mut summary = summarize(&results, machine, &options.criterion_dir);
+    if let Some(reason) = unreadable_machine {
+        let path = options.criterion_dir.join(crate::schema::MACHINE_FILE);
+        let reason = format!("{reason}; the report states the machine it was written on instead");
+        summary.skipped.push(crate::schema::Skipped::new(&path, None, reason));
+    }
     if options.python_peers {
         peers::load(&mut summary, &options.criterion_dir);
     }

@@ -5,12 +5,29 @@
 //! outside a checkout. The rustc is the one on `PATH` (or `$RUSTC`) when the report is written,
 //! which under cargo is the toolchain that built the benchmarks.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
 use super::CoreLimit;
+
+/// The machine file, `poolbench-machine.json` in Criterion's directory: the machine a bench run
+/// measures on, written as the run starts, so that a report written later from the same results
+/// (`poolbench report`, on another machine, under another CPU set or at another commit) states
+/// the run's cores, CPU and commit, not its own. `{"version": 1, "machine": Machine}`.
+pub const MACHINE_FILE: &str = "poolbench-machine.json";
+/// The machine file's format version.
+pub const MACHINE_VERSION: u32 = 1;
+/// The largest machine file read: a machine is a few hundred bytes.
+const MAX_MACHINE_FILE_BYTES: u64 = 64 << 10;
+
+#[derive(Serialize, Deserialize)]
+struct MachineFile {
+    version: u32,
+    machine: Machine,
+}
 
 /// A fingerprint of the machine and the source tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,8 +80,57 @@ impl Machine {
             arch: std::env::consts::ARCH.to_owned(),
             rustc: rustc().unwrap_or_else(|| "unknown".to_owned()),
             git: git(),
-            date: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            date: Self::detect_date(),
         }
+    }
+
+    /// Now, as [`date`](Self::date) says it.
+    pub(crate) fn detect_date() -> String {
+        humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+    }
+
+    /// Records this machine as the one the benchmarks in `criterion_dir` are measured on
+    /// ([`MACHINE_FILE`]), replacing the file whole.
+    ///
+    /// # Errors
+    ///
+    /// The directory or the file cannot be written: the message names the path.
+    pub fn record_in(&self, criterion_dir: &Path) -> Result<(), String> {
+        let path = criterion_dir.join(MACHINE_FILE);
+        let file = MachineFile { version: MACHINE_VERSION, machine: self.clone() };
+        let text = serde_json::to_string_pretty(&file).map_err(|err| err.to_string())?;
+        std::fs::create_dir_all(criterion_dir)
+            .and_then(|()| crate::fs::write_atomically(&path, (text + "\n").as_bytes()))
+            .map_err(|err| format!("cannot write {}: {err}", path.display()))
+    }
+
+    /// The machine a bench run recorded in `criterion_dir`: `Ok(None)` when none did (results
+    /// of an older poolbench, or of a plain Criterion bench).
+    ///
+    /// # Errors
+    ///
+    /// The file is there but cannot be read, is too large, or is not a machine file of this
+    /// version: the message names the path and says what to do.
+    pub fn recorded_in(criterion_dir: &Path) -> Result<Option<Machine>, String> {
+        let path = criterion_dir.join(MACHINE_FILE);
+        let bytes = match crate::fs::read_regular_file(&path, MAX_MACHINE_FILE_BYTES) {
+            Ok(bytes) => bytes,
+            Err(crate::fs::ReadError::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(None);
+            }
+            Err(err) => return Err(format!("{} cannot be read: {err}", path.display())),
+        };
+        let file: MachineFile = serde_json::from_slice(&bytes).map_err(|err| {
+            format!("{} is not a machine file ({err}); run cargo bench again to rewrite it", path.display())
+        })?;
+        if file.version != MACHINE_VERSION {
+            return Err(format!(
+                "{} is version {}, this poolbench reads {MACHINE_VERSION}; run cargo bench again to rewrite it",
+                path.display(),
+                file.version
+            ));
+        }
+        Ok(Some(file.machine))
     }
 
     /// The cores this process (its calling thread) may use: [`Machine::cores`] without the rest
@@ -151,5 +217,24 @@ mod tests {
         let line = machine.describe();
         assert!(line.starts_with(&format!("{}, ", machine.cores_in_words())), "{line}");
         assert!(machine.cores_in_words().starts_with(&format!("{} core", machine.cores)));
+    }
+
+    #[test]
+    fn a_recorded_machine_is_read_back_and_a_bad_file_is_named() {
+        let dir = std::env::temp_dir().join(format!("poolbench-machine-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(Machine::recorded_in(&dir), Ok(None), "no file, no machine");
+        let mut machine = Machine::detect();
+        machine.cores = 63;
+        machine.cpu_model = "a recorded CPU".into();
+        machine.record_in(&dir).unwrap();
+        assert_eq!(Machine::recorded_in(&dir), Ok(Some(machine.clone())));
+        std::fs::write(dir.join(MACHINE_FILE), "{\"version\": 1}").unwrap();
+        let err = Machine::recorded_in(&dir).unwrap_err();
+        assert!(err.contains(MACHINE_FILE) && err.contains("run cargo bench again"), "{err}");
+        let newer = serde_json::json!({"version": 2, "machine": machine});
+        std::fs::write(dir.join(MACHINE_FILE), newer.to_string()).unwrap();
+        assert!(Machine::recorded_in(&dir).unwrap_err().contains("version 2"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

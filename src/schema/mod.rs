@@ -10,10 +10,11 @@
 //! | `poolbench-cases/*.json` | [`CaseFile`] | [`Sweep`](crate::bench::Sweep) | the report |
 //! | `poolbench-rounds/*.json` | [`RoundsFile`] | [`Sweep`](crate::bench::Sweep), after Criterion has timed its group | the report: paired speedups, ties, the cores the machine gave |
 //! | `poolbench-load/*.json` | [`LoadFile`], [`Load`], [`Memory`] | [`Group`](crate::bench::Group), after each benchmark | the report, into each row's [`Quietness`] |
+//! | `poolbench-machine.json` ([`MACHINE_FILE`]) | [`Machine`] | [`Main`](crate::bench::Main), as a run starts | the report, whenever it is written: the run's machine, not the reporting one's |
 //!
 //! `reports/README.md` specifies each format field by field. Each has a version number
 //! ([`SCHEMA_VERSION`], [`MERGED_VERSION`], [`PEERS_SCHEMA_VERSION`], [`history::HISTORY_VERSION`], [`LOAD_VERSION`],
-//! [`ROUNDS_VERSION`]) that goes up when
+//! [`ROUNDS_VERSION`], [`MACHINE_VERSION`]) that goes up when
 //! a field is removed, renamed or changes meaning; adding a field does not bump it, so readers
 //! ignore fields they do not know. No number in these files is NaN or infinite: a quantity that
 //! cannot be computed is absent (`null`). `check.rs` holds what every `summary.json` must hold
@@ -40,7 +41,7 @@ pub use load::{
     KEPT_MEASUREMENTS, LOAD_DIR, LOAD_VERSION, LastSample, Load, LoadFile, LoadRecord, MAX_LOAD_FILE_BYTES,
     Measurement, QuietTally, Quietness, Times,
 };
-pub use machine::{GitState, Machine};
+pub use machine::{GitState, MACHINE_FILE, MACHINE_VERSION, Machine};
 pub use memory::{Memory, TreeSample};
 pub use merged::{
     BestConfiguration, MERGED_FILE, MERGED_VERSION, MachineGroup, Merged, MergedGroup, MergedMachine,
