@@ -159,8 +159,20 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
         .copied()
         .filter(|row| !row.is_sequential())
         .max_by(|a, b| speedup(a).point.total_cmp(&speedup(b).point));
-    let sentence =
+    let mut sentence =
         sentence(&tied, &recommended, &beyond, sequential, best_pool, cores, waits, rounds.resolution());
+    // An answer resting on fewer rounds than the rule wants before it looks (rounds dropped as
+    // disturbed, or a budget spent) says so: it may not be the next run's.
+    let wanted = rounds.file.settings.min_rounds;
+    let thinnest = paired.iter().filter_map(|row| row.rounds.as_ref()).map(|measured| measured.kept).min();
+    if let Some(kept) = thinnest.filter(|&kept| kept < wanted) {
+        let dropped = rounds.summary();
+        sentence.push_str(&format!(
+            " In doubt: it rests on {kept} paired rounds, fewer than the {wanted} the rule wants ({} dropped as \
+             disturbed, {} for capacity); measure again on a quieter machine.",
+            dropped.dropped_disturbed, dropped.dropped_capacity
+        ));
+    }
     Some(Answer {
         fastest: fastest.id.clone(),
         tied: tied.iter().map(|row| row.id.clone()).collect(),
@@ -387,6 +399,30 @@ mod tests {
             "{}",
             answer.sentence
         );
+    }
+
+    #[test]
+    fn an_answer_on_fewer_rounds_than_the_rule_wants_says_it_is_in_doubt() {
+        let sentence = |disturbed_after: usize| {
+            let mut measured = file(&CONFIGURATIONS, 40, two_cores);
+            for round in measured.batches[0].rounds.iter_mut().skip(disturbed_after) {
+                round.dropped = Some("disturbed".to_owned());
+            }
+            let rounds = Rounds::new(&measured);
+            let mut rows = rows(&CONFIGURATIONS);
+            apply(&mut rows, &rounds);
+            answer(&rows, &rounds, 2).expect("an answer").sentence
+        };
+        // The machine was disturbed in all but 6 rounds.
+        let wanted = RoundsSettings::typical().min_rounds;
+        let thin = sentence(6);
+        assert!(
+            thin.contains(&format!("In doubt: it rests on 6 paired rounds, fewer than the {wanted}"))
+                && thin.contains("34 dropped as disturbed"),
+            "{thin}"
+        );
+        // With every round kept, no doubt.
+        assert!(!sentence(40).contains("In doubt"), "{}", sentence(40));
     }
 
     #[test]

@@ -93,7 +93,8 @@ const PLATEAU_SPREAD: f64 = 0.15;
 /// When the sweep goes past the core count, the pool uses most cores there, and the speedup
 /// stops, flat within
 /// [`PLATEAU_SPREAD`], the limit is the hardware, which neither model knows (they would bend a
-/// curve through a step): says so, and that the core count is the best size.
+/// curve through a step): says so. Which size to pick is the group's answer's to say (paired,
+/// with ties), never the fit's: one page says it once.
 fn plateau_at_cores(points: &[ScalingPoint], cores: usize) -> Option<String> {
     let cores = u32::try_from(cores).ok()?;
     let at_cores = points.iter().find(|point| point.size == cores)?;
@@ -110,7 +111,7 @@ fn plateau_at_cores(points: &[ScalingPoint], cores: usize) -> Option<String> {
     (high / low <= 1.0 + PLATEAU_SPREAD).then(|| {
         format!(
             "the speedup reaches {} at {cores} workers, the core count, and stays between {} and {} up to {largest}: \
-             the cores are the limit, a step neither model describes; the best size here is {cores}",
+             the cores are the limit, a step neither model describes",
             ratio(at_cores.speedup),
             ratio(low),
             ratio(high)
@@ -120,7 +121,7 @@ fn plateau_at_cores(points: &[ScalingPoint], cores: usize) -> Option<String> {
 
 fn describe(usl: &UslFit, amdahl: Option<&AmdahlFit>, largest: u32, cores: usize) -> String {
     let mut text = format!(
-        "USL: contention σ {}, coherency κ {} (R² {}); best at {} (predicted {})",
+        "USL: contention σ {}, coherency κ {} (R² {}); the model peaks at {} (predicted {})",
         significant(usl.contention),
         significant(usl.coherency),
         usl.r_squared.map_or_else(|| "—".to_owned(), significant),
@@ -328,7 +329,7 @@ mod tests {
         let scaling = fit("Rayon", Some("own size 1"), usl_points(0.05, 0.01, &[1, 2, 4, 8, 16]), 2);
         assert!(scaling.meaningful, "{}", scaling.verdict);
         let best = scaling.usl.expect("a USL fit").best_size;
-        assert!(scaling.verdict.contains(&format!("best at {best}")), "{}", scaling.verdict);
+        assert!(scaling.verdict.contains(&format!("the model peaks at {best}")), "{}", scaling.verdict);
         assert!(scaling.verdict.contains("above this machine's 2 cores"), "{}", scaling.verdict);
     }
 
@@ -341,7 +342,8 @@ mod tests {
         let fitted = fit("Rayon", Some("Sequential"), points.clone(), 2);
         assert!(!fitted.meaningful);
         assert!(fitted.verdict.contains("the cores are the limit"), "{}", fitted.verdict);
-        assert!(fitted.verdict.contains("best size here is 2"), "{}", fitted.verdict);
+        // Which size to pick is the answer's to say, once: the fit never names one.
+        assert!(!fitted.verdict.contains("best size"), "{}", fitted.verdict);
         // On a machine with more cores the same numbers are no plateau at its core count.
         assert!(!fit("Rayon", Some("Sequential"), points, 4).verdict.contains("cores are the limit"));
     }
