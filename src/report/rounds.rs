@@ -164,7 +164,7 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
     // An answer resting on fewer rounds than the rule wants before it looks (rounds dropped as
     // disturbed, or a budget spent) says so: it may not be the next run's.
     let wanted = rounds.file.settings.min_rounds;
-    let thinnest = paired.iter().filter_map(|row| row.rounds.as_ref()).map(|measured| measured.kept).min();
+    let thinnest = (0..rounds.file.batches.len()).map(|batch| rounds.kept(batch).count()).min();
     if let Some(kept) = thinnest.filter(|&kept| kept < wanted) {
         let dropped = rounds.summary();
         sentence.push_str(&format!(
@@ -421,8 +421,16 @@ mod tests {
                 && thin.contains("34 dropped as disturbed"),
             "{thin}"
         );
-        // With every round kept, no doubt.
+        // With every round kept, no doubt, though a slot or two was spoiled: the rule counts
+        // rounds.
         assert!(!sentence(40).contains("In doubt"), "{}", sentence(40));
+        let mut measured = file(&CONFIGURATIONS, 12, two_cores);
+        measured.batches[0].rounds[3].spoiled = vec![4];
+        let rounds = Rounds::new(&measured);
+        let mut rows = rows(&CONFIGURATIONS);
+        apply(&mut rows, &rounds);
+        let full = answer(&rows, &rounds, 2).expect("an answer").sentence;
+        assert!(!full.contains("In doubt"), "{full}");
     }
 
     #[test]
