@@ -39,9 +39,19 @@ pub(crate) fn load(summary: &mut Summary, criterion_dir: &Path) {
 
 /// Adds what the peers file at `path` gave to `summary`: its rows (moved into their groups) and
 /// ratios when it was measured; why there are none when it says it was skipped, cannot be read
-/// (then it is also listed in [`Summary::skipped`]) or is not there.
+/// (then it is also listed in [`Summary::skipped`]) or is not there beside groups of poolbench's
+/// own suites. Not there beside none of them (another crate's results), the summary has no word
+/// of the peers.
 pub fn add_peers(summary: &mut Summary, file: Result<Peers, schema::Error>, path: &Path) {
     let mut peers = match file {
+        // The peers run the notebook's programs for poolbench's own groups only: a run without
+        // any of them (another crate's benchmarks, read by `poolbench report`) had none to miss.
+        Err(err)
+            if err.is_not_found()
+                && !summary.groups.iter().any(|group| crate::catalog::find(&group.id).is_some()) =>
+        {
+            return;
+        }
         Err(err) if err.is_not_found() => Peers::skipped(format!(
             "no peers file at {}: the Python peers did not run with these results \
              (cargo bench runs them unless {PYTHON_VAR}=0)",
@@ -191,6 +201,29 @@ mod tests {
             checked: String::new(),
             same_measurement_as: None,
             row: row(Source::Python, Some(executor), value, median),
+        }
+    }
+
+    #[test]
+    fn a_missing_peers_file_is_said_beside_poolbenchs_own_groups_and_nowhere_else() {
+        let summary_of = |group: &str| Summary {
+            schema_version: schema::SCHEMA_VERSION,
+            generator: "test".to_owned(),
+            machine: schema::Machine::detect(),
+            criterion_dir: "target/criterion".to_owned(),
+            groups: vec![Group::new(group, vec![row(Source::Criterion, Some("Sequential"), "1", 10.0)])],
+            skipped: Vec::new(),
+            peers: None,
+            capacity: None,
+        };
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = schema::peers_file_in(dir.path());
+        for (group, said) in [("pools/squares-10k", true), ("orders/totals", false)] {
+            let mut summary = summary_of(group);
+            add_peers(&mut summary, Peers::read(&path), &path);
+            let reason = summary.peers.as_ref().and_then(|peers| peers.reason.clone());
+            assert_eq!(reason.is_some_and(|reason| reason.starts_with("no peers file at ")), said, "{group}");
+            assert_eq!(summary.peers.is_none(), !said, "{group}");
         }
     }
 
