@@ -27,12 +27,29 @@ const FACTOR_ENV: &str = "GATE_TEST_FACTOR";
 const FAIL_ENV: &str = "GATE_TEST_FAIL";
 /// Makes this binary behave as a bench from before serve mode.
 const OLD_ENV: &str = "GATE_TEST_OLD";
+/// A directory: the `gatetest/steady` benchmarks are 1.5 times slower in the first two servers
+/// that set each of them up (counted in a file per benchmark there), then as fast as ever: a
+/// slowdown of the first pass only.
+const TRANSIENT_ENV: &str = "GATE_TEST_TRANSIENT";
+
+/// The factor of the first-pass-only slowdown for the benchmark `value`: 1.5 in the first two
+/// set-ups [`TRANSIENT_ENV`] counts, 1 after them and without it.
+fn transient_factor(value: &str) -> f64 {
+    let Some(dir) = std::env::var_os(TRANSIENT_ENV) else { return 1.0 };
+    let path = PathBuf::from(dir).join(value);
+    let before = std::fs::read(&path).map(|bytes| bytes.len()).unwrap_or(0);
+    let mut file =
+        std::fs::OpenOptions::new().create(true).append(true).open(&path).expect("the transient counter");
+    file.write_all(b"x").expect("count a set-up");
+    if before < 2 { 1.5 } else { 1.0 }
+}
 
 fn synthetic(c: &mut Criterion) {
     let factor: f64 = std::env::var(FACTOR_ENV).ok().and_then(|text| text.parse().ok()).unwrap_or(1.0);
     let mut group = Group::new(c, "gatetest/steady");
     for value in ["a", "b"] {
         group.bench_value(value, move || {
+            let factor = factor * transient_factor(value);
             Ok(move |iterations: u64| Duration::from_nanos((iterations as f64 * 1_000.0 * factor) as u64))
         });
     }
@@ -49,11 +66,12 @@ fn synthetic(c: &mut Criterion) {
 }
 
 /// The tests, by name, as libtest would list them.
-const TESTS: [(&str, fn()); 10] = [
+const TESTS: [(&str, fn()); 11] = [
     ("a_served_benchmark_answers_each_request_then_exits_at_the_end_of_its_input", serves_by_hand),
     ("a_bad_request_or_an_unknown_id_ends_the_server_with_a_message", refuses_bad_input),
     ("an_a_a_run_finds_every_benchmark_unchanged_and_exits_0", a_a_is_unchanged),
     ("a_slowdown_in_the_head_only_is_a_regression_with_exit_code_2", slowdown_regresses),
+    ("a_regression_a_second_pass_does_not_confirm_is_inconclusive", unconfirmed_is_inconclusive),
     ("a_set_up_that_fails_in_the_head_is_a_failed_benchmark_and_exit_code_1", failure_is_reported),
     ("a_base_that_predates_serve_mode_is_told_apart", old_base_is_told_apart),
     ("the_config_file_gives_a_benchmark_its_threshold_and_leaves_an_ignored_one_out", config_is_honoured),
@@ -300,6 +318,41 @@ fn slowdown_regresses() {
     assert!(poolbench::verdict::render_table(&report).contains("result: REGRESSION (exit code 2)"));
     // The canary runs the head on both sides: the injected factor cancels.
     assert!(report.canary.flagged.is_none(), "{:?}", report.canary);
+    for entry in &report.entries {
+        let note = entry.note.as_deref().unwrap_or_default();
+        assert!(
+            note.starts_with("confirmed by a second pass of fresh rounds; the first measured +5"),
+            "{note}"
+        );
+    }
+}
+
+fn unconfirmed_is_inconclusive() {
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let transient = dir.path().to_str().expect("a UTF-8 path");
+    // No canary: it would run the head's servers too, and count in the files.
+    let settings = Settings { canaries: 0, ..settings() };
+    let request = request(&[(TRANSIENT_ENV, transient)], "^gatetest/steady/a$");
+    let report = gate::run(&request, &settings, &mut |_| {}).expect("a gate run");
+    let entry = &report.entries[0];
+    assert_eq!(entry.verdict, Verdict::Inconclusive, "{entry:?}");
+    let ratio = entry.change.expect("the first pass's change").ratio;
+    assert!((ratio - 1.5).abs() < 1e-3, "the first pass's figures: {ratio}");
+    let note = entry.note.as_deref().unwrap_or_default();
+    assert!(
+        note.starts_with(
+            "flagged by the first pass, not confirmed: a second pass of fresh rounds measured +0"
+        ),
+        "{note}"
+    );
+    assert_eq!(report.outcome().exit_code(), 3, "nothing decided: inconclusive");
+
+    // Without the second pass, the first pass's flag stands.
+    std::fs::remove_file(dir.path().join("a")).expect("reset the count");
+    let unconfirmed = Settings { confirm: false, ..settings };
+    let report = gate::run(&request, &unconfirmed, &mut |_| {}).expect("a gate run");
+    assert_eq!(report.entries[0].verdict, Verdict::Regressed, "{:?}", report.entries[0]);
+    assert_eq!(report.outcome().exit_code(), 2);
 }
 
 fn failure_is_reported() {

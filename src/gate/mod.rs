@@ -101,6 +101,10 @@ pub struct Settings {
     /// A round whose window shows other programs took more than this share of the machine (0 to
     /// 1) is dropped and measured again; 1 keeps every round. Default: [`DISTURBANCE_THRESHOLD`].
     pub max_disturbance: f64,
+    /// Whether a benchmark the run flags as regressed is measured again in a second pass of fresh
+    /// rounds, and stays regressed only when that pass flags it too (else it is inconclusive,
+    /// the note saying both passes' figures). Default: true.
+    pub confirm: bool,
     /// The config file's `[[benchmark]]` entries, first match wins: a benchmark's own
     /// `threshold`, `ignore = true` (listed as ignored, not measured), `accept = true` (applied
     /// by [`Report::accept_intended`]). Default: none.
@@ -122,6 +126,7 @@ impl Settings {
             canaries: DEFAULT_CANARIES,
             seed: 1,
             max_disturbance: DISTURBANCE_THRESHOLD,
+            confirm: true,
             rules: Vec::new(),
         }
     }

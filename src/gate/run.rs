@@ -396,9 +396,20 @@ fn round(
 ) -> Result<Round, (&'static str, Failure)> {
     let id = entry.job.id.clone();
     let window = Window::open().ok();
-    let mut base = Server::start(&entry.job.base, &id, START_TIMEOUT).map_err(|failure| ("base", failure))?;
+    // The side that times first in the round's first pair also starts first and warms up first:
+    // whatever being the older process or the first to run costs falls on either side at random.
+    let start_base =
+        || Server::start(&entry.job.base, &id, START_TIMEOUT).map_err(|failure| ("base", failure));
+    let start_head =
+        || Server::start(&entry.job.head, &id, START_TIMEOUT).map_err(|failure| ("head", failure));
+    let (mut base, mut head) = if base_first {
+        let base = start_base()?;
+        (base, start_head()?)
+    } else {
+        let head = start_head()?;
+        (start_base()?, head)
+    };
     totals.base_processes += 1;
-    let mut head = Server::start(&entry.job.head, &id, START_TIMEOUT).map_err(|failure| ("head", failure))?;
     totals.head_processes += 1;
     let pairs = timed_pairs(entry, settings, base_first, &mut base, &mut head)
         .map_err(|failure| ("pair", failure))?;
@@ -443,8 +454,13 @@ fn timed_pairs(
     };
     let timeout = slot_timeout(settings.slot);
     for _ in 0..shape.warm_up {
-        base.time(iterations, timeout)?;
-        head.time(iterations, timeout)?;
+        if base_first {
+            base.time(iterations, timeout)?;
+            head.time(iterations, timeout)?;
+        } else {
+            head.time(iterations, timeout)?;
+            base.time(iterations, timeout)?;
+        }
     }
     let per_iteration = |time: Duration| time.as_nanos() as f64 / iterations as f64;
     let mut pairs = Vec::with_capacity(shape.pairs);

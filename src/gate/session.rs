@@ -120,15 +120,20 @@ pub fn run(request: &Request, settings: &Settings, progress: &mut dyn FnMut(&str
     for warning in &warnings {
         progress(warning);
     }
-    let (measured, totals, said) = measure(plan.jobs, &rule, settings, progress)
+    let (measured, mut totals, said) = measure(plan.jobs, &rule, settings, progress)
         .map_err(|failed| Error::no_serve_mode(failed.side, failed.program, failed.message))?;
     warnings.extend(said);
+    let confirmations = if settings.confirm {
+        confirm(&measured, &rule, settings, &mut totals, progress)?
+    } else {
+        Vec::new()
+    };
     let sides = Sides {
         base: Side { processes: totals.base_processes, ..base_side },
         head: Side { processes: totals.head_processes, ..head_side },
     };
     let unmeasured = Unmeasured { new: plan.new, missing: plan.missing, ignored };
-    let mut report = report(measured, &unmeasured, &rule, settings, sides, totals, started);
+    let mut report = report(measured, &confirmations, &unmeasured, &rule, settings, sides, totals, started);
     report.warnings = warnings;
     Ok(report)
 }
@@ -269,8 +274,73 @@ fn short(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
 }
 
+/// A benchmark the first pass flagged as regressed, measured again.
+struct Confirmation {
+    measured: Measured,
+    judged: Judged,
+    /// The second pass's rule: over the flagged benchmarks only.
+    rule: Rule,
+}
+
+/// The benchmarks' verdicts, judged together (canaries left out, in their order).
+fn judge(measured: &[&Measured], rule: &Rule) -> Vec<Judged> {
+    let estimates: Vec<_> =
+        measured.iter().map(|measured| (measured.estimate(), measured.job.margin)).collect();
+    rule.judge_with_margins(&estimates)
+}
+
+/// Measures every benchmark the first pass flagged as regressed again, in a second pass of fresh
+/// rounds (servers, iteration counts, slot order) under the same rule over only those benchmarks,
+/// within `benchmark_budget` each and the run's `budget` in all: a regression stands when both
+/// passes flag it (reports/README.md, "The rule", 8).
+fn confirm(
+    measured: &[Measured],
+    rule: &Rule,
+    settings: &Settings,
+    totals: &mut Totals,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<Confirmation>, Error> {
+    let benchmarks: Vec<&Measured> = measured.iter().filter(|measured| !measured.job.canary).collect();
+    let flagged: Vec<_> = benchmarks
+        .iter()
+        .zip(judge(&benchmarks, rule))
+        .filter(|(measured, judged)| judged.verdict == Verdict::Regressed && measured.failure.is_none())
+        .map(|(measured, _)| measured.job.clone())
+        .collect();
+    if flagged.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&str> = flagged.iter().map(|job| job.id.as_str()).collect();
+    progress(&format!(
+        "confirming {} regression(s) in a second pass of fresh rounds: {}",
+        flagged.len(),
+        ids.join(", ")
+    ));
+    let rule = Rule { benchmarks: flagged.len(), canaries: 0, ..*rule };
+    let settings = Settings {
+        budget: (settings.benchmark_budget * flagged.len() as u32).min(settings.budget),
+        seed: settings.seed.wrapping_add(1),
+        ..settings.clone()
+    };
+    let (again, second, _) = measure(flagged, &rule, &settings, progress)
+        .map_err(|failed| Error::no_serve_mode(failed.side, failed.program, failed.message))?;
+    totals.elapsed += second.elapsed;
+    totals.base_processes += second.base_processes;
+    totals.head_processes += second.head_processes;
+    totals.load_measured |= second.load_measured;
+    totals.disturbed_share = totals.disturbed_share.max(second.disturbed_share);
+    let judged = judge(&again.iter().collect::<Vec<_>>(), &rule);
+    Ok(again
+        .into_iter()
+        .zip(judged)
+        .map(|(measured, judged)| Confirmation { measured, judged, rule })
+        .collect())
+}
+
+#[allow(clippy::too_many_arguments)]
 fn report(
     measured: Vec<Measured>,
+    confirmations: &[Confirmation],
     unmeasured: &Unmeasured,
     rule: &Rule,
     settings: &Settings,
@@ -280,13 +350,17 @@ fn report(
 ) -> Report {
     let (canaries, benchmarks): (Vec<Measured>, Vec<Measured>) =
         measured.into_iter().partition(|m| m.job.canary);
-    let estimates: Vec<_> =
-        benchmarks.iter().map(|measured| (measured.estimate(), measured.job.margin)).collect();
-    let judged = rule.judge_with_margins(&estimates);
+    let judged = judge(&benchmarks.iter().collect::<Vec<_>>(), rule);
     let mut entries: Vec<Entry> = benchmarks
         .iter()
         .zip(judged)
-        .map(|(measured, judged)| entry(measured, Some(judged), rule, settings))
+        .map(|(measured, judged)| {
+            let first = entry(measured, Some(judged), rule, settings);
+            match confirmations.iter().find(|confirmation| confirmation.measured.job.id == measured.job.id) {
+                Some(confirmation) => confirmed(first, confirmation, settings),
+                None => first,
+            }
+        })
         .collect();
     entries.extend(unmeasured.new.iter().map(|id| self::unmeasured(id, Verdict::New, None)));
     entries.extend(unmeasured.missing.iter().map(|id| self::unmeasured(id, Verdict::Missing, None)));
@@ -375,6 +449,47 @@ fn entry(measured: &Measured, judged: Option<Judged>, rule: &Rule, settings: &Se
         seconds: measured.spent.as_secs_f64(),
         stop: measured.stop,
         note: measured.failure.clone().or_else(|| threshold_note(&measured.job.id, settings)),
+    }
+}
+
+/// A first pass's regression after its second pass: regressed, with the second pass's figures
+/// (free of the selection that made the first pass's look large), when that pass flags it too;
+/// else inconclusive (failed, when its servers broke), with the first pass's figures. The note
+/// gives the other pass's change either way.
+fn confirmed(first: Entry, confirmation: &Confirmation, settings: &Settings) -> Entry {
+    let change = |entry: &Entry| {
+        let change =
+            entry.change.as_ref().map(change_with_interval).unwrap_or_else(|| "no estimate".to_owned());
+        format!("{change} in {} round(s)", entry.rounds)
+    };
+    let second = entry(&confirmation.measured, Some(confirmation.judged), &confirmation.rule, settings);
+    let join = |note: String, other: Option<String>| match other {
+        Some(other) => format!("{note}; {other}"),
+        None => note,
+    };
+    if second.verdict == Verdict::Regressed {
+        let note =
+            format!("confirmed by a second pass of fresh rounds; the first measured {}", change(&first));
+        return Entry {
+            seconds: first.seconds + second.seconds,
+            note: Some(join(note, second.note.clone())),
+            ..second
+        };
+    }
+    let note = match &second.note {
+        Some(failure) if second.verdict == Verdict::Failed => {
+            format!("flagged by the first pass; its second pass failed: {failure}")
+        }
+        _ => format!(
+            "flagged by the first pass, not confirmed: a second pass of fresh rounds measured {}",
+            change(&second)
+        ),
+    };
+    Entry {
+        verdict: if second.verdict == Verdict::Failed { Verdict::Failed } else { Verdict::Inconclusive },
+        seconds: first.seconds + second.seconds,
+        note: Some(join(note, first.note.clone())),
+        ..first
     }
 }
 

@@ -102,6 +102,10 @@ struct Options {
     /// Seed of the slot order [default: 1].
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
+    /// Fail on a regression the first pass flags, without measuring it again in a second pass of
+    /// fresh rounds [default: a regression must be flagged by both passes].
+    #[arg(long)]
+    no_confirm: bool,
     /// Where the base's worktree and target directory go [default: gate/ in the cargo target directory].
     #[arg(long, value_name = "DIR")]
     work_dir: Option<PathBuf>,
@@ -267,6 +271,7 @@ fn settings(options: &Options, config: &Config) -> Settings {
         canaries: options.canaries.unwrap_or(defaults.canaries),
         seed: options.seed.unwrap_or(defaults.seed),
         max_disturbance: options.max_disturbance.map_or(defaults.max_disturbance, |percent| percent / 100.0),
+        confirm: !options.no_confirm,
         rules: defaults.rules,
     }
 }
