@@ -164,12 +164,23 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
     // An answer resting on fewer rounds than the rule wants before it looks (rounds dropped as
     // disturbed, or a budget spent) says so: it may not be the next run's.
     let wanted = rounds.file.settings.min_rounds;
-    let thinnest = (0..rounds.file.batches.len()).map(|batch| rounds.kept(batch).count()).min();
-    if let Some(kept) = thinnest.filter(|&kept| kept < wanted) {
+    let kept: Vec<usize> = (0..rounds.file.batches.len()).map(|batch| rounds.kept(batch).count()).collect();
+    let thin: Vec<usize> = kept.iter().copied().filter(|&kept| kept < wanted).collect();
+    if let Some(&thinnest) = thin.iter().min() {
         let dropped = rounds.summary();
+        let rests = if kept.len() == 1 {
+            format!("it rests on {thinnest} paired rounds, fewer than the {wanted} the rule wants")
+        } else {
+            format!(
+                "{} of its {} batches of configurations rest{} on fewer paired rounds than the {wanted} the rule \
+                 wants (the thinnest on {thinnest})",
+                thin.len(),
+                kept.len(),
+                if thin.len() == 1 { "s" } else { "" }
+            )
+        };
         sentence.push_str(&format!(
-            " In doubt: it rests on {kept} paired rounds, fewer than the {wanted} the rule wants ({} dropped as \
-             disturbed, {} for capacity); measure again on a quieter machine.",
+            " In doubt: {rests} ({} dropped as disturbed, {} for capacity); measure again on a quieter machine.",
             dropped.dropped_disturbed, dropped.dropped_capacity
         ));
     }
@@ -424,6 +435,30 @@ mod tests {
         // With every round kept, no doubt, though a slot or two was spoiled: the rule counts
         // rounds.
         assert!(!sentence(40).contains("In doubt"), "{}", sentence(40));
+        // Two batches, each with Sequential: only the second thin, and the sentence says so,
+        // never that the whole answer rests on it.
+        let mut measured = file(&CONFIGURATIONS[..3], 40, two_cores);
+        let mut second =
+            file(&[CONFIGURATIONS[0], CONFIGURATIONS[3], CONFIGURATIONS[4]], 40, |round, index| {
+                two_cores(round, [0, 3, 4][index])
+            })
+            .batches
+            .remove(0);
+        for round in second.rounds.iter_mut().skip(2) {
+            round.dropped = Some("disturbed".to_owned());
+        }
+        measured.batches.push(second);
+        let rounds = Rounds::new(&measured);
+        let mut batch_rows = rows(&CONFIGURATIONS);
+        apply(&mut batch_rows, &rounds);
+        let batches = answer_of(&batch_rows, &rounds).sentence;
+        assert!(
+            batches.contains(&format!(
+                "In doubt: 1 of its 2 batches of configurations rests on fewer paired rounds than the {wanted} the \
+                 rule wants (the thinnest on 2) (38 dropped as disturbed"
+            )),
+            "{batches}"
+        );
         let mut measured = file(&CONFIGURATIONS, 12, two_cores);
         measured.batches[0].rounds[3].spoiled = vec![4];
         let rounds = Rounds::new(&measured);
