@@ -161,10 +161,6 @@ macro_rules! worker_entry {
 ///     type Output = usize;
 ///     type State = ();
 ///
-///     fn setup(&self) -> Result<(), WorkloadError> {
-///         Ok(())
-///     }
-///
 ///     fn run(&self, (): &(), document: &String) -> Result<usize, WorkloadError> {
 ///         Ok(document.split_whitespace().count())
 ///     }

@@ -194,10 +194,6 @@ impl Workload for Echo {
     type Output = String;
     type State = ();
 
-    fn setup(&self) -> Result<(), WorkloadError> {
-        Ok(())
-    }
-
     fn run(&self, (): &(), input: &String) -> Result<String, WorkloadError> {
         Ok(input.clone())
     }

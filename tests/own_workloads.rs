@@ -21,10 +21,6 @@ impl Workload for WordLengths {
     type Output = Vec<usize>;
     type State = ();
 
-    fn setup(&self) -> Result<(), WorkloadError> {
-        Ok(())
-    }
-
     fn run(&self, (): &(), text: &String) -> Result<Vec<usize>, WorkloadError> {
         Ok(text.split_whitespace().map(str::len).filter(|len| *len >= self.min).collect())
     }
@@ -52,10 +48,6 @@ impl Workload for Explodes {
     type Input = u32;
     type Output = u32;
     type State = ();
-
-    fn setup(&self) -> Result<(), WorkloadError> {
-        Ok(())
-    }
 
     fn run(&self, (): &(), n: &u32) -> Result<u32, WorkloadError> {
         match *n {
@@ -88,10 +80,6 @@ impl Workload for Doubles {
     type Input = Picky;
     type Output = Picky;
     type State = ();
-
-    fn setup(&self) -> Result<(), WorkloadError> {
-        Ok(())
-    }
 
     fn run(&self, (): &(), Picky(n): &Picky) -> Result<Picky, WorkloadError> {
         // An output of 13 (for 100) is written by the worker, but the pool cannot read it back.
@@ -141,10 +129,6 @@ impl Workload for NotRegistered {
     type Input = u32;
     type Output = u32;
     type State = ();
-
-    fn setup(&self) -> Result<(), WorkloadError> {
-        Ok(())
-    }
 
     fn run(&self, (): &(), n: &u32) -> Result<u32, WorkloadError> {
         Ok(*n)
@@ -236,6 +220,44 @@ fn a_worker_from_another_build_is_refused_saying_so() {
     let other_build = env!("CARGO_BIN_EXE_poolbench");
     let err = ProcessPool::builder().size(1).worker_program(other_build).build().expect_err("refused");
     assert!(err.to_string().contains("another build"), "{err}");
+}
+
+/// A state of its own, and no `setup` to build it: the default cannot, and says so.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ForgetsSetup;
+
+impl Workload for ForgetsSetup {
+    type Input = u32;
+    type Output = u32;
+    type State = String;
+
+    fn run(&self, prefix: &String, n: &u32) -> Result<u32, WorkloadError> {
+        Ok(*n + prefix.len() as u32)
+    }
+}
+
+poolbench::remote!(ForgetsSetup);
+
+#[test]
+fn a_workload_with_a_state_and_no_setup_is_refused_at_prepare_naming_its_state() {
+    let mut executors = process_executors();
+    executors.push(ExecutorKind::Sequential.build(1).expect("sequential"));
+    executors.push(ExecutorKind::StdPool.build(2).expect("a std pool"));
+    executors.push(ExecutorKind::Tokio.build(2).expect("a tokio pool"));
+    for executor in executors {
+        let Err(err) = executor.prepare(&ForgetsSetup) else { panic!("{} prepared it", executor.kind()) };
+        assert!(err.is_setup_failure(), "{}: {err}", executor.kind());
+        let text = err.to_string();
+        assert!(
+            text.contains(
+                "workload ForgetsSetup: its State is alloc::string::String, not (), so it must implement setup"
+            ),
+            "{}: {text}",
+            executor.kind()
+        );
+    }
+    // A workload whose state is `()` leaves `setup` out: WordLengths has none.
+    assert_eq!(Sequential.map(&WordLengths { min: 1 }, &["a bc".to_owned()]).expect("mapped"), [vec![1, 2]]);
 }
 
 #[test]

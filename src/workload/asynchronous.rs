@@ -29,10 +29,6 @@ use super::{LoopbackRequest, Sleep, Workload, WorkloadError};
 ///     type Output = u64;
 ///     type State = ();
 ///
-///     async fn setup(&self) -> Result<(), WorkloadError> {
-///         Ok(())
-///     }
-///
 ///     async fn run(&self, (): &(), value: &u64) -> Result<u64, WorkloadError> {
 ///         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
 ///         Ok(*value)
@@ -56,10 +52,16 @@ pub trait AsyncWorkload: Clone + Send + Sync + 'static {
 
     /// Builds the state every task reads, once per runtime, before the first task.
     ///
+    /// Default: as [`Workload::setup`]'s, `Ok(())` when `State` is `()`, and for any other state
+    /// an error naming the workload and its `State`.
+    ///
     /// # Errors
     ///
     /// A set-up that fails fails every task of the map, naming the runtime.
-    fn setup(&self) -> impl Future<Output = Result<Self::State, WorkloadError>> + Send;
+    fn setup(&self) -> impl Future<Output = Result<Self::State, WorkloadError>> + Send {
+        let state = super::unit_state(self.name(), "setup");
+        async move { state }
+    }
 
     /// Runs one task.
     ///
@@ -82,10 +84,6 @@ impl AsyncWorkload for Sleep {
         "io-sleep"
     }
 
-    async fn setup(&self) -> Result<(), WorkloadError> {
-        Ok(())
-    }
-
     /// Tokio's timer: the task yields its thread while it waits.
     async fn run(&self, (): &(), token: &u64) -> Result<u64, WorkloadError> {
         tokio::time::sleep(self.duration).await;
@@ -100,10 +98,6 @@ impl AsyncWorkload for LoopbackRequest {
 
     fn name(&self) -> &str {
         "io-tcp"
-    }
-
-    async fn setup(&self) -> Result<(), WorkloadError> {
-        Ok(())
     }
 
     /// The same round trip as the blocking one, on Tokio's `TcpStream`, within the same timeout.

@@ -38,10 +38,6 @@ impl Workload for CpuSpin {
         "cpu-spin"
     }
 
-    fn setup(&self) -> Result<(), WorkloadError> {
-        Ok(())
-    }
-
     fn run(&self, (): &(), bound: &u64) -> Result<u64, WorkloadError> {
         match injected_slowdown().map_err(WorkloadError::new)? {
             None => Ok(count_primes_below(*bound)),

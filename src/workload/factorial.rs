@@ -25,10 +25,6 @@ impl Workload for Factorial {
         "factorial"
     }
 
-    fn setup(&self) -> Result<(), WorkloadError> {
-        Ok(())
-    }
-
     fn run(&self, (): &(), n: &u32) -> Result<BigUint, WorkloadError> {
         Ok(factorial(*n))
     }

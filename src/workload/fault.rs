@@ -59,10 +59,6 @@ impl Workload for Fault {
         "fault"
     }
 
-    fn setup(&self) -> Result<(), WorkloadError> {
-        Ok(())
-    }
-
     fn run(&self, (): &(), action: &FaultAction) -> Result<u64, WorkloadError> {
         let process_faults = PROCESS_FAULTS_ALLOWED.load(Ordering::SeqCst);
         match action {

@@ -53,10 +53,6 @@ where
         &self.name
     }
 
-    fn setup(&self) -> Result<(), WorkloadError> {
-        Ok(())
-    }
-
     fn run(&self, (): &(), input: &I) -> Result<O, WorkloadError> {
         Ok((self.f)(input))
     }

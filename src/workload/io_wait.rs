@@ -36,10 +36,6 @@ impl Workload for Sleep {
         "io-sleep"
     }
 
-    fn setup(&self) -> Result<(), WorkloadError> {
-        Ok(())
-    }
-
     fn run(&self, (): &(), token: &u64) -> Result<u64, WorkloadError> {
         std::thread::sleep(self.duration);
         Ok(*token)
@@ -92,10 +88,6 @@ impl Workload for LoopbackRequest {
 
     fn name(&self) -> &str {
         "io-tcp"
-    }
-
-    fn setup(&self) -> Result<(), WorkloadError> {
-        Ok(())
     }
 
     fn run(&self, (): &(), value: &u64) -> Result<u64, WorkloadError> {

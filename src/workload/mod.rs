@@ -76,10 +76,6 @@ pub use squares::Squares;
 ///     type Output = usize;
 ///     type State = ();
 ///
-///     fn setup(&self) -> Result<(), WorkloadError> {
-///         Ok(())
-///     }
-///
 ///     fn run(&self, (): &(), document: &String) -> Result<usize, WorkloadError> {
 ///         Ok(document.split_whitespace().count())
 ///     }
@@ -103,11 +99,19 @@ pub trait Workload: Clone + Send + Sync + 'static {
 
     /// Builds a worker's state, once per worker (thread or process) before its first task.
     ///
+    /// Default: `Ok(())` when [`State`](Workload::State) is `()`, so a workload without a state
+    /// leaves it out. A workload with a state of its own implements it; if it does not, every
+    /// worker's set-up fails with an error naming the workload and its `State` (at the first
+    /// `prepare`, which every sweep runs when it checks the answers, before anything is timed),
+    /// since a default cannot build a state it does not know.
+    ///
     /// # Errors
     ///
     /// A set-up that fails fails the executor's [`prepare`](crate::Executor::prepare), naming
     /// the worker, or every task of a map that was not prepared.
-    fn setup(&self) -> Result<Self::State, WorkloadError>;
+    fn setup(&self) -> Result<Self::State, WorkloadError> {
+        unit_state(self.name(), "setup")
+    }
 
     /// Runs one task with its worker's state.
     ///
@@ -124,6 +128,18 @@ pub trait Workload: Clone + Send + Sync + 'static {
         let _ = input;
         None
     }
+}
+
+/// `()` as a `State`, for the default `setup` of [`Workload`] and [`AsyncWorkload`]; for any other
+/// state, the error that says the workload `name` must implement `method` to build it.
+pub(crate) fn unit_state<State: 'static>(name: &str, method: &str) -> Result<State, WorkloadError> {
+    let unit: Box<dyn std::any::Any> = Box::new(());
+    unit.downcast::<State>().map(|state| *state).map_err(|_| {
+        WorkloadError::new(format!(
+            "workload {name}: its State is {}, not (), so it must implement {method} to build one",
+            std::any::type_name::<State>()
+        ))
+    })
 }
 
 /// A workload's own failure: an I/O error, or a failure requested on purpose by [`Fault`].

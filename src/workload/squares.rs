@@ -17,10 +17,6 @@ impl Workload for Squares {
         "squares"
     }
 
-    fn setup(&self) -> Result<(), WorkloadError> {
-        Ok(())
-    }
-
     fn run(&self, (): &(), n: &u32) -> Result<u64, WorkloadError> {
         Ok(u64::from(*n) * u64::from(*n))
     }

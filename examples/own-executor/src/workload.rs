@@ -42,10 +42,6 @@ impl Workload for LongestChain {
         "longest-chain"
     }
 
-    fn setup(&self) -> Result<(), WorkloadError> {
-        Ok(())
-    }
-
     fn run(&self, _: &(), range: &Range) -> Result<(u64, u32), WorkloadError> {
         if range.start == 0 || range.count == 0 {
             return Err(WorkloadError::new(format!("an empty range or one holding 0: {range:?}")));
