@@ -239,6 +239,7 @@ impl AsyncWorkload for Doubling {
         if *input == 13 {
             return Err(WorkloadError::new("thirteen is unlucky"));
         }
+        assert_ne!(*input, 99, "ninety-nine panics");
         Ok(factor * input)
     }
 }
@@ -255,6 +256,11 @@ fn a_users_async_workload_runs_as_tasks_on_tokio_and_blocking_elsewhere_with_one
 
     let err = prepared.map(&[1, 13, 2]).unwrap_err();
     assert_eq!((err.task(), err.to_string().as_str()), (Some(1), "task 1 failed: thirteen is unlucky"));
+    // A task that panics on Tokio is an error naming it; the runtime serves the next map.
+    let err = prepared.map(&[1, 2, 99]).unwrap_err();
+    assert_eq!(err.task(), Some(2), "{err}");
+    assert!(err.panic_message().is_some_and(|message| message.contains("ninety-nine panics")), "{err}");
+    assert_eq!(prepared.map(&[3]).unwrap(), [6]);
 
     let dir = tempfile::tempdir().expect("a temporary directory");
     let (code, stderr) = common::run_child(CASE_ENV, "async", dir.path());

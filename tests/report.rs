@@ -403,6 +403,10 @@ fn the_markdown_of_a_suite_larger_than_the_full_one_fits_a_pull_request_comment_
     assert!(length < GITHUB_COMMENT_LIMIT, "{length} characters");
     // Nothing is left out at this size: every group's heading, headline and executors are there.
     assert!(!markdown.contains("left out"), "{markdown}");
+    // The times are medians, where Criterion's terminal line shows the mean: the page says so.
+    assert!(
+        markdown.contains("Times are Criterion's medians per iteration (its terminal line shows the mean)")
+    );
     for group in &summary.groups {
         let section = markdown.split(&format!("### {}\n", group.id)).nth(1).expect("the group's section");
         let section = section.split("### ").next().unwrap_or(section);

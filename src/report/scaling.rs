@@ -325,11 +325,12 @@ mod tests {
     }
 
     #[test]
-    fn a_clean_sweep_is_meaningful_and_names_its_best_size() {
+    fn a_clean_sweep_is_meaningful_and_says_where_the_model_peaks_not_which_size_to_pick() {
         let scaling = fit("Rayon", Some("own size 1"), usl_points(0.05, 0.01, &[1, 2, 4, 8, 16]), 2);
         assert!(scaling.meaningful, "{}", scaling.verdict);
         let best = scaling.usl.expect("a USL fit").best_size;
         assert!(scaling.verdict.contains(&format!("the model peaks at {best}")), "{}", scaling.verdict);
+        assert!(!scaling.verdict.contains("best size"), "{}", scaling.verdict);
         assert!(scaling.verdict.contains("above this machine's 2 cores"), "{}", scaling.verdict);
     }
 
