@@ -349,10 +349,24 @@ fn unconfirmed_is_inconclusive() {
 
     // Without the second pass, the first pass's flag stands.
     std::fs::remove_file(dir.path().join("a")).expect("reset the count");
-    let unconfirmed = Settings { confirm: false, ..settings };
+    let unconfirmed = Settings { confirm: false, ..settings.clone() };
     let report = gate::run(&request, &unconfirmed, &mut |_| {}).expect("a gate run");
     assert_eq!(report.entries[0].verdict, Verdict::Regressed, "{:?}", report.entries[0]);
     assert_eq!(report.outcome().exit_code(), 2);
+
+    // A second pass that cannot measure (here: no time for a round; on a busy machine: every
+    // round dropped as disturbed) refutes nothing: the first pass's flag stands, and says so.
+    std::fs::remove_file(dir.path().join("a")).expect("reset the count");
+    let no_time = Settings { benchmark_budget: Duration::from_millis(1), ..settings };
+    let report = gate::run(&request, &no_time, &mut |_| {}).expect("a gate run");
+    let entry = &report.entries[0];
+    assert_eq!(entry.verdict, Verdict::Regressed, "{entry:?}");
+    let note = entry.note.as_deref().unwrap_or_default();
+    assert!(
+        note.starts_with("not confirmed nor refuted: its second pass kept ")
+            && note.contains("round(s), fewer than the 2 the rule needs"),
+        "{note}"
+    );
 }
 
 fn failure_is_reported() {

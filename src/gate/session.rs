@@ -454,8 +454,9 @@ fn entry(measured: &Measured, judged: Option<Judged>, rule: &Rule, settings: &Se
 
 /// A first pass's regression after its second pass: regressed, with the second pass's figures
 /// (free of the selection that made the first pass's look large), when that pass flags it too;
-/// else inconclusive (failed, when its servers broke), with the first pass's figures. The note
-/// gives the other pass's change either way.
+/// still regressed, with the first pass's figures, when the second pass kept fewer rounds than
+/// the rule needs (it could not measure, so it cannot refute); else inconclusive (failed, when
+/// its servers broke), with the first pass's figures. The note gives the other pass's change.
 fn confirmed(first: Entry, confirmation: &Confirmation, settings: &Settings) -> Entry {
     let change = |entry: &Entry| {
         let change =
@@ -474,6 +475,21 @@ fn confirmed(first: Entry, confirmation: &Confirmation, settings: &Settings) -> 
             seconds: first.seconds + second.seconds,
             note: Some(join(note, second.note.clone())),
             ..second
+        };
+    }
+    // A second pass that could not measure (its rounds dropped as disturbed, its time spent)
+    // is no evidence against the first: a busy machine must not let a regression through.
+    let kept = confirmation.measured.rounds.len();
+    if second.verdict != Verdict::Failed && kept < confirmation.rule.min_rounds {
+        let note = format!(
+            "not confirmed nor refuted: its second pass kept {kept} round(s), fewer than the {} the rule needs \
+             ({} dropped as disturbed), so the first pass's verdict stands",
+            confirmation.rule.min_rounds, confirmation.measured.dropped
+        );
+        return Entry {
+            seconds: first.seconds + second.seconds,
+            note: Some(join(note, first.note.clone())),
+            ..first
         };
     }
     let note = match &second.note {
