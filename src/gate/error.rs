@@ -31,15 +31,22 @@ impl Error {
         Error::new(ErrorKind::Input(message.into()))
     }
 
-    pub(crate) fn no_serve_mode(side: &'static str, program: PathBuf, message: String) -> Self {
-        Error::new(ErrorKind::NoServeMode { side, program, message })
-    }
-
     /// Whether a side's program predates serve mode (or is no bench built on
     /// [`Main`](crate::bench::Main)): the run measured nothing, and comparing whole runs is the
     /// way left.
     pub fn is_no_serve_mode(&self) -> bool {
         matches!(*self.kind, ErrorKind::NoServeMode { .. })
+    }
+}
+
+/// A side that cannot serve: what [`measure`](super::run::measure) stops on.
+impl From<super::run::NoServeMode> for Error {
+    fn from(failed: super::run::NoServeMode) -> Self {
+        Error::new(ErrorKind::NoServeMode {
+            side: failed.side,
+            program: failed.program,
+            message: failed.message,
+        })
     }
 }
 

@@ -254,6 +254,17 @@ pub(crate) struct Totals {
     pub load_measured: bool,
 }
 
+impl Totals {
+    /// Adds a later pass's figures (the confirmation's) to these.
+    pub fn add_pass(&mut self, later: &Totals) {
+        self.elapsed += later.elapsed;
+        self.base_processes += later.base_processes;
+        self.head_processes += later.head_processes;
+        self.load_measured |= later.load_measured;
+        self.disturbed_share = self.disturbed_share.max(later.disturbed_share);
+    }
+}
+
 /// A fatal problem: the base (or head) cannot serve at all, so nothing can be measured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct NoServeMode {

@@ -120,8 +120,7 @@ pub fn run(request: &Request, settings: &Settings, progress: &mut dyn FnMut(&str
     for warning in &warnings {
         progress(warning);
     }
-    let (measured, mut totals, said) = measure(plan.jobs, &rule, settings, progress)
-        .map_err(|failed| Error::no_serve_mode(failed.side, failed.program, failed.message))?;
+    let (measured, mut totals, said) = measure(plan.jobs, &rule, settings, progress)?;
     warnings.extend(said);
     let confirmations = if settings.confirm {
         confirm(&measured, &rule, settings, &mut totals, progress)?
@@ -322,13 +321,8 @@ fn confirm(
         seed: settings.seed.wrapping_add(1),
         ..settings.clone()
     };
-    let (again, second, _) = measure(flagged, &rule, &settings, progress)
-        .map_err(|failed| Error::no_serve_mode(failed.side, failed.program, failed.message))?;
-    totals.elapsed += second.elapsed;
-    totals.base_processes += second.base_processes;
-    totals.head_processes += second.head_processes;
-    totals.load_measured |= second.load_measured;
-    totals.disturbed_share = totals.disturbed_share.max(second.disturbed_share);
+    let (again, second, _) = measure(flagged, &rule, &settings, progress)?;
+    totals.add_pass(&second);
     let judged = judge(&again.iter().collect::<Vec<_>>(), &rule);
     Ok(again
         .into_iter()
@@ -464,49 +458,43 @@ fn confirmed(first: Entry, confirmation: &Confirmation, settings: &Settings) -> 
         format!("{change} in {} round(s)", entry.rounds)
     };
     let second = entry(&confirmation.measured, Some(confirmation.judged), &confirmation.rule, settings);
-    let join = |note: String, other: Option<String>| match other {
-        Some(other) => format!("{note}; {other}"),
-        None => note,
-    };
-    if second.verdict == Verdict::Regressed {
+    let seconds = first.seconds + second.seconds;
+    let kept = confirmation.measured.rounds.len();
+    // The entry shown, and what the note says of the other pass.
+    let (mut shown, note) = if second.verdict == Verdict::Regressed {
         let note =
             format!("confirmed by a second pass of fresh rounds; the first measured {}", change(&first));
-        return Entry {
-            seconds: first.seconds + second.seconds,
-            note: Some(join(note, second.note.clone())),
-            ..second
-        };
-    }
-    // A second pass that could not measure (its rounds dropped as disturbed, its time spent)
-    // is no evidence against the first: a busy machine must not let a regression through.
-    let kept = confirmation.measured.rounds.len();
-    if second.verdict != Verdict::Failed && kept < confirmation.rule.min_rounds {
+        (second, note)
+    } else if second.verdict != Verdict::Failed && kept < confirmation.rule.min_rounds {
+        // A second pass that could not measure (its rounds dropped as disturbed, its time spent)
+        // is no evidence against the first: a busy machine must not let a regression through.
         let note = format!(
             "not confirmed nor refuted: its second pass kept {kept} round(s), fewer than the {} the rule needs \
              ({} dropped as disturbed), so the first pass's verdict stands",
             confirmation.rule.min_rounds, confirmation.measured.dropped
         );
-        return Entry {
-            seconds: first.seconds + second.seconds,
-            note: Some(join(note, first.note.clone())),
-            ..first
+        (first, note)
+    } else {
+        let (verdict, note) = match &second.note {
+            Some(failure) if second.verdict == Verdict::Failed => {
+                (Verdict::Failed, format!("flagged by the first pass; its second pass failed: {failure}"))
+            }
+            _ => (
+                Verdict::Inconclusive,
+                format!(
+                    "flagged by the first pass, not confirmed: a second pass of fresh rounds measured {}",
+                    change(&second)
+                ),
+            ),
         };
-    }
-    let note = match &second.note {
-        Some(failure) if second.verdict == Verdict::Failed => {
-            format!("flagged by the first pass; its second pass failed: {failure}")
-        }
-        _ => format!(
-            "flagged by the first pass, not confirmed: a second pass of fresh rounds measured {}",
-            change(&second)
-        ),
+        (Entry { verdict, ..first }, note)
     };
-    Entry {
-        verdict: if second.verdict == Verdict::Failed { Verdict::Failed } else { Verdict::Inconclusive },
-        seconds: first.seconds + second.seconds,
-        note: Some(join(note, first.note.clone())),
-        ..first
-    }
+    shown.seconds = seconds;
+    shown.note = Some(match shown.note.take() {
+        Some(other) => format!("{note}; {other}"),
+        None => note,
+    });
+    shown
 }
 
 /// The canary's result from its entries: flagged when one found a change; `could_not_judge`

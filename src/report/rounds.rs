@@ -414,15 +414,21 @@ mod tests {
 
     #[test]
     fn an_answer_on_fewer_rounds_than_the_rule_wants_says_it_is_in_doubt() {
-        let sentence = |disturbed_after: usize| {
-            let mut measured = file(&CONFIGURATIONS, 40, two_cores);
-            for round in measured.batches[0].rounds.iter_mut().skip(disturbed_after) {
-                round.dropped = Some("disturbed".to_owned());
-            }
-            let rounds = Rounds::new(&measured);
+        let sentence_of = |measured: &RoundsFile| {
+            let rounds = Rounds::new(measured);
             let mut rows = rows(&CONFIGURATIONS);
             apply(&mut rows, &rounds);
-            answer(&rows, &rounds, 2).expect("an answer").sentence
+            answer_of(&rows, &rounds).sentence
+        };
+        let disturb_after = |batch: &mut Batch, kept: usize| {
+            for round in batch.rounds.iter_mut().skip(kept) {
+                round.dropped = Some("disturbed".to_owned());
+            }
+        };
+        let sentence = |disturbed_after: usize| {
+            let mut measured = file(&CONFIGURATIONS, 40, two_cores);
+            disturb_after(&mut measured.batches[0], disturbed_after);
+            sentence_of(&measured)
         };
         // The machine was disturbed in all but 6 rounds.
         let wanted = RoundsSettings::typical().min_rounds;
@@ -444,14 +450,9 @@ mod tests {
             })
             .batches
             .remove(0);
-        for round in second.rounds.iter_mut().skip(2) {
-            round.dropped = Some("disturbed".to_owned());
-        }
+        disturb_after(&mut second, 2);
         measured.batches.push(second);
-        let rounds = Rounds::new(&measured);
-        let mut batch_rows = rows(&CONFIGURATIONS);
-        apply(&mut batch_rows, &rounds);
-        let batches = answer_of(&batch_rows, &rounds).sentence;
+        let batches = sentence_of(&measured);
         assert!(
             batches.contains(&format!(
                 "In doubt: 1 of its 2 batches of configurations rests on fewer paired rounds than the {wanted} the \
@@ -461,10 +462,7 @@ mod tests {
         );
         let mut measured = file(&CONFIGURATIONS, 12, two_cores);
         measured.batches[0].rounds[3].spoiled = vec![4];
-        let rounds = Rounds::new(&measured);
-        let mut rows = rows(&CONFIGURATIONS);
-        apply(&mut rows, &rounds);
-        let full = answer(&rows, &rounds, 2).expect("an answer").sentence;
+        let full = sentence_of(&measured);
         assert!(!full.contains("In doubt"), "{full}");
     }
 
