@@ -8,6 +8,7 @@
 //! | [`SERVE`] | [`bench::Main`](crate::bench::Main) | serve mode: the one benchmark id to set up and time on request ([`bench::serve`](crate::bench::serve)) |
 //! | [`INJECT_SLOWDOWN`] | [`CpuSpin`](crate::workload::CpuSpin) | a test-only factor that makes cpu-spin tasks slower, to show the gate catches it |
 //! | [`MEMORY`] | [`bench::Group`](crate::bench::Group) | `0` (or `off`, `false`, `no`) leaves out the memory of each configuration (`reports/README.md`, "Memory") |
+//! | [`ROUNDS_BUDGET`] | [`Sweep`](crate::bench::Sweep)'s rounds | the seconds a group's interleaved rounds may take where the sweep does not set its own; `0` measures none |
 //! | [`MAX_DISTURBANCE`] | [`Sweep`](crate::bench::Sweep)'s rounds | the share of the machine other programs may take in a round before it is dropped; `1` keeps every round |
 
 /// The pool sizes to sweep: comma-separated, e.g. `1,2,4,8,16`; or `auto`, which adds the cores
@@ -22,6 +23,11 @@ pub const WORKER: &str = "POOLBENCH_WORKER";
 
 /// The test-only slowdown factor of cpu-spin tasks.
 pub const INJECT_SLOWDOWN: &str = "POOLBENCH_INJECT_SLOWDOWN";
+
+/// The seconds a group's interleaved rounds may take (`reports/README.md`, "Paired rounds"),
+/// where a sweep does not set its own budget: more buys narrower intervals and a steadier
+/// answer, `0` measures no rounds. Default: 8 ([`DEFAULT_ROUNDS_BUDGET`](crate::bench::DEFAULT_ROUNDS_BUDGET)).
+pub const ROUNDS_BUDGET: &str = "POOLBENCH_ROUNDS_BUDGET";
 
 /// The share of the machine (0 to 1) other programs may take during a sweep's round before the
 /// round is dropped and measured again; `1` keeps every round (a machine busy with other work

@@ -83,6 +83,41 @@ fn mode() -> Mode {
     super::run::with(|run| run.mode)
 }
 
+/// The most a group's rounds may take at the most: an hour, so that a typo (`3600000`) is an
+/// error, not a night.
+pub const MAX_ROUNDS_BUDGET: Duration = Duration::from_secs(3600);
+
+/// `POOLBENCH_ROUNDS_BUDGET` (seconds, `0` for no rounds), or [`DEFAULT_ROUNDS_BUDGET`].
+fn rounds_budget_from_env() -> Result<Duration, String> {
+    std::env::var(crate::env::ROUNDS_BUDGET)
+        .map_or(Ok(DEFAULT_ROUNDS_BUDGET), |text| parse_rounds_budget(&text))
+}
+
+/// A `POOLBENCH_ROUNDS_BUDGET` value: seconds from 0 to [`MAX_ROUNDS_BUDGET`], fractions allowed.
+fn parse_rounds_budget(text: &str) -> Result<Duration, String> {
+    let name = crate::env::ROUNDS_BUDGET;
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|seconds| (0.0..=MAX_ROUNDS_BUDGET.as_secs_f64()).contains(seconds))
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            format!(
+                "{name}={text:?} is not a number of seconds; give one from 0 (no rounds) to {} (default {})",
+                MAX_ROUNDS_BUDGET.as_secs(),
+                DEFAULT_ROUNDS_BUDGET.as_secs()
+            )
+        })
+}
+
+/// Shares `budget` among `batches` in proportion to their slots a round (Sequential's
+/// included): a batch of fifteen configurations gets three times the time of one of five, so
+/// that both measure about as many rounds.
+fn budget_shares(budget: Duration, batches: &[Vec<(ExecutorKind, usize)>]) -> Vec<Duration> {
+    let slots: usize = batches.iter().map(Vec::len).sum();
+    batches.iter().map(|batch| budget.mul_f64(batch.len() as f64 / slots.max(1) as f64)).collect()
+}
+
 /// `POOLBENCH_MAX_DISTURBANCE`, or the quiet machine's threshold.
 fn max_disturbance() -> Result<f64, String> {
     let name = crate::env::MAX_DISTURBANCE;
@@ -136,9 +171,13 @@ impl<W: Workload> Sweep<'_, W> {
     pub(super) fn interleave(&self, ran: &[(ExecutorKind, usize)], expected: &[W::Output]) {
         let mode = mode();
         let measures = matches!(mode, Mode::Measure | Mode::Smoke);
-        let Some(budget) = self.rounds_budget.filter(|budget| !budget.is_zero() && measures) else {
-            return;
+        let budget = match self.rounds_budget.map_or_else(rounds_budget_from_env, Ok) {
+            Ok(budget) => budget,
+            Err(message) => stop(&self.group, &message),
         };
+        if budget.is_zero() || !measures {
+            return;
+        }
         let probe = probe().map(|probe| probe as &dyn Capacity);
         let cores = probe.map_or_else(crate::executor::spin::cores, Capacity::cores);
         let batches = batches(ran, MAX_WORKERS_ALIVE);
@@ -146,10 +185,9 @@ impl<W: Workload> Sweep<'_, W> {
             Ok(share) => share,
             Err(message) => stop(&self.group, &message),
         };
-        let settings = match mode {
-            Mode::Measure => {
-                Settings { budget: budget / batches.len() as u32, max_disturbance, ..Settings::new() }
-            }
+        let shares = budget_shares(budget, &batches);
+        let settings = |share: Duration| match mode {
+            Mode::Measure => Settings { budget: share, max_disturbance, ..Settings::new() },
             Mode::Smoke | Mode::Remeasure | Mode::Off => Settings {
                 slot: Duration::from_millis(1),
                 min_rounds: 2,
@@ -160,9 +198,10 @@ impl<W: Workload> Sweep<'_, W> {
         };
         let reference = format!("{}/{}/1", self.group, ExecutorKind::Sequential.name());
         let mut written = Vec::with_capacity(batches.len());
-        for batch in &batches {
-            written.push(self.batch(batch, expected, probe, &settings));
+        for (batch, &share) in batches.iter().zip(&shares) {
+            written.push(self.batch(batch, expected, probe, &settings(share)));
         }
+        let settings = settings(budget);
         if mode == Mode::Smoke {
             return;
         }
@@ -315,6 +354,29 @@ impl<W: Workload> Sweep<'_, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rounds_budget_is_seconds_within_bounds_and_anything_else_names_the_variable() {
+        assert_eq!(parse_rounds_budget("40"), Ok(Duration::from_secs(40)));
+        assert_eq!(parse_rounds_budget(" 2.5 "), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_rounds_budget("0"), Ok(Duration::ZERO));
+        for bad in ["", "8s", "-1", "NaN", "inf", "3601"] {
+            let message = parse_rounds_budget(bad).expect_err(bad);
+            assert!(message.starts_with(&format!("POOLBENCH_ROUNDS_BUDGET={bad:?}")), "{message}");
+            assert!(message.contains("from 0 (no rounds) to 3600"), "{message}");
+        }
+    }
+
+    #[test]
+    fn the_budget_is_shared_among_batches_by_their_slots_a_round() {
+        use ExecutorKind::{ProcessPool, Rayon, Sequential};
+        let large =
+            vec![(Sequential, 1), (Rayon, 2), (Rayon, 4), (Rayon, 8), (ProcessPool, 2), (ProcessPool, 4)];
+        let small = vec![(Sequential, 1), (ProcessPool, 8)];
+        let shares = budget_shares(Duration::from_secs(8), &[large, small]);
+        assert_eq!(shares, [Duration::from_secs(6), Duration::from_secs(2)]);
+        assert_eq!(budget_shares(Duration::from_secs(8), &[vec![(Sequential, 1)]]), [Duration::from_secs(8)]);
+    }
 
     #[test]
     fn configurations_go_in_batches_that_fit_each_with_sequential_first() {

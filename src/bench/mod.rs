@@ -57,7 +57,7 @@ use std::sync::OnceLock;
 
 pub use args::BenchArgs;
 pub use group::{Group, SetupError, timed};
-pub use interleave::{DEFAULT_ROUNDS_BUDGET, MAX_WORKERS_ALIVE};
+pub use interleave::{DEFAULT_ROUNDS_BUDGET, MAX_ROUNDS_BUDGET, MAX_WORKERS_ALIVE};
 pub use main::{Error, Main, config};
 pub use sizes::{AUTO, DEFAULT_SIZES, MAX_SIZE, auto_sizes, crossover_sizes, parse_sizes, sizes_from_env};
 pub use sweep::{Sweep, check, expected_answer};

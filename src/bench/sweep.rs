@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 
 use super::group::{Group, stop, timed};
-use super::interleave::DEFAULT_ROUNDS_BUDGET;
 use super::sizes::{MAX_SIZE, sizes_from_env};
 use crate::executor::{AnyExecutor, Error, Executor, ExecutorKind, Prepared, Sequential, TokioPool};
 use crate::load::Baseline;
@@ -131,7 +130,7 @@ impl<'a, W: Workload> Sweep<'a, W> {
             timing: Timing::SteadyState,
             about: None,
             tasks: None,
-            rounds_budget: Some(DEFAULT_ROUNDS_BUDGET),
+            rounds_budget: None,
         }
     }
 
@@ -226,7 +225,9 @@ impl<'a, W: Workload> Sweep<'a, W> {
     /// random order, until every speedup over Sequential is known to ±2% (`reports/README.md`,
     /// "Paired rounds"). The report's speedups, and its answer to "which, and how many", come
     /// from them. [`Duration::ZERO`] measures no rounds: the speedups are then the ratios of
-    /// Criterion's medians, each from a window of its own. Default: [`DEFAULT_ROUNDS_BUDGET`].
+    /// Criterion's medians, each from a window of its own. Default: `POOLBENCH_ROUNDS_BUDGET`
+    /// seconds where set (for a run that wants a steadier answer than the default buys), else
+    /// [`DEFAULT_ROUNDS_BUDGET`](super::DEFAULT_ROUNDS_BUDGET); a budget set here wins over both.
     pub fn rounds_budget(mut self, budget: Duration) -> Self {
         self.rounds_budget = Some(budget);
         self

@@ -314,14 +314,15 @@ pub(crate) fn capacity(files: &[RoundsFile]) -> Option<Capacity> {
     })
 }
 
+/// Synthetic rounds and rows for the tests of what reads them (here, the summary, the page).
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
     use crate::schema::{Batch, Configuration, ROUNDS_VERSION, RoundsSettings, Source};
 
     /// A rounds file of `configurations` (id suffix, executor, size) and rounds whose times are
     /// `times(round, index)`: synthetic, never a clock.
-    fn file(
+    pub(crate) fn file(
         configurations: &[(&str, u32)],
         rounds: usize,
         times: impl Fn(usize, usize) -> f64,
@@ -358,7 +359,7 @@ mod tests {
         }
     }
 
-    fn rows(configurations: &[(&str, u32)]) -> Vec<Row> {
+    pub(crate) fn rows(configurations: &[(&str, u32)]) -> Vec<Row> {
         let time = Interval { point: 1.0, lower: 1.0, upper: 1.0 };
         configurations
             .iter()
@@ -368,6 +369,13 @@ mod tests {
             })
             .collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{file, rows};
+    use super::*;
+    use crate::schema::{Batch, RoundsSettings};
 
     const CONFIGURATIONS: [(&str, u32); 5] =
         [("Sequential", 1), ("Rayon", 2), ("StdPool", 2), ("Rayon", 8), ("ProcessPool", 2)];

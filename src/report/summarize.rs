@@ -28,7 +28,7 @@ use crate::executor::ExecutorKind;
 use crate::schema::Machine;
 use crate::schema::{
     CaseFile, CaseInfo, Group, Interval, RoundsFile, Row, SCHEMA_VERSION, Scaling, ScalingPoint, Source,
-    SpeedupBasis, Summary, sequential,
+    Summary, sequential,
 };
 
 /// Builds the summary of `results`, read from `criterion_dir`, on `machine`.
@@ -104,25 +104,13 @@ fn row(benchmark: &Benchmark) -> Row {
         .and(id.value_str.as_deref())
         .and_then(|value| value.parse::<u32>().ok())
         .filter(|&size| size >= 1);
-    let samples_ns = benchmark.sample.per_iteration_ns();
     Row {
-        source: Source::Criterion,
-        id: id.full_id.clone(),
         executor: id.function_id.clone(),
         value: id.value_str.clone(),
         size,
         confidence_level: estimates.median.confidence_interval.confidence_level,
-        median_ns: interval(&estimates.median),
         mean_ns: interval(&estimates.mean),
         std_dev_ns: estimates.std_dev.point_estimate,
-        n: samples_ns.len(),
-        samples_ns,
-        samples_thinned: false,
-        speedup: None,
-        speedup_basis: SpeedupBasis::Medians,
-        rounds: None,
-        efficiency: None,
-        tasks_per_second: None,
         criterion_dir: Some(slashed(&benchmark.directory)),
         criterion_page: benchmark.page.as_deref().map(slashed),
         last_sample: benchmark
@@ -133,6 +121,12 @@ fn row(benchmark: &Benchmark) -> Row {
             .map(|(&iters, &ns)| crate::schema::LastSample { iters, ns }),
         load: benchmark.load.clone(),
         memory: benchmark.memory,
+        ..Row::new(
+            Source::Criterion,
+            id.full_id.clone(),
+            interval(&estimates.median),
+            benchmark.sample.per_iteration_ns(),
+        )
     }
 }
 
@@ -272,5 +266,75 @@ fn add_startup_splits(groups: &mut [Group], cores: usize) {
         let group = &mut groups[index];
         group.startup = Some(startup::split(&group.results, &steady_id, steady_rows.as_deref()));
         group.headline = headline(group, cores);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::rounds::fixtures::{file, rows};
+    use crate::report::table::answers_table;
+
+    /// One page never says two things: where Criterion's medians, each from a window of its own,
+    /// favour Rayon at 8 (a window where the machine ran fast) and the paired rounds tie Rayon at
+    /// 2 and 4, the headline, the answers table, the rows the Markdown shows and the scaling fits
+    /// all follow the rounds, and no part names another size to pick.
+    #[test]
+    fn the_headline_the_answers_the_telling_rows_and_the_fits_of_one_page_agree() {
+        const CONFIGURATIONS: [(&str, u32); 5] =
+            [("Sequential", 1), ("Rayon", 2), ("Rayon", 4), ("Rayon", 8), ("StdPool", 2)];
+        let paired = [1.0, 1.90, 1.91, 1.60, 1.70];
+        let wobble =
+            |round: usize, index: usize| 1.0 + 0.004 * (((round * 7 + index * 3) % 11) as f64 - 5.0) / 5.0;
+        let mut measured =
+            file(&CONFIGURATIONS, 40, |round, index| 1e7 / paired[index] * wobble(round, index));
+        measured.group = "pools/g".to_owned();
+        measured.reference = "pools/g/Sequential/1".to_owned();
+        for (contender, (executor, size)) in measured.batches[0].contenders.iter_mut().zip(CONFIGURATIONS) {
+            contender.id = format!("pools/g/{executor}/{size}");
+        }
+        let rounds = Rounds::new(&measured);
+        // Criterion's medians: Rayon/8 at 2.5x the loop, beyond what 2 cores give.
+        let medians = [10.0e6, 5.3e6, 5.2e6, 4.0e6, 5.9e6];
+        let mut results = rows(&CONFIGURATIONS);
+        for (row, median) in results.iter_mut().zip(medians) {
+            row.id = format!("pools/{}", row.id);
+            row.median_ns = Interval { point: median, lower: median * 0.98, upper: median * 1.02 };
+            row.mean_ns = row.median_ns;
+        }
+        let group = group("pools/g", results, None, Some(&rounds), 2, Path::new("target/criterion"));
+
+        let answer = group.answer.as_ref().expect("an answer from the rounds");
+        assert_eq!((answer.recommended.as_slice(), answer.size), (&["pools/g/Rayon/2".to_owned()][..], 2));
+        assert!(group.headline.starts_with("Rayon at 2 is fastest"), "{}", group.headline);
+        assert!(!group.headline.contains("at 8"), "{}", group.headline);
+        for fit in &group.scaling {
+            assert!(
+                !fit.verdict.contains("best size") && !fit.verdict.contains("fastest"),
+                "{}",
+                fit.verdict
+            );
+        }
+
+        let summary = Summary {
+            schema_version: SCHEMA_VERSION,
+            generator: "test".to_owned(),
+            machine: Machine::detect(),
+            criterion_dir: "target/criterion".to_owned(),
+            groups: vec![group],
+            skipped: Vec::new(),
+            peers: None,
+            capacity: None,
+        };
+        let at_a_glance = answers_table(&summary).expect("an answers table");
+        let cells = format!("{:?}", at_a_glance.rows[0].cells);
+        assert!(cells.contains("Rayon at 2"), "{cells}");
+        let markdown = crate::report::render_markdown(&summary);
+        let rayon_rows: Vec<&str> = markdown.lines().filter(|line| line.starts_with("| Rayon | ")).collect();
+        assert!(
+            rayon_rows.iter().any(|line| line.starts_with("| Rayon | 2 "))
+                && !rayon_rows.iter().any(|line| line.starts_with("| Rayon | 8 ")),
+            "the Markdown shows the recommended Rayon row, not the one Criterion's window favoured: {rayon_rows:?}"
+        );
     }
 }

@@ -173,28 +173,11 @@ mod tests {
     fn good_row() -> Row {
         let time = Interval { point: 10.0, lower: 9.0, upper: 11.0 };
         Row {
-            source: Source::Criterion,
-            id: "g/c/Rayon/2".to_owned(),
-            executor: Some("Rayon".to_owned()),
-            value: Some("2".to_owned()),
-            size: Some(2),
-            confidence_level: 0.95,
-            median_ns: time,
-            mean_ns: time,
             std_dev_ns: 0.5,
-            n: 2,
-            samples_ns: vec![10.0, 10.5],
-            samples_thinned: false,
             speedup: Some(Interval { point: 1.5, lower: 1.4, upper: 1.6 }),
-            speedup_basis: crate::schema::SpeedupBasis::Medians,
-            rounds: None,
             efficiency: Some(0.75),
             tasks_per_second: Some(1e8),
-            criterion_dir: None,
-            criterion_page: None,
-            last_sample: None,
-            load: Default::default(),
-            memory: None,
+            ..Row::for_test(Source::Criterion, "g/c/Rayon/2", Some("Rayon"), "2", time, vec![10.0, 10.5])
         }
     }
 

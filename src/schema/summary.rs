@@ -429,6 +429,37 @@ pub struct RowRounds {
 }
 
 impl Row {
+    /// A row of `source` named `id`, measured as `median_ns` over `samples_ns`, and no more: no
+    /// executor, value or size, the mean equal to the median at a 95% level, no spread, no load
+    /// or memory, and nothing derived yet (speedup, efficiency, rate: the summary's to fill in).
+    /// The reader of a source sets what it knows beside it.
+    pub(crate) fn new(source: Source, id: String, median_ns: Interval, samples_ns: Vec<f64>) -> Row {
+        Row {
+            source,
+            id,
+            executor: None,
+            value: None,
+            size: None,
+            confidence_level: 0.95,
+            median_ns,
+            mean_ns: median_ns,
+            std_dev_ns: 0.0,
+            n: samples_ns.len(),
+            samples_ns,
+            samples_thinned: false,
+            speedup: None,
+            speedup_basis: SpeedupBasis::Medians,
+            rounds: None,
+            efficiency: None,
+            tasks_per_second: None,
+            criterion_dir: None,
+            criterion_page: None,
+            last_sample: None,
+            load: Quietness::default(),
+            memory: None,
+        }
+    }
+
     /// The executor that measured the row, when its function names one of poolbench's.
     pub fn executor_kind(&self) -> Option<ExecutorKind> {
         self.executor.as_deref().and_then(ExecutorKind::from_name)
@@ -580,28 +611,10 @@ impl Row {
         samples_ns: Vec<f64>,
     ) -> Row {
         Row {
-            source,
-            id: id.to_owned(),
             executor: executor.map(str::to_owned),
             value: Some(value.to_owned()),
             size: executor.and_then(|_| value.parse().ok()),
-            confidence_level: 0.95,
-            median_ns,
-            mean_ns: median_ns,
-            std_dev_ns: 0.0,
-            n: samples_ns.len(),
-            samples_ns,
-            samples_thinned: false,
-            speedup: None,
-            speedup_basis: SpeedupBasis::Medians,
-            rounds: None,
-            efficiency: None,
-            tasks_per_second: None,
-            criterion_dir: None,
-            criterion_page: None,
-            last_sample: None,
-            load: Quietness::default(),
-            memory: None,
+            ..Row::new(source, id.to_owned(), median_ns, samples_ns)
         }
     }
 }

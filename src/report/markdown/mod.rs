@@ -81,7 +81,7 @@ pub fn render(summary: &Summary) -> String {
     let footer = format!(
         "<sub>Times are Criterion's medians per iteration (its terminal line shows the mean), with 95% confidence \
          intervals. Speedup is paired where a group had interleaved rounds (Sequential's slot over the row's in \
-         the same round, 20% trimmed mean over the rounds), else Sequential's median over the row's; below 1 it is \
+         the same round, the median over the rounds), else Sequential's median over the row's; below 1 it is \
          written as a slowdown. Ratio = Python median ÷ poolbench median. † more workers \
          than cores. Cores busy = CPU time ÷ wall time, of the cores the benchmark could use; memory = what the \
          configuration holds at steady state (proportional set size of the bench process and the processes it \
