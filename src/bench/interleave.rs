@@ -272,6 +272,7 @@ impl<W: Workload> Sweep<'_, W> {
                 .rounds
                 .iter()
                 .map(|round| RoundRecord {
+                    epoch: round.epoch,
                     order: round
                         .order
                         .iter()

@@ -16,7 +16,8 @@
 //!   pairs of slots in alternating order.
 //!
 //! - [`statistic`]: the paired log ratios, rounds as the unit, intervals (Student's t on the
-//!   gate's rounds' mean; order statistics on the sweep's rounds' median).
+//!   gate's rounds' mean; order statistics on the sweep's rounds' median, widened by the spread
+//!   between its pool starts).
 //! - [`slot_iterations`]: how many iterations make a slot of the target length.
 //! - `capacity`: the cores the machine really gives at a moment, which the machine's load in
 //!   `/proc` cannot show.
@@ -35,12 +36,13 @@ pub use statistic::{Estimate, Median};
 /// short enough that a round of a dozen contenders fits in a moment of the machine.
 pub const DEFAULT_SLOT: Duration = Duration::from_millis(10);
 
-/// `ln(a / b)` of slots timed in the same round, over the rounds given, as their [`Median`] and
-/// its interval: with `a` Sequential's slot and `b` a pool's, the log of the pool's speedup; with
-/// two pools, how much slower `a` is than `b`. `None` without rounds.
-pub fn paired_ratio(slots: impl IntoIterator<Item = (f64, f64)>) -> Option<Median> {
-    let ratios: Vec<f64> = slots.into_iter().map(|(a, b)| (a / b).ln()).collect();
-    Median::of(&ratios)
+/// `ln(a / b)` of slots timed in the same round, over the rounds given (each with its epoch: the
+/// pool start it was measured on), as their [`Median`] and its interval, widened by the spread
+/// between epochs ([`Median::of_epochs`]): with `a` Sequential's slot and `b` a pool's, the log
+/// of the pool's speedup; with two pools, how much slower `a` is than `b`. `None` without rounds.
+pub fn paired_ratio(slots: impl IntoIterator<Item = (u32, f64, f64)>) -> Option<Median> {
+    let ratios: Vec<(u32, f64)> = slots.into_iter().map(|(epoch, a, b)| (epoch, (a / b).ln())).collect();
+    Median::of_epochs(&ratios)
 }
 
 /// The iterations that take about `slot` by `time` (which runs a number of iterations and says

@@ -101,6 +101,8 @@ pub(crate) enum Dropped {
 /// One round.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Round {
+    /// The epoch it was measured in: 0 for the session's first pool start, then 1, 2, ...
+    pub epoch: u32,
     /// The contenders in the order their slots ran.
     pub order: Vec<usize>,
     /// Each contender's slot, in nanoseconds per iteration, by contender.
@@ -144,7 +146,7 @@ fn compare(rounds: &[Round], a: usize, b: usize) -> Option<Median> {
         rounds
             .iter()
             .filter(|round| round.dropped.is_none() && !round.spoiled[a] && !round.spoiled[b])
-            .map(|round| (round.ns[a], round.ns[b])),
+            .map(|round| (round.epoch, round.ns[a], round.ns[b])),
     )
 }
 
@@ -173,6 +175,8 @@ pub(crate) struct Session {
     rng: fastrand::Rng,
     started: Instant,
     stop: Option<Stop>,
+    /// Epochs begun so far.
+    epochs: u32,
 }
 
 impl Session {
@@ -187,6 +191,7 @@ impl Session {
             rng,
             started: Instant::now(),
             stop: None,
+            epochs: 0,
         }
     }
 
@@ -235,6 +240,8 @@ impl Session {
         for (contender, &n) in contenders.iter_mut().zip(&iterations) {
             (contender.routine)(n);
         }
+        let epoch = self.epochs;
+        self.epochs += 1;
         let epoch_started = Instant::now();
         let margin = (1.0 + settings.resolution).ln();
         let mut this_epoch = 0;
@@ -257,7 +264,8 @@ impl Session {
                 break;
             }
             this_epoch += 1;
-            let round = round(contenders, &iterations, reference, probe, settings, &mut self.rng);
+            let round =
+                Round { epoch, ..round(contenders, &iterations, reference, probe, settings, &mut self.rng) };
             let counts = round.dropped.is_none();
             self.rounds.push(round);
             if counts && kept + 1 >= settings.min_rounds {
@@ -349,7 +357,7 @@ fn round(
     } else {
         None
     };
-    Round { order, ns, probes, spoiled, disturbance, dropped }
+    Round { epoch: 0, order, ns, probes, spoiled, disturbance, dropped }
 }
 
 #[cfg(test)]

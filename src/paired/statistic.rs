@@ -133,6 +133,10 @@ pub struct Median {
 /// The level of the sweep's intervals.
 pub const MEDIAN_LEVEL: f64 = 0.95;
 
+/// The fewest rounds an epoch needs for its median to count in [`Median::of_epochs`]: fewer say
+/// more about the rounds than about the pool start.
+pub const MIN_EPOCH_ROUNDS: usize = 3;
+
 impl Median {
     /// The median of `values` and its interval at [`MEDIAN_LEVEL`]; `None` for no values or one
     /// that is not finite. With fewer than six values no pair of order statistics reaches 95%:
@@ -148,6 +152,46 @@ impl Median {
         let k = order_statistic(n, (1.0 - MEDIAN_LEVEL) / 2.0);
         let (lower, upper) = if k == 0 { (sorted[0], sorted[n - 1]) } else { (sorted[k - 1], sorted[n - k]) };
         Some(Median { log_ratio: middle, lower, upper, rounds: n })
+    }
+
+    /// The median of `values` (each with its epoch) and an interval that holds both the order
+    /// statistics' interval of [`of`](Self::of) and Student's t interval (at [`MEDIAN_LEVEL`]) of
+    /// the mean of the epochs' own medians, when at least two epochs have
+    /// [`MIN_EPOCH_ROUNDS`] values each.
+    ///
+    /// Why: an epoch is the same configurations on freshly started pools, and each start carries
+    /// an offset of its own for its whole life (where its threads and processes landed) that
+    /// pairing within a round cannot cancel, as every round of the epoch shares it: the gate's
+    /// per-process offset, in the sweep. On this project's VM five runs of `pools/cpu-spin`
+    /// moved a size-2 pool's speedup by 10-13% between runs while each run's order-statistic
+    /// interval was about ±1% (`reports/README.md`, "Paired rounds"); the spread between a run's
+    /// epochs is the part of that a run can see.
+    pub fn of_epochs(values: &[(u32, f64)]) -> Option<Median> {
+        let all: Vec<f64> = values.iter().map(|&(_, value)| value).collect();
+        let mut median = Median::of(&all)?;
+        let mut epochs: Vec<u32> = values.iter().map(|&(epoch, _)| epoch).collect();
+        epochs.sort_unstable();
+        epochs.dedup();
+        let medians: Vec<f64> = epochs
+            .iter()
+            .filter_map(|&epoch| {
+                let of_epoch: Vec<f64> =
+                    values.iter().filter(|&&(other, _)| other == epoch).map(|&(_, value)| value).collect();
+                (of_epoch.len() >= MIN_EPOCH_ROUNDS).then(|| Median::of(&of_epoch)).flatten()
+            })
+            .map(|median| median.log_ratio)
+            .collect();
+        if medians.len() >= 2 {
+            let n = medians.len() as f64;
+            let mean = medians.iter().sum::<f64>() / n;
+            let variance = medians.iter().map(|value| (value - mean).powi(2)).sum::<f64>() / (n - 1.0);
+            let half = quantile(1.0 - (1.0 - MEDIAN_LEVEL) / 2.0, n - 1.0) * (variance / n).sqrt();
+            if half.is_finite() {
+                median.lower = median.lower.min(mean - half);
+                median.upper = median.upper.max(mean + half);
+            }
+        }
+        Some(median)
     }
 
     /// The ratio: `exp` of the median log ratio.
@@ -302,6 +346,40 @@ pub(crate) mod tests {
             Some((2.0, 1.0, 3.0))
         );
         assert!(Median::of(&[]).is_none() && Median::of(&[1.0, f64::NAN]).is_none());
+    }
+
+    #[test]
+    fn pool_starts_that_disagree_widen_the_interval_and_ones_that_agree_do_not() {
+        // Four epochs of 30 rounds, a little noise; each start offset by its own 0 to +15%.
+        let mut rng = fastrand::Rng::with_seed(11);
+        let rounds = |offset: &dyn Fn(u32) -> f64, rng: &mut fastrand::Rng| -> Vec<(u32, f64)> {
+            (0..120u32).map(|round| (round / 30, 0.005 * normal(rng) + offset(round / 30))).collect()
+        };
+        let agree = rounds(&|_| 0.0, &mut rng);
+        let one_start =
+            Median::of(&agree.iter().map(|&(_, value)| value).collect::<Vec<_>>()).expect("rounds");
+        let starts = Median::of_epochs(&agree).expect("rounds");
+        assert_eq!(starts.log_ratio, one_start.log_ratio);
+        assert!(
+            starts.half_width() < 0.01,
+            "{starts:?}: starts that agree leave the interval about as it was"
+        );
+
+        let disagree = rounds(&|epoch| 0.05 * f64::from(epoch), &mut rng);
+        let within =
+            Median::of(&disagree.iter().map(|&(_, value)| value).collect::<Vec<_>>()).expect("rounds");
+        let across = Median::of_epochs(&disagree).expect("rounds");
+        assert!(within.lower > 0.02 && within.upper < 0.13, "{within:?}: the rounds alone look sure");
+        assert!(
+            across.lower < 0.0 && across.upper > 0.15,
+            "{across:?}: the starts' spread is in the interval"
+        );
+        assert_eq!(across.log_ratio, within.log_ratio, "the point stays the median of the rounds");
+
+        // Epochs too thin to have a median of their own leave the interval as the rounds give it.
+        let thin: Vec<(u32, f64)> =
+            disagree.iter().map(|&(_, value)| value).enumerate().map(|(i, v)| (i as u32, v)).collect();
+        assert_eq!(Median::of_epochs(&thin), Some(within));
     }
 
     #[test]

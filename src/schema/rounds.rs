@@ -104,6 +104,10 @@ pub struct Configuration {
 /// One round.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoundRecord {
+    /// The epoch (pool start) it was measured in, from 0; absent, 0, in files written before
+    /// the field existed, which read as measured on one start.
+    #[serde(default)]
+    pub epoch: u32,
     /// The contenders' indexes in the order their slots ran.
     pub order: Vec<u32>,
     /// Each contender's slot, ns per iteration, by index.
@@ -257,6 +261,7 @@ mod tests {
             batches: vec![Batch {
                 contenders: vec![contender("Sequential", 1), contender("Rayon", 2)],
                 rounds: vec![RoundRecord {
+                    epoch: 0,
                     order: vec![1, 0],
                     ns: vec![2e6, 1e6],
                     probes: vec![1.9, 1.95, 1.92],
