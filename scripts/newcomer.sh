@@ -2,7 +2,8 @@
 # A newcomer's path, literally as README's "Benchmark your own code" writes it: a fresh package
 # outside poolbench's workspace (cargo new), the Cargo.toml lines README shows, the workload of
 # examples/own-workload as the user's library, README's bench file word for word. It must build,
-# run each benchmark once, accept Criterion's own flags (--save-baseline), and document.
+# run each benchmark once, accept Criterion's own flags (--save-baseline), document, and install
+# the poolbench command as README says.
 # Usage: scripts/newcomer.sh [WORK_DIR]   (default: a temporary directory, removed at the end)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -48,4 +49,14 @@ cargo bench -- --test
 cargo bench -- --save-baseline newcomer --warm-up-time 0.05 --measurement-time 0.1 --sample-size 10 \
     'orders/totals/(Sequential|ProcessPool)' >/dev/null
 cargo doc --quiet --no-deps
-echo "newcomer: README's steps build, bench (--test, --save-baseline) and document in $work/own-workload"
+# With poolbench in [dev-dependencies], as README once said, this one panicked inside cargo.
+cargo doc --quiet --no-deps -p poolbench
+# README's way to get the `poolbench` command (`cargo install --path ../poolbench --bin
+# poolbench`), its path this checkout, installed into the work directory; its build reuses the
+# release artefacts the benches just built.
+cargo install --quiet --path "$root" --bin poolbench --root "$work/bin"
+"$work/bin/bin/poolbench" gate --help | grep -q -- '--base' || {
+    echo "error: the poolbench command README installs has no 'gate --base'" >&2
+    exit 1
+}
+echo "newcomer: README's steps build, bench (--test, --save-baseline), document and install the poolbench command in $work"

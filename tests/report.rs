@@ -269,6 +269,9 @@ fn the_page_has_each_chart_and_table_per_group_and_the_machines_cores() {
             .next()
             .map(|p| p.text().collect::<String>());
         assert!(headline.is_some_and(|text| text.contains(&group.headline)), "{}", group.id);
+        // The table's times are medians; Criterion's terminal line shows means: the page says so.
+        let notes: String = by_data_group(&page, "section.group", &group.id)[0].text().collect();
+        assert!(notes.contains("terminal line shows the mean"), "{}: {notes}", group.id);
     }
     for (id, kinds) in [
         ("pools/squares-10", &["time", "speedup", "efficiency"][..]),

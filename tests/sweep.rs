@@ -83,6 +83,8 @@ fn a_sweeps_configurations_are_timed_together_in_rounds_and_the_answer_comes_fro
     let dir = tempfile::tempdir().expect("a temporary directory");
     let (code, stderr) = run_case("rounds", dir.path());
     assert_eq!(code, Some(0), "{stderr}");
+    // The banner's sizes are for sweeps that set none: this one says its own.
+    assert!(stderr.contains("poolbench: mine/rounds sweeps pool sizes [2], set by its sweep"), "{stderr}");
     let (files, skipped) = poolbench::schema::RoundsFile::read_all(dir.path());
     assert!(skipped.is_empty(), "{skipped:?}");
     let [file] = files.as_slice() else { panic!("one rounds file, not {}", files.len()) };

@@ -285,6 +285,10 @@ impl<'a, W: Workload> Sweep<'a, W> {
                         criterion_dir.display()
                     );
                 }
+                // The run's banner names the sizes of sweeps that set none; this one's are its own.
+                if self.sizes.is_some() {
+                    eprintln!("poolbench: {} sweeps pool sizes {sizes:?}, set by its sweep", self.group);
+                }
                 let _ = expected.set(answer);
             }
             Ok(expected.get().expect("set above"))

@@ -134,7 +134,8 @@ pub(crate) fn results_table(group: &Group, cores: usize) -> Table {
         })
         .collect();
     let mut note = format!(
-        "Median: Criterion's, per iteration, from the configuration's own measurement window. * Speedup \
+        "Median: Criterion's, per iteration, from the configuration's own measurement window (Criterion's \
+         terminal line shows the mean, in the mean column here). * Speedup \
          intervals: a row of basis \"N rounds\" is paired, the median over N interleaved rounds of Sequential's \
          slot over the row's in the same round, with its 95% order-statistic interval; a row of basis \
          \"medians\" divides the medians' opposite bounds: wider than a true 95% interval, read it as \
