@@ -55,9 +55,9 @@ pub(crate) fn answers_table(summary: &Summary) -> Option<Table> {
     let paired = summary.groups.iter().any(|group| group.answer.is_some());
     let note: Line = if paired {
         vec![text(
-            "Each cell: the executor's fastest pool size and its speedup over Sequential, paired from the group's \
-             interleaved rounds; ★ marks what to pick (tied with the fastest within the rounds' resolution, at the \
-             smallest size among them), ≈ the other configurations tied with it. Groups without rounds show the \
+            "Each cell: the executor's pool size and its speedup over Sequential, paired from the group's \
+             interleaved rounds: ★ what to pick (tied with the fastest within the rounds' resolution, at the \
+             smallest size among them), else its fastest size, ≈ when that is tied with the fastest. Groups without rounds show the \
              ratio of Criterion's medians. Sequential is 1× by definition.",
         )]
     } else {
@@ -79,13 +79,21 @@ pub(crate) fn answers_table(summary: &Summary) -> Option<Table> {
     })
 }
 
-/// The cell of `executor` in `group`: its fastest size, and whether the answer picks it.
+/// The cell of `executor` in `group`: the configuration the answer picks for it when it picks
+/// one (so the cell and the answer column name the same size), else its fastest size; and
+/// whether the answer picks it or ties it.
 fn choice(group: &Group, executor: &str) -> Cell {
-    let rows = group
-        .results
-        .iter()
-        .filter(|row| row.source == Source::Criterion && row.executor.as_deref() == Some(executor));
-    let Some(best) = rows.max_by(|a, b| speedup(a).total_cmp(&speedup(b))) else { return Cell::Empty };
+    let rows = || {
+        group
+            .results
+            .iter()
+            .filter(|row| row.source == Source::Criterion && row.executor.as_deref() == Some(executor))
+    };
+    let picked =
+        group.answer.as_ref().and_then(|answer| rows().find(|row| answer.recommended.contains(&row.id)));
+    let Some(best) = picked.or_else(|| rows().max_by(|a, b| speedup(a).total_cmp(&speedup(b)))) else {
+        return Cell::Empty;
+    };
     let (recommended, tied) = group.answer.as_ref().map_or((false, false), |answer| {
         (answer.recommended.contains(&best.id), answer.tied.contains(&best.id))
     });
@@ -160,8 +168,8 @@ mod tests {
         };
         let group = Group {
             answer: Some(Answer {
-                fastest: "g/Rayon/2".to_owned(),
-                tied: vec!["g/Rayon/2".to_owned()],
+                fastest: "g/Rayon/8".to_owned(),
+                tied: vec!["g/Rayon/8".to_owned(), "g/Rayon/2".to_owned()],
                 recommended: vec!["g/Rayon/2".to_owned()],
                 size: 2,
                 sequential: false,
@@ -173,7 +181,9 @@ mod tests {
                 vec![
                     row("g/Sequential/1", "Sequential", "1", 1.0),
                     row("g/Rayon/2", "Rayon", "2", 1.9),
-                    row("g/Rayon/8", "Rayon", "8", 1.8),
+                    // Faster at its point than Rayon/2, tied with it: the answer picks 2, and so
+                    // does the cell.
+                    row("g/Rayon/8", "Rayon", "8", 1.95),
                     row("g/ProcessPool/2", "ProcessPool", "2", 1.5),
                 ],
             )
