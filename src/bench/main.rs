@@ -18,15 +18,15 @@ use crate::report::{self, Options};
 /// (`--measurement-time`, `--sample-size`, `--quick`...), which override them.
 ///
 /// A sweep is 1 + 6 × 3 benchmarks at the default sizes, so each gets 0.1 s of warm-up, then
-/// 20 samples in about 0.7 s (Criterion's automatic sampling goes flat where a linear ramp of
+/// 20 samples in about 0.5 s (Criterion's automatic sampling goes flat where a linear ramp of
 /// iterations would not fit), and 10,000 bootstrap resamples rather than 100,000, which made
 /// Criterion's plots cost about 6 s a benchmark on a 2-core machine. Criterion's time is the
 /// time per iteration; the answer comes from the paired rounds that follow each group, which
-/// this budget pays for: poolbench's own 302 benchmarks and the Python peers fit ten minutes.
+/// this budget pays for (README, "Budget", has what the whole run measured).
 pub fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(100))
-        .measurement_time(Duration::from_millis(700))
+        .measurement_time(Duration::from_millis(500))
         .sample_size(20)
         .nresamples(10_000)
 }
