@@ -94,6 +94,28 @@ fn start_case(case: &str, criterion_dir: &Path, report_dir: Option<&Path>) -> st
     command.spawn().expect("the child starts")
 }
 
+#[test]
+fn a_bad_rounds_budget_stops_the_run_before_anything_is_measured_naming_the_variable() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let output = Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["--exact", "child", "--include-ignored", "--nocapture"])
+        .env(CASE_ENV, "main")
+        .env("CRITERION_HOME", dir.path())
+        .env(REPORT_ENV, dir.path().join("report"))
+        .env(poolbench::env::ROUNDS_BUDGET, "8s")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the child runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("POOLBENCH_ROUNDS_BUDGET=")
+            && stderr.contains("is not a number of seconds; give one from 0"),
+        "{stderr}"
+    );
+    assert!(common::files_named(dir.path(), "sample.json").is_empty(), "nothing was measured");
+}
+
 /// Waits for `child` to end, at most [`CHILD_LIMIT`]; its stderr, after checking it succeeded.
 fn finish(mut child: std::process::Child) -> String {
     let mut pipe = child.stderr.take().expect("the child's stderr is piped");

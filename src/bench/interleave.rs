@@ -83,9 +83,18 @@ fn mode() -> Mode {
     super::run::with(|run| run.mode)
 }
 
-/// The most a group's rounds may take at the most: an hour, so that a typo (`3600000`) is an
+/// The longest budget a group's rounds may be given: an hour, so that a typo (`3600000`) is an
 /// error, not a night.
 pub const MAX_ROUNDS_BUDGET: Duration = Duration::from_secs(3600);
+
+/// Checks the environment the rounds read (`POOLBENCH_ROUNDS_BUDGET`,
+/// `POOLBENCH_MAX_DISTURBANCE`) before anything is measured: a bad value is an error at the
+/// start of the run, not after its first group.
+pub(crate) fn check_environment() -> Result<(), String> {
+    rounds_budget_from_env()?;
+    max_disturbance()?;
+    Ok(())
+}
 
 /// `POOLBENCH_ROUNDS_BUDGET` (seconds, `0` for no rounds), or [`DEFAULT_ROUNDS_BUDGET`].
 fn rounds_budget_from_env() -> Result<Duration, String> {

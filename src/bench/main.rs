@@ -126,10 +126,12 @@ impl Main {
     ///
     /// # Errors
     ///
-    /// A bad `POOLBENCH_SIZES`; a benchmark that cannot be set up ([`SetupError`], naming it:
+    /// A bad `POOLBENCH_SIZES`, `POOLBENCH_ROUNDS_BUDGET` or `POOLBENCH_MAX_DISTURBANCE`, before
+    /// anything runs; a benchmark that cannot be set up ([`SetupError`], naming it:
     /// see [`Group::bench`](super::Group::bench)); a report that cannot be written.
     pub fn run(self, targets: &[fn(&mut Criterion)]) -> Result<(), Error> {
         let sizes = sizes_from_env().map_err(Error::Sizes)?;
+        super::interleave::check_environment().map_err(Error::Environment)?;
         let from =
             if std::env::var_os(crate::env::SIZES).is_some() { crate::env::SIZES } else { "the default" };
         println!(
@@ -236,6 +238,10 @@ pub enum Error {
     /// `POOLBENCH_SIZES` is not a list of sizes from 1 to [`MAX_SIZE`](super::MAX_SIZE).
     #[error("{0}")]
     Sizes(String),
+    /// `POOLBENCH_ROUNDS_BUDGET` or `POOLBENCH_MAX_DISTURBANCE` holds a value the rounds cannot
+    /// use; the message names the variable and what to give.
+    #[error("{0}")]
+    Environment(String),
     /// A benchmark could not be set up as asked.
     #[error(transparent)]
     Setup(SetupError),
