@@ -133,8 +133,10 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
         }
     };
     let speedup = |row: &Row| row.speedup.expect("filtered on a speedup");
+    // Left out by its point, not its interval: an interval widened by pool starts that disagree
+    // can reach below the limit while the speedup it would report cannot be true.
     let (beyond, possible): (Vec<&Row>, Vec<&Row>) =
-        paired.iter().partition(|row| speedup(row).lower > limit(row) * (1.0 + rounds.resolution()));
+        paired.iter().partition(|row| speedup(row).point > limit(row) * (1.0 + rounds.resolution()));
     let fastest = *possible.iter().max_by(|a, b| speedup(a).point.total_cmp(&speedup(b).point))?;
     let margin = (1.0 + rounds.resolution()).ln();
     let mut tied: Vec<&Row> = possible
@@ -639,6 +641,29 @@ mod tests {
             answer.sentence.contains("Left out: Rayon at 2 measured more than the cores can give (2.60×)"),
             "{}",
             answer.sentence
+        );
+    }
+
+    #[test]
+    fn a_speedup_beyond_the_cores_is_left_out_even_when_its_starts_disagree() {
+        // Rayon/2 2.5x on three of four pool starts and 1.6x on the other: an interval wide
+        // enough to reach 2, a point no 2 cores can give.
+        let configurations = [("Sequential", 1), ("Rayon", 2), ("StdPool", 2)];
+        let mut measured = file(&configurations, 40, |round, index| {
+            1e7 / [1.0, if round < 30 { 2.5 } else { 1.6 }, 1.8][index]
+        });
+        for (index, round) in measured.batches[0].rounds.iter_mut().enumerate() {
+            round.epoch = (index / 10) as u32;
+        }
+        let rounds = Rounds::new(&measured);
+        let mut rows = rows(&configurations);
+        apply(&mut rows, &rounds);
+        let rayon = rows[1].speedup.expect("paired");
+        assert!(rayon.lower < 2.0 && rayon.point > 2.4, "{rayon:?}");
+        let answer = answer(&rows, &rounds, 2).expect("an answer");
+        assert_eq!(
+            (answer.beyond_the_cores.as_slice(), answer.fastest.as_str()),
+            (&["g/Rayon/2".to_owned()][..], "g/StdPool/2")
         );
     }
 
