@@ -169,26 +169,22 @@ impl Median {
     pub fn of_epochs(values: &[(u32, f64)]) -> Option<Median> {
         let all: Vec<f64> = values.iter().map(|&(_, value)| value).collect();
         let mut median = Median::of(&all)?;
-        let mut epochs: Vec<u32> = values.iter().map(|&(epoch, _)| epoch).collect();
-        epochs.sort_unstable();
-        epochs.dedup();
-        let medians: Vec<f64> = epochs
-            .iter()
-            .filter_map(|&epoch| {
-                let of_epoch: Vec<f64> =
-                    values.iter().filter(|&&(other, _)| other == epoch).map(|&(_, value)| value).collect();
-                (of_epoch.len() >= MIN_EPOCH_ROUNDS).then(|| Median::of(&of_epoch)).flatten()
-            })
+        let mut by_epoch: std::collections::BTreeMap<u32, Vec<f64>> = std::collections::BTreeMap::new();
+        for &(epoch, value) in values {
+            by_epoch.entry(epoch).or_default().push(value);
+        }
+        let medians: Vec<f64> = by_epoch
+            .values()
+            .filter(|of_epoch| of_epoch.len() >= MIN_EPOCH_ROUNDS)
+            .filter_map(|of_epoch| Median::of(of_epoch))
             .map(|median| median.log_ratio)
             .collect();
-        if medians.len() >= 2 {
-            let n = medians.len() as f64;
-            let mean = medians.iter().sum::<f64>() / n;
-            let variance = medians.iter().map(|value| (value - mean).powi(2)).sum::<f64>() / (n - 1.0);
-            let half = quantile(1.0 - (1.0 - MEDIAN_LEVEL) / 2.0, n - 1.0) * (variance / n).sqrt();
-            if half.is_finite() {
-                median.lower = median.lower.min(mean - half);
-                median.upper = median.upper.max(mean + half);
+        // The starts as the gate's rounds: a mean and Student's t over them (`None` below two).
+        if let Some(starts) = Estimate::of(&medians) {
+            let (lower, upper) = starts.interval(MEDIAN_LEVEL);
+            if lower.is_finite() && upper.is_finite() {
+                median.lower = median.lower.min(lower.ln());
+                median.upper = median.upper.max(upper.ln());
             }
         }
         Some(median)

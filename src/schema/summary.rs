@@ -369,7 +369,8 @@ pub struct Row {
     pub samples_thinned: bool,
     /// The speedup over Sequential, same group. From the group's interleaved rounds when it had
     /// them ([`SpeedupBasis::Rounds`]): the paired ratio of Sequential's slot over this one's in
-    /// the same round, the median over the rounds kept, with its 95% order-statistic interval. Else
+    /// the same round, the median over the rounds kept, with its 95% interval (order statistics,
+    /// widened by the spread between the pools' starts). Else
     /// ([`SpeedupBasis::Medians`]) Sequential's median over this one: the interval then divides
     /// the medians' opposite bounds, wider than a true 95% interval.
     pub speedup: Option<Interval>,

@@ -137,7 +137,8 @@ pub(crate) fn results_table(group: &Group, cores: usize) -> Table {
         "Median: Criterion's, per iteration, from the configuration's own measurement window (Criterion's \
          terminal line shows the mean, in the mean column here). * Speedup \
          intervals: a row of basis \"N rounds\" is paired, the median over N interleaved rounds of Sequential's \
-         slot over the row's in the same round, with its 95% order-statistic interval; a row of basis \
+         slot over the row's in the same round, with its 95% interval (order statistics over the rounds, widened \
+         by the spread between the pools' starts); a row of basis \
          \"medians\" divides the medians' opposite bounds: wider than a true 95% interval, read it as \
          \"certainly within\". Cores busy: the benchmark's CPU time (its process and the processes it started) \
          over its wall time, of the cores it could use: a pool that keeps them busy computes, one that does not \
