@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use criterion::BenchmarkFilter;
 use poolbench::bench::Sweep;
-use poolbench::executor::{Error, Prepared, PreparedMap};
-use poolbench::workload::{AsyncWorkload, Blocking, CpuSpin, Factorial, Squares, Workload, WorkloadError};
+use poolbench::executor::{Error, Prepared, PreparedMap, run_chunk, run_task, set_up};
+use poolbench::workload::{
+    AsyncWorkload, Blocking, CpuSpin, Factorial, Fault, FaultAction, Squares, Workload, WorkloadError,
+};
 use poolbench::{Executor, ExecutorKind, Sequential, StdPool, TokioPool};
 
 /// A fresh thread per task, every task at once: an executor only this test crate knows. When
@@ -42,11 +44,7 @@ impl<W: Workload> PreparedMap<W> for Mapped<W> {
             let running: Vec<_> = inputs
                 .iter()
                 .enumerate()
-                .map(|(task, input)| {
-                    scope.spawn(move || {
-                        self.workload.run(&self.state, input).map_err(|err| Error::failed(task, err))
-                    })
-                })
+                .map(|(task, input)| scope.spawn(move || run_task(&self.workload, &self.state, task, input)))
                 .collect();
             running
                 .into_iter()
@@ -73,7 +71,7 @@ impl Executor for ThreadPerTask {
     }
 
     fn prepare<W: Workload>(&self, workload: &W) -> Result<Prepared<'_, W>, Error> {
-        let state = workload.setup().map_err(|err| Error::setup_failed("the caller", err.to_string()))?;
+        let state = set_up(workload, || "the caller of a ThreadPerTask".to_owned())?;
         let map = Mapped { out_of_order: self.out_of_order, workload: workload.clone(), state };
         Ok(Prepared::new(self.kind(), self.size, map))
     }
@@ -91,6 +89,53 @@ fn an_executor_defined_only_here_gives_sequentials_answers() {
     );
     let spins = [500u64, 1_000, 2_000];
     assert_eq!(executor.map(&CpuSpin, &spins).unwrap(), Sequential.map(&CpuSpin, &spins).unwrap());
+}
+
+/// A workload whose set-up panics, as a user's can.
+#[derive(Clone, Debug)]
+struct PanickingSetup;
+
+impl Workload for PanickingSetup {
+    type Input = u32;
+    type Output = u32;
+    type State = u32;
+
+    fn name(&self) -> &str {
+        "panicking-setup"
+    }
+
+    fn setup(&self) -> Result<u32, WorkloadError> {
+        panic!("no such file: model.bin")
+    }
+
+    fn run(&self, state: &u32, input: &u32) -> Result<u32, WorkloadError> {
+        Ok(state + input)
+    }
+}
+
+#[test]
+fn the_helpers_an_executor_of_its_own_calls_name_the_task_and_the_worker() {
+    let actions =
+        [FaultAction::Return(7), FaultAction::Fail("disk full".into()), FaultAction::Panic("boom".into())];
+    let results = run_chunk(&Fault, &(), 10, &actions);
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0].as_ref().unwrap(), &7);
+    let failed = results[1].as_ref().unwrap_err();
+    assert_eq!(failed.task(), Some(11), "numbered from the chunk's first task: {failed}");
+    assert!(failed.is_workload_error() && failed.to_string().contains("disk full"), "{failed}");
+    let panicked = results[2].as_ref().unwrap_err();
+    assert_eq!((panicked.task(), panicked.panic_message()), (Some(12), Some("boom")), "{panicked}");
+    assert_eq!(run_task(&Squares, &(), 0, &9).unwrap(), 81);
+
+    let err = set_up(&PanickingSetup, || "thread 3 of a ThreadPerTask of 4".to_owned())
+        .expect_err("a panicking set-up is an error");
+    let message = err.to_string();
+    assert!(err.is_setup_failure(), "{message}");
+    for part in ["thread 3 of a ThreadPerTask of 4", "panicking-setup", "no such file: model.bin"] {
+        assert!(message.contains(part), "{part:?} missing from: {message}");
+    }
+    let err = ThreadPerTask::new(2).unwrap().map(&PanickingSetup, &[1]).expect_err("set-up panics");
+    assert!(err.to_string().contains("the caller of a ThreadPerTask"), "{err}");
 }
 
 const CASE_ENV: &str = "POOLBENCH_OWN_EXECUTOR_CASE";

@@ -89,9 +89,21 @@ pub trait Executor {
     }
 }
 
-/// Runs one task in this process: a workload error or a panic becomes an [`Error`] naming the
-/// task by its index in the inputs.
-pub(crate) fn run_task<W: Workload>(
+/// Runs one task on the calling thread: a workload error or a panic becomes an [`Error`] naming
+/// the task by its index in the inputs. What an executor of your own calls for each task, as the
+/// built-in thread executors do (`examples/own-executor`).
+///
+/// ```
+/// use poolbench::executor::run_task;
+/// use poolbench::workload::Squares;
+///
+/// assert_eq!(run_task(&Squares, &(), 0, &7).unwrap(), 49);
+/// ```
+///
+/// # Errors
+///
+/// The task's own error, or its panic's message, as [`Error`]s naming task `index`.
+pub fn run_task<W: Workload>(
     workload: &W,
     state: &W::State,
     index: usize,
@@ -104,6 +116,18 @@ pub(crate) fn run_task<W: Workload>(
     }
 }
 
+/// Runs a chunk of tasks on the calling thread, each through [`run_task`], numbering them from
+/// `first` (the chunk's first task's index in the map's inputs): what a chunked executor of your
+/// own runs in each job.
+pub fn run_chunk<W: Workload>(
+    workload: &W,
+    state: &W::State,
+    first: usize,
+    chunk: &[W::Input],
+) -> Vec<Result<W::Output, Error>> {
+    chunk.iter().enumerate().map(|(offset, input)| run_task(workload, state, first + offset, input)).collect()
+}
+
 /// Refuses a size of 0 for the executor `needs` names, with what it needs at least 1 of ("a
 /// RayonPool needs at least 1 thread"): every executor's constructor says it the same way.
 pub(crate) fn check_size(size: usize, needs: &str) -> Result<(), Error> {
@@ -113,9 +137,14 @@ pub(crate) fn check_size(size: usize, needs: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Runs `workload`'s set-up for the worker `worker` ("thread 2 of a RayonPool of 4"), a panic
-/// included.
-pub(crate) fn set_up<W: Workload>(workload: &W, worker: impl FnOnce() -> String) -> Result<W::State, Error> {
+/// Runs `workload`'s [`setup`](Workload::setup) for the worker `worker` names ("thread 2 of a
+/// RayonPool of 4"), a panic included: what an executor of your own calls once per worker (or
+/// once, for a state its workers share) in [`prepare`](Executor::prepare).
+///
+/// # Errors
+///
+/// The set-up failed or panicked: an [`Error`] naming the worker, the workload and why.
+pub fn set_up<W: Workload>(workload: &W, worker: impl FnOnce() -> String) -> Result<W::State, Error> {
     let failure = match catch_unwind(AssertUnwindSafe(|| workload.setup())) {
         Ok(Ok(state)) => return Ok(state),
         Ok(Err(err)) => err.to_string(),

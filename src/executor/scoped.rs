@@ -11,7 +11,7 @@
 use std::collections::VecDeque;
 
 use super::prepared::{Prepared, PreparedMap};
-use super::{Chunking, Error, Executor, ExecutorKind, check_size, run_task, set_up};
+use super::{Chunking, Error, Executor, ExecutorKind, check_size, run_chunk, set_up};
 use crate::workload::Workload;
 
 /// A fresh scoped thread per chunk, `size` at a time; no thread outlives a map.
@@ -90,7 +90,7 @@ impl<W: Workload> PreparedMap<W> for Fresh<'_, W> {
                 let first = number * chunk_len;
                 let spawned = std::thread::Builder::new()
                     .name(format!("poolbench-scoped-{number}"))
-                    .spawn_scoped(scope, move || run_chunk(workload, first, chunk, size));
+                    .spawn_scoped(scope, move || fresh_thread(workload, first, chunk, size));
                 running.push_back((first, chunk.len(), spawned));
             }
             finished.extend(running.into_iter().map(join));
@@ -119,7 +119,7 @@ fn join<O>((first, len, spawned): Running<'_, O>) -> Vec<Result<O, Error>> {
 }
 
 /// A fresh worker's life: set up, run the chunk (tasks numbered from `first`), end.
-fn run_chunk<W: Workload>(
+fn fresh_thread<W: Workload>(
     workload: &W,
     first: usize,
     chunk: &[W::Input],
@@ -129,9 +129,5 @@ fn run_chunk<W: Workload>(
         Ok(state) => state,
         Err(error) => return chunk.iter().map(|_| Err(error.clone())).collect(),
     };
-    chunk
-        .iter()
-        .enumerate()
-        .map(|(offset, input)| run_task(workload, &state, first + offset, input))
-        .collect()
+    run_chunk(workload, &state, first, chunk)
 }

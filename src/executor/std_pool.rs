@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use super::prepared::{Prepared, PreparedMap};
 use super::spin::{Occupancy, SPIN, spin_until};
-use super::{Chunking, Error, Executor, ExecutorKind, check_size, run_task, set_up};
+use super::{Chunking, Error, Executor, ExecutorKind, check_size, run_chunk, set_up};
 use crate::workload::Workload;
 
 /// A job, given the index of the thread that runs it.
@@ -281,13 +281,7 @@ impl<W: Workload> PreparedMap<W> for Queued<'_, W> {
             let delivery = Delivery::new(&results, chunk_index);
             let first = chunk_index * chunk_len;
             let job: Job = Box::new(move |thread| {
-                let state = &tasks.states[thread];
-                let outputs: Vec<_> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(offset, input)| run_task(&tasks.workload, state, first + offset, input))
-                    .collect();
-                delivery.deliver(outputs);
+                delivery.deliver(run_chunk(&tasks.workload, &tasks.states[thread], first, &chunk));
             });
             if let Err((job, error)) = self.pool.submit(job) {
                 // Dropping the job delivers its chunk as lost.

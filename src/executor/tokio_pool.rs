@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use super::prepared::{Prepared, PreparedMap};
-use super::{Chunking, Error, Executor, ExecutorKind, check_size, panic_message, run_task, set_up};
+use super::{Chunking, Error, Executor, ExecutorKind, check_size, panic_message, run_chunk, set_up};
 use crate::workload::{AsyncWorkload, Workload};
 
 /// A Tokio runtime of `size` worker threads and at most `size` blocking threads.
@@ -137,12 +137,7 @@ impl<W: Workload> PreparedMap<W> for Blocking<'_, W> {
                 let (workload, states, chunk) =
                     (Arc::clone(&self.workload), Arc::clone(&self.states), chunk.to_vec());
                 let handle = self.pool.runtime.spawn_blocking(move || {
-                    let state = &states[number % states.len()];
-                    chunk
-                        .iter()
-                        .enumerate()
-                        .map(|(offset, input)| run_task(&*workload, state, first + offset, input))
-                        .collect::<Vec<_>>()
+                    run_chunk(&*workload, &states[number % states.len()], first, &chunk)
                 });
                 (first, chunk_len.min(inputs.len() - first), handle)
             })

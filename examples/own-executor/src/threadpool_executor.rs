@@ -5,10 +5,9 @@
 //! job through an [`Arc`]; the inputs go to the jobs in chunks, several per thread so that an
 //! uneven chunk does not leave the others idle, and the results come back on a channel.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, mpsc};
 
-use poolbench::executor::{Error, Prepared, PreparedMap};
+use poolbench::executor::{Error, Prepared, PreparedMap, run_chunk, set_up};
 use poolbench::workload::Workload;
 use poolbench::{Executor, ExecutorKind};
 
@@ -49,11 +48,8 @@ impl Executor for Threadpool {
     }
 
     fn prepare<W: Workload>(&self, workload: &W) -> Result<Prepared<'_, W>, Error> {
-        let state = match catch_unwind(AssertUnwindSafe(|| workload.setup())) {
-            Ok(Ok(state)) => state,
-            Ok(Err(err)) => return Err(Error::setup_failed("the threadpool's caller", err.to_string())),
-            Err(_) => return Err(Error::setup_failed("the threadpool's caller", "its set-up panicked")),
-        };
+        // Set up once, its state shared by every job; a failure or a panic names the workload.
+        let state = set_up(workload, || "the caller of a threadpool".to_owned())?;
         let shared = Arc::new((workload.clone(), state));
         Ok(Prepared::new(self.kind(), self.size(), Mapped { pool: &self.pool, shared }))
     }
@@ -74,11 +70,8 @@ impl<W: Workload> PreparedMap<W> for Mapped<'_, W> {
             let first = number * size;
             self.pool.execute(move || {
                 let (workload, state) = &*shared;
-                let results: Vec<_> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(offset, input)| run(workload, state, first + offset, input))
-                    .collect();
+                // Each task's error or panic becomes an error naming it, numbered in the inputs.
+                let results = run_chunk(workload, state, first, &chunk);
                 // The receiver is gone only if the caller has stopped waiting: nothing to tell.
                 let _ = send.send((first, results));
             });
@@ -101,27 +94,6 @@ impl<W: Workload> PreparedMap<W> for Mapped<'_, W> {
                 })
             })
             .collect()
-    }
-}
-
-/// Runs task `task`: a workload error or a panic becomes an error naming it.
-fn run<W: Workload>(
-    workload: &W,
-    state: &W::State,
-    task: usize,
-    input: &W::Input,
-) -> Result<W::Output, Error> {
-    match catch_unwind(AssertUnwindSafe(|| workload.run(state, input))) {
-        Ok(Ok(output)) => Ok(output),
-        Ok(Err(err)) => Err(Error::failed(task, err)),
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|message| (*message).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic without a message".to_owned());
-            Err(Error::panicked(task, message))
-        }
     }
 }
 
