@@ -15,8 +15,9 @@
 //!   with an independent sequential reference, so any executor, including one in another
 //!   process, can run it and be checked.
 //! - [`executor`]: one [`Executor`] trait and its implementations, chosen by [`ExecutorKind`];
-//!   [`Prepared`](executor::Prepared) and [`PreparedMap`](executor::PreparedMap) for an executor
-//!   of your own.
+//!   [`Prepared`](executor::Prepared), [`PreparedMap`](executor::PreparedMap) and the helpers
+//!   [`set_up`](executor::set_up), [`run_task`](executor::run_task) and
+//!   [`run_chunk`](executor::run_chunk) for an executor of your own.
 //! - [`bench`](mod@bench): the sweep a crate's Criterion bench calls ([`bench::Sweep`], [`bench::Main`]),
 //!   and [`main!`], [`remote!`], [`worker_entry!`].
 //! - [`env`](mod@env): every environment variable poolbench reads.
