@@ -32,6 +32,23 @@ fn leftovers_after_reaping(descriptors: usize) -> (usize, Vec<u32>) {
     }
 }
 
+/// This process's open descriptors once they stop changing (the same count over 50 ms, within 10
+/// s): a failed build returns before the fork server's reader, on its own thread, has closed the
+/// server's socket, and a count taken in between would hide a leak of that many.
+fn settled_descriptors() -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = (open_descriptors(), Instant::now());
+    loop {
+        std::thread::sleep(Duration::from_millis(10));
+        let now = open_descriptors();
+        if now != last.0 {
+            last = (now, Instant::now());
+        } else if last.1.elapsed() >= Duration::from_millis(50) || Instant::now() >= deadline {
+            return now;
+        }
+    }
+}
+
 /// A fake worker program that never answers its fork server's requests, and whose child keeps
 /// the server's socket open after the server is killed (as a wrapper script that runs the real
 /// program without `exec` would): the child writes its pid to `dir/<name>.pid`.
@@ -60,7 +77,7 @@ fn a_fork_server_that_cannot_serve_costs_one_startup_timeout_is_reported_and_lea
     let text = err.to_string();
     assert!(err.is_pool_error(), "{text}");
     assert!(text.contains("exited with code 3") && text.contains("no such workload here"), "{text}");
-    let descriptors = open_descriptors();
+    let descriptors = settled_descriptors();
     assert_eq!(zombie_children(), Vec::<u32>::new(), "the crashed fork server was reaped");
 
     let timeout = Duration::from_secs(1);
