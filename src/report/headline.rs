@@ -52,6 +52,15 @@ pub fn headline(group: &Group, cores: usize) -> String {
                 startup.steady_state_group
             )),
         }
+        // Its pools hold nothing between iterations (each is gone by the next): what a pool holds
+        // while it is up is its steady-state group's figure, not this group's zeros.
+        if group.results.iter().any(|row| row.memory.is_some() && !row.is_sequential()) {
+            text.push_str(&format!(
+                " Each iteration starts and stops its pool, so none is held between them: {} says what a \
+                 pool holds while it is up.",
+                startup.steady_state_group
+            ));
+        }
     }
     if let Some(memory) = super::memory::note(group) {
         text.push(' ');
@@ -311,6 +320,8 @@ mod tests {
         let text = headline(&group, 2);
         assert!(text.contains("from 100 µs (Rayon at 2) to 2.00 ms (ProcessPool at 2)"), "{text}");
         assert!(!text.contains("SpawnPerTask") && !text.contains('-'), "{text}");
+
+        assert!(!text.contains("held"), "no memory sampled, no memory sentence: {text}");
 
         let noise_only = startup_group(vec![split("SpawnPerTask", 2, -257_000.0, true)]);
         assert!(

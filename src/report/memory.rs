@@ -14,6 +14,14 @@ use crate::schema::{Group, Row, Source};
 /// The least difference the headline mentions: 1 MiB.
 pub const MEANINGFUL_BYTES: f64 = 1024.0 * 1024.0;
 
+/// Whether every iteration of the group starts and stops its own pool (a `startup/*` group): at
+/// steady state such a configuration holds nothing ("0 MiB" for every pool, a forked Python one
+/// too), so the memory sentences leave the group out; its steady-state group says what a pool
+/// holds while it is up, and the end-to-end headline points there.
+fn end_to_end(group: &Group) -> bool {
+    group.startup.is_some() || group.case.as_ref().is_some_and(|case| case.steady_state.is_some())
+}
+
 /// The row the group's answer picks (its first recommended configuration), else its fastest
 /// poolbench row by median, when it has memory figures and a pool size.
 fn picked(group: &Group) -> Option<&Row> {
@@ -41,6 +49,9 @@ fn name(row: &Row) -> String {
 /// other executor at its size that holds [`MEANINGFULLY`](MEANINGFUL_BYTES) more or less, with
 /// how much slower it is. `None` when nothing differs meaningfully or nothing was measured.
 pub(crate) fn note(group: &Group) -> Option<String> {
+    if end_to_end(group) {
+        return None;
+    }
     let picked = picked(group)?;
     let picked_held = held(picked)?;
     let speedup = |row: &Row| row.speedup.map(|speedup| speedup.point);
@@ -78,8 +89,12 @@ pub(crate) fn note(group: &Group) -> Option<String> {
 
 /// The Python peers' figures beside poolbench's pools, at one size: the answer's pool size, or
 /// (when the answer is the loop) the largest size at which the peers measured memory. The
-/// peers' own labels come from the group's ratios. `None` without peers that measured memory.
+/// peers' own labels come from the group's ratios. `None` without peers that measured memory,
+/// and for an end-to-end group.
 pub(crate) fn peers_note(group: &Group) -> Option<String> {
+    if end_to_end(group) {
+        return None;
+    }
     let measured_peers =
         || group.results.iter().filter(|row| row.source == Source::Python && row.memory.is_some());
     let size = match picked(group).and_then(|row| row.size).filter(|&size| size > 1) {
@@ -210,6 +225,49 @@ pub(crate) mod tests {
             "{peers}"
         );
         assert!(peers.ends_with("python-pool-fork holds 32.0 MiB, 4.00 MiB a process."), "{peers}");
+    }
+
+    #[test]
+    fn an_end_to_end_group_whose_pools_are_gone_between_iterations_gets_no_memory_sentence() {
+        // What its steady state reads: every pool holds nothing, a forked Python one too.
+        let rows = || {
+            let mut sequential = row(Source::Criterion, "Sequential", 1, 0, 0, 1.0);
+            sequential.median_ns.point = 0.5;
+            vec![
+                sequential,
+                row(Source::Criterion, "ProcessPool", 8, 0, 0, 0.1),
+                row(Source::Criterion, "StdPool", 8, 0, 0, 0.2),
+                row(Source::Python, "python-pool-fork", 8, 0, 0, 0.01),
+            ]
+        };
+        let steady = group(rows());
+        assert!(peers_note(&steady).is_some_and(|text| text.contains("ProcessPool holds 0 MiB")));
+        let mut end_to_end = group(rows());
+        end_to_end.case = Some(crate::schema::CaseInfo {
+            exercise: Some(8),
+            tasks: 10,
+            about: "start a pool of n, map, shut it down".to_owned(),
+            steady_state: Some("pools/squares-10".to_owned()),
+        });
+        assert_eq!(peers_note(&end_to_end), None);
+        assert_eq!(note(&end_to_end), None);
+        let headline = crate::report::headline::headline(
+            &crate::schema::Group {
+                startup: Some(crate::schema::StartupSplit {
+                    steady_state_group: "pools/squares-10".to_owned(),
+                    rows: Vec::new(),
+                }),
+                ..end_to_end
+            },
+            2,
+        );
+        assert!(
+            headline.contains(
+                "Each iteration starts and stops its pool, so none is held between them: pools/squares-10 says \
+                 what a pool holds while it is up."
+            ),
+            "{headline}"
+        );
     }
 
     #[test]

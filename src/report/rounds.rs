@@ -153,16 +153,39 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
         })
         .collect();
     tied.sort_by(|a, b| speedup(b).point.total_cmp(&speedup(a).point));
-    let size = tied.iter().map(|row| row.size.unwrap_or(1)).min()?;
+    // "How many" is set by the tied configurations measured within the resolution of the
+    // fastest, not by one tied only through a wide interval (its rounds or its pool starts
+    // disagree): that would make the least known configuration the answer ("StdPool at 2 is
+    // fastest, 1.27x" beside Rayon at 4's 1.71x). Such a one at a smaller size is named as
+    // one to measure longer. Sequential tied in any way still makes the loop the answer.
+    let close = |row: &Row| {
+        row.id == fastest.id
+            || row.is_sequential()
+            || match rounds.compare(&row.id, &fastest.id) {
+                Some(median) => median.log_ratio <= margin,
+                None => speedup(row).point * (1.0 + rounds.resolution()) >= speedup(fastest).point,
+            }
+    };
+    let size = tied.iter().copied().filter(|row| close(row)).map(|row| row.size.unwrap_or(1)).min()?;
     let recommended: Vec<&Row> = tied.iter().copied().filter(|row| row.size.unwrap_or(1) == size).collect();
+    let unsure: Vec<&Row> = tied.iter().copied().filter(|row| row.size.unwrap_or(1) < size).collect();
     let sequential = tied.iter().any(|row| row.is_sequential());
     let best_pool = possible
         .iter()
         .copied()
         .filter(|row| !row.is_sequential())
         .max_by(|a, b| speedup(a).point.total_cmp(&speedup(b).point));
-    let mut sentence =
-        sentence(&tied, &recommended, &beyond, sequential, best_pool, cores, waits, rounds.resolution());
+    let mut sentence = sentence(
+        &tied,
+        &recommended,
+        &unsure,
+        &beyond,
+        sequential,
+        best_pool,
+        cores,
+        waits,
+        rounds.resolution(),
+    );
     // An answer resting on fewer rounds than the rule wants before it looks (rounds dropped as
     // disturbed, or a budget spent) says so: it may not be the next run's.
     let wanted = rounds.file.settings.min_rounds;
@@ -216,6 +239,7 @@ fn name(row: &Row) -> String {
 fn sentence(
     tied: &[&Row],
     recommended: &[&Row],
+    unsure: &[&Row],
     beyond: &[&Row],
     sequential: bool,
     best_pool: Option<&Row>,
@@ -308,6 +332,25 @@ fn sentence(
             ));
         }
         text.push('.');
+        if !unsure.is_empty() {
+            let (lower, upper) = unsure
+                .iter()
+                .filter_map(|row| row.speedup)
+                .fold((f64::INFINITY, 0.0f64), |(lower, upper), interval| {
+                    (lower.min(interval.lower), upper.max(interval.upper))
+                });
+            let one = unsure.len() == 1;
+            text.push_str(&format!(
+                " {} measured {} but anywhere from {} to {} ({} rounds or {} pool starts disagree): measure \
+                 longer (`POOLBENCH_ROUNDS_BUDGET`) before choosing fewer workers.",
+                join_and(unsure.iter().map(|row| name(row)).collect()),
+                range(unsure),
+                format::speedup(lower),
+                format::speedup(upper),
+                if one { "its" } else { "their" },
+                if one { "its" } else { "their" },
+            ));
+        }
         text
     };
     if !beyond.is_empty() {
@@ -485,6 +528,39 @@ mod tests {
         // Where no pool measured faster than the loop, keeping it is the answer.
         let even = sentence(1.0);
         assert!(even.ends_with("keep the loop.") && !even.contains("measure longer"), "{even}");
+    }
+
+    #[test]
+    fn a_smaller_pool_tied_only_by_its_wide_interval_does_not_set_how_many() {
+        // Rayon/4 1.71x throughout; StdPool/2 1.75x on one of four pool starts and 1.2x on the
+        // others: its interval reaches Rayon/4's, its speedup is a third below it.
+        const THREE: [(&str, u32); 3] = [("Sequential", 1), ("StdPool", 2), ("Rayon", 4)];
+        let times = |round: usize, index: usize| {
+            let speedups = [1.0, if round < 10 { 1.75 } else { 1.2 }, 1.71];
+            let wobble = 1.0 + 0.004 * (((round * 7 + index * 3) % 11) as f64 - 5.0) / 5.0;
+            1e7 / speedups[index] * wobble
+        };
+        let mut measured = file(&THREE, 40, times);
+        for (index, round) in measured.batches[0].rounds.iter_mut().enumerate() {
+            round.epoch = (index / 10) as u32;
+        }
+        let rounds = Rounds::new(&measured);
+        let mut rows = rows(&THREE);
+        apply(&mut rows, &rounds);
+        let answer = answer(&rows, &rounds, 2).expect("an answer");
+        assert_eq!(answer.fastest, "g/Rayon/4");
+        assert_eq!(answer.tied, ["g/Rayon/4", "g/StdPool/2"], "{}", answer.sentence);
+        assert_eq!((answer.recommended.as_slice(), answer.size), (&["g/Rayon/4".to_owned()][..], 4));
+        assert!(answer.sentence.starts_with("Rayon at 4 is fastest, 1.7"), "{}", answer.sentence);
+        assert!(
+            answer.sentence.contains(". StdPool at 2 measured 1.20× but anywhere from ")
+                && answer.sentence.ends_with(
+                    "(its rounds or its pool starts disagree): measure longer (`POOLBENCH_ROUNDS_BUDGET`) before \
+                     choosing fewer workers."
+                ),
+            "{}",
+            answer.sentence
+        );
     }
 
     #[test]
