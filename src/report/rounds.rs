@@ -54,11 +54,20 @@ impl<'f> Rounds<'f> {
     pub(crate) fn speedup(&self, id: &str) -> Option<(Interval, RowRounds)> {
         let (batch, at) = self.locate(id)?;
         let contents = &self.file.batches[batch];
+        let mut slots: Vec<f64> =
+            self.kept(batch).filter(|round| !round.is_spoiled(at)).map(|round| round.ns[at]).collect();
+        slots.sort_by(f64::total_cmp);
+        let slot_median_ns = match slots.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(slots[n / 2]),
+            n => Some((slots[n / 2 - 1] + slots[n / 2]) / 2.0),
+        };
         let rounds = RowRounds {
-            kept: self.kept(batch).filter(|round| !round.is_spoiled(at)).count(),
+            kept: slots.len(),
             dropped: contents.rounds.iter().filter(|round| !round.kept() || round.is_spoiled(at)).count(),
             batch,
             iterations: contents.contenders[at].iterations,
+            slot_median_ns,
         };
         if id == self.file.reference {
             return Some((Interval { point: 1.0, lower: 1.0, upper: 1.0 }, rounds));
@@ -218,6 +227,46 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
         beyond_the_cores: beyond.iter().map(|row| row.id.clone()).collect(),
         sentence,
     })
+}
+
+/// How far apart Criterion's median and the rounds' median slot may be before the report says
+/// so: measured in a full run on 2 cores, the groups whose maps take milliseconds agreed within
+/// 1.3x, while maps of microseconds differed by 0.28x to 6x (a configuration whose workers are
+/// found awake in one window and asleep in another).
+pub(crate) const TWO_SPEEDS: f64 = 1.5;
+
+/// The configurations whose Criterion median and median slot in the rounds differ by more than
+/// [`TWO_SPEEDS`], in a sentence: "Criterion's window and the rounds disagree by more than 1.5x
+/// on ...". `None` when none does (or the rows carry no slot times: files before them).
+pub(crate) fn two_speeds(rows: &[Row]) -> Option<String> {
+    let apart: Vec<String> = rows
+        .iter()
+        .filter(|row| row.speedup_basis == SpeedupBasis::Rounds)
+        .filter_map(|row| {
+            let slot = row.rounds?.slot_median_ns.filter(|slot| *slot > 0.0)?;
+            let ratio = row.median_ns.point / slot;
+            (!(1.0 / TWO_SPEEDS..=TWO_SPEEDS).contains(&ratio)).then(|| {
+                format!(
+                    "{} ({} in Criterion's window, {} in the rounds)",
+                    name(row),
+                    format::duration_ns(row.median_ns.point),
+                    format::duration_ns(slot)
+                )
+            })
+        })
+        .collect();
+    if apart.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Criterion's window and the rounds disagree by more than {TWO_SPEEDS}× on {} configuration{}: {}. Such a \
+         configuration runs at more than one speed (short maps do, their workers found spinning or asleep at the \
+         hand-off): a window of Criterion's catches one, the rounds interleave them, and the speedups are the \
+         rounds'.",
+        apart.len(),
+        if apart.len() == 1 { "" } else { "s" },
+        format::first_few(&apart, 3)
+    ))
 }
 
 /// Whether the work waits rather than computes: the sequential loop kept less than half a core
@@ -560,6 +609,29 @@ mod tests {
                 ),
             "{}",
             answer.sentence
+        );
+    }
+
+    #[test]
+    fn a_criterion_median_far_from_the_rounds_slots_is_named() {
+        let file = file(&CONFIGURATIONS, 20, two_cores);
+        let rounds = Rounds::new(&file);
+        let mut rows = rows(&CONFIGURATIONS);
+        apply(&mut rows, &rounds);
+        // Criterion's medians as the rounds measured them, within a few percent...
+        for row in &mut rows {
+            row.median_ns.point = row.rounds.and_then(|rounds| rounds.slot_median_ns).expect("a slot") * 1.04;
+        }
+        assert_eq!(two_speeds(&rows), None);
+        // ...but StdPool/2's window caught it at 1.6 times its rounds' time.
+        rows[2].median_ns.point *= 1.6 / 1.04;
+        let text = two_speeds(&rows).expect("StdPool/2 named");
+        assert!(
+            text.starts_with(
+                "Criterion's window and the rounds disagree by more than 1.5× on 1 configuration: StdPool at 2 \
+                 (8.38 ms in Criterion's window, 5.24 ms in the rounds)."
+            ),
+            "{text}"
         );
     }
 

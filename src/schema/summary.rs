@@ -418,7 +418,7 @@ pub enum SpeedupBasis {
 }
 
 /// The rounds one row's paired speedup rests on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RowRounds {
     /// Rounds its speedup rests on: kept, and its slot not spoiled.
     pub kept: usize,
@@ -428,6 +428,11 @@ pub struct RowRounds {
     pub batch: usize,
     /// Iterations in each of its slots.
     pub iterations: u64,
+    /// The median over those rounds of its slot's time per iteration, ns: the rounds' own
+    /// measure of what Criterion's `median_ns` measures in a window of its own. `None` in files
+    /// written before it existed.
+    #[serde(default)]
+    pub slot_median_ns: Option<f64>,
 }
 
 impl Row {

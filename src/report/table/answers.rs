@@ -150,6 +150,10 @@ pub(crate) fn rounds_line(group: &Group) -> Option<String> {
             rounds.batches
         ));
     }
+    if let Some(apart) = crate::report::rounds::two_speeds(&group.results) {
+        text.push(' ');
+        text.push_str(&apart);
+    }
     Some(text)
 }
 
