@@ -27,9 +27,9 @@ pub(super) fn section(index: usize, group: &Group, cores: usize, criterion_href:
                 }
             }
             "\n"
-            p.headline { strong { "What this says:" } " " (visible(&group.headline)) } "\n"
+            p.headline { strong { "What this says:" } " " (table::prose(&group.headline)) } "\n"
             @if let Some(rounds) = rounds_line(group) {
-                p.rounds { (visible(&rounds)) } "\n"
+                p.rounds { (table::prose(&rounds)) } "\n"
             }
             (self::charts(group, cores))
             @for table in tables.iter().flatten() {

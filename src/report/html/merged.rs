@@ -67,7 +67,7 @@ fn section(index: usize, group: &MergedGroup, merged: &Merged) -> Markup {
     html! {
         section.group id={ "group-" (index) } data-group=(id) data-machines=(group.machines.len()) {
             "\n" h2 { (id) } "\n"
-            p.headline { strong { "How many:" } " " (visible(&group.headline)) } "\n"
+            p.headline { strong { "How many:" } " " (table::prose(&group.headline)) } "\n"
             @for note in &group.notes { p.note { (visible(note)) } "\n" }
             div.charts {
                 "\n"

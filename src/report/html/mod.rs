@@ -171,7 +171,7 @@ fn contents(summary: &Summary) -> Markup {
             ul {
                 "\n"
                 @for (index, group) in summary.groups.iter().enumerate() {
-                    li { a href={ "#group-" (index) } { (visible(&group.id)) } ": " (visible(&group.headline)) } "\n"
+                    li { a href={ "#group-" (index) } { (visible(&group.id)) } ": " (table::prose(&group.headline)) } "\n"
                 }
             }
             "\n"

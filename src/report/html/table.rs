@@ -91,6 +91,23 @@ pub(super) fn cell(cell: &Cell, criterion_href: Option<&str>) -> Markup {
     }
 }
 
+/// Prose written for the Markdown summary too (a headline, a rounds line): its backtick spans
+/// as `<code>`, as Markdown shows them; an unpaired backtick stays a backtick.
+pub(super) fn prose(text: &str) -> Markup {
+    let parts: Vec<&str> = text.split('`').collect();
+    html! {
+        @for (index, part) in parts.iter().enumerate() {
+            @if index % 2 == 0 {
+                (visible(part))
+            } @else if index + 1 < parts.len() {
+                code { (visible(part)) }
+            } @else {
+                "`" (visible(part))
+            }
+        }
+    }
+}
+
 /// Running text, its code spans as `<code>`.
 pub(super) fn line(line: &Line) -> Markup {
     html! {
@@ -100,5 +117,19 @@ pub(super) fn line(line: &Line) -> Markup {
                 Span::Code(name) => code { (visible(name)) },
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prose;
+
+    #[test]
+    fn prose_shows_backtick_spans_as_code_and_escapes_the_rest() {
+        let shown = prose("measure longer (`POOLBENCH_ROUNDS_BUDGET`) <now>; a lone ` stays").into_string();
+        assert_eq!(
+            shown,
+            "measure longer (<code>POOLBENCH_ROUNDS_BUDGET</code>) &lt;now&gt;; a lone ` stays"
+        );
     }
 }
