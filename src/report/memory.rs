@@ -66,8 +66,11 @@ pub(crate) fn note(group: &Group) -> Option<String> {
             if difference.abs() < MEANINGFUL_BYTES {
                 return None;
             }
+            // A configuration tied with the fastest is not shown slower: the answer's "tie at
+            // 1.51-1.71x" and "is 12% slower" would contradict each other.
+            let tied = group.answer.as_ref().is_some_and(|answer| answer.tied.contains(&row.id));
             let slower = match (speedup(picked), speedup(row)) {
-                (Some(ours), Some(theirs)) if theirs > 0.0 && ours / theirs > 1.02 => {
+                (Some(ours), Some(theirs)) if !tied && theirs > 0.0 && ours / theirs > 1.02 => {
                     format!(" and is {} slower", format::share(1.0 - theirs / ours))
                 }
                 _ => String::new(),
@@ -199,6 +202,21 @@ pub(crate) mod tests {
         assert_eq!(
             text,
             "In memory, StdPool at 2 holds 1.00 MiB; ProcessPool at 2 holds 7.00 MiB more and is 9% slower."
+        );
+        // Tied with the fastest, it is not called slower.
+        let mut tied = group.clone();
+        tied.answer = Some(crate::schema::Answer {
+            fastest: "g/c/StdPool/2".to_owned(),
+            tied: vec!["g/c/StdPool/2".to_owned(), "g/c/ProcessPool/2".to_owned()],
+            recommended: vec!["g/c/StdPool/2".to_owned(), "g/c/ProcessPool/2".to_owned()],
+            size: 2,
+            sequential: false,
+            beyond_the_cores: Vec::new(),
+            sentence: String::new(),
+        });
+        assert_eq!(
+            note(&tied).expect("ProcessPool holds 7 MiB more"),
+            "In memory, StdPool at 2 holds 1.00 MiB; ProcessPool at 2 holds 7.00 MiB more."
         );
         let peers = peers_note(&group).expect("a forked pool measured at 2");
         assert_eq!(
