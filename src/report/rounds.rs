@@ -505,14 +505,34 @@ mod tests {
     const CONFIGURATIONS: [(&str, u32); 5] =
         [("Sequential", 1), ("Rayon", 2), ("StdPool", 2), ("Rayon", 8), ("ProcessPool", 2)];
 
+    /// The slot of configuration `index` in `round` at `speedup` over a 10 ms Sequential, with
+    /// a little noise (within ±0.4%) that differs by round and configuration.
+    fn slot(round: usize, index: usize, speedup: f64) -> f64 {
+        let wobble = 1.0 + 0.004 * (((round * 7 + index * 3) % 11) as f64 - 5.0) / 5.0;
+        1e7 / speedup * wobble
+    }
+
+    /// `rounds` rounds of `times`, as `fixtures::file`, spread evenly over `starts` pool starts.
+    fn in_starts(
+        configurations: &[(&str, u32)],
+        rounds: usize,
+        starts: usize,
+        times: impl Fn(usize, usize) -> f64,
+    ) -> RoundsFile {
+        let mut measured = file(configurations, rounds, times);
+        for (index, round) in measured.batches[0].rounds.iter_mut().enumerate() {
+            round.epoch = (index * starts / rounds) as u32;
+        }
+        measured
+    }
+
     /// Sequential 10 ms; Rayon/2 and StdPool/2 at 1.90x and 1.91x, Rayon/8 1.89x, ProcessPool/2
     /// 1.70x; every round a little noise, and one round in five the machine halves Rayon/2's
     /// speed, which must not rank it.
     fn two_cores(round: usize, index: usize) -> f64 {
         let speedups = [1.0, 1.90, 1.91, 1.89, 1.70];
-        let wobble = 1.0 + 0.004 * (((round * 7 + index * 3) % 11) as f64 - 5.0) / 5.0;
         let slowed = if index == 1 && round % 5 == 0 { 2.0 } else { 1.0 };
-        1e7 / speedups[index] * wobble * slowed
+        slot(round, index, speedups[index]) * slowed
     }
 
     #[test]
@@ -522,15 +542,10 @@ mod tests {
         const THREE: [(&str, u32); 3] = [("Sequential", 1), ("Rayon", 2), ("StdPool", 2)];
         let times = |round: usize, index: usize| {
             let epoch = round / 10;
-            let speedups = [1.0, if epoch == 0 { 1.92 } else { 1.78 }, 1.91];
-            let wobble = 1.0 + 0.004 * (((round * 7 + index * 3) % 11) as f64 - 5.0) / 5.0;
-            1e7 / speedups[index] * wobble
+            slot(round, index, [1.0, if epoch == 0 { 1.92 } else { 1.78 }, 1.91][index])
         };
         let answer_with = |starts: usize| {
-            let mut measured = file(&THREE, 40, times);
-            for (index, round) in measured.batches[0].rounds.iter_mut().enumerate() {
-                round.epoch = (index * starts / 40) as u32;
-            }
+            let measured = in_starts(&THREE, 40, starts, times);
             let rounds = Rounds::new(&measured);
             let mut rows = rows(&THREE);
             apply(&mut rows, &rounds);
@@ -551,14 +566,9 @@ mod tests {
         const THREE: [(&str, u32); 3] = [("Sequential", 1), ("Rayon", 4), ("StdPool", 2)];
         let sentence = |fast_starts: f64| {
             let times = |round: usize, index: usize| {
-                let speedups = [1.0, if round % 20 < 10 { fast_starts } else { 1.0 }, 1.0];
-                let wobble = 1.0 + 0.004 * (((round * 7 + index * 3) % 11) as f64 - 5.0) / 5.0;
-                1e7 / speedups[index] * wobble
+                slot(round, index, [1.0, if round % 20 < 10 { fast_starts } else { 1.0 }, 1.0][index])
             };
-            let mut measured = file(&THREE, 40, times);
-            for (index, round) in measured.batches[0].rounds.iter_mut().enumerate() {
-                round.epoch = (index / 10) as u32;
-            }
+            let measured = in_starts(&THREE, 40, 4, times);
             let rounds = Rounds::new(&measured);
             let mut rows = rows(&THREE);
             apply(&mut rows, &rounds);
@@ -585,14 +595,9 @@ mod tests {
         // others: its interval reaches Rayon/4's, its speedup is a third below it.
         const THREE: [(&str, u32); 3] = [("Sequential", 1), ("StdPool", 2), ("Rayon", 4)];
         let times = |round: usize, index: usize| {
-            let speedups = [1.0, if round < 10 { 1.75 } else { 1.2 }, 1.71];
-            let wobble = 1.0 + 0.004 * (((round * 7 + index * 3) % 11) as f64 - 5.0) / 5.0;
-            1e7 / speedups[index] * wobble
+            slot(round, index, [1.0, if round < 10 { 1.75 } else { 1.2 }, 1.71][index])
         };
-        let mut measured = file(&THREE, 40, times);
-        for (index, round) in measured.batches[0].rounds.iter_mut().enumerate() {
-            round.epoch = (index / 10) as u32;
-        }
+        let measured = in_starts(&THREE, 40, 4, times);
         let rounds = Rounds::new(&measured);
         let mut rows = rows(&THREE);
         apply(&mut rows, &rounds);
@@ -797,12 +802,9 @@ mod tests {
         // Rayon/2 2.5x on three of four pool starts and 1.6x on the other: an interval wide
         // enough to reach 2, a point no 2 cores can give.
         let configurations = [("Sequential", 1), ("Rayon", 2), ("StdPool", 2)];
-        let mut measured = file(&configurations, 40, |round, index| {
+        let measured = in_starts(&configurations, 40, 4, |round, index| {
             1e7 / [1.0, if round < 30 { 2.5 } else { 1.6 }, 1.8][index]
         });
-        for (index, round) in measured.batches[0].rounds.iter_mut().enumerate() {
-            round.epoch = (index / 10) as u32;
-        }
         let rounds = Rounds::new(&measured);
         let mut rows = rows(&configurations);
         apply(&mut rows, &rounds);
