@@ -244,8 +244,9 @@ pub struct Answer {
     /// Every configuration tied with it: not shown slower by more than the resolution (the
     /// paired ratio's 95% interval reaches within it), the fastest included, fastest first.
     pub tied: Vec<String>,
-    /// The tied configurations at the smallest pool size where one of them measured within the
-    /// resolution of the fastest (its speedup, not only its interval): what to pick.
+    /// The tied configurations at the smallest pool size where one of them is known to be close
+    /// to the fastest (measured within the resolution, or shown at most 10% slower): what to
+    /// pick.
     pub recommended: Vec<String>,
     /// That size: the answer to "how many".
     pub size: u32,
