@@ -148,7 +148,7 @@ impl Median {
         let mut sorted = values.to_vec();
         sorted.sort_by(f64::total_cmp);
         let n = sorted.len();
-        let middle = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 };
+        let middle = middle(&sorted)?;
         let k = order_statistic(n, (1.0 - MEDIAN_LEVEL) / 2.0);
         let (lower, upper) = if k == 0 { (sorted[0], sorted[n - 1]) } else { (sorted[k - 1], sorted[n - k]) };
         Some(Median { log_ratio: middle, lower, upper, rounds: n })
@@ -203,6 +203,17 @@ impl Median {
     /// The interval's larger distance from the median, log scale: how well it is known.
     pub fn half_width(&self) -> f64 {
         (self.log_ratio - self.lower).max(self.upper - self.log_ratio)
+    }
+}
+
+/// The median of `sorted` (ascending): its middle value, or the mean of the middle two for an
+/// even count; `None` when it is empty.
+pub(crate) fn middle(sorted: &[f64]) -> Option<f64> {
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
     }
 }
 

@@ -57,11 +57,7 @@ impl<'f> Rounds<'f> {
         let mut slots: Vec<f64> =
             self.kept(batch).filter(|round| !round.is_spoiled(at)).map(|round| round.ns[at]).collect();
         slots.sort_by(f64::total_cmp);
-        let slot_median_ns = match slots.len() {
-            0 => None,
-            n if n % 2 == 1 => Some(slots[n / 2]),
-            n => Some((slots[n / 2 - 1] + slots[n / 2]) / 2.0),
-        };
+        let slot_median_ns = crate::paired::statistic::middle(&slots);
         let rounds = RowRounds {
             kept: slots.len(),
             dropped: contents.rounds.iter().filter(|round| !round.kept() || round.is_spoiled(at)).count(),
