@@ -14,12 +14,13 @@ use crate::schema::{Group, Row, Source};
 /// The least difference the headline mentions: 1 MiB.
 pub const MEANINGFUL_BYTES: f64 = 1024.0 * 1024.0;
 
-/// Whether every iteration of the group starts and stops its own pool (a `startup/*` group): at
-/// steady state such a configuration holds nothing ("0 MiB" for every pool, a forked Python one
-/// too), so the memory sentences leave the group out; its steady-state group says what a pool
-/// holds while it is up, and the end-to-end headline points there.
+/// Whether every iteration of the group starts and stops its own pool (a `startup/*` group, its
+/// case naming a steady-state group; the start-up split is derived from the same): at steady
+/// state such a configuration holds nothing ("0 MiB" for every pool, a forked Python one too),
+/// so the memory sentences leave the group out; its steady-state group says what a pool holds
+/// while it is up, and the end-to-end headline points there.
 fn end_to_end(group: &Group) -> bool {
-    group.startup.is_some() || group.case.as_ref().is_some_and(|case| case.steady_state.is_some())
+    group.case.as_ref().is_some_and(|case| case.steady_state.is_some())
 }
 
 /// The row the group's answer picks (its first recommended configuration), else its fastest
