@@ -535,6 +535,13 @@ mod tests {
         measured
     }
 
+    /// The group's rows of `configurations`, their speedups paired from `rounds`.
+    fn paired(configurations: &[(&str, u32)], rounds: &Rounds<'_>) -> Vec<Row> {
+        let mut rows = rows(configurations);
+        apply(&mut rows, rounds);
+        rows
+    }
+
     /// Sequential 10 ms; Rayon/2 and StdPool/2 at 1.90x and 1.91x, Rayon/8 1.89x, ProcessPool/2
     /// 1.70x; every round a little noise, and one round in five the machine halves Rayon/2's
     /// speed, which must not rank it.
@@ -556,8 +563,7 @@ mod tests {
         let answer_with = |starts: usize| {
             let measured = in_starts(&THREE, 40, starts, times);
             let rounds = Rounds::new(&measured);
-            let mut rows = rows(&THREE);
-            apply(&mut rows, &rounds);
+            let rows = paired(&THREE, &rounds);
             answer(&rows, &rounds, 2).expect("an answer")
         };
         // Read as one pool start, the rounds rank Rayon/2 out.
@@ -579,8 +585,7 @@ mod tests {
             };
             let measured = in_starts(&THREE, 40, 4, times);
             let rounds = Rounds::new(&measured);
-            let mut rows = rows(&THREE);
-            apply(&mut rows, &rounds);
+            let rows = paired(&THREE, &rounds);
             let answer = answer(&rows, &rounds, 2).expect("an answer");
             assert!(answer.sequential, "{}", answer.sentence);
             answer.sentence
@@ -608,8 +613,7 @@ mod tests {
         };
         let measured = in_starts(&THREE, 40, 4, times);
         let rounds = Rounds::new(&measured);
-        let mut rows = rows(&THREE);
-        apply(&mut rows, &rounds);
+        let rows = paired(&THREE, &rounds);
         let answer = answer(&rows, &rounds, 2).expect("an answer");
         assert_eq!(answer.fastest, "g/Rayon/4");
         assert_eq!(answer.tied, ["g/Rayon/4", "g/StdPool/2"], "{}", answer.sentence);
@@ -632,8 +636,7 @@ mod tests {
             slot(round, index, [1.0, starts[round / 10], 1.71][index])
         });
         let rounds = Rounds::new(&close);
-        let mut rows = super::fixtures::rows(&THREE);
-        apply(&mut rows, &rounds);
+        let rows = paired(&THREE, &rounds);
         let behind = rounds.compare("g/StdPool/2", "g/Rayon/4").expect("measured together");
         assert!(behind.log_ratio > 0.02 && behind.upper < 0.10_f64.ln_1p(), "{behind:?}");
         let answer = super::answer(&rows, &rounds, 2).expect("an answer");
@@ -644,8 +647,7 @@ mod tests {
     fn a_criterion_median_far_from_the_rounds_slots_is_named() {
         let file = file(&CONFIGURATIONS, 20, two_cores);
         let rounds = Rounds::new(&file);
-        let mut rows = rows(&CONFIGURATIONS);
-        apply(&mut rows, &rounds);
+        let mut rows = paired(&CONFIGURATIONS, &rounds);
         // Criterion's medians as the rounds measured them, within a few percent...
         for row in &mut rows {
             row.median_ns.point = row.rounds.and_then(|rounds| rounds.slot_median_ns).expect("a slot") * 1.04;
@@ -667,8 +669,7 @@ mod tests {
     fn the_speedups_are_paired_and_the_answer_names_the_tie_and_the_smallest_size() {
         let file = file(&CONFIGURATIONS, 40, two_cores);
         let rounds = Rounds::new(&file);
-        let mut rows = rows(&CONFIGURATIONS);
-        apply(&mut rows, &rounds);
+        let rows = paired(&CONFIGURATIONS, &rounds);
         assert!(rows.iter().all(|row| row.speedup_basis == SpeedupBasis::Rounds));
         let rayon = rows[1].speedup.expect("paired");
         assert!((rayon.point - 1.90).abs() < 0.01, "{rayon:?}: the slowed rounds do not rank it");
@@ -697,8 +698,7 @@ mod tests {
     fn an_answer_on_fewer_rounds_than_the_rule_wants_says_it_is_in_doubt() {
         let sentence_of = |measured: &RoundsFile| {
             let rounds = Rounds::new(measured);
-            let mut rows = rows(&CONFIGURATIONS);
-            apply(&mut rows, &rounds);
+            let rows = paired(&CONFIGURATIONS, &rounds);
             answer_of(&rows, &rounds).sentence
         };
         let disturb_after = |batch: &mut Batch, kept: usize| {
@@ -798,8 +798,7 @@ mod tests {
             round.dropped = Some("disturbed".to_owned());
         }
         let rounds = Rounds::new(&file);
-        let mut rows = rows(&CONFIGURATIONS);
-        apply(&mut rows, &rounds);
+        let rows = paired(&CONFIGURATIONS, &rounds);
         assert_eq!(answer(&rows, &rounds, 2), None, "Sequential alone is no answer");
     }
 
@@ -808,8 +807,7 @@ mod tests {
         let configurations = [("Sequential", 1), ("Rayon", 2), ("StdPool", 2)];
         let file = file(&configurations, 20, |_, index| 1e7 / [1.0, 2.6, 1.8][index]);
         let rounds = Rounds::new(&file);
-        let mut rows = rows(&configurations);
-        apply(&mut rows, &rounds);
+        let rows = paired(&configurations, &rounds);
         let answer = answer(&rows, &rounds, 2).expect("an answer");
         assert_eq!(answer.beyond_the_cores, ["g/Rayon/2"]);
         assert_eq!(answer.fastest, "g/StdPool/2");
@@ -829,8 +827,7 @@ mod tests {
             1e7 / [1.0, if round < 30 { 2.5 } else { 1.6 }, 1.8][index]
         });
         let rounds = Rounds::new(&measured);
-        let mut rows = rows(&configurations);
-        apply(&mut rows, &rounds);
+        let rows = paired(&configurations, &rounds);
         let rayon = rows[1].speedup.expect("paired");
         assert!(rayon.lower < 2.0 && rayon.point > 2.4, "{rayon:?}");
         let answer = answer(&rows, &rounds, 2).expect("an answer");
@@ -847,8 +844,7 @@ mod tests {
             1e5 * [1.0, 1.3, 40.0][index] * (1.0 + 0.001 * (round % 3) as f64)
         });
         let rounds = Rounds::new(&file);
-        let mut rows = rows(&configurations);
-        apply(&mut rows, &rounds);
+        let rows = paired(&configurations, &rounds);
         let answer = answer(&rows, &rounds, 2).expect("an answer");
         assert!(answer.sequential && answer.size == 1, "{answer:?}");
         assert_eq!(answer.recommended, ["g/Sequential/1"]);
