@@ -65,6 +65,15 @@ fn child() {
                 .rounds_budget(std::time::Duration::from_millis(500))
                 .run(&mut c);
         }
+        "end-to-end" => {
+            let mut c = criterion(BenchmarkFilter::AcceptAll);
+            Sweep::new("mine/start", &Squares, &[1u32, 2, 3, 4])
+                .executors([ExecutorKind::Sequential, ExecutorKind::StdPool])
+                .sizes([2])
+                .end_to_end()
+                .rounds_budget(std::time::Duration::from_millis(300))
+                .run(&mut c);
+        }
         other => panic!("no case {other}"),
     }
 }
@@ -163,7 +172,10 @@ fn the_report_knows_a_group_the_catalog_has_never_heard_of() {
     let summary = poolbench::schema::Summary::read(&written.summary_json).expect("read back");
     let group = summary.groups.iter().find(|group| group.id == "mine/spin").expect("the group");
     let case = group.case.as_ref().expect("the sweep's description of the group");
-    assert_eq!((case.about.as_str(), case.tasks), ("eight prime counts below 2,000", 8));
+    assert_eq!(
+        (case.about.as_str(), case.tasks, case.end_to_end),
+        ("eight prime counts below 2,000", 8, false)
+    );
     let ids: Vec<&str> = group.results.iter().map(|row| row.id.as_str()).collect();
     assert_eq!(
         ids,
@@ -189,4 +201,20 @@ fn the_report_knows_a_group_the_catalog_has_never_heard_of() {
     assert!(!group.headline.is_empty());
     let page = std::fs::read_to_string(&written.index_html).expect("the page");
     assert!(page.contains("eight prime counts below 2,000"), "the page describes the group");
+}
+
+#[test]
+fn an_end_to_end_sweep_of_a_group_poolbench_does_not_know_is_known_as_one_in_the_report() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (code, stderr) = run_case("end-to-end", dir.path());
+    assert_eq!(code, Some(0), "{stderr}");
+    let (_out, written) = common::write_report(dir.path());
+    let summary = poolbench::schema::Summary::read(&written.summary_json).expect("read back");
+    let group = summary.groups.iter().find(|group| group.id == "mine/start").expect("the group");
+    let case = group.case.as_ref().expect("the sweep's description of the group");
+    assert!(case.end_to_end, "{case:?}");
+    assert_eq!(case.steady_state, None, "no steady-state group of poolbench's");
+    let headline = &group.headline;
+    assert!(headline.contains("Each iteration starts and stops its pool"), "{headline}");
+    assert!(!headline.contains("MiB"), "no memory sentence from the pools' zeros: {headline}");
 }

@@ -378,6 +378,7 @@ impl<'a, W: Workload> Sweep<'a, W> {
                 .or_else(|| known.map(|case| case.about.to_owned()))
                 .unwrap_or_else(|| format!("{} over {} input(s)", self.workload.name(), self.inputs.len())),
             tasks: self.tasks.or(known.map(|case| case.tasks)).unwrap_or(self.inputs.len() as u64),
+            end_to_end: self.timing == Timing::EndToEnd,
         }
     }
 

@@ -9,18 +9,18 @@
 
 use crate::ExecutorKind;
 use crate::format::{self, join_and};
-use crate::schema::{Group, Row, Source};
+use crate::schema::{CaseInfo, Group, Row, Source};
 
 /// The least difference the headline mentions: 1 MiB.
 pub const MEANINGFUL_BYTES: f64 = 1024.0 * 1024.0;
 
-/// Whether every iteration of the group starts and stops its own pool (a `startup/*` group, its
-/// case naming a steady-state group; the start-up split is derived from the same): at steady
+/// Whether every iteration of the group starts and stops its own pool (a `startup/*` group, or a
+/// user's [`Sweep::end_to_end`](crate::bench::Sweep::end_to_end), as its case says): at steady
 /// state such a configuration holds nothing ("0 MiB" for every pool, a forked Python one too),
-/// so the memory sentences leave the group out; its steady-state group says what a pool holds
+/// so the memory sentences leave the group out; a steady-state group says what a pool holds
 /// while it is up, and the end-to-end headline points there.
 fn end_to_end(group: &Group) -> bool {
-    group.case.as_ref().is_some_and(|case| case.steady_state.is_some())
+    group.case.as_ref().is_some_and(CaseInfo::is_end_to_end)
 }
 
 /// The row the group's answer picks (its first recommended configuration), else its fastest
@@ -267,9 +267,30 @@ pub(crate) mod tests {
             tasks: 10,
             about: "start a pool of n, map, shut it down".to_owned(),
             steady_state: Some("pools/squares-10".to_owned()),
+            end_to_end: true,
         });
         assert_eq!(peers_note(&end_to_end), None);
         assert_eq!(note(&end_to_end), None);
+        // A user's end-to-end sweep: no steady-state group of poolbench's, its case file says it.
+        let mut theirs = group(rows());
+        theirs.case = Some(crate::schema::CaseInfo { end_to_end: true, ..Default::default() });
+        assert_eq!((note(&theirs), peers_note(&theirs)), (None, None));
+        // A summary written before `end_to_end` existed: its steady-state group says it.
+        let mut older = group(rows());
+        older.case = Some(crate::schema::CaseInfo {
+            steady_state: Some("pools/squares-10".to_owned()),
+            ..Default::default()
+        });
+        assert_eq!((note(&older), peers_note(&older)), (None, None));
+        let headline = crate::report::headline::headline(&theirs, 2);
+        assert!(!headline.contains("0 MiB"), "{headline}");
+        assert!(
+            headline.ends_with(
+                "Each iteration starts and stops its pool, so none is held between them; a steady-state sweep \
+                 of the same work says what a pool holds while it is up."
+            ),
+            "{headline}"
+        );
         let headline = crate::report::headline::headline(
             &crate::schema::Group {
                 startup: Some(crate::schema::StartupSplit {

@@ -46,11 +46,14 @@ pub fn summarize(results: &Results, machine: Machine, criterion_dir: &Path) -> S
             let case = case_files
                 .iter()
                 .find(|file| file.group == id)
-                .map(|file| CaseInfo {
-                    exercise: catalog::find(id).and_then(|case| case.exercise),
-                    tasks: file.tasks,
-                    about: file.about.clone(),
-                    steady_state: catalog::find(id).and_then(|case| case.steady_state).map(str::to_owned),
+                .map(|file| {
+                    let known = case_info(id);
+                    CaseInfo {
+                        tasks: file.tasks,
+                        about: file.about.clone(),
+                        end_to_end: file.end_to_end || known.as_ref().is_some_and(|case| case.end_to_end),
+                        ..known.unwrap_or_default()
+                    }
                 })
                 .or_else(|| case_info(id));
             let rounds = rounds_files.iter().find(|file| file.group == id).map(Rounds::new);
@@ -87,6 +90,7 @@ pub(crate) fn case_info(id: &str) -> Option<CaseInfo> {
         tasks: case.tasks,
         about: case.about.to_owned(),
         steady_state: case.steady_state.map(str::to_owned),
+        end_to_end: case.steady_state.is_some(),
     })
 }
 

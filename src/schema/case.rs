@@ -4,8 +4,13 @@
 //! [`Sweep::run`](crate::bench::Sweep::run) when the group's first benchmark runs:
 //!
 //! ```json
-//! {"case_version": 1, "group": "mine/parse-json", "about": "parse 200 JSON documents", "tasks": 200}
+//! {"case_version": 1, "group": "mine/parse-json", "about": "parse 200 JSON documents", "tasks": 200,
+//!  "end_to_end": false}
 //! ```
+//!
+//! `end_to_end` is true for a [`Sweep::end_to_end`](crate::bench::Sweep::end_to_end) group (every
+//! iteration starts and stops its pool); files written before it existed leave it out, read as
+//! false.
 //!
 //! A group without a file is described by poolbench's catalog when it is one of poolbench's own,
 //! and otherwise has no description and no tasks per second. The file name is the group id made
@@ -34,6 +39,9 @@ pub struct CaseFile {
     pub about: String,
     /// Tasks in one iteration, for tasks per second.
     pub tasks: u64,
+    /// Whether every iteration starts and stops its pool, so that none is held between them.
+    #[serde(default)]
+    pub end_to_end: bool,
 }
 
 impl CaseFile {
@@ -108,6 +116,7 @@ mod tests {
             group: group.to_owned(),
             about: "parse".to_owned(),
             tasks: 7,
+            end_to_end: group == "a_b",
         };
         case("a/b").write(dir.path()).expect("written");
         case("a_b").write(dir.path()).expect("written");

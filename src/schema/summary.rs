@@ -310,8 +310,9 @@ impl PeerRatio {
     }
 }
 
-/// What the catalog (`poolbench::catalog`) says of a case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the group's case file (written by its sweep) and poolbench's catalog
+/// (`poolbench::catalog`) say of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseInfo {
     /// The notebook exercise the case measures.
     pub exercise: Option<u8>,
@@ -319,8 +320,22 @@ pub struct CaseInfo {
     pub tasks: u64,
     /// What one iteration does.
     pub about: String,
-    /// The steady-state group doing the same work on a pool already up, for an end-to-end case.
+    /// The steady-state group doing the same work on a pool already up, for an end-to-end case
+    /// of poolbench's own.
     pub steady_state: Option<String>,
+    /// Whether every iteration starts, uses and stops its pool (exercise 8's way, or a user's
+    /// `Sweep::end_to_end`), so that nothing is held between iterations. Absent, read as false,
+    /// in files written before it existed.
+    #[serde(default)]
+    pub end_to_end: bool,
+}
+
+impl CaseInfo {
+    /// Whether every iteration starts and stops its pool: [`end_to_end`](Self::end_to_end), or
+    /// a steady-state group named (all a summary written before the field existed says).
+    pub fn is_end_to_end(&self) -> bool {
+        self.end_to_end || self.steady_state.is_some()
+    }
 }
 
 /// A statistic with its confidence interval.
