@@ -145,12 +145,29 @@ pub(crate) fn check_size(size: usize, needs: &str) -> Result<(), Error> {
 ///
 /// The set-up failed or panicked: an [`Error`] naming the worker, the workload and why.
 pub fn set_up<W: Workload>(workload: &W, worker: impl FnOnce() -> String) -> Result<W::State, Error> {
-    let failure = match catch_unwind(AssertUnwindSafe(|| workload.setup())) {
-        Ok(Ok(state)) => return Ok(state),
-        Ok(Err(err)) => err.to_string(),
-        Err(payload) => format!("panicked: {}", panic_message(payload.as_ref())),
-    };
-    Err(Error::setup_failed(worker(), format!("could not set up workload {}: {failure}", workload.name())))
+    try_set_up(workload).map_err(|failure| {
+        Error::setup_failed(worker(), format!("could not set up workload {}: {failure}", workload.name()))
+    })
+}
+
+/// [`set_up`] for each of `workers` threads, `worker(i)` naming thread `i`: a pool whose threads
+/// each hold a state of their own.
+pub(crate) fn set_up_each<W: Workload>(
+    workload: &W,
+    workers: usize,
+    worker: impl Fn(usize) -> String,
+) -> Result<Vec<W::State>, Error> {
+    (0..workers).map(|thread| set_up(workload, || worker(thread))).collect()
+}
+
+/// Runs `workload`'s set-up, a panic included; the failure in words (the workload's error, or
+/// "panicked: ..."), for a thread executor's [`Error`] and for a worker process's reply alike.
+pub(crate) fn try_set_up<W: Workload>(workload: &W) -> Result<W::State, String> {
+    match catch_unwind(AssertUnwindSafe(|| workload.setup())) {
+        Ok(Ok(state)) => Ok(state),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(payload) => Err(format!("panicked: {}", panic_message(payload.as_ref()))),
+    }
 }
 
 /// The message of a panic payload: `panic!` gives a `&str` or a `String`.

@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use super::prepared::{Prepared, PreparedMap};
 use super::spin::{Occupancy, SPIN, spin_until};
-use super::{Chunking, Error, Executor, ExecutorKind, check_size, run_chunk, set_up};
+use super::{Chunking, Error, Executor, ExecutorKind, check_size, run_chunk, set_up_each};
 use crate::workload::Workload;
 
 /// A job, given the index of the thread that runs it.
@@ -240,9 +240,7 @@ impl Executor for StdPool {
 
     fn prepare<W: Workload>(&self, workload: &W) -> Result<Prepared<'_, W>, Error> {
         let size = self.size;
-        let states = (0..size)
-            .map(|thread| set_up(workload, || format!("thread {thread} of a StdPool of {size}")))
-            .collect::<Result<Vec<_>, Error>>()?;
+        let states = set_up_each(workload, size, |thread| format!("thread {thread} of a StdPool of {size}"))?;
         let workload = Arc::new(Tasks { workload: workload.clone(), states });
         Ok(Prepared::new(ExecutorKind::StdPool, size, Queued { pool: self, workload }))
     }

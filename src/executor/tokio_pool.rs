@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use super::prepared::{Prepared, PreparedMap};
-use super::{Chunking, Error, Executor, ExecutorKind, check_size, panic_message, run_chunk, set_up};
+use super::{Chunking, Error, Executor, ExecutorKind, check_size, panic_message, run_chunk, set_up_each};
 use crate::workload::{AsyncWorkload, Workload};
 
 /// A Tokio runtime of `size` worker threads and at most `size` blocking threads.
@@ -109,9 +109,9 @@ impl Executor for TokioPool {
 
     fn prepare<W: Workload>(&self, workload: &W) -> Result<Prepared<'_, W>, Error> {
         let size = self.size;
-        let states = (0..size)
-            .map(|thread| set_up(workload, || format!("blocking thread {thread} of a TokioPool of {size}")))
-            .collect::<Result<Vec<_>, Error>>()?;
+        let states = set_up_each(workload, size, |thread| {
+            format!("blocking thread {thread} of a TokioPool of {size}")
+        })?;
         let map = Blocking { pool: self, workload: Arc::new(workload.clone()), states: Arc::new(states) };
         Ok(Prepared::new(ExecutorKind::Tokio, size, map))
     }

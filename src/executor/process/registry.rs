@@ -35,7 +35,7 @@ use super::Codec;
 use super::items::{self, Items};
 use super::protocol::{self, TaskFailure};
 use super::results::{self, Collected, NoOutput, Results};
-use crate::executor::{Error, panic_message};
+use crate::executor::{Error, panic_message, try_set_up};
 use crate::workload::{CpuSpin, Factorial, Fault, LoopbackRequest, SharedCounter, Sleep, Squares, Workload};
 
 /// Where a worker's results go: a results body (`results.rs`) and whether it is the request's
@@ -225,11 +225,8 @@ fn decode_results<O: DeserializeOwned>(
 
 fn setup<W: Workload + DeserializeOwned>(codec: Codec, bytes: &[u8]) -> Result<SetUp, String> {
     let workload: W = codec.decode(bytes).map_err(|err| format!("cannot decode the workload: {err}"))?;
-    match catch_unwind(AssertUnwindSafe(|| workload.setup())) {
-        Ok(Ok(state)) => Ok(Box::new((workload, state))),
-        Ok(Err(err)) => Err(err.to_string()),
-        Err(payload) => Err(format!("panicked: {}", panic_message(payload.as_ref()))),
-    }
+    let state = try_set_up(&workload)?;
+    Ok(Box::new((workload, state)))
 }
 
 fn run<W: Workload>(
