@@ -316,8 +316,7 @@ fn a_benchmark_without_a_load_file_that_describes_it_is_not_measured_and_says_wh
     }
     std::fs::write(LoadFile::path(dir.path(), SWEPT[1]), serde_json::to_vec(&earlier).expect("encodes"))
         .expect("written");
-    let (_out, written) = common::write_report(dir.path());
-    let summary = Summary::read(&written.summary_json).expect("summary.json reads back");
+    let (_out, written, summary) = common::write_and_read_report(dir.path());
     let reason = |id: &str| match row_load(&summary, id) {
         Quietness::NotMeasured { reason } => reason.clone(),
         other => panic!("{id} should not be measured: {other:?}"),
@@ -338,8 +337,7 @@ fn a_benchmark_without_a_load_file_that_describes_it_is_not_measured_and_says_wh
 
     let corrupt = LoadFile::path(dir.path(), SWEPT[1]);
     std::fs::write(&corrupt, "{\"load_version\": 2").expect("written");
-    let (_out, written) = common::write_report(dir.path());
-    let summary = Summary::read(&written.summary_json).expect("summary.json reads back");
+    let (_out, _written, summary) = common::write_and_read_report(dir.path());
     match row_load(&summary, SWEPT[1]) {
         Quietness::NotMeasured { reason } => {
             let named = corrupt.display().to_string();

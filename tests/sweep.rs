@@ -110,8 +110,7 @@ fn a_sweeps_configurations_are_timed_together_in_rounds_and_the_answer_comes_fro
     }
     assert!(rounds.windows(2).any(|pair| pair[0].order != pair[1].order), "the order is drawn afresh");
 
-    let (_out, written) = common::write_report(dir.path());
-    let summary = poolbench::schema::Summary::read(&written.summary_json).expect("read back");
+    let (_out, _written, summary) = common::write_and_read_report(dir.path());
     let group = summary.groups.iter().find(|group| group.id == "mine/rounds").expect("the group");
     assert!(group.rounds.as_ref().is_some_and(|rounds| rounds.kept >= 1), "{:?}", group.rounds);
     for row in &group.results {
@@ -168,8 +167,7 @@ fn the_report_knows_a_group_the_catalog_has_never_heard_of() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let (code, stderr) = run_case("unknown-group", dir.path());
     assert_eq!(code, Some(0), "{stderr}");
-    let (_out, written) = common::write_report(dir.path());
-    let summary = poolbench::schema::Summary::read(&written.summary_json).expect("read back");
+    let (_out, written, summary) = common::write_and_read_report(dir.path());
     let group = summary.groups.iter().find(|group| group.id == "mine/spin").expect("the group");
     let case = group.case.as_ref().expect("the sweep's description of the group");
     assert_eq!(
@@ -208,8 +206,7 @@ fn an_end_to_end_sweep_of_a_group_poolbench_does_not_know_is_known_as_one_in_the
     let dir = tempfile::tempdir().expect("a temporary directory");
     let (code, stderr) = run_case("end-to-end", dir.path());
     assert_eq!(code, Some(0), "{stderr}");
-    let (_out, written) = common::write_report(dir.path());
-    let summary = poolbench::schema::Summary::read(&written.summary_json).expect("read back");
+    let (_out, _written, summary) = common::write_and_read_report(dir.path());
     let group = summary.groups.iter().find(|group| group.id == "mine/start").expect("the group");
     let case = group.case.as_ref().expect("the sweep's description of the group");
     assert!(case.end_to_end, "{case:?}");

@@ -317,6 +317,15 @@ pub fn write_report(criterion_dir: &std::path::Path) -> (tempfile::TempDir, pool
     (out, written)
 }
 
+/// [`write_report`], and the `summary.json` it wrote, read back from the file.
+pub fn write_and_read_report(
+    criterion_dir: &std::path::Path,
+) -> (tempfile::TempDir, poolbench::report::Written, poolbench::schema::Summary) {
+    let (out, written) = write_report(criterion_dir);
+    let summary = poolbench::schema::Summary::read(&written.summary_json).expect("summary.json reads back");
+    (out, written, summary)
+}
+
 /// Runs this build's `poolbench` with `args` and returns its exit code, stdout and stderr. It runs
 /// in cargo's temporary directory, where no `poolbench-compare.toml` of the checkout applies.
 pub fn poolbench<I, S>(args: I) -> (Option<i32>, String, String)
