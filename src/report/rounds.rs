@@ -178,7 +178,13 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
             }
     };
     let size = tied.iter().copied().filter(|row| close(row)).map(|row| row.size.unwrap_or(1)).min()?;
-    let recommended: Vec<&Row> = tied.iter().copied().filter(|row| row.size.unwrap_or(1) == size).collect();
+    // The answer is the configurations at that size known to be close; one tied there only
+    // through a wide interval is named apart, with its own speedup: "tie at 1.36-1.93x" read as
+    // an equal choice where ScopedThreads/2's 1.36x stood beside StdPool/2's 1.93x only because
+    // StdPool/2's rounds ran at two speeds.
+    let at_size = |row: &&Row| row.size.unwrap_or(1) == size;
+    let recommended: Vec<&Row> = tied.iter().copied().filter(at_size).filter(|row| close(row)).collect();
+    let apart: Vec<&Row> = tied.iter().copied().filter(at_size).filter(|row| !close(row)).collect();
     let unsure: Vec<&Row> = tied.iter().copied().filter(|row| row.size.unwrap_or(1) < size).collect();
     let sequential = tied.iter().any(|row| row.is_sequential());
     let best_pool = possible
@@ -189,7 +195,7 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
     let mut sentence = sentence(
         &tied,
         &recommended,
-        &unsure,
+        [&apart, &unsure],
         &beyond,
         sequential,
         best_pool,
@@ -297,7 +303,7 @@ fn name(row: &Row) -> String {
 fn sentence(
     tied: &[&Row],
     recommended: &[&Row],
-    unsure: &[&Row],
+    [apart, unsure]: [&[&Row]; 2],
     beyond: &[&Row],
     sequential: bool,
     best_pool: Option<&Row>,
@@ -390,23 +396,26 @@ fn sentence(
             ));
         }
         text.push('.');
-        if !unsure.is_empty() {
-            let (lower, upper) = unsure
+        // Tied only through a wide interval, theirs or the fastest's: at the answer's size, or at
+        // a smaller one (which would be fewer workers).
+        let instead = if apart.len() == 1 { "choosing it instead" } else { "choosing them instead" };
+        for (rows, before) in [(apart, instead), (unsure, "choosing fewer workers")] {
+            if rows.is_empty() {
+                continue;
+            }
+            let (lower, upper) = rows
                 .iter()
                 .filter_map(|row| row.speedup)
                 .fold((f64::INFINITY, 0.0f64), |(lower, upper), interval| {
                     (lower.min(interval.lower), upper.max(interval.upper))
                 });
-            let one = unsure.len() == 1;
             text.push_str(&format!(
-                " {} measured {} but anywhere from {} to {} ({} rounds or {} pool starts disagree): measure \
-                 longer (`POOLBENCH_ROUNDS_BUDGET`) before choosing fewer workers.",
-                join_and(unsure.iter().map(|row| name(row)).collect()),
-                range(unsure),
+                " {} measured {} but anywhere from {} to {} (the paired rounds or the pool starts disagree): measure \
+                 longer (`POOLBENCH_ROUNDS_BUDGET`) before {before}.",
+                join_and(rows.iter().map(|row| name(row)).collect()),
+                range(rows),
                 format::speedup(lower),
                 format::speedup(upper),
-                if one { "its" } else { "their" },
-                if one { "its" } else { "their" },
             ));
         }
         text
@@ -622,8 +631,8 @@ mod tests {
         assert!(
             answer.sentence.contains(". StdPool at 2 measured 1.20× but anywhere from ")
                 && answer.sentence.ends_with(
-                    "(its rounds or its pool starts disagree): measure longer (`POOLBENCH_ROUNDS_BUDGET`) before \
-                     choosing fewer workers."
+                    "(the paired rounds or the pool starts disagree): measure longer (`POOLBENCH_ROUNDS_BUDGET`) \
+                     before choosing fewer workers."
                 ),
             "{}",
             answer.sentence
@@ -641,6 +650,33 @@ mod tests {
         assert!(behind.log_ratio > 0.02 && behind.upper < 0.10_f64.ln_1p(), "{behind:?}");
         let answer = super::answer(&rows, &rounds, 2).expect("an answer");
         assert_eq!((answer.recommended.as_slice(), answer.size), (&["g/StdPool/2".to_owned()][..], 2));
+    }
+
+    #[test]
+    fn a_pool_tied_at_the_answers_size_only_through_a_wide_interval_is_named_apart_not_in_the_tie() {
+        // Tokio/2 1.94x throughout; StdPool/2 1.96x on two of four pool starts, 1.3x and 1.25x
+        // on the others: it cannot be shown slower than Tokio/2, but it is no equal choice (the
+        // sentence read "Tokio and StdPool at 2 tie at 1.60-1.95x").
+        const THREE: [(&str, u32); 3] = [("Sequential", 1), ("Tokio", 2), ("StdPool", 2)];
+        let times = |round: usize, index: usize| {
+            slot(round, index, [1.0, 1.94, [1.96, 1.3, 1.96, 1.25][round / 10]][index])
+        };
+        let measured = in_starts(&THREE, 40, 4, times);
+        let rounds = Rounds::new(&measured);
+        let rows = paired(&THREE, &rounds);
+        let answer = answer(&rows, &rounds, 2).expect("an answer");
+        assert_eq!(answer.tied, ["g/Tokio/2", "g/StdPool/2"], "{}", answer.sentence);
+        assert_eq!((answer.recommended.as_slice(), answer.size), (&["g/Tokio/2".to_owned()][..], 2));
+        assert!(answer.sentence.starts_with("Tokio at 2 is fastest, 1.9"), "{}", answer.sentence);
+        assert!(
+            answer.sentence.contains(". StdPool at 2 measured 1.60× but anywhere from ")
+                && answer.sentence.ends_with(
+                    "(the paired rounds or the pool starts disagree): measure longer (`POOLBENCH_ROUNDS_BUDGET`) \
+                     before choosing it instead."
+                ),
+            "{}",
+            answer.sentence
+        );
     }
 
     #[test]
