@@ -551,6 +551,30 @@ mod tests {
         rows
     }
 
+    /// The answer of 40 rounds of `times` over four pool starts, on 2 cores.
+    fn answer_over_four_starts(
+        configurations: &[(&str, u32)],
+        times: impl Fn(usize, usize) -> f64,
+    ) -> Answer {
+        let measured = in_starts(configurations, 40, 4, times);
+        let rounds = Rounds::new(&measured);
+        answer(&paired(configurations, &rounds), &rounds, 2).expect("an answer")
+    }
+
+    /// That `answer` names `who` ("StdPool at 2 measured 1.20×") apart, with its interval, and
+    /// what to measure longer `before`.
+    fn assert_named_apart(answer: &Answer, who: &str, before: &str) {
+        let sentence = &answer.sentence;
+        assert!(
+            sentence.contains(&format!(". {who} but anywhere from "))
+                && sentence.ends_with(&format!(
+                    "(the paired rounds or the pool starts disagree): measure longer (`POOLBENCH_ROUNDS_BUDGET`) \
+                     before {before}."
+                )),
+            "{sentence}"
+        );
+    }
+
     /// Sequential 10 ms; Rayon/2 and StdPool/2 at 1.90x and 1.91x, Rayon/8 1.89x, ProcessPool/2
     /// 1.70x; every round a little noise, and one round in five the machine halves Rayon/2's
     /// speed, which must not rank it.
@@ -589,13 +613,9 @@ mod tests {
         // StdPool/2 the loop's speed on all four.
         const THREE: [(&str, u32); 3] = [("Sequential", 1), ("Rayon", 4), ("StdPool", 2)];
         let sentence = |fast_starts: f64| {
-            let times = |round: usize, index: usize| {
+            let answer = answer_over_four_starts(&THREE, |round, index| {
                 slot(round, index, [1.0, if round % 20 < 10 { fast_starts } else { 1.0 }, 1.0][index])
-            };
-            let measured = in_starts(&THREE, 40, 4, times);
-            let rounds = Rounds::new(&measured);
-            let rows = paired(&THREE, &rounds);
-            let answer = answer(&rows, &rounds, 2).expect("an answer");
+            });
             assert!(answer.sequential, "{}", answer.sentence);
             answer.sentence
         };
@@ -617,26 +637,14 @@ mod tests {
         // Rayon/4 1.71x throughout; StdPool/2 1.75x on one of four pool starts and 1.2x on the
         // others: its interval reaches Rayon/4's, its speedup is a third below it.
         const THREE: [(&str, u32); 3] = [("Sequential", 1), ("StdPool", 2), ("Rayon", 4)];
-        let times = |round: usize, index: usize| {
+        let answer = answer_over_four_starts(&THREE, |round, index| {
             slot(round, index, [1.0, if round < 10 { 1.75 } else { 1.2 }, 1.71][index])
-        };
-        let measured = in_starts(&THREE, 40, 4, times);
-        let rounds = Rounds::new(&measured);
-        let rows = paired(&THREE, &rounds);
-        let answer = answer(&rows, &rounds, 2).expect("an answer");
+        });
         assert_eq!(answer.fastest, "g/Rayon/4");
         assert_eq!(answer.tied, ["g/Rayon/4", "g/StdPool/2"], "{}", answer.sentence);
         assert_eq!((answer.recommended.as_slice(), answer.size), (&["g/Rayon/4".to_owned()][..], 4));
         assert!(answer.sentence.starts_with("Rayon at 4 is fastest, 1.7"), "{}", answer.sentence);
-        assert!(
-            answer.sentence.contains(". StdPool at 2 measured 1.20× but anywhere from ")
-                && answer.sentence.ends_with(
-                    "(the paired rounds or the pool starts disagree): measure longer (`POOLBENCH_ROUNDS_BUDGET`) \
-                     before choosing fewer workers."
-                ),
-            "{}",
-            answer.sentence
-        );
+        assert_named_apart(&answer, "StdPool at 2 measured 1.20×", "choosing fewer workers");
 
         // StdPool/2 a few percent behind on average, its four starts at 1.72x, 1.62x, 1.70x and
         // 1.64x: tied, known to be at most 10% slower, so it is the answer at 2.
@@ -658,25 +666,13 @@ mod tests {
         // on the others: it cannot be shown slower than Tokio/2, but it is no equal choice (the
         // sentence read "Tokio and StdPool at 2 tie at 1.60-1.95x").
         const THREE: [(&str, u32); 3] = [("Sequential", 1), ("Tokio", 2), ("StdPool", 2)];
-        let times = |round: usize, index: usize| {
+        let answer = answer_over_four_starts(&THREE, |round, index| {
             slot(round, index, [1.0, 1.94, [1.96, 1.3, 1.96, 1.25][round / 10]][index])
-        };
-        let measured = in_starts(&THREE, 40, 4, times);
-        let rounds = Rounds::new(&measured);
-        let rows = paired(&THREE, &rounds);
-        let answer = answer(&rows, &rounds, 2).expect("an answer");
+        });
         assert_eq!(answer.tied, ["g/Tokio/2", "g/StdPool/2"], "{}", answer.sentence);
         assert_eq!((answer.recommended.as_slice(), answer.size), (&["g/Tokio/2".to_owned()][..], 2));
         assert!(answer.sentence.starts_with("Tokio at 2 is fastest, 1.9"), "{}", answer.sentence);
-        assert!(
-            answer.sentence.contains(". StdPool at 2 measured 1.60× but anywhere from ")
-                && answer.sentence.ends_with(
-                    "(the paired rounds or the pool starts disagree): measure longer (`POOLBENCH_ROUNDS_BUDGET`) \
-                     before choosing it instead."
-                ),
-            "{}",
-            answer.sentence
-        );
+        assert_named_apart(&answer, "StdPool at 2 measured 1.60×", "choosing it instead");
     }
 
     #[test]
