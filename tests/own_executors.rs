@@ -182,7 +182,7 @@ fn a_sweep_measures_an_executor_of_its_own_beside_the_built_in_ones_and_reports_
     assert!(contenders.contains(&"mine/own/ThreadPerTask/2"), "in the same rounds: {contenders:?}");
 
     let (_out, written, summary) = common::write_and_read_report(dir.path());
-    let group = summary.groups.iter().find(|group| group.id == "mine/own").expect("the group");
+    let group = summary.group("mine/own").expect("the group");
     let row = group.results.iter().find(|row| row.id == "mine/own/ThreadPerTask/2").expect("its row");
     assert_eq!((row.executor.as_deref(), row.size), (Some("ThreadPerTask"), Some(2)));
     let markdown = std::fs::read_to_string(&written.summary_md).expect("summary.md");

@@ -234,7 +234,7 @@ fn the_report_puts_peer_rows_beside_poolbenchs_with_ratios_of_the_two_medians() 
 
     // Every peer row is in its group, as the file has it.
     for peer in &document.rows {
-        let group = summary.groups.iter().find(|group| group.id == peer.group).expect("the peer's group");
+        let group = summary.group(&peer.group).expect("the peer's group");
         let row = group.results.iter().find(|row| row.id == peer.row.id).expect("the peer's row");
         assert_eq!((row.source, row.median_ns), (Source::Python, peer.row.median_ns));
         assert_eq!(row.speedup, None, "{}: a peer has no speedup over poolbench's Sequential", row.id);
@@ -265,7 +265,7 @@ fn the_report_puts_peer_rows_beside_poolbenchs_with_ratios_of_the_two_medians() 
     let page = Html::parse_document(&std::fs::read_to_string(&written.index_html).expect("index.html"));
     let markdown = std::fs::read_to_string(&written.summary_md).expect("summary.md");
     for (group_id, rust_id, peer_id) in pairs {
-        let group = summary.groups.iter().find(|group| group.id == group_id).expect("the group");
+        let group = summary.group(group_id).expect("the group");
         let ratio = group
             .ratios
             .iter()
@@ -314,7 +314,7 @@ fn the_report_puts_peer_rows_beside_poolbenchs_with_ratios_of_the_two_medians() 
             .unwrap_or_else(|| panic!("no Markdown row for {rust_id} against {peer_id}\n{markdown}"));
         assert_eq!(line, format!("{start}{} |", cells[5]), "{rust_id} against {peer_id}");
     }
-    let ex8 = summary.groups.iter().find(|group| group.id == "startup/ex8-squares").expect("ex8");
+    let ex8 = summary.group("startup/ex8-squares").expect("ex8");
     let text = &ex8.ratios.iter().find(|r| r.peer == "python-pool-fork").expect("against fork").sentence;
     assert!(
         text.starts_with("ProcessPool is ") && text.contains("multiprocessing.Pool (fork) at n=2"),
@@ -346,7 +346,7 @@ fn peer_rows_leave_poolbenchs_speedups_fits_and_headlines_as_they_were() {
     }
     // A group only the peers ran is reported too, saying so.
     let only =
-        after.groups.iter().find(|group| group.id == "crossover/io-sleep").expect("a peers-only group");
+        after.group("crossover/io-sleep").expect("a peers-only group");
     assert!(only.headline.starts_with("Only the Python peers ran here"), "{}", only.headline);
     assert!(only.ratios.is_empty() && only.results.iter().all(|row| row.source == Source::Python));
     let absent = before.peers.as_ref().expect("the peers section");

@@ -130,7 +130,7 @@ fn summary_json_parses_back_with_its_schema_version_machine_and_every_benchmark(
         summary.groups.iter().flat_map(|group| &group.results).all(|row| row.source == Source::Criterion)
     );
     // A value that is not a pool size is listed without size, efficiency or fit.
-    let hostile = summary.groups.iter().find(|group| group.id == HOSTILE_GROUP).expect("the hostile group");
+    let hostile = summary.group(HOSTILE_GROUP).expect("the hostile group");
     let odd =
         hostile.results.iter().find(|row| row.value.as_deref() == Some(ODD_VALUE)).expect("the odd row");
     assert_eq!((odd.size, odd.efficiency, odd.speedup), (None, None, None));
@@ -144,7 +144,7 @@ fn summary_json_parses_back_with_its_schema_version_machine_and_every_benchmark(
 fn speedup_efficiency_and_tasks_per_second_come_from_criterions_own_medians() {
     let (_out, written) = common::write_report(fixture());
     let summary = read_summary(&written);
-    let group = summary.groups.iter().find(|group| group.id == "pools/squares-10").expect("the pools group");
+    let group = summary.group("pools/squares-10").expect("the pools group");
     let median = |dir: &str| {
         criterion_json(fixture(), dir, "estimates.json")["median"]["point_estimate"]
             .as_f64()
@@ -216,7 +216,7 @@ fn speedup_efficiency_and_tasks_per_second_come_from_criterions_own_medians() {
 fn the_startup_split_subtracts_the_steady_state_median() {
     let (_out, written) = common::write_report(fixture());
     let summary = read_summary(&written);
-    let group = |id: &str| summary.groups.iter().find(|group| group.id == id).expect("the group");
+    let group = |id: &str| summary.group(id).expect("the group");
     let startup = group("startup/ex8-squares").startup.as_ref().expect("a start-up split");
     assert_eq!(startup.steady_state_group, "pools/squares-10");
     let pairs: Vec<(&str, Option<u32>)> =
@@ -352,7 +352,7 @@ fn the_markdown_has_the_machine_and_a_table_row_per_benchmark() {
         .sum();
     assert!(telling < written.benchmarks, "the fixture has executors at several sizes");
     assert_eq!(table_rows(&markdown, "| executor | size | median |").len(), telling);
-    let pools = summary.groups.iter().find(|group| group.id == "pools/squares-10").expect("the pools group");
+    let pools = summary.group("pools/squares-10").expect("the pools group");
     let rayon = pools.results.iter().filter(|row| row.executor.as_deref() == Some("Rayon"));
     let fastest = rayon.min_by(|a, b| a.median_ns.point.total_cmp(&b.median_ns.point)).expect("Rayon rows");
     let section = markdown.split("### pools/squares-10\n").nth(1).expect("the pools section");
@@ -372,7 +372,7 @@ fn large_summary(groups: usize, executors: usize, sizes: u32) -> Summary {
     let (_out, written) = common::write_report(fixture());
     let mut summary = read_summary(&written);
     let template =
-        summary.groups.iter().find(|group| group.id == "pools/squares-10").expect("the pools group").clone();
+        summary.group("pools/squares-10").expect("the pools group").clone();
     let sequential = template.results.iter().find(|row| row.is_sequential()).expect("Sequential").clone();
     let pooled = template.results.iter().find(|row| !row.is_sequential()).expect("a pool").clone();
     summary.groups = (0..groups)

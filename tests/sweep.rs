@@ -20,6 +20,15 @@ fn run_case(case: &str, criterion_dir: &Path) -> (Option<i32>, String) {
     common::run_child(CASE_ENV, case, criterion_dir)
 }
 
+/// Runs `case` in a fresh Criterion directory and checks that it succeeded: the directory, and
+/// what the case wrote to stderr.
+fn run_ok(case: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (code, stderr) = run_case(case, dir.path());
+    assert_eq!(code, Some(0), "{case}: {stderr}");
+    (dir, stderr)
+}
+
 fn criterion(filter: BenchmarkFilter) -> Criterion {
     common::child_criterion(filter)
 }
@@ -80,18 +89,14 @@ fn child() {
 
 #[test]
 fn benchmarks_a_filter_leaves_out_start_no_pool_whatever_their_size() {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let (code, stderr) = run_case("filtered-out", dir.path());
-    assert_eq!(code, Some(0), "{stderr}");
+    let (dir, _stderr) = run_ok("filtered-out");
     assert!(!dir.path().join("poolbench-cases").exists(), "a group that did not run writes no case file");
     assert!(!dir.path().join("poolbench-rounds").exists(), "nor rounds");
 }
 
 #[test]
 fn a_sweeps_configurations_are_timed_together_in_rounds_and_the_answer_comes_from_them() {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let (code, stderr) = run_case("rounds", dir.path());
-    assert_eq!(code, Some(0), "{stderr}");
+    let (dir, stderr) = run_ok("rounds");
     // The banner's sizes are for sweeps that set none: this one says its own.
     assert!(stderr.contains("poolbench: mine/rounds sweeps pool sizes [2], set by its sweep"), "{stderr}");
     let (files, skipped) = poolbench::schema::RoundsFile::read_all(dir.path());
@@ -111,7 +116,7 @@ fn a_sweeps_configurations_are_timed_together_in_rounds_and_the_answer_comes_fro
     assert!(rounds.windows(2).any(|pair| pair[0].order != pair[1].order), "the order is drawn afresh");
 
     let (_out, _written, summary) = common::write_and_read_report(dir.path());
-    let group = summary.groups.iter().find(|group| group.id == "mine/rounds").expect("the group");
+    let group = summary.group("mine/rounds").expect("the group");
     assert!(group.rounds.as_ref().is_some_and(|rounds| rounds.kept >= 1), "{:?}", group.rounds);
     for row in &group.results {
         assert_eq!(row.speedup_basis, poolbench::schema::SpeedupBasis::Rounds, "{}", row.id);
@@ -151,9 +156,7 @@ fn bad_arguments_are_an_error_naming_the_group_before_anything_is_timed() {
 
 #[test]
 fn a_filter_naming_one_benchmark_measures_only_it() {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let (code, stderr) = run_case("one-benchmark", dir.path());
-    assert_eq!(code, Some(0), "{stderr}");
+    let (dir, _stderr) = run_ok("one-benchmark");
     let measured: Vec<_> = common::files_named(dir.path(), "benchmark.json")
         .into_iter()
         .filter(|path| path.parent().and_then(Path::file_name).is_some_and(|dir| dir == "new"))
@@ -164,11 +167,9 @@ fn a_filter_naming_one_benchmark_measures_only_it() {
 
 #[test]
 fn the_report_knows_a_group_the_catalog_has_never_heard_of() {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let (code, stderr) = run_case("unknown-group", dir.path());
-    assert_eq!(code, Some(0), "{stderr}");
+    let (dir, _stderr) = run_ok("unknown-group");
     let (_out, written, summary) = common::write_and_read_report(dir.path());
-    let group = summary.groups.iter().find(|group| group.id == "mine/spin").expect("the group");
+    let group = summary.group("mine/spin").expect("the group");
     let case = group.case.as_ref().expect("the sweep's description of the group");
     assert_eq!(
         (case.about.as_str(), case.tasks, case.end_to_end),
@@ -203,11 +204,9 @@ fn the_report_knows_a_group_the_catalog_has_never_heard_of() {
 
 #[test]
 fn an_end_to_end_sweep_of_a_group_poolbench_does_not_know_is_known_as_one_in_the_report() {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let (code, stderr) = run_case("end-to-end", dir.path());
-    assert_eq!(code, Some(0), "{stderr}");
+    let (dir, _stderr) = run_ok("end-to-end");
     let (_out, _written, summary) = common::write_and_read_report(dir.path());
-    let group = summary.groups.iter().find(|group| group.id == "mine/start").expect("the group");
+    let group = summary.group("mine/start").expect("the group");
     let case = group.case.as_ref().expect("the sweep's description of the group");
     assert!(case.end_to_end, "{case:?}");
     assert_eq!(case.steady_state, None, "no steady-state group of poolbench's");

@@ -65,6 +65,11 @@ pub struct Capacity {
 }
 
 impl Summary {
+    /// The group `id`, if the summary has it.
+    pub fn group(&self, id: &str) -> Option<&Group> {
+        self.groups.iter().find(|group| group.id == id)
+    }
+
     /// Reads a `summary.json`, checking its schema version before anything else, so that a future
     /// version is reported as such rather than as a missing field. Versions 1 and 2 are read too
     /// (version 1 without its `peers`, which version 2 changed; version 2's speedups as the

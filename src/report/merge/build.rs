@@ -72,7 +72,7 @@ pub fn merge(summaries: Vec<MachineSummary>, allow_different_commits: bool) -> R
                 .iter()
                 .enumerate()
                 .filter_map(|(index, input)| {
-                    input.summary.groups.iter().find(|group| group.id == id).map(|group| (index, group))
+                    input.summary.group(id).map(|group| (index, group))
                 })
                 .collect();
             merged_group(id, &found, &machines)
