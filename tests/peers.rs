@@ -345,8 +345,7 @@ fn peer_rows_leave_poolbenchs_speedups_fits_and_headlines_as_they_were() {
         assert_eq!(ours, group.results.iter().collect::<Vec<_>>(), "{}", group.id);
     }
     // A group only the peers ran is reported too, saying so.
-    let only =
-        after.group("crossover/io-sleep").expect("a peers-only group");
+    let only = after.group("crossover/io-sleep").expect("a peers-only group");
     assert!(only.headline.starts_with("Only the Python peers ran here"), "{}", only.headline);
     assert!(only.ratios.is_empty() && only.results.iter().all(|row| row.source == Source::Python));
     let absent = before.peers.as_ref().expect("the peers section");

@@ -371,8 +371,7 @@ fn the_markdown_has_the_machine_and_a_table_row_per_benchmark() {
 fn large_summary(groups: usize, executors: usize, sizes: u32) -> Summary {
     let (_out, written) = common::write_report(fixture());
     let mut summary = read_summary(&written);
-    let template =
-        summary.group("pools/squares-10").expect("the pools group").clone();
+    let template = summary.group("pools/squares-10").expect("the pools group").clone();
     let sequential = template.results.iter().find(|row| row.is_sequential()).expect("Sequential").clone();
     let pooled = template.results.iter().find(|row| !row.is_sequential()).expect("a pool").clone();
     summary.groups = (0..groups)

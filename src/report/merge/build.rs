@@ -71,9 +71,7 @@ pub fn merge(summaries: Vec<MachineSummary>, allow_different_commits: bool) -> R
             let found: Vec<(usize, &Group)> = summaries
                 .iter()
                 .enumerate()
-                .filter_map(|(index, input)| {
-                    input.summary.group(id).map(|group| (index, group))
-                })
+                .filter_map(|(index, input)| input.summary.group(id).map(|group| (index, group)))
                 .collect();
             merged_group(id, &found, &machines)
         })
