@@ -165,12 +165,20 @@ fn a_filter_naming_one_benchmark_measures_only_it() {
     assert_eq!(common::read_json(&measured[0])["full_id"], "mine/spin/Rayon/2");
 }
 
+/// Runs `case` and writes its report: the group `id` as `summary.json` has it, its case, and the
+/// page.
+fn reported(case: &str, id: &str) -> (poolbench::schema::Group, poolbench::schema::CaseInfo, String) {
+    let (dir, _stderr) = run_ok(case);
+    let (_out, written, summary) = common::write_and_read_report(dir.path());
+    let group = summary.group(id).expect("the group").clone();
+    let case = group.case.clone().expect("the sweep's description of the group");
+    let page = std::fs::read_to_string(&written.index_html).expect("the page");
+    (group, case, page)
+}
+
 #[test]
 fn the_report_knows_a_group_the_catalog_has_never_heard_of() {
-    let (dir, _stderr) = run_ok("unknown-group");
-    let (_out, written, summary) = common::write_and_read_report(dir.path());
-    let group = summary.group("mine/spin").expect("the group");
-    let case = group.case.as_ref().expect("the sweep's description of the group");
+    let (group, case, page) = reported("unknown-group", "mine/spin");
     assert_eq!(
         (case.about.as_str(), case.tasks, case.end_to_end),
         ("eight prime counts below 2,000", 8, false)
@@ -198,19 +206,16 @@ fn the_report_knows_a_group_the_catalog_has_never_heard_of() {
     assert_eq!(fitted, ["Rayon", "StdPool"]);
     assert!(group.scaling.iter().all(|scaling| scaling.amdahl.is_some() && scaling.usl.is_some()));
     assert!(!group.headline.is_empty());
-    let page = std::fs::read_to_string(&written.index_html).expect("the page");
     assert!(page.contains("eight prime counts below 2,000"), "the page describes the group");
 }
 
 #[test]
 fn an_end_to_end_sweep_of_a_group_poolbench_does_not_know_is_known_as_one_in_the_report() {
-    let (dir, _stderr) = run_ok("end-to-end");
-    let (_out, _written, summary) = common::write_and_read_report(dir.path());
-    let group = summary.group("mine/start").expect("the group");
-    let case = group.case.as_ref().expect("the sweep's description of the group");
+    let (group, case, page) = reported("end-to-end", "mine/start");
     assert!(case.end_to_end, "{case:?}");
     assert_eq!(case.steady_state, None, "no steady-state group of poolbench's");
     let headline = &group.headline;
     assert!(headline.contains("Each iteration starts and stops its pool"), "{headline}");
     assert!(!headline.contains("MiB"), "no memory sentence from the pools' zeros: {headline}");
+    assert!(page.contains("Each iteration starts and stops its pool"), "the page says it too");
 }
