@@ -182,9 +182,8 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
     // through a wide interval is named apart, with its own speedup: "tie at 1.36-1.93x" read as
     // an equal choice where ScopedThreads/2's 1.36x stood beside StdPool/2's 1.93x only because
     // StdPool/2's rounds ran at two speeds.
-    let at_size = |row: &&Row| row.size.unwrap_or(1) == size;
-    let recommended: Vec<&Row> = tied.iter().copied().filter(at_size).filter(|row| close(row)).collect();
-    let apart: Vec<&Row> = tied.iter().copied().filter(at_size).filter(|row| !close(row)).collect();
+    let (recommended, apart): (Vec<&Row>, Vec<&Row>) =
+        tied.iter().copied().filter(|row| row.size.unwrap_or(1) == size).partition(|row| close(row));
     let unsure: Vec<&Row> = tied.iter().copied().filter(|row| row.size.unwrap_or(1) < size).collect();
     let sequential = tied.iter().any(|row| row.is_sequential());
     let best_pool = possible
