@@ -95,17 +95,16 @@ pub(super) fn cell(cell: &Cell, criterion_href: Option<&str>) -> Markup {
 /// as `<code>`, as Markdown shows them; an unpaired backtick stays a backtick.
 pub(super) fn prose(text: &str) -> Markup {
     let parts: Vec<&str> = text.split('`').collect();
-    html! {
-        @for (index, part) in parts.iter().enumerate() {
-            @if index % 2 == 0 {
-                (visible(part))
-            } @else if index + 1 < parts.len() {
-                code { (visible(part)) }
-            } @else {
-                "`" (visible(part))
-            }
-        }
-    }
+    let spans: Line = parts
+        .iter()
+        .enumerate()
+        .map(|(index, part)| match index % 2 {
+            0 => Span::Text((*part).to_owned()),
+            _ if index + 1 < parts.len() => Span::Code((*part).to_owned()),
+            _ => Span::Text(format!("`{part}")),
+        })
+        .collect();
+    line(&spans)
 }
 
 /// Running text, its code spans as `<code>`.
