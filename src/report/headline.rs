@@ -9,7 +9,7 @@
 //! memory when another executor at its size holds meaningfully more or less (`memory.rs`).
 
 use crate::format::{self, duration_ns};
-use crate::schema::{CaseInfo, Group, Quietness, Row, sequential};
+use crate::schema::{Group, Quietness, Row, sequential};
 
 /// The headline of `group`, on a machine with `cores` cores: the answer from its interleaved
 /// rounds when it had them, else the comparison of Criterion's medians.
@@ -55,8 +55,9 @@ pub fn headline(group: &Group, cores: usize) -> String {
     }
     // Its pools hold nothing between iterations (each is gone by the next): what a pool holds
     // while it is up is its steady-state group's figure, not this group's zeros.
-    let end_to_end = group.case.as_ref().is_some_and(CaseInfo::is_end_to_end);
-    if end_to_end && group.results.iter().any(|row| row.memory.is_some() && !row.is_sequential()) {
+    if super::memory::end_to_end(group)
+        && group.results.iter().any(|row| row.memory.is_some() && !row.is_sequential())
+    {
         text.push_str(" Each iteration starts and stops its pool, so none is held between them");
         match group.startup.as_ref() {
             Some(startup) => text.push_str(&format!(

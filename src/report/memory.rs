@@ -19,7 +19,7 @@ pub const MEANINGFUL_BYTES: f64 = 1024.0 * 1024.0;
 /// state such a configuration holds nothing ("0 MiB" for every pool, a forked Python one too),
 /// so the memory sentences leave the group out; a steady-state group says what a pool holds
 /// while it is up, and the end-to-end headline points there.
-fn end_to_end(group: &Group) -> bool {
+pub(crate) fn end_to_end(group: &Group) -> bool {
     group.case.as_ref().is_some_and(CaseInfo::is_end_to_end)
 }
 
