@@ -21,8 +21,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, SamplingMode};
 use poolbench::peers::{self, Options, Outcome};
-use poolbench::report::Written;
-use poolbench::schema::{self, Peers, PeersStatus, Source, Summary};
+use poolbench::schema::{self, Peers, PeersStatus, Source};
 use poolbench::workload::{Factorial, Squares};
 use poolbench::{Executor, RayonPool, Sequential, StdPool, Workload};
 use scraper::{Html, Selector};
@@ -93,14 +92,6 @@ fn criterion_dir_with(peers: Option<&Peers>) -> tempfile::TempDir {
         document.write(&schema::peers_file_in(copy.path())).expect("the peers file is written");
     }
     copy
-}
-
-/// [`common::write_report`], and the summary it wrote, parsed.
-fn write_report(criterion_dir: &Path) -> (tempfile::TempDir, Written, Summary) {
-    let (out, written) = common::write_report(criterion_dir);
-    let text = std::fs::read_to_string(&written.summary_json).expect("summary.json");
-    let summary = serde_json::from_str(&text).unwrap_or_else(|err| panic!("summary.json parses: {err}"));
-    (out, written, summary)
 }
 
 fn selector(css: &str) -> Selector {
@@ -225,7 +216,7 @@ fn the_scripts_self_test_of_its_statistics_and_checks_passes() {
 fn the_report_puts_peer_rows_beside_poolbenchs_with_ratios_of_the_two_medians() {
     let document = quick_document();
     let dir = criterion_dir_with(Some(document));
-    let (_out, written, summary) = write_report(dir.path());
+    let (_out, written, summary) = common::write_and_read_report(dir.path());
     let peers = summary.peers.as_ref().expect("the peers section");
     assert_eq!(peers.status, PeersStatus::Measured);
     assert!(peers.rows.is_empty(), "summary.json holds the peer rows in their groups, not twice");
@@ -334,8 +325,8 @@ fn the_report_puts_peer_rows_beside_poolbenchs_with_ratios_of_the_two_medians() 
 fn peer_rows_leave_poolbenchs_speedups_fits_and_headlines_as_they_were() {
     let without = criterion_dir_with(None);
     let with = criterion_dir_with(Some(quick_document()));
-    let (_a, _, before) = write_report(without.path());
-    let (_b, _, after) = write_report(with.path());
+    let (_a, _, before) = common::write_and_read_report(without.path());
+    let (_b, _, after) = common::write_and_read_report(with.path());
     for group in &before.groups {
         let same = after.groups.iter().find(|g| g.id == group.id).expect("the group is still there");
         assert_eq!(same.headline, group.headline, "{}", group.id);
@@ -369,7 +360,7 @@ fn a_python3_missing_from_path_is_a_skipped_outcome_and_the_report_says_why() {
     }
     let reason = "python3 on PATH not found; install Python 3.8 or later";
     let criterion_dir = criterion_dir_with(Some(&Peers::skipped(reason)));
-    let (_out, written, summary) = write_report(criterion_dir.path());
+    let (_out, written, summary) = common::write_and_read_report(criterion_dir.path());
     let peers = summary.peers.as_ref().expect("the peers section");
     assert_eq!((peers.status, peers.reason.as_deref()), (PeersStatus::Skipped, Some(reason)));
     assert!(
@@ -389,11 +380,11 @@ fn a_python3_missing_from_path_is_a_skipped_outcome_and_the_report_says_why() {
 #[test]
 fn a_corrupt_peers_file_is_listed_as_skipped_with_its_path_and_the_rest_reported() {
     let criterion_dir = criterion_dir_with(None);
-    let (_out, intact, _) = write_report(criterion_dir.path());
+    let (_out, intact, _) = common::write_and_read_report(criterion_dir.path());
     let path = schema::peers_file_in(criterion_dir.path());
     std::fs::write(&path, b"{\"schema_version\": 1, \"rows\": [").expect("a truncated peers file");
 
-    let (_out, written, summary) = write_report(criterion_dir.path());
+    let (_out, written, summary) = common::write_and_read_report(criterion_dir.path());
     assert_eq!(written.benchmarks, intact.benchmarks);
     assert_eq!(written.skipped.len(), 1, "{:?}", written.skipped);
     assert_eq!(Path::new(&written.skipped[0].path), path);

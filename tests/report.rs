@@ -142,8 +142,7 @@ fn summary_json_parses_back_with_its_schema_version_machine_and_every_benchmark(
 
 #[test]
 fn speedup_efficiency_and_tasks_per_second_come_from_criterions_own_medians() {
-    let (_out, written) = common::write_report(fixture());
-    let summary = read_summary(&written);
+    let (_out, _written, summary) = common::write_and_read_report(fixture());
     let group = summary.group("pools/squares-10").expect("the pools group");
     let median = |dir: &str| {
         criterion_json(fixture(), dir, "estimates.json")["median"]["point_estimate"]
@@ -214,8 +213,7 @@ fn speedup_efficiency_and_tasks_per_second_come_from_criterions_own_medians() {
 
 #[test]
 fn the_startup_split_subtracts_the_steady_state_median() {
-    let (_out, written) = common::write_report(fixture());
-    let summary = read_summary(&written);
+    let (_out, _written, summary) = common::write_and_read_report(fixture());
     let group = |id: &str| summary.group(id).expect("the group");
     let startup = group("startup/ex8-squares").startup.as_ref().expect("a start-up split");
     assert_eq!(startup.steady_state_group, "pools/squares-10");
@@ -247,8 +245,7 @@ fn the_startup_split_subtracts_the_steady_state_median() {
 
 #[test]
 fn the_page_has_each_chart_and_table_per_group_and_the_machines_cores() {
-    let (out, written) = common::write_report(fixture());
-    let summary = read_summary(&written);
+    let (out, written, summary) = common::write_and_read_report(fixture());
     let page = Html::parse_document(&std::fs::read_to_string(&written.index_html).expect("index.html"));
     let cores = summary.machine.cores.to_string();
     let machine = page.select(&selector("section.machine")).next().expect("a machine section");
@@ -328,8 +325,7 @@ fn benchmark_names_are_escaped_in_the_page_and_the_markdown() {
 
 #[test]
 fn the_markdown_has_the_machine_and_a_table_row_per_benchmark() {
-    let (_out, written) = common::write_report(fixture());
-    let summary = read_summary(&written);
+    let (_out, written, summary) = common::write_and_read_report(fixture());
     let markdown = std::fs::read_to_string(&written.summary_md).expect("summary.md");
     let first_lines: String = markdown.lines().take(3).collect();
     assert!(first_lines.contains(&format!("{} cores", summary.machine.cores)), "{first_lines}");
@@ -369,8 +365,7 @@ fn the_markdown_has_the_machine_and_a_table_row_per_benchmark() {
 /// A summary larger than the full suite's: `groups` groups, each of Sequential and `executors`
 /// executors at `sizes` pool sizes, made of the fixture's own rows.
 fn large_summary(groups: usize, executors: usize, sizes: u32) -> Summary {
-    let (_out, written) = common::write_report(fixture());
-    let mut summary = read_summary(&written);
+    let (_out, _written, mut summary) = common::write_and_read_report(fixture());
     let template = summary.group("pools/squares-10").expect("the pools group").clone();
     let sequential = template.results.iter().find(|row| row.is_sequential()).expect("Sequential").clone();
     let pooled = template.results.iter().find(|row| !row.is_sequential()).expect("a pool").clone();
@@ -461,8 +456,7 @@ fn a_report_written_later_states_the_machine_of_the_run_not_its_own() {
     run.cpu_model = "the run's CPU".into();
     run.git = Some(poolbench::schema::GitState { commit: "0123456789abcdef".into(), dirty: false });
     run.record_in(copy.path()).expect("the machine file");
-    let (_out, written) = common::write_report(copy.path());
-    let summary = read_summary(&written);
+    let (_out, written, summary) = common::write_and_read_report(copy.path());
     assert_eq!(summary.machine.cores, 64);
     assert_eq!(summary.machine.cpu_model, "the run's CPU");
     assert_eq!(summary.machine.git, run.git);
@@ -472,8 +466,7 @@ fn a_report_written_later_states_the_machine_of_the_run_not_its_own() {
 
     // A machine file that cannot be read is named, and the reporting machine is stated.
     std::fs::write(copy.path().join(poolbench::schema::MACHINE_FILE), "{").expect("damage it");
-    let (_out, written) = common::write_report(copy.path());
-    let summary = read_summary(&written);
+    let (_out, written, summary) = common::write_and_read_report(copy.path());
     assert_eq!(summary.machine.cores, std::thread::available_parallelism().map_or(1, usize::from));
     let [skipped] = written.skipped.as_slice() else { panic!("{:?}", written.skipped) };
     assert!(skipped.path.ends_with(poolbench::schema::MACHINE_FILE), "{}", skipped.path);
@@ -484,8 +477,7 @@ fn a_report_written_later_states_the_machine_of_the_run_not_its_own() {
 fn a_truncated_estimates_file_skips_that_benchmark_names_the_file_and_reports_the_rest() {
     let copy = tempfile::tempdir().expect("a temporary directory");
     common::copy_dir(fixture(), copy.path());
-    let (_out, intact) = common::write_report(copy.path());
-    let summary = read_summary(&intact);
+    let (_out, intact, summary) = common::write_and_read_report(copy.path());
     let victim = summary
         .groups
         .iter()
@@ -615,8 +607,7 @@ const HIDDEN_NAME: &str = "two\nlines\rback\0nul\u{202e}exe.txt";
 /// The fixture's summary with [`HIDDEN_NAME`] in a group id, an executor, a value, a skipped
 /// file and the peers' reason.
 fn summary_with_hidden_characters() -> Summary {
-    let (_out, written) = common::write_report(fixture());
-    let mut summary = read_summary(&written);
+    let (_out, _written, mut summary) = common::write_and_read_report(fixture());
     let group = summary.groups.iter_mut().find(|group| group.id == HOSTILE_GROUP).expect("the hostile group");
     group.id = format!("weird/{HIDDEN_NAME}");
     group.headline = format!("Fastest: {HIDDEN_NAME}.");
