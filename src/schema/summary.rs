@@ -246,19 +246,20 @@ pub struct GroupRounds {
 pub struct Answer {
     /// The configuration with the highest paired speedup (a benchmark id).
     pub fastest: String,
-    /// Every configuration tied with it: not shown slower by more than the resolution (the
-    /// paired ratio's 95% interval reaches within it), the fastest included, fastest first.
+    /// Every configuration tied with it: shown slower by more than the resolution neither than
+    /// it nor than any other configuration (each paired ratio's 95% interval reaches within it),
+    /// the fastest included, fastest first.
     pub tied: Vec<String>,
     /// The tied configurations at the smallest pool size where one of them is known to be close
-    /// to the fastest (measured within the resolution, or shown at most 10% slower): what to
+    /// to the fastest (its paired median within 5%, or shown at most 10% slower): what to
     /// pick.
     pub recommended: Vec<String>,
     /// That size: the answer to "how many".
     pub size: u32,
     /// Whether Sequential is among the tied: no pool beats the plain loop.
     pub sequential: bool,
-    /// Configurations whose speedup exceeds what their workers and the cores can give, beyond
-    /// its interval: measured, but not taken as a result.
+    /// Configurations whose speedup exceeds what their workers and the cores can give by more
+    /// than the resolution: measured, but not taken as a result.
     pub beyond_the_cores: Vec<String>,
     /// The answer in words.
     pub sentence: String,
