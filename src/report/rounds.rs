@@ -164,24 +164,23 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
         .filter(|row| row.id == fastest.id || !possible.iter().any(|by| by.id != row.id && beaten(row, by)))
         .collect();
     tied.sort_by(|a, b| speedup(b).point.total_cmp(&speedup(a).point));
-    // "How many" is set by the tied configurations close to the fastest (measured within
-    // `CLOSE`, or shown at most `KNOWN_CLOSE` slower), not by one tied only
+    // "How many" is set by the tied configurations close to the fastest, not by one tied only
     // through an interval so wide it could be far slower (its rounds or its pool starts
     // disagree): that made the least known configuration the answer ("StdPool at 2 is fastest,
     // 1.27x" beside Rayon at 4's 1.71x). Such a one at a smaller size is named as one to measure
-    // longer. Sequential tied in any way still makes the loop the answer.
-    let (near, known_close) = ((1.0 + CLOSE.max(rounds.resolution())).ln(), (1.0 + KNOWN_CLOSE).ln());
+    // longer. Sequential tied in any way still makes the loop the answer. Close: its speedup
+    // within `CLOSE` of the fastest's, and their own paired ratio too (within `CLOSE` at the
+    // median, or shown at most `KNOWN_CLOSE` slower). Both, because a configuration whose slots
+    // run at two speeds has medians that pick either: Rayon/2's 1.37x against Sequential beside
+    // a paired median within 5% of StdPool/2's 1.90x read "tie at 1.37-1.90x".
+    let near = CLOSE.max(rounds.resolution());
     let close = |row: &Row| {
         row.id == fastest.id
             || row.is_sequential()
-            || match rounds.compare(&row.id, &fastest.id) {
-                Some(median) => median.log_ratio <= near || median.upper <= known_close,
-                None => {
-                    let (row, fastest) = (speedup(row), speedup(fastest).point);
-                    row.point * (1.0 + CLOSE.max(rounds.resolution())) >= fastest
-                        || row.lower * (1.0 + KNOWN_CLOSE) >= fastest
-                }
-            }
+            || (speedup(row).point * (1.0 + near) >= speedup(fastest).point
+                && rounds.compare(&row.id, &fastest.id).is_none_or(|median| {
+                    median.log_ratio <= (1.0 + near).ln() || median.upper <= (1.0 + KNOWN_CLOSE).ln()
+                }))
     };
     let size = tied.iter().copied().filter(|row| close(row)).map(|row| row.size.unwrap_or(1)).min()?;
     // The answer is the configurations at that size known to be close; one tied there only
@@ -251,10 +250,10 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
 pub(crate) const CLOSE: f64 = 0.05;
 
 /// How much slower than the fastest a tied configuration may be shown to be at most (its paired
-/// ratio's interval) and still set "how many" when its median is beyond the resolution: a
-/// configuration 2-3% behind with an interval of a few percent is as good an answer as the
-/// fastest (on `pools/cpu-spin` StdPool/2 read 2.4% behind Rayon/4 in one of five quiet runs),
-/// one whose interval reaches 90% slower is not.
+/// ratio's interval) and still set "how many" when its paired median is beyond [`CLOSE`] (its
+/// speedup within it): a configuration a few percent behind with an interval of a few percent is
+/// as good an answer as the fastest (on `pools/cpu-spin` StdPool/2 read 2.4% behind Rayon/4 in
+/// one of five quiet runs), one whose interval reaches 90% slower is not.
 pub(crate) const KNOWN_CLOSE: f64 = 0.10;
 
 /// How far apart Criterion's median and the rounds' median slot may be before the report says
@@ -671,6 +670,27 @@ mod tests {
         assert_eq!(answer.fastest, "g/Rayon/4", "{}", answer.sentence);
         assert_eq!((answer.recommended.as_slice(), answer.size), (&["g/Rayon/2".to_owned()][..], 2));
         assert!(answer.sentence.starts_with("Rayon at 2 is fastest"), "{}", answer.sentence);
+    }
+
+    #[test]
+    fn a_pool_whose_slots_run_at_two_speeds_is_not_called_tied_at_a_speedup_far_below() {
+        // StdPool/2 and Rayon/2 both at 1.9x in 14 rounds and both at 1.3x in 7 (the machine);
+        // in the other 19, Rayon/2 alone at 1.3x. Rayon/2's speedup is 1.3x, while its paired
+        // median against StdPool/2 is 0: each median picks one of its two speeds.
+        const THREE: [(&str, u32); 3] = [("Sequential", 1), ("StdPool", 2), ("Rayon", 2)];
+        let measured = file(&THREE, 40, |round, index| {
+            let (pool, rayon) = match round {
+                0..14 => (1.9, 1.9),
+                14..21 => (1.3, 1.3),
+                _ => (1.9, 1.3),
+            };
+            slot(round, index, [1.0, pool, rayon][index])
+        });
+        let rounds = Rounds::new(&measured);
+        let answer = answer(&paired(&THREE, &rounds), &rounds, 2).expect("an answer");
+        assert_eq!(answer.recommended, ["g/StdPool/2"], "{}", answer.sentence);
+        assert!(answer.sentence.starts_with("StdPool at 2 is fastest, 1.9"), "{}", answer.sentence);
+        assert_named_apart(&answer, "Rayon at 2 measured 1.31×", "choosing it instead");
     }
 
     #[test]

@@ -251,8 +251,8 @@ pub struct Answer {
     /// the fastest included, fastest first.
     pub tied: Vec<String>,
     /// The tied configurations at the smallest pool size where one of them is known to be close
-    /// to the fastest (its paired median within 5%, or shown at most 10% slower): what to
-    /// pick.
+    /// to the fastest (its speedup within 5% of the fastest's, and their paired ratio within 5%
+    /// at the median or shown at most 10% slower): what to pick.
     pub recommended: Vec<String>,
     /// That size: the answer to "how many".
     pub size: u32,
