@@ -57,7 +57,7 @@ pub(crate) fn answers_table(summary: &Summary) -> Option<Table> {
         vec![text(
             "Each cell: the executor's pool size and its speedup over Sequential, paired from the group's \
              interleaved rounds: ★ what to pick (tied with the fastest within the rounds' resolution, at the \
-             smallest size where one of them is known to be close to it), else its fastest size, ≈ when that is tied with the fastest. Groups without rounds show the \
+             smallest size where one of them is within 5% of it), else its fastest size, ≈ when that is tied with the fastest. Groups without rounds show the \
              ratio of Criterion's medians. Sequential is 1× by definition.",
         )]
     } else {
