@@ -246,9 +246,9 @@ pub struct GroupRounds {
 pub struct Answer {
     /// The configuration with the highest paired speedup (a benchmark id).
     pub fastest: String,
-    /// Every configuration tied with it: shown slower by more than the resolution neither than
-    /// it nor than any other configuration (each paired ratio's 95% interval reaches within it),
-    /// the fastest included, fastest first.
+    /// Every configuration tied with it: none, the fastest or another, is shown faster than it
+    /// by more than the resolution (each paired ratio's 95% interval reaches within it), the
+    /// fastest included, fastest first.
     pub tied: Vec<String>,
     /// The tied configurations at the smallest pool size where one of them is known to be close
     /// to the fastest (its speedup within 5% of the fastest's, and their paired ratio within 5%
