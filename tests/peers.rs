@@ -328,7 +328,7 @@ fn peer_rows_leave_poolbenchs_speedups_fits_and_headlines_as_they_were() {
     let (_a, _, before) = common::write_and_read_report(without.path());
     let (_b, _, after) = common::write_and_read_report(with.path());
     for group in &before.groups {
-        let same = after.groups.iter().find(|g| g.id == group.id).expect("the group is still there");
+        let same = after.group(&group.id).expect("the group is still there");
         assert_eq!(same.headline, group.headline, "{}", group.id);
         assert_eq!(same.scaling, group.scaling, "{}", group.id);
         assert_eq!(same.startup, group.startup, "{}", group.id);

@@ -174,13 +174,14 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
     // run at two speeds has medians that pick either: Rayon/2's 1.37x against Sequential beside
     // a paired median within 5% of StdPool/2's 1.90x read "tie at 1.37-1.90x".
     let near = CLOSE.max(rounds.resolution());
+    let (near_log, known_close) = ((1.0 + near).ln(), (1.0 + KNOWN_CLOSE).ln());
     let close = |row: &Row| {
         row.id == fastest.id
             || row.is_sequential()
             || (speedup(row).point * (1.0 + near) >= speedup(fastest).point
-                && rounds.compare(&row.id, &fastest.id).is_none_or(|median| {
-                    median.log_ratio <= (1.0 + near).ln() || median.upper <= (1.0 + KNOWN_CLOSE).ln()
-                }))
+                && rounds
+                    .compare(&row.id, &fastest.id)
+                    .is_none_or(|median| median.log_ratio <= near_log || median.upper <= known_close))
     };
     let size = tied.iter().copied().filter(|row| close(row)).map(|row| row.size.unwrap_or(1)).min()?;
     // The answer is the configurations at that size known to be close; one tied there only
@@ -242,9 +243,9 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
 }
 
 /// How far below the fastest a tied configuration's speedup, and its paired median against the
-/// fastest, may lie and still count as close to it, able to set "how many": the spread of one configuration's speedup from run to
-/// run on this project's 2-vCPU VM (five runs of `pools/cpu-spin` and `crossover/cpu-spin`: max/min
-/// a median 1.045-1.048). A smaller gap is as likely to reverse in the next run; with the
+/// fastest, may lie and still count as close to it, able to set "how many": the spread of one
+/// configuration's speedup from run to run on this project's 2-vCPU VM (five runs of
+/// `pools/cpu-spin` and `crossover/cpu-spin`: max/min a median 1.045-1.048). A smaller gap is as likely to reverse in the next run; with the
 /// resolution (2%) in its place, Rayon/2 1.90x and StdPool/2 1.89x (their intervals wide) lost
 /// "how many" to Rayon/4's 1.95x, and two of five runs answered 4 workers on 2 cores.
 pub(crate) const CLOSE: f64 = 0.05;
