@@ -285,6 +285,16 @@ fn the_page_has_each_chart_and_table_per_group_and_the_machines_cores() {
     assert_eq!(startup.len(), 1);
     assert_eq!(startup[0].select(&selector("tbody tr")).count(), 2);
     assert_eq!(by_data_group(&page, "table.scaling", "pools/squares-10").len(), 1);
+    // A results table is wider than a laptop's window: every table scrolls in a box of its own
+    // instead of pushing the whole page sideways.
+    let tables = page.select(&selector("table")).count();
+    assert!(tables > summary.groups.len(), "{tables}");
+    assert_eq!(page.select(&selector("div.scroll > table")).count(), tables);
+    assert!(
+        std::fs::read_to_string(&written.index_html)
+            .expect("index.html")
+            .contains(".scroll { overflow-x: auto; }")
+    );
 
     // Every link into Criterion's pages leads to a file Criterion wrote.
     let links: Vec<String> = page

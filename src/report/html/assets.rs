@@ -19,6 +19,7 @@ dl { display: grid; grid-template-columns: max-content auto; gap: .2em 1em; } dd
 figure { margin: 0; max-width: 540px; } figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: .85em; color: #555; }
 table { border-collapse: collapse; margin: 1em 0; font-size: .9em; }
+.scroll { overflow-x: auto; }
 th, td { border: 1px solid #ddd; padding: .25em .5em; text-align: right; }
 td:first-child, th:first-child, .scaling td:last-child { text-align: left; }
 .machines td, table.best td:nth-child(3), .picks td { text-align: left; }

@@ -25,14 +25,17 @@ pub(super) fn table(table: &Table, group_id: &str, criterion_href: Option<&str>)
                 p.note { (line(empty)) } "\n"
             }
         } @else {
-            table class=(class) data-group=(visible(group_id)) {
-                "\n"
-                thead { tr { @for column in &table.columns { th { (visible(&column.heading)) } } } } "\n"
-                tbody {
+            // A table wider than the page scrolls in its own box, not the whole page sideways.
+            div.scroll {
+                table class=(class) data-group=(visible(group_id)) {
                     "\n"
-                    @for row in &table.rows { (self::row(table, row, criterion_href)) "\n" }
+                    thead { tr { @for column in &table.columns { th { (visible(&column.heading)) } } } } "\n"
+                    tbody {
+                        "\n"
+                        @for row in &table.rows { (self::row(table, row, criterion_href)) "\n" }
+                    }
+                    "\n"
                 }
-                "\n"
             }
             "\n"
             @for note in &table.notes {
