@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::headline::headline;
 use crate::report::Error;
+use crate::report::headline::BEYOND_THE_CORES;
 use crate::schema::{
     BestConfiguration, Group, MERGED_VERSION, MachineGroup, Merged, MergedGroup, MergedMachine, Source,
     SpeedupBasis, SpeedupLine, SpeedupPoint, Summary, sequential,
@@ -227,10 +228,6 @@ fn paired(group: &Group) -> bool {
         && group.results.iter().any(|row| !row.is_sequential() && row.speedup_basis == SpeedupBasis::Rounds)
 }
 
-/// How far above what its workers and the cores can give a ratio of medians may be and still be
-/// taken as a result: the report's own headline calls more than 10% above "in doubt".
-pub(super) const BEYOND_THE_CORES: f64 = 1.1;
-
 /// What to pick on a machine of `cores` cores: the group's paired answer where it has one, else
 /// the highest ratio of medians that its workers and the cores can give (the plain loop when no
 /// pool beats it).
@@ -260,8 +257,10 @@ fn best(group: &Group, cores: usize) -> Option<BestConfiguration> {
     let possible = |row: &crate::schema::Row| {
         let size = f64::from(row.size.unwrap_or(1).max(1));
         let limit = if waits { size } else { size.min(cores.max(1) as f64) };
-        // The point, not the lower bound: the interval of two medians divides their opposite
-        // bounds, and on a busy machine it is wide enough to let 3.9× on 2 cores through.
+        // Above what its workers and the cores can give by more than the report's own headline
+        // allows (`BEYOND_THE_CORES`), a ratio of medians is not taken as a result. The point,
+        // not the lower bound: the interval of two medians divides their opposite bounds, and on
+        // a busy machine it is wide enough to let 3.9× on 2 cores through.
         row.speedup.is_some_and(|speedup| speedup.point <= limit * BEYOND_THE_CORES)
     };
     let fastest = rows

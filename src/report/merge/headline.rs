@@ -3,6 +3,7 @@
 //! cores: its coherency term κ grows 2.1× (0.0012 → 0.0025)").
 
 use crate::format::{join_and, significant, speedup};
+use crate::report::headline::BEYOND_THE_CORES;
 use crate::report::table;
 use crate::schema::{BestConfiguration, MachineGroup, MergedMachine, Scaling};
 
@@ -73,7 +74,7 @@ fn transition(
 ) -> String {
     if best_after.size as usize > after.cores {
         // Beyond what the cores can give by more than noise: only waiting explains it.
-        if best_after.speedup > after.cores as f64 * super::build::BEYOND_THE_CORES {
+        if best_after.speedup > after.cores as f64 * BEYOND_THE_CORES {
             return format!(
                 "more workers than cores pay on {label} (size {}, {}): the tasks wait, and waiting needs no core",
                 best_after.size,
