@@ -31,13 +31,13 @@
 //! - `catalog`: every benchmark case `cargo bench` runs, by id. `schema`: the file formats
 //!   (`summary.json`, the peers file, `history.jsonl`, rounds and load files), specified in
 //!   `reports/README.md`. `criterion`: reading Criterion's output directory. `load` (private):
-//!   the machine's load around each benchmark, and what the configuration holds in memory. `paired`: the paired rounds engine the sweep and
-//!   the gate share.
+//!   the machine's load around each benchmark, and what the configuration holds in memory.
+//!   `paired`: the paired rounds engine the sweep and the gate share.
 //! - `peers`: the notebook's own Python programs, measured in the same run
 //!   (`scripts/python_peers.py`). `report`: the pool-size report `cargo bench` writes at its end,
 //!   as JSON, HTML and Markdown; `report::merge` puts several machines' reports side by side
-//!   (`poolbench merge`): the best executor and pool size against the core count. `export`: a summary in Bencher's and github-action-benchmark's
-//!   formats.
+//!   (`poolbench merge`): the best executor and pool size against the core count. `export`: a
+//!   summary in Bencher's and github-action-benchmark's formats.
 //! - `verdict`: the one verdict layer of `compare` and `gate` (verdicts, changes with their
 //!   intervals, outcome and exit code, the table, Markdown and versioned JSON, the config file).
 //!   `compare`: two saved runs in, a verdict per benchmark out (`poolbench compare`). `gate`: the
