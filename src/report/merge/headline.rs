@@ -45,13 +45,15 @@ pub(super) fn headline(entries: &[MachineGroup], machines: &[MergedMachine]) -> 
             text.push_str(&format!("The best size does not follow the cores: {}.", join_and(listed)));
         }
     } else {
-        let (before, _) = with_best[prefix - 1];
+        let (before, best_before) = with_best[prefix - 1];
         let (after, best_after) = with_best[prefix];
-        text.push_str(&format!(
-            "The best size follows the cores up to {}, then {}.",
-            before.cores,
-            transition(with_best[prefix - 1].1, before, best_after, after, label(after))
-        ));
+        let then = transition(best_before, before, best_after, after, label(after));
+        if best_before.sequential {
+            // Only a 1-core machine's loop "follows" its cores: said as what it is.
+            text.push_str(&format!("No pool pays on {}; {then}.", label(before)));
+        } else {
+            text.push_str(&format!("The best size follows the cores up to {}, then {then}.", before.cores));
+        }
     }
     text
 }
@@ -82,7 +84,8 @@ fn transition(
             );
         }
         return format!(
-            "on {label} the fastest is {} workers, more than the cores, at {}: no more than {} cores can give",
+            "on {label} the fastest is {} workers, more than the cores, at {}: within the {}× its cores can give, \
+             so the workers beyond them add no core's worth",
             best_after.size,
             speedup(best_after.speedup),
             after.cores
@@ -137,7 +140,7 @@ mod tests {
         let mut machine = Machine::detect();
         machine.cores = cores;
         MergedMachine {
-            label: format!("{cores} cores"),
+            label: if cores == 1 { "1 core".to_owned() } else { format!("{cores} cores") },
             path: format!("m{cores}/summary.json"),
             machine,
             benchmarks: 0,
@@ -207,6 +210,30 @@ mod tests {
         );
         let stays = headline(&[entry(0, 1, "Rayon", 4, 0.0), entry(1, 2, "Rayon", 4, 0.0)], &machines);
         assert!(stays.ends_with("The best size stays at 4 whatever the cores (1 to 2)."), "{stays}");
+    }
+
+    #[test]
+    fn a_loop_on_one_core_then_more_workers_than_cores_within_what_they_give_is_said_plainly() {
+        // One run of pools/factorial-large under `taskset -c 0` and one on 2 cores read "The best
+        // size follows the cores up to 1, then on 2 cores the fastest is 4 workers, more than the
+        // cores, at 1.63×: no more than 2 cores can give".
+        let machines = [machine(1), machine(2)];
+        let mut entries = [entry(0, 1, "Rayon", 1, 0.0), entry(1, 2, "Rayon", 4, 0.0)];
+        if let Some(best) = entries[0].best.as_mut() {
+            best.sequential = true;
+        }
+        if let Some(best) = entries[1].best.as_mut() {
+            best.speedup = 1.63;
+        }
+        let text = headline(&entries, &machines);
+        assert!(
+            text.ends_with(
+                "No pool pays on 1 core; on 2 cores the fastest is 4 workers, more than the cores, at 1.63×: \
+                 within the 2× its cores can give, so the workers beyond them add no core's worth."
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("follows the cores"), "{text}");
     }
 
     #[test]
