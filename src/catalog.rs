@@ -134,7 +134,8 @@ pub const CASES: &[Case] = &[
         "io-sleep",
         Some(1),
         16,
-        "16 tasks, each sleeping 1 ms (the notebook's I/O simulation)",
+        "16 tasks, each sleeping 1 ms (the notebook's I/O simulation); Tokio's timer works in whole \
+         milliseconds, so a 1 ms sleep takes about 2 ms there",
     ),
     case(
         Suite::Pools,
@@ -219,7 +220,14 @@ pub const CASES: &[Case] = &[
         16,
         "16 CPU-bound tasks (primes below 20,000) across pool sizes 1..16",
     ),
-    case(Suite::Crossover, "io-sleep", Some(1), 16, "16 tasks sleeping 1 ms each across pool sizes 1..16"),
+    case(
+        Suite::Crossover,
+        "io-sleep",
+        Some(1),
+        16,
+        "16 tasks sleeping 1 ms each across pool sizes 1..16; Tokio's timer works in whole milliseconds, so a \
+         1 ms sleep takes about 2 ms there",
+    ),
     case(
         Suite::Crossover,
         "io-tcp",
