@@ -83,8 +83,10 @@ fn transition(
                 speedup(best_after.speedup)
             );
         }
+        // At most `BEYOND_THE_CORES` above the cores: within them, or about them (noise).
+        let near = if best_after.speedup <= after.cores as f64 { "within" } else { "about" };
         return format!(
-            "on {label} the fastest is {} workers, more than the cores, at {}: within the {}× its cores can give, \
+            "on {label} the fastest is {} workers, more than the cores, at {}: {near} the {}× its cores can give, \
              so the workers beyond them add no core's worth",
             best_after.size,
             speedup(best_after.speedup),
@@ -234,6 +236,12 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("follows the cores"), "{text}");
+        // Above the cores by less than `BEYOND_THE_CORES`: not "within" them.
+        if let Some(best) = entries[1].best.as_mut() {
+            best.speedup = 2.05;
+        }
+        let text = headline(&entries, &machines);
+        assert!(text.contains("at 2.05×: about the 2× its cores can give"), "{text}");
     }
 
     #[test]
