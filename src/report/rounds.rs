@@ -245,9 +245,10 @@ pub(crate) fn answer(rows: &[Row], rounds: &Rounds<'_>, cores: usize) -> Option<
 /// How far below the fastest a tied configuration's speedup, and its paired median against the
 /// fastest, may lie and still count as close to it, able to set "how many": the spread of one
 /// configuration's speedup from run to run on this project's 2-vCPU VM (five runs of
-/// `pools/cpu-spin` and `crossover/cpu-spin`: max/min a median 1.045-1.048). A smaller gap is as likely to reverse in the next run; with the
-/// resolution (2%) in its place, Rayon/2 1.90x and StdPool/2 1.89x (their intervals wide) lost
-/// "how many" to Rayon/4's 1.95x, and two of five runs answered 4 workers on 2 cores.
+/// `pools/cpu-spin` and `crossover/cpu-spin`: max/min a median 1.045-1.048). A smaller gap is as
+/// likely to reverse in the next run; with the resolution (2%) in its place, Rayon/2 1.90x and
+/// StdPool/2 1.89x (their intervals wide) lost "how many" to Rayon/4's 1.95x, and two of five
+/// runs answered 4 workers on 2 cores.
 pub(crate) const CLOSE: f64 = 0.05;
 
 /// How much slower than the fastest a tied configuration may be shown to be at most (its paired

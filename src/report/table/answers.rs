@@ -4,6 +4,8 @@
 
 use super::{Cell, Column, Line, Row, RowData, Table, code, text};
 use crate::executor::ExecutorKind;
+use crate::format::share;
+use crate::report::rounds::CLOSE;
 use crate::schema::{Group, Row as SummaryRow, Source, Summary};
 
 /// The executors with a column: the built-in kinds any group ran, in their order, then the
@@ -54,12 +56,14 @@ pub(crate) fn answers_table(summary: &Summary) -> Option<Table> {
         .collect();
     let paired = summary.groups.iter().any(|group| group.answer.is_some());
     let note: Line = if paired {
-        vec![text(
+        vec![text(format!(
             "Each cell: the executor's pool size and its speedup over Sequential, paired from the group's \
              interleaved rounds: ★ what to pick (tied with the fastest within the rounds' resolution, at the \
-             smallest size where one of them is within 5% of it), else its fastest size, ≈ when that is tied with the fastest. Groups without rounds show the \
-             ratio of Criterion's medians. Sequential is 1× by definition.",
-        )]
+             smallest size where one of them is within {} of it), else its fastest size, ≈ when that is tied \
+             with the fastest. Groups without rounds show the ratio of Criterion's medians. Sequential is 1× \
+             by definition.",
+            share(CLOSE)
+        ))]
     } else {
         vec![text(
             "Each cell: the executor's fastest pool size and its speedup over Sequential (Criterion's medians).",
